@@ -1,0 +1,57 @@
+import type { Clock } from '../contracts/clock.js';
+import type { Logger, LogLevel } from '../contracts/logger.js';
+import type { PluginOption } from '../kernel/plugin.js';
+
+/** Limits for lifecycle phases, in milliseconds. */
+export interface TimeoutsConfig {
+  /** Per plugin `start` (default 30 000). */
+  startMs?: number;
+  /** Per plugin `stop` (default 10 000). */
+  stopMs?: number;
+  /** For all work in flight to finish once intake is closed (default 30 000). */
+  drainMs?: number;
+}
+
+/** Options for the default logger, or a logger of your own. */
+export type LoggerConfig = Logger | { level?: LogLevel | 'silent'; pretty?: boolean };
+
+/**
+ * A host's configuration: what `agentd.config.ts` exports and `createHost` takes.
+ *
+ * @example
+ * ```ts
+ * import { defineConfig } from '@agentd/core';
+ * import { sqlite } from '@agentd/store-sqlite';
+ *
+ * export default defineConfig({
+ *   name: 'my-host',
+ *   plugins: [sqlite({ path: './data/agentd.db' }), process.env.TELEGRAM_TOKEN && telegram({})],
+ * });
+ * ```
+ */
+export interface HostConfig {
+  /** Shown in logs and status (default `agentd`). */
+  name?: string;
+  /** Plugins; falsy entries are skipped and nested arrays flattened. */
+  plugins?: readonly PluginOption[];
+  logger?: LoggerConfig;
+  timeouts?: TimeoutsConfig;
+  /** Where plugins keep files by default (default `.agentd` beside the config file). */
+  dataDir?: string;
+  /** Source of time; tests pass a manual clock. */
+  clock?: Clock;
+}
+
+/**
+ * Identity function that gives `agentd.config.ts` full type checking and completion.
+ *
+ * @example
+ * ```ts
+ * // agentd.config.ts
+ * import { defineConfig } from '@agentd/core';
+ * export default defineConfig({ name: 'home-bot', plugins: [] });
+ * ```
+ */
+export function defineConfig(config: HostConfig): HostConfig {
+  return config;
+}

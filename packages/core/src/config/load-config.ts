@@ -1,0 +1,160 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { createJiti } from 'jiti';
+import { ConfigError } from '../kernel/errors.js';
+import type { PluginOption } from '../kernel/plugin.js';
+import { errorMessage } from '../kernel/timeout.js';
+import type { HostConfig } from './host-config.js';
+import { interpolateEnv, isPlainObject } from './interpolate.js';
+import { issueLine } from './issues.js';
+
+/** File names `agentd` looks for, in order. */
+export const CONFIG_FILE_NAMES = [
+  'agentd.config.ts',
+  'agentd.config.mts',
+  'agentd.config.js',
+  'agentd.config.mjs',
+  'agentd.config.json',
+] as const;
+
+/** A config as loaded from disk, before validation. */
+export interface LoadedConfig {
+  config: HostConfig;
+  /** Absolute path of the file it came from. */
+  path: string;
+}
+
+/**
+ * Finds the config file: `explicit` when given (relative to `cwd`), else the first of
+ * {@link CONFIG_FILE_NAMES} in `cwd`. Throws a {@link ConfigError} when there is none.
+ */
+export function findConfigFile(cwd: string, explicit?: string): string {
+  if (explicit) {
+    const path = resolve(cwd, explicit);
+    if (!existsSync(path)) throw new ConfigError(`config file not found: ${path}`);
+    return path;
+  }
+  for (const name of CONFIG_FILE_NAMES) {
+    const path = resolve(cwd, name);
+    if (existsSync(path)) return path;
+  }
+  throw new ConfigError(
+    `no config file found in ${cwd} (looked for ${CONFIG_FILE_NAMES.join(', ')}); create one or pass --config <path>`,
+  );
+}
+
+/**
+ * Loads a config file: TypeScript and JavaScript through jiti (so `agentd.config.ts` works on
+ * Node 20), JSON with `${ENV}` interpolation and plugins named by package:
+ * `["@agentd/plugin-telegram", { "token": "${TELEGRAM_TOKEN}" }]`, resolved from the config
+ * file's own node_modules.
+ *
+ * @example
+ * ```ts
+ * const { config, path } = await loadConfigFile(findConfigFile(process.cwd()));
+ * const host = createHost(config, { baseDir: dirname(path) });
+ * ```
+ */
+export async function loadConfigFile(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedConfig> {
+  const jiti = createJiti(path, { moduleCache: false, fsCache: false });
+  if (path.endsWith('.json')) return { path, config: await loadJsonConfig(path, jiti, env) };
+  let mod: unknown;
+  try {
+    mod = await jiti.import(path, { default: true });
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`cannot load ${basename(path)}: ${firstLine(errorMessage(error))}`, [], {
+      cause: error,
+    });
+  }
+  const config = typeof mod === 'function' ? await (mod as () => unknown)() : mod;
+  if (!isPlainObject(config)) {
+    throw new ConfigError(
+      `${basename(path)} must export a config object as default (export default defineConfig({...}))`,
+    );
+  }
+  return { path, config: config as HostConfig };
+}
+
+type Importer = ReturnType<typeof createJiti>;
+
+async function loadJsonConfig(
+  path: string,
+  jiti: Importer,
+  env: NodeJS.ProcessEnv,
+): Promise<HostConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`cannot parse ${basename(path)}: ${errorMessage(error)}`, [], {
+      cause: error,
+    });
+  }
+  if (!isPlainObject(raw)) throw new ConfigError(`${basename(path)} must hold a JSON object`);
+  const issues: string[] = [];
+  const { plugins, ...rest } = raw;
+  const config = interpolateEnv(rest, env, '', issues) as Record<string, unknown>;
+  if (plugins !== undefined && !Array.isArray(plugins)) {
+    issues.push(
+      issueLine('plugins', 'expected an array of "package" or ["package", {options}] entries'),
+    );
+  }
+  const resolved: PluginOption[] = [];
+  if (Array.isArray(plugins)) {
+    for (const [index, entry] of plugins.entries()) {
+      const plugin = await loadPluginEntry(entry, `plugins[${index}]`, dirname(path), jiti, issues);
+      resolved.push(plugin);
+    }
+  }
+  if (issues.length > 0) throw new ConfigError('invalid config', issues);
+  return { ...config, plugins: resolved } as HostConfig;
+}
+
+async function loadPluginEntry(
+  entry: unknown,
+  path: string,
+  dir: string,
+  jiti: Importer,
+  issues: string[],
+): Promise<PluginOption> {
+  const [specifier, options] = Array.isArray(entry) ? entry : [entry, undefined];
+  if (entry === false || entry === null) return undefined;
+  if (typeof specifier !== 'string' || (Array.isArray(entry) && entry.length > 2)) {
+    issues.push(issueLine(path, 'expected "package" or ["package", {options}]'));
+    return undefined;
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await jiti.import(
+      specifier.startsWith('.') ? resolve(dir, specifier) : specifier,
+    )) as Record<string, unknown>;
+  } catch (error) {
+    const message = errorMessage(error);
+    issues.push(
+      issueLine(
+        path,
+        /Cannot find (module|package)/i.test(message)
+          ? `cannot find plugin package "${specifier}" from ${dir} (is it installed? npm install ${specifier})`
+          : `cannot load plugin package "${specifier}": ${firstLine(message)}`,
+      ),
+    );
+    return undefined;
+  }
+  const factory = mod.default;
+  if (typeof factory !== 'function') {
+    issues.push(issueLine(path, `package "${specifier}" has no default export plugin factory`));
+    return undefined;
+  }
+  // The factory gets raw options; `validateConfig` interpolates and checks them against the
+  // plugin's own schema, so its errors carry this entry's path.
+  return (factory as (o: unknown) => PluginOption)(options ?? {});
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}

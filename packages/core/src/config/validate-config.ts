@@ -1,0 +1,145 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import type { Clock } from '../contracts/clock.js';
+import type { Logger } from '../contracts/logger.js';
+import { ConfigError } from '../kernel/errors.js';
+import type { Plugin, PluginOption } from '../kernel/plugin.js';
+import { flattenPlugins } from '../kernel/plugin-graph.js';
+import type { HostConfig, LoggerConfig } from './host-config.js';
+import { interpolateEnv } from './interpolate.js';
+import { formatPath, issueLine, joinPath } from './issues.js';
+
+const ms = z
+  .number()
+  .int()
+  .positive()
+  .max(24 * 3600_000);
+const isFunction = (v: unknown) => typeof v === 'function';
+const hook = z.custom<(...args: unknown[]) => unknown>(isFunction, 'must be a function').optional();
+
+const loggerConfigSchema = z.union([
+  z.custom<Logger>(
+    (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      isFunction((v as Logger).info) &&
+      isFunction((v as Logger).child),
+  ),
+  z
+    .object({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+      pretty: z.boolean().optional(),
+    })
+    .strict(),
+]);
+
+const hostConfigSchema = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    plugins: z.array(z.unknown()).optional(),
+    logger: loggerConfigSchema.optional(),
+    timeouts: z.object({ startMs: ms, stopMs: ms, drainMs: ms }).partial().strict().optional(),
+    dataDir: z.string().min(1).optional(),
+    clock: z
+      .custom<Clock>((v) => typeof v === 'object' && v !== null && isFunction((v as Clock).now))
+      .optional(),
+  })
+  .strict();
+
+const pluginShapeSchema = z.object({
+  name: z
+    .string({ error: 'a plugin needs a name (a non-empty string)' })
+    .min(1)
+    .regex(/^[A-Za-z0-9@][\w@/.:-]*$/, 'use letters, digits and - _ . : / @'),
+  dependsOn: z.array(z.unknown()).optional(),
+  provides: z.array(z.unknown()).optional(),
+  register: hook,
+  start: hook,
+  drain: hook,
+  stop: hook,
+});
+
+/** A plugin with its config path and validated options. */
+export interface ResolvedPlugin {
+  plugin: Plugin;
+  path: string;
+  options: unknown;
+}
+
+/** A validated config with defaults applied. */
+export interface ResolvedConfig {
+  name: string;
+  plugins: ResolvedPlugin[];
+  logger: LoggerConfig | undefined;
+  timeouts: { startMs: number; stopMs: number; drainMs: number };
+  dataDir: string;
+  clock: Clock | undefined;
+}
+
+/** Defaults for {@link ResolvedConfig.timeouts}. */
+export const DEFAULT_TIMEOUTS = { startMs: 30_000, stopMs: 10_000, drainMs: 30_000 } as const;
+
+/**
+ * Validates a host config and every plugin's options (each with its own schema), interpolating
+ * `${ENV}` placeholders in plugin options. Throws one {@link ConfigError} listing every problem as
+ * `path: message` lines; messages never include the offending values, which may be secrets.
+ *
+ * @example
+ * ```ts
+ * try { await validateConfig(config); }
+ * catch (e) { if (e instanceof ConfigError) console.error(e.issues.join('\n')); }
+ * ```
+ */
+export async function validateConfig(
+  input: unknown,
+  options: { env?: NodeJS.ProcessEnv; baseDir?: string } = {},
+): Promise<ResolvedConfig> {
+  const env = options.env ?? process.env;
+  const issues: string[] = [];
+  const parsed = hostConfigSchema.safeParse(input ?? {});
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      issues.push(issueLine(formatPath(issue.path), issue.message));
+    throw new ConfigError('invalid config', issues);
+  }
+  const config = parsed.data as HostConfig;
+
+  const plugins: ResolvedPlugin[] = [];
+  for (const { plugin, path } of flattenPlugins((config.plugins ?? []) as PluginOption[])) {
+    const shape = pluginShapeSchema.safeParse(plugin);
+    if (typeof plugin !== 'object' || !shape.success) {
+      const found = shape.error?.issues ?? [];
+      if (typeof plugin !== 'object' || found.length === 0) {
+        issues.push(
+          issueLine(path, 'expected a plugin object (did you forget to call the factory?)'),
+        );
+      }
+      for (const issue of found)
+        issues.push(issueLine(joinPath(path, formatPath(issue.path)), issue.message));
+      continue;
+    }
+    const raw = interpolateEnv(plugin.options, env, path, issues);
+    let value: unknown = raw;
+    if (plugin.optionsSchema) {
+      const result = await plugin.optionsSchema['~standard'].validate(raw);
+      if (result.issues) {
+        for (const issue of result.issues) {
+          issues.push(issueLine(joinPath(path, formatPath(issue.path ?? [])), issue.message));
+        }
+        continue;
+      }
+      value = result.value;
+    }
+    plugins.push({ plugin, path, options: value });
+  }
+  if (issues.length > 0) throw new ConfigError('invalid config', issues);
+
+  return {
+    name: config.name ?? 'agentd',
+    plugins,
+    logger: config.logger,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...config.timeouts },
+    dataDir: resolve(options.baseDir ?? process.cwd(), config.dataDir ?? '.agentd'),
+    clock: config.clock,
+  };
+}

@@ -1,0 +1,80 @@
+import { createToken } from '../kernel/token.js';
+import type { Clock } from './clock.js';
+import type { JsonValue } from './json.js';
+import type { Logger } from './logger.js';
+import type { Session } from './session.js';
+import type { Task } from './task.js';
+
+/** Tokens and cost an agent reports for one run; budgets add these up. */
+export interface AgentUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Cost in US dollars, if the agent knows it. */
+  costUsd?: number;
+  model?: string;
+}
+
+/** What an agent's run produced. An empty `output` counts as a failure for failover. */
+export interface AgentResult {
+  output: JsonValue;
+  usage?: AgentUsage;
+}
+
+/** Everything a run may use besides its input. */
+export interface AgentRunContext<R = unknown> {
+  task: Task;
+  /** The session the task belongs to, when it came from a conversation. */
+  session?: Session;
+  /** The session's live resource (see {@link SessionResources}), already resumed. */
+  resource?: R;
+  /** Aborted on cancel, timeout or shutdown: stop work and reject promptly. */
+  signal: AbortSignal;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * A live resource an agent holds per session (a CLI process, a browser, an API conversation),
+ * released when the session idles and restored when the user comes back.
+ */
+export interface SessionResources<R = unknown> {
+  /** Creates the resource for a new session. */
+  open(session: Session): Promise<R>;
+  /** Releases the resource and returns what is needed to resume it later (kept in the store). */
+  suspend(session: Session, resource: R): Promise<JsonValue>;
+  /** Re-creates the resource from the snapshot `suspend` returned. Rejects if it cannot. */
+  resume(session: Session, snapshot: JsonValue): Promise<R>;
+  /** Ends the resource for good (archive, shutdown). Must not throw for an already dead one. */
+  close(session: Session, resource: R): Promise<void>;
+}
+
+/**
+ * Something that runs tasks: a function, a CLI such as `claude -p`, an LLM API.
+ *
+ * @example
+ * ```ts
+ * const echo: Agent = {
+ *   name: 'echo',
+ *   async run(input) { return { output: input }; },
+ * };
+ * ctx.resolve(AgentRegistryToken).add(echo);
+ * ```
+ */
+export interface Agent<R = unknown> {
+  readonly name: string;
+  run(input: JsonValue, ctx: AgentRunContext<R>): Promise<AgentResult>;
+  /** Present when the agent keeps a live resource per session. */
+  readonly sessions?: SessionResources<R>;
+}
+
+/** The host's agents by name. Provided by the kernel. */
+export interface AgentRegistry {
+  add(agent: Agent): void;
+  get(name: string): Agent | undefined;
+  list(): Agent[];
+  /** Name of the agent for tasks that name none. */
+  readonly defaultAgent: string | undefined;
+  setDefault(name: string): void;
+}
+
+export const AgentRegistryToken = createToken<AgentRegistry>('agentd.agents');

@@ -1,0 +1,70 @@
+import { createToken } from '../kernel/token.js';
+import type { NewTask } from './task.js';
+
+/**
+ * What happens to slots missed while the host was down: `skip` fires none, `latest` fires the
+ * newest once, `all` fires each within `windowMs` (oldest first). Missed slots are always recorded.
+ */
+export type MissedRunPolicy = 'skip' | 'latest' | { policy: 'all'; windowMs: number };
+
+/** Whether a slot fires while the previous run of the same schedule is still running. */
+export type OverlapPolicy = 'skip' | 'queue';
+
+/** One fire of a schedule. */
+export interface ScheduleFire {
+  schedule: string;
+  /** The slot's nominal time (epoch ms); with the name, the fire's idempotency key. */
+  slot: number;
+  /** True when fired during catch-up after downtime. */
+  late: boolean;
+}
+
+/**
+ * A recurring job. Give `cron` (with an IANA `timezone`) or `every` (ms), and `task` (enqueued
+ * as a durable task keyed by name and slot) or `handler` (run in-process).
+ *
+ * @example
+ * ```ts
+ * scheduler.add({
+ *   name: 'daily-report',
+ *   cron: '0 8 * * *',
+ *   timezone: 'Europe/Berlin',
+ *   task: { agent: 'writer', input: 'Write the daily report', priority: 2 },
+ *   missed: 'latest',
+ * });
+ * ```
+ */
+export interface ScheduleDefinition {
+  name: string;
+  cron?: string;
+  every?: number;
+  timezone?: string;
+  task?: Omit<NewTask, 'idempotencyKey' | 'runAt'>;
+  handler?: (fire: ScheduleFire) => Promise<void> | void;
+  missed?: MissedRunPolicy;
+  overlap?: OverlapPolicy;
+  enabled?: boolean;
+}
+
+/** A schedule as `agentd schedules` shows it. */
+export interface ScheduleStatus {
+  name: string;
+  expression: string;
+  timezone: string;
+  enabled: boolean;
+  nextRunAt: number | null;
+  lastSlot: number | null;
+  /** Slots missed (not fired) since the host's first start, newest last, bounded. */
+  missedSlots: number[];
+}
+
+/** Runs schedules; fires each slot at most once across restarts and hosts sharing a store. */
+export interface Scheduler {
+  add(definition: ScheduleDefinition): void;
+  remove(name: string): boolean;
+  list(): Promise<ScheduleStatus[]>;
+  /** Fires a schedule now, outside its slots. */
+  trigger(name: string): Promise<void>;
+}
+
+export const SchedulerToken = createToken<Scheduler>('agentd.scheduler');

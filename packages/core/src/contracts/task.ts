@@ -1,0 +1,185 @@
+import { createToken } from '../kernel/token.js';
+import type { Address } from './channel.js';
+import type { JsonObject, JsonValue } from './json.js';
+
+/** Where a task is in its life. `completed`, `failed` and `cancelled` are final. */
+export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** Every status, in life order. */
+export const TASK_STATUSES: readonly TaskStatus[] = [
+  'pending',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+];
+
+/** 0 critical, 1 high, 2 normal (default), 3 low. Lower runs first. */
+export type TaskPriority = 0 | 1 | 2 | 3;
+
+/** Names for the priorities, for configs and CLIs. */
+export const TaskPriorities = { critical: 0, high: 1, normal: 2, low: 3 } as const;
+
+/** What a failed attempt left behind. */
+export interface TaskError {
+  /** Error class name or classifier class, e.g. `TimeoutError`, `rate_limit`. */
+  name: string;
+  message: string;
+}
+
+/** What a caller gives to enqueue a task. Only `input` (or `description`) is required. */
+export interface NewTask {
+  /** The agent's input: any JSON value (a chat text, a webhook payload). */
+  input?: JsonValue;
+  /** Human-readable summary for lists and alerts; defaults to a text `input`. */
+  description?: string;
+  /** Where the task came from: `message`, `webhook`, `schedule`, `reminder`, `manual`... */
+  type?: string;
+  /** Name of the agent that runs it; the host's default agent when absent. */
+  agent?: string;
+  priority?: TaskPriority;
+  /** Epoch ms before which the task must not start (reminders, backoff). */
+  runAt?: number;
+  /** Attempts before the task ends `failed` (default 3, at least 1). */
+  maxAttempts?: number;
+  /** Enqueueing the same key twice returns the existing task instead of a new one. */
+  idempotencyKey?: string;
+  /** Tasks with the same key run one at a time, in enqueue order. */
+  sessionKey?: string;
+  /** Where the result is sent when the task completes. */
+  replyTo?: Address;
+  metadata?: JsonObject;
+}
+
+/** A stored task. Times are epoch milliseconds. */
+export interface Task {
+  id: string;
+  input: JsonValue;
+  description: string;
+  type: string;
+  agent: string | null;
+  priority: TaskPriority;
+  status: TaskStatus;
+  /** Attempts started so far (a claim counts one). */
+  attempts: number;
+  maxAttempts: number;
+  createdAt: number;
+  runAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  result: JsonValue | null;
+  error: TaskError | null;
+  idempotencyKey: string | null;
+  sessionKey: string | null;
+  replyTo: Address | null;
+  metadata: JsonObject;
+  /** Runner instance holding the lease while `running`. */
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+}
+
+/** Result of an enqueue: the task, and whether this call created it. */
+export interface EnqueueResult {
+  task: Task;
+  /** `false` when the idempotency key matched an existing task. */
+  created: boolean;
+}
+
+/** How a runner claims work. */
+export interface ClaimRequest {
+  /** Unique id of the claiming runner (host instance + boot). */
+  owner: string;
+  /** Lease length; the runner renews it while the task runs. */
+  leaseMs: number;
+  /** Maximum tasks to claim at once (default 1). */
+  limit?: number;
+  /** Current time (from the Clock), so tests control it. */
+  now: number;
+}
+
+/** How a failed attempt ends. */
+export interface FailOptions {
+  /** Retry at this time (epoch ms) if attempts remain; omit to fail for good. */
+  retryAt?: number;
+  now: number;
+}
+
+/** Filter for {@link TaskStore.list}. */
+export interface TaskQuery {
+  status?: TaskStatus | readonly TaskStatus[];
+  agent?: string;
+  sessionKey?: string;
+  type?: string;
+  /** Newest first by default. */
+  order?: 'newest' | 'oldest';
+  limit?: number;
+  /** Skip this many (simple paging). */
+  offset?: number;
+}
+
+/** What {@link TaskStore.recoverExpired} did. */
+export interface RecoveryReport {
+  /** Back to `pending`, attempt counted. */
+  requeued: string[];
+  /** Ended `failed`: the expired attempt was their last. */
+  failed: string[];
+}
+
+/**
+ * Durable storage of tasks. Implementations must make `claim` atomic across processes sharing
+ * the store, order by priority then run-at then creation, never claim a task whose `runAt` is
+ * in the future, and never run two tasks of one `sessionKey` at once. `@agentd/core/testing`
+ * holds the contract suite every implementation must pass.
+ */
+export interface TaskStore {
+  enqueue(task: NewTask, now: number): Promise<EnqueueResult>;
+  /** Enqueues many in one transaction; results are in input order. */
+  enqueueMany(tasks: readonly NewTask[], now: number): Promise<EnqueueResult[]>;
+  /** Atomically leases up to `limit` runnable tasks and marks them `running` (attempts + 1). */
+  claim(request: ClaimRequest): Promise<Task[]>;
+  /** Extends the lease if `owner` still holds it; false means the task was lost (recovered or cancelled). */
+  renewLease(id: string, owner: string, expiresAt: number): Promise<boolean>;
+  /** Ends a running task held by `owner` as `completed`. False if the lease was lost. */
+  complete(id: string, owner: string, result: JsonValue | null, now: number): Promise<boolean>;
+  /** Completes many tasks held by `owner` in one transaction; returns how many were still held. */
+  completeMany(
+    items: readonly { id: string; result: JsonValue | null }[],
+    owner: string,
+    now: number,
+  ): Promise<number>;
+  /**
+   * Ends an attempt with an error: back to `pending` at `retryAt` when attempts remain and
+   * `retryAt` is given, else `failed`. Returns the updated task, or undefined if the lease was lost.
+   */
+  fail(
+    id: string,
+    owner: string,
+    error: TaskError,
+    options: FailOptions,
+  ): Promise<Task | undefined>;
+  /** Cancels a pending or running task. Returns the task, or undefined if it was already final. */
+  cancel(id: string, now: number): Promise<Task | undefined>;
+  get(id: string): Promise<Task | undefined>;
+  findByIdempotencyKey(key: string): Promise<Task | undefined>;
+  list(query?: TaskQuery): Promise<Task[]>;
+  counts(): Promise<Record<TaskStatus, number>>;
+  /** Returns running tasks whose lease expired to `pending` (or `failed` past max attempts). */
+  recoverExpired(now: number): Promise<RecoveryReport>;
+  /** Earliest `runAt` among pending tasks later than `now`, so the runner can sleep until then. */
+  nextRunAt(now: number): Promise<number | undefined>;
+}
+
+export const TaskStoreToken = createToken<TaskStore>('agentd.store.tasks');
+
+/**
+ * The host's way to create tasks: validates input, applies defaults, persists, and wakes the
+ * runner at once. Channels, webhooks, schedules and the CLI all enqueue through it.
+ */
+export interface TaskQueue {
+  enqueue(task: NewTask): Promise<EnqueueResult>;
+  enqueueMany(tasks: readonly NewTask[]): Promise<EnqueueResult[]>;
+  /** Cancels a pending task, or aborts a running one (its agent sees the AbortSignal). */
+  cancel(id: string): Promise<Task | undefined>;
+}
+
+export const TaskQueueToken = createToken<TaskQueue>('agentd.queue');

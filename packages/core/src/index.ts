@@ -1,0 +1,132 @@
+/**
+ * @module @agentd/core
+ * The agentd kernel: plugins, services and tokens, lifecycle, config, events and logging, plus
+ * the contracts (interfaces and tokens) that stores, channels, agents and other plugins implement.
+ */
+
+export type { HostConfig, LoggerConfig, TimeoutsConfig } from './config/host-config.js';
+// Config
+export { defineConfig } from './config/host-config.js';
+export type { LoadedConfig } from './config/load-config.js';
+export { CONFIG_FILE_NAMES, findConfigFile, loadConfigFile } from './config/load-config.js';
+export type { ResolvedConfig, ResolvedPlugin } from './config/validate-config.js';
+export { DEFAULT_TIMEOUTS, validateConfig } from './config/validate-config.js';
+export type {
+  Agent,
+  AgentRegistry,
+  AgentResult,
+  AgentRunContext,
+  AgentUsage,
+  SessionResources,
+} from './contracts/agent.js';
+export { AgentRegistryToken } from './contracts/agent.js';
+export type {
+  Address,
+  Channel,
+  ChannelRegistry,
+  DispatchReceipt,
+  InboundHandler,
+  InboundMessage,
+  InboundRouter,
+  MessageFormat,
+  OutboundMessage,
+  Sender,
+  SendOptions,
+  SentMessage,
+} from './contracts/channel.js';
+export { ChannelRegistryToken, InboundRouterToken } from './contracts/channel.js';
+export type { Clock, TimerHandle } from './contracts/clock.js';
+export { ClockToken } from './contracts/clock.js';
+// Contracts
+export type { AgentdEvents } from './contracts/events.js';
+export type {
+  AttemptRecord,
+  ClassifiedError,
+  ClassifierRule,
+  ErrorClass,
+  FailoverAction,
+  FailoverPolicy,
+} from './contracts/failover.js';
+export { FailoverPolicyToken } from './contracts/failover.js';
+export type {
+  HealthCheck,
+  HealthRegistry,
+  HealthReport,
+  HealthResult,
+  HealthStatus,
+} from './contracts/health.js';
+export { HealthRegistryToken } from './contracts/health.js';
+export type { JsonObject, JsonValue } from './contracts/json.js';
+export type { LogFn, Logger, LogLevel } from './contracts/logger.js';
+export { LoggerToken } from './contracts/logger.js';
+export type { Alert, AlertSeverity, Notifier } from './contracts/notifier.js';
+export { ALERT_SEVERITIES, NotifierToken } from './contracts/notifier.js';
+export type {
+  MissedRunPolicy,
+  OverlapPolicy,
+  ScheduleDefinition,
+  ScheduleFire,
+  Scheduler,
+  ScheduleStatus,
+} from './contracts/scheduler.js';
+export { SchedulerToken } from './contracts/scheduler.js';
+export type {
+  HistoryEntry,
+  NewSession,
+  Session,
+  SessionPatch,
+  SessionStatus,
+  SessionStore,
+} from './contracts/session.js';
+export { SessionStoreToken } from './contracts/session.js';
+export type { StateSetOptions, StateStore } from './contracts/state.js';
+export { StateStoreToken } from './contracts/state.js';
+export type { Store } from './contracts/store.js';
+export { StoreToken } from './contracts/store.js';
+export type {
+  ClaimRequest,
+  EnqueueResult,
+  FailOptions,
+  NewTask,
+  RecoveryReport,
+  Task,
+  TaskError,
+  TaskPriority,
+  TaskQuery,
+  TaskQueue,
+  TaskStatus,
+  TaskStore,
+} from './contracts/task.js';
+export { TASK_STATUSES, TaskPriorities, TaskQueueToken, TaskStoreToken } from './contracts/task.js';
+export type { ServiceResolver } from './kernel/container.js';
+export {
+  AgentdError,
+  ConfigError,
+  HostStartError,
+  IntakeClosedError,
+  MissingServiceError,
+  PluginGraphError,
+  TimeoutError,
+} from './kernel/errors.js';
+export type { EventHandler, EventName } from './kernel/events.js';
+export { EventBus } from './kernel/events.js';
+export type { CreateHostOptions, Host, StopFailure, StopResult } from './kernel/host.js';
+// For plugin authors and host builders
+export { createHost, KERNEL_SERVICES } from './kernel/host.js';
+export type { HostInfo, HostState } from './kernel/host-info.js';
+export { HostInfoToken } from './kernel/host-info.js';
+export type { Plugin, PluginContext, PluginOption } from './kernel/plugin.js';
+export type { PlacedPlugin } from './kernel/plugin-graph.js';
+export { flattenPlugins, orderPlugins } from './kernel/plugin-graph.js';
+export type { Token } from './kernel/token.js';
+export { createToken, isToken } from './kernel/token.js';
+export { EventBusToken, IntakeGateToken } from './kernel/tokens.js';
+export type { LoggerOptions } from './logging/create-logger.js';
+// Logging
+export { createLogger, silentLogger } from './logging/create-logger.js';
+export { REDACTED, redactSecrets, redactValue } from './logging/redact.js';
+export type { IntakeGate } from './runtime/intake.js';
+export type { RunUntilSignalOptions } from './runtime/run-until-signal.js';
+// Runtime pieces a host or plugin may use directly
+export { runUntilSignal } from './runtime/run-until-signal.js';
+export { systemClock } from './runtime/system-clock.js';

@@ -1,0 +1,413 @@
+import { randomBytes } from 'node:crypto';
+import type { HostConfig } from '../config/host-config.js';
+import {
+  type ResolvedConfig,
+  type ResolvedPlugin,
+  validateConfig,
+} from '../config/validate-config.js';
+import { AgentRegistryToken } from '../contracts/agent.js';
+import { ChannelRegistryToken, InboundRouterToken } from '../contracts/channel.js';
+import { type Clock, ClockToken } from '../contracts/clock.js';
+import { HealthRegistryToken } from '../contracts/health.js';
+import { type Logger, LoggerToken } from '../contracts/logger.js';
+import { TaskQueueToken } from '../contracts/task.js';
+import { createLogger } from '../logging/create-logger.js';
+import { IntakeGate } from '../runtime/intake.js';
+import {
+  DefaultAgentRegistry,
+  DefaultChannelRegistry,
+  DefaultHealthRegistry,
+} from '../runtime/registries.js';
+import { DefaultInboundRouter } from '../runtime/router.js';
+import { systemClock } from '../runtime/system-clock.js';
+import { ServiceContainer } from './container.js';
+import { AgentdError, HostStartError } from './errors.js';
+import { EventBus } from './events.js';
+import { type HostInfo, HostInfoToken, type HostState } from './host-info.js';
+import type { PluginContext } from './plugin.js';
+import { orderPlugins } from './plugin-graph.js';
+import { errorMessage, withTimeout } from './timeout.js';
+import type { Token } from './token.js';
+import { EventBusToken, IntakeGateToken } from './tokens.js';
+
+/** A plugin hook that failed while the host stopped. */
+export interface StopFailure {
+  plugin: string;
+  phase: 'drain' | 'stop';
+  error: string;
+}
+
+/** How a stop went. `ok` is false when a drain deadline passed or any hook failed. */
+export interface StopResult {
+  ok: boolean;
+  reason: string;
+  failures: StopFailure[];
+  /** Work still in flight when the drain deadline passed. */
+  abandoned: number;
+}
+
+/** Options for {@link createHost}. */
+export interface CreateHostOptions {
+  /** Directory relative paths resolve against (the config file's directory). */
+  baseDir?: string;
+  /** Environment for `${VAR}` interpolation (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A composed host. Create with {@link createHost}. */
+export interface Host {
+  readonly name: string;
+  readonly state: HostState;
+  readonly events: EventBus;
+  /** Available once `start()` began; before that, a logger that prints nothing. */
+  readonly logger: Logger;
+  /** Plugin names in start order (empty until start). */
+  readonly plugins: readonly string[];
+  /** Registers, then starts, every plugin; resolves once the host is ready. */
+  start(): Promise<void>;
+  /** Closes intake, drains work in flight, stops every plugin in reverse order. Idempotent. */
+  stop(reason?: string): Promise<StopResult>;
+  /** A service of this host (after start). */
+  resolve<T>(token: Token<T>): T;
+  /** A service of this host, or undefined. */
+  tryResolve<T>(token: Token<T>): T | undefined;
+}
+
+/** Services every host has before any plugin registers. */
+export const KERNEL_SERVICES: readonly Token<unknown>[] = [
+  LoggerToken,
+  ClockToken,
+  EventBusToken,
+  IntakeGateToken,
+  HostInfoToken,
+  ChannelRegistryToken,
+  AgentRegistryToken,
+  HealthRegistryToken,
+  InboundRouterToken,
+];
+
+/**
+ * Creates a host from a config. Nothing runs until `start()`, which validates the config (and
+ * every plugin's options), orders plugins by their dependencies, registers them, starts them
+ * (each within its timeout) and then opens intake: the readiness barrier.
+ *
+ * @example
+ * ```ts
+ * import { createHost, defineConfig } from '@agentd/core';
+ *
+ * const host = createHost(defineConfig({ name: 'demo', plugins: [myPlugin()] }));
+ * await host.start();
+ * // ... later, e.g. on SIGTERM:
+ * const result = await host.stop('SIGTERM');
+ * process.exitCode = result.ok ? 0 : 1;
+ * ```
+ */
+export function createHost(config: HostConfig, options: CreateHostOptions = {}): Host {
+  return new KernelHost(config, options);
+}
+
+class KernelHost implements Host {
+  readonly container = new ServiceContainer();
+  readonly gate = new IntakeGate();
+  readonly #abort = new AbortController();
+  #state: HostState = 'created';
+  #logger: Logger = createLogger({ level: 'silent', destination: process.stdout });
+  #events = new EventBus(this.#logger);
+  #resolved: ResolvedConfig | undefined;
+  #order: ResolvedPlugin[] = [];
+  /** Plugins whose `start` was called, in start order. */
+  #started: ResolvedPlugin[] = [];
+  #contexts = new Map<string, PluginContext>();
+  #phase: 'idle' | 'register' | 'run' = 'idle';
+  #readyAt: number | null = null;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<StopResult> | undefined;
+  /** How the clean-up after a failed (or aborted) start went. */
+  #failedStart: StopResult | undefined;
+  readonly #instanceId: string;
+
+  constructor(
+    private readonly config: HostConfig,
+    private readonly options: CreateHostOptions,
+  ) {
+    this.#instanceId = `${config.name ?? 'agentd'}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  }
+
+  get name(): string {
+    return this.#resolved?.name ?? this.config.name ?? 'agentd';
+  }
+  get state(): HostState {
+    return this.#state;
+  }
+  get events(): EventBus {
+    return this.#events;
+  }
+  get logger(): Logger {
+    return this.#logger;
+  }
+  get plugins(): readonly string[] {
+    return this.#order.map((p) => p.plugin.name);
+  }
+
+  resolve<T>(token: Token<T>): T {
+    return this.container.resolve(token, `host "${this.name}"`);
+  }
+  tryResolve<T>(token: Token<T>): T | undefined {
+    return this.container.tryResolve(token);
+  }
+
+  start(): Promise<void> {
+    if (this.#state !== 'created') {
+      return Promise.reject(
+        new AgentdError('E_HOST_STATE', `host "${this.name}" was already started`),
+      );
+    }
+    this.#state = 'starting';
+    this.#starting = this.#start().catch(async (error: unknown) => {
+      this.#state = 'failed';
+      this.#failedStart = await this.#shutdown(`start failed: ${errorMessage(error)}`);
+      this.#state = 'failed';
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const startedAt = Date.now();
+    const baseDir = this.options.baseDir ?? process.cwd();
+    const resolved = await validateConfig(this.config, { env: this.options.env, baseDir });
+    this.#resolved = resolved;
+    this.#logger = this.#makeLogger(resolved);
+    this.#events = new EventBus(this.#logger);
+    const clock = resolved.clock ?? systemClock;
+    this.#provideKernelServices(clock, baseDir);
+    this.#order = orderPlugins(resolved.plugins, KERNEL_SERVICES);
+    this.#logger.info({ plugins: this.plugins }, `starting host "${resolved.name}"`);
+
+    this.#phase = 'register';
+    for (const entry of this.#order) {
+      const ctx = this.#contextFor(entry, clock);
+      try {
+        await withTimeout(
+          () => entry.plugin.register?.(ctx),
+          resolved.timeouts.startMs,
+          `plugin "${entry.plugin.name}" register`,
+        );
+      } catch (error) {
+        throw new HostStartError(
+          'E_PLUGIN_REGISTER',
+          `plugin "${entry.plugin.name}" failed to register: ${errorMessage(error)}`,
+          { cause: error },
+        );
+      }
+      for (const token of entry.plugin.provides ?? []) {
+        if (!this.container.has(token)) {
+          throw new HostStartError(
+            'E_PLUGIN_REGISTER',
+            `plugin "${entry.plugin.name}" declares it provides "${token.name}" but did not provide it in register()`,
+          );
+        }
+      }
+    }
+    this.#phase = 'run';
+
+    for (const entry of this.#order) {
+      if (this.#abort.signal.aborted)
+        throw new HostStartError(
+          'E_START_ABORTED',
+          `start aborted: ${String(this.#abort.signal.reason)}`,
+        );
+      const { plugin } = entry;
+      const limit = plugin.timeouts?.startMs ?? resolved.timeouts.startMs;
+      const t0 = Date.now();
+      this.#started.push(entry);
+      try {
+        await withTimeout(
+          () => plugin.start?.(this.#contexts.get(plugin.name)!),
+          limit,
+          `plugin "${plugin.name}" start`,
+        );
+      } catch (error) {
+        throw new HostStartError(
+          'E_PLUGIN_START',
+          `plugin "${plugin.name}" failed to start: ${errorMessage(error)}`,
+          { cause: error },
+        );
+      }
+      const durationMs = Date.now() - t0;
+      this.#logger.info({ plugin: plugin.name, durationMs }, `started plugin "${plugin.name}"`);
+      this.#events.emit('plugin.started', { plugin: plugin.name, durationMs });
+    }
+
+    this.#state = 'ready';
+    this.#readyAt = clock.now();
+    this.gate.open();
+    const startedInMs = Date.now() - startedAt;
+    this.#logger.info({ startedInMs }, `host "${resolved.name}" is ready`);
+    this.#events.emit('host.ready', {
+      name: resolved.name,
+      startedInMs,
+      plugins: [...this.plugins],
+    });
+  }
+
+  stop(reason = 'stop requested'): Promise<StopResult> {
+    this.#stopping ??= (async () => {
+      if (this.#state === 'created') {
+        this.#state = 'stopped';
+        return { ok: true, reason, failures: [], abandoned: 0 };
+      }
+      // A stop during start aborts the remaining starts; the start path then shuts down.
+      this.#abort.abort(reason);
+      if (this.#starting) {
+        const failed = await this.#starting.then(
+          () => false,
+          () => true,
+        );
+        if (failed) return { ...this.#failedStart!, reason };
+      }
+      return this.#shutdown(reason);
+    })();
+    return this.#stopping;
+  }
+
+  async #shutdown(reason: string): Promise<StopResult> {
+    const timeouts = this.#resolved?.timeouts;
+    this.#state = 'stopping';
+    this.#abort.abort(reason);
+    this.gate.close();
+    this.#logger.info({ reason }, `stopping host "${this.name}"`);
+    this.#events.emit('host.stopping', { reason });
+    const failures: StopFailure[] = [];
+    const reversed = [...this.#started].reverse();
+
+    // Phase 1: intake is closed; let work in flight finish before the drain deadline.
+    const deadline = AbortSignal.timeout(timeouts?.drainMs ?? 30_000);
+    const deadlinePassed = new Promise<'deadline'>((resolve) => {
+      if (deadline.aborted) resolve('deadline');
+      deadline.addEventListener('abort', () => resolve('deadline'), { once: true });
+    });
+    for (const { plugin } of reversed) {
+      if (!plugin.drain || deadline.aborted) continue;
+      try {
+        await Promise.race([
+          Promise.resolve().then(() => plugin.drain?.(this.#contexts.get(plugin.name)!, deadline)),
+          deadlinePassed,
+        ]);
+      } catch (error) {
+        failures.push({ plugin: plugin.name, phase: 'drain', error: errorMessage(error) });
+      }
+    }
+    await Promise.race([this.gate.drained(), deadlinePassed]);
+    const abandoned = this.gate.inFlight;
+    if (deadline.aborted) {
+      this.#logger.warn({ abandoned }, 'drain deadline passed; stopping with work still in flight');
+    }
+
+    // Phase 2: release resources, last started first, whatever fails along the way.
+    for (const { plugin } of reversed) {
+      if (!plugin.stop) continue;
+      const t0 = Date.now();
+      const limit = plugin.timeouts?.stopMs ?? timeouts?.stopMs ?? 10_000;
+      let failure: string | undefined;
+      try {
+        await withTimeout(
+          () => plugin.stop?.(this.#contexts.get(plugin.name)!),
+          limit,
+          `plugin "${plugin.name}" stop`,
+        );
+      } catch (error) {
+        failure = errorMessage(error);
+        failures.push({ plugin: plugin.name, phase: 'stop', error: failure });
+        this.#logger.error(
+          { plugin: plugin.name, err: error },
+          `plugin "${plugin.name}" failed to stop`,
+        );
+      }
+      const durationMs = Date.now() - t0;
+      if (!failure)
+        this.#logger.info({ plugin: plugin.name, durationMs }, `stopped plugin "${plugin.name}"`);
+      this.#events.emit('plugin.stopped', {
+        plugin: plugin.name,
+        durationMs,
+        ...(failure ? { error: failure } : {}),
+      });
+    }
+
+    const ok = failures.length === 0 && !deadline.aborted;
+    if (this.#state === 'stopping') this.#state = 'stopped';
+    this.#logger.info({ reason, ok, failures: failures.length }, `host "${this.name}" stopped`);
+    this.#events.emit('host.stopped', { reason, ok });
+    return { ok, reason, failures, abandoned };
+  }
+
+  #makeLogger(resolved: ResolvedConfig): Logger {
+    const cfg = resolved.logger;
+    if (cfg && 'info' in cfg) return cfg;
+    return createLogger({ ...(cfg ?? {}), base: { host: resolved.name } });
+  }
+
+  #provideKernelServices(clock: Clock, baseDir: string): void {
+    const c = this.container;
+    const resolved = this.#resolved!;
+    const info: HostInfo = Object.defineProperties(
+      {
+        name: resolved.name,
+        dataDir: resolved.dataDir,
+        baseDir,
+        instanceId: this.#instanceId,
+      } as HostInfo,
+      {
+        state: { get: () => this.#state, enumerable: true },
+        readyAt: { get: () => this.#readyAt, enumerable: true },
+        plugins: { get: () => this.plugins, enumerable: true },
+      },
+    );
+    c.provide(LoggerToken, this.#logger);
+    c.provide(ClockToken, clock);
+    c.provide(EventBusToken, this.#events);
+    c.provide(IntakeGateToken, this.gate);
+    c.provide(HostInfoToken, info);
+    c.provide(ChannelRegistryToken, new DefaultChannelRegistry());
+    c.provide(AgentRegistryToken, new DefaultAgentRegistry());
+    c.provide(HealthRegistryToken, new DefaultHealthRegistry());
+    c.provide(
+      InboundRouterToken,
+      new DefaultInboundRouter(this.gate, this.#events, () => c.tryResolve(TaskQueueToken)),
+    );
+  }
+
+  #contextFor(entry: ResolvedPlugin, clock: Clock): PluginContext {
+    const name = entry.plugin.name;
+    const requester = `plugin "${name}"`;
+    const assertRegistering = (what: string) => {
+      if (this.#phase !== 'register') {
+        throw new AgentdError(
+          'E_PROVIDE_PHASE',
+          `${requester} called ${what} outside register(); provide services in register`,
+        );
+      }
+    };
+    const ctx: PluginContext = {
+      plugin: name,
+      host: this.name,
+      options: entry.options,
+      logger: this.#logger.child({ plugin: name }),
+      events: this.#events,
+      clock,
+      signal: this.#abort.signal,
+      provide: (token, value) => {
+        assertRegistering('provide');
+        this.container.provide(token, value, requester);
+      },
+      provideFactory: (token, factory) => {
+        assertRegistering('provideFactory');
+        this.container.provideFactory(token, factory, requester);
+      },
+      resolve: (token) => this.container.resolve(token, requester),
+      tryResolve: (token) => this.container.tryResolve(token),
+    };
+    this.#contexts.set(name, ctx);
+    return ctx;
+  }
+}

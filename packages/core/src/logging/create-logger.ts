@@ -1,0 +1,59 @@
+import { pino } from 'pino';
+import type { Logger, LogLevel } from '../contracts/logger.js';
+import { redactSecrets, redactValue } from './redact.js';
+
+/** Options for the default pino logger. */
+export interface LoggerOptions {
+  /** Minimum level (default `info`, or `AGENTD_LOG_LEVEL`). */
+  level?: LogLevel | 'silent';
+  /** Human-readable output; default: when stdout is a TTY. */
+  pretty?: boolean;
+  /** Where JSON lines go (default stdout). Tests pass a stream to read the log. */
+  destination?: NodeJS.WritableStream;
+  /** Fields on every line. */
+  base?: Record<string, unknown>;
+}
+
+/**
+ * Creates agentd's default logger: pino, JSON lines (pretty on a TTY), with secrets removed from
+ * every line: secret-named keys at any depth are masked, and bot tokens, bearer credentials and
+ * webhook secrets inside strings are redacted.
+ *
+ * @example
+ * ```ts
+ * const logger = createLogger({ level: 'debug' });
+ * logger.info({ url: 'https://api.telegram.org/bot1:abc/getMe' }, 'calling');
+ * // {"level":30,...,"url":"https://api.telegram.org/bot[redacted]/getMe","msg":"calling"}
+ * ```
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? (process.env.AGENTD_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  const pretty = options.pretty ?? (!options.destination && process.stdout.isTTY === true);
+  const pinoOptions: pino.LoggerOptions = {
+    level,
+    base: options.base ?? {},
+    // Redaction runs only for lines that pass the level check, so debug logging costs nothing when off.
+    formatters: { log: (obj) => redactValue(obj) as Record<string, unknown> },
+    serializers: { err: (err: unknown) => redactValue(err) },
+    hooks: {
+      logMethod(args, method) {
+        const redacted = args.map((a) => (typeof a === 'string' ? redactSecrets(a) : a));
+        return method.apply(this, redacted as Parameters<typeof method>);
+      },
+    },
+  };
+  if (pretty) {
+    return pino({
+      ...pinoOptions,
+      transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } },
+    });
+  }
+  return options.destination
+    ? pino(pinoOptions, options.destination as pino.DestinationStream)
+    : pino(pinoOptions, pino.destination({ sync: true }));
+}
+
+/** A logger that drops everything (benchmarks, embedded use). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,63 @@
+import type {
+  DispatchReceipt,
+  InboundHandler,
+  InboundMessage,
+  InboundRouter,
+} from '../contracts/channel.js';
+import type { TaskQueue } from '../contracts/task.js';
+import type { EventBus } from '../kernel/events.js';
+import type { IntakeGate } from './intake.js';
+
+/** Key under which a user's messages run one at a time, in order. */
+export function userKeyOf(message: InboundMessage): string {
+  return `${message.from.channel}:${message.from.id}`;
+}
+
+/**
+ * The kernel's {@link InboundRouter}: waits at the readiness barrier, offers the message to
+ * registered handlers (commands), and otherwise persists it as a task whose idempotency key is
+ * the channel's message id, so a re-delivered message is recognised and not run twice.
+ */
+export class DefaultInboundRouter implements InboundRouter {
+  readonly #handlers: InboundHandler[] = [];
+
+  constructor(
+    private readonly gate: IntakeGate,
+    private readonly events: EventBus,
+    private readonly queue: () => TaskQueue | undefined,
+  ) {}
+
+  use(handler: InboundHandler): () => void {
+    this.#handlers.push(handler);
+    return () => {
+      const i = this.#handlers.indexOf(handler);
+      if (i >= 0) this.#handlers.splice(i, 1);
+    };
+  }
+
+  dispatch(message: InboundMessage): Promise<DispatchReceipt> {
+    return this.gate.run(async () => {
+      this.events.emit('message.received', { message });
+      for (const handler of this.#handlers) {
+        const receipt = await handler(message);
+        if (receipt) return receipt;
+      }
+      const queue = this.queue();
+      if (!queue) {
+        return {
+          outcome: 'refused',
+          reply: 'This host has no task store configured, so it cannot take work.',
+        };
+      }
+      const { task, created } = await queue.enqueue({
+        input: message.text,
+        type: 'message',
+        idempotencyKey: `${message.from.channel}:msg:${message.id}`,
+        sessionKey: userKeyOf(message),
+        replyTo: message.from,
+        metadata: { sender: message.sender.id, ...(message.metadata ?? {}) },
+      });
+      return { outcome: created ? 'accepted' : 'duplicate', taskId: task.id };
+    });
+  }
+}

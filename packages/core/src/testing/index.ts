@@ -1,0 +1,8 @@
+/**
+ * @module @agentd/core/testing
+ * Helpers for testing hosts and plugins: a manual clock, an in-memory logger, and the contract
+ * suite every store must pass.
+ */
+export { ManualClock } from './manual-clock.js';
+export type { LogLine } from './memory-logger.js';
+export { memoryLogger } from './memory-logger.js';

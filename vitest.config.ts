@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Packages that have tests so far; add one here when it gains its first test.
+const packages = ['core', 'store-sqlite'];
+const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+
+// Tests import sibling packages from source, so a stale dist/ never hides a change.
+// Child processes spawned by tests (the real CLI) use the built packages instead.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@agentd\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
+      { find: /^@agentd\/core$/, replacement: src('core/src/index.ts') },
+      { find: /^@agentd\/store-sqlite$/, replacement: src('store-sqlite/src/index.ts') },
+    ],
+  },
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: packages.map((name) => ({
+      extends: true,
+      test: { name, root: `packages/${name}`, include: ['src/**/*.test.ts'] },
+    })),
+  },
+});
