@@ -155,6 +155,13 @@ async function loadPluginEntry(
   return (factory as (o: unknown) => PluginOption)(options ?? {});
 }
 
+/** Loaders put the location on a second line ("ParseError: ...\n /path/file.ts:2:0"): keep both. */
 function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? text;
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.length > 1 && /:\d+(:\d+)?$/.test(lines[1]!)
+    ? `${lines[0]} (${lines[1]})`
+    : (lines[0] ?? text);
 }

@@ -106,16 +106,17 @@ export async function validateConfig(
 
   const plugins: ResolvedPlugin[] = [];
   for (const { plugin, path } of flattenPlugins((config.plugins ?? []) as PluginOption[])) {
+    if (typeof plugin !== 'object' || plugin === null) {
+      issues.push(
+        issueLine(path, 'expected a plugin object (did you forget to call the factory?)'),
+      );
+      continue;
+    }
     const shape = pluginShapeSchema.safeParse(plugin);
-    if (typeof plugin !== 'object' || !shape.success) {
-      const found = shape.error?.issues ?? [];
-      if (typeof plugin !== 'object' || found.length === 0) {
-        issues.push(
-          issueLine(path, 'expected a plugin object (did you forget to call the factory?)'),
-        );
-      }
-      for (const issue of found)
+    if (!shape.success) {
+      for (const issue of shape.error.issues) {
         issues.push(issueLine(joinPath(path, formatPath(issue.path)), issue.message));
+      }
       continue;
     }
     const raw = interpolateEnv(plugin.options, env, path, issues);

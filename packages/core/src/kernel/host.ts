@@ -257,7 +257,9 @@ class KernelHost implements Host {
         this.#state = 'stopped';
         return { ok: true, reason, failures: [], abandoned: 0 };
       }
+      // Intake closes at once, before any await, so nothing slips in after stop() was called.
       // A stop during start aborts the remaining starts; the start path then shuts down.
+      this.gate.close();
       this.#abort.abort(reason);
       if (this.#starting) {
         const failed = await this.#starting.then(
