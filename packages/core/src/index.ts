@@ -130,3 +130,12 @@ export type { RunUntilSignalOptions } from './runtime/run-until-signal.js';
 // Runtime pieces a host or plugin may use directly
 export { runUntilSignal } from './runtime/run-until-signal.js';
 export { systemClock } from './runtime/system-clock.js';
+
+// Tasks
+export { agent } from './runtime/function-agent.js';
+export type { FunctionAgentReturn } from './runtime/function-agent.js';
+export { DEFAULT_RUNNER_OPTIONS, TaskRunner } from './runtime/runner.js';
+export type { RunnerOptions } from './runtime/runner.js';
+export { RUNNER_PLUGIN_NAME, runnerPlugin } from './runtime/runner-plugin.js';
+export { DefaultTaskQueue } from './runtime/task-queue.js';
+export { withBuiltinPlugins } from './kernel/host.js';

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import type { HostConfig } from '../config/host-config.js';
 import { findConfigFile, loadConfigFile } from '../config/load-config.js';
 import { type ResolvedConfig, validateConfig } from '../config/validate-config.js';
-import { KERNEL_SERVICES } from '../kernel/host.js';
+import { KERNEL_SERVICES, withBuiltinPlugins } from '../kernel/host.js';
 import { orderPlugins } from '../kernel/plugin-graph.js';
 
 /** A config file found, loaded, validated and ordered: what `start` and `check` share. */
@@ -20,6 +20,6 @@ export async function loadCheckedConfig(cwd: string, explicit?: string): Promise
   const { config } = await loadConfigFile(path);
   const baseDir = dirname(path);
   const resolved = await validateConfig(config, { baseDir });
-  const order = orderPlugins(resolved.plugins, KERNEL_SERVICES).map((p) => p.plugin.name);
+  const order = orderPlugins(withBuiltinPlugins(resolved), KERNEL_SERVICES).map((p) => p.plugin.name);
   return { path, baseDir, config, resolved, order };
 }

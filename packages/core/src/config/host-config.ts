@@ -1,6 +1,8 @@
+import type { Agent } from '../contracts/agent.js';
 import type { Clock } from '../contracts/clock.js';
 import type { Logger, LogLevel } from '../contracts/logger.js';
 import type { PluginOption } from '../kernel/plugin.js';
+import type { RunnerOptions } from '../runtime/runner.js';
 
 /** Limits for lifecycle phases, in milliseconds. */
 export interface TimeoutsConfig {
@@ -40,6 +42,15 @@ export interface HostConfig {
   dataDir?: string;
   /** Source of time; tests pass a manual clock. */
   clock?: Clock;
+  /** Agents available to tasks (plugins may add more). */
+  agents?: readonly Agent[];
+  /** Agent for tasks that name none (default: the first agent). */
+  defaultAgent?: string;
+  /**
+   * The task runner, added automatically when a store plugin is present: `{ concurrency: 3, ... }`,
+   * or `false` for a host that only enqueues (another process runs the tasks).
+   */
+  runner?: Partial<RunnerOptions> | false;
 }
 
 /**

@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { Agent } from '../contracts/agent.js';
 import type { Clock } from '../contracts/clock.js';
 import type { Logger } from '../contracts/logger.js';
 import { ConfigError } from '../kernel/errors.js';
 import type { Plugin, PluginOption } from '../kernel/plugin.js';
 import { flattenPlugins } from '../kernel/plugin-graph.js';
+import type { RunnerOptions } from '../runtime/runner.js';
 import type { HostConfig, LoggerConfig } from './host-config.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatPath, issueLine, joinPath } from './issues.js';
@@ -74,6 +76,9 @@ export interface ResolvedConfig {
   timeouts: { startMs: number; stopMs: number; drainMs: number };
   dataDir: string;
   clock: Clock | undefined;
+  agents: readonly Agent[];
+  defaultAgent: string | undefined;
+  runner: Partial<RunnerOptions> | false;
 }
 
 /** Defaults for {@link ResolvedConfig.timeouts}. */
@@ -142,5 +147,8 @@ export async function validateConfig(
     timeouts: { ...DEFAULT_TIMEOUTS, ...config.timeouts },
     dataDir: resolve(options.baseDir ?? process.cwd(), config.dataDir ?? '.agentd'),
     clock: config.clock,
+    agents: config.agents ?? [],
+    defaultAgent: config.defaultAgent,
+    runner: config.runner ?? {},
   };
 }

@@ -10,7 +10,7 @@ import { ChannelRegistryToken, InboundRouterToken } from '../contracts/channel.j
 import { type Clock, ClockToken } from '../contracts/clock.js';
 import { HealthRegistryToken } from '../contracts/health.js';
 import { type Logger, LoggerToken } from '../contracts/logger.js';
-import { TaskQueueToken } from '../contracts/task.js';
+import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { createLogger } from '../logging/create-logger.js';
 import { IntakeGate } from '../runtime/intake.js';
 import {
@@ -19,6 +19,7 @@ import {
   DefaultHealthRegistry,
 } from '../runtime/registries.js';
 import { DefaultInboundRouter } from '../runtime/router.js';
+import { runnerPlugin } from '../runtime/runner-plugin.js';
 import { systemClock } from '../runtime/system-clock.js';
 import { ServiceContainer } from './container.js';
 import { AgentdError, HostStartError } from './errors.js';
@@ -71,6 +72,16 @@ export interface Host {
   resolve<T>(token: Token<T>): T;
   /** A service of this host, or undefined. */
   tryResolve<T>(token: Token<T>): T | undefined;
+}
+
+/**
+ * The user's plugins plus the kernel's own: the task runner joins whenever a plugin provides a
+ * TaskStore, unless the config turned it off.
+ */
+export function withBuiltinPlugins(resolved: ResolvedConfig): ResolvedPlugin[] {
+  const hasTaskStore = resolved.plugins.some((p) => p.plugin.provides?.some((t) => t.key === TaskStoreToken.key));
+  if (resolved.runner === false || !hasTaskStore) return resolved.plugins;
+  return [...resolved.plugins, { plugin: runnerPlugin(resolved.runner), path: 'runner', options: undefined }];
 }
 
 /** Services every host has before any plugin registers. */
@@ -181,7 +192,7 @@ class KernelHost implements Host {
     this.#events = new EventBus(this.#logger);
     const clock = resolved.clock ?? systemClock;
     this.#provideKernelServices(clock, baseDir);
-    this.#order = orderPlugins(resolved.plugins, KERNEL_SERVICES);
+    this.#order = orderPlugins(withBuiltinPlugins(resolved), KERNEL_SERVICES);
     this.#logger.info({ plugins: this.plugins }, `starting host "${resolved.name}"`);
 
     this.#phase = 'register';
@@ -371,7 +382,10 @@ class KernelHost implements Host {
     c.provide(IntakeGateToken, this.gate);
     c.provide(HostInfoToken, info);
     c.provide(ChannelRegistryToken, new DefaultChannelRegistry());
-    c.provide(AgentRegistryToken, new DefaultAgentRegistry());
+    const agents = new DefaultAgentRegistry();
+    for (const a of resolved.agents) agents.add(a);
+    if (resolved.defaultAgent) agents.setDefault(resolved.defaultAgent);
+    c.provide(AgentRegistryToken, agents);
     c.provide(HealthRegistryToken, new DefaultHealthRegistry());
     c.provide(
       InboundRouterToken,

@@ -1,0 +1,61 @@
+import { AgentRegistryToken } from '../contracts/agent.js';
+import { ChannelRegistryToken } from '../contracts/channel.js';
+import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
+import { HealthRegistryToken } from '../contracts/health.js';
+import { HostInfoToken } from '../kernel/host-info.js';
+import type { Plugin } from '../kernel/plugin.js';
+import { IntakeGateToken } from '../kernel/tokens.js';
+import { type RunnerOptions, TaskRunner } from './runner.js';
+import { DefaultTaskQueue } from './task-queue.js';
+
+/** Name of the built-in runner plugin (reserved). */
+export const RUNNER_PLUGIN_NAME = 'runner';
+
+/**
+ * The built-in plugin that runs tasks. The host adds it by itself when a store plugin provides a
+ * TaskStore (unless the config says `runner: false`), so users configure it, not install it.
+ * It provides the {@link TaskQueueToken}, recovers expired leases at start, and claims work only
+ * after every plugin has started.
+ */
+export function runnerPlugin(options: Partial<RunnerOptions> = {}): Plugin {
+  let runner: TaskRunner | undefined;
+  return {
+    name: RUNNER_PLUGIN_NAME,
+    dependsOn: [TaskStoreToken],
+    provides: [TaskQueueToken],
+    register(ctx) {
+      const store = ctx.resolve(TaskStoreToken);
+      const agents = ctx.resolve(AgentRegistryToken);
+      runner = new TaskRunner(
+        {
+          store,
+          agents,
+          channels: ctx.resolve(ChannelRegistryToken),
+          events: ctx.events,
+          logger: ctx.logger,
+          clock: ctx.clock,
+          owner: ctx.resolve(HostInfoToken).instanceId,
+        },
+        options,
+      );
+      ctx.provide(TaskQueueToken, new DefaultTaskQueue(store, agents, ctx.events, ctx.clock, () => runner));
+      ctx.resolve(HealthRegistryToken).add({
+        name: 'runner',
+        check: () => ({ status: 'pass', observedValue: runner?.active ?? 0, observedUnit: 'running tasks' }),
+      });
+    },
+    async start(ctx) {
+      await runner!.recover();
+      // The readiness barrier: claim nothing until every plugin (every channel, every agent) is up.
+      ctx
+        .resolve(IntakeGateToken)
+        .whenOpen()
+        .then(
+          () => runner!.start(),
+          () => {},
+        );
+    },
+    drain: (_ctx, signal) => runner!.drain(signal),
+    stop: () => runner?.stop(),
+  };
+}

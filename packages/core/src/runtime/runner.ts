@@ -1,0 +1,385 @@
+import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import type { AgentRegistry } from '../contracts/agent.js';
+import type { ChannelRegistry } from '../contracts/channel.js';
+import type { Clock, TimerHandle } from '../contracts/clock.js';
+import type { JsonValue } from '../contracts/json.js';
+import type { Logger } from '../contracts/logger.js';
+import type { Task, TaskError, TaskStore } from '../contracts/task.js';
+import type { EventBus } from '../kernel/events.js';
+import { errorMessage } from '../kernel/timeout.js';
+import type { RunnerHandle } from './task-queue.js';
+
+/** Tuning of the task runner; every field has a default. */
+export interface RunnerOptions {
+  /** Tasks run at once (default 3). */
+  concurrency: number;
+  /** Lease length; renewed every third of it while a task runs (default 30 s). */
+  leaseMs: number;
+  /** Look for work this often even without an in-process wake-up, e.g. tasks enqueued by another process (default 1 s). */
+  pollMs: number;
+  /** Return expired leases (crashed hosts' tasks) to pending this often (default 15 s, and at start). */
+  recoverEveryMs: number;
+  /** Abort an agent run after this long (default 15 min). */
+  taskTimeoutMs: number;
+  /** Backoff between attempts: exponential with decorrelated jitter (default 1 s initial, 5 min cap). */
+  retry: { initialDelayMs: number; maxDelayMs: number };
+  /**
+   * Claim up to this many tasks per store call and complete them in batches (default 1: one
+   * claim and one completion transaction per task). Larger batches trade a little latency and,
+   * after a crash, re-running up to a batch of finished tasks, for throughput.
+   */
+  batchSize: number;
+}
+
+export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
+  concurrency: 3,
+  leaseMs: 30_000,
+  pollMs: 1_000,
+  recoverEveryMs: 15_000,
+  taskTimeoutMs: 15 * 60_000,
+  retry: { initialDelayMs: 1_000, maxDelayMs: 5 * 60_000 },
+  batchSize: 1,
+};
+
+interface RunnerDeps {
+  store: TaskStore;
+  agents: AgentRegistry;
+  channels: ChannelRegistry;
+  events: EventBus;
+  logger: Logger;
+  clock: Clock;
+  /** Lease owner id: unique per process start. */
+  owner: string;
+}
+
+interface Running {
+  task: Task;
+  controller: AbortController;
+}
+
+/** Why a run was aborted from outside: the task's fate is already decided elsewhere. */
+class ExternalAbort extends Error {}
+
+/** The agent ran past `taskTimeoutMs`. */
+class RunTimeout extends Error {
+  override name = 'TimeoutError';
+  constructor(ms: number) {
+    super(`the agent did not finish within ${ms} ms`);
+  }
+}
+
+/**
+ * The durable task runner: a bounded worker pool over a {@link TaskStore}. It wakes at once on an
+ * in-process enqueue, on its poll interval, and at the next task's run-at; holds a renewed lease
+ * on every running task; recovers expired leases at start and periodically; retries failed
+ * attempts with exponential backoff and jitter until `maxAttempts`, then ends them `failed`;
+ * and sends results back to the channel address the task came from.
+ */
+export class TaskRunner implements RunnerHandle {
+  readonly #deps: RunnerDeps;
+  readonly #options: RunnerOptions;
+  readonly #running = new Map<string, Running>();
+  readonly #backoff: ExponentialBackoff<unknown>;
+  #state: 'idle' | 'running' | 'draining' | 'stopped' = 'idle';
+  #pumping = false;
+  #pumpAgain = false;
+  #wakeTimer: TimerHandle | undefined;
+  #wakeAt = Number.POSITIVE_INFINITY;
+  #recoverTimer: TimerHandle | undefined;
+  #pendingCompletions: { id: string; result: JsonValue | null; task: Task }[] = [];
+  #flushScheduled = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(deps: RunnerDeps, options: Partial<RunnerOptions> = {}) {
+    this.#deps = deps;
+    this.#options = { ...DEFAULT_RUNNER_OPTIONS, ...options };
+    this.#backoff = new ExponentialBackoff({
+      initialDelay: this.#options.retry.initialDelayMs,
+      maxDelay: this.#options.retry.maxDelayMs,
+    });
+  }
+
+  /** Tasks running now. */
+  get active(): number {
+    return this.#running.size;
+  }
+
+  /** Recovers expired leases (tasks of a crashed host). Called before intake opens. */
+  async recover(): Promise<void> {
+    const report = await this.#deps.store.recoverExpired(this.#deps.clock.now());
+    if (report.requeued.length + report.failed.length > 0) {
+      this.#deps.logger.warn(
+        { requeued: report.requeued.length, failed: report.failed.length },
+        'recovered tasks whose lease expired (a previous run crashed or was killed)',
+      );
+      this.#deps.events.emit('task.recovered', report);
+    }
+  }
+
+  /** Begins claiming work. Call once every plugin has started (the readiness barrier). */
+  start(): void {
+    if (this.#state !== 'idle') return;
+    this.#state = 'running';
+    this.#scheduleRecovery();
+    this.notify();
+  }
+
+  /** Wakes the runner now: something may be runnable. */
+  notify(): void {
+    if (this.#state !== 'running') return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    void this.#pump();
+  }
+
+  /** Aborts a task running here; returns false if it is not running in this process. */
+  abort(taskId: string, reason: string): boolean {
+    const run = this.#running.get(taskId);
+    if (!run) return false;
+    run.controller.abort(new ExternalAbort(reason));
+    return true;
+  }
+
+  /**
+   * Stops claiming and waits for running tasks until `signal` aborts; tasks still running then
+   * are aborted and handed back to the queue, so the next start runs them again.
+   */
+  async drain(signal: AbortSignal): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'draining';
+    this.#clearTimers();
+    if (this.#running.size > 0) {
+      this.#deps.logger.info({ running: this.#running.size }, 'waiting for running tasks to finish');
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) return resolve();
+        signal.addEventListener('abort', () => resolve(), { once: true });
+        this.#idleWaiters.push(resolve);
+      });
+    }
+    for (const [id, run] of this.#running) {
+      run.controller.abort(new ExternalAbort('host stopping'));
+      await this.#deps.store
+        .fail(id, this.#deps.owner, { name: 'Interrupted', message: 'the host stopped while the task ran' }, {
+          retryAt: this.#deps.clock.now(),
+          now: this.#deps.clock.now(),
+        })
+        .catch((err: unknown) => this.#deps.logger.error({ err, taskId: id }, 'could not hand an interrupted task back'));
+    }
+    await this.#flushCompletions();
+  }
+
+  /** Releases timers. Call after `drain`. */
+  stop(): void {
+    this.#state = 'stopped';
+    this.#clearTimers();
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        while (this.#state === 'running' && this.#running.size < this.#options.concurrency) {
+          const limit = Math.min(this.#options.batchSize, this.#options.concurrency - this.#running.size);
+          const tasks = await this.#deps.store.claim({
+            owner: this.#deps.owner,
+            leaseMs: this.#options.leaseMs,
+            limit,
+            now: this.#deps.clock.now(),
+          });
+          for (const task of tasks) this.#execute(task);
+          if (tasks.length < limit) break;
+        }
+      } while (this.#pumpAgain && this.#state === 'running');
+    } catch (err) {
+      this.#deps.logger.error({ err }, 'claiming tasks failed; retrying on the next wake-up');
+    } finally {
+      this.#pumping = false;
+    }
+    if (this.#state === 'running') await this.#scheduleWake();
+  }
+
+  /** Sleeps until the poll interval or the next run-at, whichever is sooner. */
+  async #scheduleWake(): Promise<void> {
+    const now = this.#deps.clock.now();
+    let at = now + this.#options.pollMs;
+    if (this.#running.size < this.#options.concurrency) {
+      const next = await this.#deps.store.nextRunAt(now).catch(() => undefined);
+      if (next !== undefined && next < at) at = next;
+    }
+    if (this.#wakeTimer && this.#wakeAt <= at) return;
+    this.#wakeTimer?.cancel();
+    this.#wakeAt = at;
+    this.#wakeTimer = this.#deps.clock.setTimeout(() => {
+      this.#wakeTimer = undefined;
+      this.#wakeAt = Number.POSITIVE_INFINITY;
+      this.notify();
+    }, at - now);
+  }
+
+  #scheduleRecovery(): void {
+    this.#recoverTimer = this.#deps.clock.setTimeout(() => {
+      void this.recover()
+        .catch((err: unknown) => this.#deps.logger.error({ err }, 'lease recovery failed'))
+        .finally(() => {
+          if (this.#state !== 'running') return;
+          this.#scheduleRecovery();
+          this.notify();
+        });
+    }, this.#options.recoverEveryMs);
+  }
+
+  #execute(task: Task): void {
+    const controller = new AbortController();
+    this.#running.set(task.id, { task, controller });
+    const { events } = this.#deps;
+    if (events.listenerCount('task.started') > 0) events.emit('task.started', { task });
+    void this.#run(task, controller).finally(() => {
+      this.#running.delete(task.id);
+      if (this.#running.size === 0 && this.#idleWaiters.length > 0) {
+        for (const w of this.#idleWaiters.splice(0)) w();
+      }
+      this.notify();
+    });
+  }
+
+  async #run(task: Task, controller: AbortController): Promise<void> {
+    const { store, agents, clock, logger, owner } = this.#deps;
+    const renewal = this.#keepLease(task, controller);
+    const limit = this.#options.taskTimeoutMs;
+    // One clock timer per run rather than AbortSignal.timeout/any: cheaper on the hot path, and
+    // a manual clock controls it in tests.
+    const timeout = clock.setTimeout(() => controller.abort(new RunTimeout(limit)), limit);
+    const { signal } = controller;
+    try {
+      const agentName = task.agent ?? agents.defaultAgent;
+      const agent = agentName === undefined ? undefined : agents.get(agentName);
+      if (!agent) {
+        const message =
+          agentName === undefined
+            ? 'the task names no agent and the host has no default agent'
+            : `no agent named "${agentName}" on this host`;
+        const updated = await store.fail(task.id, owner, { name: 'UnknownAgent', message }, { now: clock.now() });
+        if (updated) this.#failed(updated, false);
+        return;
+      }
+      const result = await Promise.race([
+        agent.run(task.input, { task, signal, logger: logger.child({ task: task.id, agent: agent.name }), clock }),
+        abortedBy(signal),
+      ]);
+      if (this.#options.batchSize > 1) return this.#queueCompletion(task, result.output);
+      if (await store.complete(task.id, owner, result.output, clock.now())) this.#completed(task, result.output);
+      else logger.warn({ taskId: task.id }, 'task finished after its lease was lost; result discarded');
+    } catch (err) {
+      const reason: unknown = signal.aborted ? signal.reason : undefined;
+      if (reason instanceof ExternalAbort) return;
+      const cause = reason instanceof RunTimeout ? reason : err;
+      const error: TaskError = {
+        name: cause instanceof Error ? cause.name : 'Error',
+        message: errorMessage(cause),
+      };
+      const retryAt = clock.now() + this.#delayBefore(task.attempts + 1);
+      const updated = await store.fail(task.id, owner, error, { retryAt, now: clock.now() }).catch((e: unknown) => {
+        logger.error({ err: e, taskId: task.id }, 'could not record a failed attempt');
+        return undefined;
+      });
+      if (updated) this.#failed(updated, updated.status === 'pending');
+    } finally {
+      timeout.cancel();
+      renewal.cancel();
+    }
+  }
+
+  /** Renews the lease every third of its length; a lost lease aborts the run. */
+  #keepLease(task: Task, controller: AbortController): TimerHandle {
+    const { store, clock, owner, logger } = this.#deps;
+    let timer: TimerHandle | undefined;
+    const schedule = () => {
+      timer = clock.setTimeout(async () => {
+        const held = await store.renewLease(task.id, owner, clock.now() + this.#options.leaseMs).catch(() => true);
+        if (!held) {
+          logger.warn({ taskId: task.id }, 'lease lost (task cancelled or recovered elsewhere); aborting the run');
+          controller.abort(new ExternalAbort('lease lost'));
+        } else if (!controller.signal.aborted) schedule();
+      }, Math.max(1, Math.floor(this.#options.leaseMs / 3)));
+    };
+    schedule();
+    return { cancel: () => timer?.cancel() };
+  }
+
+  #delayBefore(attempt: number): number {
+    let backoff: IBackoff<unknown> = this.#backoff.next();
+    for (let i = 2; i < attempt; i++) backoff = backoff.next(undefined);
+    return Math.round(backoff.duration);
+  }
+
+  #queueCompletion(task: Task, output: JsonValue | null): void {
+    this.#pendingCompletions.push({ id: task.id, result: output, task });
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => void this.#flushCompletions());
+  }
+
+  async #flushCompletions(): Promise<void> {
+    this.#flushScheduled = false;
+    const batch = this.#pendingCompletions;
+    if (batch.length === 0) return;
+    this.#pendingCompletions = [];
+    try {
+      await this.#deps.store.completeMany(batch, this.#deps.owner, this.#deps.clock.now());
+      for (const item of batch) this.#completed(item.task, item.result);
+    } catch (err) {
+      this.#deps.logger.error({ err, tasks: batch.length }, 'could not record completed tasks; they will run again after lease expiry');
+    }
+  }
+
+  #completed(task: Task, output: JsonValue | null): void {
+    const { events } = this.#deps;
+    const needsTask = events.listenerCount('task.completed') > 0 || task.replyTo !== null;
+    if (!needsTask) return;
+    const done: Task = { ...task, status: 'completed', result: output, finishedAt: this.#deps.clock.now(), leaseOwner: null, leaseExpiresAt: null };
+    events.emit('task.completed', { task: done });
+    if (task.replyTo && output !== null && output !== '') {
+      this.#reply(done, typeof output === 'string' ? output : JSON.stringify(output, null, 2));
+    }
+  }
+
+  #failed(task: Task, willRetry: boolean): void {
+    this.#deps.logger.warn(
+      { taskId: task.id, attempts: task.attempts, maxAttempts: task.maxAttempts, error: task.error, willRetry },
+      willRetry ? 'task attempt failed; will retry' : 'task failed',
+    );
+    this.#deps.events.emit('task.failed', { task, willRetry });
+    if (!willRetry && task.replyTo) {
+      this.#reply(task, `Sorry, this task failed after ${task.attempts} attempt(s): ${task.error?.message ?? 'unknown error'}`);
+    }
+    if (willRetry) void this.#scheduleWake();
+  }
+
+  #reply(task: Task, text: string): void {
+    const to = task.replyTo!;
+    this.#deps.channels
+      .send(to, { text }, { idempotencyKey: `task:${task.id}:${task.status}` })
+      .catch((err: unknown) =>
+        this.#deps.logger.error({ err, taskId: task.id, channel: to.channel }, 'could not deliver the task result'),
+      );
+  }
+
+  #clearTimers(): void {
+    this.#wakeTimer?.cancel();
+    this.#wakeTimer = undefined;
+    this.#wakeAt = Number.POSITIVE_INFINITY;
+    this.#recoverTimer?.cancel();
+    this.#recoverTimer = undefined;
+  }
+}
+
+/** Rejects when `signal` aborts, so a run that ignores its signal still ends on time. */
+function abortedBy(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
