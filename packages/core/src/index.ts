@@ -112,7 +112,7 @@ export type { EventHandler, EventName } from './kernel/events.js';
 export { EventBus } from './kernel/events.js';
 export type { CreateHostOptions, Host, StopFailure, StopResult } from './kernel/host.js';
 // For plugin authors and host builders
-export { createHost, KERNEL_SERVICES } from './kernel/host.js';
+export { createHost, KERNEL_SERVICES, withBuiltinPlugins } from './kernel/host.js';
 export type { HostInfo, HostState } from './kernel/host-info.js';
 export { HostInfoToken } from './kernel/host-info.js';
 export type { Plugin, PluginContext, PluginOption } from './kernel/plugin.js';
@@ -125,17 +125,15 @@ export type { LoggerOptions } from './logging/create-logger.js';
 // Logging
 export { createLogger, silentLogger } from './logging/create-logger.js';
 export { REDACTED, redactSecrets, redactValue } from './logging/redact.js';
+export type { FunctionAgentReturn } from './runtime/function-agent.js';
+// Tasks
+export { agent } from './runtime/function-agent.js';
 export type { IntakeGate } from './runtime/intake.js';
 export type { RunUntilSignalOptions } from './runtime/run-until-signal.js';
 // Runtime pieces a host or plugin may use directly
 export { runUntilSignal } from './runtime/run-until-signal.js';
-export { systemClock } from './runtime/system-clock.js';
-
-// Tasks
-export { agent } from './runtime/function-agent.js';
-export type { FunctionAgentReturn } from './runtime/function-agent.js';
-export { DEFAULT_RUNNER_OPTIONS, TaskRunner } from './runtime/runner.js';
 export type { RunnerOptions } from './runtime/runner.js';
+export { DEFAULT_RUNNER_OPTIONS, TaskRunner } from './runtime/runner.js';
 export { RUNNER_PLUGIN_NAME, runnerPlugin } from './runtime/runner-plugin.js';
+export { systemClock } from './runtime/system-clock.js';
 export { DefaultTaskQueue } from './runtime/task-queue.js';
-export { withBuiltinPlugins } from './kernel/host.js';

@@ -20,6 +20,8 @@ export async function loadCheckedConfig(cwd: string, explicit?: string): Promise
   const { config } = await loadConfigFile(path);
   const baseDir = dirname(path);
   const resolved = await validateConfig(config, { baseDir });
-  const order = orderPlugins(withBuiltinPlugins(resolved), KERNEL_SERVICES).map((p) => p.plugin.name);
+  const order = orderPlugins(withBuiltinPlugins(resolved), KERNEL_SERVICES).map(
+    (p) => p.plugin.name,
+  );
   return { path, baseDir, config, resolved, order };
 }

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { checkCommand } from './commands/check.js';
+import { importCommand } from './commands/import.js';
 import { startCommand } from './commands/start.js';
+import { cancelCommand, enqueueCommand, tasksCommand } from './commands/tasks.js';
 import { type CliIO, printError, processIO } from './output.js';
 
 /**
@@ -41,6 +43,62 @@ export async function main(
     .option('-c, --config <path>', 'config file (default: agentd.config.{ts,mts,js,mjs,json} here)')
     .action(async (opts: { config?: string }) => {
       code = await checkCommand(io, { config: opts.config, cwd });
+    });
+
+  const configOption = [
+    '-c, --config <path>',
+    'config file (default: agentd.config.{ts,mts,js,mjs,json} here)',
+  ] as const;
+  program
+    .command('tasks')
+    .description('list tasks (newest first) and counts per status, from the store')
+    .option(
+      '-s, --status <statuses>',
+      'only these statuses, comma-separated (pending,running,completed,failed,cancelled)',
+    )
+    .option('-n, --limit <n>', 'at most this many (default 50)')
+    .option('--json', 'print JSON instead of a table')
+    .option(...configOption)
+    .action(async (opts: { status?: string; limit?: string; json?: boolean; config?: string }) => {
+      code = await tasksCommand(io, { ...opts, cwd });
+    });
+  program
+    .command('enqueue <text>')
+    .description('add a task to the store; a running host picks it up')
+    .option('-p, --priority <p>', 'critical|high|normal|low or 0-3 (default normal)')
+    .option('-a, --agent <name>', 'agent to run it (default: the default agent)')
+    .option('-k, --key <key>', 'idempotency key: enqueueing the same key again adds nothing')
+    .option('--max-attempts <n>', 'attempts before the task fails (default 3)')
+    .option(...configOption)
+    .action(
+      async (
+        text: string,
+        opts: {
+          priority?: string;
+          agent?: string;
+          key?: string;
+          maxAttempts?: string;
+          config?: string;
+        },
+      ) => {
+        code = await enqueueCommand(io, text, { ...opts, cwd });
+      },
+    );
+  program
+    .command('cancel <id>')
+    .description('cancel a pending or running task')
+    .option(...configOption)
+    .action(async (id: string, opts: { config?: string }) => {
+      code = await cancelCommand(io, id, { ...opts, cwd });
+    });
+  program
+    .command('import <file>')
+    .description(
+      'enqueue the unfinished tasks of a flat JSON task file (e.g. an old tasks.json); safe to repeat',
+    )
+    .option(...configOption)
+    .action(async (file: string, opts: { config?: string }) => {
+      code = await importCommand(io, file, { ...opts, cwd });
     });
 
   try {

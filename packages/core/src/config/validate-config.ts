@@ -45,8 +45,54 @@ const hostConfigSchema = z
     clock: z
       .custom<Clock>((v) => typeof v === 'object' && v !== null && isFunction((v as Clock).now))
       .optional(),
+    agents: z
+      .array(
+        z.custom<Agent>(
+          (v) =>
+            typeof v === 'object' &&
+            v !== null &&
+            typeof (v as Agent).name === 'string' &&
+            isFunction((v as Agent).run),
+          'expected an agent ({ name, run }), e.g. agent("name", async (input) => ...)',
+        ),
+      )
+      .optional(),
+    defaultAgent: z.string().min(1).optional(),
+    runner: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            concurrency: z.number().int().min(1).max(1000),
+            leaseMs: z
+              .number()
+              .int()
+              .min(100)
+              .max(24 * 3600_000),
+            pollMs: z.number().int().min(1).max(3600_000),
+            recoverEveryMs: ms,
+            taskTimeoutMs: ms,
+            retry: z.object({ initialDelayMs: z.number().int().min(0), maxDelayMs: ms }).strict(),
+            batchSize: z.number().int().min(1).max(10_000),
+          })
+          .partial()
+          .strict(),
+      ])
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const names = (config.agents ?? []).map((a) => a.name);
+    names.forEach((name, i) => {
+      if (names.indexOf(name) !== i) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['agents', i],
+          message: `duplicate agent name "${name}"`,
+        });
+      }
+    });
+  });
 
 const pluginShapeSchema = z.object({
   name: z

@@ -79,9 +79,14 @@ export interface Host {
  * TaskStore, unless the config turned it off.
  */
 export function withBuiltinPlugins(resolved: ResolvedConfig): ResolvedPlugin[] {
-  const hasTaskStore = resolved.plugins.some((p) => p.plugin.provides?.some((t) => t.key === TaskStoreToken.key));
+  const hasTaskStore = resolved.plugins.some((p) =>
+    p.plugin.provides?.some((t) => t.key === TaskStoreToken.key),
+  );
   if (resolved.runner === false || !hasTaskStore) return resolved.plugins;
-  return [...resolved.plugins, { plugin: runnerPlugin(resolved.runner), path: 'runner', options: undefined }];
+  return [
+    ...resolved.plugins,
+    { plugin: runnerPlugin(resolved.runner), path: 'runner', options: undefined },
+  ];
 }
 
 /** Services every host has before any plugin registers. */
@@ -221,6 +226,7 @@ class KernelHost implements Host {
       }
     }
     this.#phase = 'run';
+    this.#applyDefaultAgent(resolved.defaultAgent);
 
     for (const entry of this.#order) {
       if (this.#abort.signal.aborted)
@@ -354,6 +360,20 @@ class KernelHost implements Host {
     return { ok, reason, failures, abandoned };
   }
 
+  /** After register, when plugins have added their agents too. */
+  #applyDefaultAgent(name: string | undefined): void {
+    if (name === undefined) return;
+    const agents = this.container.resolve(AgentRegistryToken);
+    if (!agents.get(name)) {
+      const known = agents.list().map((a) => a.name);
+      throw new HostStartError(
+        'E_UNKNOWN_AGENT',
+        `defaultAgent "${name}" is not an agent of this host (known: ${known.join(', ') || 'none'})`,
+      );
+    }
+    agents.setDefault(name);
+  }
+
   #makeLogger(resolved: ResolvedConfig): Logger {
     const cfg = resolved.logger;
     if (cfg && 'info' in cfg) return cfg;
@@ -384,7 +404,6 @@ class KernelHost implements Host {
     c.provide(ChannelRegistryToken, new DefaultChannelRegistry());
     const agents = new DefaultAgentRegistry();
     for (const a of resolved.agents) agents.add(a);
-    if (resolved.defaultAgent) agents.setDefault(resolved.defaultAgent);
     c.provide(AgentRegistryToken, agents);
     c.provide(HealthRegistryToken, new DefaultHealthRegistry());
     c.provide(

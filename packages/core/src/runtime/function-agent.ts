@@ -20,13 +20,21 @@ export type FunctionAgentReturn = AgentResult | JsonValue | undefined;
  */
 export function agent(
   name: string,
-  run: (input: JsonValue, ctx: AgentRunContext) => Promise<FunctionAgentReturn> | FunctionAgentReturn,
+  run: (
+    input: JsonValue,
+    ctx: AgentRunContext,
+  ) => Promise<FunctionAgentReturn> | FunctionAgentReturn,
 ): Agent {
   return {
     name,
     async run(input, ctx) {
       const value = await run(input, ctx);
-      if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'output' in value) {
+      if (
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        'output' in value
+      ) {
         return value as AgentResult;
       }
       return { output: (value ?? null) as JsonValue };

@@ -1,7 +1,7 @@
 import { AgentRegistryToken } from '../contracts/agent.js';
 import { ChannelRegistryToken } from '../contracts/channel.js';
-import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { HealthRegistryToken } from '../contracts/health.js';
+import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { HostInfoToken } from '../kernel/host-info.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { IntakeGateToken } from '../kernel/tokens.js';
@@ -38,10 +38,17 @@ export function runnerPlugin(options: Partial<RunnerOptions> = {}): Plugin {
         },
         options,
       );
-      ctx.provide(TaskQueueToken, new DefaultTaskQueue(store, agents, ctx.events, ctx.clock, () => runner));
+      ctx.provide(
+        TaskQueueToken,
+        new DefaultTaskQueue(store, agents, ctx.events, ctx.clock, () => runner),
+      );
       ctx.resolve(HealthRegistryToken).add({
         name: 'runner',
-        check: () => ({ status: 'pass', observedValue: runner?.active ?? 0, observedUnit: 'running tasks' }),
+        check: () => ({
+          status: 'pass',
+          observedValue: runner?.active ?? 0,
+          observedUnit: 'running tasks',
+        }),
       });
     },
     async start(ctx) {

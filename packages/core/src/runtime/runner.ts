@@ -89,6 +89,7 @@ export class TaskRunner implements RunnerHandle {
   #pendingCompletions: { id: string; result: JsonValue | null; task: Task }[] = [];
   #flushScheduled = false;
   #idleWaiters: (() => void)[] = [];
+  #draining: Promise<void> | undefined;
 
   constructor(deps: RunnerDeps, options: Partial<RunnerOptions> = {}) {
     this.#deps = deps;
@@ -146,12 +147,20 @@ export class TaskRunner implements RunnerHandle {
    * Stops claiming and waits for running tasks until `signal` aborts; tasks still running then
    * are aborted and handed back to the queue, so the next start runs them again.
    */
-  async drain(signal: AbortSignal): Promise<void> {
+  drain(signal: AbortSignal): Promise<void> {
+    this.#draining ??= this.#drain(signal);
+    return this.#draining;
+  }
+
+  async #drain(signal: AbortSignal): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'draining';
     this.#clearTimers();
     if (this.#running.size > 0) {
-      this.#deps.logger.info({ running: this.#running.size }, 'waiting for running tasks to finish');
+      this.#deps.logger.info(
+        { running: this.#running.size },
+        'waiting for running tasks to finish',
+      );
       await new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();
         signal.addEventListener('abort', () => resolve(), { once: true });
@@ -161,17 +170,25 @@ export class TaskRunner implements RunnerHandle {
     for (const [id, run] of this.#running) {
       run.controller.abort(new ExternalAbort('host stopping'));
       await this.#deps.store
-        .fail(id, this.#deps.owner, { name: 'Interrupted', message: 'the host stopped while the task ran' }, {
-          retryAt: this.#deps.clock.now(),
-          now: this.#deps.clock.now(),
-        })
-        .catch((err: unknown) => this.#deps.logger.error({ err, taskId: id }, 'could not hand an interrupted task back'));
+        .fail(
+          id,
+          this.#deps.owner,
+          { name: 'Interrupted', message: 'the host stopped while the task ran' },
+          {
+            retryAt: this.#deps.clock.now(),
+            now: this.#deps.clock.now(),
+          },
+        )
+        .catch((err: unknown) =>
+          this.#deps.logger.error({ err, taskId: id }, 'could not hand an interrupted task back'),
+        );
     }
     await this.#flushCompletions();
   }
 
-  /** Releases timers. Call after `drain`. */
-  stop(): void {
+  /** Waits for the drain's hand-back (it may outlive the host's drain deadline), then releases timers. */
+  async stop(): Promise<void> {
+    await this.#draining;
     this.#state = 'stopped';
     this.#clearTimers();
   }
@@ -182,7 +199,10 @@ export class TaskRunner implements RunnerHandle {
       do {
         this.#pumpAgain = false;
         while (this.#state === 'running' && this.#running.size < this.#options.concurrency) {
-          const limit = Math.min(this.#options.batchSize, this.#options.concurrency - this.#running.size);
+          const limit = Math.min(
+            this.#options.batchSize,
+            this.#options.concurrency - this.#running.size,
+          );
           const tasks = await this.#deps.store.claim({
             owner: this.#deps.owner,
             leaseMs: this.#options.leaseMs,
@@ -261,17 +281,32 @@ export class TaskRunner implements RunnerHandle {
           agentName === undefined
             ? 'the task names no agent and the host has no default agent'
             : `no agent named "${agentName}" on this host`;
-        const updated = await store.fail(task.id, owner, { name: 'UnknownAgent', message }, { now: clock.now() });
+        const updated = await store.fail(
+          task.id,
+          owner,
+          { name: 'UnknownAgent', message },
+          { now: clock.now() },
+        );
         if (updated) this.#failed(updated, false);
         return;
       }
       const result = await Promise.race([
-        agent.run(task.input, { task, signal, logger: logger.child({ task: task.id, agent: agent.name }), clock }),
+        agent.run(task.input, {
+          task,
+          signal,
+          logger: logger.child({ task: task.id, agent: agent.name }),
+          clock,
+        }),
         abortedBy(signal),
       ]);
       if (this.#options.batchSize > 1) return this.#queueCompletion(task, result.output);
-      if (await store.complete(task.id, owner, result.output, clock.now())) this.#completed(task, result.output);
-      else logger.warn({ taskId: task.id }, 'task finished after its lease was lost; result discarded');
+      if (await store.complete(task.id, owner, result.output, clock.now()))
+        this.#completed(task, result.output);
+      else
+        logger.warn(
+          { taskId: task.id },
+          'task finished after its lease was lost; result discarded',
+        );
     } catch (err) {
       const reason: unknown = signal.aborted ? signal.reason : undefined;
       if (reason instanceof ExternalAbort) return;
@@ -281,10 +316,12 @@ export class TaskRunner implements RunnerHandle {
         message: errorMessage(cause),
       };
       const retryAt = clock.now() + this.#delayBefore(task.attempts + 1);
-      const updated = await store.fail(task.id, owner, error, { retryAt, now: clock.now() }).catch((e: unknown) => {
-        logger.error({ err: e, taskId: task.id }, 'could not record a failed attempt');
-        return undefined;
-      });
+      const updated = await store
+        .fail(task.id, owner, error, { retryAt, now: clock.now() })
+        .catch((e: unknown) => {
+          logger.error({ err: e, taskId: task.id }, 'could not record a failed attempt');
+          return undefined;
+        });
       if (updated) this.#failed(updated, updated.status === 'pending');
     } finally {
       timeout.cancel();
@@ -297,13 +334,21 @@ export class TaskRunner implements RunnerHandle {
     const { store, clock, owner, logger } = this.#deps;
     let timer: TimerHandle | undefined;
     const schedule = () => {
-      timer = clock.setTimeout(async () => {
-        const held = await store.renewLease(task.id, owner, clock.now() + this.#options.leaseMs).catch(() => true);
-        if (!held) {
-          logger.warn({ taskId: task.id }, 'lease lost (task cancelled or recovered elsewhere); aborting the run');
-          controller.abort(new ExternalAbort('lease lost'));
-        } else if (!controller.signal.aborted) schedule();
-      }, Math.max(1, Math.floor(this.#options.leaseMs / 3)));
+      timer = clock.setTimeout(
+        async () => {
+          const held = await store
+            .renewLease(task.id, owner, clock.now() + this.#options.leaseMs)
+            .catch(() => true);
+          if (!held) {
+            logger.warn(
+              { taskId: task.id },
+              'lease lost (task cancelled or recovered elsewhere); aborting the run',
+            );
+            controller.abort(new ExternalAbort('lease lost'));
+          } else if (!controller.signal.aborted) schedule();
+        },
+        Math.max(1, Math.floor(this.#options.leaseMs / 3)),
+      );
     };
     schedule();
     return { cancel: () => timer?.cancel() };
@@ -331,7 +376,10 @@ export class TaskRunner implements RunnerHandle {
       await this.#deps.store.completeMany(batch, this.#deps.owner, this.#deps.clock.now());
       for (const item of batch) this.#completed(item.task, item.result);
     } catch (err) {
-      this.#deps.logger.error({ err, tasks: batch.length }, 'could not record completed tasks; they will run again after lease expiry');
+      this.#deps.logger.error(
+        { err, tasks: batch.length },
+        'could not record completed tasks; they will run again after lease expiry',
+      );
     }
   }
 
@@ -339,7 +387,14 @@ export class TaskRunner implements RunnerHandle {
     const { events } = this.#deps;
     const needsTask = events.listenerCount('task.completed') > 0 || task.replyTo !== null;
     if (!needsTask) return;
-    const done: Task = { ...task, status: 'completed', result: output, finishedAt: this.#deps.clock.now(), leaseOwner: null, leaseExpiresAt: null };
+    const done: Task = {
+      ...task,
+      status: 'completed',
+      result: output,
+      finishedAt: this.#deps.clock.now(),
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    };
     events.emit('task.completed', { task: done });
     if (task.replyTo && output !== null && output !== '') {
       this.#reply(done, typeof output === 'string' ? output : JSON.stringify(output, null, 2));
@@ -348,12 +403,21 @@ export class TaskRunner implements RunnerHandle {
 
   #failed(task: Task, willRetry: boolean): void {
     this.#deps.logger.warn(
-      { taskId: task.id, attempts: task.attempts, maxAttempts: task.maxAttempts, error: task.error, willRetry },
+      {
+        taskId: task.id,
+        attempts: task.attempts,
+        maxAttempts: task.maxAttempts,
+        error: task.error,
+        willRetry,
+      },
       willRetry ? 'task attempt failed; will retry' : 'task failed',
     );
     this.#deps.events.emit('task.failed', { task, willRetry });
     if (!willRetry && task.replyTo) {
-      this.#reply(task, `Sorry, this task failed after ${task.attempts} attempt(s): ${task.error?.message ?? 'unknown error'}`);
+      this.#reply(
+        task,
+        `Sorry, this task failed after ${task.attempts} attempt(s): ${task.error?.message ?? 'unknown error'}`,
+      );
     }
     if (willRetry) void this.#scheduleWake();
   }
@@ -363,7 +427,10 @@ export class TaskRunner implements RunnerHandle {
     this.#deps.channels
       .send(to, { text }, { idempotencyKey: `task:${task.id}:${task.status}` })
       .catch((err: unknown) =>
-        this.#deps.logger.error({ err, taskId: task.id, channel: to.channel }, 'could not deliver the task result'),
+        this.#deps.logger.error(
+          { err, taskId: task.id, channel: to.channel },
+          'could not deliver the task result',
+        ),
       );
   }
 

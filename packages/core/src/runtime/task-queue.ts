@@ -1,6 +1,6 @@
 import type { AgentRegistry } from '../contracts/agent.js';
-import type { EnqueueResult, NewTask, Task, TaskQueue, TaskStore } from '../contracts/task.js';
 import type { Clock } from '../contracts/clock.js';
+import type { EnqueueResult, NewTask, Task, TaskQueue, TaskStore } from '../contracts/task.js';
 import { AgentdError } from '../kernel/errors.js';
 import type { EventBus } from '../kernel/events.js';
 
@@ -31,7 +31,10 @@ export class DefaultTaskQueue implements TaskQueue {
   }
 
   async enqueueMany(tasks: readonly NewTask[]): Promise<EnqueueResult[]> {
-    const results = await this.store.enqueueMany(tasks.map((t) => this.#prepare(t)), this.clock.now());
+    const results = await this.store.enqueueMany(
+      tasks.map((t) => this.#prepare(t)),
+      this.clock.now(),
+    );
     this.#after(results);
     return results;
   }
@@ -51,7 +54,10 @@ export class DefaultTaskQueue implements TaskQueue {
     }
     const agent = task.agent ?? this.agents.defaultAgent;
     if (agent === undefined) {
-      throw new AgentdError('E_NO_AGENT', 'the task names no agent and the host has no default agent; add one under "agents"');
+      throw new AgentdError(
+        'E_NO_AGENT',
+        'the task names no agent and the host has no default agent; add one under "agents"',
+      );
     }
     if (!this.agents.get(agent)) {
       const known = this.agents.list().map((a) => a.name);

@@ -1,0 +1,47 @@
+import { type Store, StoreToken } from '../contracts/store.js';
+import { AgentdError } from '../kernel/errors.js';
+import { createHost, withBuiltinPlugins } from '../kernel/host.js';
+import { orderPlugins } from '../kernel/plugin-graph.js';
+import { silentLogger } from '../logging/create-logger.js';
+import type { CheckedConfig } from './host-config.js';
+
+/**
+ * Opens the config's store without the rest of the host (no channels, no runner) and runs `work`
+ * with it. Stores are safe to share between processes (SQLite: WAL and immediate transactions),
+ * so this works whether or not the host is running; a running host picks up new tasks on its
+ * next poll.
+ */
+export async function withStore<T>(
+  checked: CheckedConfig,
+  work: (store: Store) => Promise<T>,
+): Promise<T> {
+  const all = orderPlugins(withBuiltinPlugins(checked.resolved));
+  const storeEntry = all.find((p) => p.plugin.provides?.some((t) => t.key === StoreToken.key));
+  if (!storeEntry) {
+    throw new AgentdError(
+      'E_NO_STORE',
+      `${checked.path} has no store plugin (add one, e.g. sqlite() from @agentd/store-sqlite)`,
+    );
+  }
+  // The store plugin with whatever it depends on, in start order.
+  const needed = new Set<string>([storeEntry.plugin.name]);
+  for (const entry of [...all].reverse()) {
+    if (!needed.has(entry.plugin.name)) continue;
+    for (const dep of entry.plugin.dependsOn ?? []) if (typeof dep === 'string') needed.add(dep);
+  }
+  const host = createHost(
+    {
+      ...checked.config,
+      logger: silentLogger(),
+      runner: false,
+      plugins: all.filter((p) => needed.has(p.plugin.name)).map((p) => p.plugin),
+    },
+    { baseDir: checked.baseDir },
+  );
+  await host.start();
+  try {
+    return await work(host.resolve(StoreToken));
+  } finally {
+    await host.stop('cli command done');
+  }
+}

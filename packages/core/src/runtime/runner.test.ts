@@ -1,0 +1,340 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HostConfig } from '../config/host-config.js';
+import type { Agent } from '../contracts/agent.js';
+import { ChannelRegistryToken, type OutboundMessage } from '../contracts/channel.js';
+import type { Task } from '../contracts/task.js';
+import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
+import { createHost, type Host } from '../kernel/host.js';
+import { ManualClock } from '../testing/manual-clock.js';
+import { memoryLogger } from '../testing/memory-logger.js';
+import { agent } from './function-agent.js';
+
+let dir: string | undefined;
+const hosts: Host[] = [];
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.stop('test end')));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+function dbPath(): string {
+  dir ??= mkdtempSync(join(tmpdir(), 'agentd-runner-'));
+  return join(dir, 'agentd.db');
+}
+
+async function startHost(config: HostConfig): Promise<Host> {
+  const host = createHost({
+    logger: memoryLogger().logger,
+    ...config,
+    plugins: [sqlite({ path: dbPath() }), ...(config.plugins ?? [])],
+  });
+  hosts.push(host);
+  await host.start();
+  return host;
+}
+
+const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 5000) => {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('task runner', () => {
+  it('runs an enqueued task at once (no polling delay) and emits its transitions', async () => {
+    const host = await startHost({
+      agents: [agent('upper', (input) => String(input).toUpperCase())],
+      runner: { pollMs: 60_000 },
+    });
+    const events: string[] = [];
+    for (const e of ['task.enqueued', 'task.started', 'task.completed'] as const)
+      host.events.on(e, () => void events.push(e));
+    const completed = host.events.next('task.completed');
+    const { task, created } = await host.resolve(TaskQueueToken).enqueue({ input: 'hello' });
+    expect(created).toBe(true);
+    expect(task).toMatchObject({ status: 'pending', agent: 'upper', attempts: 0 });
+    const done = await completed;
+    expect(done.task).toMatchObject({ id: task.id, status: 'completed', result: 'HELLO' });
+    expect(events).toEqual(['task.enqueued', 'task.started', 'task.completed']);
+    expect(await host.resolve(TaskStoreToken).get(task.id)).toMatchObject({
+      status: 'completed',
+      result: 'HELLO',
+      attempts: 1,
+    });
+  });
+
+  it('claims nothing before every plugin has started (the readiness barrier)', async () => {
+    const order: string[] = [];
+    let release!: () => void;
+    const host = createHost({
+      logger: memoryLogger().logger,
+      agents: [agent('a', () => void order.push('task ran'))],
+      plugins: [
+        sqlite({ path: dbPath() }),
+        {
+          name: 'early-bird',
+          dependsOn: [TaskQueueToken],
+          start: async (ctx) => {
+            await ctx.resolve(TaskQueueToken).enqueue({ input: 'x' });
+            order.push('enqueued during start');
+          },
+        },
+        { name: 'slow', start: () => new Promise<void>((r) => (release = r)) },
+      ],
+    });
+    hosts.push(host);
+    const started = host.start();
+    await until(() => order.length > 0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(order).toEqual(['enqueued during start']);
+    order.push('last plugin started');
+    release();
+    await started;
+    await until(() => order.length === 3);
+    expect(order).toEqual(['enqueued during start', 'last plugin started', 'task ran']);
+  });
+
+  it('refuses an unknown agent at enqueue, and fails a stored task whose agent is gone', async () => {
+    const host = await startHost({ agents: [agent('known', () => 'ok')] });
+    await expect(
+      host.resolve(TaskQueueToken).enqueue({ input: 'x', agent: 'nope' }),
+    ).rejects.toThrow('unknown agent "nope" (known: known)');
+    const failed = host.events.next('task.failed');
+    const { task } = await host
+      .resolve(TaskStoreToken)
+      .enqueue({ input: 'x', agent: 'ghost' }, Date.now());
+    host.resolve(TaskQueueToken); // the runner polls; an enqueue elsewhere is found on the next wake-up
+    const event = await failed;
+    expect(event.willRetry).toBe(false);
+    expect(event.task).toMatchObject({
+      id: task.id,
+      status: 'failed',
+      error: { name: 'UnknownAgent', message: 'no agent named "ghost" on this host' },
+    });
+  });
+
+  it('retries with backoff, then succeeds', async () => {
+    const clock = new ManualClock(Date.now());
+    let calls = 0;
+    const flaky = agent('flaky', () => {
+      calls++;
+      if (calls < 3) throw new Error(`boom ${calls}`);
+      return 'finally';
+    });
+    const host = await startHost({
+      clock,
+      agents: [flaky],
+      runner: { retry: { initialDelayMs: 1000, maxDelayMs: 10_000 } },
+    });
+    const failures: Task[] = [];
+    host.events.on('task.failed', ({ task }) => void failures.push(task));
+    const completed = host.events.next('task.completed');
+    const { task } = await host.resolve(TaskQueueToken).enqueue({ input: 1, maxAttempts: 3 });
+    await until(() => failures.length === 1);
+    expect(failures[0]).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      error: { name: 'Error', message: 'boom 1' },
+    });
+    expect(failures[0]!.runAt).toBeGreaterThan(clock.now());
+    expect(calls).toBe(1);
+    await clock.advance(20_000);
+    await until(() => failures.length === 2);
+    await clock.advance(20_000);
+    expect((await completed).task).toMatchObject({ id: task.id, result: 'finally', attempts: 3 });
+  });
+
+  it('ends a poison task failed after maxAttempts, never looping', async () => {
+    const clock = new ManualClock(Date.now());
+    let calls = 0;
+    const host = await startHost({
+      clock,
+      agents: [
+        agent('poison', () => {
+          calls++;
+          throw new TypeError('always');
+        }),
+      ],
+    });
+    const final = new Promise<Task>((resolve) =>
+      host.events.on('task.failed', ({ task, willRetry }) =>
+        willRetry ? undefined : resolve(task),
+      ),
+    );
+    await host.resolve(TaskQueueToken).enqueue({ input: null, maxAttempts: 4 });
+    for (let i = 0; i < 10; i++) await clock.advance(10 * 60_000);
+    const task = await final;
+    expect(task).toMatchObject({
+      status: 'failed',
+      attempts: 4,
+      maxAttempts: 4,
+      error: { name: 'TypeError', message: 'always' },
+    });
+    await clock.advance(60 * 60_000);
+    expect(calls).toBe(4);
+  });
+
+  it('cancels a running task through its AbortSignal, and a pending one before it runs', async () => {
+    let sawAbort = false;
+    const waiter: Agent = {
+      name: 'waiter',
+      run: (_input, ctx) =>
+        new Promise((_, reject) => {
+          ctx.signal.addEventListener('abort', () => {
+            sawAbort = true;
+            reject(ctx.signal.reason);
+          });
+        }),
+    };
+    const host = await startHost({ agents: [waiter], runner: { concurrency: 1 } });
+    const queue = host.resolve(TaskQueueToken);
+    const started = host.events.next('task.started');
+    const running = (await queue.enqueue({ input: 1 })).task;
+    const pending = (await queue.enqueue({ input: 2 })).task;
+    await started;
+    expect((await queue.cancel(running.id))?.status).toBe('cancelled');
+    expect((await queue.cancel(pending.id))?.status).toBe('cancelled');
+    await until(() => sawAbort);
+    const store = host.resolve(TaskStoreToken);
+    expect((await store.get(running.id))?.status).toBe('cancelled');
+    expect((await store.get(pending.id))?.attempts).toBe(0);
+    expect(await queue.cancel(running.id)).toBeUndefined();
+  });
+
+  it('never runs more than `concurrency` tasks at once, and runs one session key in order', async () => {
+    let active = 0;
+    let peak = 0;
+    const log: string[] = [];
+    const slow = agent('slow', async (input) => {
+      active++;
+      peak = Math.max(peak, active);
+      log.push(`start ${input}`);
+      await new Promise((r) => setTimeout(r, 10));
+      log.push(`end ${input}`);
+      active--;
+      return input;
+    });
+    const host = await startHost({ agents: [slow], runner: { concurrency: 3 } });
+    const queue = host.resolve(TaskQueueToken);
+    await queue.enqueueMany(Array.from({ length: 12 }, (_, i) => ({ input: `free-${i}` })));
+    await queue.enqueueMany(
+      ['s1', 's2', 's3', 's4'].map((input) => ({ input, sessionKey: 'telegram:42' })),
+    );
+    await until(async () => (await host.resolve(TaskStoreToken).counts()).completed === 16);
+    expect(peak).toBe(3);
+    const session = log.filter((l) => / s\d$/.test(l));
+    expect(session).toEqual([
+      'start s1',
+      'end s1',
+      'start s2',
+      'end s2',
+      'start s3',
+      'end s3',
+      'start s4',
+      'end s4',
+    ]);
+  });
+
+  it('sends the result back to the channel the task came from', async () => {
+    const sent: { to: string; message: OutboundMessage; key?: string }[] = [];
+    const host = await startHost({
+      agents: [agent('echo', (input) => `you said: ${input}`)],
+      plugins: [
+        {
+          name: 'fake-chat',
+          register: (ctx) =>
+            ctx.resolve(ChannelRegistryToken).add({
+              name: 'chat',
+              send: async (to, message, options) => {
+                sent.push({ to: to.id, message, key: options?.idempotencyKey });
+                return { ids: ['1'] };
+              },
+            }),
+        },
+      ],
+    });
+    const { task } = await host
+      .resolve(TaskQueueToken)
+      .enqueue({ input: 'hi', replyTo: { channel: 'chat', id: '777' } });
+    await until(() => sent.length === 1);
+    expect(sent[0]).toEqual({
+      to: '777',
+      message: { text: 'you said: hi' },
+      key: `task:${task.id}:completed`,
+    });
+  });
+
+  it('recovers tasks whose lease expired (a crashed host) at start', async () => {
+    const path = dbPath();
+    const crashed = openSqliteStore({ path });
+    const then = Date.now() - 1000;
+    const { task } = await crashed.tasks.enqueue({ input: 'orphan', agent: 'a' }, then);
+    const [claimed] = await crashed.tasks.claim({ owner: 'dead-host', leaseMs: 1, now: then });
+    expect(claimed?.status).toBe('running');
+    await crashed.close();
+    const host = await startHost({ agents: [agent('a', (i) => `recovered ${i}`)] });
+    await until(
+      async () => (await host.resolve(TaskStoreToken).get(task.id))?.status === 'completed',
+    );
+    expect(await host.resolve(TaskStoreToken).get(task.id)).toMatchObject({
+      attempts: 2,
+      result: 'recovered orphan',
+    });
+  });
+
+  it('times out an agent that ignores its signal', async () => {
+    const host = await startHost({
+      agents: [{ name: 'hang', run: () => new Promise(() => {}) }],
+      runner: { taskTimeoutMs: 50 },
+    });
+    const failed = host.events.next('task.failed');
+    await host.resolve(TaskQueueToken).enqueue({ input: 1, maxAttempts: 1 });
+    expect((await failed).task.error).toEqual({
+      name: 'TimeoutError',
+      message: 'the agent did not finish within 50 ms',
+    });
+  });
+
+  it('lets running tasks finish during the drain; past the deadline hands them back to the queue', async () => {
+    const finishing = await startHost({
+      agents: [agent('short', () => new Promise((r) => setTimeout(() => r('done'), 100)))],
+    });
+    const started = finishing.events.next('task.started');
+    const { task } = await finishing.resolve(TaskQueueToken).enqueue({ input: 1 });
+    await started;
+    expect((await finishing.stop('test')).ok).toBe(true);
+    const store1 = openSqliteStore({ path: dbPath() });
+    expect((await store1.tasks.get(task.id))?.status).toBe('completed');
+
+    const second = await store1.tasks.enqueue({ input: 2, agent: 'long' }, Date.now());
+    await store1.close();
+    const slow = await startHost({
+      timeouts: { drainMs: 50 },
+      agents: [
+        agent(
+          'long',
+          (_i, ctx) =>
+            new Promise((_, reject) =>
+              ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))),
+            ),
+        ),
+      ],
+    });
+    await until(
+      async () => (await slow.resolve(TaskStoreToken).get(second.task.id))?.status === 'running',
+    );
+    const result = await slow.stop('test');
+    expect(result.ok).toBe(false);
+    const store2 = openSqliteStore({ path: dbPath() });
+    expect(await store2.tasks.get(second.task.id)).toMatchObject({
+      status: 'pending',
+      error: { name: 'Interrupted' },
+    });
+    await store2.close();
+  });
+});
