@@ -137,3 +137,63 @@ export { DEFAULT_RUNNER_OPTIONS, TaskRunner } from './runtime/runner.js';
 export { RUNNER_PLUGIN_NAME, runnerPlugin } from './runtime/runner-plugin.js';
 export { systemClock } from './runtime/system-clock.js';
 export { DefaultTaskQueue } from './runtime/task-queue.js';
+// Scheduler
+export type { CatchUpInput, CatchUpPlan, PlannedFire } from './scheduler/catch-up.js';
+export { dueSlots, MAX_CATCH_UP_SLOTS, planCatchUp } from './scheduler/catch-up.js';
+export type { SlotSource } from './scheduler/cron.js';
+export {
+  cronProblem,
+  cronSlots,
+  formatDuration,
+  intervalSlots,
+  slotSourceFor,
+} from './scheduler/cron.js';
+export type { ParseTimeOptions, ReminderTimeForm } from './scheduler/reminders.js';
+export {
+  parseDuration,
+  parseReminderTime,
+  REMINDER_TIME_FORMS,
+  reminderTimeForm,
+} from './scheduler/reminders.js';
+export type { SchedulerDeps, SchedulerSettings, ScheduleState } from './scheduler/scheduler.js';
+export {
+  DEFAULT_GRACE_MS,
+  DefaultScheduler,
+  fireKey,
+  MISSED_SLOTS_KEPT,
+  SCHEDULER_NAMESPACE,
+  scheduleStateKey,
+  scheduleStatus,
+  slotSourceFromIdentity,
+} from './scheduler/scheduler.js';
+export { SCHEDULER_PLUGIN_NAME, schedulerPlugin } from './scheduler/scheduler-plugin.js';
+export type {
+  HeartbeatConfig,
+  HeartbeatOptions,
+  ReminderConfig,
+  ReminderOptions,
+  ScheduleConfig,
+  SchedulerConfig,
+  SchedulerOptions,
+  ScheduleTask,
+  ScheduleTaskConfig,
+} from './scheduler/schema.js';
+export {
+  DEFAULT_CATCH_UP_WINDOW_MS,
+  HEARTBEAT_SCHEDULE,
+  heartbeatSchema,
+  remindersSchema,
+  schedulerConfigShape,
+  schedulerOptionsSchema,
+  scheduleSchema,
+  schedulesSchema,
+  scheduleTaskSchema,
+} from './scheduler/schema.js';
+export type { WallTime } from './scheduler/time-zone.js';
+export {
+  formatInZone,
+  systemTimezone,
+  timezoneProblem,
+  wallTimeAt,
+  wallTimeToEpoch,
+} from './scheduler/time-zone.js';

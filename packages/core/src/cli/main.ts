@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { checkCommand } from './commands/check.js';
 import { importCommand } from './commands/import.js';
+import { schedulesCommand } from './commands/schedules.js';
 import { startCommand } from './commands/start.js';
 import { cancelCommand, enqueueCommand, tasksCommand } from './commands/tasks.js';
 import { type CliIO, printError, processIO } from './output.js';
@@ -90,6 +91,14 @@ export async function main(
     .option(...configOption)
     .action(async (id: string, opts: { config?: string }) => {
       code = await cancelCommand(io, id, { ...opts, cwd });
+    });
+  program
+    .command('schedules')
+    .description('list schedules with their next and last runs and missed slots')
+    .option('--json', 'print JSON instead of a table')
+    .option(...configOption)
+    .action(async (opts: { json?: boolean; config?: string }) => {
+      code = await schedulesCommand(io, { ...opts, cwd });
     });
   program
     .command('import <file>')

@@ -33,7 +33,11 @@ export async function withStore<T>(
     {
       ...checked.config,
       logger: silentLogger(),
+      // Only the store: no runner claiming work, no scheduler firing slots from a CLI command.
       runner: false,
+      schedules: undefined,
+      heartbeat: undefined,
+      reminders: undefined,
       plugins: all.filter((p) => needed.has(p.plugin.name)).map((p) => p.plugin),
     },
     { baseDir: checked.baseDir },

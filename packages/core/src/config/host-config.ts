@@ -3,6 +3,7 @@ import type { Clock } from '../contracts/clock.js';
 import type { Logger, LogLevel } from '../contracts/logger.js';
 import type { PluginOption } from '../kernel/plugin.js';
 import type { RunnerOptions } from '../runtime/runner.js';
+import type { SchedulerConfig } from '../scheduler/schema.js';
 
 /** Limits for lifecycle phases, in milliseconds. */
 export interface TimeoutsConfig {
@@ -31,7 +32,7 @@ export type LoggerConfig = Logger | { level?: LogLevel | 'silent'; pretty?: bool
  * });
  * ```
  */
-export interface HostConfig {
+export interface HostConfig extends SchedulerConfig {
   /** Shown in logs and status (default `agentd`). */
   name?: string;
   /** Plugins; falsy entries are skipped and nested arrays flattened. */

@@ -7,6 +7,7 @@ import { ConfigError } from '../kernel/errors.js';
 import type { Plugin, PluginOption } from '../kernel/plugin.js';
 import { flattenPlugins } from '../kernel/plugin-graph.js';
 import type { RunnerOptions } from '../runtime/runner.js';
+import { type SchedulerConfig, schedulerConfigShape } from '../scheduler/schema.js';
 import type { HostConfig, LoggerConfig } from './host-config.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatPath, issueLine, joinPath } from './issues.js';
@@ -58,6 +59,7 @@ const hostConfigSchema = z
       )
       .optional(),
     defaultAgent: z.string().min(1).optional(),
+    ...schedulerConfigShape,
     runner: z
       .union([
         z.literal(false),
@@ -125,6 +127,8 @@ export interface ResolvedConfig {
   agents: readonly Agent[];
   defaultAgent: string | undefined;
   runner: Partial<RunnerOptions> | false;
+  /** Schedules, heartbeat and reminders, when the config has any (the scheduler joins then). */
+  scheduler: SchedulerConfig | undefined;
 }
 
 /** Defaults for {@link ResolvedConfig.timeouts}. */
@@ -196,5 +200,14 @@ export async function validateConfig(
     agents: config.agents ?? [],
     defaultAgent: config.defaultAgent,
     runner: config.runner ?? {},
+    scheduler:
+      config.schedules || config.heartbeat || config.reminders
+        ? {
+            timezone: config.timezone,
+            schedules: config.schedules,
+            heartbeat: config.heartbeat,
+            reminders: config.reminders,
+          }
+        : undefined,
   };
 }

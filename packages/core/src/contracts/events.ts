@@ -1,5 +1,6 @@
 import type { InboundMessage } from './channel.js';
 import type { Alert } from './notifier.js';
+import type { ScheduleFire } from './scheduler.js';
 import type { Task } from './task.js';
 
 /**
@@ -33,5 +34,19 @@ export interface AgentdEvents {
   'task.recovered': { requeued: string[]; failed: string[] };
   /** The runner's periodic wake-up. */
   heartbeat: { at: number };
+  /** A schedule slot fired here (once across hosts); `taskId` when it enqueued a task. */
+  'schedule.fired': ScheduleFire & { taskId?: string };
+  /**
+   * Slots of a schedule that did not fire: the host was down (`downtime`, per the missed-run
+   * policy) or the previous run was still going (`overlap`). `count` may exceed `slots.length`
+   * after very long downtime; `caughtUp` lists slots that fired late instead.
+   */
+  'schedule.missed': {
+    schedule: string;
+    reason: 'downtime' | 'overlap';
+    slots: number[];
+    count: number;
+    caughtUp: number[];
+  };
   alert: Alert;
 }

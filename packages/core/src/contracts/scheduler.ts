@@ -1,5 +1,5 @@
 import { createToken } from '../kernel/token.js';
-import type { NewTask } from './task.js';
+import type { EnqueueResult, NewTask } from './task.js';
 
 /**
  * What happens to slots missed while the host was down: `skip` fires none, `latest` fires the
@@ -54,8 +54,12 @@ export interface ScheduleStatus {
   enabled: boolean;
   nextRunAt: number | null;
   lastSlot: number | null;
+  /** When `lastSlot` was fired (later than the slot for a late fire), or null. */
+  lastFiredAt: number | null;
   /** Slots missed (not fired) since the host's first start, newest last, bounded. */
   missedSlots: number[];
+  /** All slots missed so far, including those no longer in `missedSlots` (a lower bound after very long downtime). */
+  missedTotal: number;
 }
 
 /** Runs schedules; fires each slot at most once across restarts and hosts sharing a store. */
@@ -65,6 +69,11 @@ export interface Scheduler {
   list(): Promise<ScheduleStatus[]>;
   /** Fires a schedule now, outside its slots. */
   trigger(name: string): Promise<void>;
+  /**
+   * Enqueues a one-off task that runs at `when`: epoch ms, or text such as `08:30`,
+   * `2026-05-01T09:00` or `in 10m` read in the scheduler's time zone (`E_BAD_TIME` otherwise).
+   */
+  remind(when: string | number, task: Omit<NewTask, 'runAt'>): Promise<EnqueueResult>;
 }
 
 export const SchedulerToken = createToken<Scheduler>('agentd.scheduler');

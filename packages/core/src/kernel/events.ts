@@ -22,10 +22,11 @@ type AnyHandler = (payload: unknown, event: string) => void | Promise<void>;
 export class EventBus {
   readonly #handlers = new Map<string, Set<AnyHandler>>();
   readonly #any = new Set<AnyHandler>();
-  readonly #logger: Logger;
+  readonly #logger: () => Logger;
 
-  constructor(logger: Logger) {
-    this.#logger = logger;
+  /** @param logger where failing handlers are reported; a function when the logger may change. */
+  constructor(logger: Logger | (() => Logger)) {
+    this.#logger = typeof logger === 'function' ? logger : () => logger;
   }
 
   /** Subscribes to one event; returns the unsubscribe function. */
@@ -95,6 +96,6 @@ export class EventBus {
   }
 
   #report(event: string, err: unknown): void {
-    this.#logger.error({ err, event }, `a handler of "${event}" failed`);
+    this.#logger().error({ err, event }, `a handler of "${event}" failed`);
   }
 }

@@ -10,6 +10,7 @@ import { ChannelRegistryToken, InboundRouterToken } from '../contracts/channel.j
 import { type Clock, ClockToken } from '../contracts/clock.js';
 import { HealthRegistryToken } from '../contracts/health.js';
 import { type Logger, LoggerToken } from '../contracts/logger.js';
+import { SchedulerToken } from '../contracts/scheduler.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { createLogger } from '../logging/create-logger.js';
 import { IntakeGate } from '../runtime/intake.js';
@@ -21,6 +22,7 @@ import {
 import { DefaultInboundRouter } from '../runtime/router.js';
 import { runnerPlugin } from '../runtime/runner-plugin.js';
 import { systemClock } from '../runtime/system-clock.js';
+import { schedulerPlugin } from '../scheduler/scheduler-plugin.js';
 import { ServiceContainer } from './container.js';
 import { AgentdError, HostStartError } from './errors.js';
 import { EventBus } from './events.js';
@@ -75,18 +77,24 @@ export interface Host {
 }
 
 /**
- * The user's plugins plus the kernel's own: the task runner joins whenever a plugin provides a
- * TaskStore, unless the config turned it off.
+ * The user's plugins plus the kernel's own: the task runner (and queue) whenever a plugin provides
+ * a TaskStore, and the scheduler when the config has schedules, a heartbeat or reminders.
  */
 export function withBuiltinPlugins(resolved: ResolvedConfig): ResolvedPlugin[] {
-  const hasTaskStore = resolved.plugins.some((p) =>
-    p.plugin.provides?.some((t) => t.key === TaskStoreToken.key),
-  );
-  if (resolved.runner === false || !hasTaskStore) return resolved.plugins;
-  return [
-    ...resolved.plugins,
-    { plugin: runnerPlugin(resolved.runner), path: 'runner', options: undefined },
-  ];
+  const provided = (token: Token<unknown>) =>
+    resolved.plugins.some((p) => p.plugin.provides?.some((t) => t.key === token.key));
+  const builtins: ResolvedPlugin[] = [];
+  if (provided(TaskStoreToken) && !provided(TaskQueueToken)) {
+    builtins.push({ plugin: runnerPlugin(resolved.runner), path: 'runner', options: undefined });
+  }
+  if (resolved.scheduler && !provided(SchedulerToken)) {
+    builtins.push({
+      plugin: schedulerPlugin(resolved.scheduler),
+      path: 'scheduler',
+      options: undefined,
+    });
+  }
+  return builtins.length ? [...resolved.plugins, ...builtins] : resolved.plugins;
 }
 
 /** Services every host has before any plugin registers. */
@@ -128,7 +136,8 @@ class KernelHost implements Host {
   readonly #abort = new AbortController();
   #state: HostState = 'created';
   #logger: Logger = createLogger({ level: 'silent', destination: process.stdout });
-  #events = new EventBus(this.#logger);
+  // Created once, so subscriptions made before start() (host.events.on('host.ready', ...)) count.
+  readonly #events = new EventBus(() => this.#logger);
   #resolved: ResolvedConfig | undefined;
   #order: ResolvedPlugin[] = [];
   /** Plugins whose `start` was called, in start order. */
@@ -194,7 +203,6 @@ class KernelHost implements Host {
     const resolved = await validateConfig(this.config, { env: this.options.env, baseDir });
     this.#resolved = resolved;
     this.#logger = this.#makeLogger(resolved);
-    this.#events = new EventBus(this.#logger);
     const clock = resolved.clock ?? systemClock;
     this.#provideKernelServices(clock, baseDir);
     this.#order = orderPlugins(withBuiltinPlugins(resolved), KERNEL_SERVICES);

@@ -15,10 +15,12 @@ export const RUNNER_PLUGIN_NAME = 'runner';
  * The built-in plugin that runs tasks. The host adds it by itself when a store plugin provides a
  * TaskStore (unless the config says `runner: false`), so users configure it, not install it.
  * It provides the {@link TaskQueueToken}, recovers expired leases at start, and claims work only
- * after every plugin has started.
+ * after every plugin has started. With `false` it provides the queue but runs nothing: the host
+ * only enqueues, and another host on the same store runs the tasks.
  */
-export function runnerPlugin(options: Partial<RunnerOptions> = {}): Plugin {
+export function runnerPlugin(options: Partial<RunnerOptions> | false = {}): Plugin {
   let runner: TaskRunner | undefined;
+  let offHeartbeat: (() => void) | undefined;
   return {
     name: RUNNER_PLUGIN_NAME,
     dependsOn: [TaskStoreToken],
@@ -26,6 +28,11 @@ export function runnerPlugin(options: Partial<RunnerOptions> = {}): Plugin {
     register(ctx) {
       const store = ctx.resolve(TaskStoreToken);
       const agents = ctx.resolve(AgentRegistryToken);
+      ctx.provide(
+        TaskQueueToken,
+        new DefaultTaskQueue(store, agents, ctx.events, ctx.clock, () => runner),
+      );
+      if (options === false) return;
       runner = new TaskRunner(
         {
           store,
@@ -38,10 +45,8 @@ export function runnerPlugin(options: Partial<RunnerOptions> = {}): Plugin {
         },
         options,
       );
-      ctx.provide(
-        TaskQueueToken,
-        new DefaultTaskQueue(store, agents, ctx.events, ctx.clock, () => runner),
-      );
+      // The scheduler's heartbeat wakes the runner (a no-op until it runs, and after it stops).
+      offHeartbeat = ctx.events.on('heartbeat', () => runner?.notify());
       ctx.resolve(HealthRegistryToken).add({
         name: 'runner',
         check: () => ({
@@ -52,17 +57,21 @@ export function runnerPlugin(options: Partial<RunnerOptions> = {}): Plugin {
       });
     },
     async start(ctx) {
-      await runner!.recover();
+      if (!runner) return;
+      await runner.recover();
       // The readiness barrier: claim nothing until every plugin (every channel, every agent) is up.
       ctx
         .resolve(IntakeGateToken)
         .whenOpen()
         .then(
-          () => runner!.start(),
+          () => runner?.start(),
           () => {},
         );
     },
-    drain: (_ctx, signal) => runner!.drain(signal),
-    stop: () => runner?.stop(),
+    drain: (_ctx, signal) => runner?.drain(signal),
+    stop: () => {
+      offHeartbeat?.();
+      return runner?.stop();
+    },
   };
 }

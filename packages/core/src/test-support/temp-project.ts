@@ -9,8 +9,8 @@ export const CORE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..'
 export const CLI = join(CORE_DIR, 'bin/agentd.js');
 
 /**
- * A throw-away user project: a temp directory with `node_modules/@agentd/core` linked to this
- * repo's package, as `npm install @agentd/core` would leave it.
+ * A throw-away user project: a temp directory with `node_modules/@agentd/core` and
+ * `@agentd/store-sqlite` linked to this repo's packages, as `npm install` would leave them.
  */
 export function tempProject(files: Record<string, string> = {}): {
   dir: string;
@@ -20,6 +20,11 @@ export function tempProject(files: Record<string, string> = {}): {
   const dir = mkdtempSync(join(tmpdir(), 'agentd-test-'));
   mkdirSync(join(dir, 'node_modules/@agentd'), { recursive: true });
   symlinkSync(CORE_DIR, join(dir, 'node_modules/@agentd/core'), 'dir');
+  symlinkSync(
+    join(CORE_DIR, '../store-sqlite'),
+    join(dir, 'node_modules/@agentd/store-sqlite'),
+    'dir',
+  );
   writeFileSync(
     join(dir, 'package.json'),
     JSON.stringify({ name: 'user-host', type: 'module', private: true }),

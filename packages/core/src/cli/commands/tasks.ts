@@ -26,7 +26,10 @@ export async function tasksCommand(
     throw new AgentdError('E_USAGE', '--limit takes a positive whole number');
   const checked = await loadCheckedConfig(options.cwd, options.config);
   return withStore(checked, async (store) => {
-    const tasks = await store.tasks.list({ status: statuses as TaskStatus[], limit });
+    const tasks = await store.tasks.list({
+      ...(statuses.length > 0 && { status: statuses as TaskStatus[] }),
+      limit,
+    });
     if (options.json) {
       io.out(JSON.stringify(tasks, null, 2));
       return 0;

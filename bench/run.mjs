@@ -1,0 +1,239 @@
+#!/usr/bin/env node
+// agentd task-engine benchmark. Run with `npm run bench` (builds first). Options:
+//   --runs N     repetitions per measurement, median reported (default 5)
+//   --tasks N    tasks per burn-down (default 100000)
+//   --rss N      tasks for the memory run (default 1000000; 0 skips it)
+//   --json FILE  also write the results to FILE
+// Everything runs in this process against temp SQLite files (WAL, synchronous=NORMAL),
+// with a silent logger and a no-op agent, as the figures in docs/benchmarks.md were taken.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { agent, createHost, silentLogger, TaskQueueToken } from '@agentd/core';
+import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
+import Database from 'better-sqlite3';
+import { better, defineQueue, defineWorker } from 'plainjob';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    tasks: { type: 'string', default: '100000' },
+    rss: { type: 'string', default: '1000000' },
+    json: { type: 'string' },
+  },
+});
+const RUNS = Number(args.runs);
+const N = Number(args.tasks);
+const RSS_TASKS = Number(args.rss);
+const dir = mkdtempSync(join(tmpdir(), 'agentd-bench-'));
+let fileNo = 0;
+const freshDb = () => join(dir, `b${fileNo++}.db`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+const log = (m) => process.stderr.write(`${m}\n`);
+
+async function repeat(name, fn) {
+  const values = [];
+  for (let i = 0; i < RUNS; i++) {
+    values.push(await fn());
+    log(`  ${name} run ${i + 1}/${RUNS}: ${Math.round(values.at(-1)).toLocaleString('en')}`);
+  }
+  return { median: median(values), runs: values.map(Math.round) };
+}
+
+// The physical ceiling: one single-row INSERT per write transaction.
+function rawWrites() {
+  const db = new Database(freshDb());
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (payload) VALUES (?)');
+  const tx = db.transaction((p) => insert.run(p)).immediate;
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) tx(`{"n":${i}}`);
+  const rate = N / ((performance.now() - t0) / 1000);
+  db.close();
+  return rate;
+}
+
+async function enqueueOneByOne() {
+  const store = openSqliteStore({ path: freshDb() });
+  const now = Date.now();
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) await store.tasks.enqueue({ input: i, agent: 'noop' }, now);
+  const rate = N / ((performance.now() - t0) / 1000);
+  await store.close();
+  return rate;
+}
+
+async function enqueueBatch() {
+  const store = openSqliteStore({ path: freshDb() });
+  const tasks = Array.from({ length: N }, (_, i) => ({ input: i, agent: 'noop' }));
+  const t0 = performance.now();
+  await store.tasks.enqueueMany(tasks, Date.now());
+  const rate = N / ((performance.now() - t0) / 1000);
+  await store.close();
+  return rate;
+}
+
+/** A real host (store plugin + built-in runner) with a no-op agent. */
+async function startHost(path, runner) {
+  const host = createHost({
+    logger: silentLogger(),
+    agents: [agent('noop', () => null)],
+    runner: { pollMs: 1000, ...runner },
+    plugins: [sqlite({ path })],
+  });
+  await host.start();
+  return host;
+}
+
+async function burnDown(runner) {
+  const path = freshDb();
+  const seed = openSqliteStore({ path });
+  await seed.tasks.enqueueMany(Array.from({ length: N }, (_, i) => ({ input: i, agent: 'noop' })), Date.now());
+  await seed.close();
+  let done = 0;
+  let finished;
+  const allDone = new Promise((r) => (finished = r));
+  const t0 = performance.now();
+  const host = await startHost(path, runner);
+  host.events.on('task.completed', () => {
+    if (++done === N) finished();
+  });
+  await allDone;
+  const rate = N / ((performance.now() - t0) / 1000);
+  await host.stop('bench');
+  return rate;
+}
+
+async function latency() {
+  const samples = [];
+  let started;
+  const host = createHost({
+    logger: silentLogger(),
+    agents: [agent('probe', () => void started(performance.now()))],
+    runner: { pollMs: 60_000 },
+    plugins: [sqlite({ path: freshDb() })],
+  });
+  await host.start();
+  const queue = host.resolve(TaskQueueToken);
+  for (let i = 0; i < 2200; i++) {
+    const ran = new Promise((r) => (started = r));
+    const completed = host.events.next('task.completed');
+    const t0 = performance.now();
+    await queue.enqueue({ input: i });
+    const t1 = await ran;
+    await completed;
+    if (i >= 200) samples.push(t1 - t0); // the first 200 warm up the JIT and the page cache
+  }
+  await host.stop('bench');
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length };
+}
+
+async function plainjobBurnDown() {
+  const db = new Database(freshDb());
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const silent = { error() {}, warn() {}, info() {}, debug() {} };
+  const queue = defineQueue({ connection: better(db), logger: silent });
+  queue.addMany('noop', Array.from({ length: N }, (_, i) => i));
+  let done = 0;
+  let finished;
+  const allDone = new Promise((r) => (finished = r));
+  const worker = defineWorker('noop', () => {}, {
+    queue,
+    logger: silent,
+    pollIntervall: 1000,
+    onCompleted: () => {
+      if (++done === N) finished();
+    },
+  });
+  const t0 = performance.now();
+  void worker.start();
+  await allDone;
+  const rate = N / ((performance.now() - t0) / 1000);
+  await worker.stop();
+  queue.close();
+  return rate;
+}
+
+async function memoryGrowth() {
+  const path = freshDb();
+  const host = await startHost(path, {});
+  const queue = host.resolve(TaskQueueToken);
+  const chunk = 50_000;
+  let done = 0;
+  host.events.on('task.completed', () => void done++);
+  const settle = () => {
+    globalThis.gc?.();
+    return process.memoryUsage().rss;
+  };
+  let baseline = 0;
+  for (let sent = 0; sent < RSS_TASKS; sent += chunk) {
+    await queue.enqueueMany(Array.from({ length: chunk }, (_, i) => ({ input: sent + i })));
+    while (done < sent + chunk) await new Promise((r) => setTimeout(r, 20));
+    if (sent === 100_000 - chunk) baseline = settle(); // after warm-up: JIT, caches, pools
+    log(`  memory run: ${done.toLocaleString('en')} tasks, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(1)} MB`);
+  }
+  const end = settle();
+  await host.stop('bench');
+  return { baselineMb: baseline / 2 ** 20, endMb: end / 2 ** 20, growthMb: (end - baseline) / 2 ** 20, tasks: RSS_TASKS };
+}
+
+const machine = {
+  cpu: cpus()[0]?.model,
+  cores: cpus().length,
+  memoryGb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+};
+log(`agentd bench: ${N.toLocaleString('en')} tasks, median of ${RUNS} runs, on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}`);
+
+const results = { machine, tasks: N, runs: RUNS };
+log('raw better-sqlite3 single-row write transactions/s');
+results.rawWriteTx = await repeat('raw', rawWrites);
+log('agentd enqueue one at a time, tasks/s');
+results.enqueueOne = await repeat('enqueue', enqueueOneByOne);
+log('agentd enqueueMany in one call, tasks/s');
+results.enqueueBatch = await repeat('enqueueMany', enqueueBatch);
+log('agentd burn-down, unbatched (one claim + one completion transaction per task), tasks/s');
+results.burnDown = await repeat('burn-down', () => burnDown({ concurrency: 3, batchSize: 1 }));
+log('agentd burn-down, batched claims and completions (batchSize 100), tasks/s');
+results.burnDownBatched = await repeat('burn-down batched', () => burnDown({ concurrency: 100, batchSize: 100 }));
+log('plainjob burn-down on the same machine, jobs/s');
+results.plainjob = await repeat('plainjob', plainjobBurnDown);
+log('enqueue-to-start latency (in-process, idle runner)');
+results.latencyMs = await latency();
+if (RSS_TASKS > 0) {
+  log(`memory over a ${RSS_TASKS.toLocaleString('en')}-task run`);
+  results.memory = await memoryGrowth();
+}
+results.ratios = {
+  burnDownVsRawWriteTx: results.burnDown.median / results.rawWriteTx.median,
+  burnDownVsPlainjob: results.burnDown.median / results.plainjob.median,
+  batchedVsPlainjob: results.burnDownBatched.median / results.plainjob.median,
+};
+rmSync(dir, { recursive: true, force: true });
+
+const fmt = (n) => Math.round(n).toLocaleString('en');
+const rows = [
+  ['raw better-sqlite3 write transactions/s (ceiling)', fmt(results.rawWriteTx.median), ''],
+  ['enqueue one at a time, tasks/s', fmt(results.enqueueOne.median), '>= 40,000'],
+  ['enqueueMany in one call, tasks/s', fmt(results.enqueueBatch.median), '>= 300,000'],
+  ['burn-down unbatched, tasks/s', fmt(results.burnDown.median), '>= 20,000'],
+  ['burn-down batched, tasks/s', fmt(results.burnDownBatched.median), 'aim 50,000'],
+  ['plainjob burn-down, jobs/s', fmt(results.plainjob.median), ''],
+  ['unbatched / raw write tx', results.ratios.burnDownVsRawWriteTx.toFixed(2), ''],
+  ['unbatched / plainjob', results.ratios.burnDownVsPlainjob.toFixed(2), ''],
+  ['enqueue-to-start p50, ms', results.latencyMs.p50.toFixed(3), '<= 1'],
+  ['enqueue-to-start p99, ms', results.latencyMs.p99.toFixed(3), '<= 5'],
+  ...(results.memory ? [[`RSS growth over ${fmt(results.memory.tasks)} tasks, MB`, results.memory.growthMb.toFixed(1), '< 20']] : []),
+];
+const w0 = Math.max(...rows.map((r) => r[0].length));
+const w1 = Math.max(...rows.map((r) => r[1].length));
+console.log(`\n${'measure'.padEnd(w0)}  ${'median'.padStart(w1)}  target`);
+for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
+console.log(`\n${JSON.stringify(results, null, 2)}`);
+if (args.json) writeFileSync(args.json, JSON.stringify(results, null, 2));

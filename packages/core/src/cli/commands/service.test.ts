@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLI } from '../../test-support/temp-project.js';
+import { serviceCommand } from './service.js';
+
+let dir: string;
+beforeEach(() => {
+  // A space and a % in the path: both need quoting or escaping in a unit file.
+  dir = mkdtempSync(join(tmpdir(), 'agentd service 100%-'));
+  writeFileSync(
+    join(dir, 'agentd.config.mjs'),
+    `export default { name: 'Home Bot', timeouts: { drainMs: 20000, stopMs: 5000 } };\n`,
+  );
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function print(kind: string, extra: { system?: boolean } = {}) {
+  const out: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l) };
+  const code = await serviceCommand(io, kind, {
+    cwd: dir,
+    node: '/usr/bin/node',
+    bin: '/opt/agentd/bin/agentd.js',
+    env: { PATH: '/usr/local/bin:/usr/bin:/bin', USER: 'ada' },
+    ...extra,
+  });
+  return { code, text: out.join('\n') };
+}
+
+describe('agentd service print', () => {
+  it('prints a systemd user unit that restarts always and stops gracefully', async () => {
+    const { code, text } = await print('systemd');
+    expect(code).toBe(0);
+    const config = join(dir, 'agentd.config.mjs').replace(/%/g, '%%');
+    expect(text).toContain('# Save as ~/.config/systemd/user/agentd-home-bot.service, then:');
+    expect(text).toContain(
+      'systemctl --user daemon-reload && systemctl --user enable --now agentd-home-bot',
+    );
+    expect(text).toContain('loginctl enable-linger');
+    expect(text).toContain('Description=agentd host "Home Bot"');
+    expect(text).toContain(`WorkingDirectory=${dir.replace(/%/g, '%%')}`);
+    expect(text).toContain(
+      `ExecStart=/usr/bin/node /opt/agentd/bin/agentd.js start --config "${config}"`,
+    );
+    expect(text).toContain('Restart=always');
+    expect(text).toContain('KillMode=mixed');
+    // The drain (20 s), then each plugin's stop (5 s; at least one), plus a 5 s margin.
+    expect(text).toContain('TimeoutStopSec=30');
+    expect(text).toContain('Environment=PATH=/usr/local/bin:/usr/bin:/bin');
+    expect(text).toContain('WantedBy=default.target');
+    expect(text).not.toContain('User=');
+  });
+
+  it('prints a system unit with a user, and passes a .env file to node', async () => {
+    writeFileSync(join(dir, '.env'), 'SECRET=1\n');
+    const { text } = await print('systemd', { system: true });
+    expect(text).toContain('# Save as /etc/systemd/system/agentd-home-bot.service, then:');
+    expect(text).toContain('User=ada');
+    expect(text).toContain(
+      `ExecStart=/usr/bin/node "--env-file=${join(dir, '.env').replace(/%/g, '%%')}"`,
+    );
+    expect(text).toContain('WantedBy=multi-user.target');
+  });
+
+  it('prints a launchd agent plist, escaped as XML', async () => {
+    const { code, text } = await print('launchd');
+    expect(code).toBe(0);
+    expect(text).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
+    expect(text).toContain('<key>Label</key><string>dev.agentd.home-bot</string>');
+    expect(text).toContain('~/Library/LaunchAgents/dev.agentd.home-bot.plist');
+    expect(text).toContain('launchctl bootstrap gui/$(id -u)');
+    expect(text).toContain('<string>/usr/bin/node</string>');
+    expect(text).toContain('<string>start</string>');
+    expect(text).toContain(`<string>${join(dir, 'agentd.config.mjs')}</string>`);
+    expect(text).toContain('<key>KeepAlive</key><true/>');
+    expect(text).toContain('<key>RunAtLoad</key><true/>');
+    expect(text).not.toContain('UserName');
+    const comment = text.slice(text.indexOf('<!--') + 4, text.indexOf('-->'));
+    expect(comment).not.toContain('--');
+  });
+
+  it('prints a launchd daemon with a user name', async () => {
+    const { text } = await print('launchd', { system: true });
+    expect(text).toContain('/Library/LaunchDaemons/dev.agentd.home-bot.plist');
+    expect(text).toContain('<key>UserName</key><string>ada</string>');
+    expect(text).toContain('sudo launchctl bootstrap system');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/systemd-analyze'))(
+    'writes units that systemd-analyze verify accepts',
+    async () => {
+      for (const system of [false, true]) {
+        const out: string[] = [];
+        await serviceCommand({ out: (l) => out.push(l), err: () => {} }, 'systemd', {
+          cwd: dir,
+          bin: CLI,
+          system,
+        });
+        const file = join(dir, `agentd-test-${system ? 'system' : 'user'}.service`);
+        writeFileSync(file, out.join('\n'));
+        // Throws with systemd's complaint on a bad unit.
+        execFileSync('/usr/bin/systemd-analyze', ['verify', file], { stdio: 'pipe' });
+      }
+    },
+  );
+
+  it('refuses an unknown service manager', async () => {
+    await expect(print('upstart')).rejects.toThrow(
+      'unknown service manager "upstart" (use systemd or launchd)',
+    );
+  });
+});

@@ -1,0 +1,115 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CORE_DIR, runCli, tempProject } from '../test-support/temp-project.js';
+
+const CONFIG = `
+import { agent, defineConfig } from '@agentd/core';
+import { sqlite } from '@agentd/store-sqlite';
+export default defineConfig({
+  name: 'cli-host',
+  agents: [agent('writer', (input) => 'wrote: ' + input)],
+  runner: { pollMs: 50 },
+  plugins: [sqlite({ path: './data/agentd.db' })],
+});
+`;
+
+let project: ReturnType<typeof tempProject> | undefined;
+afterEach(() => {
+  project?.cleanup();
+  project = undefined;
+});
+beforeAll(() => {
+  if (!existsSync(join(CORE_DIR, '../store-sqlite/dist/index.js'))) {
+    throw new Error(
+      'packages/store-sqlite/dist is missing: run "npm run build" (npm test does) first',
+    );
+  }
+});
+
+async function cli(args: string[]): Promise<{ code: number | string; out: string; err: string }> {
+  const run = runCli(args, project!.dir);
+  const code = await run.exited;
+  return { code, out: run.stdout(), err: run.stderr() };
+}
+
+describe('task commands on the store file', () => {
+  it('enqueue, list, cancel and import without a running host; a host started later runs them', async () => {
+    project = tempProject({ 'agentd.config.ts': CONFIG });
+    const enqueued = await cli([
+      'enqueue',
+      'the report',
+      '--priority',
+      'high',
+      '--key',
+      'report-1',
+    ]);
+    expect(enqueued).toMatchObject({ code: 0, err: '' });
+    const id = /^enqueued (\S+) \(priority 1, agent writer\)/.exec(enqueued.out)?.[1];
+    expect(id).toBeTruthy();
+    expect((await cli(['enqueue', 'the report', '--key', 'report-1'])).out).toContain(
+      `already enqueued as ${id} (status pending)`,
+    );
+
+    const doomed = /^enqueued (\S+)/.exec((await cli(['enqueue', 'never mind'])).out)?.[1];
+    expect(await cli(['cancel', doomed!])).toMatchObject({ code: 0, out: `cancelled ${doomed}\n` });
+    expect(await cli(['cancel', doomed!])).toMatchObject({
+      code: 1,
+      err: `agentd: task ${doomed} is already cancelled\n`,
+    });
+    expect((await cli(['cancel', 'nope'])).err).toBe('agentd: no task with id nope\n');
+
+    project.write({
+      'tasks.json': JSON.stringify([
+        { id: 'a', description: 'imported one', priority: 0 },
+        { id: 'b', description: 'done', status: 'completed' },
+      ]),
+    });
+    expect((await cli(['import', 'tasks.json'])).out).toBe(
+      'imported 1 task(s) from tasks.json; 0 already imported, 1 skipped\n  skipped entry 1: already completed\n',
+    );
+    expect((await cli(['import', 'tasks.json'])).out).toContain(
+      'imported 0 task(s) from tasks.json; 1 already imported',
+    );
+
+    const listed = await cli(['tasks']);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toContain('2 pending, 0 running, 0 completed, 0 failed, 1 cancelled');
+    expect(listed.out).toMatch(new RegExp(`${id}\\s+pending\\s+high\\s+writer\\s+0/3`));
+    expect(listed.out).toMatch(/imported one/);
+
+    const host = runCli(['start'], project.dir);
+    await host.waitFor('is ready');
+    const deadline = Date.now() + 10_000;
+    let json: { status: string; result: unknown; description: string }[] = [];
+    while (Date.now() < deadline) {
+      json = JSON.parse((await cli(['tasks', '--status', 'completed', '--json'])).out);
+      if (json.length === 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    host.child.kill('SIGTERM');
+    expect(await host.exited).toBe(0);
+    expect(json.map((t) => t.result).sort()).toEqual(['wrote: imported one', 'wrote: the report']);
+  });
+
+  it('rejects bad arguments with one clear line', async () => {
+    project = tempProject({ 'agentd.config.ts': CONFIG });
+    expect(await cli(['tasks', '--status', 'done'])).toMatchObject({
+      code: 1,
+      err: 'agentd: unknown status "done" (use pending, running, completed, failed, cancelled)\n',
+    });
+    expect((await cli(['enqueue', 'x', '--priority', 'urgent'])).err).toContain(
+      'unknown priority "urgent"',
+    );
+    expect((await cli(['import', 'missing.json'])).err).toMatch(
+      /^agentd: cannot read missing.json: ENOENT/,
+    );
+    const noStore = tempProject({ 'agentd.config.json': '{"plugins": []}' });
+    const run = runCli(['tasks'], noStore.dir);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain(
+      'has no store plugin (add one, e.g. sqlite() from @agentd/store-sqlite)',
+    );
+    noStore.cleanup();
+  });
+});

@@ -1,0 +1,148 @@
+import { formatPath, issueLine } from '../config/issues.js';
+import { AgentRegistryToken } from '../contracts/agent.js';
+import { HealthRegistryToken } from '../contracts/health.js';
+import { SchedulerToken } from '../contracts/scheduler.js';
+import { StateStoreToken } from '../contracts/state.js';
+import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
+import { ConfigError } from '../kernel/errors.js';
+import type { Plugin } from '../kernel/plugin.js';
+import { IntakeGateToken } from '../kernel/tokens.js';
+import { DefaultScheduler } from './scheduler.js';
+import {
+  HEARTBEAT_SCHEDULE,
+  type SchedulerConfig,
+  type SchedulerOptions,
+  schedulerOptionsSchema,
+} from './schema.js';
+
+/**
+ * Name of the built-in scheduler plugin (reserved).
+ *
+ * @example
+ * ```ts
+ * const mine = checked.order.includes(SCHEDULER_PLUGIN_NAME);
+ * ```
+ */
+export const SCHEDULER_PLUGIN_NAME = 'scheduler';
+
+/**
+ * The built-in plugin that runs schedules, the heartbeat and config reminders. It provides the
+ * {@link SchedulerToken} (other plugins `add()` their own schedules in `register` or `start`),
+ * validates its options when the config is checked (bad cron expressions, unknown time zones and
+ * reminder texts are reported as `plugins[n].schedules[0].cron: ...`), refuses unknown agents
+ * at start, and fires nothing before every plugin has started (the readiness barrier). Then it
+ * catches up slots missed while the host was down, per each schedule's missed-run policy.
+ *
+ * @example
+ * ```ts
+ * import { defineConfig, schedulerPlugin } from '@agentd/core';
+ * import { sqlite } from '@agentd/store-sqlite';
+ *
+ * export default defineConfig({
+ *   agents: [writer, checker, cheap],
+ *   plugins: [
+ *     sqlite(),
+ *     schedulerPlugin({
+ *       timezone: 'Europe/Berlin',
+ *       schedules: [
+ *         { name: 'daily-report', cron: '0 8 * * *', task: { agent: 'writer', input: 'Write the daily report' } },
+ *         { name: 'hourly-health', cron: '0 * * * *', missed: 'skip', task: { agent: 'checker', input: 'Check health' } },
+ *       ],
+ *       heartbeat: { everyMs: '30s', task: { agent: 'cheap', input: 'Anything to do?', everyMs: '30m' } },
+ *     }),
+ *   ],
+ * });
+ * ```
+ */
+export function schedulerPlugin(options: SchedulerConfig = {}): Plugin<SchedulerOptions> {
+  let scheduler: DefaultScheduler | undefined;
+  let resolved: SchedulerOptions | undefined;
+  return {
+    name: SCHEDULER_PLUGIN_NAME,
+    dependsOn: [TaskQueueToken, StateStoreToken],
+    provides: [SchedulerToken],
+    optionsSchema: schedulerOptionsSchema,
+    options,
+    register(ctx) {
+      resolved = ctx.options ?? resolveOwnOptions(options);
+      const o = resolved;
+      scheduler = new DefaultScheduler(
+        {
+          state: ctx.resolve(StateStoreToken),
+          queue: ctx.resolve(TaskQueueToken),
+          tasks: ctx.tryResolve(TaskStoreToken),
+          agents: ctx.resolve(AgentRegistryToken),
+          events: ctx.events,
+          logger: ctx.logger,
+          clock: ctx.clock,
+        },
+        { timezone: o.timezone, graceMs: o.graceMs },
+      );
+      for (const definition of o.schedules) scheduler.add(definition);
+      if (o.heartbeat?.task) {
+        const { everyMs, ...task } = o.heartbeat.task;
+        // A stale heartbeat task is worthless: after downtime the next beat comes soon enough.
+        scheduler.add({
+          name: HEARTBEAT_SCHEDULE,
+          every: everyMs ?? o.heartbeat.everyMs,
+          task: { type: 'heartbeat', ...task },
+          missed: 'skip',
+          overlap: 'skip',
+        });
+      }
+      ctx.provide(SchedulerToken, scheduler);
+      const s = scheduler;
+      ctx.resolve(HealthRegistryToken).add({
+        name: 'scheduler',
+        check: () => {
+          const failing = s.failing;
+          return failing.length === 0
+            ? { status: 'pass' }
+            : { status: 'warn', output: `failing to fire (retrying): ${failing.join(', ')}` };
+        },
+      });
+    },
+    start(ctx) {
+      const s = scheduler!;
+      // Every plugin has registered its agents by now: a schedule naming a missing one fails the start.
+      s.checkAgents();
+      const o = resolved!;
+      ctx
+        .resolve(IntakeGateToken)
+        .whenOpen()
+        .then(
+          async () => {
+            await s.start();
+            if (o.heartbeat) s.startHeartbeat(o.heartbeat.everyMs);
+            for (const r of o.reminders) {
+              await s.scheduleReminder(r.name, r.at, r.task).catch((err: unknown) => {
+                ctx.logger.error(
+                  { err, reminder: r.name },
+                  `reminder "${r.name}" could not be enqueued`,
+                );
+              });
+            }
+          },
+          () => {
+            // The host stopped before it was ready: nothing to fire.
+          },
+        )
+        .catch((err: unknown) => ctx.logger.error({ err }, 'the scheduler failed to start'));
+    },
+    drain: (_ctx, signal) => scheduler?.drain(signal),
+    stop: () => scheduler?.stop(),
+  };
+}
+
+/**
+ * A host that adds this plugin itself (from top-level config keys) may pass no validated
+ * options; then the factory's own are validated here, with the same messages.
+ */
+function resolveOwnOptions(options: SchedulerConfig): SchedulerOptions {
+  const result = schedulerOptionsSchema.safeParse(options);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    'invalid scheduler options',
+    result.error.issues.map((i) => issueLine(formatPath(i.path), i.message)),
+  );
+}

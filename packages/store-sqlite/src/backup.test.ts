@@ -1,0 +1,107 @@
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  checkIntegrity,
+  createBackup,
+  listBackups,
+  recoverCorruptDatabase,
+  UnrecoverableDatabaseError,
+} from './backup.js';
+import { openSqliteStore } from './sqlite-store.js';
+
+let dir: string;
+let dbPath: string;
+let backups: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'agentd-backup-'));
+  dbPath = join(dir, 'agentd.db');
+  backups = join(dir, 'backups');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function storeWithTasks(n: number) {
+  const store = openSqliteStore({ path: dbPath });
+  await store.tasks.enqueueMany(
+    Array.from({ length: n }, (_, i) => ({ input: `task ${i} ${'x'.repeat(500)}`, agent: 'a' })),
+    Date.now(),
+  );
+  return store;
+}
+
+function corrupt(path: string, how: 'truncate' | 'garbage-pages' | 'garbage-header'): void {
+  if (how === 'truncate') return truncateSync(path, 4096 * 3 + 100);
+  const fd = openSync(path, 'r+');
+  const junk = Buffer.alloc(how === 'garbage-header' ? 100 : 4096 * 4, 0xa5);
+  writeSync(fd, junk, 0, junk.length, how === 'garbage-header' ? 0 : 4096 * 2);
+  closeSync(fd);
+}
+
+describe('backups', () => {
+  it('takes online backups while the store is open and keeps only the newest', async () => {
+    const store = await storeWithTasks(10);
+    const t0 = Date.parse('2026-11-26T06:00:00Z');
+    for (let i = 0; i < 4; i++) await createBackup(store.database, backups, 2, t0 + i * 3600_000);
+    const list = listBackups(backups);
+    expect(list.map((b) => new Date(b.takenAt).toISOString())).toEqual([
+      '2026-11-26T09:00:00.000Z',
+      '2026-11-26T08:00:00.000Z',
+    ]);
+    expect(readdirSync(backups).filter((f) => f.endsWith('.partial'))).toEqual([]);
+    expect(checkIntegrity(list[0]!.path)).toEqual({ ok: true });
+    const copy = openSqliteStore({ path: list[0]!.path });
+    expect((await copy.tasks.counts()).pending).toBe(10);
+    await copy.close();
+    await store.close();
+  });
+
+  for (const how of ['truncate', 'garbage-pages', 'garbage-header'] as const) {
+    it(`restores the newest good backup over a corrupt file (${how}) and keeps the corrupt file aside`, async () => {
+      const store = await storeWithTasks(200);
+      await createBackup(store.database, backups, 24, Date.parse('2026-11-26T05:00:00Z'));
+      await store.tasks.enqueue({ input: 'after the backup', agent: 'a' }, Date.now());
+      await store.close();
+      corrupt(dbPath, how);
+      expect(checkIntegrity(dbPath).ok).toBe(false);
+
+      const outcome = recoverCorruptDatabase(dbPath, backups);
+      expect(outcome?.restoredFrom.takenAt).toBe(Date.parse('2026-11-26T05:00:00Z'));
+      expect(existsSync(outcome!.movedTo)).toBe(true);
+      expect(outcome!.reason).not.toBe('');
+      const restored = openSqliteStore({ path: dbPath });
+      // Everything up to the backup is back; what came after it is what was lost.
+      expect((await restored.tasks.counts()).pending).toBe(200);
+      await restored.close();
+    });
+  }
+
+  it('skips corrupt backups and refuses (changing nothing) when no good backup exists', async () => {
+    const store = await storeWithTasks(50);
+    await createBackup(store.database, backups, 24, Date.parse('2026-11-26T05:00:00Z'));
+    await store.close();
+    corrupt(listBackups(backups)[0]!.path, 'garbage-header');
+    corrupt(dbPath, 'garbage-header');
+    expect(() => recoverCorruptDatabase(dbPath, backups)).toThrow(UnrecoverableDatabaseError);
+    expect(() => recoverCorruptDatabase(dbPath, backups)).toThrow(
+      /is corrupt .* and there is no good backup/,
+    );
+    expect(readdirSync(dir).filter((f) => f.includes('.replaced-'))).toEqual([]);
+  });
+
+  it('leaves a healthy or missing database alone', async () => {
+    expect(recoverCorruptDatabase(dbPath, backups)).toBeUndefined();
+    const store = await storeWithTasks(1);
+    await store.close();
+    expect(recoverCorruptDatabase(dbPath, backups)).toBeUndefined();
+  });
+});

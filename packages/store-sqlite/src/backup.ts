@@ -1,0 +1,204 @@
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
+import Database from 'better-sqlite3';
+
+/** One backup file. */
+export interface BackupInfo {
+  path: string;
+  /** When the backup was taken (epoch ms), from its file name. */
+  takenAt: number;
+  bytes: number;
+}
+
+const PREFIX = 'agentd-';
+const SUFFIX = '.db';
+
+/** `agentd-2026-11-26T06-04-26-123Z.db`: sorts by time, readable, safe on every file system. */
+function backupName(at: number): string {
+  return `${PREFIX}${new Date(at).toISOString().replace(/:/g, '-').replace('.', '-')}${SUFFIX}`;
+}
+
+function timeOf(name: string): number | undefined {
+  const m = /^agentd-(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)-(\d{3})Z\.db$/.exec(name);
+  return m ? Date.parse(`${m[1]}T${m[2]}:${m[3]}:${m[4]}.${m[5]}Z`) : undefined;
+}
+
+/**
+ * Backups in `dir`, newest first.
+ *
+ * @example
+ * ```ts
+ * const [newest] = listBackups('/srv/agentd/backups');
+ * ```
+ */
+export function listBackups(dir: string): BackupInfo[] {
+  if (!existsSync(dir)) return [];
+  const out: BackupInfo[] = [];
+  for (const name of readdirSync(dir)) {
+    const takenAt = timeOf(name);
+    if (takenAt === undefined) continue;
+    const path = join(dir, name);
+    out.push({ path, takenAt, bytes: statSync(path).size });
+  }
+  return out.sort((a, b) => b.takenAt - a.takenAt);
+}
+
+/**
+ * Takes an online backup of an open database with SQLite's backup API (consistent even while
+ * other connections write), then deletes all but the newest `keep` backups in `dir`.
+ *
+ * @example
+ * ```ts
+ * const info = await createBackup(db, '/srv/agentd/backups', 24);
+ * ```
+ */
+export async function createBackup(
+  db: Database.Database,
+  dir: string,
+  keep: number,
+  now = Date.now(),
+): Promise<BackupInfo> {
+  mkdirSync(dir, { recursive: true });
+  let at = now;
+  while (existsSync(join(dir, backupName(at)))) at++;
+  const path = join(dir, backupName(at));
+  const partial = `${path}.partial`;
+  await db.backup(partial);
+  // A crash mid-backup leaves only a .partial file, never a truncated "backup" to restore from.
+  renameSync(partial, path);
+  for (const old of listBackups(dir).slice(Math.max(1, keep))) rmSync(old.path, { force: true });
+  return { path, takenAt: at, bytes: statSync(path).size };
+}
+
+/** The result of an integrity check. */
+export type IntegrityResult = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Checks a database file without changing it: it must open as SQLite and pass
+ * `PRAGMA quick_check` (structure and index consistency).
+ *
+ * @example
+ * ```ts
+ * const result = checkIntegrity('/srv/agentd/agentd.db');
+ * if (!result.ok) console.error(result.reason);
+ * ```
+ */
+export function checkIntegrity(path: string): IntegrityResult {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const rows = db.pragma('quick_check') as { quick_check: string }[];
+    const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+    return problems.length === 0
+      ? { ok: true }
+      : { ok: false, reason: problems.slice(0, 3).join('; ') };
+  } catch (error) {
+    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+  } finally {
+    db?.close();
+  }
+}
+
+/** What {@link recoverCorruptDatabase} did. */
+export interface RecoveryOutcome {
+  /** Why the file was judged corrupt. */
+  reason: string;
+  /** Where the corrupt file (and its -wal/-shm) now lie. */
+  movedTo: string;
+  /** The backup copied in its place. */
+  restoredFrom: BackupInfo;
+  /** Backups that were also corrupt and skipped. */
+  skipped: string[];
+}
+
+/** Thrown when the database is corrupt and no good backup exists; nothing was moved. */
+export class UnrecoverableDatabaseError extends Error {
+  override name = 'UnrecoverableDatabaseError';
+}
+
+/**
+ * Checks the database at `path` and, if it is corrupt, moves it aside (never deletes it) and
+ * copies the newest backup that passes its own check into its place. Returns undefined when the
+ * file is healthy or does not exist yet. Throws {@link UnrecoverableDatabaseError} when the file
+ * is corrupt and no good backup exists, leaving everything in place for a human to look at.
+ * Must run before the database is opened.
+ *
+ * @example
+ * ```ts
+ * const outcome = recoverCorruptDatabase(dbPath, backupDir);
+ * if (outcome) logger.error(outcome, 'database was corrupt; restored the newest good backup');
+ * ```
+ */
+export function recoverCorruptDatabase(
+  path: string,
+  backupDir: string,
+  now = Date.now(),
+): RecoveryOutcome | undefined {
+  if (!existsSync(path)) return undefined;
+  const check = checkIntegrity(path);
+  if (check.ok) return undefined;
+  const skipped: string[] = [];
+  const good = listBackups(backupDir).find((b) => {
+    const ok = checkIntegrity(b.path).ok;
+    if (!ok) skipped.push(b.path);
+    return ok;
+  });
+  if (!good) {
+    throw new UnrecoverableDatabaseError(
+      `the database ${path} is corrupt (${check.reason}) and there is no good backup in ${backupDir}; ` +
+        'move the file away to start with an empty store, or restore a copy with "agentd restore <file>"',
+    );
+  }
+  const movedTo = replaceDatabaseFile(path, good.path, now);
+  return { reason: check.reason, movedTo: movedTo!, restoredFrom: good, skipped };
+}
+
+/**
+ * Replaces the database file at `path` with a copy of `source`. The current file, with its
+ * -wal and -shm companions (which belong to it and would corrupt the copy if left), is moved to
+ * `<path>.replaced-<time>` first. Returns where it went, or undefined if there was none.
+ * The database must not be open anywhere.
+ *
+ * @example
+ * ```ts
+ * replaceDatabaseFile('/srv/agentd/agentd.db', '/srv/agentd/backups/agentd-2026-11-26T06-00-00-000Z.db');
+ * ```
+ */
+export function replaceDatabaseFile(
+  path: string,
+  source: string,
+  now = Date.now(),
+): string | undefined {
+  let movedTo: string | undefined;
+  if (existsSync(path)) {
+    movedTo = `${path}.replaced-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(path, movedTo);
+  }
+  for (const suffix of ['-wal', '-shm']) {
+    if (!existsSync(path + suffix)) continue;
+    if (movedTo) renameSync(path + suffix, movedTo + suffix);
+    else rmSync(path + suffix, { force: true });
+  }
+  const partial = `${path}.restoring`;
+  copyFileSync(source, partial);
+  renameSync(partial, path);
+  return movedTo;
+}
+
+/** Directory for backups of the database at `path` unless configured: `<dir>/backups`. */
+export function defaultBackupDir(path: string): string {
+  return join(path, '..', 'backups');
+}
+
+/** File name used in logs and alerts. */
+export function describeBackup(info: BackupInfo): string {
+  return `${basename(info.path)} (${new Date(info.takenAt).toISOString()}, ${info.bytes} bytes)`;
+}

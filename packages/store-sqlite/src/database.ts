@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { applyMigrations } from './migrations.js';
+
+/**
+ * How to open the database file.
+ *
+ * @example
+ * ```ts
+ * openDatabase({ path: 'agentd.db', busyTimeoutMs: 10_000 });
+ * ```
+ */
+export interface DatabaseOptions {
+  /** File path, or `:memory:` for a private in-memory database (tests). */
+  path: string;
+  /** How long a writer waits for another process's lock before failing (default 5000). */
+  busyTimeoutMs?: number;
+  /**
+   * `NORMAL` (default) is durable across process crashes in WAL mode and can lose only the last
+   * transactions on power loss; `FULL` syncs every commit and survives power loss too, slower.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+// Switching a fresh file to WAL needs an exclusive lock. The busy timeout (set when the
+// connection opens, before this pragma) covers ordinary waits; but when two processes both
+// hold a shared lock and both want it exclusive, SQLite fails one at once with SQLITE_BUSY
+// rather than let them deadlock, without waiting. Retry that within the same time budget.
+function enableWal(db: Database.Database, budgetMs: number): string {
+  const deadline = Date.now() + budgetMs;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      return String(db.pragma('journal_mode = WAL', { simple: true }));
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      sleepSync(wait);
+    }
+  }
+}
+
+/**
+ * Opens (creating if needed) the database file, sets the pragmas agentd relies on and applies
+ * pending migrations. Pragmas: `journal_mode=WAL` (readers never block the writer),
+ * `synchronous` as given, `busy_timeout` (writers queue instead of failing with SQLITE_BUSY),
+ * `foreign_keys=ON`. Creates the file's directory when missing.
+ *
+ * @example
+ * ```ts
+ * const db = openDatabase({ path: '/srv/agentd/agentd.db' });
+ * db.pragma('journal_mode', { simple: true }); // 'wal'
+ * ```
+ */
+export function openDatabase(options: DatabaseOptions): Database.Database {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const memory = options.path === ':memory:' || options.path === '';
+  if (!memory) mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path, { timeout: busyTimeoutMs });
+  try {
+    if (!memory) enableWal(db, busyTimeoutMs);
+    db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    applyMigrations(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, toJsonText } from './json-value.js';
+
+describe('toJsonText', () => {
+  it('serializes JSON values and drops undefined properties', () => {
+    expect(toJsonText({ a: [1, 'x', null, { b: true }], skip: undefined }, 'input', 'E')).toBe(
+      '{"a":[1,"x",null,{"b":true}]}',
+    );
+    const shared = { n: 1 };
+    expect(toJsonText({ x: shared, y: shared }, 'input', 'E')).toBe('{"x":{"n":1},"y":{"n":1}}');
+    expect(toJsonText(Object.assign(Object.create(null), { a: 1 }), 'input', 'E')).toBe('{"a":1}');
+  });
+
+  it('names the path of the first problem', () => {
+    const bad = { list: [0, { 'odd key': { fn: () => 1 } }] };
+    expect(() => toJsonText(bad, 'input', 'E_X')).toThrow(
+      expect.objectContaining({
+        code: 'E_X',
+        message: 'input.list[1]["odd key"].fn is a function, which JSON cannot represent',
+      }),
+    );
+    expect(() => toJsonText([new Date(0)], 'metadata', 'E_X')).toThrow(/metadata\[0\] is a Date/);
+    const cyclic: Record<string, unknown> = { a: [] };
+    (cyclic.a as unknown[]).push(cyclic);
+    expect(() => toJsonText(cyclic, 'input', 'E_X')).toThrow(
+      'input.a[0] refers back to itself (a cycle)',
+    );
+  });
+
+  it('reports a value nested too deeply instead of overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(() => toJsonText(deep, 'input', 'E_X')).toThrow(/nested too deeply/);
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every level, so equal values give equal text', () => {
+    expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
+    expect(canonicalJson({ x: 1, y: { q: 1, p: 2 } })).toBe(
+      canonicalJson({ y: { p: 2, q: 1 }, x: 1 }),
+    );
+  });
+
+  it('keeps a __proto__ key as data', () => {
+    const value = JSON.parse('{"__proto__":{"a":1},"b":2}');
+    expect(canonicalJson(value)).toBe('{"__proto__":{"a":1},"b":2}');
+  });
+});

@@ -1,0 +1,151 @@
+import { AgentdError, type JsonValue } from '@agentd/core';
+
+/** Why a value is not JSON, and where (`input.items[2].at`). */
+interface JsonProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+function describeType(value: object): string {
+  const ctor = Object.getPrototypeOf(value)?.constructor;
+  return typeof ctor === 'function' && ctor.name ? ctor.name : 'object';
+}
+
+// Returns the first problem found, or undefined. The path is built while unwinding, so a valid
+// value (the hot path) allocates nothing for it.
+function findProblem(value: unknown, ancestors: Set<object>): JsonProblem | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value)
+        ? undefined
+        : { path: [], message: `is ${value}, which JSON cannot represent` };
+    case 'object': {
+      if (value === null) return undefined;
+      if (ancestors.has(value)) return { path: [], message: 'refers back to itself (a cycle)' };
+      if (Array.isArray(value)) {
+        ancestors.add(value);
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          // JSON.stringify would silently turn a hole or undefined into null: not a round trip.
+          const problem =
+            item === undefined
+              ? { path: [], message: 'is undefined, which JSON cannot hold in an array' }
+              : findProblem(item, ancestors);
+          if (problem) {
+            problem.path.unshift(i);
+            return problem;
+          }
+        }
+        ancestors.delete(value);
+        return undefined;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        return {
+          path: [],
+          message: `is a ${describeType(value)}, not a plain object (convert it first, e.g. a Date to an ISO string)`,
+        };
+      }
+      ancestors.add(value);
+      const record = value as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        const item = record[key];
+        // An undefined property is dropped by JSON, as optional fields usually mean.
+        if (item === undefined) continue;
+        const problem = findProblem(item, ancestors);
+        if (problem) {
+          problem.path.unshift(key);
+          return problem;
+        }
+      }
+      ancestors.delete(value);
+      return undefined;
+    }
+    case 'bigint':
+      return { path: [], message: 'is a BigInt, which JSON cannot represent (use a string)' };
+    case 'function':
+      return { path: [], message: 'is a function, which JSON cannot represent' };
+    case 'symbol':
+      return { path: [], message: 'is a symbol, which JSON cannot represent' };
+    default:
+      return { path: [], message: 'is undefined' };
+  }
+}
+
+function formatPath(root: string, path: readonly (string | number)[]): string {
+  let out = root;
+  for (const seg of path) {
+    out +=
+      typeof seg === 'number'
+        ? `[${seg}]`
+        : /^[A-Za-z_$][\w$]*$/.test(seg)
+          ? `.${seg}`
+          : `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+/**
+ * Serializes `value` as JSON after checking that it survives a round trip unchanged: no
+ * functions, BigInts, symbols, cycles, NaN or Infinity, and no class instances. Throws an
+ * {@link AgentdError} with `code` and a message naming the offending path.
+ *
+ * @example
+ * ```ts
+ * toJsonText({ a: [1, 2] }, 'input', 'E_INVALID_TASK'); // '{"a":[1,2]}'
+ * toJsonText({ f: () => 1 }, 'input', 'E_INVALID_TASK'); // throws "input.f is a function, ..."
+ * ```
+ */
+export function toJsonText(value: unknown, root: string, code: string): string {
+  let problem: JsonProblem | undefined;
+  try {
+    problem = findProblem(value, new Set());
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new AgentdError(code, `${root} is nested too deeply to store as JSON`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  if (problem) throw new AgentdError(code, `${formatPath(root, problem.path)} ${problem.message}`);
+  return JSON.stringify(value);
+}
+
+/**
+ * JSON with object keys sorted at every level, so that two equal values always give the same
+ * text. The state store keeps values this way so `compareAndSet` can compare stored text.
+ * The value must already have passed {@link toJsonText}'s checks.
+ *
+ * @example
+ * ```ts
+ * canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] }); // '{"a":[{"c":3,"d":2}],"b":1}'
+ * ```
+ */
+export function canonicalJson(value: JsonValue): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  // Built as text, never as an object: assigning a "__proto__" key would change a prototype.
+  const parts: string[] = [];
+  for (const key of Object.keys(value).sort()) {
+    const item = value[key];
+    if (item !== undefined) parts.push(`${JSON.stringify(key)}:${canonicalJson(item)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * Parses JSON stored by this package. `JSON.parse` defines keys such as `__proto__` as own data
+ * properties, so stored payloads can never change a prototype when read back.
+ *
+ * @example
+ * ```ts
+ * const value = parseJson<{ n: number }>('{"n":1}'); // { n: 1 }
+ * ```
+ */
+export function parseJson<T = JsonValue>(text: string): T {
+  return JSON.parse(text) as T;
+}

@@ -1,0 +1,178 @@
+import { AgentdError } from '@agentd/core';
+import type BetterSqlite3 from 'better-sqlite3';
+import { newTaskIdPrefix, TASK_ID_PREFIX_KEY } from './task-ids.js';
+
+/**
+ * One schema change, applied once per database file.
+ *
+ * @example
+ * ```ts
+ * const addColumn: Migration = {
+ *   name: '0002_task_tags',
+ *   up: (db) => db.exec('ALTER TABLE tasks ADD COLUMN tags TEXT'),
+ * };
+ * ```
+ */
+export interface Migration {
+  /** Unique and sortable; recorded in `agentd_migrations`. Never rename a shipped one. */
+  readonly name: string;
+  /** Runs inside the migration transaction; must not commit or roll back itself. */
+  up(db: BetterSqlite3.Database): void;
+}
+
+/**
+ * The schema, as an ordered list of migrations shipped with the package. Append new ones;
+ * never edit one that shipped, since databases in the field already recorded it.
+ *
+ * Written as plain SQL rather than with kysely's schema builder so a migration stays frozen
+ * exactly as it ran, whatever later versions of the builder emit.
+ *
+ * @example
+ * ```ts
+ * MIGRATIONS.map((m) => m.name); // ['0001_initial']
+ * ```
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    name: '0001_initial',
+    up(db) {
+      db.exec(`
+        -- seq is the rowid: the FIFO order within equal priority and run_at. Plain INTEGER
+        -- PRIMARY KEY (no AUTOINCREMENT) skips a write to sqlite_sequence per insert; a new
+        -- row still gets a seq above every existing one, which is all FIFO needs.
+        -- A row per task. seq is the rowid: FIFO order within equal priority and run_at, and
+        -- the task id (see task-ids.ts), so no separate id index is written per insert. Plain
+        -- INTEGER PRIMARY KEY (no AUTOINCREMENT) skips a write to sqlite_sequence per insert; a
+        -- new row still gets a seq above every existing one, which is all FIFO needs.
+        CREATE TABLE tasks (
+          seq INTEGER PRIMARY KEY,
+          status TEXT NOT NULL
+            CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled')),
+          priority INTEGER NOT NULL CHECK (priority BETWEEN 0 AND 3),
+          run_at INTEGER NOT NULL,
+          session_key TEXT,
+          idempotency_key TEXT,
+          type TEXT NOT NULL,
+          agent TEXT,
+          description TEXT NOT NULL,
+          input TEXT NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          max_attempts INTEGER NOT NULL CHECK (max_attempts >= 1),
+          created_at INTEGER NOT NULL,
+          started_at INTEGER,
+          finished_at INTEGER,
+          result TEXT,
+          error TEXT,
+          reply_to TEXT,
+          metadata TEXT NOT NULL,
+          lease_owner TEXT,
+          lease_expires_at INTEGER
+        );
+        -- Pending tasks in claim order: what a claim walks. Partial, so finished tasks cost
+        -- nothing here. (Keeping running tasks in it too, to spare the leases index below,
+        -- would make every claim step over all running tasks.)
+        CREATE INDEX tasks_pending ON tasks (priority, run_at, seq) WHERE status = 'pending';
+        -- Running tasks by lease expiry, for recovery after a runner dies.
+        CREATE INDEX tasks_leases ON tasks (lease_expires_at) WHERE status = 'running';
+        -- Partial, so tasks without a key cost nothing here.
+        CREATE UNIQUE INDEX tasks_idempotency ON tasks (idempotency_key)
+          WHERE idempotency_key IS NOT NULL;
+        -- "Is an earlier task of this session still open?" during claims.
+        CREATE INDEX tasks_session_open ON tasks (session_key, seq)
+          WHERE session_key IS NOT NULL AND status IN ('pending', 'running');
+
+        -- Facts about this database, e.g. the random prefix of its task ids.
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE sessions (
+          id TEXT PRIMARY KEY,
+          user_key TEXT NOT NULL,
+          address TEXT NOT NULL,
+          name TEXT NOT NULL,
+          agent TEXT NOT NULL,
+          persona TEXT,
+          status TEXT NOT NULL CHECK (status IN ('live', 'idle', 'suspended', 'archived')),
+          active INTEGER NOT NULL DEFAULT 0,
+          idle_timeout_ms INTEGER NOT NULL,
+          last_activity_at INTEGER NOT NULL,
+          created_at INTEGER NOT NULL,
+          snapshot TEXT,
+          resource TEXT,
+          metadata TEXT NOT NULL
+        );
+        CREATE INDEX sessions_user ON sessions (user_key, created_at);
+        -- The database itself guarantees one active session per user.
+        CREATE UNIQUE INDEX sessions_active ON sessions (user_key) WHERE active = 1;
+        CREATE INDEX sessions_status ON sessions (status);
+
+        CREATE TABLE session_history (
+          seq INTEGER PRIMARY KEY,
+          session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+          role TEXT NOT NULL,
+          content TEXT NOT NULL,
+          at INTEGER NOT NULL,
+          task_id TEXT
+        );
+        CREATE INDEX session_history_session ON session_history (session_id, seq);
+
+        CREATE TABLE state (
+          namespace TEXT NOT NULL,
+          key TEXT NOT NULL,
+          value TEXT NOT NULL,
+          expires_at INTEGER,
+          PRIMARY KEY (namespace, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX state_expiry ON state (expires_at) WHERE expires_at IS NOT NULL;
+      `);
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(
+        TASK_ID_PREFIX_KEY,
+        newTaskIdPrefix(),
+      );
+    },
+  },
+];
+
+/**
+ * Applies the migrations this database has not recorded yet, in order, inside one IMMEDIATE
+ * transaction. The write lock is taken before `agentd_migrations` is read, so processes opening
+ * the same file at once apply each migration exactly once: the others wait (busy timeout), then
+ * find them recorded. Returns the names applied by this call.
+ *
+ * @example
+ * ```ts
+ * const db = new Database('agentd.db');
+ * applyMigrations(db); // ['0001_initial'] the first time, [] afterwards
+ * ```
+ */
+export function applyMigrations(
+  db: BetterSqlite3.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  now: () => number = Date.now,
+): string[] {
+  const run = db.transaction((): string[] => {
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS agentd_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
+    );
+    const rows = db.prepare('SELECT name FROM agentd_migrations').all() as { name: string }[];
+    const applied = new Set(rows.map((row) => row.name));
+    const known = new Set(migrations.map((m) => m.name));
+    const unknown = [...applied].filter((name) => !known.has(name));
+    if (unknown.length > 0) {
+      // A newer agentd changed this schema; this version's queries may no longer fit it.
+      throw new AgentdError(
+        'E_STORE_SCHEMA_NEWER',
+        `the database was migrated by a newer @agentd/store-sqlite (unknown migrations: ${unknown.join(', ')}); upgrade this host`,
+      );
+    }
+    const record = db.prepare('INSERT INTO agentd_migrations (name, applied_at) VALUES (?, ?)');
+    const done: string[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.name)) continue;
+      migration.up(db);
+      record.run(migration.name, now());
+      done.push(migration.name);
+    }
+    return done;
+  });
+  return run.immediate();
+}

@@ -1,0 +1,298 @@
+import {
+  type Address,
+  AgentdError,
+  type HistoryEntry,
+  type JsonObject,
+  type JsonValue,
+  type NewSession,
+  type Session,
+  type SessionPatch,
+  type SessionStatus,
+  type SessionStore,
+} from '@agentd/core';
+import type BetterSqlite3 from 'better-sqlite3';
+import { newId } from './ids.js';
+import { parseJson, toJsonText } from './json-value.js';
+import { queryBuilder, type SessionRow, StatementCache } from './schema.js';
+
+/**
+ * Ten minutes, the documented default idle timeout of a session.
+ *
+ * @example
+ * ```ts
+ * const idleFor = session.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+ * ```
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
+const STATUSES: readonly SessionStatus[] = ['live', 'idle', 'suspended', 'archived'];
+const ROLES: readonly HistoryEntry['role'][] = ['user', 'assistant', 'system', 'tool'];
+
+const invalid = (message: string) => new AgentdError('E_INVALID_SESSION', message);
+
+function requireText(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '')
+    throw invalid(`${field} must be a non-empty string`);
+  return value;
+}
+
+// The range policy (1 to 120 minutes) belongs to the session manager; the store only refuses
+// values that could not be a duration.
+function checkTimeout(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw invalid(`idleTimeoutMs must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkAddress(value: unknown): string {
+  const a = value as Partial<Address> | null;
+  if (
+    typeof a !== 'object' ||
+    a === null ||
+    typeof a.channel !== 'string' ||
+    typeof a.id !== 'string' ||
+    (a.thread !== undefined && typeof a.thread !== 'string')
+  ) {
+    throw invalid('address must be { channel: string, id: string, thread?: string }');
+  }
+  return toJsonText(a, 'address', 'E_INVALID_SESSION');
+}
+
+function objectText(value: unknown, field: string): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid(`${field} must be a plain object`);
+  }
+  return toJsonText(value, field, 'E_INVALID_SESSION');
+}
+
+const nullableJson = (value: JsonValue | null | undefined, field: string): string | null =>
+  value === null || value === undefined ? null : toJsonText(value, field, 'E_INVALID_SESSION');
+
+function toSession(row: SessionRow): Session {
+  return {
+    id: row.id,
+    userKey: row.user_key,
+    address: parseJson<Address>(row.address),
+    name: row.name,
+    agent: row.agent,
+    persona: row.persona,
+    status: row.status as SessionStatus,
+    active: row.active === 1,
+    idleTimeoutMs: row.idle_timeout_ms,
+    lastActivityAt: row.last_activity_at,
+    createdAt: row.created_at,
+    snapshot: row.snapshot === null ? null : parseJson(row.snapshot),
+    resource: row.resource === null ? null : parseJson<JsonObject>(row.resource),
+    metadata: parseJson<JsonObject>(row.metadata),
+  };
+}
+
+interface HistoryRow {
+  role: HistoryEntry['role'];
+  content: string;
+  at: number;
+  task_id: string | null;
+}
+
+/**
+ * The SQLite {@link SessionStore}. A new session starts `idle` (nothing is running in it yet)
+ * and not active; {@link SqliteSessionStore.activate} makes it the user's one active session,
+ * which a unique partial index also enforces. Usually reached through {@link openSqliteStore}.
+ *
+ * @example
+ * ```ts
+ * const sessions = new SqliteSessionStore(openDatabase({ path: 'agentd.db' }));
+ * const address = { channel: 'telegram', id: '42' };
+ * const s = await sessions.create({ userKey: 'telegram:42', address, name: 'main', agent: 'claude' }, Date.now());
+ * await sessions.activate('telegram:42', s.id);
+ * ```
+ */
+export class SqliteSessionStore implements SessionStore {
+  readonly #queries: StatementCache;
+  readonly #insert: BetterSqlite3.Statement;
+  readonly #byId: BetterSqlite3.Statement;
+  readonly #active: BetterSqlite3.Statement;
+  readonly #byName: BetterSqlite3.Statement;
+  readonly #byUser: BetterSqlite3.Statement;
+  readonly #byUserLive: BetterSqlite3.Statement;
+  readonly #appendHistory: BetterSqlite3.Statement;
+  readonly #history: BetterSqlite3.Statement;
+  readonly #activate: BetterSqlite3.Transaction<(userKey: string, id: string) => void>;
+
+  constructor(db: BetterSqlite3.Database) {
+    this.#queries = new StatementCache(db);
+    this.#insert = db.prepare(
+      `INSERT INTO sessions (id, user_key, address, name, agent, persona, status, active,
+         idle_timeout_ms, last_activity_at, created_at, snapshot, resource, metadata)
+       VALUES (?, ?, ?, ?, ?, ?, 'idle', 0, ?, ?, ?, NULL, NULL, ?)
+       RETURNING *`,
+    );
+    this.#byId = db.prepare('SELECT * FROM sessions WHERE id = ?');
+    this.#active = db.prepare('SELECT * FROM sessions WHERE user_key = ? AND active = 1');
+    // Names may repeat over time (archive "work", start a new "work"): the newest live one wins.
+    this.#byName = db.prepare(
+      `SELECT * FROM sessions WHERE user_key = ? AND name = ?
+       ORDER BY status = 'archived', created_at DESC, rowid DESC LIMIT 1`,
+    );
+    this.#byUser = db.prepare(
+      'SELECT * FROM sessions WHERE user_key = ? ORDER BY created_at, rowid',
+    );
+    this.#byUserLive = db.prepare(
+      `SELECT * FROM sessions WHERE user_key = ? AND status <> 'archived' ORDER BY created_at, rowid`,
+    );
+    this.#appendHistory = db.prepare(
+      'INSERT INTO session_history (session_id, role, content, at, task_id) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.#history = db.prepare(
+      `SELECT role, content, at, task_id FROM session_history WHERE session_id = ?
+       ORDER BY seq DESC LIMIT ?`,
+    );
+    const clear = db.prepare(
+      'UPDATE sessions SET active = 0 WHERE user_key = ? AND active = 1 AND id <> ?',
+    );
+    const set = db.prepare('UPDATE sessions SET active = 1 WHERE id = ? AND user_key = ?');
+    this.#activate = db.transaction((userKey: string, id: string) => {
+      clear.run(userKey, id);
+      if (set.run(id, userKey).changes !== 1) {
+        // Throwing rolls the transaction back: the previous active session stays active.
+        throw new AgentdError(
+          'E_UNKNOWN_SESSION',
+          `no session ${JSON.stringify(id)} belongs to user ${JSON.stringify(userKey)}`,
+        );
+      }
+    });
+  }
+
+  async create(session: NewSession, now: number): Promise<Session> {
+    const userKey = requireText(session.userKey, 'userKey');
+    const address = checkAddress(session.address);
+    const name = requireText(session.name, 'name');
+    const agent = requireText(session.agent, 'agent');
+    const persona = session.persona ?? null;
+    if (persona !== null && typeof persona !== 'string') throw invalid('persona must be a string');
+    const timeout =
+      session.idleTimeoutMs === undefined
+        ? DEFAULT_IDLE_TIMEOUT_MS
+        : checkTimeout(session.idleTimeoutMs);
+    const metadata =
+      session.metadata === undefined ? '{}' : objectText(session.metadata, 'metadata');
+    const row = this.#insert.get(
+      newId(),
+      userKey,
+      address,
+      name,
+      agent,
+      persona,
+      timeout,
+      now,
+      now,
+      metadata,
+    ) as SessionRow;
+    return toSession(row);
+  }
+
+  async get(id: string): Promise<Session | undefined> {
+    const row = this.#byId.get(id) as SessionRow | undefined;
+    return row && toSession(row);
+  }
+
+  async findActive(userKey: string): Promise<Session | undefined> {
+    const row = this.#active.get(userKey) as SessionRow | undefined;
+    return row && toSession(row);
+  }
+
+  async findByName(userKey: string, name: string): Promise<Session | undefined> {
+    const row = this.#byName.get(userKey, name) as SessionRow | undefined;
+    return row && toSession(row);
+  }
+
+  async listByUser(
+    userKey: string,
+    options: { includeArchived?: boolean } = {},
+  ): Promise<Session[]> {
+    const statement = options.includeArchived ? this.#byUser : this.#byUserLive;
+    return (statement.all(userKey) as SessionRow[]).map(toSession);
+  }
+
+  async listByStatus(statuses: readonly SessionStatus[]): Promise<Session[]> {
+    if (statuses.length === 0) return [];
+    const query = queryBuilder
+      .selectFrom('sessions')
+      .selectAll()
+      .where('status', 'in', statuses)
+      .orderBy('created_at')
+      .compile();
+    return this.#queries.all<SessionRow>(query).map(toSession);
+  }
+
+  async update(id: string, patch: SessionPatch): Promise<Session | undefined> {
+    const set: Partial<Omit<SessionRow, 'id' | 'user_key' | 'active' | 'created_at'>> = {};
+    if (patch.name !== undefined) set.name = requireText(patch.name, 'name');
+    if (patch.agent !== undefined) set.agent = requireText(patch.agent, 'agent');
+    if (patch.persona !== undefined) {
+      if (patch.persona !== null && typeof patch.persona !== 'string') {
+        throw invalid('persona must be a string or null');
+      }
+      set.persona = patch.persona;
+    }
+    if (patch.status !== undefined) {
+      if (!STATUSES.includes(patch.status)) {
+        throw invalid(`status must be one of ${STATUSES.join(', ')}, got ${String(patch.status)}`);
+      }
+      set.status = patch.status;
+    }
+    if (patch.idleTimeoutMs !== undefined) set.idle_timeout_ms = checkTimeout(patch.idleTimeoutMs);
+    if (patch.lastActivityAt !== undefined) {
+      if (!Number.isFinite(patch.lastActivityAt)) throw invalid('lastActivityAt must be a number');
+      set.last_activity_at = patch.lastActivityAt;
+    }
+    if (patch.snapshot !== undefined) set.snapshot = nullableJson(patch.snapshot, 'snapshot');
+    if (patch.resource !== undefined) {
+      set.resource = patch.resource === null ? null : objectText(patch.resource, 'resource');
+    }
+    if (patch.metadata !== undefined) set.metadata = objectText(patch.metadata, 'metadata');
+    if (Object.keys(set).length === 0) return this.get(id);
+    const query = queryBuilder
+      .updateTable('sessions')
+      .set(set)
+      .where('id', '=', id)
+      .returningAll()
+      .compile();
+    const [row] = this.#queries.all<SessionRow>(query);
+    return row && toSession(row);
+  }
+
+  async activate(userKey: string, id: string): Promise<void> {
+    this.#activate.immediate(userKey, id);
+  }
+
+  async appendHistory(sessionId: string, entry: HistoryEntry): Promise<void> {
+    if (!ROLES.includes(entry.role)) {
+      throw invalid(`role must be one of ${ROLES.join(', ')}, got ${String(entry.role)}`);
+    }
+    if (typeof entry.content !== 'string') throw invalid('content must be a string');
+    if (!Number.isFinite(entry.at)) throw invalid('at must be a number of epoch milliseconds');
+    try {
+      this.#appendHistory.run(sessionId, entry.role, entry.content, entry.at, entry.taskId ?? null);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+        throw new AgentdError('E_UNKNOWN_SESSION', `no session ${JSON.stringify(sessionId)}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async history(sessionId: string, limit: number): Promise<HistoryEntry[]> {
+    if (!Number.isInteger(limit) || limit < 0)
+      throw invalid('limit must be an integer of at least 0');
+    const rows = this.#history.all(sessionId, limit) as HistoryRow[];
+    rows.reverse();
+    return rows.map((row) => {
+      const entry: HistoryEntry = { role: row.role, content: row.content, at: row.at };
+      if (row.task_id !== null) entry.taskId = row.task_id;
+      return entry;
+    });
+  }
+}

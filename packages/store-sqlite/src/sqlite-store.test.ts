@@ -1,0 +1,263 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JsonValue, NewTask } from '@agentd/core';
+import { describeStoreContract } from '@agentd/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'agentd-store-sqlite-'));
+let n = 0;
+const freshPath = () => join(dir, `db-${++n}.db`);
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describeStoreContract('sqlite', () => openSqliteStore({ path: freshPath() }));
+
+const T0 = Date.UTC(2026, 0, 1);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (e: unknown) => (e as { code?: unknown }).code,
+  );
+
+async function withStore(
+  fn: (store: ReturnType<typeof openSqliteStore>) => Promise<void>,
+  options: Partial<SqliteStoreOptions> = {},
+) {
+  const store = openSqliteStore({ path: freshPath(), ...options });
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+describe('openSqliteStore', () => {
+  it('sets the pragmas multi-process use relies on', async () => {
+    await withStore(async (store) => {
+      const db = store.database;
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
+      expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    });
+    await withStore(
+      async (store) => {
+        expect(store.database.pragma('synchronous', { simple: true })).toBe(2); // FULL
+        expect(store.database.pragma('busy_timeout', { simple: true })).toBe(250);
+      },
+      { synchronous: 'FULL', busyTimeoutMs: 250 },
+    );
+  });
+
+  it('creates missing directories and describes itself by absolute path', async () => {
+    const path = join(dir, 'nested', 'deeper', 'agentd.db');
+    const store = openSqliteStore({ path });
+    expect(store.description).toBe(`sqlite:${path}`);
+    expect(store.path).toBe(path);
+    await store.close();
+  });
+
+  it('works in memory', async () => {
+    const store = openSqliteStore({ path: ':memory:' });
+    const { task } = await store.tasks.enqueue({ input: 'x' }, T0);
+    expect((await store.tasks.get(task.id))?.input).toBe('x');
+    expect(store.description).toBe('sqlite::memory:');
+    await store.close();
+  });
+
+  it('rejects bad options', () => {
+    const bad: unknown[] = [
+      {},
+      { path: '' },
+      { path: 'x.db', busyTimeoutMs: -1 },
+      { path: 'x.db', synchronous: 'OFF' },
+      { path: 'x.db', maxPayloadBytes: 0 },
+    ];
+    for (const options of bad) {
+      expect(() => openSqliteStore(options as SqliteStoreOptions)).toThrow(
+        expect.objectContaining({ code: 'E_STORE_OPTIONS' }),
+      );
+    }
+  });
+
+  it('keeps tasks and their ids across reopening; ids of another file are unknown', async () => {
+    const path = freshPath();
+    const first = openSqliteStore({ path });
+    const { task } = await first.tasks.enqueue(
+      { input: 'durable', replyTo: { channel: 'c', id: '1' } },
+      T0,
+    );
+    await first.close();
+    const second = openSqliteStore({ path });
+    expect(await second.tasks.get(task.id)).toEqual(task);
+    const { task: next } = await second.tasks.enqueue({ input: 'next' }, T0);
+    expect(next.id.slice(0, 5)).toBe(task.id.slice(0, 5));
+    await second.close();
+    await withStore(async (other) => {
+      await other.tasks.enqueue({ input: 'other' }, T0);
+      expect(await other.tasks.get(task.id)).toBeUndefined();
+    });
+  });
+
+  it('rejects calls after close', async () => {
+    const store = openSqliteStore({ path: freshPath() });
+    await store.close();
+    await expect(store.tasks.enqueue({ input: 'x' }, T0)).rejects.toThrow(/not open/);
+  });
+});
+
+describe('SqliteTaskStore specifics', () => {
+  it('honours a custom payload cap', async () => {
+    await withStore(
+      async (store) => {
+        await store.tasks.enqueue({ input: 'a'.repeat(90) }, T0);
+        const error = await store.tasks
+          .enqueue({ input: 'a'.repeat(200) }, T0)
+          .catch((e: Error) => e);
+        expect(error).toMatchObject({ code: 'E_INVALID_TASK' });
+        expect((error as Error).message).toMatch(/is 204 bytes, over the cap of 100 bytes/);
+      },
+      { maxPayloadBytes: 100 },
+    );
+  });
+
+  it('rejects malformed fields with E_INVALID_TASK', async () => {
+    await withStore(async (store) => {
+      const bad: unknown[] = [
+        null,
+        { input: 'x', idempotencyKey: '' },
+        { input: 'x', sessionKey: 42 },
+        { input: 'x', type: '' },
+        { input: 'x', agent: '' },
+        { input: 'x', description: 7 },
+        { input: 'x', metadata: [1] },
+        { input: 'x', replyTo: { channel: 'c' } },
+        { input: 'x', replyTo: { channel: 'c', id: '1', thread: 2 } },
+      ];
+      for (const task of bad) {
+        expect(await codeOf(store.tasks.enqueue(task as NewTask, T0))).toBe('E_INVALID_TASK');
+      }
+      const error = await store.tasks
+        .enqueueMany([{ input: 'ok' }, { input: 'x', priority: 7 as 0 }], T0)
+        .catch((e: Error) => e);
+      expect((error as Error).message).toMatch(/^tasks\[1\]: priority/);
+    });
+  });
+
+  it('cuts a long text description without splitting a surrogate pair', async () => {
+    await withStore(async (store) => {
+      const { task } = await store.tasks.enqueue({ input: `${'a'.repeat(198)}🦀🦀🦀` }, T0);
+      expect(task.description).toBe(`${'a'.repeat(198)}🦀…`);
+      expect((await store.tasks.get(task.id))?.description).toBe(task.description);
+    });
+  });
+
+  it('rejects a non-JSON result and invalid claims', async () => {
+    await withStore(async (store) => {
+      const { task } = await store.tasks.enqueue({ input: 'x' }, T0);
+      expect(
+        await codeOf(store.tasks.claim({ owner: 'o', leaseMs: 1000, limit: 0, now: T0 })),
+      ).toBe('E_INVALID_CLAIM');
+      expect(await codeOf(store.tasks.claim({ owner: '', leaseMs: 1000, now: T0 }))).toBe(
+        'E_INVALID_CLAIM',
+      );
+      expect(await codeOf(store.tasks.claim({ owner: 'o', leaseMs: 0, now: T0 }))).toBe(
+        'E_INVALID_CLAIM',
+      );
+      await store.tasks.claim({ owner: 'o', leaseMs: 1000, now: T0 });
+      const result = { n: 10n } as unknown as JsonValue;
+      expect(await codeOf(store.tasks.complete(task.id, 'o', result, T0))).toBe('E_INVALID_RESULT');
+      expect((await store.tasks.get(task.id))?.status).toBe('running');
+    });
+  });
+
+  it('records a malformed error as a TaskError instead of failing', async () => {
+    await withStore(async (store) => {
+      const { task } = await store.tasks.enqueue({ input: 'x' }, T0);
+      await store.tasks.claim({ owner: 'o', leaseMs: 1000, now: T0 });
+      const failed = await store.tasks.fail(task.id, 'o', new RangeError('too far'), { now: T0 });
+      expect(failed?.error).toEqual({ name: 'RangeError', message: 'too far' });
+    });
+  });
+});
+
+describe('SqliteStateStore specifics', () => {
+  it('expires values by the injected clock', async () => {
+    let now = T0;
+    await withStore(
+      async (store) => {
+        await store.state.set('ns', 'k', 'v', { ttlMs: 1000 });
+        now = T0 + 999;
+        expect(await store.state.get('ns', 'k')).toBe('v');
+        expect(await store.state.compareAndSet('ns', 'k', 'v', 'w')).toBe(true);
+        // compareAndSet writes a value without a TTL.
+        now = T0 + 5000;
+        expect(await store.state.get('ns', 'k')).toBe('w');
+        await store.state.set('ns', 'gone', 1, { ttlMs: 10 });
+        now += 10;
+        expect(await store.state.get('ns', 'gone')).toBeUndefined();
+        expect(await store.state.compareAndSet('ns', 'gone', 1, 2)).toBe(false);
+      },
+      { now: () => now },
+    );
+  });
+
+  it('purges expired rows as it writes', async () => {
+    let now = T0;
+    await withStore(
+      async (store) => {
+        for (let i = 0; i < 10; i++)
+          await store.state.set('seen', `id-${i}`, true, { ttlMs: 1000 });
+        now = T0 + 120_000;
+        await store.state.set('seen', 'fresh', true, { ttlMs: 1000 });
+        expect(store.database.prepare('SELECT count(*) FROM state').pluck().get()).toBe(1);
+      },
+      { now: () => now },
+    );
+  });
+
+  it('rejects a bad TTL', async () => {
+    await withStore(async (store) => {
+      expect(await codeOf(store.state.set('ns', 'k', 1, { ttlMs: 0 }))).toBe('E_INVALID_STATE');
+      expect(await codeOf(store.state.set('ns', 'k', 1, { ttlMs: Number.NaN }))).toBe(
+        'E_INVALID_STATE',
+      );
+    });
+  });
+});
+
+describe('SqliteSessionStore specifics', () => {
+  const base = { userKey: 'u', address: { channel: 'c', id: '1' }, agent: 'a' };
+
+  it('finds the newest non-archived session of a repeated name', async () => {
+    await withStore(async (store) => {
+      const old = await store.sessions.create({ ...base, name: 'work' }, T0);
+      await store.sessions.update(old.id, { status: 'archived' });
+      const current = await store.sessions.create({ ...base, name: 'work' }, T0 + 1);
+      expect((await store.sessions.findByName('u', 'work'))?.id).toBe(current.id);
+      await store.sessions.update(current.id, { status: 'archived' });
+      expect((await store.sessions.findByName('u', 'work'))?.id).toBe(current.id);
+    });
+  });
+
+  it('rejects history for an unknown session and invalid fields', async () => {
+    await withStore(async (store) => {
+      expect(
+        await codeOf(store.sessions.appendHistory('nope', { role: 'user', content: 'x', at: T0 })),
+      ).toBe('E_UNKNOWN_SESSION');
+      expect(await codeOf(store.sessions.create({ ...base, name: '' }, T0))).toBe(
+        'E_INVALID_SESSION',
+      );
+      expect(
+        await codeOf(store.sessions.create({ ...base, name: 'n', idleTimeoutMs: 0 }, T0)),
+      ).toBe('E_INVALID_SESSION');
+      const s = await store.sessions.create({ ...base, name: 'n' }, T0);
+      const bad = { status: 'asleep' } as unknown as Parameters<typeof store.sessions.update>[1];
+      expect(await codeOf(store.sessions.update(s.id, bad))).toBe('E_INVALID_SESSION');
+    });
+  });
+});

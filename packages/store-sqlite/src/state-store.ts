@@ -1,0 +1,161 @@
+import { AgentdError, type JsonValue, type StateSetOptions, type StateStore } from '@agentd/core';
+import type BetterSqlite3 from 'better-sqlite3';
+import { canonicalJson, parseJson, toJsonText } from './json-value.js';
+
+/**
+ * Options of {@link SqliteStateStore}.
+ *
+ * @example
+ * ```ts
+ * const clock = new ManualClock();
+ * new SqliteStateStore(db, { now: () => clock.now() });
+ * ```
+ */
+export interface StateStoreOptions {
+  /** Source of time for TTLs (default `Date.now`); tests pass a fake one. */
+  now?: () => number;
+}
+
+// Expired rows are invisible at once; deleting them is housekeeping, done at most this often.
+const PURGE_EVERY_MS = 60_000;
+
+function checkName(value: unknown, field: string): string {
+  if (typeof value !== 'string') {
+    throw new AgentdError('E_INVALID_STATE', `${field} must be a string`);
+  }
+  return value;
+}
+
+// Canonical text (keys sorted) so equal values are equal text: compareAndSet compares text.
+function valueText(value: JsonValue): string {
+  toJsonText(value, 'value', 'E_INVALID_STATE');
+  return canonicalJson(value);
+}
+
+/**
+ * The SQLite {@link StateStore}. Values are kept as canonical JSON, so `compareAndSet` is one
+ * conditional statement comparing text, atomic across processes. A value with a TTL is
+ * invisible from the moment it expires.
+ *
+ * @example
+ * ```ts
+ * const state = new SqliteStateStore(openDatabase({ path: 'agentd.db' }));
+ * await state.set('telegram', 'offset', 1234);
+ * await state.compareAndSet('cron', 'daily@2026-01-01', undefined, 'host-a'); // true once
+ * ```
+ */
+export class SqliteStateStore implements StateStore {
+  readonly #now: () => number;
+  #lastPurge = 0;
+  readonly #get: BetterSqlite3.Statement;
+  readonly #set: BetterSqlite3.Statement;
+  readonly #delete: BetterSqlite3.Statement;
+  readonly #insertIfAbsent: BetterSqlite3.Statement;
+  readonly #replaceIfEqual: BetterSqlite3.Statement;
+  readonly #list: BetterSqlite3.Statement;
+  readonly #purge: BetterSqlite3.Statement;
+
+  constructor(db: BetterSqlite3.Database, options: StateStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    const live = '(expires_at IS NULL OR expires_at > @now)';
+    this.#get = db.prepare(
+      `SELECT value FROM state WHERE namespace = @namespace AND key = @key AND ${live}`,
+    );
+    this.#set = db.prepare(
+      `INSERT INTO state (namespace, key, value, expires_at) VALUES (@namespace, @key, @value, @expiresAt)
+       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+    );
+    this.#delete = db.prepare(
+      `DELETE FROM state WHERE namespace = @namespace AND key = @key RETURNING ${live} AS live`,
+    );
+    // "Expected absent" also matches an expired row, which is absent to every reader.
+    this.#insertIfAbsent = db.prepare(
+      `INSERT INTO state (namespace, key, value, expires_at) VALUES (@namespace, @key, @value, NULL)
+       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = NULL
+       WHERE state.expires_at IS NOT NULL AND state.expires_at <= @now`,
+    );
+    this.#replaceIfEqual = db.prepare(
+      `UPDATE state SET value = @value, expires_at = NULL
+       WHERE namespace = @namespace AND key = @key AND value = @expected AND ${live}`,
+    );
+    this.#list = db.prepare(
+      `SELECT key, value FROM state WHERE namespace = @namespace AND key >= @prefix AND ${live}
+       ORDER BY key`,
+    );
+    this.#purge = db.prepare('DELETE FROM state WHERE expires_at <= ?');
+  }
+
+  async get<T extends JsonValue = JsonValue>(
+    namespace: string,
+    key: string,
+  ): Promise<T | undefined> {
+    const row = this.#get.get({ namespace, key, now: this.#now() }) as
+      | { value: string }
+      | undefined;
+    return row && parseJson<T>(row.value);
+  }
+
+  async set(
+    namespace: string,
+    key: string,
+    value: JsonValue,
+    options: StateSetOptions = {},
+  ): Promise<void> {
+    checkName(namespace, 'namespace');
+    checkName(key, 'key');
+    const now = this.#now();
+    let expiresAt: number | null = null;
+    if (options.ttlMs !== undefined) {
+      if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) {
+        throw new AgentdError(
+          'E_INVALID_STATE',
+          `ttlMs must be a positive number, got ${options.ttlMs}`,
+        );
+      }
+      expiresAt = Math.floor(now + options.ttlMs);
+    }
+    this.#set.run({ namespace, key, value: valueText(value), expiresAt });
+    if (now - this.#lastPurge >= PURGE_EVERY_MS) {
+      this.#lastPurge = now;
+      this.#purge.run(now);
+    }
+  }
+
+  async delete(namespace: string, key: string): Promise<boolean> {
+    const row = this.#delete.get({ namespace, key, now: this.#now() }) as
+      | { live: number }
+      | undefined;
+    return row?.live === 1;
+  }
+
+  async compareAndSet(
+    namespace: string,
+    key: string,
+    expected: JsonValue | undefined,
+    next: JsonValue,
+  ): Promise<boolean> {
+    checkName(namespace, 'namespace');
+    checkName(key, 'key');
+    const value = valueText(next);
+    const now = this.#now();
+    if (expected === undefined) {
+      return this.#insertIfAbsent.run({ namespace, key, value, now }).changes === 1;
+    }
+    const params = { namespace, key, value, now, expected: valueText(expected) };
+    return this.#replaceIfEqual.run(params).changes === 1;
+  }
+
+  async list(namespace: string, prefix = ''): Promise<{ key: string; value: JsonValue }[]> {
+    const out: { key: string; value: JsonValue }[] = [];
+    // Keys with the prefix are contiguous in key order from `prefix` on: stop at the first
+    // that lacks it, instead of computing an upper bound that is exact for every character.
+    for (const row of this.#list.iterate({ namespace, prefix, now: this.#now() }) as Iterable<{
+      key: string;
+      value: string;
+    }>) {
+      if (!row.key.startsWith(prefix)) break;
+      out.push({ key: row.key, value: parseJson(row.value) });
+    }
+    return out;
+  }
+}

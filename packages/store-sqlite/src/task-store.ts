@@ -1,0 +1,581 @@
+import {
+  type Address,
+  AgentdError,
+  type ClaimRequest,
+  type EnqueueResult,
+  type FailOptions,
+  type JsonObject,
+  type JsonValue,
+  type NewTask,
+  type RecoveryReport,
+  TASK_STATUSES,
+  type Task,
+  type TaskError,
+  type TaskPriority,
+  type TaskQuery,
+  type TaskStatus,
+  type TaskStore,
+} from '@agentd/core';
+import type BetterSqlite3 from 'better-sqlite3';
+import { parseJson, toJsonText } from './json-value.js';
+import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
+import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
+
+/**
+ * Options of {@link SqliteTaskStore}.
+ *
+ * @example
+ * ```ts
+ * new SqliteTaskStore(db, { maxPayloadBytes: 256 * 1024 });
+ * ```
+ */
+export interface TaskStoreOptions {
+  /** Largest accepted `input` plus `metadata`, as UTF-8 JSON (default 1 MiB). */
+  maxPayloadBytes?: number;
+}
+
+/**
+ * 1 MiB: far above any chat message or webhook body, small enough to keep claims fast.
+ *
+ * @example
+ * ```ts
+ * openSqliteStore({ path, maxPayloadBytes: 4 * DEFAULT_MAX_PAYLOAD_BYTES });
+ * ```
+ */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+/**
+ * The last millisecond of year 9999: a later `runAt` is surely a unit mistake (µs, ns).
+ *
+ * @example
+ * ```ts
+ * const runAt = Math.min(requested, MAX_RUN_AT);
+ * ```
+ */
+export const MAX_RUN_AT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const DESCRIPTION_MAX = 200;
+const DEFAULT_LIST_LIMIT = 100;
+
+const invalid = (message: string) => new AgentdError('E_INVALID_TASK', message);
+
+function optionalKey(value: unknown, field: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value === '') {
+    throw invalid(
+      `${field} must be a non-empty string, got ${JSON.stringify(value) ?? typeof value}`,
+    );
+  }
+  return value;
+}
+
+function checkTime(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalid(`${field} must be a finite number of epoch milliseconds, got ${String(value)}`);
+  }
+  if (value > MAX_RUN_AT) {
+    throw invalid(`${field} ${value} is after the year 9999; pass epoch milliseconds`);
+  }
+  return Math.floor(value);
+}
+
+function truncate(text: string): string {
+  if (text.length <= DESCRIPTION_MAX) return text;
+  // By code point, so an emoji is never cut in half into an unpaired surrogate.
+  const points = Array.from(text);
+  return points.length <= DESCRIPTION_MAX
+    ? text
+    : `${points.slice(0, DESCRIPTION_MAX - 1).join('')}…`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const [size, unit] =
+    bytes >= 1024 * 1024 ? [bytes / (1024 * 1024), 'MiB'] : [bytes / 1024, 'KiB'];
+  return `${size.toFixed(1)} ${unit} (${bytes} bytes)`;
+}
+
+/** A validated task: the row's insert parameters and the task it becomes (once it has an id). */
+interface PreparedTask {
+  params: unknown[];
+  task: Omit<Task, 'id'>;
+}
+
+function prepareTask(input: NewTask, now: number, maxPayloadBytes: number): PreparedTask {
+  if (typeof input !== 'object' || input === null) throw invalid('a task must be an object');
+  if (!Number.isFinite(now)) throw invalid(`now must be epoch milliseconds, got ${String(now)}`);
+  if (input.input === undefined && input.description === undefined) {
+    throw invalid('a task needs an input or a description');
+  }
+  const inputText =
+    input.input === undefined ? 'null' : toJsonText(input.input, 'input', 'E_INVALID_TASK');
+  let metadataText = '{}';
+  if (input.metadata !== undefined && input.metadata !== null) {
+    if (typeof input.metadata !== 'object' || Array.isArray(input.metadata)) {
+      throw invalid('metadata must be a plain object');
+    }
+    metadataText = toJsonText(input.metadata, 'metadata', 'E_INVALID_TASK');
+  }
+  const chars = inputText.length + metadataText.length;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: most payloads skip the exact count.
+  if (chars * 3 > maxPayloadBytes) {
+    const bytes = Buffer.byteLength(inputText) + Buffer.byteLength(metadataText);
+    if (bytes > maxPayloadBytes) {
+      throw invalid(
+        `task payload (input and metadata as JSON) is ${formatBytes(bytes)}, over the cap of ${formatBytes(maxPayloadBytes)}; store large data elsewhere and pass a reference`,
+      );
+    }
+  }
+
+  const priority = input.priority ?? 2;
+  if (!Number.isInteger(priority) || priority < 0 || priority > 3) {
+    throw invalid(`priority must be 0, 1, 2 or 3, got ${String(priority)}`);
+  }
+  const maxAttempts = input.maxAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    throw invalid(`maxAttempts must be an integer of at least 1, got ${String(maxAttempts)}`);
+  }
+  const runAt = input.runAt === undefined ? now : checkTime(input.runAt, 'runAt');
+  const type = input.type ?? 'manual';
+  if (typeof type !== 'string' || type === '') throw invalid('type must be a non-empty string');
+  const agent = optionalKey(input.agent, 'agent');
+  const idempotencyKey = optionalKey(input.idempotencyKey, 'idempotencyKey');
+  const sessionKey = optionalKey(input.sessionKey, 'sessionKey');
+  let description: string;
+  if (input.description !== undefined) {
+    if (typeof input.description !== 'string') throw invalid('description must be a string');
+    description = input.description;
+  } else {
+    description = typeof input.input === 'string' ? truncate(input.input) : type;
+  }
+  let replyText: string | null = null;
+  if (input.replyTo !== undefined && input.replyTo !== null) {
+    const to = input.replyTo as Partial<Address>;
+    if (
+      typeof to !== 'object' ||
+      typeof to.channel !== 'string' ||
+      typeof to.id !== 'string' ||
+      (to.thread !== undefined && typeof to.thread !== 'string')
+    ) {
+      throw invalid('replyTo must be an address: { channel: string, id: string, thread?: string }');
+    }
+    replyText = toJsonText(to, 'replyTo', 'E_INVALID_TASK');
+  }
+
+  return {
+    params: [
+      priority,
+      runAt,
+      sessionKey,
+      idempotencyKey,
+      type,
+      agent,
+      description,
+      inputText,
+      maxAttempts,
+      now,
+      replyText,
+      metadataText,
+    ],
+    task: {
+      // Parsed back from the stored text, so the caller gets exactly what a later read returns
+      // and later changes to its own object cannot alias the task.
+      input: parseJson(inputText),
+      description,
+      type,
+      agent,
+      priority: priority as TaskPriority,
+      status: 'pending',
+      attempts: 0,
+      maxAttempts,
+      createdAt: now,
+      runAt,
+      startedAt: null,
+      finishedAt: null,
+      result: null,
+      error: null,
+      idempotencyKey,
+      sessionKey,
+      replyTo: replyText === null ? null : parseJson<Address>(replyText),
+      metadata: parseJson<JsonObject>(metadataText),
+      leaseOwner: null,
+      leaseExpiresAt: null,
+    },
+  };
+}
+
+function toTask(row: TaskRow, ids: TaskIds): Task {
+  return {
+    id: ids.format(row.seq),
+    input: parseJson(row.input),
+    description: row.description,
+    type: row.type,
+    agent: row.agent,
+    priority: row.priority as TaskPriority,
+    status: row.status as TaskStatus,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    createdAt: row.created_at,
+    runAt: row.run_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    result: row.result === null ? null : parseJson(row.result),
+    error: row.error === null ? null : parseJson<TaskError>(row.error),
+    idempotencyKey: row.idempotency_key,
+    sessionKey: row.session_key,
+    replyTo: row.reply_to === null ? null : parseJson<Address>(row.reply_to),
+    metadata: parseJson<JsonObject>(row.metadata),
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at,
+  };
+}
+
+function resultText(result: JsonValue | null | undefined): string | null {
+  return result === null || result === undefined
+    ? null
+    : toJsonText(result, 'result', 'E_INVALID_RESULT');
+}
+
+// Recording a failure must not fail itself, so a malformed error is coerced, not rejected.
+function errorText(error: TaskError): string {
+  const e = error as Partial<TaskError> | null | undefined;
+  return JSON.stringify({
+    name: typeof e?.name === 'string' ? e.name : 'Error',
+    message: typeof e?.message === 'string' ? e.message : String(e?.message ?? error),
+  });
+}
+
+function checkOwner(owner: unknown): string {
+  if (typeof owner !== 'string' || owner === '') {
+    throw new AgentdError('E_INVALID_CLAIM', 'owner must be a non-empty string');
+  }
+  return owner;
+}
+
+const INSERT_SQL = `
+  INSERT INTO tasks (status, priority, run_at, session_key, idempotency_key, type, agent,
+    description, input, max_attempts, created_at, reply_to, metadata)
+  VALUES ('pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+
+// The runnable tasks, best first. A task of a session is claimable only when no task of that
+// session runs and no earlier one is waiting to run. An earlier task blocks it once it is due,
+// or if it already started once (a retry keeps its place); a task scheduled for later that
+// never started does not, so a reminder set for next week cannot stall the session's messages
+// until then. `priority IN (...)` lets SQLite walk tasks_pending per priority in index order,
+// skipping tasks scheduled for later instead of scanning them; INDEXED BY pins that plan
+// whatever statistics ANALYZE gathers. The subquery spells out tasks_session_open's WHERE
+// clause because SQLite uses a partial index only when the query repeats it.
+const RUNNABLE_SQL = `
+  SELECT t.seq FROM tasks t INDEXED BY tasks_pending
+  WHERE t.status = 'pending' AND t.priority IN (0, 1, 2, 3) AND t.run_at <= @now
+    AND (t.session_key IS NULL OR NOT EXISTS (
+      SELECT 1 FROM tasks o
+      WHERE o.session_key = t.session_key AND o.status IN ('pending', 'running')
+        AND (o.status = 'running' OR (o.seq < t.seq AND (o.run_at <= @now OR o.attempts > 0)))
+    ))
+  ORDER BY t.priority, t.run_at, t.seq`;
+
+// One statement, so it is atomic on its own: SQLite takes the write lock before it reads, and
+// the subquery is evaluated before any row changes. A scalar subquery for one task is
+// markedly cheaper than an IN list, and one task per claim is the common case.
+const CLAIM_SET = `UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = @now,
+    lease_owner = @owner, lease_expires_at = @expiresAt`;
+const CLAIM_ONE_SQL = `${CLAIM_SET} WHERE seq = (${RUNNABLE_SQL} LIMIT 1) RETURNING *`;
+const CLAIM_MANY_SQL = `${CLAIM_SET} WHERE seq IN (${RUNNABLE_SQL} LIMIT @limit) RETURNING *`;
+
+const FAIL_SQL = `
+  UPDATE tasks SET
+    status = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN 'pending' ELSE 'failed' END,
+    run_at = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN @retryAt ELSE run_at END,
+    finished_at = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN NULL ELSE @now END,
+    error = @error, lease_owner = NULL, lease_expires_at = NULL
+  WHERE seq = @seq AND status = 'running' AND lease_owner = @owner
+  RETURNING *`;
+
+// The attempt was counted by the claim, so a requeued task simply waits for its next claim.
+const RECOVER_SQL = `
+  UPDATE tasks INDEXED BY tasks_leases SET
+    status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,
+    finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE @now END,
+    error = json_object('name', 'LeaseExpired', 'message',
+      'the lease of ' || coalesce(lease_owner, '?') || ' expired before the task finished (runner crashed or stalled)'),
+    lease_owner = NULL, lease_expires_at = NULL
+  WHERE status = 'running' AND lease_expires_at <= @now
+  RETURNING seq, status`;
+
+// One index seek per priority instead of a scan of every pending task.
+const NEXT_RUN_SQL = `
+  SELECT min(v) AS next FROM (
+    SELECT (SELECT min(run_at) FROM tasks WHERE status = 'pending' AND priority = 0 AND run_at > @now) AS v
+    UNION ALL SELECT (SELECT min(run_at) FROM tasks WHERE status = 'pending' AND priority = 1 AND run_at > @now)
+    UNION ALL SELECT (SELECT min(run_at) FROM tasks WHERE status = 'pending' AND priority = 2 AND run_at > @now)
+    UNION ALL SELECT (SELECT min(run_at) FROM tasks WHERE status = 'pending' AND priority = 3 AND run_at > @now)
+  )`;
+
+const byClaimOrder = (a: TaskRow, b: TaskRow) =>
+  a.priority - b.priority || a.run_at - b.run_at || a.seq - b.seq;
+
+/**
+ * The SQLite {@link TaskStore}. The hot path (enqueue, claim, renew, complete, fail) runs
+ * statements prepared once; every change is a single statement or an IMMEDIATE transaction,
+ * so processes sharing the file queue on the write lock instead of failing with SQLITE_BUSY.
+ * Usually reached through {@link openSqliteStore}.
+ *
+ * @example
+ * ```ts
+ * const tasks = new SqliteTaskStore(openDatabase({ path: 'agentd.db' }));
+ * const { task } = await tasks.enqueue({ input: 'hello' }, Date.now());
+ * const [claimed] = await tasks.claim({ owner: 'me', leaseMs: 30_000, now: Date.now() });
+ * await tasks.complete(claimed!.id, 'me', 'done', Date.now());
+ * ```
+ */
+export class SqliteTaskStore implements TaskStore {
+  readonly #ids: TaskIds;
+  readonly #maxPayloadBytes: number;
+  readonly #queries: StatementCache;
+  readonly #insert: BetterSqlite3.Statement;
+  readonly #bySeq: BetterSqlite3.Statement;
+  readonly #byIdempotencyKey: BetterSqlite3.Statement;
+  readonly #claimOne: BetterSqlite3.Statement;
+  readonly #claimMany: BetterSqlite3.Statement;
+  readonly #renew: BetterSqlite3.Statement;
+  readonly #complete: BetterSqlite3.Statement;
+  readonly #fail: BetterSqlite3.Statement;
+  readonly #cancel: BetterSqlite3.Statement;
+  readonly #recover: BetterSqlite3.Statement;
+  readonly #nextRun: BetterSqlite3.Statement;
+  readonly #counts: BetterSqlite3.Statement;
+  readonly #insertMany: BetterSqlite3.Transaction<(items: PreparedTask[]) => EnqueueResult[]>;
+  readonly #completeMany: BetterSqlite3.Transaction<
+    (items: { seq: number; result: string | null }[], owner: string, now: number) => number
+  >;
+
+  constructor(db: BetterSqlite3.Database, options: TaskStoreOptions = {}) {
+    const prefix = db
+      .prepare('SELECT value FROM meta WHERE key = ?')
+      .pluck()
+      .get(TASK_ID_PREFIX_KEY);
+    if (typeof prefix !== 'string') {
+      throw new AgentdError('E_STORE', 'the database has no task id prefix; was it migrated?');
+    }
+    this.#ids = new TaskIds(prefix);
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.#queries = new StatementCache(db);
+    this.#insert = db.prepare(INSERT_SQL);
+    this.#bySeq = db.prepare('SELECT * FROM tasks WHERE seq = ?');
+    this.#byIdempotencyKey = db.prepare('SELECT * FROM tasks WHERE idempotency_key = ?');
+    this.#claimOne = db.prepare(CLAIM_ONE_SQL);
+    this.#claimMany = db.prepare(CLAIM_MANY_SQL);
+    this.#renew = db.prepare(
+      `UPDATE tasks SET lease_expires_at = ? WHERE seq = ? AND status = 'running' AND lease_owner = ?`,
+    );
+    this.#complete = db.prepare(
+      `UPDATE tasks SET status = 'completed', finished_at = ?, result = ?, lease_owner = NULL,
+         lease_expires_at = NULL
+       WHERE seq = ? AND status = 'running' AND lease_owner = ?`,
+    );
+    this.#fail = db.prepare(FAIL_SQL);
+    this.#cancel = db.prepare(
+      `UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+       WHERE seq = ? AND status IN ('pending', 'running')
+       RETURNING *`,
+    );
+    this.#recover = db.prepare(RECOVER_SQL);
+    this.#nextRun = db.prepare(NEXT_RUN_SQL);
+    this.#counts = db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status');
+    // Immediate: take the write lock up front, so a batch never fails half-way with SQLITE_BUSY
+    // when it tries to upgrade a read lock another process made stale.
+    this.#insertMany = db.transaction((items: PreparedTask[]) =>
+      items.map((item) => this.#insertOne(item)),
+    );
+    this.#completeMany = db.transaction(
+      (items: { seq: number; result: string | null }[], owner: string, now: number) => {
+        let held = 0;
+        for (const item of items)
+          held += this.#complete.run(now, item.result, item.seq, owner).changes;
+        return held;
+      },
+    );
+  }
+
+  #toTask = (row: TaskRow): Task => toTask(row, this.#ids);
+
+  #row(statement: BetterSqlite3.Statement, ...params: unknown[]): Task | undefined {
+    const row = statement.get(...params) as TaskRow | undefined;
+    return row && toTask(row, this.#ids);
+  }
+
+  #insertOne(prepared: PreparedTask): EnqueueResult {
+    const info = this.#insert.run(...prepared.params);
+    if (info.changes === 1) {
+      return {
+        task: { id: this.#ids.format(Number(info.lastInsertRowid)), ...prepared.task },
+        created: true,
+      };
+    }
+    // The only conflict the insert ignores is the idempotency key: return the task holding it.
+    const task = this.#row(this.#byIdempotencyKey, prepared.task.idempotencyKey);
+    if (!task)
+      throw new AgentdError('E_STORE', 'enqueue inserted nothing and found no task with its key');
+    return { task, created: false };
+  }
+
+  async enqueue(task: NewTask, now: number): Promise<EnqueueResult> {
+    return this.#insertOne(prepareTask(task, now, this.#maxPayloadBytes));
+  }
+
+  async enqueueMany(tasks: readonly NewTask[], now: number): Promise<EnqueueResult[]> {
+    // Validate all first: one bad task rejects the batch before anything is written.
+    const prepared = tasks.map((task, i) => {
+      try {
+        return prepareTask(task, now, this.#maxPayloadBytes);
+      } catch (error) {
+        if (error instanceof AgentdError) {
+          throw new AgentdError(error.code, `tasks[${i}]: ${error.message}`, { cause: error });
+        }
+        throw error;
+      }
+    });
+    if (prepared.length === 0) return [];
+    return this.#insertMany.immediate(prepared);
+  }
+
+  async claim(request: ClaimRequest): Promise<Task[]> {
+    const owner = checkOwner(request.owner);
+    const limit = request.limit ?? 1;
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new AgentdError(
+        'E_INVALID_CLAIM',
+        `limit must be an integer of at least 1, got ${limit}`,
+      );
+    }
+    if (!Number.isFinite(request.leaseMs) || request.leaseMs <= 0) {
+      throw new AgentdError(
+        'E_INVALID_CLAIM',
+        `leaseMs must be a positive number, got ${request.leaseMs}`,
+      );
+    }
+    const params = {
+      now: request.now,
+      owner,
+      expiresAt: Math.floor(request.now + request.leaseMs),
+    };
+    if (limit === 1) {
+      const row = this.#claimOne.get(params) as TaskRow | undefined;
+      return row ? [this.#toTask(row)] : [];
+    }
+    const rows = this.#claimMany.all({ ...params, limit }) as TaskRow[];
+    // RETURNING gives rows in update order, not claim order.
+    rows.sort(byClaimOrder);
+    return rows.map(this.#toTask);
+  }
+
+  async renewLease(id: string, owner: string, expiresAt: number): Promise<boolean> {
+    const seq = this.#ids.parse(id);
+    return seq !== undefined && this.#renew.run(Math.floor(expiresAt), seq, owner).changes === 1;
+  }
+
+  async complete(
+    id: string,
+    owner: string,
+    result: JsonValue | null,
+    now: number,
+  ): Promise<boolean> {
+    const text = resultText(result);
+    const seq = this.#ids.parse(id);
+    return seq !== undefined && this.#complete.run(now, text, seq, owner).changes === 1;
+  }
+
+  async completeMany(
+    items: readonly { id: string; result: JsonValue | null }[],
+    owner: string,
+    now: number,
+  ): Promise<number> {
+    const encoded: { seq: number; result: string | null }[] = [];
+    for (const item of items) {
+      const result = resultText(item.result);
+      const seq = this.#ids.parse(item.id);
+      if (seq !== undefined) encoded.push({ seq, result });
+    }
+    if (encoded.length === 0) return 0;
+    return this.#completeMany.immediate(encoded, owner, now);
+  }
+
+  async fail(
+    id: string,
+    owner: string,
+    error: TaskError,
+    options: FailOptions,
+  ): Promise<Task | undefined> {
+    const retryAt = options.retryAt === undefined ? null : checkTime(options.retryAt, 'retryAt');
+    const seq = this.#ids.parse(id);
+    if (seq === undefined) return undefined;
+    return this.#row(this.#fail, {
+      seq,
+      owner,
+      retryAt,
+      now: options.now,
+      error: errorText(error),
+    });
+  }
+
+  async cancel(id: string, now: number): Promise<Task | undefined> {
+    const seq = this.#ids.parse(id);
+    return seq === undefined ? undefined : this.#row(this.#cancel, now, seq);
+  }
+
+  async get(id: string): Promise<Task | undefined> {
+    const seq = this.#ids.parse(id);
+    return seq === undefined ? undefined : this.#row(this.#bySeq, seq);
+  }
+
+  async findByIdempotencyKey(key: string): Promise<Task | undefined> {
+    return this.#row(this.#byIdempotencyKey, key);
+  }
+
+  async list(query: TaskQuery = {}): Promise<Task[]> {
+    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+    const offset = query.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 0 || !Number.isInteger(offset) || offset < 0) {
+      throw new AgentdError('E_INVALID_QUERY', 'limit and offset must be integers of at least 0');
+    }
+    let q = queryBuilder.selectFrom('tasks').selectAll();
+    if (query.status !== undefined) {
+      const statuses: readonly TaskStatus[] =
+        typeof query.status === 'string' ? [query.status] : query.status;
+      if (statuses.length === 0) return [];
+      q = q.where('status', 'in', statuses);
+    }
+    if (query.agent !== undefined) q = q.where('agent', '=', query.agent);
+    if (query.sessionKey !== undefined) q = q.where('session_key', '=', query.sessionKey);
+    if (query.type !== undefined) q = q.where('type', '=', query.type);
+    q = q
+      .orderBy('seq', query.order === 'oldest' ? 'asc' : 'desc')
+      .limit(limit)
+      .offset(offset);
+    return this.#queries.all<TaskRow>(q.compile()).map(this.#toTask);
+  }
+
+  async counts(): Promise<Record<TaskStatus, number>> {
+    const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<
+      TaskStatus,
+      number
+    >;
+    for (const row of this.#counts.all() as { status: TaskStatus; n: number }[]) {
+      counts[row.status] = row.n;
+    }
+    return counts;
+  }
+
+  async recoverExpired(now: number): Promise<RecoveryReport> {
+    const report: RecoveryReport = { requeued: [], failed: [] };
+    for (const row of this.#recover.all({ now }) as { seq: number; status: TaskStatus }[]) {
+      (row.status === 'pending' ? report.requeued : report.failed).push(this.#ids.format(row.seq));
+    }
+    return report;
+  }
+
+  async nextRunAt(now: number): Promise<number | undefined> {
+    const row = this.#nextRun.get({ now }) as { next: number | null } | undefined;
+    return row?.next ?? undefined;
+  }
+}
