@@ -1,11 +1,29 @@
-import { defineConfig } from '@agentd/core';
+import { agent, defineConfig } from '@agentd/core';
+import { sqlite } from '@agentd/store-sqlite';
 import { greeter } from 'agentd-example-custom-plugin';
 
 /**
- * The starter host. Run it with `npm start` from the repository root, or `npx agentd start` here.
- * Stop it with Ctrl-C (or SIGTERM): it drains work in flight and stops every plugin in reverse order.
+ * The starter host: the embedded SQLite store (`.agentd/agentd.db` here), the `greeter` plugin
+ * from ../custom-plugin (which adds an agent named `greeter`), a small function agent, and a
+ * schedule that greets every minute. Run it with `npm start` from the repository root, or
+ * `npx agentd start` here; stop it with Ctrl-C.
+ *
+ * While it runs, try from another terminal in this directory:
+ *   npx agentd enqueue "Ada" --agent greeter
+ *   npx agentd tasks
+ *   npx agentd schedules
  */
 export default defineConfig({
   name: 'starter',
-  plugins: [greeter({ greeting: 'Hello', heartbeatMs: 30_000 })],
+  agents: [agent('clock', () => `It is ${new Date().toISOString()}`)],
+  defaultAgent: 'greeter',
+  plugins: [sqlite(), greeter({ greeting: 'Hello', heartbeatMs: 0 })],
+  schedules: [
+    {
+      name: 'greet-every-minute',
+      every: '1m',
+      missed: 'skip',
+      task: { agent: 'greeter', input: 'world' },
+    },
+  ],
 });

@@ -47,7 +47,11 @@ export function greeter(options: GreeterOptions = {}): Plugin<z.output<typeof op
       ctx.provide(GreeterToken, service);
       ctx.resolve(AgentRegistryToken).add({
         name: 'greeter',
-        run: async (input) => ({ output: service.greet(String(input)) }),
+        run: async (input, run) => {
+          const text = service.greet(String(input));
+          run.logger.info(text);
+          return { output: text };
+        },
       });
       ctx.resolve(HealthRegistryToken).add({ name: 'greeter', check: () => ({ status: 'pass' }) });
     },
