@@ -40,7 +40,10 @@ async function storeWithTasks(n: number) {
 }
 
 function corrupt(path: string, how: 'truncate' | 'garbage-pages' | 'garbage-header'): void {
-  if (how === 'truncate') return truncateSync(path, 4096 * 3 + 100);
+  if (how === 'truncate') {
+    truncateSync(path, 4096 * 3 + 100);
+    return;
+  }
   const fd = openSync(path, 'r+');
   const junk = Buffer.alloc(how === 'garbage-header' ? 100 : 4096 * 4, 0xa5);
   writeSync(fd, junk, 0, junk.length, how === 'garbage-header' ? 0 : 4096 * 2);

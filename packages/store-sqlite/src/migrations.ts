@@ -77,8 +77,9 @@ export const MIGRATIONS: readonly Migration[] = [
         -- Partial, so tasks without a key cost nothing here.
         CREATE UNIQUE INDEX tasks_idempotency ON tasks (idempotency_key)
           WHERE idempotency_key IS NOT NULL;
-        -- "Is an earlier task of this session still open?" during claims.
-        CREATE INDEX tasks_session_open ON tasks (session_key, seq)
+        -- During claims: "does this session have a running task?" and "is an earlier task of
+        -- this session waiting?", each one index seek even when a session has a long backlog.
+        CREATE INDEX tasks_session_open ON tasks (session_key, status, seq)
           WHERE session_key IS NOT NULL AND status IN ('pending', 'running');
 
         -- Facts about this database, e.g. the random prefix of its task ids.

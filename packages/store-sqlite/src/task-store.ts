@@ -267,10 +267,17 @@ const INSERT_SQL = `
 const RUNNABLE_SQL = `
   SELECT t.seq FROM tasks t INDEXED BY tasks_pending
   WHERE t.status = 'pending' AND t.priority IN (0, 1, 2, 3) AND t.run_at <= @now
-    AND (t.session_key IS NULL OR NOT EXISTS (
-      SELECT 1 FROM tasks o
-      WHERE o.session_key = t.session_key AND o.status IN ('pending', 'running')
-        AND (o.status = 'running' OR (o.seq < t.seq AND (o.run_at <= @now OR o.attempts > 0)))
+    AND (t.session_key IS NULL OR (
+      NOT EXISTS (
+        SELECT 1 FROM tasks r
+        WHERE r.session_key = t.session_key AND r.status IN ('pending', 'running')
+          AND r.status = 'running'
+      )
+      AND NOT EXISTS (
+        SELECT 1 FROM tasks o
+        WHERE o.session_key = t.session_key AND o.status IN ('pending', 'running')
+          AND o.status = 'pending' AND o.seq < t.seq AND (o.run_at <= @now OR o.attempts > 0)
+      )
     ))
   ORDER BY t.priority, t.run_at, t.seq`;
 
