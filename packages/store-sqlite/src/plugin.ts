@@ -123,6 +123,8 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     claim: async (request) => open().tasks.claim(request),
     renewLease: async (id, owner, expiresAt) => open().tasks.renewLease(id, owner, expiresAt),
     complete: async (id, owner, result, now) => open().tasks.complete(id, owner, result, now),
+    completeAndClaim: async (id, owner, result, claim) =>
+      open().tasks.completeAndClaim(id, owner, result, claim),
     completeMany: async (items, owner, now) => open().tasks.completeMany(items, owner, now),
     fail: async (id, owner, error, opts) => open().tasks.fail(id, owner, error, opts),
     cancel: async (id, now) => open().tasks.cancel(id, now),

@@ -352,6 +352,14 @@ export class SqliteTaskStore implements TaskStore {
   readonly #nextRun: BetterSqlite3.Statement;
   readonly #counts: BetterSqlite3.Statement;
   readonly #insertMany: BetterSqlite3.Transaction<(items: PreparedTask[]) => EnqueueResult[]>;
+  readonly #completeAndClaim: BetterSqlite3.Transaction<
+    (
+      seq: number | undefined,
+      owner: string,
+      result: string | null,
+      claim: ClaimRequest,
+    ) => { completed: boolean; claimed: Task[] }
+  >;
   readonly #completeMany: BetterSqlite3.Transaction<
     (items: { seq: number; result: string | null }[], owner: string, now: number) => number
   >;
@@ -393,6 +401,14 @@ export class SqliteTaskStore implements TaskStore {
     // when it tries to upgrade a read lock another process made stale.
     this.#insertMany = db.transaction((items: PreparedTask[]) =>
       items.map((item) => this.#insertOne(item)),
+    );
+    // One write transaction for "this one is done, give me the next": the runner's hot path.
+    this.#completeAndClaim = db.transaction(
+      (seq: number | undefined, owner: string, result: string | null, claim: ClaimRequest) => ({
+        completed:
+          seq !== undefined && this.#complete.run(claim.now, result, seq, owner).changes === 1,
+        claimed: this.#claimNow(claim),
+      }),
     );
     this.#completeMany = db.transaction(
       (items: { seq: number; result: string | null }[], owner: string, now: number) => {
@@ -447,6 +463,11 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async claim(request: ClaimRequest): Promise<Task[]> {
+    return this.#claimNow(request);
+  }
+
+  /** Validates a claim request and claims, synchronously (so it can join a transaction). */
+  #claimNow(request: ClaimRequest): Task[] {
     const owner = checkOwner(request.owner);
     const limit = request.limit ?? 1;
     if (!Number.isInteger(limit) || limit < 1) {
@@ -474,6 +495,16 @@ export class SqliteTaskStore implements TaskStore {
     // RETURNING gives rows in update order, not claim order.
     rows.sort(byClaimOrder);
     return rows.map(this.#toTask);
+  }
+
+  async completeAndClaim(
+    id: string,
+    owner: string,
+    result: JsonValue | null,
+    claim: ClaimRequest,
+  ): Promise<{ completed: boolean; claimed: Task[] }> {
+    const text = resultText(result);
+    return this.#completeAndClaim.immediate(this.#ids.parse(id), owner, text, claim);
   }
 
   async renewLease(id: string, owner: string, expiresAt: number): Promise<boolean> {

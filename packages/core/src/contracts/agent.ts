@@ -1,8 +1,8 @@
 import { createToken } from '../kernel/token.js';
 import type { Clock } from './clock.js';
-import type { JsonValue } from './json.js';
+import type { JsonObject, JsonValue } from './json.js';
 import type { Logger } from './logger.js';
-import type { Session } from './session.js';
+import type { HistoryEntry, Session } from './session.js';
 import type { Task } from './task.js';
 
 /** Tokens and cost an agent reports for one run; budgets add these up. */
@@ -31,6 +31,11 @@ export interface AgentRunContext<R = unknown> {
   signal: AbortSignal;
   logger: Logger;
   clock: Clock;
+  /**
+   * The session's newest `limit` history entries, oldest first (present when the task belongs to
+   * a session). The executor appends the input and the output after each successful run.
+   */
+  history?(limit: number): Promise<HistoryEntry[]>;
 }
 
 /**
@@ -46,6 +51,12 @@ export interface SessionResources<R = unknown> {
   resume(session: Session, snapshot: JsonValue): Promise<R>;
   /** Ends the resource for good (archive, shutdown). Must not throw for an already dead one. */
   close(session: Session, resource: R): Promise<void>;
+  /**
+   * Facts about a live resource kept in the store (`Session.resource`), so a host that crashed
+   * can end it at the next start. A process should give `{ pid, command, startTime }`: the host
+   * checks that the PID still runs that command before killing its process group.
+   */
+  describe?(resource: R): JsonObject | undefined;
 }
 
 /**
@@ -78,3 +89,31 @@ export interface AgentRegistry {
 }
 
 export const AgentRegistryToken = createToken<AgentRegistry>('agentd.agents');
+
+/** What the runner hands an {@link AgentExecutor} besides the task: the run's signal and tools. */
+export interface ExecuteContext {
+  signal: AbortSignal;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * Runs a task's agent on the runner's behalf, adding what sits between a task and `agent.run`:
+ * sessions, budgets, failover chains, retries, circuit breakers. The runner calls `agent.run`
+ * itself when no executor is provided, so a host without these features pays nothing for them.
+ * An error it throws may carry `retryable: false` (fail the task for good) or `retryAt` (epoch ms
+ * of the next attempt), which the runner honours.
+ *
+ * @example
+ * ```ts
+ * const executor = ctx.tryResolve(AgentExecutorToken);
+ * const result = executor
+ *   ? await executor.execute(task, agentName, { signal, logger, clock })
+ *   : await agent.run(task.input, { task, signal, logger, clock });
+ * ```
+ */
+export interface AgentExecutor {
+  execute(task: Task, agent: string, ctx: ExecuteContext): Promise<AgentResult>;
+}
+
+export const AgentExecutorToken = createToken<AgentExecutor>('agentd.executor');

@@ -1,5 +1,6 @@
 import { createToken } from '../kernel/token.js';
 import type { JsonObject } from './json.js';
+import type { NewTask } from './task.js';
 
 /**
  * Where a message comes from or goes to: a channel name plus that channel's own address
@@ -120,6 +121,16 @@ export type InboundHandler = (
 ) => Promise<DispatchReceipt | undefined> | DispatchReceipt | undefined;
 
 /**
+ * Shapes the task an inbound message becomes, after every handler declined it: sessions bind it
+ * to the user's active session, budgets refuse it. Return the task (changed or not), or a receipt
+ * to answer the message without a task (for example a refusal with a reply).
+ */
+export type EnqueueHook = (
+  message: InboundMessage,
+  task: NewTask,
+) => Promise<NewTask | DispatchReceipt> | NewTask | DispatchReceipt;
+
+/**
  * Where channels hand inbound messages. `dispatch` waits at the readiness barrier until every
  * plugin has started, and resolves only once the message is persisted, so a channel may
  * acknowledge the message to its sender (confirm the update, answer 2xx) only after it resolves.
@@ -129,6 +140,8 @@ export interface InboundRouter {
   dispatch(message: InboundMessage): Promise<DispatchReceipt>;
   /** Adds a handler consulted in order before the default (which makes a task). */
   use(handler: InboundHandler): () => void;
+  /** Adds a hook that shapes (or refuses) the task of a message no handler took, in order. */
+  beforeEnqueue?(hook: EnqueueHook): () => void;
 }
 
 export const InboundRouterToken = createToken<InboundRouter>('agentd.router');

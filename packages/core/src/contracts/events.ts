@@ -1,6 +1,8 @@
 import type { InboundMessage } from './channel.js';
+import type { AttemptRecord } from './failover.js';
 import type { Alert } from './notifier.js';
 import type { ScheduleFire } from './scheduler.js';
+import type { Session } from './session.js';
 import type { Task } from './task.js';
 
 /**
@@ -49,4 +51,18 @@ export interface AgentdEvents {
     caughtUp: number[];
   };
   alert: Alert;
+  /** One agent attempt of a task ended (failover records every one). */
+  'agent.attempt': { taskId: string; attempt: AttemptRecord };
+  /** An agent's circuit breaker changed state. */
+  'circuit.changed': { agent: string; state: CircuitStateName };
+  /** A session was created, suspended (idle), resumed or archived. */
+  'session.created': { session: Session };
+  'session.suspended': { session: Session; reason: 'idle' | 'shutdown' | 'crash-recovery' };
+  'session.resumed': { session: Session; idleMs: number };
+  'session.archived': { session: Session };
+  /** Work was refused by a rate limit or a cost cap. */
+  'budget.exceeded': { userKey: string | null; limit: string; message: string };
 }
+
+/** A circuit breaker's state, as shown in status output. */
+export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';

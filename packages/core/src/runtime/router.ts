@@ -1,10 +1,11 @@
 import type {
   DispatchReceipt,
+  EnqueueHook,
   InboundHandler,
   InboundMessage,
   InboundRouter,
 } from '../contracts/channel.js';
-import type { TaskQueue } from '../contracts/task.js';
+import type { NewTask, TaskQueue } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import type { IntakeGate } from './intake.js';
 
@@ -20,6 +21,7 @@ export function userKeyOf(message: InboundMessage): string {
  */
 export class DefaultInboundRouter implements InboundRouter {
   readonly #handlers: InboundHandler[] = [];
+  readonly #hooks: EnqueueHook[] = [];
 
   constructor(
     private readonly gate: IntakeGate,
@@ -32,6 +34,14 @@ export class DefaultInboundRouter implements InboundRouter {
     return () => {
       const i = this.#handlers.indexOf(handler);
       if (i >= 0) this.#handlers.splice(i, 1);
+    };
+  }
+
+  beforeEnqueue(hook: EnqueueHook): () => void {
+    this.#hooks.push(hook);
+    return () => {
+      const i = this.#hooks.indexOf(hook);
+      if (i >= 0) this.#hooks.splice(i, 1);
     };
   }
 
@@ -49,14 +59,20 @@ export class DefaultInboundRouter implements InboundRouter {
           reply: 'This host has no task store configured, so it cannot take work.',
         };
       }
-      const { task, created } = await queue.enqueue({
+      let next: NewTask = {
         input: message.text,
         type: 'message',
         idempotencyKey: `${message.from.channel}:msg:${message.id}`,
         sessionKey: userKeyOf(message),
         replyTo: message.from,
         metadata: { sender: message.sender.id, ...(message.metadata ?? {}) },
-      });
+      };
+      for (const hook of this.#hooks) {
+        const shaped = await hook(message, next);
+        if ('outcome' in shaped) return shaped;
+        next = shaped;
+      }
+      const { task, created } = await queue.enqueue(next);
       return { outcome: created ? 'accepted' : 'duplicate', taskId: task.id };
     });
   }

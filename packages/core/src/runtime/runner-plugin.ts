@@ -1,4 +1,4 @@
-import { AgentRegistryToken } from '../contracts/agent.js';
+import { AgentExecutorToken, AgentRegistryToken } from '../contracts/agent.js';
 import { ChannelRegistryToken } from '../contracts/channel.js';
 import { HealthRegistryToken } from '../contracts/health.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
@@ -58,6 +58,8 @@ export function runnerPlugin(options: Partial<RunnerOptions> | false = {}): Plug
     },
     async start(ctx) {
       if (!runner) return;
+      // Every plugin has registered by now: an executor (failover, sessions, budgets) is known.
+      runner.setExecutor(ctx.tryResolve(AgentExecutorToken));
       await runner.recover();
       // The readiness barrier: claim nothing until every plugin (every channel, every agent) is up.
       ctx

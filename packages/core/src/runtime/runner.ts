@@ -1,5 +1,5 @@
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
-import type { AgentRegistry } from '../contracts/agent.js';
+import type { AgentExecutor, AgentRegistry } from '../contracts/agent.js';
 import type { ChannelRegistry } from '../contracts/channel.js';
 import type { Clock, TimerHandle } from '../contracts/clock.js';
 import type { JsonValue } from '../contracts/json.js';
@@ -90,6 +90,7 @@ export class TaskRunner implements RunnerHandle {
   #flushScheduled = false;
   #idleWaiters: (() => void)[] = [];
   #draining: Promise<void> | undefined;
+  #executor: AgentExecutor | undefined;
 
   constructor(deps: RunnerDeps, options: Partial<RunnerOptions> = {}) {
     this.#deps = deps;
@@ -98,6 +99,14 @@ export class TaskRunner implements RunnerHandle {
       initialDelay: this.#options.retry.initialDelayMs,
       maxDelay: this.#options.retry.maxDelayMs,
     });
+  }
+
+  /**
+   * Routes runs through `executor` (failover, sessions, budgets) instead of calling `agent.run`;
+   * `undefined` restores the direct call. Set before `start`.
+   */
+  setExecutor(executor: AgentExecutor | undefined): void {
+    this.#executor = executor;
   }
 
   /** Tasks running now. */
@@ -256,16 +265,24 @@ export class TaskRunner implements RunnerHandle {
     this.#running.set(task.id, { task, controller });
     const { events } = this.#deps;
     if (events.listenerCount('task.started') > 0) events.emit('task.started', { task });
-    void this.#run(task, controller).finally(() => {
-      this.#running.delete(task.id);
-      if (this.#running.size === 0 && this.#idleWaiters.length > 0) {
-        for (const w of this.#idleWaiters.splice(0)) w();
-      }
-      this.notify();
-    });
+    void this.#run(task, controller)
+      .catch((err: unknown) => {
+        this.#deps.logger.error({ err, taskId: task.id }, 'could not record the end of a task');
+        return [];
+      })
+      .then((next) => {
+        this.#running.delete(task.id);
+        // The next task was claimed with this one's completion: hand the slot straight over.
+        for (const t of next) this.#execute(t);
+        if (this.#running.size === 0 && this.#idleWaiters.length > 0) {
+          for (const w of this.#idleWaiters.splice(0)) w();
+        }
+        if (next.length === 0) this.notify();
+      });
   }
 
-  async #run(task: Task, controller: AbortController): Promise<void> {
+  /** Runs one task to its end; resolves with the tasks claimed along with its completion. */
+  async #run(task: Task, controller: AbortController): Promise<Task[]> {
     const { store, agents, clock, logger, owner } = this.#deps;
     const renewal = this.#keepLease(task, controller);
     const limit = this.#options.taskTimeoutMs;
@@ -288,34 +305,54 @@ export class TaskRunner implements RunnerHandle {
           { now: clock.now() },
         );
         if (updated) this.#failed(updated, false);
-        return;
+        return [];
       }
+      const runLogger = logger.child({ task: task.id, agent: agent.name });
       const result = await Promise.race([
-        agent.run(task.input, {
-          task,
-          signal,
-          logger: logger.child({ task: task.id, agent: agent.name }),
-          clock,
-        }),
+        this.#executor
+          ? this.#executor.execute(task, agent.name, { signal, logger: runLogger, clock })
+          : agent.run(task.input, { task, signal, logger: runLogger, clock }),
         abortedBy(signal),
       ]);
-      if (this.#options.batchSize > 1) return this.#queueCompletion(task, result.output);
-      if (await store.complete(task.id, owner, result.output, clock.now()))
-        this.#completed(task, result.output);
+      if (this.#options.batchSize > 1) {
+        this.#queueCompletion(task, result.output);
+        return [];
+      }
+      // While running, complete this task and claim the next in one write transaction.
+      const claim =
+        this.#state === 'running'
+          ? { owner, leaseMs: this.#options.leaseMs, limit: 1, now: clock.now() }
+          : undefined;
+      const { completed, claimed } = claim
+        ? await store.completeAndClaim(task.id, owner, result.output, claim)
+        : {
+            completed: await store.complete(task.id, owner, result.output, clock.now()),
+            claimed: [],
+          };
+      if (completed) this.#completed(task, result.output);
       else
         logger.warn(
           { taskId: task.id },
           'task finished after its lease was lost; result discarded',
         );
+      return claimed;
     } catch (err) {
       const reason: unknown = signal.aborted ? signal.reason : undefined;
-      if (reason instanceof ExternalAbort) return;
+      if (reason instanceof ExternalAbort) return [];
       const cause = reason instanceof RunTimeout ? reason : err;
       const error: TaskError = {
         name: cause instanceof Error ? cause.name : 'Error',
         message: errorMessage(cause),
       };
-      const retryAt = clock.now() + this.#delayBefore(task.attempts + 1);
+      // An executor's error may decide the retry itself: `retryable: false` ends the task now
+      // (failover already tried every agent), `retryAt` names when (a rate limit's Retry-After).
+      const control = (cause ?? {}) as { retryable?: unknown; retryAt?: unknown };
+      const retryAt =
+        control.retryable === false
+          ? undefined
+          : typeof control.retryAt === 'number'
+            ? Math.max(control.retryAt, clock.now())
+            : clock.now() + this.#delayBefore(task.attempts + 1);
       const updated = await store
         .fail(task.id, owner, error, { retryAt, now: clock.now() })
         .catch((e: unknown) => {
@@ -323,6 +360,7 @@ export class TaskRunner implements RunnerHandle {
           return undefined;
         });
       if (updated) this.#failed(updated, updated.status === 'pending');
+      return [];
     } finally {
       timeout.cancel();
       renewal.cancel();

@@ -684,6 +684,51 @@ export function describeStoreContract(
         });
         expect(await store.tasks.completeMany([], 'runner-1', T0)).toBe(0);
       });
+
+      it('completes one task and claims the next in one call, by the same claim rules', async () => {
+        const [a, b, c] = (
+          await store.tasks.enqueueMany(
+            [{ input: 'a' }, { input: 'b', priority: 3 }, { input: 'c', priority: 1 }],
+            T0,
+          )
+        ).map((r) => r.task);
+        const [first] = await claim(T0, 1, 'runner-1');
+        expect(first?.id).toBe(c!.id);
+        const step = await store.tasks.completeAndClaim(c!.id, 'runner-1', 'rc', {
+          owner: 'runner-1',
+          leaseMs: 1000,
+          now: T0 + 5,
+        });
+        expect(step.completed).toBe(true);
+        expect(step.claimed.map((t) => t.id)).toEqual([a!.id]);
+        expect(step.claimed[0]).toMatchObject({
+          status: 'running',
+          attempts: 1,
+          leaseOwner: 'runner-1',
+          leaseExpiresAt: T0 + 1005,
+        });
+        expect(await store.tasks.get(c!.id)).toMatchObject({
+          status: 'completed',
+          result: 'rc',
+          finishedAt: T0 + 5,
+        });
+        // A completion that no longer holds still claims; an empty queue claims nothing.
+        const lost = await store.tasks.completeAndClaim(c!.id, 'runner-1', 'again', {
+          owner: 'runner-1',
+          leaseMs: 1000,
+          limit: 5,
+          now: T0 + 6,
+        });
+        expect(lost.completed).toBe(false);
+        expect(lost.claimed.map((t) => t.id)).toEqual([b!.id]);
+        expect(await store.tasks.get(c!.id)).toMatchObject({ result: 'rc' });
+        const empty = await store.tasks.completeAndClaim(a!.id, 'runner-1', null, {
+          owner: 'runner-1',
+          leaseMs: 1000,
+          now: T0 + 7,
+        });
+        expect(empty).toEqual({ completed: true, claimed: [] });
+      });
     });
 
     describe('tasks: fail', () => {
