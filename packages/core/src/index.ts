@@ -4,6 +4,19 @@
  * the contracts (interfaces and tokens) that stores, channels, agents and other plugins implement.
  */
 
+export type { CommandAgentOptions, CommandSession } from './agents/command-agent.js';
+export { commandAgent } from './agents/command-agent.js';
+export type { LlmAgentOptions } from './agents/llm-agent.js';
+export { llmAgent } from './agents/llm-agent.js';
+export type { ProcessIdentity } from './agents/process.js';
+export {
+  groupAlive,
+  isSameProcess,
+  killGroup,
+  liveGroupMembers,
+  processIdentity,
+  terminateGroup,
+} from './agents/process.js';
 export type { HostConfig, LoggerConfig, TimeoutsConfig } from './config/host-config.js';
 // Config
 export { defineConfig } from './config/host-config.js';
@@ -11,20 +24,24 @@ export type { LoadedConfig } from './config/load-config.js';
 export { CONFIG_FILE_NAMES, findConfigFile, loadConfigFile } from './config/load-config.js';
 export type { ResolvedConfig, ResolvedPlugin } from './config/validate-config.js';
 export { DEFAULT_TIMEOUTS, validateConfig } from './config/validate-config.js';
+// Agents, sessions, failover and budgets
 export type {
   Agent,
+  AgentExecutor,
   AgentRegistry,
   AgentResult,
   AgentRunContext,
   AgentUsage,
+  ExecuteContext,
   SessionResources,
 } from './contracts/agent.js';
-export { AgentRegistryToken } from './contracts/agent.js';
+export { AgentExecutorToken, AgentRegistryToken } from './contracts/agent.js';
 export type {
   Address,
   Channel,
   ChannelRegistry,
   DispatchReceipt,
+  EnqueueHook,
   InboundHandler,
   InboundMessage,
   InboundRouter,
@@ -38,7 +55,7 @@ export { ChannelRegistryToken, InboundRouterToken } from './contracts/channel.js
 export type { Clock, TimerHandle } from './contracts/clock.js';
 export { ClockToken } from './contracts/clock.js';
 // Contracts
-export type { AgentdEvents } from './contracts/events.js';
+export type { AgentdEvents, CircuitStateName } from './contracts/events.js';
 export type {
   AttemptRecord,
   ClassifiedError,
@@ -81,7 +98,7 @@ export type {
 export { SessionStoreToken } from './contracts/session.js';
 export type { StateSetOptions, StateStore } from './contracts/state.js';
 export { StateStoreToken } from './contracts/state.js';
-export type { Store } from './contracts/store.js';
+export type { Store, StoreBackup } from './contracts/store.js';
 export { StoreToken } from './contracts/store.js';
 export type {
   ClaimRequest,
@@ -98,6 +115,45 @@ export type {
   TaskStore,
 } from './contracts/task.js';
 export { TASK_STATUSES, TaskPriorities, TaskQueueToken, TaskStoreToken } from './contracts/task.js';
+export type { BudgetRefusal, SpendReport } from './failover/budgets.js';
+export { BudgetGuard, DEFAULT_RATE_LIMITS } from './failover/budgets.js';
+export type { CircuitOptions } from './failover/circuits.js';
+export { CircuitBoard, DEFAULT_CIRCUIT, FAILOVER_NAMESPACE } from './failover/circuits.js';
+export {
+  DEFAULT_ACTIONS,
+  ERROR_CLASSES,
+  ErrorClassifier,
+  parseRetryAfter,
+} from './failover/classifier.js';
+export type { AgentErrorDetails } from './failover/errors.js';
+export {
+  AgentError,
+  BudgetExceededError,
+  EmptyResultError,
+  FailoverExhaustedError,
+  isEmptyOutput,
+} from './failover/errors.js';
+export type { FailoverExecutorDeps, SessionRunner } from './failover/executor.js';
+export { FailoverExecutor } from './failover/executor.js';
+export { LogNotifier, NOTIFIER_PLUGIN_NAME, notifierPlugin } from './failover/notifier.js';
+export type { FailoverPluginOptions } from './failover/plugin.js';
+export {
+  BudgetGuardToken,
+  FAILOVER_PLUGIN_NAME,
+  failoverPlugin,
+  SessionRunnerToken,
+  savedCircuits,
+} from './failover/plugin.js';
+export type { RetrySettings } from './failover/policy.js';
+export { DEFAULT_RETRY, DefaultFailoverPolicy } from './failover/policy.js';
+export type { BudgetsConfig, FailoverConfig } from './failover/schema.js';
+export {
+  budgetsConfigSchema,
+  failoverConfigSchema,
+  failoverConfigShape,
+  normalizeChains,
+  parseChain,
+} from './failover/schema.js';
 export type { ServiceResolver } from './kernel/container.js';
 export {
   AgentdError,
@@ -197,3 +253,20 @@ export {
   wallTimeAt,
   wallTimeToEpoch,
 } from './scheduler/time-zone.js';
+export type { SessionManagerOptions } from './sessions/manager.js';
+export {
+  DEFAULT_SESSION_IDLE_MS,
+  IDLE_TIMEOUT_RANGE,
+  SessionError,
+  SessionManager,
+  SessionManagerToken,
+} from './sessions/manager.js';
+export type { SessionsConfig } from './sessions/plugin.js';
+export {
+  formatSessionLine,
+  SESSIONS_PLUGIN_NAME,
+  sessionCommand,
+  sessionsConfigSchema,
+  sessionsConfigShape,
+  sessionsPlugin,
+} from './sessions/plugin.js';

@@ -13,6 +13,15 @@
  * ```
  */
 
+export type { BackupInfo, IntegrityResult, RecoveryOutcome } from './backup.js';
+export {
+  checkIntegrity,
+  createBackup,
+  listBackups,
+  recoverCorruptDatabase,
+  replaceDatabaseFile,
+  UnrecoverableDatabaseError,
+} from './backup.js';
 export type { DatabaseOptions } from './database.js';
 export { openDatabase } from './database.js';
 export type { Migration } from './migrations.js';

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -117,5 +117,92 @@ describe('sqlite() plugin', () => {
       issues: [{ message: 'must be a non-empty string', path: ['path'] }],
     });
     expect(await validate('a.db')).toEqual({ issues: [{ message: 'options must be an object' }] });
+  });
+});
+
+describe('sqlite() plugin: backups and corruption', () => {
+  const hostAt = async (path: string, extra: Record<string, unknown> = {}) => {
+    const alerts: unknown[] = [];
+    const { logger, lines } = memoryLogger();
+    const host = createHost({
+      logger,
+      runner: false, // nothing claims: the counts below stay what the store holds
+      plugins: [
+        sqlite({ path, ...extra }),
+        {
+          name: 'alert-probe',
+          register: (ctx) => void ctx.events.on('alert', (a) => void alerts.push(a)),
+        },
+      ],
+    });
+    await host.start();
+    return { host, alerts, lines };
+  };
+
+  it('backs up at first start, restores the newest good backup over a corrupt file, keeps the corrupt file aside, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-plugin-backup-'));
+    const path = join(dir, 'agentd.db');
+    const first = await hostAt(path);
+    const store = first.host.resolve(StoreToken);
+    await store.tasks.enqueueMany(
+      Array.from({ length: 300 }, (_, i) => ({ input: `t${i} ${'x'.repeat(200)}` })),
+      Date.now(),
+    );
+    const backup = await store.backup!();
+    expect(backup.location.startsWith(join(dir, 'backups'))).toBe(true);
+    expect((await store.listBackups!()).length).toBeGreaterThanOrEqual(1);
+    await first.host.stop();
+
+    truncateSync(path, 8192 + 17);
+    const second = await hostAt(path);
+    const message = second.lines().find((l) => l.msg?.startsWith('the database was corrupt'));
+    expect(message?.msg).toMatch(
+      /restored agentd-.*\.db .*changes made after .* are lost; the corrupt file is kept at .*agentd\.db\.replaced-/,
+    );
+    expect(second.alerts).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        source: 'store-sqlite',
+        title: 'Database restored from backup',
+      }),
+    ]);
+    expect((await second.host.resolve(StoreToken).tasks.counts()).pending).toBe(300);
+    expect(readdirSync(dir).some((f) => f.startsWith('agentd.db.replaced-'))).toBe(true);
+    await second.host.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to start on a corrupt file without a good backup, moving nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-plugin-backup-'));
+    const path = join(dir, 'agentd.db');
+    writeFileSync(path, Buffer.alloc(20_000, 0x5a));
+    const host = createHost({
+      logger: memoryLogger().logger,
+      plugins: [sqlite({ path, backup: false })],
+    });
+    await expect(host.start()).rejects.toThrow(
+      /is corrupt .*backups are off, so there is nothing to restore/,
+    );
+    const withBackups = createHost({ logger: memoryLogger().logger, plugins: [sqlite({ path })] });
+    await expect(withBackups.start()).rejects.toThrow(
+      /is corrupt .* and there is no good backup in/,
+    );
+    expect(readdirSync(dir).sort()).toEqual(['agentd.db']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('restores on request (agentd restore) with the store re-opened on the restored data', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-plugin-backup-'));
+    const { host } = await hostAt(join(dir, 'agentd.db'), { backup: { keep: 3 } });
+    const store = host.resolve(StoreToken);
+    await store.tasks.enqueue({ input: 'before' }, Date.now());
+    await store.backup!();
+    await store.tasks.enqueue({ input: 'after' }, Date.now());
+    const { restored, keptAside } = await store.restore!();
+    expect(keptAside).toMatch(/agentd\.db\.replaced-/);
+    expect(restored.bytes).toBeGreaterThan(0);
+    expect((await store.tasks.list()).map((t) => t.input)).toEqual(['before']);
+    await host.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

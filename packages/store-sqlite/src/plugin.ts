@@ -1,19 +1,35 @@
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   AgentdError,
   HostInfoToken,
   type JsonValue,
   type Plugin,
+  type PluginContext,
   type SessionStore,
   SessionStoreToken,
   type StateStore,
   StateStoreToken,
   type Store,
+  type StoreBackup,
   StoreToken,
   type TaskStore,
   TaskStoreToken,
+  type TimerHandle,
 } from '@agentd/core';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import {
+  type BackupInfo,
+  checkIntegrity,
+  createBackup,
+  defaultBackupDir,
+  describeBackup,
+  listBackups,
+  type RecoveryOutcome,
+  recoverCorruptDatabase,
+  replaceDatabaseFile,
+  UnrecoverableDatabaseError,
+} from './backup.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
 
 /**
@@ -31,7 +47,15 @@ export interface SqlitePluginOptions {
   busyTimeoutMs?: number;
   /** `NORMAL` (default) or `FULL` (also survives power loss, slower). */
   synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * Periodic online backups, and restore from the newest good one when the file is found corrupt
+   * at start. Default `{ everyMs: 3_600_000, keep: 24, dir: '<db dir>/backups' }`; `false` turns
+   * backups off (a corrupt file then stops the start with an error).
+   */
+  backup?: false | { everyMs?: number; keep?: number; dir?: string };
 }
+
+const DEFAULT_BACKUP = { everyMs: 3_600_000, keep: 24 } as const;
 
 type Issue = StandardSchemaV1.Issue;
 
@@ -70,9 +94,12 @@ export const sqliteOptionsSchema: StandardSchemaV1<unknown, SqlitePluginOptions>
         } else if (key === 'synchronous') {
           if (v === 'NORMAL' || v === 'FULL') out.synchronous = v;
           else issues.push({ message: "must be 'NORMAL' or 'FULL'", path: [key] });
+        } else if (key === 'backup') {
+          const backup = parseBackupOption(v, issues);
+          if (backup !== undefined) out.backup = backup;
         } else {
           issues.push({
-            message: 'unknown option (known: path, busyTimeoutMs, synchronous)',
+            message: 'unknown option (known: path, busyTimeoutMs, synchronous, backup)',
             path: [key],
           });
         }
@@ -81,6 +108,82 @@ export const sqliteOptionsSchema: StandardSchemaV1<unknown, SqlitePluginOptions>
     },
   },
 };
+
+function parseBackupOption(v: unknown, issues: Issue[]): SqlitePluginOptions['backup'] {
+  if (v === false) return false;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    issues.push({ message: 'must be false or { everyMs, keep, dir }', path: ['backup'] });
+    return undefined;
+  }
+  const out: { everyMs?: number; keep?: number; dir?: string } = {};
+  for (const [k, value] of Object.entries(v as Record<string, unknown>)) {
+    if (k === 'everyMs' && typeof value === 'number' && Number.isInteger(value) && value >= 1000) {
+      out.everyMs = value;
+    } else if (k === 'keep' && typeof value === 'number' && Number.isInteger(value) && value >= 1) {
+      out.keep = value;
+    } else if (k === 'dir' && typeof value === 'string' && value !== '') {
+      out.dir = value;
+    } else {
+      const expected: Record<string, string> = {
+        everyMs: 'must be an integer of at least 1000',
+        keep: 'must be an integer of at least 1',
+        dir: 'must be a non-empty string',
+      };
+      issues.push({
+        message: expected[k] ?? 'unknown option (known: everyMs, keep, dir)',
+        path: ['backup', k],
+      });
+    }
+  }
+  return out;
+}
+
+function toStoreBackup(info: BackupInfo): StoreBackup {
+  return { location: info.path, takenAt: info.takenAt, bytes: info.bytes };
+}
+
+/**
+ * Checks the file before opening it. A corrupt file is moved aside and the newest good backup
+ * put in its place; the host says so in the log at once and as a critical alert once it is
+ * ready (when channels that deliver alerts are up). Without a usable backup the start fails
+ * with a message that says what to do, and nothing is moved.
+ */
+function recoverIfCorrupt(
+  ctx: PluginContext<SqlitePluginOptions>,
+  path: string,
+  backupDir: string | undefined,
+): void {
+  if (!backupDir) {
+    const check = existsSync(path) ? checkIntegrity(path) : { ok: true as const };
+    if (!check.ok) {
+      throw new AgentdError(
+        'E_STORE_CORRUPT',
+        `the database ${path} is corrupt (${check.reason}); backups are off, so there is nothing to restore. Move the file away to start with an empty store.`,
+      );
+    }
+    return;
+  }
+  let outcome: RecoveryOutcome | undefined;
+  try {
+    outcome = recoverCorruptDatabase(path, backupDir, ctx.clock.now());
+  } catch (error) {
+    if (error instanceof UnrecoverableDatabaseError)
+      throw new AgentdError('E_STORE_CORRUPT', error.message);
+    throw error;
+  }
+  if (!outcome) return;
+  const lost = `changes made after ${new Date(outcome.restoredFrom.takenAt).toISOString()} are lost`;
+  const message = `the database was corrupt (${outcome.reason}); restored ${describeBackup(outcome.restoredFrom)}; ${lost}; the corrupt file is kept at ${outcome.movedTo}`;
+  ctx.logger.error({ ...outcome }, message);
+  ctx.events.once('host.ready', () =>
+    ctx.events.emit('alert', {
+      severity: 'critical',
+      source: 'store-sqlite',
+      title: 'Database restored from backup',
+      message,
+    }),
+  );
+}
 
 /**
  * The embedded default store as a plugin: provides {@link StoreToken} and its three parts
@@ -106,6 +209,9 @@ export const sqliteOptionsSchema: StandardSchemaV1<unknown, SqlitePluginOptions>
 export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOptions> {
   let store: SqliteStore | undefined;
   let path = '';
+  let backups: { dir: string; everyMs: number; keep: number } | undefined;
+  let backupTimer: TimerHandle | undefined;
+  const openOptions: Pick<SqlitePluginOptions, 'busyTimeoutMs' | 'synchronous'> = {};
   const open = (): SqliteStore => {
     if (!store) {
       throw new AgentdError(
@@ -166,6 +272,78 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     // The plugin owns the file: stop() closes it. A consumer's close() must not pull the store
     // from under every other plugin, so it does nothing.
     close: async () => {},
+    backup: async () => {
+      if (!backups) throw new AgentdError('E_NO_BACKUPS', 'backups are turned off (backup: false)');
+      return toStoreBackup(await createBackup(open().database, backups.dir, backups.keep));
+    },
+    listBackups: async () => (backups ? listBackups(backups.dir).map(toStoreBackup) : []),
+    restore: async (location) => {
+      if (!backups && !location) {
+        throw new AgentdError('E_NO_BACKUPS', 'backups are turned off: name the file to restore');
+      }
+      const candidates = location
+        ? [{ path: resolve(location), takenAt: 0, bytes: 0 }]
+        : listBackups(backups!.dir);
+      const chosen = candidates.find((b) => checkIntegrity(b.path).ok);
+      if (!chosen) {
+        throw new AgentdError(
+          'E_NO_BACKUPS',
+          location
+            ? `${location} is not a readable, intact SQLite database`
+            : `no intact backup in ${backups!.dir}`,
+        );
+      }
+      const current = open();
+      await current.close();
+      store = undefined;
+      try {
+        const keptAside = replaceDatabaseFile(path, chosen.path);
+        const restored: StoreBackup = {
+          location: chosen.path,
+          takenAt: chosen.takenAt || Math.round(statSync(chosen.path).mtimeMs),
+          bytes: statSync(chosen.path).size,
+        };
+        return keptAside ? { restored, keptAside } : { restored };
+      } finally {
+        store = openSqliteStore({
+          path,
+          busyTimeoutMs: openOptions.busyTimeoutMs,
+          synchronous: openOptions.synchronous,
+        });
+      }
+    },
+  };
+
+  /** Backs up now if the newest backup is older than the interval, then every interval. */
+  const scheduleBackups = (
+    ctx: PluginContext<SqlitePluginOptions>,
+    b: NonNullable<typeof backups>,
+  ) => {
+    const take = async () => {
+      const current = store;
+      if (!current) return;
+      try {
+        const info = await createBackup(current.database, b.dir, b.keep, ctx.clock.now());
+        ctx.logger.info({ backup: info.path, bytes: info.bytes }, 'database backed up');
+      } catch (err) {
+        ctx.logger.error({ err }, 'database backup failed');
+        ctx.events.emit('alert', {
+          severity: 'error',
+          source: 'store-sqlite',
+          title: 'Database backup failed',
+          message: err instanceof Error ? err.message : String(err),
+        });
+      }
+    };
+    const next = (ms: number) => {
+      backupTimer = ctx.clock.setTimeout(
+        () => void take().finally(() => store && next(b.everyMs)),
+        ms,
+      );
+    };
+    const newest = listBackups(b.dir)[0];
+    const age = newest ? ctx.clock.now() - newest.takenAt : Number.POSITIVE_INFINITY;
+    next(Math.max(0, Math.min(b.everyMs, b.everyMs - age)));
   };
 
   return {
@@ -181,20 +359,31 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
           ? given
           : resolve(info.baseDir, given)
         : join(info.dataDir, 'agentd.db');
+      const backup = ctx.options.backup;
+      backups =
+        backup === false
+          ? undefined
+          : {
+              dir: backup?.dir ? resolve(info.baseDir, backup.dir) : defaultBackupDir(path),
+              everyMs: backup?.everyMs ?? DEFAULT_BACKUP.everyMs,
+              keep: backup?.keep ?? DEFAULT_BACKUP.keep,
+            };
       ctx.provide(StoreToken, facade);
       ctx.provide(TaskStoreToken, tasks);
       ctx.provide(SessionStoreToken, sessions);
       ctx.provide(StateStoreToken, state);
     },
-    start(ctx) {
-      store = openSqliteStore({
-        path,
-        busyTimeoutMs: ctx.options.busyTimeoutMs,
-        synchronous: ctx.options.synchronous,
-      });
+    async start(ctx) {
+      openOptions.busyTimeoutMs = ctx.options.busyTimeoutMs;
+      openOptions.synchronous = ctx.options.synchronous;
+      recoverIfCorrupt(ctx, path, backups?.dir);
+      store = openSqliteStore({ path, ...openOptions });
       ctx.logger.info({ path }, `store opened: ${store.description}`);
+      if (backups) scheduleBackups(ctx, backups);
     },
     async stop() {
+      backupTimer?.cancel();
+      backupTimer = undefined;
       const open = store;
       store = undefined;
       await open?.close();

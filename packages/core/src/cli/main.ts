@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
+import { backupCommand, restoreCommand } from './commands/backup.js';
 import { checkCommand } from './commands/check.js';
 import { importCommand } from './commands/import.js';
 import { schedulesCommand } from './commands/schedules.js';
@@ -91,6 +92,25 @@ export async function main(
     .option(...configOption)
     .action(async (id: string, opts: { config?: string }) => {
       code = await cancelCommand(io, id, { ...opts, cwd });
+    });
+  program
+    .command('backup')
+    .description(
+      'back up the store now (a running host also backs up on its own, hourly by default)',
+    )
+    .option('-l, --list', 'list the backups kept instead')
+    .option(...configOption)
+    .action(async (opts: { list?: boolean; config?: string }) => {
+      code = await backupCommand(io, { ...opts, cwd });
+    });
+  program
+    .command('restore [file]')
+    .description(
+      'replace the store with a backup (default: the newest intact one); stop the host first',
+    )
+    .option(...configOption)
+    .action(async (file: string | undefined, opts: { config?: string }) => {
+      code = await restoreCommand(io, file, { ...opts, cwd });
     });
   program
     .command('schedules')

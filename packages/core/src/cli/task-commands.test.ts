@@ -113,3 +113,28 @@ describe('task commands on the store file', () => {
     noStore.cleanup();
   });
 });
+
+describe('backup and restore commands', () => {
+  it('backs up, lists, restores; a host started on a corrupt file restores the newest backup and says so', async () => {
+    project = tempProject({ 'agentd.config.ts': CONFIG });
+    await cli(['enqueue', 'kept']);
+    const backedUp = await cli(['backup']);
+    expect(backedUp.code).toBe(0);
+    expect(backedUp.out).toMatch(/^backed up sqlite:.*agentd\.db to .*backups\/agentd-.*\.db \(\d+ bytes\)/);
+    expect((await cli(['backup', '--list'])).out).toMatch(/agentd-.*\.db/);
+    await cli(['enqueue', 'lost']);
+    const restored = await cli(['restore']);
+    expect(restored.out).toMatch(/^restored .*agentd-.*\.db \(taken .*\) into sqlite:/);
+    expect(restored.out).toMatch(/the data it replaced is kept at .*agentd\.db\.replaced-/);
+    const tasks = JSON.parse((await cli(['tasks', '--json'])).out) as { input: string }[];
+    expect(tasks.map((t) => t.input)).toEqual(['kept']);
+
+    // Garbage over the file's first page: the next start restores the backup.
+    project.write({ 'data/agentd.db': 'x'.repeat(10_000) });
+    const host = runCli(['start'], project.dir);
+    await host.waitFor('is ready');
+    host.child.kill('SIGTERM');
+    expect(await host.exited).toBe(0);
+    expect(host.stdout()).toMatch(/the database was corrupt \(.*\); restored agentd-.*; changes made after .* are lost; the corrupt file is kept at/);
+  });
+});
