@@ -30,7 +30,8 @@ const dir = mkdtempSync(join(tmpdir(), 'agentd-bench-'));
 let fileNo = 0;
 const freshDb = () => join(dir, `b${fileNo++}.db`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+const percentile = (xs, p) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const log = (m) => process.stderr.write(`${m}\n`);
 
 async function repeat(name, fn) {
@@ -92,7 +93,10 @@ async function startHost(path, runner) {
 async function burnDown(runner) {
   const path = freshDb();
   const seed = openSqliteStore({ path });
-  await seed.tasks.enqueueMany(Array.from({ length: N }, (_, i) => ({ input: i, agent: 'noop' })), Date.now());
+  await seed.tasks.enqueueMany(
+    Array.from({ length: N }, (_, i) => ({ input: i, agent: 'noop' })),
+    Date.now(),
+  );
   await seed.close();
   let done = 0;
   let finished;
@@ -138,7 +142,10 @@ async function plainjobBurnDown() {
   db.pragma('synchronous = NORMAL');
   const silent = { error() {}, warn() {}, info() {}, debug() {} };
   const queue = defineQueue({ connection: better(db), logger: silent });
-  queue.addMany('noop', Array.from({ length: N }, (_, i) => i));
+  queue.addMany(
+    'noop',
+    Array.from({ length: N }, (_, i) => i),
+  );
   let done = 0;
   let finished;
   const allDone = new Promise((r) => (finished = r));
@@ -175,11 +182,18 @@ async function memoryGrowth() {
     await queue.enqueueMany(Array.from({ length: chunk }, (_, i) => ({ input: sent + i })));
     while (done < sent + chunk) await new Promise((r) => setTimeout(r, 20));
     if (sent === 100_000 - chunk) baseline = settle(); // after warm-up: JIT, caches, pools
-    log(`  memory run: ${done.toLocaleString('en')} tasks, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(1)} MB`);
+    log(
+      `  memory run: ${done.toLocaleString('en')} tasks, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(1)} MB`,
+    );
   }
   const end = settle();
   await host.stop('bench');
-  return { baselineMb: baseline / 2 ** 20, endMb: end / 2 ** 20, growthMb: (end - baseline) / 2 ** 20, tasks: RSS_TASKS };
+  return {
+    baselineMb: baseline / 2 ** 20,
+    endMb: end / 2 ** 20,
+    growthMb: (end - baseline) / 2 ** 20,
+    tasks: RSS_TASKS,
+  };
 }
 
 const machine = {
@@ -189,7 +203,9 @@ const machine = {
   node: process.version,
   platform: `${process.platform} ${process.arch}`,
 };
-log(`agentd bench: ${N.toLocaleString('en')} tasks, median of ${RUNS} runs, on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}`);
+log(
+  `agentd bench: ${N.toLocaleString('en')} tasks, median of ${RUNS} runs, on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}`,
+);
 
 const results = { machine, tasks: N, runs: RUNS };
 log('raw better-sqlite3 single-row write transactions/s');
@@ -201,7 +217,9 @@ results.enqueueBatch = await repeat('enqueueMany', enqueueBatch);
 log('agentd burn-down, unbatched (one claim + one completion transaction per task), tasks/s');
 results.burnDown = await repeat('burn-down', () => burnDown({ concurrency: 3, batchSize: 1 }));
 log('agentd burn-down, batched claims and completions (batchSize 100), tasks/s');
-results.burnDownBatched = await repeat('burn-down batched', () => burnDown({ concurrency: 100, batchSize: 100 }));
+results.burnDownBatched = await repeat('burn-down batched', () =>
+  burnDown({ concurrency: 100, batchSize: 100 }),
+);
 log('plainjob burn-down on the same machine, jobs/s');
 results.plainjob = await repeat('plainjob', plainjobBurnDown);
 log('enqueue-to-start latency (in-process, idle runner)');
@@ -229,7 +247,15 @@ const rows = [
   ['unbatched / plainjob', results.ratios.burnDownVsPlainjob.toFixed(2), ''],
   ['enqueue-to-start p50, ms', results.latencyMs.p50.toFixed(3), '<= 1'],
   ['enqueue-to-start p99, ms', results.latencyMs.p99.toFixed(3), '<= 5'],
-  ...(results.memory ? [[`RSS growth over ${fmt(results.memory.tasks)} tasks, MB`, results.memory.growthMb.toFixed(1), '< 20']] : []),
+  ...(results.memory
+    ? [
+        [
+          `RSS growth over ${fmt(results.memory.tasks)} tasks, MB`,
+          results.memory.growthMb.toFixed(1),
+          '< 20',
+        ],
+      ]
+    : []),
 ];
 const w0 = Math.max(...rows.map((r) => r[0].length));
 const w1 = Math.max(...rows.map((r) => r[1].length));

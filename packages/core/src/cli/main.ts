@@ -4,7 +4,10 @@ import { backupCommand, restoreCommand } from './commands/backup.js';
 import { checkCommand } from './commands/check.js';
 import { importCommand } from './commands/import.js';
 import { schedulesCommand } from './commands/schedules.js';
+import { serviceCommand } from './commands/service.js';
+import { sessionsCommand } from './commands/sessions.js';
 import { startCommand } from './commands/start.js';
+import { statusCommand } from './commands/status.js';
 import { cancelCommand, enqueueCommand, tasksCommand } from './commands/tasks.js';
 import { type CliIO, printError, processIO } from './output.js';
 
@@ -121,6 +124,31 @@ export async function main(
       code = await schedulesCommand(io, { ...opts, cwd });
     });
   program
+    .command('sessions')
+    .description(
+      'list sessions (user, name, status, agent, persona, last activity); set a timeout or archive one',
+    )
+    .option('-u, --user <channel:id>', 'only this user')
+    .option('-a, --all', 'include archived sessions')
+    .option('--name <name>', 'session for --timeout/--archive (default: the active one)')
+    .option('--timeout <minutes>', 'set the idle timeout, 1-120 (needs --user)')
+    .option('--archive', 'archive --name of --user')
+    .option('--json', 'print JSON instead of a table')
+    .option(...configOption)
+    .action(
+      async (opts: {
+        user?: string;
+        all?: boolean;
+        name?: string;
+        timeout?: string;
+        archive?: boolean;
+        json?: boolean;
+        config?: string;
+      }) => {
+        code = await sessionsCommand(io, { ...opts, cwd });
+      },
+    );
+  program
     .command('import <file>')
     .description(
       'enqueue the unfinished tasks of a flat JSON task file (e.g. an old tasks.json); safe to repeat',
@@ -129,6 +157,42 @@ export async function main(
     .action(async (file: string, opts: { config?: string }) => {
       code = await importCommand(io, file, { ...opts, cwd });
     });
+
+  program
+    .command('status')
+    .description(
+      "the running host's status through its HTTP API, or task counts from the store when no host answers (exit 3)",
+    )
+    .option('--json', 'print JSON instead of text')
+    .option(...configOption)
+    .action(async (opts: { json?: boolean; config?: string }) => {
+      code = await statusCommand(io, { ...opts, cwd });
+    });
+  program
+    .command('service')
+    .description('service definitions that run the host 24/7')
+    .command('print <manager>')
+    .description(
+      'print a systemd unit or a launchd plist for this config (manager: systemd or launchd); installs nothing',
+    )
+    .option(
+      '--system',
+      'a system-wide service (systemd system unit, launchd daemon) instead of a per-user one',
+    )
+    .option('--node <path>', 'Node executable (default: the one running agentd)')
+    .option(
+      '--bin <path>',
+      "agentd's bin script (default: the project's node_modules/@agentd/core/bin/agentd.js)",
+    )
+    .option(...configOption)
+    .action(
+      async (
+        manager: string,
+        opts: { system?: boolean; node?: string; bin?: string; config?: string },
+      ) => {
+        code = await serviceCommand(io, manager, { ...opts, cwd });
+      },
+    );
 
   try {
     await program.parseAsync(argv);

@@ -33,8 +33,12 @@ export async function withStore<T>(
     {
       ...checked.config,
       logger: silentLogger(),
-      // Only the store: no runner claiming work, no scheduler firing slots from a CLI command.
+      // Only the store: no runner claiming work, no scheduler firing slots, and no session
+      // manager ending "orphaned" processes that belong to a host running right now.
       runner: false,
+      sessions: false,
+      failover: undefined,
+      budgets: undefined,
       schedules: undefined,
       heartbeat: undefined,
       reminders: undefined,

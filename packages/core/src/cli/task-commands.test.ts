@@ -120,7 +120,9 @@ describe('backup and restore commands', () => {
     await cli(['enqueue', 'kept']);
     const backedUp = await cli(['backup']);
     expect(backedUp.code).toBe(0);
-    expect(backedUp.out).toMatch(/^backed up sqlite:.*agentd\.db to .*backups\/agentd-.*\.db \(\d+ bytes\)/);
+    expect(backedUp.out).toMatch(
+      /^backed up sqlite:.*agentd\.db to .*backups\/agentd-.*\.db \(\d+ bytes\)/,
+    );
     expect((await cli(['backup', '--list'])).out).toMatch(/agentd-.*\.db/);
     await cli(['enqueue', 'lost']);
     const restored = await cli(['restore']);
@@ -135,6 +137,8 @@ describe('backup and restore commands', () => {
     await host.waitFor('is ready');
     host.child.kill('SIGTERM');
     expect(await host.exited).toBe(0);
-    expect(host.stdout()).toMatch(/the database was corrupt \(.*\); restored agentd-.*; changes made after .* are lost; the corrupt file is kept at/);
+    expect(host.stdout()).toMatch(
+      /the database was corrupt \(.*\); restored agentd-.*; changes made after .* are lost; the corrupt file is kept at/,
+    );
   });
 });

@@ -1,9 +1,11 @@
 import type { Agent } from '../contracts/agent.js';
 import type { Clock } from '../contracts/clock.js';
 import type { Logger, LogLevel } from '../contracts/logger.js';
+import type { BudgetsConfig, FailoverConfig } from '../failover/schema.js';
 import type { PluginOption } from '../kernel/plugin.js';
 import type { RunnerOptions } from '../runtime/runner.js';
 import type { SchedulerConfig } from '../scheduler/schema.js';
+import type { SessionsConfig } from '../sessions/plugin.js';
 
 /** Limits for lifecycle phases, in milliseconds. */
 export interface TimeoutsConfig {
@@ -52,6 +54,12 @@ export interface HostConfig extends SchedulerConfig {
    * or `false` for a host that only enqueues (another process runs the tasks).
    */
   runner?: Partial<RunnerOptions> | false;
+  /** Failover chains, retries and error rules per agent (see docs/failover.md). */
+  failover?: FailoverConfig;
+  /** Per-user rate limits and cost caps (see docs/failover.md). */
+  budgets?: BudgetsConfig;
+  /** Named sessions per user with idle suspend and resume (default on); `false` turns them off. */
+  sessions?: SessionsConfig | false;
 }
 
 /**

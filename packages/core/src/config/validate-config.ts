@@ -3,11 +3,17 @@ import { z } from 'zod';
 import type { Agent } from '../contracts/agent.js';
 import type { Clock } from '../contracts/clock.js';
 import type { Logger } from '../contracts/logger.js';
+import {
+  type BudgetsConfig,
+  type FailoverConfig,
+  failoverConfigShape,
+} from '../failover/schema.js';
 import { ConfigError } from '../kernel/errors.js';
 import type { Plugin, PluginOption } from '../kernel/plugin.js';
 import { flattenPlugins } from '../kernel/plugin-graph.js';
 import type { RunnerOptions } from '../runtime/runner.js';
 import { type SchedulerConfig, schedulerConfigShape } from '../scheduler/schema.js';
+import { type SessionsConfig, sessionsConfigShape } from '../sessions/plugin.js';
 import type { HostConfig, LoggerConfig } from './host-config.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatPath, issueLine, joinPath } from './issues.js';
@@ -60,6 +66,8 @@ const hostConfigSchema = z
       .optional(),
     defaultAgent: z.string().min(1).optional(),
     ...schedulerConfigShape,
+    ...failoverConfigShape,
+    ...sessionsConfigShape,
     runner: z
       .union([
         z.literal(false),
@@ -129,6 +137,9 @@ export interface ResolvedConfig {
   runner: Partial<RunnerOptions> | false;
   /** Schedules, heartbeat and reminders, when the config has any (the scheduler joins then). */
   scheduler: SchedulerConfig | undefined;
+  failover: FailoverConfig | undefined;
+  budgets: BudgetsConfig | undefined;
+  sessions: SessionsConfig | false | undefined;
 }
 
 /** Defaults for {@link ResolvedConfig.timeouts}. */
@@ -209,5 +220,8 @@ export async function validateConfig(
             reminders: config.reminders,
           }
         : undefined,
+    failover: config.failover,
+    budgets: config.budgets,
+    sessions: config.sessions,
   };
 }

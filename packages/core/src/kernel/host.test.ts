@@ -45,7 +45,8 @@ describe('host lifecycle', () => {
     });
     await host.start();
     expect(host.state).toBe('ready');
-    expect(host.plugins).toEqual(['db', 'web', 'cron']);
+    // The kernel's default notifier joins every host (it logs alerts and emits the alert event).
+    expect(host.plugins).toEqual(['db', 'web', 'cron', 'notifier']);
     const result = await host.stop('test');
     expect(result).toEqual({ ok: true, reason: 'test', failures: [], abandoned: 0 });
     expect(calls).toEqual([

@@ -5,13 +5,17 @@ import {
   type ResolvedPlugin,
   validateConfig,
 } from '../config/validate-config.js';
-import { AgentRegistryToken } from '../contracts/agent.js';
+import { AgentExecutorToken, AgentRegistryToken } from '../contracts/agent.js';
 import { ChannelRegistryToken, InboundRouterToken } from '../contracts/channel.js';
 import { type Clock, ClockToken } from '../contracts/clock.js';
 import { HealthRegistryToken } from '../contracts/health.js';
 import { type Logger, LoggerToken } from '../contracts/logger.js';
+import { NotifierToken } from '../contracts/notifier.js';
 import { SchedulerToken } from '../contracts/scheduler.js';
+import { SessionStoreToken } from '../contracts/session.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
+import { notifierPlugin } from '../failover/notifier.js';
+import { failoverPlugin } from '../failover/plugin.js';
 import { createLogger } from '../logging/create-logger.js';
 import { IntakeGate } from '../runtime/intake.js';
 import {
@@ -23,6 +27,8 @@ import { DefaultInboundRouter } from '../runtime/router.js';
 import { runnerPlugin } from '../runtime/runner-plugin.js';
 import { systemClock } from '../runtime/system-clock.js';
 import { schedulerPlugin } from '../scheduler/scheduler-plugin.js';
+import { SessionManagerToken } from '../sessions/manager.js';
+import { sessionsPlugin } from '../sessions/plugin.js';
 import { ServiceContainer } from './container.js';
 import { AgentdError, HostStartError } from './errors.js';
 import { EventBus } from './events.js';
@@ -78,7 +84,8 @@ export interface Host {
 
 /**
  * The user's plugins plus the kernel's own: the task runner (and queue) whenever a plugin provides
- * a TaskStore, and the scheduler when the config has schedules, a heartbeat or reminders.
+ * a TaskStore; failover and sessions (on by default with a store); a notifier unless a plugin
+ * provides one; and the scheduler when the config has schedules, a heartbeat or reminders.
  */
 export function withBuiltinPlugins(resolved: ResolvedConfig): ResolvedPlugin[] {
   const provided = (token: Token<unknown>) =>
@@ -86,6 +93,29 @@ export function withBuiltinPlugins(resolved: ResolvedConfig): ResolvedPlugin[] {
   const builtins: ResolvedPlugin[] = [];
   if (provided(TaskStoreToken) && !provided(TaskQueueToken)) {
     builtins.push({ plugin: runnerPlugin(resolved.runner), path: 'runner', options: undefined });
+  }
+  const wantSessions =
+    resolved.sessions !== false && provided(SessionStoreToken) && !provided(SessionManagerToken);
+  if (
+    provided(TaskStoreToken) &&
+    !provided(AgentExecutorToken) &&
+    (resolved.failover || resolved.budgets || wantSessions)
+  ) {
+    builtins.push({
+      plugin: failoverPlugin({ failover: resolved.failover, budgets: resolved.budgets }),
+      path: 'failover',
+      options: undefined,
+    });
+  }
+  if (wantSessions) {
+    builtins.push({
+      plugin: sessionsPlugin(resolved.sessions || {}),
+      path: 'sessions',
+      options: undefined,
+    });
+  }
+  if (!provided(NotifierToken)) {
+    builtins.push({ plugin: notifierPlugin(), path: 'notifier', options: undefined });
   }
   if (resolved.scheduler && !provided(SchedulerToken)) {
     builtins.push({

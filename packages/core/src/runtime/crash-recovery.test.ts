@@ -84,10 +84,10 @@ describe('crash safety (real processes, SIGKILL)', () => {
     await enqueueSome(200);
     let killedWhileRunning = 0;
     for (let kill = 0; kill < KILLS; kill++) {
-      const host = spawnHost(db, journal);
+      const host = spawnHost(db, journal, 20);
       await host.ready;
       // Enqueue while the host runs, then kill it at a random moment.
-      const concurrentEnqueue = enqueueSome(10);
+      const concurrentEnqueue = enqueueSome(25);
       await sleep(Math.random() * 60);
       const running = (await store.tasks.counts()).running;
       host.child.kill('SIGKILL');

@@ -1,0 +1,463 @@
+import { isSameProcess, terminateGroup } from '../agents/process.js';
+import type { Agent, AgentRegistry } from '../contracts/agent.js';
+import type { Address, ChannelRegistry } from '../contracts/channel.js';
+import type { Clock, TimerHandle } from '../contracts/clock.js';
+import type { JsonObject, JsonValue } from '../contracts/json.js';
+import type { Logger } from '../contracts/logger.js';
+import type { HistoryEntry, Session, SessionStore } from '../contracts/session.js';
+import type { SessionRunner } from '../failover/executor.js';
+import { AgentdError } from '../kernel/errors.js';
+import type { EventBus } from '../kernel/events.js';
+import { errorMessage } from '../kernel/timeout.js';
+import { createToken } from '../kernel/token.js';
+
+/** Default idle timeout of a session: 10 minutes. */
+export const DEFAULT_SESSION_IDLE_MS = 10 * 60_000;
+/** Allowed idle timeouts, in minutes. */
+export const IDLE_TIMEOUT_RANGE = { min: 1, max: 120 } as const;
+
+/** A session refused or failed for a reason retrying cannot fix (the runner fails the task). */
+export class SessionError extends AgentdError {
+  override name = 'SessionError';
+  readonly retryable = false;
+}
+
+/** Options of the {@link SessionManager}. */
+export interface SessionManagerOptions {
+  /** Idle timeout of new sessions (default 10 min). */
+  idleTimeoutMs?: number;
+  /** Agent of new sessions (default: the host's default agent). */
+  defaultAgent?: string;
+  /** Name of the session created for a user's first message (default `main`). */
+  defaultName?: string;
+  /** Tell the user when a suspended session resumes (default true). */
+  resumeNotice?: boolean;
+  /** Between SIGTERM and SIGKILL when ending orphaned processes at start (default 5 s). */
+  killGraceMs?: number;
+  /** History entries the executor offers agents per run (default 50). */
+  historyLimit?: number;
+}
+
+interface Deps {
+  store: SessionStore;
+  agents: AgentRegistry;
+  clock: Clock;
+  logger: Logger;
+  events: EventBus;
+  channels?: ChannelRegistry;
+}
+
+interface Live {
+  agent: Agent;
+  resource: unknown;
+}
+
+const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
+
+/**
+ * Owns every session's lifecycle, for every channel: a user (an address) has named sessions,
+ * one active. A run takes the session's lock, resumes it if suspended (telling the user), and
+ * marks it live; when it has been idle past its timeout and is not busy, it is suspended: its
+ * agent's live resource is released (a session-mode command agent's process is stopped). The
+ * idle timer and a message take the same lock, so they never race. At start, sessions a crash
+ * left live are suspended and their orphaned processes ended (after checking the PID still
+ * runs that command); at stop, every live resource is released.
+ *
+ * @example
+ * ```ts
+ * const sessions = ctx.resolve(SessionManagerToken);
+ * await sessions.create({ channel: 'telegram', id: '42' }, { name: 'work', agent: 'claude' });
+ * await sessions.setIdleTimeout('telegram:42', 30);
+ * for (const s of await sessions.list('telegram:42')) console.log(s.name, s.status);
+ * ```
+ */
+export class SessionManager implements SessionRunner {
+  readonly #live = new Map<string, Live>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #timers = new Map<string, TimerHandle>();
+  readonly #busy = new Map<string, number>();
+  readonly #options: Required<Omit<SessionManagerOptions, 'defaultAgent'>> & {
+    defaultAgent?: string;
+  };
+  #stopping = false;
+
+  constructor(
+    private readonly deps: Deps,
+    options: SessionManagerOptions = {},
+  ) {
+    this.#options = {
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_SESSION_IDLE_MS,
+      defaultName: options.defaultName ?? 'main',
+      resumeNotice: options.resumeNotice ?? true,
+      killGraceMs: options.killGraceMs ?? 5_000,
+      historyLimit: options.historyLimit ?? 50,
+      ...(options.defaultAgent !== undefined && { defaultAgent: options.defaultAgent }),
+    };
+  }
+
+  /** The user key of an address: `channel:id`. */
+  static userKey(address: Address): string {
+    return `${address.channel}:${address.id}`;
+  }
+
+  /** The user's active session, created (as `main`, with the default agent) if there is none. */
+  async sessionFor(address: Address): Promise<Session> {
+    const userKey = SessionManager.userKey(address);
+    const active = await this.deps.store.findActive(userKey);
+    if (active && active.status !== 'archived') return active;
+    const existing = await this.deps.store.findByName(userKey, this.#options.defaultName);
+    if (existing && existing.status !== 'archived') {
+      await this.deps.store.activate(userKey, existing.id);
+      return { ...existing, active: true };
+    }
+    return this.create(address, { name: this.#options.defaultName });
+  }
+
+  /** Creates a named session for the user and (by default) makes it the active one. */
+  async create(
+    address: Address,
+    options: {
+      name: string;
+      agent?: string;
+      persona?: string;
+      idleTimeoutMinutes?: number;
+      activate?: boolean;
+    },
+  ): Promise<Session> {
+    const userKey = SessionManager.userKey(address);
+    const name = options.name.trim();
+    if (!/^[\w.-]{1,40}$/.test(name)) {
+      throw new SessionError('E_SESSION_NAME', 'a session name is 1 to 40 letters, digits, _ . -');
+    }
+    const existing = await this.deps.store.findByName(userKey, name);
+    if (existing && existing.status !== 'archived') {
+      throw new SessionError('E_SESSION_EXISTS', `a session named "${name}" already exists`);
+    }
+    const agent = options.agent ?? this.#options.defaultAgent ?? this.deps.agents.defaultAgent;
+    if (!agent || !this.deps.agents.get(agent)) {
+      const known = this.deps.agents
+        .list()
+        .map((a) => a.name)
+        .join(', ');
+      throw new SessionError(
+        'E_UNKNOWN_AGENT',
+        `unknown agent "${agent ?? ''}" (known: ${known || 'none'})`,
+      );
+    }
+    const idleTimeoutMs =
+      options.idleTimeoutMinutes === undefined
+        ? this.#options.idleTimeoutMs
+        : checkMinutes(options.idleTimeoutMinutes) * 60_000;
+    const session = await this.deps.store.create(
+      { userKey, address, name, agent, persona: options.persona ?? null, idleTimeoutMs },
+      this.deps.clock.now(),
+    );
+    if (options.activate !== false) await this.deps.store.activate(userKey, session.id);
+    this.deps.events.emit('session.created', { session });
+    return { ...session, active: options.activate !== false };
+  }
+
+  /** Makes the named session the user's active one. */
+  async switch(userKey: string, name: string): Promise<Session> {
+    const session = await this.#byName(userKey, name);
+    await this.deps.store.activate(userKey, session.id);
+    return { ...session, active: true };
+  }
+
+  /** The user's sessions (not archived ones unless asked), oldest first. */
+  list(userKey: string, options: { includeArchived?: boolean } = {}): Promise<Session[]> {
+    return this.deps.store.listByUser(userKey, options);
+  }
+
+  /** Sets the idle timeout (1 to 120 minutes) of the named session, or the active one. */
+  async setIdleTimeout(userKey: string, minutesValue: number, name?: string): Promise<Session> {
+    const ms = checkMinutes(minutesValue) * 60_000;
+    const session = name
+      ? await this.#byName(userKey, name)
+      : await this.deps.store.findActive(userKey);
+    if (!session) throw new SessionError('E_NO_SESSION', 'there is no active session');
+    const updated = (await this.deps.store.update(session.id, { idleTimeoutMs: ms }))!;
+    if (updated.status === 'live') this.#schedule(updated);
+    return updated;
+  }
+
+  /** Archives the named session, releasing its resource for good. */
+  async archive(userKey: string, name: string): Promise<Session> {
+    const session = await this.#byName(userKey, name);
+    return this.#lock(session.id, async () => {
+      this.#timers.get(session.id)?.cancel();
+      this.#timers.delete(session.id);
+      const live = this.#live.get(session.id);
+      this.#live.delete(session.id);
+      if (live?.agent.sessions) {
+        await live.agent.sessions
+          .close(session, live.resource)
+          .catch((err: unknown) =>
+            this.deps.logger.warn(
+              { err, session: session.id },
+              'could not close the session resource',
+            ),
+          );
+      }
+      const archived = (await this.deps.store.update(session.id, {
+        status: 'archived',
+        resource: null,
+        snapshot: null,
+      }))!;
+      this.deps.events.emit('session.archived', { session: archived });
+      return archived;
+    });
+  }
+
+  history(sessionId: string, limit: number): Promise<HistoryEntry[]> {
+    return this.deps.store.history(sessionId, Math.min(limit, this.#options.historyLimit));
+  }
+
+  async appendTurn(
+    session: Session,
+    input: JsonValue,
+    output: JsonValue,
+    taskId: string,
+  ): Promise<void> {
+    const at = this.deps.clock.now();
+    const text = (v: JsonValue) => (typeof v === 'string' ? v : JSON.stringify(v));
+    await this.deps.store.appendHistory(session.id, {
+      role: 'user',
+      content: text(input),
+      at,
+      taskId,
+    });
+    await this.deps.store.appendHistory(session.id, {
+      role: 'assistant',
+      content: text(output),
+      at,
+      taskId,
+    });
+  }
+
+  /** Whether a run holds the session now. */
+  isBusy(sessionId: string): boolean {
+    return (this.#busy.get(sessionId) ?? 0) > 0;
+  }
+
+  run<T>(sessionId: string, work: (session: Session, resource: unknown) => Promise<T>): Promise<T> {
+    return this.#lock(sessionId, async () => {
+      const { store, clock } = this.deps;
+      const found = await store.get(sessionId);
+      if (!found) throw new SessionError('E_NO_SESSION', `session ${sessionId} no longer exists`);
+      if (found.status === 'archived') {
+        throw new SessionError('E_SESSION_ARCHIVED', `session "${found.name}" is archived`);
+      }
+      if (this.#stopping) throw new SessionError('E_STOPPING', 'the host is stopping');
+      const agent = this.deps.agents.get(found.agent);
+      if (!agent)
+        throw new SessionError(
+          'E_UNKNOWN_AGENT',
+          `session "${found.name}" uses unknown agent "${found.agent}"`,
+        );
+      this.#timers.get(sessionId)?.cancel();
+      this.#timers.delete(sessionId);
+      let live = this.#live.get(sessionId);
+      const wasSuspended = found.status === 'suspended';
+      const idleMs = clock.now() - found.lastActivityAt;
+      if (wasSuspended && this.#options.resumeNotice) {
+        await this.deps.channels
+          ?.send(found.address, {
+            text: `Resuming session "${found.name}" (idle for ${minutes(idleMs)} min)...`,
+            silent: true,
+          })
+          .catch((err: unknown) =>
+            this.deps.logger.warn({ err }, 'could not send the resume notice'),
+          );
+      }
+      if (!live && agent.sessions) {
+        try {
+          const resource =
+            wasSuspended && found.snapshot !== null
+              ? await agent.sessions.resume(found, found.snapshot)
+              : await agent.sessions.open(found);
+          live = { agent, resource };
+          this.#live.set(sessionId, live);
+        } catch (err) {
+          // Never fall back to a fresh session: the user would silently lose the conversation.
+          throw new SessionError(
+            'E_RESUME_FAILED',
+            `Could not resume session "${found.name}": ${errorMessage(err)}. It stays suspended; archive it or start a new one.`,
+            { cause: err },
+          );
+        }
+      }
+      const resourceFacts = live && agent.sessions?.describe?.(live.resource as never);
+      const session = (await store.update(sessionId, {
+        status: 'live',
+        lastActivityAt: clock.now(),
+        snapshot: null,
+        resource: (resourceFacts ?? null) as JsonObject | null,
+      }))!;
+      if (wasSuspended) this.deps.events.emit('session.resumed', { session, idleMs });
+      this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 0) + 1);
+      try {
+        return await work(session, live?.resource);
+      } finally {
+        this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 1) - 1);
+        const after = await store
+          .update(sessionId, { lastActivityAt: clock.now() })
+          .catch(() => undefined);
+        if (after && !this.#stopping) this.#schedule(after);
+      }
+    });
+  }
+
+  /** Suspends the session if it is live, not busy and idle past its timeout; else re-arms its timer. */
+  suspendIfIdle(sessionId: string): Promise<void> {
+    return this.#lock(sessionId, async () => {
+      const session = await this.deps.store.get(sessionId);
+      if (session?.status !== 'live') return;
+      const idle = this.deps.clock.now() - session.lastActivityAt;
+      if (this.isBusy(sessionId) || idle < session.idleTimeoutMs) {
+        this.#schedule(session);
+        return;
+      }
+      await this.#suspend(session, 'idle');
+    });
+  }
+
+  /**
+   * Start-up recovery: sessions a crash left live are marked suspended, and their processes
+   * (recorded as `{ pid, command, startTime }`) are ended if the PID still runs that command.
+   */
+  async recover(): Promise<number> {
+    let count = 0;
+    for (const session of await this.deps.store.listByStatus(['live', 'idle'])) {
+      if (session.status === 'idle' && session.resource === null) continue;
+      const r = session.resource;
+      if (r && typeof r.pid === 'number' && typeof r.command === 'string') {
+        const identity = {
+          pid: r.pid,
+          command: r.command,
+          ...(typeof r.startTime === 'number' && { startTime: r.startTime }),
+        };
+        if (isSameProcess(identity)) {
+          this.deps.logger.warn(
+            { session: session.id, pid: r.pid },
+            'ending an orphaned session process',
+          );
+          await terminateGroup(r.pid, this.#options.killGraceMs);
+        }
+      }
+      const updated = (await this.deps.store.update(session.id, {
+        status: 'suspended',
+        resource: null,
+        snapshot: session.snapshot ?? {},
+      }))!;
+      this.deps.events.emit('session.suspended', { session: updated, reason: 'crash-recovery' });
+      count++;
+    }
+    return count;
+  }
+
+  /** Releases every live resource (shutdown); the sessions resume on their next message. */
+  async stopAll(): Promise<void> {
+    this.#stopping = true;
+    for (const t of this.#timers.values()) t.cancel();
+    this.#timers.clear();
+    await Promise.all(
+      [...this.#live.keys()].map((id) =>
+        this.#lock(id, async () => {
+          const session = await this.deps.store.get(id);
+          if (session) await this.#suspend(session, 'shutdown');
+          else this.#live.delete(id);
+        }).catch((err: unknown) =>
+          this.deps.logger.error({ err, session: id }, 'could not stop a session'),
+        ),
+      ),
+    );
+  }
+
+  async #suspend(session: Session, reason: 'idle' | 'shutdown'): Promise<void> {
+    this.#timers.get(session.id)?.cancel();
+    this.#timers.delete(session.id);
+    const live = this.#live.get(session.id);
+    this.#live.delete(session.id);
+    let snapshot: JsonValue = {};
+    if (live?.agent.sessions) {
+      try {
+        snapshot = await live.agent.sessions.suspend(session, live.resource);
+      } catch (err) {
+        this.deps.logger.warn({ err, session: session.id }, 'suspend failed; closing the resource');
+        await live.agent.sessions.close(session, live.resource).catch(() => {});
+      }
+    }
+    const updated = (await this.deps.store.update(session.id, {
+      status: 'suspended',
+      snapshot,
+      resource: null,
+    }))!;
+    this.deps.logger.info({ session: session.id, reason }, `session "${session.name}" suspended`);
+    this.deps.events.emit('session.suspended', { session: updated, reason });
+  }
+
+  #schedule(session: Session): void {
+    this.#timers.get(session.id)?.cancel();
+    const due = session.lastActivityAt + session.idleTimeoutMs - this.deps.clock.now();
+    this.#timers.set(
+      session.id,
+      this.deps.clock.setTimeout(
+        () => {
+          this.#timers.delete(session.id);
+          void this.suspendIfIdle(session.id).catch((err: unknown) =>
+            this.deps.logger.error({ err, session: session.id }, 'idle suspend failed'),
+          );
+        },
+        Math.max(0, due),
+      ),
+    );
+  }
+
+  async #byName(userKey: string, name: string): Promise<Session> {
+    const session = await this.deps.store.findByName(userKey, name);
+    if (!session || session.status === 'archived') {
+      throw new SessionError('E_NO_SESSION', `no session named "${name}"`);
+    }
+    return session;
+  }
+
+  /** One lock per session: the idle timer, messages and commands take turns. */
+  #lock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(id) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#locks.set(id, settled);
+    void settled.then(() => {
+      if (this.#locks.get(id) === settled) this.#locks.delete(id);
+    });
+    return next;
+  }
+}
+
+function checkMinutes(value: number): number {
+  if (
+    !Number.isInteger(value) ||
+    value < IDLE_TIMEOUT_RANGE.min ||
+    value > IDLE_TIMEOUT_RANGE.max
+  ) {
+    throw new SessionError(
+      'E_SESSION_TIMEOUT',
+      `the idle timeout is ${IDLE_TIMEOUT_RANGE.min} to ${IDLE_TIMEOUT_RANGE.max} minutes`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The host's session manager, provided by the sessions plugin.
+ *
+ * @example
+ * ```ts
+ * const sessions = ctx.resolve(SessionManagerToken);
+ * ```
+ */
+export const SessionManagerToken = createToken<SessionManager>('agentd.sessions');

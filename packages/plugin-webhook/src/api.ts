@@ -1,0 +1,274 @@
+import {
+  AgentdError,
+  type Clock,
+  type HealthReport,
+  type HostInfo,
+  type IntakeGate,
+  type JsonValue,
+  type NewTask,
+  type Scheduler,
+  type SessionStatus,
+  type SessionStore,
+  type Store,
+  TASK_STATUSES,
+  TaskPriorities,
+  type TaskQuery,
+  type TaskQueue,
+  type TaskStatus,
+  type TaskStore,
+} from '@agentd/core';
+import { z } from 'zod';
+import { HttpError, type HttpRequest, type HttpResponse } from './http-types.js';
+import { API_PREFIX } from './options.js';
+import type { AgentdHttpServer } from './server.js';
+
+/** What the API reads and writes; every store-backed service is optional. */
+export interface ApiDeps {
+  server: AgentdHttpServer;
+  info: HostInfo;
+  gate: IntakeGate;
+  clock: Clock;
+  health: () => Promise<HealthReport>;
+  store: () => Store | undefined;
+  tasks: () => TaskStore | undefined;
+  queue: () => TaskQueue | undefined;
+  sessions: () => SessionStore | undefined;
+  scheduler: () => Scheduler | undefined;
+}
+
+/** Enqueue errors that are the caller's to fix (their messages hold no secrets). */
+const CALLER_ERRORS = new Set(['E_INVALID_TASK', 'E_UNKNOWN_AGENT', 'E_NO_AGENT']);
+
+const SESSION_STATUSES: readonly SessionStatus[] = ['live', 'idle', 'suspended', 'archived'];
+
+const json = (value: unknown, status = 200): HttpResponse => ({
+  status,
+  json: value as JsonValue,
+});
+
+function need<T>(service: T | undefined, what: string): T {
+  if (service === undefined) {
+    throw new HttpError(503, 'no_store', `this host has no ${what}`);
+  }
+  return service;
+}
+
+function badRequest(message: string): HttpError {
+  return new HttpError(400, 'bad_request', message);
+}
+
+function intParam(req: HttpRequest, name: string, fallback: number, min: number, max: number) {
+  const raw = req.query.get(name);
+  if (raw === null || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw badRequest(`${name} must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function listParam<T extends string>(
+  req: HttpRequest,
+  name: string,
+  allowed: readonly T[],
+): T[] | undefined {
+  const raw = req.query.get(name);
+  if (raw === null || raw === '') return undefined;
+  const values = raw.split(',').map((s) => s.trim());
+  for (const v of values) {
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw badRequest(`unknown ${name} "${v}" (use ${allowed.join(', ')})`);
+    }
+  }
+  return values as T[];
+}
+
+const newTaskSchema = z
+  .object({
+    input: z.json().optional(),
+    description: z.string().optional(),
+    agent: z.string().min(1).optional(),
+    priority: z
+      .union([z.literal([0, 1, 2, 3]), z.enum(['critical', 'high', 'normal', 'low'])])
+      .optional(),
+    runAt: z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]).optional(),
+    maxAttempts: z.number().int().min(1).max(100).optional(),
+    idempotencyKey: z.string().min(1).max(500).optional(),
+    sessionKey: z.string().min(1).max(500).optional(),
+    type: z.string().min(1).max(100).optional(),
+    metadata: z.record(z.string(), z.json()).optional(),
+  })
+  .strict()
+  .refine((t) => t.input !== undefined || t.description !== undefined, {
+    message: 'a task needs an input or a description',
+  });
+
+function parseNewTask(req: HttpRequest): NewTask {
+  const parsed = newTaskSchema.safeParse(req.json());
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map(
+      (i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`,
+    );
+    throw badRequest(`invalid task: ${issues.join('; ')}`);
+  }
+  const t = parsed.data;
+  return {
+    input: t.input,
+    description: t.description,
+    agent: t.agent,
+    priority: typeof t.priority === 'string' ? TaskPriorities[t.priority] : t.priority,
+    runAt: typeof t.runAt === 'string' ? Date.parse(t.runAt) : t.runAt,
+    maxAttempts: t.maxAttempts,
+    idempotencyKey: t.idempotencyKey,
+    sessionKey: t.sessionKey,
+    type: t.type ?? 'api',
+    metadata: t.metadata,
+  };
+}
+
+/**
+ * Mounts the bearer-token HTTP API under `/api/v1`: host status, tasks (list with filters, get,
+ * enqueue, cancel), sessions and schedules. Errors use the stable `{ error: { code, message } }`
+ * shape; a host without a store answers 503 `no_store` where one is needed.
+ *
+ * @example
+ * ```ts
+ * mountApi(server, { server, info, gate, clock, health, store, tasks, queue, sessions, scheduler });
+ * // curl -H "Authorization: Bearer $AGENTD_API_TOKEN" http://127.0.0.1:8787/api/v1/status
+ * ```
+ */
+export function mountApi(server: AgentdHttpServer, deps: ApiDeps): void {
+  const p = API_PREFIX;
+  const route = (
+    method: 'GET' | 'POST',
+    path: string,
+    handler: (req: HttpRequest) => HttpResponse | Promise<HttpResponse>,
+  ) => server.route({ method, path: `${p}${path}`, auth: 'bearer', handler });
+
+  route('GET', '/status', async () => {
+    const { info, gate } = deps;
+    const store = deps.store();
+    const tasks = deps.tasks();
+    const [counts, health] = await Promise.all([
+      tasks ? tasks.counts() : Promise.resolve(null),
+      deps.health(),
+    ]);
+    const now = deps.clock.now();
+    return json({
+      host: {
+        name: info.name,
+        instanceId: info.instanceId,
+        pid: process.pid,
+        state: info.state,
+        readyAt: info.readyAt,
+        uptimeMs: info.readyAt === null ? null : now - info.readyAt,
+        plugins: [...info.plugins],
+      },
+      intake: { state: gate.state, inFlight: gate.inFlight },
+      http: {
+        url: deps.server.address?.url ?? null,
+        inFlight: deps.server.inFlight,
+        draining: deps.server.draining,
+      },
+      store: store?.description ?? null,
+      tasks: counts,
+      health,
+    });
+  });
+
+  route('GET', '/tasks', async (req) => {
+    const tasks = need(deps.tasks(), 'task store');
+    const order = req.query.get('order') ?? 'newest';
+    if (order !== 'newest' && order !== 'oldest')
+      throw badRequest('order must be newest or oldest');
+    const query: TaskQuery = {
+      status: listParam<TaskStatus>(req, 'status', TASK_STATUSES),
+      agent: req.query.get('agent') || undefined,
+      type: req.query.get('type') || undefined,
+      sessionKey: req.query.get('sessionKey') || undefined,
+      order,
+      limit: intParam(req, 'limit', 50, 1, 1000),
+      offset: intParam(req, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
+    };
+    const list = await tasks.list(query);
+    return json({ tasks: list, limit: query.limit, offset: query.offset });
+  });
+
+  route('POST', '/tasks', async (req) => {
+    const queue = need(deps.queue(), 'task store (and so no task queue)');
+    const task = parseNewTask(req);
+    try {
+      const { task: stored, created } = await deps.gate.run(() => queue.enqueue(task));
+      return json({ task: stored, created }, created ? 201 : 200);
+    } catch (error) {
+      if (error instanceof AgentdError && CALLER_ERRORS.has(error.code)) {
+        throw badRequest(error.message);
+      }
+      throw error;
+    }
+  });
+
+  route('GET', '/tasks/:id', async (req) => {
+    const tasks = need(deps.tasks(), 'task store');
+    const task = await tasks.get(req.params.id!);
+    if (!task) throw new HttpError(404, 'not_found', `no task with id ${req.params.id}`);
+    return json({ task });
+  });
+
+  route('POST', '/tasks/:id/cancel', async (req) => {
+    const queue = need(deps.queue(), 'task store (and so no task queue)');
+    const id = req.params.id!;
+    const task = await queue.cancel(id);
+    if (task) return json({ task });
+    const existing = await deps.tasks()?.get(id);
+    if (existing) throw new HttpError(409, 'conflict', `task ${id} is already ${existing.status}`);
+    throw new HttpError(404, 'not_found', `no task with id ${id}`);
+  });
+
+  route('GET', '/sessions', async (req) => {
+    const sessions = need(deps.sessions(), 'session store');
+    const user = req.query.get('user');
+    const statuses = listParam<SessionStatus>(req, 'status', SESSION_STATUSES);
+    const limit = intParam(req, 'limit', 100, 1, 1000);
+    let list = user
+      ? await sessions.listByUser(user, {
+          includeArchived: statuses?.includes('archived') ?? false,
+        })
+      : await sessions.listByStatus(statuses ?? ['live', 'idle', 'suspended']);
+    if (user && statuses) list = list.filter((s) => statuses.includes(s.status));
+    list.sort((a, b) => b.lastActivityAt - a.lastActivityAt);
+    return json({ sessions: list.slice(0, limit) });
+  });
+
+  route('GET', '/sessions/:id', async (req) => {
+    const sessions = need(deps.sessions(), 'session store');
+    const session = await sessions.get(req.params.id!);
+    if (!session) throw new HttpError(404, 'not_found', `no session with id ${req.params.id}`);
+    return json({ session });
+  });
+
+  route('GET', '/sessions/:id/history', async (req) => {
+    const sessions = need(deps.sessions(), 'session store');
+    const id = req.params.id!;
+    if (!(await sessions.get(id)))
+      throw new HttpError(404, 'not_found', `no session with id ${id}`);
+    const history = await sessions.history(id, intParam(req, 'limit', 50, 1, 1000));
+    return json({ history });
+  });
+
+  route('GET', '/schedules', async () => {
+    const scheduler = deps.scheduler();
+    if (!scheduler) throw new HttpError(503, 'no_scheduler', 'this host has no scheduler');
+    return json({ schedules: await scheduler.list() });
+  });
+
+  route('POST', '/schedules/:name/trigger', async (req) => {
+    const scheduler = deps.scheduler();
+    if (!scheduler) throw new HttpError(503, 'no_scheduler', 'this host has no scheduler');
+    const name = req.params.name!;
+    const known = (await scheduler.list()).some((s) => s.name === name);
+    if (!known) throw new HttpError(404, 'not_found', `no schedule named ${name}`);
+    await deps.gate.run(() => scheduler.trigger(name));
+    return json({ triggered: name }, 202);
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * @module @agentd/plugin-webhook
+ * One HTTP server per host: signed webhook routes (Standard Webhooks, GitHub, generic
+ * HMAC-SHA256) whose deliveries become durable, de-duplicated tasks; `/live`, `/ready` and
+ * `/health`; a bearer-token API under `/api/v1`; and {@link HttpServerToken}, on which other
+ * plugins mount routes.
+ *
+ * @example
+ * ```ts
+ * import { defineConfig } from '@agentd/core';
+ * import { sqlite } from '@agentd/store-sqlite';
+ * import { webhook } from '@agentd/plugin-webhook';
+ *
+ * export default defineConfig({
+ *   plugins: [sqlite(), webhook({ api: { token: '${AGENTD_API_TOKEN}' } })],
+ * });
+ * ```
+ */
+
+export type { ApiDeps } from './api.js';
+export { mountApi } from './api.js';
+export type { WebhookReceivedEvent } from './events.js';
+export type {
+  ErrorBody,
+  HttpAddress,
+  HttpMethod,
+  HttpRequest,
+  HttpResponse,
+  HttpServer,
+  RouteDefinition,
+  RouteHandler,
+} from './http-types.js';
+export { HttpError, HttpServerToken } from './http-types.js';
+export type { ResolvedWebhookOptions, WebhookOptions, WebhookRouteConfig } from './options.js';
+export { API_PREFIX, PROBE_PATHS, webhookOptionsSchema } from './options.js';
+export { WEBHOOK_PLUGIN_NAME, webhook } from './plugin.js';
+export type { HealthBody, HealthCheckEntry } from './probes.js';
+export { HEALTH_CONTENT_TYPE } from './probes.js';
+export type { ServerOptions } from './server.js';
+export { AgentdHttpServer } from './server.js';
+export type { TemplateContext } from './template.js';
+export { compileTemplate } from './template.js';
+export type { HmacOptions, VerifyResult } from './verify.js';
+export {
+  bodyDigest,
+  DEFAULT_TOLERANCE_SECONDS,
+  standardWebhooksKey,
+  verifyGithub,
+  verifyHmac,
+  verifyStandardWebhook,
+} from './verify.js';
+
+import { webhook } from './plugin.js';
+
+export default webhook;

@@ -1,0 +1,272 @@
+import { memoryLogger } from '@agentd/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpError } from './http-types.js';
+import { AgentdHttpServer, type ServerOptions } from './server.js';
+import { rawSocket, send, until } from './test-support.js';
+
+const servers: AgentdHttpServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+function makeServer(over: Partial<ServerOptions> = {}) {
+  const log = memoryLogger();
+  const server = new AgentdHttpServer(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      bodyLimitBytes: 1024,
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 4000,
+      keepAliveTimeoutMs: 1000,
+      ...over,
+    },
+    log.logger,
+  );
+  servers.push(server);
+  server.route({
+    method: 'POST',
+    path: '/echo',
+    handler: (req) => ({ json: { bytes: req.body.length, text: req.body.toString() } }),
+  });
+  return { server, log };
+}
+
+describe('HTTP server', () => {
+  it('answers unknown paths 404 and wrong methods 405, in the JSON error shape', async () => {
+    const { server } = makeServer();
+    server.route({ method: 'GET', path: '/hello', handler: () => ({ json: { hi: true } }) });
+    const { url } = await server.listen();
+    const missing = await send(`${url}/nope`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(missing.json()).toEqual({ error: { code: 'not_found', message: 'no route for /nope' } });
+    const wrong = await send(`${url}/hello`, { method: 'DELETE' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.allow).toBe('GET, HEAD');
+    expect(wrong.json()).toMatchObject({ error: { code: 'method_not_allowed' } });
+    const head = await send(`${url}/hello`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+  });
+
+  it('refuses a declared body over the cap with 413 before reading it', async () => {
+    const { server } = makeServer();
+    const { url } = await server.listen();
+    const socket = await rawSocket(url);
+    let reply = '';
+    socket.on('data', (d) => {
+      reply += d;
+    });
+    // Only the headers: the answer must come without the 10 MB ever being sent.
+    socket.write(
+      'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n',
+    );
+    await until(() => reply.includes('\r\n\r\n{'));
+    expect(reply).toMatch(/^HTTP\/1.1 413 /);
+    expect(reply.toLowerCase()).toContain('connection: close');
+    expect(reply).toContain('"code":"payload_too_large"');
+    socket.destroy();
+  });
+
+  it('counts a chunked body without Content-Length and stops at the cap', async () => {
+    const { server } = makeServer();
+    const { url } = await server.listen();
+    const small = await send(`${url}/echo`, { method: 'POST', chunks: ['ab', 'cd', 'ef'] });
+    expect(small.json()).toEqual({ bytes: 6, text: 'abcdef' });
+    const big = await send(`${url}/echo`, {
+      method: 'POST',
+      chunks: [Buffer.alloc(600, 'a'), Buffer.alloc(600, 'b')],
+    }).catch((e: Error) => e);
+    // Either the 413 arrives, or the socket is cut while the client still writes: never a 200.
+    if (big instanceof Error) expect(big.message).toMatch(/EPIPE|ECONNRESET|socket hang up/);
+    else expect(big.status).toBe(413);
+    const exact = await send(`${url}/echo`, { method: 'POST', body: Buffer.alloc(1024, 'x') });
+    expect(exact.json()).toMatchObject({ bytes: 1024 });
+  });
+
+  it('requires the bearer token on bearer routes, compared whole', async () => {
+    const { server } = makeServer({ apiToken: 'a-long-enough-api-token' });
+    server.route({
+      method: 'GET',
+      path: '/secret',
+      auth: 'bearer',
+      handler: () => ({ json: { ok: true } }),
+    });
+    const { url } = await server.listen();
+    const answers = await Promise.all(
+      [
+        undefined,
+        'Bearer ',
+        'Bearer a-long-enough-api-toke',
+        'Bearer a-long-enough-api-token-',
+        'Basic a-long-enough-api-token',
+      ].map((auth) => send(`${url}/secret`, { headers: auth ? { authorization: auth } : {} })),
+    );
+    for (const a of answers) {
+      expect(a.status).toBe(401);
+      expect(a.headers['www-authenticate']).toBe('Bearer realm="agentd"');
+      expect(a.text).toBe(answers[0]!.text);
+    }
+    const ok = await send(`${url}/secret`, {
+      headers: { authorization: 'bearer a-long-enough-api-token' },
+    });
+    expect(ok.json()).toEqual({ ok: true });
+  });
+
+  it('refuses bearer routes when no token is configured, and says so in the log', async () => {
+    const { server, log } = makeServer();
+    server.route({ method: 'GET', path: '/s', auth: 'bearer', handler: () => ({ json: 1 }) });
+    const { url } = await server.listen();
+    expect((await send(`${url}/s`, { headers: { authorization: 'Bearer x' } })).status).toBe(401);
+    expect(log.text()).toContain('none is configured');
+  });
+
+  it('turns handler errors into JSON: HttpError as given, anything else 500 without detail', async () => {
+    const { server, log } = makeServer();
+    server.route({
+      method: 'GET',
+      path: '/teapot',
+      handler: () => {
+        throw new HttpError(418, 'teapot', 'short and stout');
+      },
+    });
+    server.route({
+      method: 'GET',
+      path: '/bug',
+      handler: () => {
+        throw new Error('database password is hunter2');
+      },
+    });
+    const { url } = await server.listen();
+    const teapot = await send(`${url}/teapot`);
+    expect(teapot.status).toBe(418);
+    expect(teapot.json()).toEqual({ error: { code: 'teapot', message: 'short and stout' } });
+    const bug = await send(`${url}/bug`);
+    expect(bug.status).toBe(500);
+    expect(bug.json()).toEqual({ error: { code: 'internal', message: 'internal error' } });
+    expect(log.text()).toContain('HTTP handler failed');
+  });
+
+  it('serves other clients while one sends its headers or body slowly, then times it out', async () => {
+    const { server } = makeServer({ headersTimeoutMs: 1000, requestTimeoutMs: 1500 });
+    const { url } = await server.listen();
+    const slowHeaders = await rawSocket(url);
+    const slowBody = await rawSocket(url);
+    let headersReply = '';
+    let bodyReply = '';
+    slowHeaders.on('data', (d) => {
+      headersReply += d;
+    });
+    slowBody.on('data', (d) => {
+      bodyReply += d;
+    });
+    slowHeaders.write('POST /echo HTTP/1.1\r\nHost: x\r\n');
+    slowBody.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab');
+    const drip = setInterval(() => {
+      if (!slowHeaders.destroyed) slowHeaders.write('X-Drip: 1\r\n');
+      if (!slowBody.destroyed) slowBody.write('c');
+    }, 50);
+    try {
+      const fast = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          send(`${url}/echo`, { method: 'POST', body: `req ${i}` }),
+        ),
+      );
+      expect(fast.map((r) => r.status)).toEqual(Array(20).fill(200));
+      // All answered while both slow clients were still being waited for.
+      expect(headersReply + bodyReply).toBe('');
+      await until(() => headersReply !== '' && bodyReply !== '', 3000);
+      expect(headersReply).toMatch(/^HTTP\/1.1 408 /);
+      expect(bodyReply).toMatch(/^HTTP\/1.1 408 /);
+    } finally {
+      clearInterval(drip);
+      slowHeaders.destroy();
+      slowBody.destroy();
+    }
+  });
+
+  it('drains: new requests get 503, probes still answer, requests in flight finish', async () => {
+    const { server } = makeServer();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    server.route({
+      method: 'GET',
+      path: '/slow',
+      handler: async () => {
+        await gate;
+        return { json: { done: true } };
+      },
+    });
+    server.route({
+      method: 'GET',
+      path: '/probe',
+      duringDrain: true,
+      handler: () => ({ json: 'alive' }),
+    });
+    const { url } = await server.listen();
+    const inFlight = send(`${url}/slow`);
+    await until(() => server.inFlight === 1);
+    let drained = false;
+    const draining = server.drain(AbortSignal.timeout(5000)).then(() => {
+      drained = true;
+    });
+    const refused = await send(`${url}/echo`, { method: 'POST', body: 'x' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.connection).toBe('close');
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(refused.json()).toMatchObject({ error: { code: 'unavailable' } });
+    expect((await send(`${url}/probe`)).status).toBe(200);
+    expect(drained).toBe(false);
+    release();
+    expect((await inFlight).json()).toEqual({ done: true });
+    await draining;
+    expect(drained).toBe(true);
+  });
+
+  it('stops waiting for work in flight when the drain deadline passes', async () => {
+    const { server } = makeServer();
+    server.route({ method: 'GET', path: '/hang', handler: () => new Promise(() => {}) });
+    const { url } = await server.listen();
+    const hung = send(`${url}/hang`).catch((e: Error) => e);
+    await until(() => server.inFlight === 1);
+    const t0 = performance.now();
+    await server.drain(AbortSignal.timeout(100));
+    expect(performance.now() - t0).toBeLessThan(1000);
+    await server.close();
+    expect(await hung).toBeInstanceOf(Error);
+  });
+
+  it('aborts the request signal when the client goes away', async () => {
+    const { server } = makeServer();
+    let aborted = false;
+    server.route({
+      method: 'GET',
+      path: '/wait',
+      handler: (req) =>
+        new Promise((resolve) => {
+          req.signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve({ json: null });
+          });
+        }),
+    });
+    const { url } = await server.listen();
+    const socket = await rawSocket(url);
+    socket.write('GET /wait HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => server.inFlight === 1);
+    socket.destroy();
+    await until(() => aborted && server.inFlight === 0);
+  });
+
+  it('reports a port in use clearly', async () => {
+    const { server } = makeServer();
+    const { port } = await server.listen();
+    const { server: second } = makeServer({ port });
+    await expect(second.listen()).rejects.toThrow(
+      `cannot listen on 127.0.0.1:${port}: the address is already in use`,
+    );
+  });
+});

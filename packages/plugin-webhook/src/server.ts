@@ -1,0 +1,468 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AgentdError, type JsonValue, type Logger } from '@agentd/core';
+import {
+  type HttpAddress,
+  HttpError,
+  type HttpMethod,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpServer,
+  type RouteDefinition,
+  type RouteHandler,
+} from './http-types.js';
+import { Router } from './router.js';
+
+/** How the server listens and what it tolerates. */
+export interface ServerOptions {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** Largest body accepted (413 beyond it). */
+  bodyLimitBytes: number;
+  /** Time allowed for the request line and headers (slow-loris defence). */
+  headersTimeoutMs: number;
+  /** Time allowed for the whole request, body included. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepAliveTimeoutMs: number;
+  /** Refuse connections beyond this many (default: no limit). */
+  maxConnections?: number;
+  /** The bearer token of `auth: 'bearer'` routes; without it those routes refuse everyone. */
+  apiToken?: string;
+}
+
+interface MountedRoute {
+  handler: RouteHandler;
+  bodyLimitBytes: number;
+  bearer: boolean;
+  duringDrain: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+const JSON_TYPE = 'application/json; charset=utf-8';
+const UNAUTHORIZED = new HttpError(401, 'unauthorized', 'missing or invalid credentials', {
+  'www-authenticate': 'Bearer realm="agentd"',
+});
+
+/**
+ * The host's HTTP server on bare `node:http`: a small router, a body cap enforced while reading
+ * (413 as soon as the declared or received size passes it), header and request timeouts, bearer
+ * auth compared in constant time, and a drain that answers 503 to new requests while those in
+ * flight finish. The server is built in `register` (so routes can be mounted early) and listens
+ * only in {@link AgentdHttpServer.listen}.
+ *
+ * @example
+ * ```ts
+ * const server = new AgentdHttpServer({ host: '127.0.0.1', port: 0, bodyLimitBytes: 1 << 20,
+ *   headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 }, logger);
+ * server.route({ method: 'GET', path: '/hello', handler: () => ({ json: { hello: 'world' } }) });
+ * const { url } = await server.listen();
+ * ```
+ */
+export class AgentdHttpServer implements HttpServer {
+  readonly #router = new Router<MountedRoute>();
+  readonly #options: ServerOptions;
+  readonly #logger: Logger;
+  readonly #tokenDigest: Buffer | undefined;
+  #server: Server | undefined;
+  #address: HttpAddress | undefined;
+  #inFlight = 0;
+  #draining = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: ServerOptions, logger: Logger) {
+    this.#options = options;
+    this.#logger = logger;
+    // Digests have a fixed length, so comparing them is constant-time whatever the token's length.
+    this.#tokenDigest = options.apiToken ? sha256(options.apiToken) : undefined;
+  }
+
+  get address(): HttpAddress | undefined {
+    return this.#address;
+  }
+  get draining(): boolean {
+    return this.#draining;
+  }
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+  get listening(): boolean {
+    return this.#server?.listening === true;
+  }
+
+  route(definition: RouteDefinition): () => void {
+    const methods: readonly HttpMethod[] =
+      typeof definition.method === 'string' ? [definition.method] : definition.method;
+    if (typeof definition.handler !== 'function') {
+      throw new AgentdError('E_ROUTE', `route ${definition.path} needs a handler function`);
+    }
+    const limit = definition.bodyLimitBytes ?? this.#options.bodyLimitBytes;
+    const mounted: MountedRoute = {
+      handler: definition.handler,
+      bodyLimitBytes: Math.min(limit, this.#options.bodyLimitBytes),
+      bearer: definition.auth === 'bearer',
+      duringDrain: definition.duringDrain === true,
+    };
+    if (mounted.bearer && !this.#tokenDigest) {
+      this.#logger.warn(
+        { path: definition.path },
+        `route ${definition.path} requires the API token, but none is configured (api.token): it will refuse every request`,
+      );
+    }
+    return this.#router.add(methods, definition.path, mounted);
+  }
+
+  /** Binds and starts accepting connections. */
+  async listen(): Promise<HttpAddress> {
+    if (this.#server) throw new AgentdError('E_HTTP_STATE', 'the HTTP server is already listening');
+    const o = this.#options;
+    const server = createServer(
+      {
+        headersTimeout: o.headersTimeoutMs,
+        requestTimeout: o.requestTimeoutMs,
+        keepAliveTimeout: o.keepAliveTimeoutMs,
+        // Node checks the two timeouts on this interval (default 30 s): a coarse interval would
+        // let a slow client hold a socket for up to that much longer than configured.
+        connectionsCheckingInterval: Math.max(
+          50,
+          Math.min(1000, Math.floor(Math.min(o.headersTimeoutMs, o.requestTimeoutMs) / 4)),
+        ),
+      },
+      this.#onRequest,
+    );
+    if (o.maxConnections !== undefined) server.maxConnections = o.maxConnections;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        reject(
+          new AgentdError(
+            'E_HTTP_LISTEN',
+            `cannot listen on ${o.host}:${o.port}: ${error.code === 'EADDRINUSE' ? 'the address is already in use' : error.message}`,
+            { cause: error },
+          ),
+        );
+      };
+      server.once('error', onError);
+      server.listen(o.port, o.host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.#logger.error({ err: error }, 'HTTP server error'));
+    this.#server = server;
+    const info = server.address() as AddressInfo;
+    const host = info.address;
+    this.#address = {
+      host,
+      port: info.port,
+      url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`,
+    };
+    return this.#address;
+  }
+
+  /**
+   * Stops taking work: new requests get 503 (routes marked `duringDrain` still answer) and
+   * keep-alive connections close after their current answer. Resolves when no request is in
+   * flight, or when `signal` aborts.
+   */
+  async drain(signal?: AbortSignal): Promise<void> {
+    this.#draining = true;
+    this.#server?.closeIdleConnections();
+    if (this.#inFlight === 0 || signal?.aborted) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.#idleWaiters.push(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Stops listening and closes every connection, in flight or not. Idempotent. */
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    this.#address = undefined;
+    this.#draining = true;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    this.#inFlight++;
+    res.once('close', this.#onSettled);
+    try {
+      this.#handle(req, res);
+    } catch (error) {
+      this.#sendError(res, error);
+    }
+  };
+
+  readonly #onSettled = (): void => {
+    this.#inFlight--;
+    if (this.#inFlight !== 0 || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  };
+
+  /**
+   * Synchronous up to the first thing that must wait (a body, an async handler), so probes and
+   * other body-less, synchronous routes are answered without allocating a promise.
+   */
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    const found = this.#router.match(method, path);
+    if (found.kind === 'none') {
+      if (this.#draining) throw draining();
+      throw new HttpError(404, 'not_found', `no route for ${path}`);
+    }
+    if (found.kind === 'method') {
+      if (this.#draining) throw draining();
+      throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}`, {
+        allow: found.allowed.join(', '),
+      });
+    }
+    const route = found.value;
+    if (this.#draining && !route.duringDrain) throw draining();
+    if (route.bearer && !this.#authorized(req.headers.authorization)) throw UNAUTHORIZED;
+    const search = q === -1 ? '' : url.slice(q + 1);
+    const respond = (body: Buffer): void => {
+      const request = new Request(req, res, method, path, search, found.params, body);
+      const answer = route.handler(request);
+      if (isThenable(answer)) {
+        answer.then(
+          (a) => this.#send(res, a),
+          (error: unknown) => this.#sendError(res, error),
+        );
+      } else {
+        this.#send(res, answer);
+      }
+    };
+    if (!hasBody(req.headers)) {
+      respond(EMPTY);
+      return;
+    }
+    readBody(req, res, route.bodyLimitBytes).then(
+      (body) => {
+        try {
+          respond(body);
+        } catch (error) {
+          this.#sendError(res, error);
+        }
+      },
+      (error: unknown) => this.#sendError(res, error),
+    );
+  }
+
+  #authorized(header: string | undefined): boolean {
+    if (!this.#tokenDigest || !header) return false;
+    const match = /^Bearer +(\S+) *$/i.exec(header);
+    if (!match) return false;
+    return timingSafeEqual(sha256(match[1]!), this.#tokenDigest);
+  }
+
+  #send(res: ServerResponse, answer: HttpResponse): void {
+    if (res.headersSent || res.destroyed) return;
+    const headers: Record<string, string | number | string[]> = answer.headers
+      ? { ...answer.headers }
+      : {};
+    let payload: string | Uint8Array | undefined;
+    if (answer.json !== undefined) {
+      payload = JSON.stringify(answer.json);
+      if (!hasHeader(headers, 'content-type')) headers['content-type'] = JSON_TYPE;
+    } else if (answer.body !== undefined) {
+      payload = answer.body;
+      if (!hasHeader(headers, 'content-type')) {
+        headers['content-type'] =
+          typeof payload === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream';
+      }
+    }
+    headers['content-length'] =
+      payload === undefined
+        ? 0
+        : typeof payload === 'string'
+          ? Buffer.byteLength(payload)
+          : payload.byteLength;
+    if (this.#draining) headers.connection = 'close';
+    res.writeHead(answer.status ?? 200, headers);
+    res.end(payload);
+  }
+
+  #sendError(res: ServerResponse, error: unknown): void {
+    let http: HttpError;
+    if (error instanceof HttpError) {
+      http = error;
+    } else if (error instanceof ClientGone) {
+      return;
+    } else if (error instanceof AgentdError && error.code === 'E_INTAKE_CLOSED') {
+      http = draining();
+    } else {
+      this.#logger.error({ err: error }, 'HTTP handler failed');
+      http = new HttpError(500, 'internal', 'internal error');
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const headers: Record<string, string> = { ...http.headers };
+    if (http.status === 503 && !headers['retry-after']) headers['retry-after'] = '5';
+    // An unread body (413) would otherwise be read to its end before the socket could be reused.
+    if (http.status === 413 || !res.req.complete) headers.connection = 'close';
+    this.#send(res, { status: http.status, headers, json: http.toBody() as unknown as JsonValue });
+  }
+}
+
+function draining(): HttpError {
+  return new HttpError(503, 'unavailable', 'the host is shutting down; retry later');
+}
+
+function isThenable(value: unknown): value is PromiseLike<HttpResponse> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
+function hasHeader(headers: Record<string, unknown>, name: string): boolean {
+  if (name in headers) return true;
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === name) return true;
+  return false;
+}
+
+function hasBody(headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length'];
+  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** The client went away before its body arrived: nobody to answer. */
+class ClientGone extends Error {}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, 'payload_too_large', `the body exceeds ${limit} bytes`);
+}
+
+/**
+ * Reads the body up to `limit` bytes. A declared length past the cap is refused before reading
+ * a byte; a chunked body is counted as it arrives and refused the moment it passes the cap, so
+ * no more than `limit` bytes are ever held.
+ */
+function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      res.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = () => {
+      cleanup();
+      reject(new ClientGone());
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new ClientGone());
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    res.on('close', onClose);
+  });
+}
+
+class Request implements HttpRequest {
+  #query: URLSearchParams | undefined;
+  #abort: AbortController | undefined;
+  readonly headers: IncomingHttpHeaders;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    readonly method: string,
+    readonly path: string,
+    private readonly search: string,
+    readonly params: Readonly<Record<string, string>>,
+    readonly body: Buffer,
+  ) {
+    this.headers = req.headers;
+  }
+
+  get query(): URLSearchParams {
+    this.#query ??= new URLSearchParams(this.search);
+    return this.#query;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.req.socket.remoteAddress;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#abort) {
+      const abort = new AbortController();
+      this.#abort = abort;
+      if (this.res.destroyed) abort.abort();
+      else
+        this.res.once('close', () => {
+          if (!this.res.writableFinished) abort.abort();
+        });
+    }
+    return this.#abort.signal;
+  }
+
+  header(name: string): string | undefined {
+    const value = this.req.headers[name.toLowerCase()];
+    const first = Array.isArray(value) ? value[0] : value;
+    return first === undefined || first === '' ? undefined : first;
+  }
+
+  json(): JsonValue {
+    return parseJson(this.body);
+  }
+}
+
+/** Parses a JSON body; a leading UTF-8 BOM is ignored (RFC 8259 allows parsers to). */
+export function parseJson(body: Buffer): JsonValue {
+  const start =
+    body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  const text = body.toString('utf8', start);
+  if (text.trim() === '')
+    throw new HttpError(400, 'bad_request', 'the body must be JSON, and is empty');
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    throw new HttpError(400, 'bad_request', 'the body is not valid JSON');
+  }
+}
