@@ -176,9 +176,13 @@ function prepareTask(input: NewTask, now: number, maxPayloadBytes: number): Prep
       metadataText,
     ],
     task: {
-      // Parsed back from the stored text, so the caller gets exactly what a later read returns
-      // and later changes to its own object cannot alias the task.
-      input: parseJson(inputText),
+      // Objects are parsed back from the stored text, so the caller gets exactly what a later
+      // read returns and later changes to its own object cannot alias the task. Primitives are
+      // already immutable and identical to their round trip: skip the parse on the hot path.
+      input:
+        typeof input.input === 'object' && input.input !== null
+          ? parseJson(inputText)
+          : (input.input ?? null),
       description,
       type,
       agent,
@@ -195,7 +199,7 @@ function prepareTask(input: NewTask, now: number, maxPayloadBytes: number): Prep
       idempotencyKey,
       sessionKey,
       replyTo: replyText === null ? null : parseJson<Address>(replyText),
-      metadata: parseJson<JsonObject>(metadataText),
+      metadata: metadataText === '{}' ? {} : parseJson<JsonObject>(metadataText),
       leaseOwner: null,
       leaseExpiresAt: null,
     },

@@ -112,6 +112,8 @@ export class BudgetGuard {
   /** Refuses new work while today's or this month's spend is at its cap. */
   checkCost(): BudgetRefusal | undefined {
     const { dailyUsd, monthlyUsd } = this.config.cost ?? {};
+    // Checked before every run: without caps there is nothing to compute.
+    if (dailyUsd === undefined && monthlyUsd === undefined) return undefined;
     const now = this.#now();
     const spent = this.report(now);
     if (dailyUsd !== undefined && spent.dayUsd >= dailyUsd) {

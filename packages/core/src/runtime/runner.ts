@@ -7,6 +7,7 @@ import type { Logger } from '../contracts/logger.js';
 import type { Task, TaskError, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import { errorMessage } from '../kernel/timeout.js';
+import { lazyChild } from '../logging/lazy-child.js';
 import type { RunnerHandle } from './task-queue.js';
 
 /** Tuning of the task runner; every field has a default. */
@@ -307,7 +308,7 @@ export class TaskRunner implements RunnerHandle {
         if (updated) this.#failed(updated, false);
         return [];
       }
-      const runLogger = logger.child({ task: task.id, agent: agent.name });
+      const runLogger = lazyChild(logger, { task: task.id, agent: agent.name });
       const result = await Promise.race([
         this.#executor
           ? this.#executor.execute(task, agent.name, { signal, logger: runLogger, clock })
