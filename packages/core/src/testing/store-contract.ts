@@ -398,6 +398,22 @@ export function describeStoreContract(
         expect(await store.tasks.enqueueMany([], T0)).toEqual([]);
       });
 
+      it('returns the stored task for every entry of a large batch, keys and duplicates included', async () => {
+        const batch = Array.from({ length: 57 }, (_, i) => ({
+          input: i,
+          ...(i === 23 || i === 41 ? { idempotencyKey: 'same' } : {}),
+          ...(i % 7 === 0 ? { priority: 1 as const } : {}),
+        }));
+        const results = await store.tasks.enqueueMany(batch, T0);
+        expect(results.map((r) => r.created)).toEqual(batch.map((_, i) => i !== 41));
+        expect(results[41]?.task.id).toBe(results[23]?.task.id);
+        expect(new Set(results.map((r) => r.task.id)).size).toBe(56);
+        for (const [i, r] of results.entries()) {
+          expect(r.task.input).toBe(i === 41 ? 23 : i);
+          expect(await store.tasks.get(r.task.id)).toEqual(r.task);
+        }
+      });
+
       it('stores nothing when one task is invalid', async () => {
         const error = await rejection(
           store.tasks.enqueueMany([{ input: 'ok' }, { input: 'bad', priority: 9 as 0 }], T0),
