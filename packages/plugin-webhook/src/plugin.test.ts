@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   agent,
   createHost,
@@ -16,9 +13,9 @@ import {
   SessionStoreToken,
   TaskStoreToken,
 } from '@agentd/core';
-import { memoryLogger } from '@agentd/core/testing';
+import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HttpServerToken } from './http-types.js';
 import type { WebhookOptions } from './options.js';
 import { webhook } from './plugin.js';
@@ -38,18 +35,7 @@ const WHSEC = `whsec_${randomBytes(24).toString('base64')}`;
 const HMAC_SECRET = 'home-made-secret';
 const API_TOKEN = 'test-api-token-0123456789';
 
-let dir: string | undefined;
-const hosts: Host[] = [];
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop('test end')));
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
-});
-
-function dbPath(): string {
-  dir ??= mkdtempSync(join(tmpdir(), 'agentd-webhook-'));
-  return join(dir, 'agentd.db');
-}
+const { hosts, dbPath } = useTestHosts('agentd-webhook-');
 
 const ROUTES: WebhookOptions['routes'] = [
   {

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sqlite } from '@agentd/store-sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostConfig } from '../config/host-config.js';
 import {
   ChannelRegistryToken,
@@ -17,24 +14,14 @@ import { createHost, type Host } from '../kernel/host.js';
 import { agent } from '../runtime/function-agent.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
+import { useTestHosts } from '../testing/test-hosts.js';
 import { ErrorClassifier, parseRetryAfter } from './classifier.js';
 import { AgentError } from './errors.js';
 import { notifierPlugin } from './notifier.js';
 import { type FailoverPluginOptions, failoverPlugin, savedCircuits } from './plugin.js';
 import { normalizeChains } from './schema.js';
 
-let dir: string | undefined;
-const hosts: Host[] = [];
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop('test end')));
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
-});
-
-function dbPath(): string {
-  dir ??= mkdtempSync(join(tmpdir(), 'agentd-failover-'));
-  return join(dir, 'agentd.db');
-}
+const { hosts, dbPath } = useTestHosts('agentd-failover-');
 
 async function startHost(config: HostConfig, options: FailoverPluginOptions): Promise<Host> {
   const host = createHost({

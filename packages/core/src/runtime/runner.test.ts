@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostConfig } from '../config/host-config.js';
 import type { Agent } from '../contracts/agent.js';
 import { ChannelRegistryToken, type OutboundMessage } from '../contracts/channel.js';
@@ -11,20 +8,10 @@ import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { createHost, type Host } from '../kernel/host.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
+import { useTestHosts } from '../testing/test-hosts.js';
 import { agent } from './function-agent.js';
 
-let dir: string | undefined;
-const hosts: Host[] = [];
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop('test end')));
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
-});
-
-function dbPath(): string {
-  dir ??= mkdtempSync(join(tmpdir(), 'agentd-runner-'));
-  return join(dir, 'agentd.db');
-}
+const { hosts, dbPath } = useTestHosts('agentd-runner-');
 
 async function startHost(config: HostConfig): Promise<Host> {
   const host = createHost({

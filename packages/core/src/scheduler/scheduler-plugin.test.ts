@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sqlite } from '@agentd/store-sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostConfig } from '../config/host-config.js';
 import type { Agent } from '../contracts/agent.js';
 import { HealthRegistryToken } from '../contracts/health.js';
@@ -14,6 +11,7 @@ import type { Plugin } from '../kernel/plugin.js';
 import { agent } from '../runtime/function-agent.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
+import { useTestHosts } from '../testing/test-hosts.js';
 import { DefaultScheduler } from './scheduler.js';
 import { schedulerPlugin } from './scheduler-plugin.js';
 import type { ScheduleConfig, SchedulerConfig } from './schema.js';
@@ -21,18 +19,7 @@ import type { ScheduleConfig, SchedulerConfig } from './schema.js';
 const HOUR = 3_600_000;
 const t = (iso: string) => Date.parse(iso);
 
-let dir: string | undefined;
-const hosts: Host[] = [];
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.stop('test end')));
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
-});
-
-function dbPath(): string {
-  dir ??= mkdtempSync(join(tmpdir(), 'agentd-scheduler-host-'));
-  return join(dir, 'agentd.db');
-}
+const { hosts, dbPath } = useTestHosts('agentd-scheduler-host-');
 
 const ran: string[] = [];
 const agents: Agent[] = [

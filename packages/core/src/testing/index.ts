@@ -7,3 +7,4 @@ export { ManualClock } from './manual-clock.js';
 export type { LogLine } from './memory-logger.js';
 export { memoryLogger } from './memory-logger.js';
 export { describeStoreContract, type StoreContractOptions } from './store-contract.js';
+export { useTestHosts } from './test-hosts.js';
