@@ -240,6 +240,7 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     counts: async () => open().tasks.counts(),
     recoverExpired: async (now) => open().tasks.recoverExpired(now),
     nextRunAt: async (now) => open().tasks.nextRunAt(now),
+    prune: async (options) => open().tasks.prune(options),
   };
   const sessions: SessionStore = {
     create: async (session, now) => open().sessions.create(session, now),

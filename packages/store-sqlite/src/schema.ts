@@ -77,6 +77,9 @@ export const queryBuilder = new Kysely<Schema>({
   },
 });
 
+/** SQL text and its parameters: a kysely `CompiledQuery`, or one written by hand. */
+export type SqlQuery = Pick<CompiledQuery, 'sql' | 'parameters'>;
+
 /**
  * Prepares compiled queries once per distinct SQL text. Dynamic queries come in few shapes (one
  * per combination of filters), so the cache stays small; the bound keeps it so regardless.
@@ -106,12 +109,12 @@ export class StatementCache {
   }
 
   /** Runs a query and returns every row. */
-  all<R>(query: CompiledQuery): R[] {
+  all<R>(query: SqlQuery): R[] {
     return this.#prepare(query.sql).all(...query.parameters) as R[];
   }
 
   /** Runs a statement that returns no rows; resolves to the number of rows changed. */
-  run(query: CompiledQuery): number {
+  run(query: SqlQuery): number {
     return this.#prepare(query.sql).run(...query.parameters).changes;
   }
 }

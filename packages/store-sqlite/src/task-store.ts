@@ -620,4 +620,31 @@ export class SqliteTaskStore implements TaskStore {
     const row = this.#nextRun.get({ now }) as { next: number | null } | undefined;
     return row?.next ?? undefined;
   }
+
+  async prune(options: {
+    before: number;
+    statuses: readonly ('completed' | 'failed' | 'cancelled')[];
+    limit?: number;
+  }): Promise<number> {
+    const statuses = options.statuses.filter((s) => FINAL_STATUSES.has(s));
+    if (statuses.length === 0) return 0;
+    const limit = options.limit ?? 1000;
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new AgentdError(
+        'E_INVALID_PRUNE',
+        `limit must be an integer of at least 1, got ${limit}`,
+      );
+    }
+    // Rowid order visits the oldest tasks first, which on a long-running host are finished
+    // ones, so the scan stops after `limit` matches without an index on finished_at (which
+    // every completion would have to maintain).
+    const placeholders = statuses.map(() => '?').join(', ');
+    return this.#queries.run({
+      sql: `DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE status IN (${placeholders})
+        AND finished_at < ? ORDER BY seq LIMIT ?)`,
+      parameters: [...statuses, checkTime(options.before, 'before'), limit],
+    });
+  }
 }
+
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);

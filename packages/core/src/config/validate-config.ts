@@ -84,6 +84,15 @@ const hostConfigSchema = z
             taskTimeoutMs: ms,
             retry: z.object({ initialDelayMs: z.number().int().min(0), maxDelayMs: ms }).strict(),
             batchSize: z.number().int().min(1).max(10_000),
+            retention: z.union([
+              z.literal(false),
+              z
+                .object({
+                  completedMs: z.number().int().min(60_000),
+                  failedMs: z.number().int().min(60_000),
+                })
+                .strict(),
+            ]),
           })
           .partial()
           .strict(),

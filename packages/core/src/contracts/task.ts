@@ -176,6 +176,16 @@ export interface TaskStore {
   counts(): Promise<Record<TaskStatus, number>>;
   /** Returns running tasks whose lease expired to `pending` (or `failed` past max attempts). */
   recoverExpired(now: number): Promise<RecoveryReport>;
+  /**
+   * Deletes up to `limit` (default 1000) tasks in one of `statuses` (final ones only) that
+   * finished before `before`, oldest first; returns how many. Their idempotency keys are freed,
+   * so keep finished tasks longer than any sender retries a delivery.
+   */
+  prune(options: {
+    before: number;
+    statuses: readonly ('completed' | 'failed' | 'cancelled')[];
+    limit?: number;
+  }): Promise<number>;
   /** Earliest `runAt` among pending tasks later than `now`, so the runner can sleep until then. */
   nextRunAt(now: number): Promise<number | undefined>;
 }

@@ -324,4 +324,26 @@ describe('task runner', () => {
     });
     await store2.close();
   });
+
+  it('deletes finished tasks past their retention, keeping failed ones longer', async () => {
+    const clock = new ManualClock(Date.now());
+    const host = await startHost({
+      clock,
+      agents: [agent('ok', () => 'done'), agent('bad', () => Promise.reject(new Error('no')))],
+      runner: { recoverEveryMs: 6 * 3_600_000, pollMs: 3_600_000 },
+      sessions: false,
+    });
+    const store = host.resolve(TaskStoreToken);
+    const queue = host.resolve(TaskQueueToken);
+    const good = (await queue.enqueue({ input: 1, agent: 'ok' })).task;
+    const bad = (await queue.enqueue({ input: 2, agent: 'bad', maxAttempts: 1 })).task;
+    await until(
+      async () => (await store.counts()).pending === 0 && (await store.counts()).running === 0,
+    );
+    await clock.advance(8 * 86_400_000);
+    await until(async () => (await store.get(good.id)) === undefined);
+    expect((await store.get(bad.id))?.status).toBe('failed');
+    await clock.advance(23 * 86_400_000);
+    await until(async () => (await store.get(bad.id)) === undefined);
+  });
 });

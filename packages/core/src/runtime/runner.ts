@@ -30,7 +30,16 @@ export interface RunnerOptions {
    * after a crash, re-running up to a batch of finished tasks, for throughput.
    */
   batchSize: number;
+  /**
+   * How long finished tasks are kept before they are deleted (checked hourly): completed ones
+   * (default 7 days), failed and cancelled ones (default 30 days); `false` keeps everything.
+   * An idempotency key is remembered only as long as its task is kept.
+   */
+  retention: { completedMs: number; failedMs: number } | false;
 }
+
+const DAY = 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   concurrency: 3,
@@ -40,6 +49,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   taskTimeoutMs: 15 * 60_000,
   retry: { initialDelayMs: 1_000, maxDelayMs: 5 * 60_000 },
   batchSize: 1,
+  retention: { completedMs: 7 * DAY, failedMs: 30 * DAY },
 };
 
 interface RunnerDeps {
@@ -91,6 +101,7 @@ export class TaskRunner implements RunnerHandle {
   #flushScheduled = false;
   #idleWaiters: (() => void)[] = [];
   #draining: Promise<void> | undefined;
+  #prunedAt = Number.NEGATIVE_INFINITY;
   #executor: AgentExecutor | undefined;
 
   constructor(deps: RunnerDeps, options: Partial<RunnerOptions> = {}) {
@@ -252,6 +263,11 @@ export class TaskRunner implements RunnerHandle {
   #scheduleRecovery(): void {
     this.#recoverTimer = this.#deps.clock.setTimeout(() => {
       void this.recover()
+        .then(() =>
+          this.#pruneIfDue().catch((err: unknown) =>
+            this.#deps.logger.error({ err }, 'deleting old finished tasks failed'),
+          ),
+        )
         .catch((err: unknown) => this.#deps.logger.error({ err }, 'lease recovery failed'))
         .finally(() => {
           if (this.#state !== 'running') return;
@@ -259,6 +275,29 @@ export class TaskRunner implements RunnerHandle {
           this.notify();
         });
     }, this.#options.recoverEveryMs);
+  }
+
+  /** Deletes finished tasks past their retention, in batches, at most once per hour. */
+  async #pruneIfDue(): Promise<void> {
+    const { retention } = this.#options;
+    const now = this.#deps.clock.now();
+    if (retention === false || now - this.#prunedAt < PRUNE_EVERY_MS) return;
+    this.#prunedAt = now;
+    let deleted = 0;
+    for (const [statuses, keepMs] of [
+      [['completed'], retention.completedMs],
+      [['failed', 'cancelled'], retention.failedMs],
+    ] as const) {
+      for (;;) {
+        const n = await this.#deps.store.prune({ before: now - keepMs, statuses, limit: 1000 });
+        deleted += n;
+        if (n < 1000 || this.#state !== 'running') break;
+        // Yield between batches: the store may be synchronous and the host has other work.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    if (deleted > 0)
+      this.#deps.logger.info({ deleted }, 'deleted finished tasks past their retention');
   }
 
   #execute(task: Task): void {

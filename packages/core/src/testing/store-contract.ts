@@ -851,6 +851,47 @@ export function describeStoreContract(
       });
     });
 
+    describe('tasks: prune', () => {
+      it('deletes finished tasks older than the cut-off, up to the limit per call, and nothing else', async () => {
+        const done = await enqueue({ input: 'done', idempotencyKey: 'k-done' });
+        const failed = await enqueue({ input: 'failed', maxAttempts: 1 });
+        const cancelled = await enqueue({ input: 'cancelled' });
+        const recent = await enqueue({ input: 'recent' });
+        const pending = await enqueue({ input: 'pending' }, T0 - 100_000);
+        await claimOne();
+        await store.tasks.complete(pending.id, 'runner-1', null, T0 + 1);
+        const [d] = await claim(T0, 1);
+        await store.tasks.complete(d!.id, 'runner-1', 'ok', T0 + 10);
+        const [f] = await claim(T0, 1);
+        await store.tasks.fail(f!.id, 'runner-1', { name: 'E', message: 'x' }, { now: T0 + 20 });
+        await store.tasks.cancel(cancelled.id, T0 + 30);
+        const [r] = await claim(T0, 1);
+        await store.tasks.complete(r!.id, 'runner-1', 'ok', T0 + 5_000);
+        const still = await enqueue({ input: 'still pending' });
+
+        expect(
+          await store.tasks.prune({ before: T0 + 1_000, statuses: ['completed'], limit: 1 }),
+        ).toBe(1);
+        const left = [await store.tasks.get(pending.id), await store.tasks.get(done.id)];
+        expect(left.filter(Boolean)).toHaveLength(1);
+        expect(await store.tasks.prune({ before: T0 + 1_000, statuses: ['completed'] })).toBe(1);
+        expect(await store.tasks.get(pending.id)).toBeUndefined();
+        expect(await store.tasks.get(done.id)).toBeUndefined();
+        expect(
+          await store.tasks.prune({ before: T0 + 1_000, statuses: ['failed', 'cancelled'] }),
+        ).toBe(2);
+        expect(await store.tasks.get(failed.id)).toBeUndefined();
+        expect(await store.tasks.get(cancelled.id)).toBeUndefined();
+        expect((await store.tasks.get(recent.id))?.status).toBe('completed');
+        expect((await store.tasks.get(still.id))?.status).toBe('pending');
+        expect(await store.tasks.prune({ before: T0 + 1_000, statuses: ['completed'] })).toBe(0);
+        // A pruned task's idempotency key is free again.
+        expect(
+          (await store.tasks.enqueue({ input: 'again', idempotencyKey: 'k-done' }, T0)).created,
+        ).toBe(true);
+      });
+    });
+
     describe('tasks: queries', () => {
       it('returns undefined for unknown ids', async () => {
         await enqueue({ input: 'x' });
