@@ -69,6 +69,13 @@ describe('validateConfig', () => {
     ]);
   });
 
+  it('reports duplicate agent names', async () => {
+    const a = { name: 'writer', run: async () => ({ output: 1 }) };
+    expect(await issuesOf({ agents: [a, { ...a }, { ...a, name: 'other' }] })).toEqual([
+      'agents[1]: duplicate agent name "writer"',
+    ]);
+  });
+
   it('keeps secret option values out of messages', async () => {
     const bot: Plugin = {
       name: 'bot',

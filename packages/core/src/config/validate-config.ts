@@ -17,6 +17,7 @@ import { type SessionsConfig, sessionsConfigShape } from '../sessions/plugin.js'
 import type { HostConfig, LoggerConfig } from './host-config.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatPath, issueLine, joinPath } from './issues.js';
+import { reportDuplicateNames } from './unique-names.js';
 
 const ms = z
   .number()
@@ -100,18 +101,9 @@ const hostConfigSchema = z
       .optional(),
   })
   .strict()
-  .superRefine((config, ctx) => {
-    const names = (config.agents ?? []).map((a) => a.name);
-    names.forEach((name, i) => {
-      if (names.indexOf(name) !== i) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['agents', i],
-          message: `duplicate agent name "${name}"`,
-        });
-      }
-    });
-  });
+  .superRefine((config, ctx) =>
+    reportDuplicateNames(config.agents ?? [], ctx, 'agent', (i) => ['agents', i]),
+  );
 
 const pluginShapeSchema = z.object({
   name: z

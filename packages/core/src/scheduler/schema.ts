@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reportDuplicateNames } from '../config/unique-names.js';
 import type { Address } from '../contracts/channel.js';
 import type { JsonObject, JsonValue } from '../contracts/json.js';
 import type {
@@ -363,19 +364,9 @@ export const scheduleSchema = z
  * schedulesSchema.safeParse([{ name: 'a', every: '1h', task: { input: 'x' } }]).success; // true
  * ```
  */
-export const schedulesSchema = z.array(scheduleSchema).superRefine((list, ctx) => {
-  const seen = new Set<string>();
-  list.forEach((s, i) => {
-    if (seen.has(s.name)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [i, 'name'],
-        message: `duplicate schedule name "${s.name}"`,
-      });
-    }
-    seen.add(s.name);
-  });
-});
+export const schedulesSchema = z
+  .array(scheduleSchema)
+  .superRefine((list, ctx) => reportDuplicateNames(list, ctx, 'schedule'));
 
 /**
  * The heartbeat: `{ everyMs, task? }`.
@@ -432,19 +423,7 @@ export const remindersSchema = z
       })
       .strict(),
   )
-  .superRefine((list, ctx) => {
-    const seen = new Set<string>();
-    list.forEach((r, i) => {
-      if (seen.has(r.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [i, 'name'],
-          message: `duplicate reminder name "${r.name}"`,
-        });
-      }
-      seen.add(r.name);
-    });
-  });
+  .superRefine((list, ctx) => reportDuplicateNames(list, ctx, 'reminder'));
 
 /**
  * The scheduler's config keys, to spread into a host config schema so issues come out as

@@ -1103,19 +1103,7 @@ export function describeStoreContract(
 
       it('updates the patched fields only', async () => {
         const session = await store.sessions.create(newSession(), T0);
-        const updated = await store.sessions.update(session.id, {
-          status: 'suspended',
-          lastActivityAt: T0 + 5,
-          snapshot: { conversationId: 'c-1', turns: [1, 2] },
-          resource: { pid: 1234, command: 'claude' },
-          metadata: { lang: 'en' },
-          persona: 'pirate',
-          idleTimeoutMs: 2 * MINUTE,
-          name: 'renamed',
-          agent: 'gpt',
-        });
-        const expected = {
-          ...session,
+        const patch = {
           status: 'suspended' as const,
           lastActivityAt: T0 + 5,
           snapshot: { conversationId: 'c-1', turns: [1, 2] },
@@ -1126,6 +1114,9 @@ export function describeStoreContract(
           name: 'renamed',
           agent: 'gpt',
         };
+        const updated = await store.sessions.update(session.id, patch);
+        // A fresh copy: the store must not keep (or hand back) the caller's objects.
+        const expected = { ...session, ...structuredClone(patch) };
         expect(updated).toEqual(expected);
         expect(await store.sessions.get(session.id)).toEqual(expected);
         const cleared = await store.sessions.update(session.id, {
