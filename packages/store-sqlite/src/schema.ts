@@ -110,7 +110,16 @@ export class StatementCache {
 
   /** Runs a query and returns every row. */
   all<R>(query: SqlQuery): R[] {
-    return this.#prepare(query.sql).all(...query.parameters) as R[];
+    return this.#prepare(query.sql)
+      .raw(false)
+      .all(...query.parameters) as R[];
+  }
+
+  /** Runs a query and returns every row as an array of column values, in selected order. */
+  allRaw(query: SqlQuery): unknown[][] {
+    return this.#prepare(query.sql)
+      .raw(true)
+      .all(...query.parameters) as unknown[][];
   }
 
   /** Runs a statement that returns no rows; resolves to the number of rows changed. */

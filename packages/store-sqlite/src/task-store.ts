@@ -206,29 +206,65 @@ function prepareTask(input: NewTask, now: number, maxPayloadBytes: number): Prep
   };
 }
 
-function toTask(row: TaskRow, ids: TaskIds): Task {
+/**
+ * The columns every task read selects, in this order. Reads fetch rows as arrays (better-sqlite3's
+ * `raw()`), which costs about half of building a 21-key object per row on the claim path.
+ */
+const TASK_COLUMNS = [
+  'seq',
+  'status',
+  'priority',
+  'run_at',
+  'session_key',
+  'idempotency_key',
+  'type',
+  'agent',
+  'description',
+  'input',
+  'attempts',
+  'max_attempts',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'result',
+  'error',
+  'reply_to',
+  'metadata',
+  'lease_owner',
+  'lease_expires_at',
+] as const satisfies readonly (keyof TaskRow)[];
+const COLUMNS_SQL = TASK_COLUMNS.join(', ');
+const column = Object.fromEntries(TASK_COLUMNS.map((name, i) => [name, i])) as {
+  [K in (typeof TASK_COLUMNS)[number]]: number;
+};
+/** A `tasks` row as better-sqlite3 returns it in raw mode: values in {@link TASK_COLUMNS} order. */
+type TaskValues = unknown[];
+
+function toTask(v: TaskValues, ids: TaskIds): Task {
+  const text = (i: number) => v[i] as string;
+  const json = <T>(i: number) => (v[i] === null ? null : parseJson<T>(text(i)));
   return {
-    id: ids.format(row.seq),
-    input: parseJson(row.input),
-    description: row.description,
-    type: row.type,
-    agent: row.agent,
-    priority: row.priority as TaskPriority,
-    status: row.status as TaskStatus,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    createdAt: row.created_at,
-    runAt: row.run_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    result: row.result === null ? null : parseJson(row.result),
-    error: row.error === null ? null : parseJson<TaskError>(row.error),
-    idempotencyKey: row.idempotency_key,
-    sessionKey: row.session_key,
-    replyTo: row.reply_to === null ? null : parseJson<Address>(row.reply_to),
-    metadata: parseJson<JsonObject>(row.metadata),
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: row.lease_expires_at,
+    id: ids.format(v[column.seq] as number),
+    input: parseJson(text(column.input)),
+    description: text(column.description),
+    type: text(column.type),
+    agent: v[column.agent] as string | null,
+    priority: v[column.priority] as TaskPriority,
+    status: v[column.status] as TaskStatus,
+    attempts: v[column.attempts] as number,
+    maxAttempts: v[column.max_attempts] as number,
+    createdAt: v[column.created_at] as number,
+    runAt: v[column.run_at] as number,
+    startedAt: v[column.started_at] as number | null,
+    finishedAt: v[column.finished_at] as number | null,
+    result: json<JsonValue>(column.result),
+    error: json<TaskError>(column.error),
+    idempotencyKey: v[column.idempotency_key] as string | null,
+    sessionKey: v[column.session_key] as string | null,
+    replyTo: json<Address>(column.reply_to),
+    metadata: parseJson<JsonObject>(text(column.metadata)),
+    leaseOwner: v[column.lease_owner] as string | null,
+    leaseExpiresAt: v[column.lease_expires_at] as number | null,
   };
 }
 
@@ -268,8 +304,8 @@ const INSERT_SQL = `
 // skipping tasks scheduled for later instead of scanning them; INDEXED BY pins that plan
 // whatever statistics ANALYZE gathers. The subquery spells out tasks_session_open's WHERE
 // clause because SQLite uses a partial index only when the query repeats it.
-const RUNNABLE_SQL = `
-  SELECT t.seq FROM tasks t INDEXED BY tasks_pending
+const CLAIMABLE_SQL = `
+  SELECT ${TASK_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM tasks t INDEXED BY tasks_pending
   WHERE t.status = 'pending' AND t.priority IN (0, 1, 2, 3) AND t.run_at <= @now
     AND (t.session_key IS NULL OR (
       NOT EXISTS (
@@ -285,13 +321,16 @@ const RUNNABLE_SQL = `
     ))
   ORDER BY t.priority, t.run_at, t.seq`;
 
-// One statement, so it is atomic on its own: SQLite takes the write lock before it reads, and
-// the subquery is evaluated before any row changes. A scalar subquery for one task is
-// markedly cheaper than an IN list, and one task per claim is the common case.
-const CLAIM_SET = `UPDATE tasks SET status = 'running', attempts = attempts + 1, started_at = @now,
-    lease_owner = @owner, lease_expires_at = @expiresAt`;
-const CLAIM_ONE_SQL = `${CLAIM_SET} WHERE seq = (${RUNNABLE_SQL} LIMIT 1) RETURNING *`;
-const CLAIM_MANY_SQL = `${CLAIM_SET} WHERE seq IN (${RUNNABLE_SQL} LIMIT @limit) RETURNING *`;
+// The limit is written into the SQL, not bound: with a bound LIMIT, SQLite's plan for this
+// query runs about nine times slower (measured: 37 µs against 4 µs for one row).
+const MAX_CACHED_LIMITS = 16;
+
+// Claims read the runnable rows, then mark each running, inside one IMMEDIATE transaction (so
+// no other process can claim in between). Cheaper than one UPDATE ... RETURNING *: SQLite
+// buffers RETURNING rows in a temporary table, which cost more than the update itself.
+const MARK_RUNNING_SQL = `UPDATE tasks SET status = 'running', attempts = attempts + 1,
+    started_at = @now, lease_owner = @owner, lease_expires_at = @expiresAt
+  WHERE seq = @seq`;
 
 const FAIL_SQL = `
   UPDATE tasks SET
@@ -300,7 +339,7 @@ const FAIL_SQL = `
     finished_at = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN NULL ELSE @now END,
     error = @error, lease_owner = NULL, lease_expires_at = NULL
   WHERE seq = @seq AND status = 'running' AND lease_owner = @owner
-  RETURNING *`;
+  RETURNING ${COLUMNS_SQL}`;
 
 // The attempt was counted by the claim, so a requeued task simply waits for its next claim.
 const RECOVER_SQL = `
@@ -321,9 +360,6 @@ const NEXT_RUN_SQL = `
     UNION ALL SELECT (SELECT min(run_at) FROM tasks WHERE status = 'pending' AND priority = 2 AND run_at > @now)
     UNION ALL SELECT (SELECT min(run_at) FROM tasks WHERE status = 'pending' AND priority = 3 AND run_at > @now)
   )`;
-
-const byClaimOrder = (a: TaskRow, b: TaskRow) =>
-  a.priority - b.priority || a.run_at - b.run_at || a.seq - b.seq;
 
 /**
  * The SQLite {@link TaskStore}. The hot path (enqueue, claim, renew, complete, fail) runs
@@ -346,8 +382,10 @@ export class SqliteTaskStore implements TaskStore {
   readonly #insert: BetterSqlite3.Statement;
   readonly #bySeq: BetterSqlite3.Statement;
   readonly #byIdempotencyKey: BetterSqlite3.Statement;
-  readonly #claimOne: BetterSqlite3.Statement;
-  readonly #claimMany: BetterSqlite3.Statement;
+  readonly #db: BetterSqlite3.Database;
+  readonly #claimableByLimit = new Map<number, BetterSqlite3.Statement>();
+  readonly #markRunning: BetterSqlite3.Statement;
+  readonly #claimTx: BetterSqlite3.Transaction<(request: ClaimRequest) => Task[]>;
   readonly #renew: BetterSqlite3.Statement;
   readonly #complete: BetterSqlite3.Statement;
   readonly #fail: BetterSqlite3.Statement;
@@ -380,10 +418,13 @@ export class SqliteTaskStore implements TaskStore {
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.#queries = new StatementCache(db);
     this.#insert = db.prepare(INSERT_SQL);
-    this.#bySeq = db.prepare('SELECT * FROM tasks WHERE seq = ?');
-    this.#byIdempotencyKey = db.prepare('SELECT * FROM tasks WHERE idempotency_key = ?');
-    this.#claimOne = db.prepare(CLAIM_ONE_SQL);
-    this.#claimMany = db.prepare(CLAIM_MANY_SQL);
+    this.#bySeq = db.prepare(`SELECT ${COLUMNS_SQL} FROM tasks WHERE seq = ?`).raw();
+    this.#byIdempotencyKey = db
+      .prepare(`SELECT ${COLUMNS_SQL} FROM tasks WHERE idempotency_key = ?`)
+      .raw();
+    this.#db = db;
+    this.#markRunning = db.prepare(MARK_RUNNING_SQL);
+    this.#claimTx = db.transaction((request: ClaimRequest) => this.#claimNow(request));
     this.#renew = db.prepare(
       `UPDATE tasks SET lease_expires_at = ? WHERE seq = ? AND status = 'running' AND lease_owner = ?`,
     );
@@ -392,12 +433,14 @@ export class SqliteTaskStore implements TaskStore {
          lease_expires_at = NULL
        WHERE seq = ? AND status = 'running' AND lease_owner = ?`,
     );
-    this.#fail = db.prepare(FAIL_SQL);
-    this.#cancel = db.prepare(
-      `UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
-       WHERE seq = ? AND status IN ('pending', 'running')
-       RETURNING *`,
-    );
+    this.#fail = db.prepare(FAIL_SQL).raw();
+    this.#cancel = db
+      .prepare(
+        `UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+         WHERE seq = ? AND status IN ('pending', 'running')
+         RETURNING ${COLUMNS_SQL}`,
+      )
+      .raw();
     this.#recover = db.prepare(RECOVER_SQL);
     this.#nextRun = db.prepare(NEXT_RUN_SQL);
     this.#counts = db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status');
@@ -424,11 +467,12 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
-  #toTask = (row: TaskRow): Task => toTask(row, this.#ids);
+  #toTask = (values: TaskValues): Task => toTask(values, this.#ids);
 
+  /** Runs a raw-mode statement returning at most one task row. */
   #row(statement: BetterSqlite3.Statement, ...params: unknown[]): Task | undefined {
-    const row = statement.get(...params) as TaskRow | undefined;
-    return row && toTask(row, this.#ids);
+    const values = statement.get(...params) as TaskValues | undefined;
+    return values && toTask(values, this.#ids);
   }
 
   #insertOne(prepared: PreparedTask): EnqueueResult {
@@ -467,10 +511,20 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async claim(request: ClaimRequest): Promise<Task[]> {
-    return this.#claimNow(request);
+    return this.#claimTx.immediate(request);
   }
 
-  /** Validates a claim request and claims, synchronously (so it can join a transaction). */
+  #claimable(limit: number): BetterSqlite3.Statement {
+    let statement = this.#claimableByLimit.get(limit);
+    if (!statement) {
+      if (this.#claimableByLimit.size >= MAX_CACHED_LIMITS) this.#claimableByLimit.clear();
+      statement = this.#db.prepare(`${CLAIMABLE_SQL} LIMIT ${limit}`).raw();
+      this.#claimableByLimit.set(limit, statement);
+    }
+    return statement;
+  }
+
+  /** Validates a claim request and claims; call inside an IMMEDIATE transaction. */
   #claimNow(request: ClaimRequest): Task[] {
     const owner = checkOwner(request.owner);
     const limit = request.limit ?? 1;
@@ -486,18 +540,17 @@ export class SqliteTaskStore implements TaskStore {
         `leaseMs must be a positive number, got ${request.leaseMs}`,
       );
     }
-    const params = {
-      now: request.now,
-      owner,
-      expiresAt: Math.floor(request.now + request.leaseMs),
-    };
-    if (limit === 1) {
-      const row = this.#claimOne.get(params) as TaskRow | undefined;
-      return row ? [this.#toTask(row)] : [];
+    const now = request.now;
+    const expiresAt = Math.floor(now + request.leaseMs);
+    const rows = this.#claimable(limit).all({ now }) as TaskValues[];
+    for (const values of rows) {
+      this.#markRunning.run({ seq: values[column.seq], now, owner, expiresAt });
+      values[column.status] = 'running';
+      values[column.attempts] = (values[column.attempts] as number) + 1;
+      values[column.started_at] = now;
+      values[column.lease_owner] = owner;
+      values[column.lease_expires_at] = expiresAt;
     }
-    const rows = this.#claimMany.all({ ...params, limit }) as TaskRow[];
-    // RETURNING gives rows in update order, not claim order.
-    rows.sort(byClaimOrder);
     return rows.map(this.#toTask);
   }
 
@@ -580,7 +633,7 @@ export class SqliteTaskStore implements TaskStore {
     if (!Number.isInteger(limit) || limit < 0 || !Number.isInteger(offset) || offset < 0) {
       throw new AgentdError('E_INVALID_QUERY', 'limit and offset must be integers of at least 0');
     }
-    let q = queryBuilder.selectFrom('tasks').selectAll();
+    let q = queryBuilder.selectFrom('tasks').select(TASK_COLUMNS);
     if (query.status !== undefined) {
       const statuses: readonly TaskStatus[] =
         typeof query.status === 'string' ? [query.status] : query.status;
@@ -594,7 +647,7 @@ export class SqliteTaskStore implements TaskStore {
       .orderBy('seq', query.order === 'oldest' ? 'asc' : 'desc')
       .limit(limit)
       .offset(offset);
-    return this.#queries.all<TaskRow>(q.compile()).map(this.#toTask);
+    return this.#queries.allRaw(q.compile()).map(this.#toTask);
   }
 
   async counts(): Promise<Record<TaskStatus, number>> {
