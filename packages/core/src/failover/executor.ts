@@ -114,7 +114,8 @@ export class FailoverExecutor implements AgentExecutor {
     resource?: unknown,
   ): Promise<AgentResult> {
     const { policy, agents } = this.deps;
-    const { clock, signal } = ctx;
+    // ctx.signal is read only where needed: the runner makes the AbortController lazily.
+    const { clock } = ctx;
     const attempts: AttemptRecord[] = [];
     const chain = policy.chainFor(first);
     const history =
@@ -140,7 +141,9 @@ export class FailoverExecutor implements AgentExecutor {
         const startedAt = clock.now();
         const runCtx: AgentRunContext = {
           task,
-          signal,
+          get signal() {
+            return ctx.signal;
+          },
           logger: ctx.logger,
           clock,
           ...(session && { session }),
@@ -165,7 +168,7 @@ export class FailoverExecutor implements AgentExecutor {
           return result;
         } catch (err) {
           // Cancel, timeout and shutdown are the runner's business, not a reason to fail over.
-          if (signal.aborted) throw err;
+          if (ctx.signal.aborted) throw err;
           if (isCircuitRefusal(err)) {
             attempts.push(this.#skip(name, clock.now(), this.#skipReason(name)));
             break;
@@ -188,7 +191,7 @@ export class FailoverExecutor implements AgentExecutor {
             : new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs }).next();
           const wait = Math.max(Math.round(backoff.duration), classified.retryAfterMs ?? 0);
           if (wait > policy.maxRetryAfterMs) break;
-          await clock.sleep(wait, signal);
+          await clock.sleep(wait, ctx.signal);
         }
       }
     }

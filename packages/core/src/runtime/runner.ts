@@ -8,6 +8,7 @@ import type { Task, TaskError, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { lazyChild } from '../logging/lazy-child.js';
+import { RunControl } from './run-control.js';
 import type { RunnerHandle } from './task-queue.js';
 
 /** Tuning of the task runner; every field has a default. */
@@ -65,7 +66,7 @@ interface RunnerDeps {
 
 interface Running {
   task: Task;
-  controller: AbortController;
+  control: RunControl;
 }
 
 /** Why a run was aborted from outside: the task's fate is already decided elsewhere. */
@@ -160,7 +161,7 @@ export class TaskRunner implements RunnerHandle {
   abort(taskId: string, reason: string): boolean {
     const run = this.#running.get(taskId);
     if (!run) return false;
-    run.controller.abort(new ExternalAbort(reason));
+    run.control.abort(new ExternalAbort(reason));
     return true;
   }
 
@@ -189,7 +190,7 @@ export class TaskRunner implements RunnerHandle {
       });
     }
     for (const [id, run] of this.#running) {
-      run.controller.abort(new ExternalAbort('host stopping'));
+      run.control.abort(new ExternalAbort('host stopping'));
       await this.#deps.store
         .fail(
           id,
@@ -301,11 +302,11 @@ export class TaskRunner implements RunnerHandle {
   }
 
   #execute(task: Task): void {
-    const controller = new AbortController();
-    this.#running.set(task.id, { task, controller });
+    const control = new RunControl();
+    this.#running.set(task.id, { task, control });
     const { events } = this.#deps;
     if (events.listenerCount('task.started') > 0) events.emit('task.started', { task });
-    void this.#run(task, controller)
+    void this.#run(task, control)
       .catch((err: unknown) => {
         this.#deps.logger.error({ err, taskId: task.id }, 'could not record the end of a task');
         return [];
@@ -322,14 +323,13 @@ export class TaskRunner implements RunnerHandle {
   }
 
   /** Runs one task to its end; resolves with the tasks claimed along with its completion. */
-  async #run(task: Task, controller: AbortController): Promise<Task[]> {
+  async #run(task: Task, control: RunControl): Promise<Task[]> {
     const { store, agents, clock, logger, owner } = this.#deps;
-    const renewal = this.#keepLease(task, controller);
+    const renewal = this.#keepLease(task, control);
     const limit = this.#options.taskTimeoutMs;
     // One clock timer per run rather than AbortSignal.timeout/any: cheaper on the hot path, and
     // a manual clock controls it in tests.
-    const timeout = clock.setTimeout(() => controller.abort(new RunTimeout(limit)), limit);
-    const { signal } = controller;
+    const timeout = clock.setTimeout(() => control.abort(new RunTimeout(limit)), limit);
     try {
       const agentName = task.agent ?? agents.defaultAgent;
       const agent = agentName === undefined ? undefined : agents.get(agentName);
@@ -348,11 +348,25 @@ export class TaskRunner implements RunnerHandle {
         return [];
       }
       const runLogger = lazyChild(logger, { task: task.id, agent: agent.name });
+      // `signal` is a getter: the AbortController is made only if the agent looks at it.
       const result = await Promise.race([
         this.#executor
-          ? this.#executor.execute(task, agent.name, { signal, logger: runLogger, clock })
-          : agent.run(task.input, { task, signal, logger: runLogger, clock }),
-        abortedBy(signal),
+          ? this.#executor.execute(task, agent.name, {
+              get signal() {
+                return control.signal;
+              },
+              logger: runLogger,
+              clock,
+            })
+          : agent.run(task.input, {
+              task,
+              get signal() {
+                return control.signal;
+              },
+              logger: runLogger,
+              clock,
+            }),
+        control.whenAborted(),
       ]);
       if (this.#options.batchSize > 1) {
         this.#queueCompletion(task, result.output);
@@ -377,7 +391,7 @@ export class TaskRunner implements RunnerHandle {
         );
       return claimed;
     } catch (err) {
-      const reason: unknown = signal.aborted ? signal.reason : undefined;
+      const reason: unknown = control.reason;
       if (reason instanceof ExternalAbort) return [];
       const cause = reason instanceof RunTimeout ? reason : err;
       const error: TaskError = {
@@ -386,12 +400,12 @@ export class TaskRunner implements RunnerHandle {
       };
       // An executor's error may decide the retry itself: `retryable: false` ends the task now
       // (failover already tried every agent), `retryAt` names when (a rate limit's Retry-After).
-      const control = (cause ?? {}) as { retryable?: unknown; retryAt?: unknown };
+      const verdict = (cause ?? {}) as { retryable?: unknown; retryAt?: unknown };
       const retryAt =
-        control.retryable === false
+        verdict.retryable === false
           ? undefined
-          : typeof control.retryAt === 'number'
-            ? Math.max(control.retryAt, clock.now())
+          : typeof verdict.retryAt === 'number'
+            ? Math.max(verdict.retryAt, clock.now())
             : clock.now() + this.#delayBefore(task.attempts + 1);
       const updated = await store
         .fail(task.id, owner, error, { retryAt, now: clock.now() })
@@ -408,7 +422,7 @@ export class TaskRunner implements RunnerHandle {
   }
 
   /** Renews the lease every third of its length; a lost lease aborts the run. */
-  #keepLease(task: Task, controller: AbortController): TimerHandle {
+  #keepLease(task: Task, control: RunControl): TimerHandle {
     const { store, clock, owner, logger } = this.#deps;
     let timer: TimerHandle | undefined;
     const schedule = () => {
@@ -422,8 +436,8 @@ export class TaskRunner implements RunnerHandle {
               { taskId: task.id },
               'lease lost (task cancelled or recovered elsewhere); aborting the run',
             );
-            controller.abort(new ExternalAbort('lease lost'));
-          } else if (!controller.signal.aborted) schedule();
+            control.abort(new ExternalAbort('lease lost'));
+          } else if (!control.aborted) schedule();
         },
         Math.max(1, Math.floor(this.#options.leaseMs / 3)),
       );
@@ -519,12 +533,4 @@ export class TaskRunner implements RunnerHandle {
     this.#recoverTimer?.cancel();
     this.#recoverTimer = undefined;
   }
-}
-
-/** Rejects when `signal` aborts, so a run that ignores its signal still ends on time. */
-function abortedBy(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }

@@ -1,0 +1,55 @@
+/**
+ * The abort switch of one task run. The `AbortSignal` handed to agents is created only when
+ * something reads it: an `AbortController` and its listeners cost several microseconds per run,
+ * a real share of the runner's overhead for short tasks, and many agents never look at it.
+ * The runner itself waits on {@link RunControl.whenAborted} instead of listening on the signal.
+ *
+ * @example
+ * ```ts
+ * const control = new RunControl();
+ * const timer = setTimeout(() => control.abort(new Error('too slow')), 30_000);
+ * const output = await Promise.race([agent.run(input, { signal: control.signal }), control.whenAborted()]);
+ * clearTimeout(timer);
+ * ```
+ */
+export class RunControl {
+  #controller: AbortController | undefined;
+  #reject: ((reason: unknown) => void) | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  /** The run's signal; aborted (with the same reason) if the run already was. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** Why the run was aborted; undefined while it was not. */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** Aborts the run once; later calls are ignored, so the first reason stays the reason. */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    this.#reject?.(reason);
+  }
+
+  /** A promise that rejects with the reason when the run is aborted (at once if it was). */
+  whenAborted(): Promise<never> {
+    if (this.#aborted) return Promise.reject(this.#reason);
+    return new Promise<never>((_, reject) => {
+      this.#reject = reject;
+    });
+  }
+}
