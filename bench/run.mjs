@@ -136,12 +136,38 @@ async function latency() {
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length };
 }
 
-async function plainjobBurnDown() {
+const silent = { error() {}, warn() {}, info() {}, debug() {} };
+
+function plainjobQueue() {
   const db = new Database(freshDb());
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  const silent = { error() {}, warn() {}, info() {}, debug() {} };
-  const queue = defineQueue({ connection: better(db), logger: silent });
+  return defineQueue({ connection: better(db), logger: silent });
+}
+
+// plainjob's enqueue, one job per call and all in one call: the same-run references for the
+// issue's enqueue targets, which were set against plainjob and raw writes on a faster day.
+function plainjobAddOne() {
+  const queue = plainjobQueue();
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) queue.add('noop', i);
+  const rate = N / ((performance.now() - t0) / 1000);
+  queue.close();
+  return rate;
+}
+
+function plainjobAddMany() {
+  const queue = plainjobQueue();
+  const items = Array.from({ length: N }, (_, i) => i);
+  const t0 = performance.now();
+  queue.addMany('noop', items);
+  const rate = N / ((performance.now() - t0) / 1000);
+  queue.close();
+  return rate;
+}
+
+async function plainjobBurnDown() {
+  const queue = plainjobQueue();
   queue.addMany(
     'noop',
     Array.from({ length: N }, (_, i) => i),
@@ -230,6 +256,10 @@ results.burnDownBatched = await repeat('burn-down batched', () =>
 );
 log('plainjob burn-down on the same machine, jobs/s');
 results.plainjob = await repeat('plainjob', plainjobBurnDown);
+log('plainjob add one at a time, jobs/s');
+results.plainjobAddOne = await repeat('plainjob add', plainjobAddOne);
+log('plainjob addMany in one call, jobs/s');
+results.plainjobAddMany = await repeat('plainjob addMany', plainjobAddMany);
 log('enqueue-to-start latency (in-process, idle runner)');
 results.latencyMs = await latency();
 if (RSS_TASKS > 0) {
@@ -240,19 +270,73 @@ results.ratios = {
   burnDownVsRawWriteTx: results.burnDown.median / results.rawWriteTx.median,
   burnDownVsPlainjob: results.burnDown.median / results.plainjob.median,
   batchedVsPlainjob: results.burnDownBatched.median / results.plainjob.median,
+  enqueueOneVsRawWriteTx: results.enqueueOne.median / results.rawWriteTx.median,
+  enqueueOneVsPlainjobAdd: results.enqueueOne.median / results.plainjobAddOne.median,
+  enqueueManyVsPlainjobAddMany: results.enqueueBatch.median / results.plainjobAddMany.median,
 };
+// The issue's targets were set against references it measured on this VM on one day (raw write
+// transactions 62,000/s, plainjob 10,300 jobs/s, plainjob addMany 296,000/s). The VM's speed
+// varies from day to day, so each target is also given scaled by the same reference measured
+// in this run: met there means agentd keeps the ratio to the reference that the target asks for.
+const ISSUE_REFERENCES = { rawWriteTx: 62_000, plainjob: 10_300, plainjobAddMany: 296_000 };
+const scaled = (target, reference) =>
+  (target * results[reference].median) / ISSUE_REFERENCES[reference];
+results.targets = [
+  ['enqueueOne', 40_000, 'rawWriteTx'],
+  ['enqueueBatch', 300_000, 'plainjobAddMany'],
+  ['burnDown', 20_000, 'plainjob'],
+  ['burnDownBatched', 50_000, 'plainjob'],
+].map(([measure, target, reference]) => ({
+  measure,
+  value: results[measure].median,
+  target,
+  reference,
+  scaledTarget: scaled(target, reference),
+  met: results[measure].median >= target,
+  metScaled: results[measure].median >= scaled(target, reference),
+}));
 rmSync(dir, { recursive: true, force: true });
 
 const fmt = (n) => Math.round(n).toLocaleString('en');
+const target = (measure, words) => {
+  const t = results.targets.find((x) => x.measure === measure);
+  return `${words} ${fmt(t.target)} (${t.met ? 'met' : 'not met'}); scaled to this run's ${t.reference}: ${fmt(t.scaledTarget)} (${t.metScaled ? 'met' : 'not met'})`;
+};
 const rows = [
-  ['raw better-sqlite3 write transactions/s (ceiling)', fmt(results.rawWriteTx.median), ''],
-  ['enqueue one at a time, tasks/s', fmt(results.enqueueOne.median), '>= 40,000'],
-  ['enqueueMany in one call, tasks/s', fmt(results.enqueueBatch.median), '>= 300,000'],
-  ['burn-down unbatched, tasks/s', fmt(results.burnDown.median), '>= 20,000'],
-  ['burn-down batched, tasks/s', fmt(results.burnDownBatched.median), 'aim 50,000'],
-  ['plainjob burn-down, jobs/s', fmt(results.plainjob.median), ''],
+  [
+    'raw better-sqlite3 write transactions/s (ceiling)',
+    fmt(results.rawWriteTx.median),
+    'issue day: 62,000',
+  ],
+  ['enqueue one at a time, tasks/s', fmt(results.enqueueOne.median), target('enqueueOne', '>=')],
+  [
+    'enqueueMany in one call, tasks/s',
+    fmt(results.enqueueBatch.median),
+    target('enqueueBatch', '>='),
+  ],
+  ['burn-down unbatched, tasks/s', fmt(results.burnDown.median), target('burnDown', '>=')],
+  [
+    'burn-down batched, tasks/s',
+    fmt(results.burnDownBatched.median),
+    target('burnDownBatched', 'aim'),
+  ],
+  ['plainjob burn-down, jobs/s', fmt(results.plainjob.median), 'issue day: 10,300'],
+  ['plainjob add one at a time, jobs/s', fmt(results.plainjobAddOne.median), ''],
+  [
+    'plainjob addMany in one call, jobs/s',
+    fmt(results.plainjobAddMany.median),
+    'issue day: 296,000',
+  ],
   ['unbatched / raw write tx', results.ratios.burnDownVsRawWriteTx.toFixed(2), ''],
-  ['unbatched / plainjob', results.ratios.burnDownVsPlainjob.toFixed(2), ''],
+  ['unbatched / plainjob', results.ratios.burnDownVsPlainjob.toFixed(2), '>= 1.94 asked'],
+  ['batched / plainjob', results.ratios.batchedVsPlainjob.toFixed(2), 'aim 4.85'],
+  ['enqueue one / raw write tx', results.ratios.enqueueOneVsRawWriteTx.toFixed(2), '>= 0.65 asked'],
+  ['enqueue one / plainjob add', results.ratios.enqueueOneVsPlainjobAdd.toFixed(2), ''],
+  [
+    'enqueueMany / plainjob addMany',
+    results.ratios.enqueueManyVsPlainjobAddMany.toFixed(2),
+    '>= 1.01 asked',
+  ],
   ['enqueue-to-start p50, ms', results.latencyMs.p50.toFixed(3), '<= 1'],
   ['enqueue-to-start p99, ms', results.latencyMs.p99.toFixed(3), '<= 5'],
   ...(results.memory
