@@ -176,6 +176,11 @@ export const webhookOptionsSchema = z
       .optional(),
     /** `bearer`: /health needs the API token too (/live and /ready stay open for probes). */
     healthAuth: z.enum(['none', 'bearer']).default('none'),
+    /**
+     * `/health` reuses its last answer for this long (ms; 0 runs the checks on every request),
+     * so frequent or hostile polling cannot make the host run its checks at that rate.
+     */
+    healthCacheMs: z.number().int().min(0).max(60_000).default(1000),
     /** How long ids of `emit` routes' deliveries are remembered, to drop repeats. */
     eventDedupeMs: z
       .number()

@@ -113,7 +113,14 @@ export function webhook(options: WebhookOptions = {}): Plugin<ResolvedWebhookOpt
       const gate = ctx.resolve(IntakeGateToken);
       const health = ctx.resolve(HealthRegistryToken);
       const info = ctx.resolve(HostInfoToken);
-      const probes = createProbes({ gate, server: http, health, info });
+      const probes = createProbes({
+        gate,
+        server: http,
+        health,
+        info,
+        cacheMs: o.healthCacheMs,
+        now: () => ctx.clock.now(),
+      });
       const [live, ready, healthPath] = PROBE_PATHS;
       http.route({ method: 'GET', path: live, duringDrain: true, handler: probes.live });
       http.route({ method: 'GET', path: ready, duringDrain: true, handler: probes.ready });

@@ -43,16 +43,25 @@ export interface ProbeDeps {
   server: AgentdHttpServer;
   health: HealthRegistry;
   info: HostInfo;
+  /**
+   * `/health` answers from a report at most this old (ms; 0: run the checks for every request).
+   * Unauthenticated and often polled, /health must not let callers run the checks (a store
+   * query among them) as often as they like.
+   */
+  cacheMs?: number;
+  /** Epoch ms (the host clock); the cache's age is measured with it. */
+  now?: () => number;
 }
 
 /**
  * `/live`, `/ready` and `/health`. `/live` proves only that the process and its event loop
  * answer; `/ready` is 503 until the readiness barrier opens and again from the start of the stop;
- * `/health` runs every registered check (runs that overlap share one), 503 when one fails.
+ * `/health` runs every registered check (runs that overlap share one; an answer is reused for
+ * `cacheMs`), 503 when one fails. Each check's `time` says when it ran.
  *
  * @example
  * ```ts
- * const probes = createProbes({ gate, server, health, info });
+ * const probes = createProbes({ gate, server, health, info, cacheMs: 1000 });
  * server.route({ method: 'GET', path: '/live', duringDrain: true, handler: probes.live });
  * ```
  */
@@ -64,13 +73,36 @@ export function createProbes(deps: ProbeDeps): {
 } {
   const headers = { 'content-type': HEALTH_CONTENT_TYPE, 'cache-control': 'no-store' };
   const liveBody = JSON.stringify({ status: 'pass' });
+  const cacheMs = deps.cacheMs ?? 0;
+  const now = deps.now ?? Date.now;
   let running: Promise<HealthReport> | undefined;
+  let cached: { at: number; response: HttpResponse } | undefined;
   const report = (): Promise<HealthReport> => {
     // Probes under load arrive together: one run of the checks answers all that overlap it.
     running ??= deps.health.run({ timeoutMs: 1000 }).finally(() => {
       running = undefined;
     });
     return running;
+  };
+  const healthResponse = async (): Promise<HttpResponse> => {
+    const result = await report();
+    const at = now();
+    const time = new Date(at).toISOString();
+    const checks: Record<string, HealthCheckEntry[]> = {};
+    for (const [name, r] of Object.entries(result.checks)) checks[name] = [{ ...r, time }];
+    const body: HealthBody = {
+      status: result.status,
+      serviceId: deps.info.instanceId,
+      description: `agentd host "${deps.info.name}"`,
+      checks,
+    };
+    const response: HttpResponse = {
+      status: result.status === 'fail' ? 503 : 200,
+      headers,
+      body: JSON.stringify(body),
+    };
+    if (cacheMs > 0) cached = { at, response };
+    return response;
   };
   return {
     live: () => ({ headers, body: liveBody }),
@@ -84,23 +116,8 @@ export function createProbes(deps: ProbeDeps): {
       };
     },
     report,
-    health: async () => {
-      const result = await report();
-      const time = new Date().toISOString();
-      const checks: Record<string, HealthCheckEntry[]> = {};
-      for (const [name, r] of Object.entries(result.checks)) checks[name] = [{ ...r, time }];
-      const body: HealthBody = {
-        status: result.status,
-        serviceId: deps.info.instanceId,
-        description: `agentd host "${deps.info.name}"`,
-        checks,
-      };
-      return {
-        status: result.status === 'fail' ? 503 : 200,
-        headers,
-        json: body as unknown as HttpResponse['json'],
-      };
-    },
+    health: () =>
+      cached && now() - cached.at < cacheMs ? Promise.resolve(cached.response) : healthResponse(),
   };
 }
 
