@@ -105,7 +105,9 @@ export type {
   EnqueueResult,
   FailOptions,
   NewTask,
+  OwedReply,
   RecoveryReport,
+  ReplyOutcome,
   Task,
   TaskError,
   TaskPriority,
@@ -114,7 +116,13 @@ export type {
   TaskStatus,
   TaskStore,
 } from './contracts/task.js';
-export { TASK_STATUSES, TaskPriorities, TaskQueueToken, TaskStoreToken } from './contracts/task.js';
+export {
+  REPLY_HOLD_MS,
+  TASK_STATUSES,
+  TaskPriorities,
+  TaskQueueToken,
+  TaskStoreToken,
+} from './contracts/task.js';
 export type { BudgetRefusal, SpendReport } from './failover/budgets.js';
 export { BudgetGuard, DEFAULT_RATE_LIMITS } from './failover/budgets.js';
 export type { CircuitOptions } from './failover/circuits.js';

@@ -29,7 +29,7 @@ export interface Migration {
  *
  * @example
  * ```ts
- * MIGRATIONS.map((m) => m.name); // ['0001_initial']
+ * MIGRATIONS.map((m) => m.name); // ['0001_initial', '0002_reply_outbox']
  * ```
  */
 export const MIGRATIONS: readonly Migration[] = [
@@ -37,9 +37,6 @@ export const MIGRATIONS: readonly Migration[] = [
     name: '0001_initial',
     up(db) {
       db.exec(`
-        -- seq is the rowid: the FIFO order within equal priority and run_at. Plain INTEGER
-        -- PRIMARY KEY (no AUTOINCREMENT) skips a write to sqlite_sequence per insert; a new
-        -- row still gets a seq above every existing one, which is all FIFO needs.
         -- A row per task. seq is the rowid: FIFO order within equal priority and run_at, and
         -- the task id (see task-ids.ts), so no separate id index is written per insert. Plain
         -- INTEGER PRIMARY KEY (no AUTOINCREMENT) skips a write to sqlite_sequence per insert; a
@@ -129,6 +126,22 @@ export const MIGRATIONS: readonly Migration[] = [
         TASK_ID_PREFIX_KEY,
         newTaskIdPrefix(),
       );
+    },
+  },
+  {
+    name: '0002_reply_outbox',
+    up(db) {
+      db.exec(`
+        -- The outbox: a finished task's reply to its reply_to, owed until a deliverer records
+        -- it sent (or gives up). Set by the same statement that ends the task, so a crash
+        -- between the end and the send leaves the debt on file.
+        ALTER TABLE tasks ADD COLUMN reply_state TEXT
+          CHECK (reply_state IN ('owed', 'sent', 'gave_up'));
+        ALTER TABLE tasks ADD COLUMN reply_attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE tasks ADD COLUMN reply_due_at INTEGER;
+        -- Partial: only tasks that still owe a reply, a handful at any time.
+        CREATE INDEX tasks_replies_owed ON tasks (reply_due_at) WHERE reply_state = 'owed';
+      `);
     },
   },
 ];

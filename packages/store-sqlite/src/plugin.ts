@@ -241,6 +241,8 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     recoverExpired: async (now) => open().tasks.recoverExpired(now),
     nextRunAt: async (now) => open().tasks.nextRunAt(now),
     prune: async (options) => open().tasks.prune(options),
+    claimReplies: async (request) => open().tasks.claimReplies(request),
+    recordReply: async (id, outcome) => open().tasks.recordReply(id, outcome),
   };
   const sessions: SessionStore = {
     create: async (session, now) => open().sessions.create(session, now),

@@ -7,7 +7,10 @@ import {
   type JsonObject,
   type JsonValue,
   type NewTask,
+  type OwedReply,
+  REPLY_HOLD_MS,
   type RecoveryReport,
+  type ReplyOutcome,
   TASK_STATUSES,
   type Task,
   type TaskError,
@@ -268,6 +271,18 @@ function toTask(v: TaskValues, ids: TaskIds): Task {
   };
 }
 
+/** Parameters of COMPLETE_SQL. A reply is owed for a result other than null or `''`. */
+function completion(seq: number, owner: string, result: string | null, now: number) {
+  return {
+    seq,
+    owner,
+    result,
+    now,
+    owesReply: result !== null && result !== '""' ? 1 : 0,
+    replyDueAt: now + REPLY_HOLD_MS,
+  };
+}
+
 function resultText(result: JsonValue | null | undefined): string | null {
   return result === null || result === undefined
     ? null
@@ -332,12 +347,24 @@ const MARK_RUNNING_SQL = `UPDATE tasks SET status = 'running', attempts = attemp
     started_at = @now, lease_owner = @owner, lease_expires_at = @expiresAt
   WHERE seq = @seq`;
 
+// The outbox columns, as the statement that ends a task sets them: `@final` says it ended for
+// good with something to tell (a result, or a failure). See TaskStore.claimReplies.
+const OWE_REPLY_SET = `
+    reply_state = CASE WHEN @final AND reply_to IS NOT NULL THEN 'owed' ELSE reply_state END,
+    reply_due_at = CASE WHEN @final AND reply_to IS NOT NULL THEN @replyDueAt ELSE reply_due_at END`;
+
+const COMPLETE_SQL = `
+  UPDATE tasks SET status = 'completed', finished_at = @now, result = @result, lease_owner = NULL,
+    lease_expires_at = NULL, ${OWE_REPLY_SET.replaceAll('@final', '@owesReply')}
+  WHERE seq = @seq AND status = 'running' AND lease_owner = @owner`;
+
 const FAIL_SQL = `
   UPDATE tasks SET
     status = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN 'pending' ELSE 'failed' END,
     run_at = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN @retryAt ELSE run_at END,
     finished_at = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN NULL ELSE @now END,
-    error = @error, lease_owner = NULL, lease_expires_at = NULL
+    error = @error, lease_owner = NULL, lease_expires_at = NULL,
+    ${OWE_REPLY_SET.replaceAll('@final', '(@retryAt IS NULL OR attempts >= max_attempts)')}
   WHERE seq = @seq AND status = 'running' AND lease_owner = @owner
   RETURNING ${COLUMNS_SQL}`;
 
@@ -348,9 +375,20 @@ const RECOVER_SQL = `
     finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE @now END,
     error = json_object('name', 'LeaseExpired', 'message',
       'the lease of ' || coalesce(lease_owner, '?') || ' expired before the task finished (runner crashed or stalled)'),
-    lease_owner = NULL, lease_expires_at = NULL
+    lease_owner = NULL, lease_expires_at = NULL,
+    ${OWE_REPLY_SET.replaceAll('@final', 'attempts >= max_attempts')}
   WHERE status = 'running' AND lease_expires_at <= @now
   RETURNING seq, status`;
+
+// Replies due, oldest due first; claimReplies then holds each for the caller's lease.
+const OWED_REPLIES_SQL = `
+  SELECT ${COLUMNS_SQL}, reply_attempts FROM tasks INDEXED BY tasks_replies_owed
+  WHERE reply_state = 'owed' AND reply_due_at <= @now
+  ORDER BY reply_due_at`;
+
+const RECORD_REPLY_SQL = `
+  UPDATE tasks SET reply_state = @state, reply_due_at = @dueAt, reply_attempts = reply_attempts + 1
+  WHERE seq = @seq AND reply_state = 'owed'`;
 
 // One index seek per priority instead of a scan of every pending task.
 const NEXT_RUN_SQL = `
@@ -383,11 +421,16 @@ export class SqliteTaskStore implements TaskStore {
   readonly #bySeq: BetterSqlite3.Statement;
   readonly #byIdempotencyKey: BetterSqlite3.Statement;
   readonly #db: BetterSqlite3.Database;
-  readonly #claimableByLimit = new Map<number, BetterSqlite3.Statement>();
+  readonly #byLimit = new Map<string, BetterSqlite3.Statement>();
   readonly #markRunning: BetterSqlite3.Statement;
   readonly #claimTx: BetterSqlite3.Transaction<(request: ClaimRequest) => Task[]>;
   readonly #renew: BetterSqlite3.Statement;
   readonly #complete: BetterSqlite3.Statement;
+  readonly #holdReply: BetterSqlite3.Statement;
+  readonly #recordReply: BetterSqlite3.Statement;
+  readonly #claimReplies: BetterSqlite3.Transaction<
+    (now: number, leaseMs: number, limit: number) => OwedReply[]
+  >;
   readonly #fail: BetterSqlite3.Statement;
   readonly #cancel: BetterSqlite3.Statement;
   readonly #recover: BetterSqlite3.Statement;
@@ -428,11 +471,19 @@ export class SqliteTaskStore implements TaskStore {
     this.#renew = db.prepare(
       `UPDATE tasks SET lease_expires_at = ? WHERE seq = ? AND status = 'running' AND lease_owner = ?`,
     );
-    this.#complete = db.prepare(
-      `UPDATE tasks SET status = 'completed', finished_at = ?, result = ?, lease_owner = NULL,
-         lease_expires_at = NULL
-       WHERE seq = ? AND status = 'running' AND lease_owner = ?`,
+    this.#complete = db.prepare(COMPLETE_SQL);
+    this.#holdReply = db.prepare(
+      `UPDATE tasks SET reply_due_at = @dueAt WHERE seq = @seq AND reply_state = 'owed'`,
     );
+    this.#recordReply = db.prepare(RECORD_REPLY_SQL);
+    this.#claimReplies = db.transaction((now: number, leaseMs: number, limit: number) => {
+      const rows = this.#owedReplies(limit).all({ now }) as TaskValues[];
+      const dueAt = Math.floor(now + leaseMs);
+      return rows.map((values): OwedReply => {
+        this.#holdReply.run({ seq: values[column.seq], dueAt });
+        return { task: toTask(values, this.#ids), attempts: values.at(-1) as number };
+      });
+    });
     this.#fail = db.prepare(FAIL_SQL).raw();
     this.#cancel = db
       .prepare(
@@ -453,7 +504,8 @@ export class SqliteTaskStore implements TaskStore {
     this.#completeAndClaim = db.transaction(
       (seq: number | undefined, owner: string, result: string | null, claim: ClaimRequest) => ({
         completed:
-          seq !== undefined && this.#complete.run(claim.now, result, seq, owner).changes === 1,
+          seq !== undefined &&
+          this.#complete.run(completion(seq, owner, result, claim.now)).changes === 1,
         claimed: this.#claimNow(claim),
       }),
     );
@@ -461,7 +513,7 @@ export class SqliteTaskStore implements TaskStore {
       (items: { seq: number; result: string | null }[], owner: string, now: number) => {
         let held = 0;
         for (const item of items)
-          held += this.#complete.run(now, item.result, item.seq, owner).changes;
+          held += this.#complete.run(completion(item.seq, owner, item.result, now)).changes;
         return held;
       },
     );
@@ -515,11 +567,21 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   #claimable(limit: number): BetterSqlite3.Statement {
-    let statement = this.#claimableByLimit.get(limit);
+    return this.#limited(CLAIMABLE_SQL, limit);
+  }
+
+  #owedReplies(limit: number): BetterSqlite3.Statement {
+    return this.#limited(OWED_REPLIES_SQL, limit);
+  }
+
+  /** `sql` with a literal LIMIT (see MAX_CACHED_LIMITS), prepared once per limit, raw mode. */
+  #limited(sql: string, limit: number): BetterSqlite3.Statement {
+    const key = `${limit}:${sql}`;
+    let statement = this.#byLimit.get(key);
     if (!statement) {
-      if (this.#claimableByLimit.size >= MAX_CACHED_LIMITS) this.#claimableByLimit.clear();
-      statement = this.#db.prepare(`${CLAIMABLE_SQL} LIMIT ${limit}`).raw();
-      this.#claimableByLimit.set(limit, statement);
+      if (this.#byLimit.size >= MAX_CACHED_LIMITS) this.#byLimit.clear();
+      statement = this.#db.prepare(`${sql} LIMIT ${limit}`).raw();
+      this.#byLimit.set(key, statement);
     }
     return statement;
   }
@@ -577,7 +639,7 @@ export class SqliteTaskStore implements TaskStore {
   ): Promise<boolean> {
     const text = resultText(result);
     const seq = this.#ids.parse(id);
-    return seq !== undefined && this.#complete.run(now, text, seq, owner).changes === 1;
+    return seq !== undefined && this.#complete.run(completion(seq, owner, text, now)).changes === 1;
   }
 
   async completeMany(
@@ -610,6 +672,7 @@ export class SqliteTaskStore implements TaskStore {
       retryAt,
       now: options.now,
       error: errorText(error),
+      replyDueAt: options.now + REPLY_HOLD_MS,
     });
   }
 
@@ -663,7 +726,11 @@ export class SqliteTaskStore implements TaskStore {
 
   async recoverExpired(now: number): Promise<RecoveryReport> {
     const report: RecoveryReport = { requeued: [], failed: [] };
-    for (const row of this.#recover.all({ now }) as { seq: number; status: TaskStatus }[]) {
+    const rows = this.#recover.all({ now, replyDueAt: now + REPLY_HOLD_MS }) as {
+      seq: number;
+      status: TaskStatus;
+    }[];
+    for (const row of rows) {
       (row.status === 'pending' ? report.requeued : report.failed).push(this.#ids.format(row.seq));
     }
     return report;
@@ -672,6 +739,35 @@ export class SqliteTaskStore implements TaskStore {
   async nextRunAt(now: number): Promise<number | undefined> {
     const row = this.#nextRun.get({ now }) as { next: number | null } | undefined;
     return row?.next ?? undefined;
+  }
+
+  async claimReplies(request: {
+    now: number;
+    leaseMs: number;
+    limit?: number;
+  }): Promise<OwedReply[]> {
+    const limit = request.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new AgentdError(
+        'E_INVALID_CLAIM',
+        `limit must be an integer of at least 1, got ${limit}`,
+      );
+    }
+    if (!Number.isFinite(request.leaseMs) || request.leaseMs <= 0) {
+      throw new AgentdError(
+        'E_INVALID_CLAIM',
+        `leaseMs must be a positive number, got ${request.leaseMs}`,
+      );
+    }
+    return this.#claimReplies.immediate(request.now, request.leaseMs, limit);
+  }
+
+  async recordReply(id: string, outcome: ReplyOutcome): Promise<void> {
+    const seq = this.#ids.parse(id);
+    if (seq === undefined) return;
+    const settled = 'sent' in outcome ? 'sent' : 'gaveUp' in outcome ? 'gave_up' : undefined;
+    const dueAt = settled ? null : checkTime((outcome as { retryAt: number }).retryAt, 'retryAt');
+    this.#recordReply.run({ seq, state: settled ?? 'owed', dueAt });
   }
 
   async prune(options: {

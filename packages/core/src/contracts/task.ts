@@ -126,6 +126,29 @@ export interface RecoveryReport {
 }
 
 /**
+ * How long a reply stays with the runner that ended its task before any deliverer may take it
+ * (ms). That runner sends it at once; if its process dies first, the reply is still owed and
+ * another deliverer (or the same host after a restart) sends it once this has passed.
+ */
+export const REPLY_HOLD_MS = 60_000;
+
+/** A reply a finished task owes to its `replyTo`, as {@link TaskStore.claimReplies} hands it out. */
+export interface OwedReply {
+  /** The finished task (`completed` with a non-empty result, or `failed` for good). */
+  task: Task;
+  /** Delivery attempts already recorded for it. */
+  attempts: number;
+}
+
+/** How one attempt to deliver a reply ended, for {@link TaskStore.recordReply}. */
+export type ReplyOutcome =
+  | { readonly sent: true }
+  /** Not delivered: owed again from `retryAt` (epoch ms). */
+  | { readonly retryAt: number }
+  /** Not delivered, and never will be: stop trying. */
+  | { readonly gaveUp: true };
+
+/**
  * Durable storage of tasks. Implementations must make `claim` atomic across processes sharing
  * the store, order by priority then run-at then creation, never claim a task whose `runAt` is
  * in the future, and never run two tasks of one `sessionKey` at once. `@agentd/core/testing`
@@ -188,6 +211,20 @@ export interface TaskStore {
   }): Promise<number>;
   /** Earliest `runAt` among pending tasks later than `now`, so the runner can sleep until then. */
   nextRunAt(now: number): Promise<number | undefined>;
+  /**
+   * The outbox. A task with a `replyTo` owes a reply from the moment it ends `completed` with a
+   * result other than null or `''`, or `failed` for good (by `fail` or by lease recovery); the
+   * same write that ends it records the debt, first due {@link REPLY_HOLD_MS} later. This hands
+   * out up to `limit` (default 50) replies due by `now`, oldest due first, and holds each for
+   * `leaseMs` (it is not handed out again until then), atomically across processes.
+   */
+  claimReplies(request: { now: number; leaseMs: number; limit?: number }): Promise<OwedReply[]>;
+  /**
+   * Records a delivery attempt of task `id`'s reply: `sent` and `gaveUp` settle it, `retryAt`
+   * makes it due again then. Each call counts one attempt. Unknown ids and tasks owing nothing
+   * are ignored.
+   */
+  recordReply(id: string, outcome: ReplyOutcome): Promise<void>;
 }
 
 export const TaskStoreToken = createToken<TaskStore>('agentd.store.tasks');

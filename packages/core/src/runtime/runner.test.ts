@@ -256,6 +256,86 @@ describe('task runner', () => {
     });
   });
 
+  it('retries a reply the channel refused until it is delivered, once', async () => {
+    const clock = new ManualClock(Date.now());
+    const sent: string[] = [];
+    let refusals = 2;
+    const host = await startHost({
+      clock,
+      agents: [agent('echo', (input) => `you said: ${input}`)],
+      plugins: [
+        {
+          name: 'flaky-chat',
+          register: (ctx) =>
+            ctx.resolve(ChannelRegistryToken).add({
+              name: 'chat',
+              send: async (_to, message) => {
+                if (refusals-- > 0) throw new Error('chat API unavailable');
+                sent.push(message.text ?? '');
+                return { ids: ['1'] };
+              },
+            }),
+        },
+      ],
+    });
+    const { task } = await host
+      .resolve(TaskQueueToken)
+      .enqueue({ input: 'hi', replyTo: { channel: 'chat', id: '777' } });
+    const store = host.resolve(TaskStoreToken);
+    await until(async () => (await store.get(task.id))?.status === 'completed');
+    // Each recovery tick (15 s) sweeps the replies that are due; backoff starts at 5 s.
+    for (let i = 0; i < 40 && sent.length === 0; i++) await clock.advance(15_000);
+    expect(sent).toEqual(['you said: hi']);
+    for (let i = 0; i < 10; i++) await clock.advance(15 * 60_000);
+    expect(sent).toEqual(['you said: hi']);
+    expect(await store.claimReplies({ now: clock.now() + 86_400_000, leaseMs: 1 })).toEqual([]);
+  });
+
+  it('sends at start the replies a crash left owed', async () => {
+    const path = dbPath();
+    const crashed = openSqliteStore({ path });
+    const then = Date.now() - 10 * 60_000;
+    const { task } = await crashed.tasks.enqueue(
+      { input: 'x', agent: 'a', replyTo: { channel: 'chat', id: '9' } },
+      then,
+    );
+    await crashed.tasks.claim({ owner: 'dead-host', leaseMs: 60_000, now: then });
+    // The task ended and its reply became owed; the host died before sending it.
+    await crashed.tasks.complete(task.id, 'dead-host', 'the answer', then + 1);
+    await crashed.close();
+    const sent: { to: string; text?: string; key?: string }[] = [];
+    const host = createHost({
+      logger: memoryLogger().logger,
+      agents: [agent('a', () => 'unused')],
+      plugins: [
+        sqlite({ path }),
+        {
+          name: 'fake-chat',
+          register: (ctx) =>
+            ctx.resolve(ChannelRegistryToken).add({
+              name: 'chat',
+              send: async (to, message, options) => {
+                sent.push({ to: to.id, text: message.text, key: options?.idempotencyKey });
+                return { ids: ['1'] };
+              },
+            }),
+        },
+      ],
+    });
+    hosts.push(host);
+    await host.start();
+    await until(() => sent.length === 1);
+    expect(sent).toEqual([{ to: '9', text: 'the answer', key: `task:${task.id}:completed` }]);
+    await until(
+      async () =>
+        (
+          await host
+            .resolve(TaskStoreToken)
+            .claimReplies({ now: Date.now() + 86_400_000, leaseMs: 1 })
+        ).length === 0,
+    );
+  });
+
   it('recovers tasks whose lease expired (a crashed host) at start', async () => {
     const path = dbPath();
     const crashed = openSqliteStore({ path });

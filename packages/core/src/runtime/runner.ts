@@ -8,6 +8,7 @@ import type { Task, TaskError, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { lazyChild } from '../logging/lazy-child.js';
+import { ReplyOutbox } from './reply-outbox.js';
 import { RunControl } from './run-control.js';
 import type { RunnerHandle } from './task-queue.js';
 
@@ -104,9 +105,11 @@ export class TaskRunner implements RunnerHandle {
   #draining: Promise<void> | undefined;
   #prunedAt = Number.NEGATIVE_INFINITY;
   #executor: AgentExecutor | undefined;
+  readonly #outbox: ReplyOutbox;
 
   constructor(deps: RunnerDeps, options: Partial<RunnerOptions> = {}) {
     this.#deps = deps;
+    this.#outbox = new ReplyOutbox(deps);
     this.#options = { ...DEFAULT_RUNNER_OPTIONS, ...options };
     this.#backoff = new ExponentialBackoff({
       initialDelay: this.#options.retry.initialDelayMs,
@@ -144,7 +147,15 @@ export class TaskRunner implements RunnerHandle {
     if (this.#state !== 'idle') return;
     this.#state = 'running';
     this.#scheduleRecovery();
+    this.#sweepReplies();
     this.notify();
+  }
+
+  /** Sends replies left owed (a crash between a task's end and its reply, a failed send). */
+  #sweepReplies(): void {
+    this.#outbox
+      .sweep()
+      .catch((err: unknown) => this.#deps.logger.error({ err }, 'sending owed replies failed'));
   }
 
   /** Wakes the runner now: something may be runnable. */
@@ -272,6 +283,7 @@ export class TaskRunner implements RunnerHandle {
         .catch((err: unknown) => this.#deps.logger.error({ err }, 'lease recovery failed'))
         .finally(() => {
           if (this.#state !== 'running') return;
+          this.#sweepReplies();
           this.#scheduleRecovery();
           this.notify();
         });
@@ -488,9 +500,7 @@ export class TaskRunner implements RunnerHandle {
       leaseExpiresAt: null,
     };
     events.emit('task.completed', { task: done });
-    if (task.replyTo && output !== null && output !== '') {
-      this.#reply(done, typeof output === 'string' ? output : JSON.stringify(output, null, 2));
-    }
+    this.#outbox.send(done);
   }
 
   #failed(task: Task, willRetry: boolean): void {
@@ -505,25 +515,8 @@ export class TaskRunner implements RunnerHandle {
       willRetry ? 'task attempt failed; will retry' : 'task failed',
     );
     this.#deps.events.emit('task.failed', { task, willRetry });
-    if (!willRetry && task.replyTo) {
-      this.#reply(
-        task,
-        `Sorry, this task failed after ${task.attempts} attempt(s): ${task.error?.message ?? 'unknown error'}`,
-      );
-    }
+    if (!willRetry) this.#outbox.send(task);
     if (willRetry) void this.#scheduleWake();
-  }
-
-  #reply(task: Task, text: string): void {
-    const to = task.replyTo!;
-    this.#deps.channels
-      .send(to, { text }, { idempotencyKey: `task:${task.id}:${task.status}` })
-      .catch((err: unknown) =>
-        this.#deps.logger.error(
-          { err, taskId: task.id, channel: to.channel },
-          'could not deliver the task result',
-        ),
-      );
   }
 
   #clearTimers(): void {

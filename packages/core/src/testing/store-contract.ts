@@ -4,6 +4,7 @@ import type { JsonObject, JsonValue } from '../contracts/json.js';
 import type { NewSession } from '../contracts/session.js';
 import type { Store } from '../contracts/store.js';
 import type { NewTask, Task, TaskStatus } from '../contracts/task.js';
+import { describeReplyContract } from './store-contract-replies.js';
 
 /**
  * Options of {@link describeStoreContract}.
@@ -850,6 +851,8 @@ export function describeStoreContract(
         expect(await store.tasks.cancel('no-such-task', T0)).toBeUndefined();
       });
     });
+
+    describeReplyContract(() => store);
 
     describe('tasks: prune', () => {
       it('deletes finished tasks older than the cut-off, up to the limit per call, and nothing else', async () => {

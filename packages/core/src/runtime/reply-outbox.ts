@@ -1,0 +1,137 @@
+import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import type { ChannelRegistry } from '../contracts/channel.js';
+import type { Clock } from '../contracts/clock.js';
+import type { Logger } from '../contracts/logger.js';
+import type { Task, TaskStore } from '../contracts/task.js';
+
+/** Delivery attempts before a reply is given up (about an hour and a quarter of retries). */
+export const REPLY_ATTEMPTS = 10;
+/** How long a sweep holds the replies it took, so another host does not send them meanwhile. */
+const SWEEP_LEASE_MS = 60_000;
+const SWEEP_BATCH = 50;
+
+/** What the outbox needs from the host. */
+export interface ReplyOutboxDeps {
+  store: TaskStore;
+  channels: ChannelRegistry;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Whether a finished task owes its `replyTo` an answer, by the rule the stores record: a result
+ * other than null or `''`, or a failure for good.
+ *
+ * @example
+ * ```ts
+ * owesReply({ ...task, status: 'completed', result: '' }); // false
+ * ```
+ */
+export function owesReply(task: Task): boolean {
+  if (task.replyTo === null) return false;
+  if (task.status === 'failed') return true;
+  return task.status === 'completed' && task.result !== null && task.result !== '';
+}
+
+/**
+ * The text sent to a task's `replyTo`: its result (JSON other than a string is pretty-printed),
+ * or an apology naming the failure.
+ *
+ * @example
+ * ```ts
+ * replyText({ ...task, status: 'completed', result: { total: 3 } }); // '{\n  "total": 3\n}'
+ * ```
+ */
+export function replyText(task: Task): string {
+  if (task.status === 'failed') {
+    return `Sorry, this task failed after ${task.attempts} attempt(s): ${task.error?.message ?? 'unknown error'}`;
+  }
+  return typeof task.result === 'string' ? task.result : JSON.stringify(task.result, null, 2);
+}
+
+/**
+ * Delivers finished tasks' replies through the channels, durably: the store recorded each debt
+ * in the same write that ended the task ({@link TaskStore.claimReplies}), this sends it and
+ * records the outcome. A failed send is retried with exponential backoff (5 s doubling to
+ * 10 min) up to {@link REPLY_ATTEMPTS} times; a reply whose sender died is taken up by the next
+ * sweep (every host sweeps at start and on its recovery tick). Channels receive the idempotency
+ * key `task:<id>:<status>`, so one that can deduplicate never shows a reply twice.
+ *
+ * @example
+ * ```ts
+ * const outbox = new ReplyOutbox({ store, channels, clock, logger });
+ * outbox.send(finishedTask); // right after the task ended
+ * await outbox.sweep();      // at start and periodically: replies left behind by a crash
+ * ```
+ */
+export class ReplyOutbox {
+  readonly #deps: ReplyOutboxDeps;
+  readonly #sending = new Set<string>();
+  readonly #backoff = new ExponentialBackoff({ initialDelay: 5_000, maxDelay: 600_000 });
+
+  constructor(deps: ReplyOutboxDeps) {
+    this.#deps = deps;
+  }
+
+  /** Sends a reply the store recorded as owed moments ago (its first attempt). */
+  send(task: Task): void {
+    if (owesReply(task)) void this.#deliver(task, 0);
+  }
+
+  /** Sends every reply that is owed and due, in batches; resolves when all were tried. */
+  async sweep(): Promise<void> {
+    const { store, clock } = this.#deps;
+    for (;;) {
+      const owed = await store.claimReplies({
+        now: clock.now(),
+        leaseMs: SWEEP_LEASE_MS,
+        limit: SWEEP_BATCH,
+      });
+      await Promise.all(owed.map((reply) => this.#deliver(reply.task, reply.attempts)));
+      if (owed.length < SWEEP_BATCH) return;
+    }
+  }
+
+  async #deliver(task: Task, attempts: number): Promise<void> {
+    if (this.#sending.has(task.id)) return;
+    this.#sending.add(task.id);
+    const { store, channels, clock, logger } = this.#deps;
+    const to = task.replyTo!;
+    const context = { taskId: task.id, channel: to.channel, attempt: attempts + 1 };
+    let sent = false;
+    try {
+      await channels.send(
+        to,
+        { text: replyText(task) },
+        { idempotencyKey: `task:${task.id}:${task.status}` },
+      );
+      sent = true;
+      await store.recordReply(task.id, { sent: true });
+    } catch (err) {
+      if (sent) {
+        // The reply stays owed and a later sweep sends it again: the idempotency key lets a
+        // channel that deduplicates drop that second copy.
+        logger.error({ err, ...context }, 'could not record a delivered task result');
+        return;
+      }
+      const attempt = attempts + 1;
+      if (attempt >= REPLY_ATTEMPTS) {
+        logger.error({ err, ...context }, 'gave up delivering the task result');
+        await store.recordReply(task.id, { gaveUp: true }).catch(() => {});
+      } else {
+        const retryAt = clock.now() + this.#delay(attempt);
+        logger.warn({ err, ...context, retryAt }, 'could not deliver the task result; will retry');
+        // If this write fails too, the reply stays owed and a later sweep takes it up.
+        await store.recordReply(task.id, { retryAt }).catch(() => {});
+      }
+    } finally {
+      this.#sending.delete(task.id);
+    }
+  }
+
+  #delay(attempt: number): number {
+    let backoff: IBackoff<unknown> = this.#backoff.next();
+    for (let i = 1; i < attempt; i++) backoff = backoff.next(undefined);
+    return Math.round(backoff.duration);
+  }
+}
