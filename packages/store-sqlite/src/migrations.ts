@@ -29,7 +29,7 @@ export interface Migration {
  *
  * @example
  * ```ts
- * MIGRATIONS.map((m) => m.name); // ['0001_initial', '0002_reply_outbox']
+ * MIGRATIONS.map((m) => m.name); // ['0001_initial', '0002_task_replies']
  * ```
  */
 export const MIGRATIONS: readonly Migration[] = [
@@ -129,18 +129,18 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    name: '0002_reply_outbox',
+    name: '0002_task_replies',
     up(db) {
       db.exec(`
-        -- The outbox: a finished task's reply to its reply_to, owed until a deliverer records
-        -- it sent (or gives up). Set by the same statement that ends the task, so a crash
-        -- between the end and the send leaves the debt on file.
-        ALTER TABLE tasks ADD COLUMN reply_state TEXT
-          CHECK (reply_state IN ('owed', 'sent', 'gave_up'));
-        ALTER TABLE tasks ADD COLUMN reply_attempts INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE tasks ADD COLUMN reply_due_at INTEGER;
-        -- Partial: only tasks that still owe a reply, a handful at any time.
-        CREATE INDEX tasks_replies_owed ON tasks (reply_due_at) WHERE reply_state = 'owed';
+        -- The outbox: one row per reply a finished task still owes its reply_to, written in the
+        -- transaction that ends the task and deleted once sent or given up. Its own table, so
+        -- enqueues, claims and completions without a result pay nothing for it.
+        CREATE TABLE task_replies (
+          seq INTEGER PRIMARY KEY REFERENCES tasks (seq) ON DELETE CASCADE,
+          due_at INTEGER NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX task_replies_due ON task_replies (due_at);
       `);
     },
   },

@@ -32,10 +32,6 @@ export interface TaskRow {
   metadata: string;
   lease_owner: string | null;
   lease_expires_at: number | null;
-  /** The outbox: `owed` until the reply to reply_to is sent or given up. */
-  reply_state: 'owed' | 'sent' | 'gave_up' | null;
-  reply_attempts: number;
-  reply_due_at: number | null;
 }
 
 /** A row of `sessions` as stored. */

@@ -271,17 +271,13 @@ function toTask(v: TaskValues, ids: TaskIds): Task {
   };
 }
 
-/** Parameters of COMPLETE_SQL. A reply is owed for a result other than null or `''`. */
+/** Parameters of COMPLETE_SQL. */
 function completion(seq: number, owner: string, result: string | null, now: number) {
-  return {
-    seq,
-    owner,
-    result,
-    now,
-    owesReply: result !== null && result !== '""' ? 1 : 0,
-    replyDueAt: now + REPLY_HOLD_MS,
-  };
+  return { seq, owner, result, now };
 }
+
+/** Whether a completion with this result (as stored JSON text) owes its reply_to a reply. */
+const owesReply = (result: string | null) => result !== null && result !== '""';
 
 function resultText(result: JsonValue | null | undefined): string | null {
   return result === null || result === undefined
@@ -347,15 +343,16 @@ const MARK_RUNNING_SQL = `UPDATE tasks SET status = 'running', attempts = attemp
     started_at = @now, lease_owner = @owner, lease_expires_at = @expiresAt
   WHERE seq = @seq`;
 
-// The outbox columns, as the statement that ends a task sets them: `@final` says it ended for
-// good with something to tell (a result, or a failure). See TaskStore.claimReplies.
-const OWE_REPLY_SET = `
-    reply_state = CASE WHEN @final AND reply_to IS NOT NULL THEN 'owed' ELSE reply_state END,
-    reply_due_at = CASE WHEN @final AND reply_to IS NOT NULL THEN @replyDueAt ELSE reply_due_at END`;
+// The outbox: the statement that ends a task with something to tell (a result other than null
+// or "", or a failure for good) is followed, in the same transaction, by this one, which records
+// the reply if the task has a reply_to. Completions without a result skip it entirely.
+const OWE_REPLY_SQL = `
+  INSERT OR IGNORE INTO task_replies (seq, due_at)
+  SELECT seq, @dueAt FROM tasks WHERE seq = @seq AND reply_to IS NOT NULL`;
 
 const COMPLETE_SQL = `
   UPDATE tasks SET status = 'completed', finished_at = @now, result = @result, lease_owner = NULL,
-    lease_expires_at = NULL, ${OWE_REPLY_SET.replaceAll('@final', '@owesReply')}
+    lease_expires_at = NULL
   WHERE seq = @seq AND status = 'running' AND lease_owner = @owner`;
 
 const FAIL_SQL = `
@@ -363,8 +360,7 @@ const FAIL_SQL = `
     status = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN 'pending' ELSE 'failed' END,
     run_at = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN @retryAt ELSE run_at END,
     finished_at = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN NULL ELSE @now END,
-    error = @error, lease_owner = NULL, lease_expires_at = NULL,
-    ${OWE_REPLY_SET.replaceAll('@final', '(@retryAt IS NULL OR attempts >= max_attempts)')}
+    error = @error, lease_owner = NULL, lease_expires_at = NULL
   WHERE seq = @seq AND status = 'running' AND lease_owner = @owner
   RETURNING ${COLUMNS_SQL}`;
 
@@ -375,20 +371,16 @@ const RECOVER_SQL = `
     finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE @now END,
     error = json_object('name', 'LeaseExpired', 'message',
       'the lease of ' || coalesce(lease_owner, '?') || ' expired before the task finished (runner crashed or stalled)'),
-    lease_owner = NULL, lease_expires_at = NULL,
-    ${OWE_REPLY_SET.replaceAll('@final', 'attempts >= max_attempts')}
+    lease_owner = NULL, lease_expires_at = NULL
   WHERE status = 'running' AND lease_expires_at <= @now
   RETURNING seq, status`;
 
 // Replies due, oldest due first; claimReplies then holds each for the caller's lease.
 const OWED_REPLIES_SQL = `
-  SELECT ${COLUMNS_SQL}, reply_attempts FROM tasks INDEXED BY tasks_replies_owed
-  WHERE reply_state = 'owed' AND reply_due_at <= @now
-  ORDER BY reply_due_at`;
-
-const RECORD_REPLY_SQL = `
-  UPDATE tasks SET reply_state = @state, reply_due_at = @dueAt, reply_attempts = reply_attempts + 1
-  WHERE seq = @seq AND reply_state = 'owed'`;
+  SELECT ${TASK_COLUMNS.map((c) => `t.${c}`).join(', ')}, r.attempts
+  FROM task_replies r INDEXED BY task_replies_due JOIN tasks t ON t.seq = r.seq
+  WHERE r.due_at <= @now
+  ORDER BY r.due_at`;
 
 // One index seek per priority instead of a scan of every pending task.
 const NEXT_RUN_SQL = `
@@ -426,8 +418,19 @@ export class SqliteTaskStore implements TaskStore {
   readonly #claimTx: BetterSqlite3.Transaction<(request: ClaimRequest) => Task[]>;
   readonly #renew: BetterSqlite3.Statement;
   readonly #complete: BetterSqlite3.Statement;
+  readonly #oweReply: BetterSqlite3.Statement;
   readonly #holdReply: BetterSqlite3.Statement;
-  readonly #recordReply: BetterSqlite3.Statement;
+  readonly #completeOne: BetterSqlite3.Transaction<
+    (seq: number, owner: string, result: string | null, now: number) => boolean
+  >;
+  readonly #failTx: BetterSqlite3.Transaction<
+    (params: Record<string, unknown>) => TaskValues | undefined
+  >;
+  readonly #recoverTx: BetterSqlite3.Transaction<
+    (now: number) => { seq: number; status: TaskStatus }[]
+  >;
+  readonly #retryReply: BetterSqlite3.Statement;
+  readonly #settleReply: BetterSqlite3.Statement;
   readonly #claimReplies: BetterSqlite3.Transaction<
     (now: number, leaseMs: number, limit: number) => OwedReply[]
   >;
@@ -472,10 +475,12 @@ export class SqliteTaskStore implements TaskStore {
       `UPDATE tasks SET lease_expires_at = ? WHERE seq = ? AND status = 'running' AND lease_owner = ?`,
     );
     this.#complete = db.prepare(COMPLETE_SQL);
-    this.#holdReply = db.prepare(
-      `UPDATE tasks SET reply_due_at = @dueAt WHERE seq = @seq AND reply_state = 'owed'`,
+    this.#oweReply = db.prepare(OWE_REPLY_SQL);
+    this.#holdReply = db.prepare('UPDATE task_replies SET due_at = @dueAt WHERE seq = @seq');
+    this.#retryReply = db.prepare(
+      'UPDATE task_replies SET due_at = @dueAt, attempts = attempts + 1 WHERE seq = @seq',
     );
-    this.#recordReply = db.prepare(RECORD_REPLY_SQL);
+    this.#settleReply = db.prepare('DELETE FROM task_replies WHERE seq = ?');
     this.#claimReplies = db.transaction((now: number, leaseMs: number, limit: number) => {
       const rows = this.#owedReplies(limit).all({ now }) as TaskValues[];
       const dueAt = Math.floor(now + leaseMs);
@@ -501,25 +506,48 @@ export class SqliteTaskStore implements TaskStore {
       items.map((item) => this.#insertOne(item)),
     );
     // One write transaction for "this one is done, give me the next": the runner's hot path.
+    this.#completeOne = db.transaction(
+      (seq: number, owner: string, result: string | null, now: number) =>
+        this.#completeNow(seq, owner, result, now),
+    );
     this.#completeAndClaim = db.transaction(
       (seq: number | undefined, owner: string, result: string | null, claim: ClaimRequest) => ({
-        completed:
-          seq !== undefined &&
-          this.#complete.run(completion(seq, owner, result, claim.now)).changes === 1,
+        completed: seq !== undefined && this.#completeNow(seq, owner, result, claim.now),
         claimed: this.#claimNow(claim),
       }),
     );
     this.#completeMany = db.transaction(
       (items: { seq: number; result: string | null }[], owner: string, now: number) => {
         let held = 0;
-        for (const item of items)
-          held += this.#complete.run(completion(item.seq, owner, item.result, now)).changes;
+        for (const item of items) if (this.#completeNow(item.seq, owner, item.result, now)) held++;
         return held;
       },
     );
+    this.#failTx = db.transaction((params: Record<string, unknown>) => {
+      const values = this.#fail.get(params) as TaskValues | undefined;
+      if (values?.[column.status] === 'failed' && values[column.reply_to] !== null) {
+        this.#oweReply.run({ seq: params.seq, dueAt: (params.now as number) + REPLY_HOLD_MS });
+      }
+      return values;
+    });
+    this.#recoverTx = db.transaction((now: number) => {
+      const rows = this.#recover.all({ now }) as { seq: number; status: TaskStatus }[];
+      for (const row of rows) {
+        if (row.status === 'failed')
+          this.#oweReply.run({ seq: row.seq, dueAt: now + REPLY_HOLD_MS });
+      }
+      return rows;
+    });
   }
 
   #toTask = (values: TaskValues): Task => toTask(values, this.#ids);
+
+  /** Completes a running task held by `owner`; call inside a transaction (it may owe a reply). */
+  #completeNow(seq: number, owner: string, result: string | null, now: number): boolean {
+    if (this.#complete.run(completion(seq, owner, result, now)).changes !== 1) return false;
+    if (owesReply(result)) this.#oweReply.run({ seq, dueAt: now + REPLY_HOLD_MS });
+    return true;
+  }
 
   /** Runs a raw-mode statement returning at most one task row. */
   #row(statement: BetterSqlite3.Statement, ...params: unknown[]): Task | undefined {
@@ -639,7 +667,11 @@ export class SqliteTaskStore implements TaskStore {
   ): Promise<boolean> {
     const text = resultText(result);
     const seq = this.#ids.parse(id);
-    return seq !== undefined && this.#complete.run(completion(seq, owner, text, now)).changes === 1;
+    if (seq === undefined) return false;
+    // Without a result there is no reply to record: one statement, no transaction needed.
+    if (!owesReply(text))
+      return this.#complete.run(completion(seq, owner, text, now)).changes === 1;
+    return this.#completeOne.immediate(seq, owner, text, now);
   }
 
   async completeMany(
@@ -666,14 +698,14 @@ export class SqliteTaskStore implements TaskStore {
     const retryAt = options.retryAt === undefined ? null : checkTime(options.retryAt, 'retryAt');
     const seq = this.#ids.parse(id);
     if (seq === undefined) return undefined;
-    return this.#row(this.#fail, {
+    const values = this.#failTx.immediate({
       seq,
       owner,
       retryAt,
       now: options.now,
       error: errorText(error),
-      replyDueAt: options.now + REPLY_HOLD_MS,
     });
+    return values && toTask(values, this.#ids);
   }
 
   async cancel(id: string, now: number): Promise<Task | undefined> {
@@ -726,11 +758,7 @@ export class SqliteTaskStore implements TaskStore {
 
   async recoverExpired(now: number): Promise<RecoveryReport> {
     const report: RecoveryReport = { requeued: [], failed: [] };
-    const rows = this.#recover.all({ now, replyDueAt: now + REPLY_HOLD_MS }) as {
-      seq: number;
-      status: TaskStatus;
-    }[];
-    for (const row of rows) {
+    for (const row of this.#recoverTx.immediate(now)) {
       (row.status === 'pending' ? report.requeued : report.failed).push(this.#ids.format(row.seq));
     }
     return report;
@@ -765,9 +793,12 @@ export class SqliteTaskStore implements TaskStore {
   async recordReply(id: string, outcome: ReplyOutcome): Promise<void> {
     const seq = this.#ids.parse(id);
     if (seq === undefined) return;
-    const settled = 'sent' in outcome ? 'sent' : 'gaveUp' in outcome ? 'gave_up' : undefined;
-    const dueAt = settled ? null : checkTime((outcome as { retryAt: number }).retryAt, 'retryAt');
-    this.#recordReply.run({ seq, state: settled ?? 'owed', dueAt });
+    // A settled reply leaves the outbox: the table holds only what is owed.
+    if ('retryAt' in outcome) {
+      this.#retryReply.run({ seq, dueAt: checkTime(outcome.retryAt, 'retryAt') });
+    } else {
+      this.#settleReply.run(seq);
+    }
   }
 
   async prune(options: {
