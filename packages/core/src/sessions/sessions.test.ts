@@ -184,7 +184,10 @@ describe('sessions', () => {
   it('reports a failed resume to the user and does not create a fresh session', async () => {
     const h = await harness();
     await h.say('hi');
+    // Suspending ends a real process: wait for the event, not only for the clock.
+    const suspended = h.host.events.next('session.suspended');
     await h.clock.advance(11 * MIN);
+    await suspended;
     expect((await h.session()).status).toBe('suspended');
     writeFileSync(h.failFlag, 'x');
     const failed = await h.say('hello again');
