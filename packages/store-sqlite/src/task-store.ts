@@ -294,6 +294,20 @@ function errorText(error: TaskError): string {
   });
 }
 
+/** Validates what a claim (of tasks or of replies) asks for; returns the limit. */
+function checkLease(limit: number, leaseMs: number): number {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new AgentdError(
+      'E_INVALID_CLAIM',
+      `limit must be an integer of at least 1, got ${limit}`,
+    );
+  }
+  if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
+    throw new AgentdError('E_INVALID_CLAIM', `leaseMs must be a positive number, got ${leaseMs}`);
+  }
+  return limit;
+}
+
 function checkOwner(owner: unknown): string {
   if (typeof owner !== 'string' || owner === '') {
     throw new AgentdError('E_INVALID_CLAIM', 'owner must be a non-empty string');
@@ -617,19 +631,7 @@ export class SqliteTaskStore implements TaskStore {
   /** Validates a claim request and claims; call inside an IMMEDIATE transaction. */
   #claimNow(request: ClaimRequest): Task[] {
     const owner = checkOwner(request.owner);
-    const limit = request.limit ?? 1;
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new AgentdError(
-        'E_INVALID_CLAIM',
-        `limit must be an integer of at least 1, got ${limit}`,
-      );
-    }
-    if (!Number.isFinite(request.leaseMs) || request.leaseMs <= 0) {
-      throw new AgentdError(
-        'E_INVALID_CLAIM',
-        `leaseMs must be a positive number, got ${request.leaseMs}`,
-      );
-    }
+    const limit = checkLease(request.limit ?? 1, request.leaseMs);
     const now = request.now;
     const expiresAt = Math.floor(now + request.leaseMs);
     const rows = this.#claimable(limit).all({ now }) as TaskValues[];
@@ -774,19 +776,7 @@ export class SqliteTaskStore implements TaskStore {
     leaseMs: number;
     limit?: number;
   }): Promise<OwedReply[]> {
-    const limit = request.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new AgentdError(
-        'E_INVALID_CLAIM',
-        `limit must be an integer of at least 1, got ${limit}`,
-      );
-    }
-    if (!Number.isFinite(request.leaseMs) || request.leaseMs <= 0) {
-      throw new AgentdError(
-        'E_INVALID_CLAIM',
-        `leaseMs must be a positive number, got ${request.leaseMs}`,
-      );
-    }
+    const limit = checkLease(request.limit ?? 50, request.leaseMs);
     return this.#claimReplies.immediate(request.now, request.leaseMs, limit);
   }
 

@@ -2,10 +2,11 @@ import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
 import type { HostConfig } from '../config/host-config.js';
 import type { Agent } from '../contracts/agent.js';
-import { ChannelRegistryToken, type OutboundMessage } from '../contracts/channel.js';
+import { type Channel, ChannelRegistryToken, type OutboundMessage } from '../contracts/channel.js';
 import type { Task } from '../contracts/task.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { createHost, type Host } from '../kernel/host.js';
+import type { Plugin } from '../kernel/plugin.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { useTestHosts } from '../testing/test-hosts.js';
@@ -31,6 +32,12 @@ const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 5000) 
     await new Promise((r) => setTimeout(r, 5));
   }
 };
+
+/** A plugin adding a channel named `chat` whose sends go to `send`. */
+const chatChannel = (send: Channel['send'], name = 'fake-chat'): Plugin => ({
+  name,
+  register: (ctx) => ctx.resolve(ChannelRegistryToken).add({ name: 'chat', send }),
+});
 
 describe('task runner', () => {
   it('runs an enqueued task at once (no polling delay) and emits its transitions', async () => {
@@ -232,17 +239,10 @@ describe('task runner', () => {
     const host = await startHost({
       agents: [agent('echo', (input) => `you said: ${input}`)],
       plugins: [
-        {
-          name: 'fake-chat',
-          register: (ctx) =>
-            ctx.resolve(ChannelRegistryToken).add({
-              name: 'chat',
-              send: async (to, message, options) => {
-                sent.push({ to: to.id, message, key: options?.idempotencyKey });
-                return { ids: ['1'] };
-              },
-            }),
-        },
+        chatChannel(async (to, message, options) => {
+          sent.push({ to: to.id, message, key: options?.idempotencyKey });
+          return { ids: ['1'] };
+        }),
       ],
     });
     const { task } = await host
@@ -264,18 +264,11 @@ describe('task runner', () => {
       clock,
       agents: [agent('echo', (input) => `you said: ${input}`)],
       plugins: [
-        {
-          name: 'flaky-chat',
-          register: (ctx) =>
-            ctx.resolve(ChannelRegistryToken).add({
-              name: 'chat',
-              send: async (_to, message) => {
-                if (refusals-- > 0) throw new Error('chat API unavailable');
-                sent.push(message.text ?? '');
-                return { ids: ['1'] };
-              },
-            }),
-        },
+        chatChannel(async (_to, message) => {
+          if (refusals-- > 0) throw new Error('chat API unavailable');
+          sent.push(message.text ?? '');
+          return { ids: ['1'] };
+        }, 'flaky-chat'),
       ],
     });
     const { task } = await host
@@ -309,17 +302,10 @@ describe('task runner', () => {
       agents: [agent('a', () => 'unused')],
       plugins: [
         sqlite({ path }),
-        {
-          name: 'fake-chat',
-          register: (ctx) =>
-            ctx.resolve(ChannelRegistryToken).add({
-              name: 'chat',
-              send: async (to, message, options) => {
-                sent.push({ to: to.id, text: message.text, key: options?.idempotencyKey });
-                return { ids: ['1'] };
-              },
-            }),
-        },
+        chatChannel(async (to, message, options) => {
+          sent.push({ to: to.id, text: message.text, key: options?.idempotencyKey });
+          return { ids: ['1'] };
+        }),
       ],
     });
     hosts.push(host);
