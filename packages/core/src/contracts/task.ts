@@ -129,10 +129,25 @@ export interface RecoveryReport {
  * How long a reply stays with the runner that ended its task before any deliverer may take it
  * (ms). That runner sends it at once; if its process dies first, the reply is still owed and
  * another deliverer (or the same host after a restart) sends it once this has passed.
+ *
+ * @example
+ * ```ts
+ * await store.tasks.complete(id, owner, 'done', now);
+ * await store.tasks.claimReplies({ now: now + REPLY_HOLD_MS, leaseMs: 60_000 }); // [{ task, attempts: 0 }]
+ * ```
  */
 export const REPLY_HOLD_MS = 60_000;
 
-/** A reply a finished task owes to its `replyTo`, as {@link TaskStore.claimReplies} hands it out. */
+/**
+ * A reply a finished task owes to its `replyTo`, as {@link TaskStore.claimReplies} hands it out.
+ *
+ * @example
+ * ```ts
+ * for (const { task, attempts } of await store.tasks.claimReplies({ now, leaseMs: 60_000 })) {
+ *   console.log(task.id, task.replyTo, `attempt ${attempts + 1}`);
+ * }
+ * ```
+ */
 export interface OwedReply {
   /** The finished task (`completed` with a non-empty result, or `failed` for good). */
   task: Task;
@@ -140,7 +155,15 @@ export interface OwedReply {
   attempts: number;
 }
 
-/** How one attempt to deliver a reply ended, for {@link TaskStore.recordReply}. */
+/**
+ * How one attempt to deliver a reply ended, for {@link TaskStore.recordReply}.
+ *
+ * @example
+ * ```ts
+ * await store.tasks.recordReply(task.id, { sent: true });
+ * await store.tasks.recordReply(task.id, { retryAt: Date.now() + 30_000 });
+ * ```
+ */
 export type ReplyOutcome =
   | { readonly sent: true }
   /** Not delivered: owed again from `retryAt` (epoch ms). */

@@ -4,13 +4,27 @@ import type { Clock } from '../contracts/clock.js';
 import type { Logger } from '../contracts/logger.js';
 import type { Task, TaskStore } from '../contracts/task.js';
 
-/** Delivery attempts before a reply is given up (about an hour and a quarter of retries). */
+/**
+ * Delivery attempts before a reply is given up (about an hour and a quarter of retries).
+ *
+ * @example
+ * ```ts
+ * if (attempt >= REPLY_ATTEMPTS) await store.recordReply(id, { gaveUp: true });
+ * ```
+ */
 export const REPLY_ATTEMPTS = 10;
 /** How long a sweep holds the replies it took, so another host does not send them meanwhile. */
 const SWEEP_LEASE_MS = 60_000;
 const SWEEP_BATCH = 50;
 
-/** What the outbox needs from the host. */
+/**
+ * What the outbox needs from the host.
+ *
+ * @example
+ * ```ts
+ * const deps: ReplyOutboxDeps = { store, channels, clock, logger };
+ * ```
+ */
 export interface ReplyOutboxDeps {
   store: TaskStore;
   channels: ChannelRegistry;
