@@ -9,6 +9,7 @@ import type { Task } from '../contracts/task.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const HOST_SCRIPT = join(here, '../test-support/crash-host.mjs');
+// `npm run soak` raises it (500 kills); each kill-and-restart cycle takes under a second here.
 const KILLS = Number(process.env.AGENTD_CRASH_KILLS ?? 50);
 
 let dir: string;
@@ -65,75 +66,79 @@ function journalEntries(path: string): { id: string; attempt: number; pid: numbe
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('crash safety (real processes, SIGKILL)', () => {
-  it(`loses no accepted task and never exceeds max attempts across ${KILLS} kill -9s at random moments`, async () => {
-    const db = join(dir, 'kill.db');
-    const journal = join(dir, 'kill.journal');
-    const store = openSqliteStore({ path: db });
-    const accepted: string[] = [];
-    const enqueueSome = async (n: number) => {
-      const results = await store.tasks.enqueueMany(
-        Array.from({ length: n }, (_, i) => ({
-          input: `t${accepted.length + i}`,
-          agent: 'work',
-          maxAttempts: 1000,
-        })),
-        Date.now(),
-      );
-      for (const r of results) accepted.push(r.task.id);
-    };
-    await enqueueSome(200);
-    let killedWhileRunning = 0;
-    for (let kill = 0; kill < KILLS; kill++) {
-      const host = spawnHost(db, journal, 20);
-      await host.ready;
-      // Enqueue while the host runs, then kill it at a random moment.
-      const concurrentEnqueue = enqueueSome(25);
-      await sleep(Math.random() * 60);
-      const running = (await store.tasks.counts()).running;
-      host.child.kill('SIGKILL');
-      await host.exited;
-      await concurrentEnqueue;
-      if (running > 0) killedWhileRunning++;
-    }
-    // A final host runs until everything accepted is done, then stops cleanly.
-    const final = spawnHost(db, journal);
-    await final.ready;
-    const deadline = Date.now() + 60_000;
-    while ((await store.tasks.counts()).completed < accepted.length && Date.now() < deadline)
-      await sleep(50);
-    final.child.kill('SIGTERM');
-    expect(await final.exited).toBe(0);
-
-    const counts = await store.tasks.counts();
-    expect(counts).toEqual({
-      pending: 0,
-      running: 0,
-      completed: accepted.length,
-      failed: 0,
-      cancelled: 0,
-    });
-    const tasks = new Map<string, Task>();
-    for (const t of await store.tasks.list({ limit: accepted.length + 10 })) tasks.set(t.id, t);
-    const runs = new Map<string, number>();
-    for (const e of journalEntries(journal)) runs.set(e.id, (runs.get(e.id) ?? 0) + 1);
-    let repeated = 0;
-    for (const id of accepted) {
-      const task = tasks.get(id)!;
-      expect(task.status).toBe('completed');
-      expect(task.attempts).toBeLessThanOrEqual(task.maxAttempts);
-      // The agent ran at least once; more than once only when an attempt was cut short by a kill.
-      const ran = runs.get(id) ?? 0;
-      expect(ran).toBeGreaterThanOrEqual(1);
-      if (ran > 1) {
-        repeated++;
-        expect(task.attempts).toBeGreaterThanOrEqual(ran);
+  it(
+    `loses no accepted task and never exceeds max attempts across ${KILLS} kill -9s at random moments`,
+    async () => {
+      const db = join(dir, 'kill.db');
+      const journal = join(dir, 'kill.journal');
+      const store = openSqliteStore({ path: db });
+      const accepted: string[] = [];
+      const enqueueSome = async (n: number) => {
+        const results = await store.tasks.enqueueMany(
+          Array.from({ length: n }, (_, i) => ({
+            input: `t${accepted.length + i}`,
+            agent: 'work',
+            maxAttempts: 1000,
+          })),
+          Date.now(),
+        );
+        for (const r of results) accepted.push(r.task.id);
+      };
+      await enqueueSome(200);
+      let killedWhileRunning = 0;
+      for (let kill = 0; kill < KILLS; kill++) {
+        const host = spawnHost(db, journal, 20);
+        await host.ready;
+        // Enqueue while the host runs, then kill it at a random moment.
+        const concurrentEnqueue = enqueueSome(25);
+        await sleep(Math.random() * 60);
+        const running = (await store.tasks.counts()).running;
+        host.child.kill('SIGKILL');
+        await host.exited;
+        await concurrentEnqueue;
+        if (running > 0) killedWhileRunning++;
       }
-    }
-    expect(killedWhileRunning).toBeGreaterThan(KILLS / 4);
-    // Kills hit running tasks, so some re-runs are expected, but only a small share.
-    expect(repeated).toBeLessThan(accepted.length / 4);
-    await store.close();
-  }, 300_000);
+      // A final host runs until everything accepted is done, then stops cleanly.
+      const final = spawnHost(db, journal);
+      await final.ready;
+      const deadline = Date.now() + 60_000;
+      while ((await store.tasks.counts()).completed < accepted.length && Date.now() < deadline)
+        await sleep(50);
+      final.child.kill('SIGTERM');
+      expect(await final.exited).toBe(0);
+
+      const counts = await store.tasks.counts();
+      expect(counts).toEqual({
+        pending: 0,
+        running: 0,
+        completed: accepted.length,
+        failed: 0,
+        cancelled: 0,
+      });
+      const tasks = new Map<string, Task>();
+      for (const t of await store.tasks.list({ limit: accepted.length + 10 })) tasks.set(t.id, t);
+      const runs = new Map<string, number>();
+      for (const e of journalEntries(journal)) runs.set(e.id, (runs.get(e.id) ?? 0) + 1);
+      let repeated = 0;
+      for (const id of accepted) {
+        const task = tasks.get(id)!;
+        expect(task.status).toBe('completed');
+        expect(task.attempts).toBeLessThanOrEqual(task.maxAttempts);
+        // The agent ran at least once; more than once only when an attempt was cut short by a kill.
+        const ran = runs.get(id) ?? 0;
+        expect(ran).toBeGreaterThanOrEqual(1);
+        if (ran > 1) {
+          repeated++;
+          expect(task.attempts).toBeGreaterThanOrEqual(ran);
+        }
+      }
+      expect(killedWhileRunning).toBeGreaterThan(KILLS / 4);
+      // Kills hit running tasks, so some re-runs are expected, but only a small share.
+      expect(repeated).toBeLessThan(accepted.length / 4);
+      await store.close();
+    },
+    Math.max(300_000, KILLS * 3_000),
+  );
 
   it('runs each task once with two hosts on one database file, without SQLITE_BUSY', async () => {
     const db = join(dir, 'shared.db');
