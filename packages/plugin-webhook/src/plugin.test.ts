@@ -13,7 +13,7 @@ import {
   SessionStoreToken,
   TaskStoreToken,
 } from '@agentd/core';
-import { memoryLogger, useTestHosts } from '@agentd/core/testing';
+import { ManualClock, memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
 import { HttpServerToken } from './http-types.js';
@@ -541,6 +541,67 @@ describe('probes and readiness', () => {
       { status: 'warn', output: 'degraded', time: expect.any(String) },
     ]);
     expect(body.checks.store![0]).toMatchObject({ status: 'pass', observedUnit: 'ms' });
+  });
+});
+
+describe('/health answer cache', () => {
+  /** A plugin whose health check counts its runs and reports the count. */
+  function countingCheck() {
+    const counter = { runs: 0 };
+    const plugin: Plugin = {
+      name: 'counting-check',
+      register(ctx) {
+        ctx.resolve(HealthRegistryToken).add({
+          name: 'counter',
+          check: () => ({ status: 'pass', observedValue: ++counter.runs }),
+        });
+      },
+    };
+    return { counter, plugin };
+  }
+  const counterEntry = async (url: string) =>
+    (await send(`${url}/health`)).json<{
+      checks: { counter: { status: string; observedValue: number; time: string }[] };
+    }>().checks.counter[0];
+
+  it('reuses an answer younger than healthCacheMs, with the time its checks ran', async () => {
+    const clock = new ManualClock(Date.parse('2026-11-26T12:00:00Z'));
+    const { counter, plugin } = countingCheck();
+    const { url } = await startHost({ config: { clock }, plugins: [plugin] });
+    const first = await counterEntry(url);
+    await clock.advance(999);
+    const second = await counterEntry(url);
+    expect(counter.runs).toBe(1);
+    expect(second).toEqual(first);
+    expect(second?.time).toBe('2026-11-26T12:00:00.000Z');
+  });
+
+  it('runs the checks again once the answer is healthCacheMs old', async () => {
+    const clock = new ManualClock(Date.parse('2026-11-26T12:00:00Z'));
+    const { counter, plugin } = countingCheck();
+    const { url } = await startHost({ config: { clock }, plugins: [plugin] });
+    await counterEntry(url);
+    await clock.advance(1000);
+    const fresh = await counterEntry(url);
+    expect(counter.runs).toBe(2);
+    expect(fresh).toEqual({ status: 'pass', observedValue: 2, time: '2026-11-26T12:00:01.000Z' });
+  });
+
+  it('runs the checks for every request when healthCacheMs is 0', async () => {
+    const { counter, plugin } = countingCheck();
+    const { url } = await startHost({ webhook: { healthCacheMs: 0 }, plugins: [plugin] });
+    await counterEntry(url);
+    await counterEntry(url);
+    await counterEntry(url);
+    expect(counter.runs).toBe(3);
+  });
+
+  it('never caches the fresh report the HTTP API asks for', async () => {
+    const { counter, plugin } = countingCheck();
+    const { url } = await startHost({ webhook: { healthCacheMs: 60_000 }, plugins: [plugin] });
+    await counterEntry(url);
+    expect((await api(url, '/status')).status).toBe(200);
+    expect(counter.runs).toBe(2);
   });
 });
 

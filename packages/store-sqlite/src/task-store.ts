@@ -271,11 +271,6 @@ function toTask(v: TaskValues, ids: TaskIds): Task {
   };
 }
 
-/** Parameters of COMPLETE_SQL. */
-function completion(seq: number, owner: string, result: string | null, now: number) {
-  return { seq, owner, result, now };
-}
-
 /** Whether a completion with this result (as stored JSON text) owes its reply_to a reply. */
 const owesReply = (result: string | null) => result !== null && result !== '""';
 
@@ -427,7 +422,9 @@ export class SqliteTaskStore implements TaskStore {
   readonly #bySeq: BetterSqlite3.Statement;
   readonly #byIdempotencyKey: BetterSqlite3.Statement;
   readonly #db: BetterSqlite3.Database;
-  readonly #byLimit = new Map<string, BetterSqlite3.Statement>();
+  /** Claim and owed-reply statements by their literal LIMIT (see MAX_CACHED_LIMITS). */
+  readonly #claimableByLimit = new Map<number, BetterSqlite3.Statement>();
+  readonly #owedRepliesByLimit = new Map<number, BetterSqlite3.Statement>();
   readonly #markRunning: BetterSqlite3.Statement;
   readonly #claimTx: BetterSqlite3.Transaction<(request: ClaimRequest) => Task[]>;
   readonly #renew: BetterSqlite3.Statement;
@@ -496,7 +493,8 @@ export class SqliteTaskStore implements TaskStore {
     );
     this.#settleReply = db.prepare('DELETE FROM task_replies WHERE seq = ?');
     this.#claimReplies = db.transaction((now: number, leaseMs: number, limit: number) => {
-      const rows = this.#owedReplies(limit).all({ now }) as TaskValues[];
+      const owed = this.#limited(this.#owedRepliesByLimit, OWED_REPLIES_SQL, limit);
+      const rows = owed.all({ now }) as TaskValues[];
       const dueAt = Math.floor(now + leaseMs);
       return rows.map((values): OwedReply => {
         this.#holdReply.run({ seq: values[column.seq], dueAt });
@@ -519,11 +517,11 @@ export class SqliteTaskStore implements TaskStore {
     this.#insertMany = db.transaction((items: PreparedTask[]) =>
       items.map((item) => this.#insertOne(item)),
     );
-    // One write transaction for "this one is done, give me the next": the runner's hot path.
     this.#completeOne = db.transaction(
       (seq: number, owner: string, result: string | null, now: number) =>
         this.#completeNow(seq, owner, result, now),
     );
+    // One write transaction for "this one is done, give me the next": the runner's hot path.
     this.#completeAndClaim = db.transaction(
       (seq: number | undefined, owner: string, result: string | null, claim: ClaimRequest) => ({
         completed: seq !== undefined && this.#completeNow(seq, owner, result, claim.now),
@@ -540,15 +538,14 @@ export class SqliteTaskStore implements TaskStore {
     this.#failTx = db.transaction((params: Record<string, unknown>) => {
       const values = this.#fail.get(params) as TaskValues | undefined;
       if (values?.[column.status] === 'failed' && values[column.reply_to] !== null) {
-        this.#oweReply.run({ seq: params.seq, dueAt: (params.now as number) + REPLY_HOLD_MS });
+        this.#recordOwedReply(params.seq as number, params.now as number);
       }
       return values;
     });
     this.#recoverTx = db.transaction((now: number) => {
       const rows = this.#recover.all({ now }) as { seq: number; status: TaskStatus }[];
       for (const row of rows) {
-        if (row.status === 'failed')
-          this.#oweReply.run({ seq: row.seq, dueAt: now + REPLY_HOLD_MS });
+        if (row.status === 'failed') this.#recordOwedReply(row.seq, now);
       }
       return rows;
     });
@@ -558,15 +555,20 @@ export class SqliteTaskStore implements TaskStore {
 
   /** Completes a running task held by `owner`; call inside a transaction (it may owe a reply). */
   #completeNow(seq: number, owner: string, result: string | null, now: number): boolean {
-    if (this.#complete.run(completion(seq, owner, result, now)).changes !== 1) return false;
-    if (owesReply(result)) this.#oweReply.run({ seq, dueAt: now + REPLY_HOLD_MS });
+    if (this.#complete.run({ seq, owner, result, now }).changes !== 1) return false;
+    if (owesReply(result)) this.#recordOwedReply(seq, now);
     return true;
+  }
+
+  /** Records the reply task `seq` owes, if it has a reply_to; call in the ending transaction. */
+  #recordOwedReply(seq: number, endedAt: number): void {
+    this.#oweReply.run({ seq, dueAt: endedAt + REPLY_HOLD_MS });
   }
 
   /** Runs a raw-mode statement returning at most one task row. */
   #row(statement: BetterSqlite3.Statement, ...params: unknown[]): Task | undefined {
     const values = statement.get(...params) as TaskValues | undefined;
-    return values && toTask(values, this.#ids);
+    return values && this.#toTask(values);
   }
 
   #insertOne(prepared: PreparedTask): EnqueueResult {
@@ -608,22 +610,17 @@ export class SqliteTaskStore implements TaskStore {
     return this.#claimTx.immediate(request);
   }
 
-  #claimable(limit: number): BetterSqlite3.Statement {
-    return this.#limited(CLAIMABLE_SQL, limit);
-  }
-
-  #owedReplies(limit: number): BetterSqlite3.Statement {
-    return this.#limited(OWED_REPLIES_SQL, limit);
-  }
-
   /** `sql` with a literal LIMIT (see MAX_CACHED_LIMITS), prepared once per limit, raw mode. */
-  #limited(sql: string, limit: number): BetterSqlite3.Statement {
-    const key = `${limit}:${sql}`;
-    let statement = this.#byLimit.get(key);
+  #limited(
+    cache: Map<number, BetterSqlite3.Statement>,
+    sql: string,
+    limit: number,
+  ): BetterSqlite3.Statement {
+    let statement = cache.get(limit);
     if (!statement) {
-      if (this.#byLimit.size >= MAX_CACHED_LIMITS) this.#byLimit.clear();
+      if (cache.size >= MAX_CACHED_LIMITS) cache.clear();
       statement = this.#db.prepare(`${sql} LIMIT ${limit}`).raw();
-      this.#byLimit.set(key, statement);
+      cache.set(limit, statement);
     }
     return statement;
   }
@@ -634,7 +631,8 @@ export class SqliteTaskStore implements TaskStore {
     const limit = checkLease(request.limit ?? 1, request.leaseMs);
     const now = request.now;
     const expiresAt = Math.floor(now + request.leaseMs);
-    const rows = this.#claimable(limit).all({ now }) as TaskValues[];
+    const claimable = this.#limited(this.#claimableByLimit, CLAIMABLE_SQL, limit);
+    const rows = claimable.all({ now }) as TaskValues[];
     for (const values of rows) {
       this.#markRunning.run({ seq: values[column.seq], now, owner, expiresAt });
       values[column.status] = 'running';
@@ -672,7 +670,7 @@ export class SqliteTaskStore implements TaskStore {
     if (seq === undefined) return false;
     // Without a result there is no reply to record: one statement, no transaction needed.
     if (!owesReply(text))
-      return this.#complete.run(completion(seq, owner, text, now)).changes === 1;
+      return this.#complete.run({ seq, owner, result: text, now }).changes === 1;
     return this.#completeOne.immediate(seq, owner, text, now);
   }
 
@@ -707,7 +705,7 @@ export class SqliteTaskStore implements TaskStore {
       now: options.now,
       error: errorText(error),
     });
-    return values && toTask(values, this.#ids);
+    return values && this.#toTask(values);
   }
 
   async cancel(id: string, now: number): Promise<Task | undefined> {
