@@ -100,6 +100,10 @@ function formatPath(root: string, path: readonly (string | number)[]): string {
  * ```
  */
 export function toJsonText(value: unknown, root: string, code: string): string {
+  // Strings, booleans and null always round-trip: skip the walk (and its Set) for them.
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null) {
+    return JSON.stringify(value);
+  }
   let problem: JsonProblem | undefined;
   try {
     problem = findProblem(value, new Set());

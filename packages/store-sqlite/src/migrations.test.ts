@@ -5,6 +5,8 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
+import { rebuildTable } from './rebuild-table.js';
+import { SqliteTaskStore } from './task-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentd-store-migrations-'));
 afterAll(() => {
@@ -75,6 +77,83 @@ describe('migrations', () => {
         message: expect.stringMatching(/future/),
       }),
     );
+    db.close();
+  });
+
+  it('0003 rewrites the status rule and keeps every task, id, owed reply and index', async () => {
+    const db = new Database(join(dir, 'upgrade.db'));
+    db.pragma('foreign_keys = ON');
+    const before = MIGRATIONS.filter((m) => m.name < '0003');
+    applyMigrations(db, before);
+    const store = new SqliteTaskStore(db);
+    const T0 = 1_700_000_000_000;
+    const replyTo = { channel: 'chat', id: '42' };
+    const { task: answered } = await store.enqueue(
+      { input: 'hi', replyTo, sessionKey: 's', priority: 0 },
+      T0,
+    );
+    await store.enqueue({ input: { n: 1 }, idempotencyKey: 'k', priority: 1 }, T0);
+    await store.enqueue({ input: 'later', runAt: T0 + 60_000 }, T0);
+    await store.claim({ owner: 'w', leaseMs: 1000, now: T0, limit: 1 });
+    await store.complete(answered.id, 'w', 'hello', T0 + 1);
+    const snapshot = () => ({
+      tasks: db.prepare('SELECT * FROM tasks ORDER BY seq').all(),
+      replies: db.prepare('SELECT * FROM task_replies').all(),
+      indexes: db
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'tasks'")
+        .pluck()
+        .all()
+        .sort(),
+    });
+    const old = snapshot();
+    expect(old.replies).toHaveLength(1);
+
+    expect(applyMigrations(db)).toEqual(['0003_tasks_status_check']);
+
+    expect(snapshot()).toEqual(old);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    const definition = db
+      .prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'tasks'")
+      .pluck()
+      .get();
+    expect(definition).toContain("status = 'pending' OR status = 'running'");
+    expect(definition).not.toContain('status IN');
+    // The rule still holds, and the outbox still follows its task.
+    expect(() => db.prepare("UPDATE tasks SET status = 'done'").run()).toThrow(/CHECK/);
+    expect((await store.get(answered.id))?.result).toBe('hello');
+    db.prepare('DELETE FROM tasks').run();
+    expect(db.prepare('SELECT count(*) FROM task_replies').pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('refuse to rebuild a table while foreign keys are enforced', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    db.exec('CREATE TABLE t (x)');
+    expect(() => rebuildTable(db, 't', (sql) => sql)).toThrow(/foreign_keys off/);
+    db.close();
+  });
+
+  it('roll back when migrating leaves a reference dangling', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    const parent: Migration = {
+      name: 'a',
+      up: (conn) => conn.exec('CREATE TABLE p (id INTEGER PRIMARY KEY)'),
+    };
+    const orphan: Migration = {
+      name: 'b',
+      up: (conn) =>
+        conn.exec('CREATE TABLE c (p INTEGER REFERENCES p (id)); INSERT INTO c VALUES (7)'),
+    };
+    expect(() => applyMigrations(db, [parent, orphan])).toThrow(
+      expect.objectContaining({ code: 'E_STORE_SCHEMA', message: expect.stringMatching(/c .*p/) }),
+    );
+    expect(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all()).toEqual(
+      [],
+    );
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     db.close();
   });
 });

@@ -96,10 +96,13 @@ function formatBytes(bytes: number): string {
   return `${size.toFixed(1)} ${unit} (${bytes} bytes)`;
 }
 
-/** A validated task: the row's insert parameters and the task it becomes (once it has an id). */
+/**
+ * A validated task: the row's insert parameters and the task it becomes. Its `id` is filled in
+ * once the row is inserted; the object is new and not yet shared, so no copy is made for that.
+ */
 interface PreparedTask {
   params: unknown[];
-  task: Omit<Task, 'id'>;
+  task: Task;
 }
 
 function prepareTask(input: NewTask, now: number, maxPayloadBytes: number): PreparedTask {
@@ -179,6 +182,7 @@ function prepareTask(input: NewTask, now: number, maxPayloadBytes: number): Prep
       metadataText,
     ],
     task: {
+      id: '',
       // Objects are parsed back from the stored text, so the caller gets exactly what a later
       // read returns and later changes to its own object cannot alias the task. Primitives are
       // already immutable and identical to their round trip: skip the parse on the hot path.
@@ -574,10 +578,8 @@ export class SqliteTaskStore implements TaskStore {
   #insertOne(prepared: PreparedTask): EnqueueResult {
     const info = this.#insert.run(...prepared.params);
     if (info.changes === 1) {
-      return {
-        task: { id: this.#ids.format(Number(info.lastInsertRowid)), ...prepared.task },
-        created: true,
-      };
+      prepared.task.id = this.#ids.format(Number(info.lastInsertRowid));
+      return { task: prepared.task, created: true };
     }
     // The only conflict the insert ignores is the idempotency key: return the task holding it.
     const task = this.#row(this.#byIdempotencyKey, prepared.task.idempotencyKey);
