@@ -3,6 +3,8 @@ import type { ChannelRegistry } from '../contracts/channel.js';
 import type { Clock } from '../contracts/clock.js';
 import type { Logger } from '../contracts/logger.js';
 import type { Task, TaskStore } from '../contracts/task.js';
+import type { EventBus } from '../kernel/events.js';
+import { errorMessage } from '../kernel/timeout.js';
 
 /**
  * Delivery attempts before a reply is given up (about an hour and a quarter of retries).
@@ -22,12 +24,14 @@ const SWEEP_BATCH = 50;
  *
  * @example
  * ```ts
- * const deps: ReplyOutboxDeps = { store, channels, clock, logger };
+ * const deps: ReplyOutboxDeps = { store, channels, events, clock, logger };
  * ```
  */
 export interface ReplyOutboxDeps {
   store: TaskStore;
   channels: ChannelRegistry;
+  /** Receives an `alert` when a reply is given up (the host's notifier delivers it). */
+  events: EventBus;
   clock: Clock;
   logger: Logger;
 }
@@ -67,13 +71,14 @@ export function replyText(task: Task): string {
  * Delivers finished tasks' replies through the channels, durably: the store recorded each debt
  * in the same write that ended the task ({@link TaskStore.claimReplies}), this sends it and
  * records the outcome. A failed send is retried with exponential backoff (5 s doubling to
- * 10 min) up to {@link REPLY_ATTEMPTS} times; a reply whose sender died is taken up by the next
- * sweep (every host sweeps at start and on its recovery tick). Channels receive the idempotency
- * key `task:<id>:<status>`, so one that can deduplicate never shows a reply twice.
+ * 10 min) up to {@link REPLY_ATTEMPTS} times, then given up with an `error` alert; a reply
+ * whose sender died is taken up by the next sweep (every host sweeps at start and on its
+ * recovery tick). Channels receive the idempotency key `task:<id>:<status>`, so one that can
+ * deduplicate never shows a reply twice.
  *
  * @example
  * ```ts
- * const outbox = new ReplyOutbox({ store, channels, clock, logger });
+ * const outbox = new ReplyOutbox({ store, channels, events, clock, logger });
  * outbox.send(finishedTask); // right after the task ended
  * await outbox.sweep();      // at start and periodically: replies left behind by a crash
  * ```
@@ -132,6 +137,13 @@ export class ReplyOutbox {
       if (attempt >= REPLY_ATTEMPTS) {
         logger.error({ err, ...context }, 'gave up delivering the task result');
         await store.recordReply(task.id, { gaveUp: true }).catch(() => {});
+        // Replies to one channel usually fail together: one alert per cooldown says so.
+        this.#deps.events.emit('alert', {
+          severity: 'error',
+          source: 'runner',
+          title: `Task results could not be delivered to ${to.channel}`,
+          message: `gave up on the ${task.status} result of task ${task.id} after ${attempt} attempts (last error: ${errorMessage(err)}); \`agentd tasks\` still shows it`,
+        });
       } else {
         const retryAt = clock.now() + this.#delay(attempt);
         logger.warn({ err, ...context, retryAt }, 'could not deliver the task result; will retry');

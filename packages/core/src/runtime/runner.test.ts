@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostConfig } from '../config/host-config.js';
 import type { Agent } from '../contracts/agent.js';
 import { type Channel, ChannelRegistryToken, type OutboundMessage } from '../contracts/channel.js';
+import type { Alert } from '../contracts/notifier.js';
 import type { Task } from '../contracts/task.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { createHost, type Host } from '../kernel/host.js';
@@ -11,6 +12,7 @@ import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { agent } from './function-agent.js';
+import { REPLY_ATTEMPTS } from './reply-outbox.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-runner-');
 
@@ -282,6 +284,44 @@ describe('task runner', () => {
     for (let i = 0; i < 10; i++) await clock.advance(15 * 60_000);
     expect(sent).toEqual(['you said: hi']);
     expect(await store.claimReplies({ now: clock.now() + 86_400_000, leaseMs: 1 })).toEqual([]);
+  });
+
+  it('gives a reply up after its last attempt and raises an alert', async () => {
+    const clock = new ManualClock(Date.now());
+    let tries = 0;
+    const host = await startHost({
+      clock,
+      agents: [agent('echo', (input) => `you said: ${input}`)],
+      plugins: [
+        chatChannel(async () => {
+          tries++;
+          throw new Error('chat API unavailable');
+        }, 'dead-chat'),
+      ],
+    });
+    const alerts: Alert[] = [];
+    host.events.on('alert', (alert) => void alerts.push(alert));
+    const { task } = await host
+      .resolve(TaskQueueToken)
+      .enqueue({ input: 'hi', replyTo: { channel: 'chat', id: '777' } });
+    const store = host.resolve(TaskStoreToken);
+    await until(async () => (await store.get(task.id))?.status === 'completed');
+    for (let i = 0; i < 60 && alerts.length === 0; i++) await clock.advance(5 * 60_000);
+    expect(tries).toBe(REPLY_ATTEMPTS);
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        source: 'runner',
+        title: 'Task results could not be delivered to chat',
+        message: expect.stringContaining(
+          `task ${task.id} after ${REPLY_ATTEMPTS} attempts (last error: chat API unavailable)`,
+        ),
+      }),
+    ]);
+    // Given up means no longer owed: nothing more is tried.
+    expect(await store.claimReplies({ now: clock.now() + 86_400_000, leaseMs: 1 })).toEqual([]);
+    await clock.advance(60 * 60_000);
+    expect(tries).toBe(REPLY_ATTEMPTS);
   });
 
   it('sends at start the replies a crash left owed', async () => {
