@@ -80,22 +80,29 @@ describe('migrations', () => {
     db.close();
   });
 
-  it('0003 rewrites the status rule and keeps every task, id, owed reply and index', async () => {
+  it('0003 and 0004 rewrite the status rule and the claim index, keeping every task, id and owed reply', async () => {
     const db = new Database(join(dir, 'upgrade.db'));
     db.pragma('foreign_keys = ON');
     const before = MIGRATIONS.filter((m) => m.name < '0003');
     applyMigrations(db, before);
-    const store = new SqliteTaskStore(db);
+    // Rows as the 0002 schema held them: a finished task owing its reply, one waiting with an
+    // idempotency key, one running under a lease that has expired by T0 + 60 s.
     const T0 = 1_700_000_000_000;
-    const replyTo = { channel: 'chat', id: '42' };
-    const { task: answered } = await store.enqueue(
-      { input: 'hi', replyTo, sessionKey: 's', priority: 0 },
-      T0,
+    const insert = db.prepare(`INSERT INTO tasks (status, priority, run_at, session_key,
+      idempotency_key, type, description, input, attempts, max_attempts, created_at, started_at,
+      finished_at, result, reply_to, metadata, lease_owner, lease_expires_at)
+      VALUES (?, ?, ?, ?, ?, 'manual', 'x', ?, ?, 3, ?, ?, ?, ?, ?, '{}', ?, ?)`);
+    const reply = '{"channel":"chat","id":"42"}';
+    const answered = insert.run(
+      ...['completed', 0, T0, 's', null, '"hi"', 1, T0, T0, T0 + 1, '"hello"', reply, null, null],
+    ).lastInsertRowid;
+    insert.run(
+      ...['pending', 1, T0, null, 'k', '{"n":1}', 0, T0, null, null, null, null, null, null],
     );
-    await store.enqueue({ input: { n: 1 }, idempotencyKey: 'k', priority: 1 }, T0);
-    await store.enqueue({ input: 'later', runAt: T0 + 60_000 }, T0);
-    await store.claim({ owner: 'w', leaseMs: 1000, now: T0, limit: 1 });
-    await store.complete(answered.id, 'w', 'hello', T0 + 1);
+    insert.run(
+      ...['running', 2, T0, null, null, '"y"', 1, T0, T0, null, null, null, 'w', T0 + 1000],
+    );
+    db.prepare('INSERT INTO task_replies (seq, due_at) VALUES (?, ?)').run(answered, T0 + 60_000);
     const snapshot = () => ({
       tasks: db.prepare('SELECT * FROM tasks ORDER BY seq').all(),
       replies: db.prepare('SELECT * FROM task_replies').all(),
@@ -108,9 +115,18 @@ describe('migrations', () => {
     const old = snapshot();
     expect(old.replies).toHaveLength(1);
 
-    expect(applyMigrations(db)).toEqual(['0003_tasks_status_check']);
+    expect(applyMigrations(db)).toEqual(['0003_tasks_status_check', '0004_tasks_open_index']);
 
-    expect(snapshot()).toEqual(old);
+    expect(old.indexes).toEqual([
+      'tasks_idempotency',
+      'tasks_leases',
+      'tasks_pending',
+      'tasks_session_open',
+    ]);
+    expect(snapshot()).toEqual({
+      ...old,
+      indexes: ['tasks_idempotency', 'tasks_open', 'tasks_session_open'],
+    });
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     const definition = db
@@ -119,9 +135,16 @@ describe('migrations', () => {
       .get();
     expect(definition).toContain("status = 'pending' OR status = 'running'");
     expect(definition).not.toContain('status IN');
-    // The rule still holds, and the outbox still follows its task.
+    // The rule still holds, the outbox still follows its task, and the store works on the
+    // rebuilt table: the finished task reads back, the waiting one is claimed, the expired
+    // lease is recovered.
     expect(() => db.prepare("UPDATE tasks SET status = 'done'").run()).toThrow(/CHECK/);
-    expect((await store.get(answered.id))?.result).toBe('hello');
+    const store = new SqliteTaskStore(db);
+    const prefix = db.prepare("SELECT value FROM meta WHERE key = 'task_id_prefix'").pluck().get();
+    expect((await store.get(`${prefix}${Number(answered).toString(36)}`))?.result).toBe('hello');
+    const [claimed] = await store.claim({ owner: 'v', leaseMs: 1000, now: T0 + 60_000 });
+    expect(claimed?.idempotencyKey).toBe('k');
+    expect((await store.recoverExpired(T0 + 60_000)).requeued).toHaveLength(1);
     db.prepare('DELETE FROM tasks').run();
     expect(db.prepare('SELECT count(*) FROM task_replies').pluck().get()).toBe(0);
     db.close();

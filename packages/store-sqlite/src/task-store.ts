@@ -324,13 +324,14 @@ const INSERT_SQL = `
 // session runs and no earlier one is waiting to run. An earlier task blocks it once it is due,
 // or if it already started once (a retry keeps its place); a task scheduled for later that
 // never started does not, so a reminder set for next week cannot stall the session's messages
-// until then. `priority IN (...)` lets SQLite walk tasks_pending per priority in index order,
-// skipping tasks scheduled for later instead of scanning them; INDEXED BY pins that plan
-// whatever statistics ANALYZE gathers. The subquery spells out tasks_session_open's WHERE
-// clause because SQLite uses a partial index only when the query repeats it.
+// until then. `priority IN (...)` lets SQLite walk tasks_open per priority in index order,
+// skipping tasks scheduled for later instead of scanning them, and running tasks by the status
+// in the index; INDEXED BY pins that plan whatever statistics ANALYZE gathers. SQLite uses a
+// partial index only when the query implies its WHERE clause, hence the repeated conditions.
 const CLAIMABLE_SQL = `
-  SELECT ${TASK_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM tasks t INDEXED BY tasks_pending
-  WHERE t.status = 'pending' AND t.priority IN (0, 1, 2, 3) AND t.run_at <= @now
+  SELECT ${TASK_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM tasks t INDEXED BY tasks_open
+  WHERE (t.status = 'pending' OR t.status = 'running') AND t.status = 'pending'
+    AND t.priority IN (0, 1, 2, 3) AND t.run_at <= @now
     AND (t.session_key IS NULL OR (
       NOT EXISTS (
         SELECT 1 FROM tasks r
@@ -348,8 +349,10 @@ const CLAIMABLE_SQL = `
 // The limit is written into the SQL, not bound: with a bound LIMIT, SQLite's plan for this
 // query runs about nine times slower (measured: 37 µs against 4 µs for one row).
 const limitTo = (sql: string) => (limit: number) => ({ sql: `${sql} LIMIT ${limit}`, raw: true });
-// Claims use few distinct limits (the runner's batch size, the free slots below it).
-const MAX_CACHED_LIMITS = 16;
+// A claim's limit varies with the runner's free slots, and preparing the claim query costs as
+// much as a hundred claims: statements are prepared per power of two (the bucket) and read only
+// as many rows as asked.
+const bucketOf = (limit: number) => 2 ** Math.ceil(Math.log2(limit));
 
 // Claims read the runnable rows, then mark them running, inside one IMMEDIATE transaction (so
 // no other process can claim in between). Cheaper than one UPDATE ... RETURNING *: SQLite
@@ -384,15 +387,24 @@ const FAIL_SQL = `
   WHERE seq = @seq AND status = 'running' AND lease_owner = @owner
   RETURNING ${COLUMNS_SQL}`;
 
-// The attempt was counted by the claim, so a requeued task simply waits for its next claim.
+// Running tasks are found through tasks_open (see migration 0004): a walk over the open tasks'
+// entries, reading status from the index. recoverExpired first looks with a plain read, which
+// takes no write lock, and writes only when a lease did expire. The attempt was counted by the
+// claim, so a requeued task simply waits for its next claim.
+const ANY_EXPIRED_SQL = `
+  SELECT 1 FROM tasks INDEXED BY tasks_open
+  WHERE (status = 'pending' OR status = 'running') AND status = 'running'
+    AND lease_expires_at <= ?
+  LIMIT 1`;
 const RECOVER_SQL = `
-  UPDATE tasks INDEXED BY tasks_leases SET
+  UPDATE tasks INDEXED BY tasks_open SET
     status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,
     finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE @now END,
     error = json_object('name', 'LeaseExpired', 'message',
       'the lease of ' || coalesce(lease_owner, '?') || ' expired before the task finished (runner crashed or stalled)'),
     lease_owner = NULL, lease_expires_at = NULL
-  WHERE status = 'running' AND lease_expires_at <= @now
+  WHERE (status = 'pending' OR status = 'running') AND status = 'running'
+    AND lease_expires_at <= @now
   RETURNING seq, status`;
 
 // Replies due, oldest due first; claimReplies then holds each for the caller's lease.
@@ -435,10 +447,10 @@ export class SqliteTaskStore implements TaskStore {
   readonly #bySeq: BetterSqlite3.Statement;
   readonly #byIdempotencyKey: BetterSqlite3.Statement;
   readonly #db: BetterSqlite3.Database;
-  /** Claim and owed-reply statements by their literal LIMIT (see MAX_CACHED_LIMITS). */
+  /** Claim and owed-reply statements by the bucket of their literal LIMIT (see bucketOf). */
   readonly #claimableByLimit = new Map<number, BetterSqlite3.Statement>();
   readonly #owedRepliesByLimit = new Map<number, BetterSqlite3.Statement>();
-  /** Marks claimed rows running: one row, or up to a claim's limit (by that limit). */
+  /** Marks claimed rows running: one row, or several (by bucket, see bucketOf). */
   readonly #markRunning: BetterSqlite3.Statement;
   readonly #markRunningByLimit = new Map<number, BetterSqlite3.Statement>();
   readonly #claimTx: BetterSqlite3.Transaction<(request: ClaimRequest) => Task[]>;
@@ -463,6 +475,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #fail: BetterSqlite3.Statement;
   readonly #cancel: BetterSqlite3.Statement;
   readonly #recover: BetterSqlite3.Statement;
+  readonly #anyExpired: BetterSqlite3.Statement;
   readonly #nextRun: BetterSqlite3.Statement;
   readonly #counts: BetterSqlite3.Statement;
   readonly #insertMany: BetterSqlite3.Transaction<(items: PreparedTask[]) => EnqueueResult[]>;
@@ -509,7 +522,7 @@ export class SqliteTaskStore implements TaskStore {
     this.#settleReply = db.prepare('DELETE FROM task_replies WHERE seq = ?');
     this.#claimReplies = db.transaction((now: number, leaseMs: number, limit: number) => {
       const owed = this.#cached(this.#owedRepliesByLimit, limit, OWED_REPLIES_BY_LIMIT);
-      const rows = owed.all({ now }) as TaskValues[];
+      const rows = this.#first(owed, limit, { now });
       const dueAt = Math.floor(now + leaseMs);
       return rows.map((values): OwedReply => {
         this.#holdReply.run({ seq: values[column.seq], dueAt });
@@ -525,6 +538,7 @@ export class SqliteTaskStore implements TaskStore {
       )
       .raw();
     this.#recover = db.prepare(RECOVER_SQL);
+    this.#anyExpired = db.prepare(ANY_EXPIRED_SQL).pluck();
     this.#nextRun = db.prepare(NEXT_RUN_SQL);
     this.#counts = db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status');
     // Immediate: take the write lock up front, so a batch never fails half-way with SQLITE_BUSY
@@ -623,21 +637,33 @@ export class SqliteTaskStore implements TaskStore {
     return this.#claimTx.immediate(request);
   }
 
-  /** The statement `sqlFor(limit)` gives, prepared once per limit (see MAX_CACHED_LIMITS). */
+  /** The statement `sqlFor(bucket)` gives for `limit`'s bucket, prepared once per bucket. */
   #cached(
     cache: Map<number, BetterSqlite3.Statement>,
     limit: number,
-    sqlFor: (limit: number) => { sql: string; raw: boolean },
+    sqlFor: (bucket: number) => { sql: string; raw: boolean },
   ): BetterSqlite3.Statement {
-    let statement = cache.get(limit);
+    const bucket = bucketOf(limit);
+    let statement = cache.get(bucket);
     if (!statement) {
-      if (cache.size >= MAX_CACHED_LIMITS) cache.clear();
-      const { sql, raw } = sqlFor(limit);
+      const { sql, raw } = sqlFor(bucket);
       statement = this.#db.prepare(sql);
       if (raw) statement.raw();
-      cache.set(limit, statement);
+      cache.set(bucket, statement);
     }
     return statement;
+  }
+
+  /** The first `limit` rows of a statement whose LIMIT is `limit`'s bucket. */
+  #first(statement: BetterSqlite3.Statement, limit: number, params: object): TaskValues[] {
+    if (limit === bucketOf(limit)) return statement.all(params) as TaskValues[];
+    const rows: TaskValues[] = [];
+    // Leaving the loop early resets the statement: SQLite never reads the rows past `limit`.
+    for (const values of statement.iterate(params) as IterableIterator<TaskValues>) {
+      rows.push(values);
+      if (rows.length === limit) break;
+    }
+    return rows;
   }
 
   /** Validates a claim request and claims; call inside an IMMEDIATE transaction. */
@@ -647,14 +673,14 @@ export class SqliteTaskStore implements TaskStore {
     const now = request.now;
     const expiresAt = Math.floor(now + request.leaseMs);
     const claimable = this.#cached(this.#claimableByLimit, limit, CLAIMABLE_BY_LIMIT);
-    const rows = claimable.all({ now }) as TaskValues[];
+    const rows = this.#first(claimable, limit, { now });
     if (rows.length === 1) {
       this.#markRunning.run(now, owner, expiresAt, rows[0]?.[column.seq]);
     } else if (rows.length > 1) {
       const seqs = rows.map((values) => values[column.seq]);
-      // The statement has `limit` slots; repeating a seq in an IN list changes nothing.
-      while (seqs.length < limit) seqs.push(seqs[0]);
-      const mark = this.#cached(this.#markRunningByLimit, limit, markRunningIn);
+      const mark = this.#cached(this.#markRunningByLimit, seqs.length, markRunningIn);
+      // The statement has a bucket of slots; repeating a seq in an IN list changes nothing.
+      while (seqs.length < bucketOf(rows.length)) seqs.push(seqs[0]);
       mark.run(now, owner, expiresAt, ...seqs);
     }
     for (const values of rows) {
@@ -780,6 +806,7 @@ export class SqliteTaskStore implements TaskStore {
 
   async recoverExpired(now: number): Promise<RecoveryReport> {
     const report: RecoveryReport = { requeued: [], failed: [] };
+    if (this.#anyExpired.get(now) === undefined) return report;
     for (const row of this.#recoverTx.immediate(now)) {
       (row.status === 'pending' ? report.requeued : report.failed).push(this.#ids.format(row.seq));
     }

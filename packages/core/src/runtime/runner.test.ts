@@ -5,7 +5,7 @@ import type { Agent } from '../contracts/agent.js';
 import { type Channel, ChannelRegistryToken, type OutboundMessage } from '../contracts/channel.js';
 import type { Alert } from '../contracts/notifier.js';
 import type { Task } from '../contracts/task.js';
-import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
+import { TaskQueueToken, type TaskStore, TaskStoreToken } from '../contracts/task.js';
 import { createHost, type Host } from '../kernel/host.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { ManualClock } from '../testing/manual-clock.js';
@@ -284,6 +284,30 @@ describe('task runner', () => {
     for (let i = 0; i < 10; i++) await clock.advance(15 * 60_000);
     expect(sent).toEqual(['you said: hi']);
     expect(await store.claimReplies({ now: clock.now() + 86_400_000, leaseMs: 1 })).toEqual([]);
+  });
+
+  it('batches claims and completions, never holding more than `concurrency` tasks running', async () => {
+    let store: TaskStore | undefined;
+    const runningSeen: number[] = [];
+    const host = await startHost({
+      agents: [
+        agent('count', async (input) => {
+          runningSeen.push((await store!.counts()).running);
+          return input;
+        }),
+      ],
+      runner: { concurrency: 4, batchSize: 4, pollMs: 60_000 },
+    });
+    store = host.resolve(TaskStoreToken);
+    const queue = host.resolve(TaskQueueToken);
+    const results = await queue.enqueueMany(Array.from({ length: 40 }, (_, i) => ({ input: i })));
+    await until(async () => (await store!.counts()).completed === 40);
+    expect(runningSeen).toHaveLength(40);
+    // Finished tasks waiting for the next batch write still count: the store never holds more.
+    expect(Math.max(...runningSeen)).toBeLessThanOrEqual(4);
+    for (const { task } of results) {
+      expect(await store.get(task.id)).toMatchObject({ status: 'completed', result: task.input });
+    }
   });
 
   it('gives a reply up after its last attempt and raises an alert', async () => {

@@ -231,11 +231,8 @@ export class TaskRunner implements RunnerHandle {
     try {
       do {
         this.#pumpAgain = false;
-        while (this.#state === 'running' && this.#running.size < this.#options.concurrency) {
-          const limit = Math.min(
-            this.#options.batchSize,
-            this.#options.concurrency - this.#running.size,
-          );
+        while (this.#state === 'running' && this.#freeSlots() > 0) {
+          const limit = Math.min(this.#options.batchSize, this.#freeSlots());
           const tasks = await this.#deps.store.claim({
             owner: this.#deps.owner,
             leaseMs: this.#options.leaseMs,
@@ -254,11 +251,20 @@ export class TaskRunner implements RunnerHandle {
     if (this.#state === 'running') await this.#scheduleWake();
   }
 
+  /**
+   * Slots for more tasks. A finished task whose completion waits for the next batch write still
+   * holds its slot: it is running in the store until then, so `concurrency` bounds what the
+   * store holds as running, not only what the agents are doing.
+   */
+  #freeSlots(): number {
+    return this.#options.concurrency - this.#running.size - this.#pendingCompletions.length;
+  }
+
   /** Sleeps until the poll interval or the next run-at, whichever is sooner. */
   async #scheduleWake(): Promise<void> {
     const now = this.#deps.clock.now();
     let at = now + this.#options.pollMs;
-    if (this.#running.size < this.#options.concurrency) {
+    if (this.#freeSlots() > 0) {
       const next = await this.#deps.store.nextRunAt(now).catch(() => undefined);
       if (next !== undefined && next < at) at = next;
     }
@@ -485,6 +491,8 @@ export class TaskRunner implements RunnerHandle {
         'could not record completed tasks; they will run again after lease expiry',
       );
     }
+    // Their slots are free now.
+    this.notify();
   }
 
   #completed(task: Task, output: JsonValue | null): void {
