@@ -29,7 +29,8 @@ export interface RunnerOptions {
   /**
    * Claim up to this many tasks per store call and complete them in batches (default 1: one
    * claim and one completion transaction per task). Larger batches trade a little latency and,
-   * after a crash, re-running up to a batch of finished tasks, for throughput.
+   * after a crash, re-running up to a batch of finished tasks, for throughput. A finished task
+   * keeps its slot (of `concurrency`) until its batch is written.
    */
   batchSize: number;
   /**
