@@ -88,6 +88,20 @@ describe('backups', () => {
     });
   }
 
+  it('takes backups started at the same moment side by side, each complete', async () => {
+    const store = await storeWithTasks(200);
+    const at = Date.parse('2026-11-26T05:00:00Z');
+    const taken = await Promise.all(
+      [1, 2, 3].map(() => createBackup(store.database, backups, 24, at)),
+    );
+    expect(taken.map((b) => b.takenAt).sort()).toEqual([at, at + 1, at + 2]);
+    // Nothing half-written is left behind, and every backup is a whole database.
+    expect(readdirSync(backups).filter((name) => name.endsWith('.partial'))).toEqual([]);
+    for (const backup of taken) expect(checkIntegrity(backup.path)).toEqual({ ok: true });
+    expect(listBackups(backups)).toHaveLength(3);
+    await store.close();
+  });
+
   it('skips corrupt backups and refuses (changing nothing) when no good backup exists', async () => {
     const store = await storeWithTasks(50);
     await createBackup(store.database, backups, 24, Date.parse('2026-11-26T05:00:00Z'));

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
+  linkSync,
   mkdirSync,
   readdirSync,
   renameSync,
@@ -67,15 +69,29 @@ export async function createBackup(
   now = Date.now(),
 ): Promise<BackupInfo> {
   mkdirSync(dir, { recursive: true });
-  let at = now;
-  while (existsSync(join(dir, backupName(at)))) at++;
-  const path = join(dir, backupName(at));
-  const partial = `${path}.partial`;
-  await db.backup(partial);
   // A crash mid-backup leaves only a .partial file, never a truncated "backup" to restore from.
-  renameSync(partial, path);
+  // Its name is unique, so backups taken at once (the periodic one and `agentd backup`, in one
+  // process or two) never write the same file.
+  const partial = join(dir, `${PREFIX}${randomUUID()}.partial`);
+  let published: { path: string; at: number } | undefined;
+  try {
+    await db.backup(partial);
+    // Published under its time, the next free millisecond if another backup took this one: a
+    // hard link fails instead of replacing an existing file.
+    for (let at = now; !published; at++) {
+      const path = join(dir, backupName(at));
+      try {
+        linkSync(partial, path);
+        published = { path, at };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+  } finally {
+    rmSync(partial, { force: true });
+  }
   for (const old of listBackups(dir).slice(Math.max(1, keep))) rmSync(old.path, { force: true });
-  return { path, takenAt: at, bytes: statSync(path).size };
+  return { path: published.path, takenAt: published.at, bytes: statSync(published.path).size };
 }
 
 /** The result of an integrity check. */
