@@ -1,11 +1,14 @@
 import {
   closeSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
   rmSync,
   truncateSync,
+  utimesSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,6 +102,22 @@ describe('backups', () => {
     expect(readdirSync(backups).filter((name) => name.endsWith('.partial'))).toEqual([]);
     for (const backup of taken) expect(checkIntegrity(backup.path)).toEqual({ ok: true });
     expect(listBackups(backups)).toHaveLength(3);
+    await store.close();
+  });
+
+  it('removes half-written backups a crash left behind, once they are an hour old', async () => {
+    const store = await storeWithTasks(10);
+    mkdirSync(backups, { recursive: true });
+    const stale = join(backups, 'agentd-crashed.partial');
+    const fresh = join(backups, 'agentd-running.partial');
+    writeFileSync(stale, 'half');
+    writeFileSync(fresh, 'half');
+    const hourAgo = (Date.now() - 3_700_000) / 1000;
+    utimesSync(stale, hourAgo, hourAgo);
+    await createBackup(store.database, backups, 24);
+    expect(existsSync(stale)).toBe(false);
+    // Another process may still be writing this one.
+    expect(existsSync(fresh)).toBe(true);
     await store.close();
   });
 

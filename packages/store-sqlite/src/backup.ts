@@ -73,6 +73,7 @@ export async function createBackup(
   // Its name is unique, so backups taken at once (the periodic one and `agentd backup`, in one
   // process or two) never write the same file.
   const partial = join(dir, `${PREFIX}${randomUUID()}.partial`);
+  removeAbandonedPartials(dir, now);
   let published: { path: string; at: number } | undefined;
   try {
     await db.backup(partial);
@@ -92,6 +93,15 @@ export async function createBackup(
   }
   for (const old of listBackups(dir).slice(Math.max(1, keep))) rmSync(old.path, { force: true });
   return { path: published.path, takenAt: published.at, bytes: statSync(published.path).size };
+}
+
+/** Half-written backups a crash left behind: older than any backup takes to write. */
+function removeAbandonedPartials(dir: string, now: number): void {
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(PREFIX) || !name.endsWith('.partial')) continue;
+    const path = join(dir, name);
+    if (now - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
+  }
 }
 
 /** The result of an integrity check. */
