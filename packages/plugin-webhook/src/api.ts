@@ -149,8 +149,9 @@ export function mountApi(server: AgentdHttpServer, deps: ApiDeps): void {
     const { info, gate } = deps;
     const store = deps.store();
     const tasks = deps.tasks();
-    const [counts, health] = await Promise.all([
+    const [counts, owedReplies, health] = await Promise.all([
       tasks ? tasks.counts() : Promise.resolve(null),
+      tasks ? tasks.countOwedReplies() : Promise.resolve(null),
       deps.health(),
     ]);
     const now = deps.clock.now();
@@ -172,6 +173,7 @@ export function mountApi(server: AgentdHttpServer, deps: ApiDeps): void {
       },
       store: store?.description ?? null,
       tasks: counts,
+      replies: owedReplies === null ? null : { owed: owedReplies },
       health,
     });
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agent, createHost, type Host, type HostConfig } from '@agentd/core';
 import { memoryLogger } from '@agentd/core/testing';
-import { sqlite } from '@agentd/store-sqlite';
+import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STATUS_NOT_RUNNING, statusCommand } from '../../core/src/cli/commands/status.js';
 import { webhook } from './plugin.js';
@@ -70,7 +70,44 @@ describe('agentd status', () => {
       `  source: the store, read directly (no host answers at http://127.0.0.1:${port} (ECONNREFUSED))`,
     );
     expect(cli.out[2]).toBe('  tasks: 0 pending, 0 running, 0 completed, 0 failed, 0 cancelled');
-    expect(cli.out[3]).toMatch(/^ {2}store: sqlite:.*agentd\.db$/);
+    expect(cli.out[3]).toBe('  replies: none owed');
+    expect(cli.out[4]).toMatch(/^ {2}store: sqlite:.*agentd\.db$/);
+  });
+
+  it('counts the replies still owed, from the store or from the running host', async () => {
+    const port = await freePort();
+    useConfig(port, TOKEN);
+    // A task finished with a result for a chat address while no channel could take it.
+    const store = openSqliteStore({ path: join(dir, 'agentd.db') });
+    const now = Date.now();
+    const { task } = await store.tasks.enqueue(
+      { input: 'hi', agent: 'echo', replyTo: { channel: 'chat', id: '7' } },
+      now,
+    );
+    await store.tasks.claim({ owner: 'gone', leaseMs: 60_000, now });
+    await store.tasks.complete(task.id, 'gone', 'hello', now);
+    await store.close();
+    const offline = io();
+    await statusCommand(offline.io, { cwd: dir });
+    expect(offline.out).toContain(
+      '  replies: 1 owed (results not yet delivered to their channels; retried with backoff)',
+    );
+    const json = io();
+    await statusCommand(json.io, { cwd: dir, json: true });
+    expect(JSON.parse(json.out.join('\n'))).toMatchObject({
+      source: 'store',
+      replies: { owed: 1 },
+    });
+
+    // The host has no "chat" channel, so the reply stays owed while it runs.
+    host = createHost(useConfig(port, TOKEN));
+    await host.start();
+    const online = io();
+    await statusCommand(online.io, { cwd: dir, json: true });
+    expect(JSON.parse(online.out.join('\n'))).toMatchObject({
+      source: 'api',
+      replies: { owed: 1 },
+    });
   });
 
   it('asks the running host through its API', async () => {
@@ -84,6 +121,7 @@ describe('agentd status', () => {
     expect(cli.out).toContain(`  source: the running host's HTTP API at http://127.0.0.1:${port}`);
     expect(cli.out).toContain('  intake: open, 0 in flight');
     expect(cli.out).toContain('  tasks: 0 pending, 0 running, 0 completed, 0 failed, 0 cancelled');
+    expect(cli.out).toContain('  replies: none owed');
     expect(cli.out.join('\n')).not.toContain(TOKEN);
 
     const json = io();

@@ -768,7 +768,11 @@ describe('HTTP API', () => {
     expect((await api(url, '/tasks')).json()).toEqual({
       error: { code: 'no_store', message: 'this host has no task store' },
     });
-    expect((await api(url, '/status')).json()).toMatchObject({ store: null, tasks: null });
+    expect((await api(url, '/status')).json()).toMatchObject({
+      store: null,
+      tasks: null,
+      replies: null,
+    });
     expect((await send(`${url}/health`)).status).toBe(200);
   });
 });

@@ -242,6 +242,7 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     nextRunAt: async (now) => open().tasks.nextRunAt(now),
     prune: async (options) => open().tasks.prune(options),
     claimReplies: async (request) => open().tasks.claimReplies(request),
+    countOwedReplies: async () => open().tasks.countOwedReplies(),
     recordReply: async (id, outcome) => open().tasks.recordReply(id, outcome),
   };
   const sessions: SessionStore = {

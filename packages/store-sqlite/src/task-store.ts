@@ -476,6 +476,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #cancel: BetterSqlite3.Statement;
   readonly #recover: BetterSqlite3.Statement;
   readonly #anyExpired: BetterSqlite3.Statement;
+  readonly #countReplies: BetterSqlite3.Statement;
   readonly #nextRun: BetterSqlite3.Statement;
   readonly #counts: BetterSqlite3.Statement;
   readonly #insertMany: BetterSqlite3.Transaction<(items: PreparedTask[]) => EnqueueResult[]>;
@@ -539,6 +540,7 @@ export class SqliteTaskStore implements TaskStore {
       .raw();
     this.#recover = db.prepare(RECOVER_SQL);
     this.#anyExpired = db.prepare(ANY_EXPIRED_SQL).pluck();
+    this.#countReplies = db.prepare('SELECT count(*) FROM task_replies').pluck();
     this.#nextRun = db.prepare(NEXT_RUN_SQL);
     this.#counts = db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status');
     // Immediate: take the write lock up front, so a batch never fails half-way with SQLITE_BUSY
@@ -836,6 +838,10 @@ export class SqliteTaskStore implements TaskStore {
     } else {
       this.#settleReply.run(seq);
     }
+  }
+
+  async countOwedReplies(): Promise<number> {
+    return this.#countReplies.get() as number;
   }
 
   async prune(options: {

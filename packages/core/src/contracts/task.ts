@@ -248,6 +248,11 @@ export interface TaskStore {
    * are ignored.
    */
   recordReply(id: string, outcome: ReplyOutcome): Promise<void>;
+  /**
+   * How many replies the outbox still owes: due or not, held or not. Sent and given-up replies
+   * are no longer owed. Shown by `agentd status`.
+   */
+  countOwedReplies(): Promise<number>;
 }
 
 export const TaskStoreToken = createToken<TaskStore>('agentd.store.tasks');

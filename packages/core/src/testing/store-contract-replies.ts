@@ -126,6 +126,19 @@ export function describeReplyContract(store: () => Store): void {
       expect(await owedIds(due + DAY)).toEqual([]);
     });
 
+    it('counts the replies still owed, whether due, held or waiting for a retry', async () => {
+      expect(await store().tasks.countOwedReplies()).toBe(0);
+      const [a, b, c] = [await running(), await running(), await running()];
+      for (const t of [a, b, c]) await store().tasks.complete(t!.id, OWNER, 'x', T0);
+      expect(await store().tasks.countOwedReplies()).toBe(3);
+      await owed(T0 + REPLY_HOLD_MS, 1);
+      await store().tasks.recordReply(b!.id, { retryAt: T0 + DAY });
+      expect(await store().tasks.countOwedReplies()).toBe(3);
+      await store().tasks.recordReply(a!.id, { sent: true });
+      await store().tasks.recordReply(c!.id, { gaveUp: true });
+      expect(await store().tasks.countOwedReplies()).toBe(1);
+    });
+
     it('hands out at most limit replies, the longest due first', async () => {
       const tasks: Task[] = [];
       for (let i = 0; i < 3; i++) {

@@ -40,6 +40,8 @@ interface StatusBody {
   http: { url: string | null };
   store: string | null;
   tasks: Record<TaskStatus, number> | null;
+  /** Absent when the host runs a version that did not report it. */
+  replies?: { owed: number } | null;
   health: HealthReport;
 }
 
@@ -83,6 +85,12 @@ function duration(ms: number): string {
 
 function countsLine(counts: Record<TaskStatus, number>): string {
   return TASK_STATUSES.map((s) => `${counts[s] ?? 0} ${s}`).join(', ');
+}
+
+function repliesLine(owed: number): string {
+  return owed === 0
+    ? 'replies: none owed'
+    : `replies: ${owed} owed (results not yet delivered to their channels; retried with backoff)`;
 }
 
 /** Asks the running host; resolves with its status, or with why it could not. */
@@ -154,6 +162,7 @@ export async function statusCommand(
       `  health: ${s.health.status} (${Object.keys(s.health.checks).length} checks${failing.length ? `; ${failing.map(([n, r]) => `${n} ${r.status}${r.output ? `: ${r.output}` : ''}`).join('; ')}` : ''})`,
     );
     io.out(`  tasks: ${s.tasks ? countsLine(s.tasks) : 'no task store'}`);
+    if (s.replies) io.out(`  ${repliesLine(s.replies.owed)}`);
     io.out(`  store: ${s.store ?? 'none'}`);
     io.out(`  plugins: ${s.host.plugins.join(', ')}`);
     return 0;
@@ -179,6 +188,7 @@ export async function statusCommand(
   }
   return withStore(checked, async (store) => {
     const counts = await store.tasks.counts();
+    const owed = await store.tasks.countOwedReplies();
     if (options.json) {
       io.out(
         JSON.stringify(
@@ -188,6 +198,7 @@ export async function statusCommand(
             host: { name: checked.resolved.name },
             store: store.description,
             tasks: counts,
+            replies: { owed },
           },
           null,
           2,
@@ -197,6 +208,7 @@ export async function statusCommand(
       io.out(`host "${checked.resolved.name}": no running host answered`);
       io.out(`  source: the store, read directly (${asked.reason})`);
       io.out(`  tasks: ${countsLine(counts)}`);
+      io.out(`  ${repliesLine(owed)}`);
       io.out(`  store: ${store.description}`);
     }
     return STATUS_NOT_RUNNING;
