@@ -77,22 +77,33 @@ export async function createBackup(
   let published: { path: string; at: number } | undefined;
   try {
     await db.backup(partial);
-    // Published under its time, the next free millisecond if another backup took this one: a
-    // hard link fails instead of replacing an existing file.
+    // Published under its time, the next free millisecond if another backup took this one.
     for (let at = now; !published; at++) {
       const path = join(dir, backupName(at));
-      try {
-        linkSync(partial, path);
-        published = { path, at };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
+      if (publishNew(partial, path)) published = { path, at };
     }
   } finally {
     rmSync(partial, { force: true });
   }
   for (const old of listBackups(dir).slice(Math.max(1, keep))) rmSync(old.path, { force: true });
   return { path: published.path, takenAt: published.at, bytes: statSync(published.path).size };
+}
+
+/**
+ * Gives the finished backup `from` the name `to` unless a file has it. A hard link fails instead
+ * of replacing; file systems without hard links (FAT, some network shares) fall back to a rename
+ * after checking the name is free.
+ */
+function publishNew(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if (existsSync(to)) return false;
+    renameSync(from, to);
+    return true;
+  }
 }
 
 /** Half-written backups a crash left behind: older than any backup takes to write. */
