@@ -69,6 +69,20 @@ describe('openSqliteStore', () => {
     await store.close();
   });
 
+  it('claims more tasks in one call than SQLite takes parameters in one statement', async () => {
+    const store = openSqliteStore({ path: join(dir, 'wide-claim.db') });
+    const n = 33_000;
+    await store.tasks.enqueueMany(
+      Array.from({ length: n }, (_, i) => ({ input: i })),
+      T0,
+    );
+    const claimed = await store.tasks.claim({ owner: 'w', leaseMs: 60_000, now: T0, limit: n });
+    expect(claimed).toHaveLength(n);
+    expect(claimed.map((t) => t.input)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect((await store.tasks.counts()).running).toBe(n);
+    await store.close();
+  });
+
   it('rejects bad options', () => {
     const bad: unknown[] = [
       {},

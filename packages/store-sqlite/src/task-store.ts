@@ -361,6 +361,8 @@ const bucketOf = (limit: number) => 2 ** Math.ceil(Math.log2(limit));
 // row). Hot statements bind by position: binding by name cost about a fifth of the update.
 const MARK_RUNNING_SQL = `UPDATE tasks SET status = 'running', attempts = attempts + 1,
     started_at = ?, lease_owner = ?, lease_expires_at = ?`;
+// Rows per marking statement: SQLite takes at most 32,766 parameters in one.
+const MARK_RUNNING_MAX = 1024;
 const markRunningIn = (limit: number) => ({
   sql: `${MARK_RUNNING_SQL} WHERE seq IN (${'?, '.repeat(limit - 1)}?)`,
   raw: false,
@@ -678,12 +680,15 @@ export class SqliteTaskStore implements TaskStore {
     const rows = this.#first(claimable, limit, { now });
     if (rows.length === 1) {
       this.#markRunning.run(now, owner, expiresAt, rows[0]?.[column.seq]);
-    } else if (rows.length > 1) {
-      const seqs = rows.map((values) => values[column.seq]);
-      const mark = this.#cached(this.#markRunningByLimit, seqs.length, markRunningIn);
-      // The statement has a bucket of slots; repeating a seq in an IN list changes nothing.
-      while (seqs.length < bucketOf(rows.length)) seqs.push(seqs[0]);
-      mark.run(now, owner, expiresAt, ...seqs);
+    } else {
+      for (let start = 0; start < rows.length; start += MARK_RUNNING_MAX) {
+        const seqs = rows.slice(start, start + MARK_RUNNING_MAX).map((v) => v[column.seq]);
+        const mark = this.#cached(this.#markRunningByLimit, seqs.length, markRunningIn);
+        // The statement has a bucket of slots; repeating a seq in an IN list changes nothing.
+        const slots = bucketOf(seqs.length);
+        while (seqs.length < slots) seqs.push(seqs[0]);
+        mark.run(now, owner, expiresAt, ...seqs);
+      }
     }
     for (const values of rows) {
       values[column.status] = 'running';
