@@ -404,6 +404,65 @@ describe('task runner', () => {
     });
   });
 
+  it('renews the lease while a task runs, so recovery never takes it from a live runner', async () => {
+    const clock = new ManualClock(Date.now());
+    let finish: (value: string) => void = () => {};
+    const host = await startHost({
+      clock,
+      agents: [agent('slow', () => new Promise<string>((resolve) => (finish = resolve)))],
+      runner: { leaseMs: 3000, recoverEveryMs: 1000, taskTimeoutMs: 600_000 },
+    });
+    const started = host.events.next('task.started');
+    const { task } = await host.resolve(TaskQueueToken).enqueue({ input: 1 });
+    await started;
+    const store = host.resolve(TaskStoreToken);
+    // Ten lease lengths pass; recovery runs every second of them.
+    for (let i = 0; i < 60; i++) await clock.advance(500);
+    const running = await store.get(task.id);
+    expect(running).toMatchObject({ status: 'running', attempts: 1 });
+    expect(running?.leaseExpiresAt).toBeGreaterThan(clock.now());
+    const completed = host.events.next('task.completed');
+    finish('done');
+    expect((await completed).task).toMatchObject({ id: task.id, result: 'done', attempts: 1 });
+  });
+
+  it('aborts a run at its next lease renewal when another process cancelled the task', async () => {
+    const clock = new ManualClock(Date.now());
+    let aborted = false;
+    const host = await startHost({
+      clock,
+      agents: [
+        agent(
+          'waits',
+          (_input, ctx) =>
+            new Promise((_resolve, reject) => {
+              ctx.signal.addEventListener('abort', () => {
+                aborted = true;
+                reject(ctx.signal.reason);
+              });
+            }),
+        ),
+      ],
+      runner: { leaseMs: 3000 },
+    });
+    const started = host.events.next('task.started');
+    const { task } = await host.resolve(TaskQueueToken).enqueue({ input: 1 });
+    await started;
+    // The CLI (`agentd cancel`) writes to the store file directly, not to this host.
+    const other = openSqliteStore({ path: dbPath() });
+    expect((await other.tasks.cancel(task.id, clock.now()))?.status).toBe('cancelled');
+    await other.close();
+    expect(aborted).toBe(false);
+    for (let i = 0; i < 4 && !aborted; i++) await clock.advance(500);
+    await until(() => aborted);
+    // The cancellation stands: the aborted run records neither a failure nor a retry.
+    await clock.advance(5000);
+    expect(await host.resolve(TaskStoreToken).get(task.id)).toMatchObject({
+      status: 'cancelled',
+      attempts: 1,
+    });
+  });
+
   it('times out an agent that ignores its signal', async () => {
     const host = await startHost({
       agents: [{ name: 'hang', run: () => new Promise(() => {}) }],
