@@ -100,6 +100,8 @@ export class TaskRunner implements RunnerHandle {
   #wakeTimer: TimerHandle | undefined;
   #wakeAt = Number.POSITIVE_INFINITY;
   #recoverTimer: TimerHandle | undefined;
+  /** Renews every running task's lease; set only while tasks run (see #keepLeases). */
+  #leaseTimer: TimerHandle | undefined;
   #pendingCompletions: { id: string; result: JsonValue | null; task: Task }[] = [];
   #flushScheduled = false;
   #idleWaiters: (() => void)[] = [];
@@ -225,6 +227,8 @@ export class TaskRunner implements RunnerHandle {
     await this.#draining;
     this.#state = 'stopped';
     this.#clearTimers();
+    this.#leaseTimer?.cancel();
+    this.#leaseTimer = undefined;
   }
 
   async #pump(): Promise<void> {
@@ -344,7 +348,7 @@ export class TaskRunner implements RunnerHandle {
   /** Runs one task to its end; resolves with the tasks claimed along with its completion. */
   async #run(task: Task, control: RunControl): Promise<Task[]> {
     const { store, agents, clock, logger, owner } = this.#deps;
-    const renewal = this.#keepLease(task, control);
+    this.#keepLeases();
     const limit = this.#options.taskTimeoutMs;
     // One clock timer per run rather than AbortSignal.timeout/any: cheaper on the hot path, and
     // a manual clock controls it in tests.
@@ -436,33 +440,39 @@ export class TaskRunner implements RunnerHandle {
       return [];
     } finally {
       timeout.cancel();
-      renewal.cancel();
     }
   }
 
-  /** Renews the lease every third of its length; a lost lease aborts the run. */
-  #keepLease(task: Task, control: RunControl): TimerHandle {
+  /**
+   * Renews the leases of all running tasks every third of a lease's length, from one timer that
+   * exists only while tasks run (during a drain too); a lost lease (the task was cancelled or
+   * recovered elsewhere) aborts its run. One timer for all, rather than one per run, keeps the
+   * per-task cost flat however many tasks run.
+   */
+  #keepLeases(): void {
+    if (this.#leaseTimer || this.#state === 'stopped') return;
     const { store, clock, owner, logger } = this.#deps;
-    let timer: TimerHandle | undefined;
-    const schedule = () => {
-      timer = clock.setTimeout(
-        async () => {
-          const held = await store
-            .renewLease(task.id, owner, clock.now() + this.#options.leaseMs)
-            .catch(() => true);
-          if (!held) {
+    const { leaseMs } = this.#options;
+    this.#leaseTimer = clock.setTimeout(
+      async () => {
+        const expiresAt = clock.now() + leaseMs;
+        await Promise.all(
+          [...this.#running].map(async ([id, run]) => {
+            // A failed write keeps the run: the lease may still hold, and the next tick retries.
+            const held = await store.renewLease(id, owner, expiresAt).catch(() => true);
+            if (held || run.control.aborted || this.#running.get(id) !== run) return;
             logger.warn(
-              { taskId: task.id },
+              { taskId: id },
               'lease lost (task cancelled or recovered elsewhere); aborting the run',
             );
-            control.abort(new ExternalAbort('lease lost'));
-          } else if (!control.aborted) schedule();
-        },
-        Math.max(1, Math.floor(this.#options.leaseMs / 3)),
-      );
-    };
-    schedule();
-    return { cancel: () => timer?.cancel() };
+            run.control.abort(new ExternalAbort('lease lost'));
+          }),
+        );
+        this.#leaseTimer = undefined;
+        if (this.#running.size > 0) this.#keepLeases();
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
   }
 
   #delayBefore(attempt: number): number {
