@@ -1,10 +1,11 @@
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import { ExponentialBackoff } from 'cockatiel';
 import type { ChannelRegistry } from '../contracts/channel.js';
 import type { Clock } from '../contracts/clock.js';
 import type { Logger } from '../contracts/logger.js';
 import type { Task, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import { errorMessage } from '../kernel/timeout.js';
+import { retryDelay } from './retry-delay.js';
 
 /**
  * Delivery attempts before a reply is given up (about an hour and a quarter of retries).
@@ -145,7 +146,7 @@ export class ReplyOutbox {
           message: `gave up on the ${task.status} result of task ${task.id} after ${attempt} attempts (last error: ${errorMessage(err)}); \`agentd tasks\` still shows it`,
         });
       } else {
-        const retryAt = clock.now() + this.#delay(attempt);
+        const retryAt = clock.now() + retryDelay(this.#backoff, attempt);
         logger.warn({ err, ...context, retryAt }, 'could not deliver the task result; will retry');
         // If this write fails too, the reply stays owed and a later sweep takes it up.
         await store.recordReply(task.id, { retryAt }).catch(() => {});
@@ -153,11 +154,5 @@ export class ReplyOutbox {
     } finally {
       this.#sending.delete(task.id);
     }
-  }
-
-  #delay(attempt: number): number {
-    let backoff: IBackoff<unknown> = this.#backoff.next();
-    for (let i = 1; i < attempt; i++) backoff = backoff.next(undefined);
-    return Math.round(backoff.duration);
   }
 }

@@ -1,4 +1,4 @@
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import { ExponentialBackoff } from 'cockatiel';
 import type { AgentExecutor, AgentRegistry } from '../contracts/agent.js';
 import type { ChannelRegistry } from '../contracts/channel.js';
 import type { Clock, TimerHandle } from '../contracts/clock.js';
@@ -9,6 +9,7 @@ import type { EventBus } from '../kernel/events.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { lazyChild } from '../logging/lazy-child.js';
 import { ReplyOutbox } from './reply-outbox.js';
+import { retryDelay } from './retry-delay.js';
 import { RunControl } from './run-control.js';
 import type { RunnerHandle } from './task-queue.js';
 
@@ -429,7 +430,7 @@ export class TaskRunner implements RunnerHandle {
           ? undefined
           : typeof verdict.retryAt === 'number'
             ? Math.max(verdict.retryAt, clock.now())
-            : clock.now() + this.#delayBefore(task.attempts + 1);
+            : clock.now() + retryDelay(this.#backoff, task.attempts);
       const updated = await store
         .fail(task.id, owner, error, { retryAt, now: clock.now() })
         .catch((e: unknown) => {
@@ -473,12 +474,6 @@ export class TaskRunner implements RunnerHandle {
       },
       Math.max(1, Math.floor(leaseMs / 3)),
     );
-  }
-
-  #delayBefore(attempt: number): number {
-    let backoff: IBackoff<unknown> = this.#backoff.next();
-    for (let i = 2; i < attempt; i++) backoff = backoff.next(undefined);
-    return Math.round(backoff.duration);
   }
 
   #queueCompletion(task: Task, output: JsonValue | null): void {
@@ -534,8 +529,8 @@ export class TaskRunner implements RunnerHandle {
       willRetry ? 'task attempt failed; will retry' : 'task failed',
     );
     this.#deps.events.emit('task.failed', { task, willRetry });
-    if (!willRetry) this.#outbox.send(task);
     if (willRetry) void this.#scheduleWake();
+    else this.#outbox.send(task);
   }
 
   #clearTimers(): void {
