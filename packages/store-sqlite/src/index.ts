@@ -26,6 +26,7 @@ export type { DatabaseOptions } from './database.js';
 export { openDatabase } from './database.js';
 export type { Migration } from './migrations.js';
 export { applyMigrations, MIGRATIONS } from './migrations.js';
+export { DEFAULT_MAX_PAYLOAD_BYTES, MAX_RUN_AT } from './new-task.js';
 export type { SqlitePluginOptions } from './plugin.js';
 export { sqlite, sqliteOptionsSchema } from './plugin.js';
 export { DEFAULT_IDLE_TIMEOUT_MS, SqliteSessionStore } from './session-store.js';
@@ -34,8 +35,4 @@ export { openSqliteStore, SqliteStore } from './sqlite-store.js';
 export type { StateStoreOptions } from './state-store.js';
 export { SqliteStateStore } from './state-store.js';
 export type { TaskStoreOptions } from './task-store.js';
-export {
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  MAX_RUN_AT,
-  SqliteTaskStore,
-} from './task-store.js';
+export { SqliteTaskStore } from './task-store.js';

@@ -21,8 +21,10 @@ import {
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { parseJson, toJsonText } from './json-value.js';
+import { checkTime, DEFAULT_MAX_PAYLOAD_BYTES } from './new-task.js';
 import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
+import { TaskInserter } from './task-insert.js';
 
 /**
  * Options of {@link SqliteTaskStore}.
@@ -37,182 +39,7 @@ export interface TaskStoreOptions {
   maxPayloadBytes?: number;
 }
 
-/**
- * 1 MiB: far above any chat message or webhook body, small enough to keep claims fast.
- *
- * @example
- * ```ts
- * openSqliteStore({ path, maxPayloadBytes: 4 * DEFAULT_MAX_PAYLOAD_BYTES });
- * ```
- */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
-/**
- * The last millisecond of year 9999: a later `runAt` is surely a unit mistake (µs, ns).
- *
- * @example
- * ```ts
- * const runAt = Math.min(requested, MAX_RUN_AT);
- * ```
- */
-export const MAX_RUN_AT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-const DESCRIPTION_MAX = 200;
 const DEFAULT_LIST_LIMIT = 100;
-
-const invalid = (message: string) => new AgentdError('E_INVALID_TASK', message);
-
-function optionalKey(value: unknown, field: string): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value === '') {
-    throw invalid(
-      `${field} must be a non-empty string, got ${JSON.stringify(value) ?? typeof value}`,
-    );
-  }
-  return value;
-}
-
-function checkTime(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw invalid(`${field} must be a finite number of epoch milliseconds, got ${String(value)}`);
-  }
-  if (value > MAX_RUN_AT) {
-    throw invalid(`${field} ${value} is after the year 9999; pass epoch milliseconds`);
-  }
-  return Math.floor(value);
-}
-
-function truncate(text: string): string {
-  if (text.length <= DESCRIPTION_MAX) return text;
-  // By code point, so an emoji is never cut in half into an unpaired surrogate.
-  const points = Array.from(text);
-  return points.length <= DESCRIPTION_MAX
-    ? text
-    : `${points.slice(0, DESCRIPTION_MAX - 1).join('')}…`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  const [size, unit] =
-    bytes >= 1024 * 1024 ? [bytes / (1024 * 1024), 'MiB'] : [bytes / 1024, 'KiB'];
-  return `${size.toFixed(1)} ${unit} (${bytes} bytes)`;
-}
-
-/**
- * A validated task: the row's insert parameters and the task it becomes. Its `id` is filled in
- * once the row is inserted; the object is new and not yet shared, so no copy is made for that.
- */
-interface PreparedTask {
-  params: unknown[];
-  task: Task;
-}
-
-function prepareTask(input: NewTask, now: number, maxPayloadBytes: number): PreparedTask {
-  if (typeof input !== 'object' || input === null) throw invalid('a task must be an object');
-  if (!Number.isFinite(now)) throw invalid(`now must be epoch milliseconds, got ${String(now)}`);
-  if (input.input === undefined && input.description === undefined) {
-    throw invalid('a task needs an input or a description');
-  }
-  const inputText =
-    input.input === undefined ? 'null' : toJsonText(input.input, 'input', 'E_INVALID_TASK');
-  let metadataText = '{}';
-  if (input.metadata !== undefined && input.metadata !== null) {
-    if (typeof input.metadata !== 'object' || Array.isArray(input.metadata)) {
-      throw invalid('metadata must be a plain object');
-    }
-    metadataText = toJsonText(input.metadata, 'metadata', 'E_INVALID_TASK');
-  }
-  const chars = inputText.length + metadataText.length;
-  // UTF-8 takes at most 3 bytes per UTF-16 unit: most payloads skip the exact count.
-  if (chars * 3 > maxPayloadBytes) {
-    const bytes = Buffer.byteLength(inputText) + Buffer.byteLength(metadataText);
-    if (bytes > maxPayloadBytes) {
-      throw invalid(
-        `task payload (input and metadata as JSON) is ${formatBytes(bytes)}, over the cap of ${formatBytes(maxPayloadBytes)}; store large data elsewhere and pass a reference`,
-      );
-    }
-  }
-
-  const priority = input.priority ?? 2;
-  if (!Number.isInteger(priority) || priority < 0 || priority > 3) {
-    throw invalid(`priority must be 0, 1, 2 or 3, got ${String(priority)}`);
-  }
-  const maxAttempts = input.maxAttempts ?? 3;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw invalid(`maxAttempts must be an integer of at least 1, got ${String(maxAttempts)}`);
-  }
-  const runAt = input.runAt === undefined ? now : checkTime(input.runAt, 'runAt');
-  const type = input.type ?? 'manual';
-  if (typeof type !== 'string' || type === '') throw invalid('type must be a non-empty string');
-  const agent = optionalKey(input.agent, 'agent');
-  const idempotencyKey = optionalKey(input.idempotencyKey, 'idempotencyKey');
-  const sessionKey = optionalKey(input.sessionKey, 'sessionKey');
-  let description: string;
-  if (input.description !== undefined) {
-    if (typeof input.description !== 'string') throw invalid('description must be a string');
-    description = input.description;
-  } else {
-    description = typeof input.input === 'string' ? truncate(input.input) : type;
-  }
-  let replyText: string | null = null;
-  if (input.replyTo !== undefined && input.replyTo !== null) {
-    const to = input.replyTo as Partial<Address>;
-    if (
-      typeof to !== 'object' ||
-      typeof to.channel !== 'string' ||
-      typeof to.id !== 'string' ||
-      (to.thread !== undefined && typeof to.thread !== 'string')
-    ) {
-      throw invalid('replyTo must be an address: { channel: string, id: string, thread?: string }');
-    }
-    replyText = toJsonText(to, 'replyTo', 'E_INVALID_TASK');
-  }
-
-  return {
-    params: [
-      priority,
-      runAt,
-      sessionKey,
-      idempotencyKey,
-      type,
-      agent,
-      description,
-      inputText,
-      maxAttempts,
-      now,
-      replyText,
-      metadataText,
-    ],
-    task: {
-      id: '',
-      // Objects are parsed back from the stored text, so the caller gets exactly what a later
-      // read returns and later changes to its own object cannot alias the task. Primitives are
-      // already immutable and identical to their round trip: skip the parse on the hot path.
-      input:
-        typeof input.input === 'object' && input.input !== null
-          ? parseJson(inputText)
-          : (input.input ?? null),
-      description,
-      type,
-      agent,
-      priority: priority as TaskPriority,
-      status: 'pending',
-      attempts: 0,
-      maxAttempts,
-      createdAt: now,
-      runAt,
-      startedAt: null,
-      finishedAt: null,
-      result: null,
-      error: null,
-      idempotencyKey,
-      sessionKey,
-      replyTo: replyText === null ? null : parseJson<Address>(replyText),
-      metadata: metadataText === '{}' ? {} : parseJson<JsonObject>(metadataText),
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    },
-  };
-}
-
 /**
  * The columns every task read selects, in this order. Reads fetch rows as arrays (better-sqlite3's
  * `raw()`), which costs about half of building a 21-key object per row on the claim path.
@@ -313,12 +140,6 @@ function checkOwner(owner: unknown): string {
   }
   return owner;
 }
-
-const INSERT_SQL = `
-  INSERT INTO tasks (status, priority, run_at, session_key, idempotency_key, type, agent,
-    description, input, max_attempts, created_at, reply_to, metadata)
-  VALUES ('pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
 
 // The runnable tasks, best first. A task of a session is claimable only when no task of that
 // session runs and no earlier one is waiting to run. An earlier task blocks it once it is due,
@@ -443,9 +264,8 @@ const NEXT_RUN_SQL = `
  */
 export class SqliteTaskStore implements TaskStore {
   readonly #ids: TaskIds;
-  readonly #maxPayloadBytes: number;
   readonly #queries: StatementCache;
-  readonly #insert: BetterSqlite3.Statement;
+  readonly #inserter: TaskInserter;
   readonly #bySeq: BetterSqlite3.Statement;
   readonly #byIdempotencyKey: BetterSqlite3.Statement;
   readonly #db: BetterSqlite3.Database;
@@ -481,7 +301,6 @@ export class SqliteTaskStore implements TaskStore {
   readonly #countReplies: BetterSqlite3.Statement;
   readonly #nextRun: BetterSqlite3.Statement;
   readonly #counts: BetterSqlite3.Statement;
-  readonly #insertMany: BetterSqlite3.Transaction<(items: PreparedTask[]) => EnqueueResult[]>;
   readonly #completeAndClaim: BetterSqlite3.Transaction<
     (
       seq: number | undefined,
@@ -503,14 +322,18 @@ export class SqliteTaskStore implements TaskStore {
       throw new AgentdError('E_STORE', 'the database has no task id prefix; was it migrated?');
     }
     this.#ids = new TaskIds(prefix);
-    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.#queries = new StatementCache(db);
-    this.#insert = db.prepare(INSERT_SQL);
     this.#bySeq = db.prepare(`SELECT ${COLUMNS_SQL} FROM tasks WHERE seq = ?`).raw();
     this.#byIdempotencyKey = db
       .prepare(`SELECT ${COLUMNS_SQL} FROM tasks WHERE idempotency_key = ?`)
       .raw();
     this.#db = db;
+    this.#inserter = new TaskInserter(
+      db,
+      this.#ids,
+      options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      (key) => this.#row(this.#byIdempotencyKey, key),
+    );
     this.#markRunning = db.prepare(`${MARK_RUNNING_SQL} WHERE seq = ?`);
     this.#claimTx = db.transaction((request: ClaimRequest) => this.#claimNow(request));
     this.#renew = db.prepare(
@@ -545,11 +368,6 @@ export class SqliteTaskStore implements TaskStore {
     this.#countReplies = db.prepare('SELECT count(*) FROM task_replies').pluck();
     this.#nextRun = db.prepare(NEXT_RUN_SQL);
     this.#counts = db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status');
-    // Immediate: take the write lock up front, so a batch never fails half-way with SQLITE_BUSY
-    // when it tries to upgrade a read lock another process made stale.
-    this.#insertMany = db.transaction((items: PreparedTask[]) =>
-      items.map((item) => this.#insertOne(item)),
-    );
     this.#completeOne = db.transaction(
       (seq: number, owner: string, result: string | null, now: number) =>
         this.#completeNow(seq, owner, result, now),
@@ -604,37 +422,12 @@ export class SqliteTaskStore implements TaskStore {
     return values && this.#toTask(values);
   }
 
-  #insertOne(prepared: PreparedTask): EnqueueResult {
-    const info = this.#insert.run(...prepared.params);
-    if (info.changes === 1) {
-      prepared.task.id = this.#ids.format(Number(info.lastInsertRowid));
-      return { task: prepared.task, created: true };
-    }
-    // The only conflict the insert ignores is the idempotency key: return the task holding it.
-    const task = this.#row(this.#byIdempotencyKey, prepared.task.idempotencyKey);
-    if (!task)
-      throw new AgentdError('E_STORE', 'enqueue inserted nothing and found no task with its key');
-    return { task, created: false };
-  }
-
   async enqueue(task: NewTask, now: number): Promise<EnqueueResult> {
-    return this.#insertOne(prepareTask(task, now, this.#maxPayloadBytes));
+    return this.#inserter.one(task, now);
   }
 
   async enqueueMany(tasks: readonly NewTask[], now: number): Promise<EnqueueResult[]> {
-    // Validate all first: one bad task rejects the batch before anything is written.
-    const prepared = tasks.map((task, i) => {
-      try {
-        return prepareTask(task, now, this.#maxPayloadBytes);
-      } catch (error) {
-        if (error instanceof AgentdError) {
-          throw new AgentdError(error.code, `tasks[${i}]: ${error.message}`, { cause: error });
-        }
-        throw error;
-      }
-    });
-    if (prepared.length === 0) return [];
-    return this.#insertMany.immediate(prepared);
+    return this.#inserter.many(tasks, now);
   }
 
   async claim(request: ClaimRequest): Promise<Task[]> {

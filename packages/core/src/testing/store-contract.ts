@@ -422,6 +422,31 @@ export function describeStoreContract(
         expect(error.code).toBe('E_INVALID_TASK');
         expect(await store.tasks.list()).toEqual([]);
       });
+
+      it('stores nothing when a task late in a large batch is invalid, and names its index', async () => {
+        const batch: NewTask[] = Array.from({ length: 100 }, (_, i) => ({
+          input: i,
+          ...(i === 30 ? { idempotencyKey: 'kept-out' } : {}),
+        }));
+        batch[70] = { input: 70, runAt: Number.NaN };
+        const error = await rejection(store.tasks.enqueueMany(batch, T0));
+        expect(error.code).toBe('E_INVALID_TASK');
+        expect(error.message).toMatch(/^tasks\[70\]: runAt/);
+        expect(await store.tasks.list({ limit: 1000 })).toEqual([]);
+        // The key of the rolled-back batch is free again.
+        const again = await store.tasks.enqueue({ input: 'x', idempotencyKey: 'kept-out' }, T0);
+        expect(again.created).toBe(true);
+      });
+
+      it('claims a large batch in its order', async () => {
+        const batch = Array.from({ length: 70 }, (_, i) => ({
+          input: i,
+          ...(i % 9 === 4 ? { idempotencyKey: `key-${i}` } : {}),
+        }));
+        await store.tasks.enqueueMany(batch, T0);
+        const claimed = await claim(T0, 100);
+        expect(claimed.map((t) => t.input)).toEqual(batch.map((t) => t.input));
+      });
     });
 
     describe('tasks: claim', () => {

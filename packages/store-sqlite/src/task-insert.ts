@@ -1,0 +1,159 @@
+import { AgentdError, type EnqueueResult, type NewTask, type Task } from '@agentd/core';
+import type BetterSqlite3 from 'better-sqlite3';
+import { INSERT_COLUMNS_SQL, INSERT_PARAMS, INSERT_VALUES_SQL, prepareTask } from './new-task.js';
+import type { TaskIds } from './task-ids.js';
+
+const INSERT_SQL = `${INSERT_COLUMNS_SQL} VALUES ${INSERT_VALUES_SQL}
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+// A batch inserts its tasks that have no idempotency key this many rows per statement: with one
+// statement per row, calling into SQLite cost about a fifth of the insert. Such rows cannot
+// conflict, and they get consecutive seqs: a new rowid is one past the largest in the table.
+const BATCH_ROWS = 16;
+const BATCH_SQL = `${INSERT_COLUMNS_SQL} VALUES ${`${INSERT_VALUES_SQL}, `.repeat(BATCH_ROWS - 1)}${INSERT_VALUES_SQL}`;
+
+/** Prefixes a task's validation error with its index in the batch. */
+function atIndex(error: unknown, index: number): unknown {
+  return error instanceof AgentdError
+    ? new AgentdError(error.code, `tasks[${index}]: ${error.message}`, { cause: error })
+    : error;
+}
+
+/**
+ * Inserts new tasks: the enqueue half of {@link SqliteTaskStore}. One task is one statement;
+ * a batch is one IMMEDIATE transaction in which each task is validated and inserted in turn, so
+ * a bad task anywhere rolls back the whole batch and nothing is written.
+ *
+ * @example
+ * ```ts
+ * const insert = new TaskInserter(db, ids, DEFAULT_MAX_PAYLOAD_BYTES, (key) => findByKey(key));
+ * insert.one({ input: 'hello' }, Date.now()); // { task, created: true }
+ * ```
+ */
+export class TaskInserter {
+  readonly #ids: TaskIds;
+  readonly #maxPayloadBytes: number;
+  readonly #byIdempotencyKey: (key: string) => Task | undefined;
+  readonly #insert: BetterSqlite3.Statement;
+  readonly #insertBatch: BetterSqlite3.Statement;
+  // Parameter arrays are reused: statements run synchronously, so one of each is enough.
+  readonly #params: unknown[] = new Array(INSERT_PARAMS);
+  readonly #batchParams: unknown[] = new Array(INSERT_PARAMS * BATCH_ROWS);
+  /** The tasks whose parameters wait in #batchParams, in order. */
+  readonly #batchTasks: Task[] = [];
+  // Immediate: the write lock is taken up front, so a batch never fails half-way with
+  // SQLITE_BUSY when it tries to upgrade a read lock that another process made stale.
+  readonly #many: BetterSqlite3.Transaction<
+    (tasks: readonly NewTask[], now: number) => EnqueueResult[]
+  >;
+
+  constructor(
+    db: BetterSqlite3.Database,
+    ids: TaskIds,
+    maxPayloadBytes: number,
+    byIdempotencyKey: (key: string) => Task | undefined,
+  ) {
+    this.#ids = ids;
+    this.#maxPayloadBytes = maxPayloadBytes;
+    this.#byIdempotencyKey = byIdempotencyKey;
+    this.#insert = db.prepare(INSERT_SQL);
+    this.#insertBatch = db.prepare(BATCH_SQL);
+    this.#many = db.transaction((tasks: readonly NewTask[], now: number) =>
+      this.#insertAll(tasks, now),
+    );
+  }
+
+  /** Validates and inserts one task (or finds the task holding its idempotency key). */
+  one(input: NewTask, now: number): EnqueueResult {
+    return this.#insertPrepared(prepareTask(input, now, this.#maxPayloadBytes, this.#params, 0));
+  }
+
+  /** Validates and inserts a batch, in order, in one IMMEDIATE transaction. */
+  many(tasks: readonly NewTask[], now: number): EnqueueResult[] {
+    return tasks.length === 0 ? [] : this.#many.immediate(tasks, now);
+  }
+
+  /** Inserts the task whose parameters are in #params. */
+  #insertPrepared(task: Task): EnqueueResult {
+    const info = this.#insert.run(this.#params);
+    if (info.changes === 1) {
+      task.id = this.#ids.format(Number(info.lastInsertRowid));
+      return { task, created: true };
+    }
+    // The only conflict the insert ignores is the idempotency key: return the task holding it.
+    const existing = this.#byIdempotencyKey(task.idempotencyKey as string);
+    if (!existing) {
+      throw new AgentdError('E_STORE', 'enqueue inserted nothing and found no task with its key');
+    }
+    return { task: existing, created: false };
+  }
+
+  #insertAll(tasks: readonly NewTask[], now: number): EnqueueResult[] {
+    const results = new Array<EnqueueResult>(tasks.length);
+    const waiting = this.#batchTasks;
+    waiting.length = 0;
+    try {
+      for (let i = 0; i < tasks.length; i++) {
+        const at = waiting.length * INSERT_PARAMS;
+        let task: Task;
+        try {
+          task = prepareTask(
+            tasks[i] as NewTask,
+            now,
+            this.#maxPayloadBytes,
+            this.#batchParams,
+            at,
+          );
+        } catch (error) {
+          throw atIndex(error, i);
+        }
+        if (task.idempotencyKey === null) {
+          waiting.push(task);
+          if (waiting.length === BATCH_ROWS) this.#flushBatch(results, i + 1 - BATCH_ROWS);
+        } else {
+          // Keep the batch's order: the tasks waiting before this one go in first.
+          this.#flushEach(results, i - waiting.length, waiting.length);
+          this.#copyParams(at);
+          results[i] = this.#insertPrepared(task);
+        }
+      }
+      this.#flushEach(results, tasks.length - waiting.length, waiting.length);
+    } finally {
+      waiting.length = 0;
+    }
+    return results;
+  }
+
+  /** Inserts the BATCH_ROWS waiting tasks with one statement; `first` is the first's index. */
+  #flushBatch(results: EnqueueResult[], first: number): void {
+    const info = this.#insertBatch.run(this.#batchParams);
+    if (info.changes !== BATCH_ROWS) {
+      throw new AgentdError(
+        'E_STORE',
+        `a batch insert wrote ${info.changes} of ${BATCH_ROWS} rows`,
+      );
+    }
+    const firstSeq = Number(info.lastInsertRowid) - BATCH_ROWS + 1;
+    const waiting = this.#batchTasks;
+    for (let i = 0; i < BATCH_ROWS; i++) {
+      const task = waiting[i] as Task;
+      task.id = this.#ids.format(firstSeq + i);
+      results[first + i] = { task, created: true };
+    }
+    waiting.length = 0;
+  }
+
+  /** Inserts the first `count` waiting tasks one by one; `first` is the first's index. */
+  #flushEach(results: EnqueueResult[], first: number, count: number): void {
+    const waiting = this.#batchTasks;
+    for (let i = 0; i < count; i++) {
+      this.#copyParams(i * INSERT_PARAMS);
+      results[first + i] = this.#insertPrepared(waiting[i] as Task);
+    }
+    waiting.length = 0;
+  }
+
+  /** Copies one task's parameters from #batchParams at `from` into #params. */
+  #copyParams(from: number): void {
+    for (let k = 0; k < INSERT_PARAMS; k++) this.#params[k] = this.#batchParams[from + k];
+  }
+}
