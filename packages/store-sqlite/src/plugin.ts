@@ -30,7 +30,7 @@ import {
   replaceDatabaseFile,
   UnrecoverableDatabaseError,
 } from './backup.js';
-import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
+import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 
 /**
  * Options of the {@link sqlite} plugin.
@@ -47,6 +47,11 @@ export interface SqlitePluginOptions {
   busyTimeoutMs?: number;
   /** `NORMAL` (default) or `FULL` (also survives power loss, slower). */
   synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * Checkpoint the WAL from a worker thread, so that the host's writes never wait for a
+   * checkpoint's disk sync (default `true`; `false` leaves checkpoints to SQLite's commits).
+   */
+  backgroundCheckpoints?: boolean;
   /**
    * Periodic online backups, and restore from the newest good one when the file is found corrupt
    * at start. Default `{ everyMs: 3_600_000, keep: 24, dir: '<db dir>/backups' }`; `false` turns
@@ -94,12 +99,16 @@ export const sqliteOptionsSchema: StandardSchemaV1<unknown, SqlitePluginOptions>
         } else if (key === 'synchronous') {
           if (v === 'NORMAL' || v === 'FULL') out.synchronous = v;
           else issues.push({ message: "must be 'NORMAL' or 'FULL'", path: [key] });
+        } else if (key === 'backgroundCheckpoints') {
+          if (typeof v === 'boolean') out.backgroundCheckpoints = v;
+          else issues.push({ message: 'must be true or false', path: [key] });
         } else if (key === 'backup') {
           const backup = parseBackupOption(v, issues);
           if (backup !== undefined) out.backup = backup;
         } else {
           issues.push({
-            message: 'unknown option (known: path, busyTimeoutMs, synchronous, backup)',
+            message:
+              'unknown option (known: path, busyTimeoutMs, synchronous, backgroundCheckpoints, backup)',
             path: [key],
           });
         }
@@ -211,7 +220,10 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
   let path = '';
   let backups: { dir: string; everyMs: number; keep: number } | undefined;
   let backupTimer: TimerHandle | undefined;
-  const openOptions: Pick<SqlitePluginOptions, 'busyTimeoutMs' | 'synchronous'> = {};
+  const openOptions: Pick<
+    SqliteStoreOptions,
+    'busyTimeoutMs' | 'synchronous' | 'backgroundCheckpoints'
+  > = {};
   const open = (): SqliteStore => {
     if (!store) {
       throw new AgentdError(
@@ -309,11 +321,7 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
         };
         return keptAside ? { restored, keptAside } : { restored };
       } finally {
-        store = openSqliteStore({
-          path,
-          busyTimeoutMs: openOptions.busyTimeoutMs,
-          synchronous: openOptions.synchronous,
-        });
+        store = openSqliteStore({ path, ...openOptions });
       }
     },
   };
@@ -380,6 +388,7 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     async start(ctx) {
       openOptions.busyTimeoutMs = ctx.options.busyTimeoutMs;
       openOptions.synchronous = ctx.options.synchronous;
+      openOptions.backgroundCheckpoints = ctx.options.backgroundCheckpoints ?? true;
       recoverIfCorrupt(ctx, path, backups?.dir);
       store = openSqliteStore({ path, ...openOptions });
       ctx.logger.info({ path }, `store opened: ${store.description}`);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { AgentdError, type Store } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
+import { BackgroundCheckpointer } from './checkpointer.js';
 import { openDatabase } from './database.js';
 import { SqliteSessionStore } from './session-store.js';
 import { SqliteStateStore } from './state-store.js';
@@ -25,6 +26,12 @@ export interface SqliteStoreOptions {
   maxPayloadBytes?: number;
   /** Source of time for state TTLs (default `Date.now`). Task methods take `now` explicitly. */
   now?: () => number;
+  /**
+   * Checkpoint the WAL from a worker thread instead of inside the commit that fills it (see
+   * {@link BackgroundCheckpointer}). Default `false`; the `sqlite()` plugin turns it on for
+   * the host, whose writes then never wait for a checkpoint's disk sync. Ignored for `:memory:`.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 /**
@@ -46,6 +53,7 @@ export class SqliteStore implements Store {
   /** The file's absolute path, or `:memory:`. */
   readonly path: string;
   readonly #db: BetterSqlite3.Database;
+  readonly #checkpointer: BackgroundCheckpointer | undefined;
 
   constructor(db: BetterSqlite3.Database, options: SqliteStoreOptions) {
     this.#db = db;
@@ -54,6 +62,9 @@ export class SqliteStore implements Store {
     this.tasks = new SqliteTaskStore(db, { maxPayloadBytes: options.maxPayloadBytes });
     this.sessions = new SqliteSessionStore(db);
     this.state = new SqliteStateStore(db, { now: options.now });
+    if (options.backgroundCheckpoints && options.path !== ':memory:' && options.path !== '') {
+      this.#checkpointer = BackgroundCheckpointer.start(db, options.path);
+    }
   }
 
   /** The better-sqlite3 connection, for diagnostics and tests; do not write through it. */
@@ -62,6 +73,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.#checkpointer?.stop();
     if (this.#db.open) this.#db.close();
   }
 }
@@ -72,7 +84,7 @@ function checkOptions(options: SqliteStoreOptions): void {
   if (typeof options?.path !== 'string' || options.path === '') {
     throw bad('path must be a non-empty string');
   }
-  const { busyTimeoutMs, synchronous, maxPayloadBytes } = options;
+  const { busyTimeoutMs, synchronous, maxPayloadBytes, backgroundCheckpoints } = options;
   if (busyTimeoutMs !== undefined && !(Number.isInteger(busyTimeoutMs) && busyTimeoutMs >= 0)) {
     throw bad(`busyTimeoutMs must be an integer of at least 0, got ${busyTimeoutMs}`);
   }
@@ -84,6 +96,9 @@ function checkOptions(options: SqliteStoreOptions): void {
     !(Number.isInteger(maxPayloadBytes) && maxPayloadBytes > 0)
   ) {
     throw bad(`maxPayloadBytes must be a positive integer, got ${maxPayloadBytes}`);
+  }
+  if (backgroundCheckpoints !== undefined && typeof backgroundCheckpoints !== 'boolean') {
+    throw bad(`backgroundCheckpoints must be true or false, got ${String(backgroundCheckpoints)}`);
   }
 }
 

@@ -3,7 +3,6 @@ import type {
   AgentExecutor,
   AgentRegistry,
   AgentResult,
-  AgentRunContext,
   ExecuteContext,
 } from '../contracts/agent.js';
 import type { AttemptRecord, ClassifiedError } from '../contracts/failover.js';
@@ -13,6 +12,7 @@ import type { HistoryEntry, Session } from '../contracts/session.js';
 import type { StateStore } from '../contracts/state.js';
 import type { Task } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
+import { AgentContext } from '../runtime/agent-context.js';
 import type { BudgetGuard } from './budgets.js';
 import { FAILOVER_NAMESPACE, isCircuitRefusal } from './circuits.js';
 import {
@@ -139,17 +139,12 @@ export class FailoverExecutor implements AgentExecutor {
       let backoff: IBackoff<unknown> | undefined;
       for (let n = 0; n <= retries; n++) {
         const startedAt = clock.now();
-        const runCtx: AgentRunContext = {
-          task,
-          get signal() {
-            return ctx.signal;
-          },
-          logger: ctx.logger,
-          clock,
-          ...(session && { session }),
-          ...(session && name === session.agent && resource !== undefined && { resource }),
-          ...(history && { history }),
-        };
+        const runCtx = new AgentContext(task, ctx, ctx.logger, clock);
+        if (session) {
+          runCtx.session = session;
+          if (name === session.agent && resource !== undefined) runCtx.resource = resource;
+        }
+        if (history) runCtx.history = history;
         try {
           const result = await policy.circuits.execute(name, async () => {
             const r = await agent.run(task.input, runCtx);
@@ -164,7 +159,7 @@ export class FailoverExecutor implements AgentExecutor {
             finishedAt: clock.now(),
             outcome: 'success',
           });
-          await this.#spend(result, ctx);
+          if (result.usage && this.deps.budgets) await this.#spend(result, ctx);
           return result;
         } catch (err) {
           // Cancel, timeout and shutdown are the runner's business, not a reason to fail over.

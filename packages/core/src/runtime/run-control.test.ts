@@ -30,25 +30,33 @@ describe('RunControl', () => {
     expect(control.signal.reason).toBe(first);
   });
 
-  it('whenAborted rejects with the reason, before or after the abort', async () => {
+  it('race rejects with the reason when aborted, before or during the work', async () => {
     const control = new RunControl();
-    const waiting = control.whenAborted();
+    const never = new Promise<string>(() => {});
+    const waiting = control.race(never);
     const reason = new Error('lease lost');
     control.abort(reason);
     await expect(waiting).rejects.toBe(reason);
-    await expect(control.whenAborted()).rejects.toBe(reason);
+    await expect(control.race(Promise.resolve('late'))).rejects.toBe(reason);
+    // Work that fails after the abort does not surface as an unhandled rejection.
+    await expect(control.race(Promise.reject(new Error('ignored')))).rejects.toBe(reason);
   });
 
-  it('whenAborted stays pending while the run is not aborted', async () => {
+  it('race settles as the work does while the run is not aborted', async () => {
     const control = new RunControl();
+    await expect(control.race(Promise.resolve('done'))).resolves.toBe('done');
+    const failure = new Error('agent failed');
+    await expect(control.race(Promise.reject(failure))).rejects.toBe(failure);
+    const slow = control.race(new Promise((resolve) => setTimeout(() => resolve('slow'), 20)));
     const outcome = await Promise.race([
-      control.whenAborted().then(
+      slow.then(
         () => 'settled',
         () => 'settled',
       ),
-      new Promise((resolve) => setTimeout(() => resolve('pending'), 20)),
+      new Promise((resolve) => setTimeout(() => resolve('pending'), 5)),
     ]);
     expect(outcome).toBe('pending');
+    await expect(slow).resolves.toBe('slow');
     expect(control.aborted).toBe(false);
     expect(control.reason).toBeUndefined();
   });

@@ -2,13 +2,13 @@
  * The abort switch of one task run. The `AbortSignal` handed to agents is created only when
  * something reads it: an `AbortController` and its listeners cost several microseconds per run,
  * a real share of the runner's overhead for short tasks, and many agents never look at it.
- * The runner itself waits on {@link RunControl.whenAborted} instead of listening on the signal.
+ * The runner itself waits through {@link RunControl.race} instead of listening on the signal.
  *
  * @example
  * ```ts
  * const control = new RunControl();
  * const timer = setTimeout(() => control.abort(new Error('too slow')), 30_000);
- * const output = await Promise.race([agent.run(input, { signal: control.signal }), control.whenAborted()]);
+ * const output = await control.race(agent.run(input, { signal: control.signal }));
  * clearTimeout(timer);
  * ```
  */
@@ -45,11 +45,20 @@ export class RunControl {
     this.#reject?.(reason);
   }
 
-  /** A promise that rejects with the reason when the run is aborted (at once if it was). */
-  whenAborted(): Promise<never> {
-    if (this.#aborted) return Promise.reject(this.#reason);
-    return new Promise<never>((_, reject) => {
+  /**
+   * Settles as `work` does, or rejects with the abort reason as soon as the run is aborted (at
+   * once if it was), even when the work never looks at its signal. One promise per run, where
+   * `Promise.race` with a promise of the abort made three.
+   */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (this.#aborted) {
+      // The work's own outcome is no longer wanted; keep its rejection from going unhandled.
+      work.catch(() => {});
+      return Promise.reject(this.#reason);
+    }
+    return new Promise<T>((resolve, reject) => {
       this.#reject = reject;
+      work.then(resolve, reject);
     });
   }
 }

@@ -8,6 +8,7 @@ import type { Task, TaskError, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { lazyChild } from '../logging/lazy-child.js';
+import { AgentContext } from './agent-context.js';
 import { ReplyOutbox } from './reply-outbox.js';
 import { retryDelay } from './retry-delay.js';
 import { RunControl } from './run-control.js';
@@ -372,26 +373,11 @@ export class TaskRunner implements RunnerHandle {
         return [];
       }
       const runLogger = lazyChild(logger, { task: task.id, agent: agent.name });
-      // `signal` is a getter: the AbortController is made only if the agent looks at it.
-      const result = await Promise.race([
-        this.#executor
-          ? this.#executor.execute(task, agent.name, {
-              get signal() {
-                return control.signal;
-              },
-              logger: runLogger,
-              clock,
-            })
-          : agent.run(task.input, {
-              task,
-              get signal() {
-                return control.signal;
-              },
-              logger: runLogger,
-              clock,
-            }),
-        control.whenAborted(),
-      ]);
+      // The agent's signal is made only if it reads it (see RunControl and AgentContext).
+      const ctx = new AgentContext(task, control, runLogger, clock);
+      const result = await control.race(
+        this.#executor ? this.#executor.execute(task, agent.name, ctx) : agent.run(task.input, ctx),
+      );
       if (this.#options.batchSize > 1) {
         this.#queueCompletion(task, result.output);
         return [];
