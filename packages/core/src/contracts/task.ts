@@ -179,7 +179,11 @@ export type ReplyOutcome =
  */
 export interface TaskStore {
   enqueue(task: NewTask, now: number): Promise<EnqueueResult>;
-  /** Enqueues many in one transaction; results are in input order. */
+  /**
+   * Enqueues many in one transaction, all or nothing: one invalid task rejects the call (its
+   * error message starts with `tasks[i]: `) and none is stored. Results are in input order, and
+   * tasks of equal priority and run-at are claimed in that order.
+   */
   enqueueMany(tasks: readonly NewTask[], now: number): Promise<EnqueueResult[]>;
   /** Atomically leases up to `limit` runnable tasks and marks them `running` (attempts + 1). */
   claim(request: ClaimRequest): Promise<Task[]>;

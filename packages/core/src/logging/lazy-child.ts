@@ -1,4 +1,6 @@
-import type { Logger } from '../contracts/logger.js';
+import type { LogFn, Logger, LogLevel } from '../contracts/logger.js';
+
+const LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 /** What a {@link LogFn} takes: `(msg)` or `(obj, msg?)`. */
 type LogArgs = [msg: string] | [obj: object, msg?: string];
@@ -24,29 +26,25 @@ class LazyChildLogger implements Logger {
     return this.#child;
   }
 
-  // Called as methods (`(x.info as LogCall)(...)` keeps `this`), as pino's own must be.
-  trace(...args: LogArgs): void {
-    (this.#real().trace as LogCall)(...args);
-  }
+  // The six level methods, defined once on the prototype below. Call them as methods, as
+  // pino's own must be called: `(x.info as LogCall)(...)` keeps `this`.
+  declare trace: LogFn;
+  declare debug: LogFn;
+  declare info: LogFn;
+  declare warn: LogFn;
+  declare error: LogFn;
+  declare fatal: LogFn;
 
-  debug(...args: LogArgs): void {
-    (this.#real().debug as LogCall)(...args);
-  }
-
-  info(...args: LogArgs): void {
-    (this.#real().info as LogCall)(...args);
-  }
-
-  warn(...args: LogArgs): void {
-    (this.#real().warn as LogCall)(...args);
-  }
-
-  error(...args: LogArgs): void {
-    (this.#real().error as LogCall)(...args);
-  }
-
-  fatal(...args: LogArgs): void {
-    (this.#real().fatal as LogCall)(...args);
+  static {
+    for (const level of LEVELS) {
+      Object.defineProperty(LazyChildLogger.prototype, level, {
+        configurable: true,
+        writable: true,
+        value(this: LazyChildLogger, ...args: LogArgs): void {
+          (this.#real()[level] as LogCall)(...args);
+        },
+      });
+    }
   }
 
   child(bindings: Record<string, unknown>): Logger {
