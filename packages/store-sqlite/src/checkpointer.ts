@@ -80,22 +80,30 @@ export class BackgroundCheckpointer {
     this.#exited = once(worker, 'exit');
   }
 
-  /** Starts checkpointing the file `db` writes to (a WAL database on disk). */
+  /**
+   * Starts checkpointing the file `db` writes to (a WAL database on disk). Returns undefined,
+   * leaving checkpoints to SQLite's commits as without it, when no worker can be started (the
+   * driver cannot be resolved from this module, as in some single-file bundles).
+   */
   static start(
     db: BetterSqlite3.Database,
     path: string,
     timing: CheckpointTiming = {},
-  ): BackgroundCheckpointer {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        driver,
-        path,
-        busyEveryMs: timing.busyEveryMs ?? 50,
-        idleEveryMs: timing.idleEveryMs ?? 1000,
-      },
-    });
+  ): BackgroundCheckpointer | undefined {
+    let worker: Worker;
+    try {
+      worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: {
+          driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+          path,
+          busyEveryMs: timing.busyEveryMs ?? 50,
+          idleEveryMs: timing.idleEveryMs ?? 1000,
+        },
+      });
+    } catch {
+      return undefined;
+    }
     // Never keep the process alive, and never crash it: the fallback covers a failed worker.
     worker.unref();
     worker.on('error', () => {});
