@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentdError } from '@agentd/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FALLBACK_AUTOCHECKPOINT_PAGES } from './checkpointer.js';
+import { BackgroundCheckpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './checkpointer.js';
 import { sqliteOptionsSchema } from './plugin.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
 
@@ -77,6 +77,26 @@ describe('background checkpoints', () => {
     const reopened = openSqliteStore({ path });
     expect((await reopened.tasks.list({ limit: 100 })).length).toBe(50);
     await reopened.close();
+  });
+
+  it('hand checkpoints back to SQLite when the worker fails, without failing the host', async () => {
+    const store = openSqliteStore({ path: freshPath() });
+    const db = store.database;
+    try {
+      // The worker cannot open this file: it fails and exits on its own.
+      const checkpointer = BackgroundCheckpointer.start(db, join(dir, 'missing', 'nope.db'));
+      expect(checkpointer).toBeDefined();
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(FALLBACK_AUTOCHECKPOINT_PAGES);
+      for (let waited = 0; waited < 5000; waited += 20) {
+        if (db.pragma('wal_autocheckpoint', { simple: true }) === 1000) break;
+        await sleep(20);
+      }
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      await checkpointer?.stop();
+      await writeTasks(store, 3);
+    } finally {
+      await store.close();
+    }
   });
 
   it('never keep a process alive that forgot to close its store', async () => {

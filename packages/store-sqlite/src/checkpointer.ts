@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -70,14 +69,21 @@ timer = setTimeout(tick, wait);
 export class BackgroundCheckpointer {
   readonly #db: BetterSqlite3.Database;
   readonly #worker: Worker;
-  readonly #exited: Promise<unknown>;
+  readonly #exited: Promise<void>;
   #stopped: Promise<void> | undefined;
 
   private constructor(db: BetterSqlite3.Database, worker: Worker) {
     this.#db = db;
     this.#worker = worker;
-    // Listened for from the start: a worker that already ended emits no second 'exit'.
-    this.#exited = once(worker, 'exit');
+    // Listened for from the start: a worker that already ended emits no second 'exit'. A plain
+    // listener, not events.once: that rejects on the worker's 'error', unhandled until stop().
+    this.#exited = new Promise((resolve) => {
+      worker.once('exit', () => {
+        // Ended on its own (it failed): SQLite's own checkpoints take over at their usual size.
+        if (!this.#stopped) this.#restoreAutocheckpoint();
+        resolve();
+      });
+    });
   }
 
   /**
@@ -104,7 +110,8 @@ export class BackgroundCheckpointer {
     } catch {
       return undefined;
     }
-    // Never keep the process alive, and never crash it: the fallback covers a failed worker.
+    // Never keep the process alive, and never crash it: a failed worker exits, and the
+    // exit handler hands checkpoints back to SQLite.
     worker.unref();
     worker.on('error', () => {});
     db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
@@ -118,9 +125,14 @@ export class BackgroundCheckpointer {
       this.#worker.ref();
       this.#worker.postMessage('stop');
       await this.#exited;
-      if (this.#db.open)
-        this.#db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
+      this.#restoreAutocheckpoint();
     })();
     return this.#stopped;
+  }
+
+  #restoreAutocheckpoint(): void {
+    if (this.#db.open) {
+      this.#db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    }
   }
 }

@@ -310,8 +310,10 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
         );
       }
       const current = open();
-      await current.close();
+      // Refuse work before closing: writes accepted while the close waits would land in the
+      // file that is about to be moved aside.
       store = undefined;
+      await current.close();
       try {
         const keptAside = replaceDatabaseFile(path, chosen.path);
         const restored: StoreBackup = {

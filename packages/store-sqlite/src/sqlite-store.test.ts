@@ -125,6 +125,31 @@ describe('openSqliteStore', () => {
 });
 
 describe('SqliteTaskStore specifics', () => {
+  it('keeps a batch whole when reading one of its tasks enqueues others', async () => {
+    await withStore(async (store) => {
+      let nested: Promise<unknown> | undefined;
+      const sneaky = {
+        get input() {
+          // Runs while the batch is validated and written, inside its transaction.
+          nested ??= Promise.all([
+            store.tasks.enqueueMany([{ input: 'inner 1' }, { input: 'inner 2' }], T0),
+            store.tasks.enqueue({ input: 'inner 3' }, T0),
+          ]);
+          return 'outer 3';
+        },
+      } as NewTask;
+      const batch: NewTask[] = Array.from({ length: 40 }, (_, i) => ({ input: `outer ${i}` }));
+      batch[3] = sneaky;
+      const results = await store.tasks.enqueueMany(batch, T0);
+      await nested;
+      expect(results.map((r) => r.task.input)).toEqual(batch.map((_, i) => `outer ${i}`));
+      for (const r of results) expect(await store.tasks.get(r.task.id)).toEqual(r.task);
+      const stored = (await store.tasks.list({ limit: 100 })).map((t) => t.input);
+      expect(stored).toHaveLength(43);
+      expect(stored).toEqual(expect.arrayContaining(['inner 1', 'inner 2', 'inner 3']));
+    });
+  });
+
   it('honours a custom payload cap', async () => {
     await withStore(
       async (store) => {

@@ -73,8 +73,11 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.#checkpointer?.stop();
-    if (this.#db.open) this.#db.close();
+    try {
+      await this.#checkpointer?.stop();
+    } finally {
+      if (this.#db.open) this.#db.close();
+    }
   }
 }
 

@@ -19,9 +19,35 @@ function atIndex(error: unknown, index: number): unknown {
 }
 
 /**
+ * The parameter arrays of one insert call. Reused from call to call (statements run
+ * synchronously), except when a call re-enters the inserter: a getter on a task's input may
+ * enqueue while the task is being validated, and gets arrays of its own.
+ */
+class InsertBuffers {
+  readonly params: unknown[] = new Array(INSERT_PARAMS);
+  readonly batchParams: unknown[] = new Array(INSERT_PARAMS * BATCH_ROWS);
+  /** The tasks whose parameters wait in batchParams, in order. */
+  readonly waiting: Task[] = [];
+
+  /** Drops the references to the last call's payloads, which may be large. */
+  clear(): void {
+    this.params.fill(undefined);
+    this.batchParams.fill(undefined);
+    this.waiting.length = 0;
+  }
+
+  /** Copies one task's parameters from batchParams at `from` into params. */
+  copyParams(from: number): void {
+    for (let k = 0; k < INSERT_PARAMS; k++) this.params[k] = this.batchParams[from + k];
+  }
+}
+
+/**
  * Inserts new tasks: the enqueue half of {@link SqliteTaskStore}. One task is one statement;
  * a batch is one IMMEDIATE transaction in which each task is validated and inserted in turn, so
- * a bad task anywhere rolls back the whole batch and nothing is written.
+ * a bad task anywhere rolls back the whole batch and nothing is written. (The batch is checked
+ * while the write lock is held: checking it first kept an object per task alive until the
+ * insert, which cost more than the insert itself.)
  *
  * @example
  * ```ts
@@ -35,11 +61,8 @@ export class TaskInserter {
   readonly #byIdempotencyKey: (key: string) => Task | undefined;
   readonly #insert: BetterSqlite3.Statement;
   readonly #insertBatch: BetterSqlite3.Statement;
-  // Parameter arrays are reused: statements run synchronously, so one of each is enough.
-  readonly #params: unknown[] = new Array(INSERT_PARAMS);
-  readonly #batchParams: unknown[] = new Array(INSERT_PARAMS * BATCH_ROWS);
-  /** The tasks whose parameters wait in #batchParams, in order. */
-  readonly #batchTasks: Task[] = [];
+  /** The buffers for the next call; taken while a call runs. */
+  #spare: InsertBuffers | undefined = new InsertBuffers();
   // Immediate: the write lock is taken up front, so a batch never fails half-way with
   // SQLITE_BUSY when it tries to upgrade a read lock that another process made stale.
   readonly #many: BetterSqlite3.Transaction<
@@ -58,13 +81,18 @@ export class TaskInserter {
     this.#insert = db.prepare(INSERT_SQL);
     this.#insertBatch = db.prepare(BATCH_SQL);
     this.#many = db.transaction((tasks: readonly NewTask[], now: number) =>
-      this.#insertAll(tasks, now),
+      this.#withBuffers((buffers) => this.#insertAll(buffers, tasks, now)),
     );
   }
 
   /** Validates and inserts one task (or finds the task holding its idempotency key). */
   one(input: NewTask, now: number): EnqueueResult {
-    return this.#insertPrepared(prepareTask(input, now, this.#maxPayloadBytes, this.#params, 0));
+    return this.#withBuffers((buffers) =>
+      this.#insertPrepared(
+        buffers,
+        prepareTask(input, now, this.#maxPayloadBytes, buffers.params, 0),
+      ),
+    );
   }
 
   /** Validates and inserts a batch, in order, in one IMMEDIATE transaction. */
@@ -72,9 +100,20 @@ export class TaskInserter {
     return tasks.length === 0 ? [] : this.#many.immediate(tasks, now);
   }
 
-  /** Inserts the task whose parameters are in #params. */
-  #insertPrepared(task: Task): EnqueueResult {
-    const info = this.#insert.run(this.#params);
+  #withBuffers<T>(fn: (buffers: InsertBuffers) => T): T {
+    const buffers = this.#spare ?? new InsertBuffers();
+    this.#spare = undefined;
+    try {
+      return fn(buffers);
+    } finally {
+      buffers.clear();
+      this.#spare = buffers;
+    }
+  }
+
+  /** Inserts the task whose parameters are in `buffers.params`. */
+  #insertPrepared(buffers: InsertBuffers, task: Task): EnqueueResult {
+    const info = this.#insert.run(buffers.params);
     if (info.changes === 1) {
       task.id = this.#ids.format(Number(info.lastInsertRowid));
       return { task, created: true };
@@ -87,45 +126,40 @@ export class TaskInserter {
     return { task: existing, created: false };
   }
 
-  #insertAll(tasks: readonly NewTask[], now: number): EnqueueResult[] {
+  #insertAll(buffers: InsertBuffers, tasks: readonly NewTask[], now: number): EnqueueResult[] {
     const results = new Array<EnqueueResult>(tasks.length);
-    const waiting = this.#batchTasks;
-    waiting.length = 0;
-    try {
-      for (let i = 0; i < tasks.length; i++) {
-        const at = waiting.length * INSERT_PARAMS;
-        let task: Task;
-        try {
-          task = prepareTask(
-            tasks[i] as NewTask,
-            now,
-            this.#maxPayloadBytes,
-            this.#batchParams,
-            at,
-          );
-        } catch (error) {
-          throw atIndex(error, i);
-        }
-        if (task.idempotencyKey === null) {
-          waiting.push(task);
-          if (waiting.length === BATCH_ROWS) this.#flushBatch(results, i + 1 - BATCH_ROWS);
-        } else {
-          // Keep the batch's order: the tasks waiting before this one go in first.
-          this.#flushEach(results, i - waiting.length, waiting.length);
-          this.#copyParams(at);
-          results[i] = this.#insertPrepared(task);
-        }
+    const { waiting } = buffers;
+    for (let i = 0; i < tasks.length; i++) {
+      const at = waiting.length * INSERT_PARAMS;
+      let task: Task;
+      try {
+        task = prepareTask(
+          tasks[i] as NewTask,
+          now,
+          this.#maxPayloadBytes,
+          buffers.batchParams,
+          at,
+        );
+      } catch (error) {
+        throw atIndex(error, i);
       }
-      this.#flushEach(results, tasks.length - waiting.length, waiting.length);
-    } finally {
-      waiting.length = 0;
+      if (task.idempotencyKey === null) {
+        waiting.push(task);
+        if (waiting.length === BATCH_ROWS) this.#flushBatch(buffers, results, i + 1 - BATCH_ROWS);
+      } else {
+        // Keep the batch's order: the tasks waiting before this one go in first.
+        this.#flushEach(buffers, results, i - waiting.length, waiting.length);
+        buffers.copyParams(at);
+        results[i] = this.#insertPrepared(buffers, task);
+      }
     }
+    this.#flushEach(buffers, results, tasks.length - waiting.length, waiting.length);
     return results;
   }
 
   /** Inserts the BATCH_ROWS waiting tasks with one statement; `first` is the first's index. */
-  #flushBatch(results: EnqueueResult[], first: number): void {
-    const info = this.#insertBatch.run(this.#batchParams);
+  #flushBatch(buffers: InsertBuffers, results: EnqueueResult[], first: number): void {
+    const info = this.#insertBatch.run(buffers.batchParams);
     if (info.changes !== BATCH_ROWS) {
       throw new AgentdError(
         'E_STORE',
@@ -133,7 +167,7 @@ export class TaskInserter {
       );
     }
     const firstSeq = Number(info.lastInsertRowid) - BATCH_ROWS + 1;
-    const waiting = this.#batchTasks;
+    const { waiting } = buffers;
     for (let i = 0; i < BATCH_ROWS; i++) {
       const task = waiting[i] as Task;
       task.id = this.#ids.format(firstSeq + i);
@@ -143,17 +177,12 @@ export class TaskInserter {
   }
 
   /** Inserts the first `count` waiting tasks one by one; `first` is the first's index. */
-  #flushEach(results: EnqueueResult[], first: number, count: number): void {
-    const waiting = this.#batchTasks;
+  #flushEach(buffers: InsertBuffers, results: EnqueueResult[], first: number, count: number): void {
+    const { waiting } = buffers;
     for (let i = 0; i < count; i++) {
-      this.#copyParams(i * INSERT_PARAMS);
-      results[first + i] = this.#insertPrepared(waiting[i] as Task);
+      buffers.copyParams(i * INSERT_PARAMS);
+      results[first + i] = this.#insertPrepared(buffers, waiting[i] as Task);
     }
     waiting.length = 0;
-  }
-
-  /** Copies one task's parameters from #batchParams at `from` into #params. */
-  #copyParams(from: number): void {
-    for (let k = 0; k < INSERT_PARAMS; k++) this.#params[k] = this.#batchParams[from + k];
   }
 }

@@ -30,6 +30,19 @@ describe('lazyChild', () => {
     ]);
   });
 
+  it('works detached, as handlers passed around are used', async () => {
+    const { parent, lines } = countingParent();
+    const log = lazyChild(parent, { task: 'd' });
+    const { info } = log;
+    info('detached');
+    await Promise.reject(new Error('late')).catch(log.error);
+    expect(lines()).toMatchObject([
+      { level: 30, msg: 'detached', task: 'd' },
+      { level: 50, task: 'd', err: { message: 'late' } },
+    ]);
+    expect(log.info).toBe(log.info);
+  });
+
   it('writes every level and nests children with both sets of bindings', () => {
     const { parent, lines } = countingParent();
     const log = lazyChild(parent, { task: 't' });

@@ -7,14 +7,16 @@ type LogArgs = [msg: string] | [obj: object, msg?: string];
 type LogCall = (...args: LogArgs) => void;
 
 /**
- * A {@link Logger} that creates its real child on the first line written. A class with its
- * methods on the prototype, so a run's logger is one small object: the closures per level it
- * was built from before cost about 900 bytes per run.
+ * A {@link Logger} that creates its real child on the first line written. A class, so a run's
+ * logger is one small object: the closures per level it was built from before cost about 900
+ * bytes per run, for a logger most runs never use.
  */
 class LazyChildLogger implements Logger {
   readonly #parent: Logger;
   readonly #bindings: Record<string, unknown>;
   #child: Logger | undefined;
+  /** Each level's method, made when first looked up (see the accessors below). */
+  #methods: Partial<Record<LogLevel, LogCall>> | undefined;
 
   constructor(parent: Logger, bindings: Record<string, unknown>) {
     this.#parent = parent;
@@ -26,8 +28,9 @@ class LazyChildLogger implements Logger {
     return this.#child;
   }
 
-  // The six level methods, defined once on the prototype below. Call them as methods, as
-  // pino's own must be called: `(x.info as LogCall)(...)` keeps `this`.
+  // The six level methods are accessors on the prototype that hand out a function bound to
+  // this logger, made on first use: `log.info(...)` works, and so do detached uses such as
+  // `promise.catch(log.error)` or `const { info } = log`, as with the closures before.
   declare trace: LogFn;
   declare debug: LogFn;
   declare info: LogFn;
@@ -39,9 +42,13 @@ class LazyChildLogger implements Logger {
     for (const level of LEVELS) {
       Object.defineProperty(LazyChildLogger.prototype, level, {
         configurable: true,
-        writable: true,
-        value(this: LazyChildLogger, ...args: LogArgs): void {
-          (this.#real()[level] as LogCall)(...args);
+        get(this: LazyChildLogger): LogCall {
+          this.#methods ??= {};
+          this.#methods[level] ??= (...args: LogArgs) => {
+            // Called on the real logger, as pino's methods must be.
+            (this.#real()[level] as LogCall)(...args);
+          };
+          return this.#methods[level];
         },
       });
     }

@@ -31,10 +31,19 @@ describe('AgentContext', () => {
     const control = new RunControl();
     const ctx = new AgentContext(task, control, silentLogger(), systemClock);
     const copy = { ...ctx, logger: silentLogger() };
-    expect(Object.keys(ctx).sort()).toEqual(['clock', 'logger', 'signal', 'task']);
+    expect(Object.keys(ctx)).toEqual(['task', 'signal', 'logger', 'clock']);
+    expect(JSON.parse(JSON.stringify({ ...ctx, signal: 's', logger: 'l', clock: 'c' }))).toEqual({
+      task,
+      signal: 's',
+      logger: 'l',
+      clock: 'c',
+    });
     expect(copy.signal).toBe(control.signal);
     expect(copy.task).toBe(task);
     expect('session' in ctx).toBe(false);
+    // Read through a proxy or a derived object, as some agent wrappers do.
+    expect(new Proxy(ctx, {}).signal).toBe(control.signal);
+    expect((Object.create(ctx) as AgentContext).signal).toBe(control.signal);
     ctx.session = { id: 's1' } as never;
     expect(Object.keys(ctx)).toContain('session');
   });

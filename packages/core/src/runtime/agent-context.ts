@@ -4,6 +4,8 @@ import type { Logger } from '../contracts/logger.js';
 import type { HistoryEntry, Session } from '../contracts/session.js';
 import type { Task } from '../contracts/task.js';
 
+const SIGNAL_SOURCE = Symbol('agentd.signalSource');
+
 /** Whatever holds a run's signal, read only when the agent reads its own. */
 interface SignalSource {
   readonly signal: AbortSignal;
@@ -28,26 +30,30 @@ export class AgentContext implements AgentRunContext {
   static readonly #signal: PropertyDescriptor = {
     enumerable: true,
     configurable: true,
+    // Reads through `this`, so it also works on a proxy of the context or an object made from it.
     get(this: AgentContext) {
-      return this.#source.signal;
+      return this[SIGNAL_SOURCE].signal;
     },
   };
 
-  task: Task;
+  // Declared, then assigned in the constructor in this order: the keys come out as the object
+  // literal this replaces had them (task, signal, logger, clock).
+  declare task: Task;
   declare signal: AbortSignal;
-  logger: Logger;
-  clock: Clock;
+  declare logger: Logger;
+  declare clock: Clock;
   // Declared only: the properties exist only on contexts that have them, as before.
   declare session?: Session;
   declare resource?: unknown;
   declare history?: (limit: number) => Promise<HistoryEntry[]>;
-  readonly #source: SignalSource;
+  declare readonly [SIGNAL_SOURCE]: SignalSource;
 
   constructor(task: Task, source: SignalSource, logger: Logger, clock: Clock) {
     this.task = task;
     Object.defineProperty(this, 'signal', AgentContext.#signal);
     this.logger = logger;
     this.clock = clock;
-    this.#source = source;
+    // A symbol key: invisible to Object.keys and JSON; a spread copies it along, harmlessly.
+    this[SIGNAL_SOURCE] = source;
   }
 }

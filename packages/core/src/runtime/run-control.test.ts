@@ -45,6 +45,8 @@ describe('RunControl', () => {
   it('race settles as the work does while the run is not aborted', async () => {
     const control = new RunControl();
     await expect(control.race(Promise.resolve('done'))).resolves.toBe('done');
+    // An agent that returns a value instead of a promise still works.
+    await expect(control.race({ output: 'plain' })).resolves.toEqual({ output: 'plain' });
     const failure = new Error('agent failed');
     await expect(control.race(Promise.reject(failure))).rejects.toBe(failure);
     const slow = control.race(new Promise((resolve) => setTimeout(() => resolve('slow'), 20)));

@@ -50,15 +50,18 @@ export class RunControl {
    * once if it was), even when the work never looks at its signal. One promise per run, where
    * `Promise.race` with a promise of the abort made three.
    */
-  race<T>(work: Promise<T>): Promise<T> {
+  race<T>(work: T | PromiseLike<T>): Promise<T> {
+    // An agent that returns a plain value (or a thenable) works as it did with Promise.race;
+    // for a native promise this is the promise itself, no allocation.
+    const settled = Promise.resolve(work);
     if (this.#aborted) {
       // The work's own outcome is no longer wanted; keep its rejection from going unhandled.
-      work.catch(() => {});
+      settled.catch(() => {});
       return Promise.reject(this.#reason);
     }
     return new Promise<T>((resolve, reject) => {
       this.#reject = reject;
-      work.then(resolve, reject);
+      settled.then(resolve, reject);
     });
   }
 }
