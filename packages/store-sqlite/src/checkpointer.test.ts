@@ -35,35 +35,37 @@ async function fileSizeAfter(path: string, ms: number): Promise<number> {
   return statSync(path).size;
 }
 
+/**
+ * Opens a store, raises the writer's own checkpoint threshold to the fallback's (as the worker
+ * does), writes 400 tasks and reports the main file's size before and `waitMs` after.
+ */
+async function mainFileGrowth(options: { backgroundCheckpoints: boolean }, waitMs: number) {
+  const path = freshPath();
+  const store = openSqliteStore({ path, ...options });
+  try {
+    const autocheckpoint = store.database.pragma('wal_autocheckpoint', { simple: true });
+    store.database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+    const before = statSync(path).size;
+    await writeTasks(store, 400);
+    return { autocheckpoint, before, after: await fileSizeAfter(path, waitMs) };
+  } finally {
+    await store.close();
+  }
+}
+
 describe('background checkpoints', () => {
+  // 400 one-task transactions: far fewer pages than the writer's own (fallback) threshold, so
+  // nothing but a background checkpoint moves them into the main file.
   it('copy the WAL into the file from a worker while the writer never checkpoints itself', async () => {
-    const path = freshPath();
-    const store = openSqliteStore({ path, backgroundCheckpoints: true });
-    try {
-      expect(store.database.pragma('wal_autocheckpoint', { simple: true })).toBe(
-        FALLBACK_AUTOCHECKPOINT_PAGES,
-      );
-      const before = statSync(path).size;
-      // Far fewer pages than the writer's own threshold: only the worker can move them.
-      await writeTasks(store, 400);
-      expect(await fileSizeAfter(path, 5000)).toBeGreaterThan(before);
-    } finally {
-      await store.close();
-    }
+    const growth = await mainFileGrowth({ backgroundCheckpoints: true }, 5000);
+    expect(growth.autocheckpoint).toBe(FALLBACK_AUTOCHECKPOINT_PAGES);
+    expect(growth.after).toBeGreaterThan(growth.before);
   });
 
   it('are what moves the pages: without the worker, the same writes stay in the WAL', async () => {
-    const path = freshPath();
-    const store = openSqliteStore({ path });
-    try {
-      expect(store.database.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
-      store.database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
-      const before = statSync(path).size;
-      await writeTasks(store, 400);
-      expect(await fileSizeAfter(path, 500)).toBe(before);
-    } finally {
-      await store.close();
-    }
+    const growth = await mainFileGrowth({ backgroundCheckpoints: false }, 500);
+    expect(growth.autocheckpoint).toBe(1000);
+    expect(growth.after).toBe(growth.before);
   });
 
   it('stop with the store: close leaves no connection behind, so the WAL is folded in and removed', async () => {
