@@ -67,8 +67,11 @@ describe.skipIf(!built)('several processes sharing one file', () => {
     const created = await store.tasks.enqueueMany(tasks, Date.now());
     const all = created.map((r) => r.task.id);
 
+    const startAt = String(Date.now() + 1500);
     const exits = await Promise.all(
-      ['worker-a', 'worker-b', 'worker-c'].map((owner) => run('claim-worker.mjs', [path, owner])),
+      ['worker-a', 'worker-b', 'worker-c'].map((owner) =>
+        run('claim-worker.mjs', [path, owner, startAt]),
+      ),
     );
     for (const exit of exits) expectClean(exit);
     const reports = exits.map(

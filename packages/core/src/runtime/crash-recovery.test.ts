@@ -145,6 +145,10 @@ describe('crash safety (real processes, SIGKILL)', () => {
     const journal = join(dir, 'shared.journal');
     const store = openSqliteStore({ path: db });
     const n = 2000;
+    const hosts = [spawnHost(db, journal, 1), spawnHost(db, journal, 1)];
+    // Enqueue once both are up: a host that started first could otherwise drain the queue
+    // before the other one is ready.
+    await Promise.all(hosts.map((h) => h.ready));
     await store.tasks.enqueueMany(
       Array.from({ length: n }, (_, i) => ({
         input: i,
@@ -153,8 +157,6 @@ describe('crash safety (real processes, SIGKILL)', () => {
       })),
       Date.now(),
     );
-    const hosts = [spawnHost(db, journal, 1), spawnHost(db, journal, 1)];
-    await Promise.all(hosts.map((h) => h.ready));
     const deadline = Date.now() + 60_000;
     while ((await store.tasks.counts()).completed < n && Date.now() < deadline) await sleep(50);
     for (const h of hosts) h.child.kill('SIGTERM');

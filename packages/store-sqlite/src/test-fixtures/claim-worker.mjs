@@ -3,11 +3,14 @@
 // prints what it completed as JSON. Imports the built package: tests run after `npm run build`.
 import { openSqliteStore } from '../../dist/index.js';
 
-const [dbPath, owner] = process.argv.slice(2);
+const [dbPath, owner, startAt] = process.argv.slice(2);
 const store = openSqliteStore({ path: dbPath });
 const completed = [];
 const violations = [];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Start together: process start-up varies by hundreds of milliseconds on a busy machine, and a
+// late worker would find the queue already drained.
+await sleep(Math.max(0, Number(startAt) - Date.now()));
 
 for (;;) {
   const tasks = await store.tasks.claim({
