@@ -47,6 +47,20 @@ function enableWal(db: Database.Database, budgetMs: number): string {
 }
 
 /**
+ * Whether `path` names an in-memory database (`:memory:`, or SQLite's `''`) rather than a file:
+ * no directory, no WAL, no checkpoints.
+ *
+ * @example
+ * ```ts
+ * isMemoryPath(':memory:'); // true
+ * isMemoryPath('./data/agentd.db'); // false
+ * ```
+ */
+export function isMemoryPath(path: string): boolean {
+  return path === ':memory:' || path === '';
+}
+
+/**
  * Opens (creating if needed) the database file, sets the pragmas agentd relies on and applies
  * pending migrations. Pragmas: `journal_mode=WAL` (readers never block the writer),
  * `synchronous` as given, `busy_timeout` (writers queue instead of failing with SQLITE_BUSY),
@@ -60,7 +74,7 @@ function enableWal(db: Database.Database, budgetMs: number): string {
  */
 export function openDatabase(options: DatabaseOptions): Database.Database {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-  const memory = options.path === ':memory:' || options.path === '';
+  const memory = isMemoryPath(options.path);
   if (!memory) mkdirSync(dirname(options.path), { recursive: true });
   const db = new Database(options.path, { timeout: busyTimeoutMs });
   try {

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { AgentdError, type Store } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { BackgroundCheckpointer } from './checkpointer.js';
-import { openDatabase } from './database.js';
+import { isMemoryPath, openDatabase } from './database.js';
 import { SqliteSessionStore } from './session-store.js';
 import { SqliteStateStore } from './state-store.js';
 import { SqliteTaskStore } from './task-store.js';
@@ -62,7 +62,7 @@ export class SqliteStore implements Store {
     this.tasks = new SqliteTaskStore(db, { maxPayloadBytes: options.maxPayloadBytes });
     this.sessions = new SqliteSessionStore(db);
     this.state = new SqliteStateStore(db, { now: options.now });
-    if (options.backgroundCheckpoints && options.path !== ':memory:' && options.path !== '') {
+    if (options.backgroundCheckpoints && !isMemoryPath(options.path)) {
       this.#checkpointer = BackgroundCheckpointer.start(db, options.path);
     }
   }
