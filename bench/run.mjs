@@ -207,6 +207,19 @@ async function plainjobBurnDown() {
   return rate;
 }
 
+/**
+ * What the host keeps: a full GC, a quiet moment, and another GC before each reading. Without
+ * the pause a reading catches V8's young generation mid-resize (pages it has freed but not yet
+ * handed back), which swings RSS by up to 60 MB on a 2-core VM whatever the host keeps. The
+ * unsettled RSS is sampled too, and its peak reported.
+ */
+async function settledMemory() {
+  globalThis.gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  globalThis.gc?.();
+  return process.memoryUsage();
+}
+
 async function memoryGrowth() {
   const path = freshDb();
   const host = await startHost(path, {});
@@ -216,22 +229,23 @@ async function memoryGrowth() {
   const chunk = 5_000;
   let done = 0;
   host.events.on('task.completed', () => void done++);
-  const settle = () => {
-    globalThis.gc?.();
-    return process.memoryUsage();
-  };
   let baseline;
+  let peakRss = 0;
+  const settledRss = [];
   for (let sent = 0; sent < RSS_TASKS; sent += chunk) {
     await queue.enqueueMany(Array.from({ length: chunk }, (_, i) => ({ input: sent + i })));
     while (done < sent + chunk) await new Promise((r) => setTimeout(r, 5));
-    if (sent + chunk === 100_000) baseline = settle(); // after warm-up: JIT, caches, pools
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
     if ((sent + chunk) % 100_000 === 0) {
+      const now = await settledMemory();
+      if (sent + chunk === 100_000) baseline = now; // after warm-up: JIT, caches, pools
+      settledRss.push(Math.round(now.rss / 2 ** 20));
       log(
-        `  memory run: ${done.toLocaleString('en')} tasks, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(1)} MB`,
+        `  memory run: ${done.toLocaleString('en')} tasks, rss ${(now.rss / 2 ** 20).toFixed(1)} MB settled, ${(peakRss / 2 ** 20).toFixed(1)} MB peak so far`,
       );
     }
   }
-  const end = settle();
+  const end = await settledMemory();
   await host.stop('bench');
   const mb = (n) => n / 2 ** 20;
   return {
@@ -239,6 +253,8 @@ async function memoryGrowth() {
     baselineRssMb: mb(baseline.rss),
     endRssMb: mb(end.rss),
     growthMb: mb(end.rss - baseline.rss),
+    peakRssMb: mb(peakRss),
+    settledRssMbEvery100k: settledRss,
     heapUsedGrowthMb: mb(end.heapUsed - baseline.heapUsed),
   };
 }
@@ -393,6 +409,7 @@ const rows = [
           results.memory.growthMb.toFixed(1),
           '< 20',
         ],
+        ['peak RSS during that run (unsettled), MB', results.memory.peakRssMb.toFixed(1), ''],
       ]
     : []),
 ];

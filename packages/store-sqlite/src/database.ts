@@ -47,6 +47,19 @@ function enableWal(db: Database.Database, budgetMs: number): string {
 }
 
 /**
+ * The size, in bytes, the `-wal` file is cut back to when SQLite starts it over (16 MiB). A WAL
+ * grows while checkpoints cannot keep up with writes (up to about 40 MB when the store
+ * checkpoints in the background) and would otherwise keep that size on disk after the burst.
+ * Starting over is rare under load, so the cut costs almost nothing.
+ *
+ * @example
+ * ```ts
+ * db.pragma('journal_size_limit', { simple: true }); // WAL_SIZE_LIMIT_BYTES
+ * ```
+ */
+export const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
  * Whether `path` names an in-memory database (`:memory:`, or SQLite's `''`) rather than a file:
  * no directory, no WAL, no checkpoints.
  *
@@ -63,8 +76,8 @@ export function isMemoryPath(path: string): boolean {
 /**
  * Opens (creating if needed) the database file, sets the pragmas agentd relies on and applies
  * pending migrations. Pragmas: `journal_mode=WAL` (readers never block the writer),
- * `synchronous` as given, `busy_timeout` (writers queue instead of failing with SQLITE_BUSY),
- * `foreign_keys=ON`. Creates the file's directory when missing.
+ * `journal_size_limit` ({@link WAL_SIZE_LIMIT_BYTES}), `synchronous` as given, `busy_timeout`
+ * (writers queue instead of failing with SQLITE_BUSY), `foreign_keys=ON`. Creates the file's directory when missing.
  *
  * @example
  * ```ts
@@ -78,7 +91,10 @@ export function openDatabase(options: DatabaseOptions): Database.Database {
   if (!memory) mkdirSync(dirname(options.path), { recursive: true });
   const db = new Database(options.path, { timeout: busyTimeoutMs });
   try {
-    if (!memory) enableWal(db, busyTimeoutMs);
+    if (!memory) {
+      enableWal(db, busyTimeoutMs);
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+    }
     db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
     applyMigrations(db);
