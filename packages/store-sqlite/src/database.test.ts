@@ -27,12 +27,12 @@ describe('openDatabase', () => {
     const path = join(dir, 'wal-limit.db');
     const db = openDatabase({ path });
     try {
-      // A burst no checkpoint keeps up with: 6,000 pages of 4 KiB rows, about 24 MiB of WAL.
+      // One transaction larger than the limit: 18,000 rows of a page each, about 72 MiB of WAL.
       db.pragma('wal_autocheckpoint = 0');
       db.exec('CREATE TABLE filler (data BLOB NOT NULL)');
       const insert = db.prepare('INSERT INTO filler (data) VALUES (?)');
       const burst = db.transaction(() => {
-        for (let i = 0; i < 6000; i++) insert.run(Buffer.alloc(4000, i % 256));
+        for (let i = 0; i < 18_000; i++) insert.run(Buffer.alloc(4000, i % 256));
       });
       burst();
       const grown = statSync(`${path}-wal`).size;

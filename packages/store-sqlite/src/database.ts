@@ -47,17 +47,18 @@ function enableWal(db: Database.Database, budgetMs: number): string {
 }
 
 /**
- * The size, in bytes, the `-wal` file is cut back to when SQLite starts it over (16 MiB). A WAL
- * grows while checkpoints cannot keep up with writes (up to about 40 MB when the store
- * checkpoints in the background) and would otherwise keep that size on disk after the burst.
- * Starting over is rare under load, so the cut costs almost nothing.
+ * The size, in bytes, the `-wal` file is cut back to when SQLite starts it over (64 MiB). One
+ * huge transaction (a large `enqueueMany`, an import) grows the WAL by its whole size, and the
+ * file would otherwise keep that size on disk for as long as the store is open. The limit sits
+ * above the 40 MB a WAL reaches under sustained writes: cutting below that made every cycle
+ * regrow the file, which cost a fifth of one-at-a-time enqueue throughput.
  *
  * @example
  * ```ts
  * db.pragma('journal_size_limit', { simple: true }); // WAL_SIZE_LIMIT_BYTES
  * ```
  */
-export const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Whether `path` names an in-memory database (`:memory:`, or SQLite's `''`) rather than a file:
