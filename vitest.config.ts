@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Packages that have tests so far; add one here when it gains its first test.
-const packages = ['core', 'store-sqlite', 'plugin-webhook'];
+const packages = ['core', 'store-sqlite', 'plugin-webhook', 'plugin-telegram'];
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
 // Tests import sibling packages from source, so a stale dist/ never hides a change.
@@ -14,6 +14,11 @@ export default defineConfig({
       { find: /^@agentd\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@agentd\/store-sqlite$/, replacement: src('store-sqlite/src/index.ts') },
       { find: /^@agentd\/plugin-webhook$/, replacement: src('plugin-webhook/src/index.ts') },
+      {
+        find: /^@agentd\/plugin-telegram\/testing$/,
+        replacement: src('plugin-telegram/src/testing/index.ts'),
+      },
+      { find: /^@agentd\/plugin-telegram$/, replacement: src('plugin-telegram/src/index.ts') },
     ],
   },
   test: {

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { telegramOptionsSchema } from './options.js';
+
+describe('telegramOptionsSchema', () => {
+  it('fills in defaults and normalises user ids to strings', () => {
+    const options = telegramOptionsSchema.parse({
+      token: '123:abc-DEF_9',
+      allowedUsers: [42, '5000000123'],
+      apiRoot: 'http://127.0.0.1:8081/',
+    });
+    expect(options).toMatchObject({
+      name: 'telegram',
+      allowedUsers: ['42', '5000000123'],
+      apiRoot: 'http://127.0.0.1:8081',
+      pollTimeoutSeconds: 30,
+      maxRetryDelaySeconds: 60,
+    });
+  });
+
+  it('names each bad option by its path, without repeating the token', () => {
+    const result = telegramOptionsSchema.safeParse({
+      token: 'my-secret-password',
+      allowedUsers: ['@alice'],
+      pollTimeoutSeconds: 90,
+      colour: 'blue',
+    });
+    expect(result.success).toBe(false);
+    const issues = result.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+    expect(issues.join('\n')).toMatch(/^token: must look like a bot token/m);
+    expect(issues.join('\n')).toMatch(/^allowedUsers/m);
+    expect(issues.join('\n')).toMatch(/^pollTimeoutSeconds/m);
+    expect(JSON.stringify(result.error)).not.toContain('my-secret-password');
+  });
+
+  it('asks for the environment variable when the token is empty', () => {
+    const result = telegramOptionsSchema.safeParse({ token: '', allowedUsers: '*' });
+    expect(result.error?.issues[0]?.message).toMatch(/TELEGRAM_BOT_TOKEN/);
+  });
+});

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+/**
+ * The channel name Telegram addresses carry unless the options give another.
+ *
+ * @example
+ * ```ts
+ * task.replyTo?.channel === DEFAULT_CHANNEL_NAME; // a task from Telegram
+ * ```
+ */
+export const DEFAULT_CHANNEL_NAME = 'telegram';
+
+// Telegram user ids exceed 2^31, and `${ADMIN_ID}` placeholders arrive as strings.
+const userId = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+$/, 'must be a numeric user id')])
+  .transform(String);
+
+/**
+ * The Telegram plugin's options schema (zod), exported for tools that check configs.
+ * Messages never repeat the token.
+ *
+ * @example
+ * ```ts
+ * telegramOptionsSchema.safeParse({ token: 'nope', allowedUsers: [] }).success; // false
+ * ```
+ */
+export const telegramOptionsSchema = z
+  .object({
+    /** The bot token from @BotFather. Write it as `${TELEGRAM_BOT_TOKEN}`, never inline. */
+    token: z
+      .string()
+      .min(1, 'must not be empty (is TELEGRAM_BOT_TOKEN set?)')
+      .regex(/^\d+:[A-Za-z0-9_-]+$/, 'must look like a bot token from @BotFather: <digits>:<key>'),
+    /**
+     * Telegram user ids whose messages become tasks, or `'*'` for a public bot. Anyone else
+     * gets {@link refusal} and nothing is stored.
+     */
+    allowedUsers: z.union([z.literal('*'), z.array(userId)]),
+    /** Channel name in addresses and logs; change it to run two bots in one host. */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, 'must be lowercase letters, digits and dashes')
+      .default(DEFAULT_CHANNEL_NAME),
+    /** Reply to a user not on the allow-list (sent at most once an hour per user). */
+    refusal: z
+      .string()
+      .min(1)
+      .default('Sorry, this bot only works for the people it was set up for.'),
+    /** Reply to `/start`. */
+    welcome: z.string().min(1).default('Hello! Send me a message and I will get to work on it.'),
+    /** Reply to a message without text (a sticker, a photo without a caption). */
+    textOnly: z
+      .string()
+      .min(1)
+      .default('Sorry, I can only read text messages (or the captions of photos and files).'),
+    /** Bot API server, without a trailing slash: a self-hosted one, or a fake one in tests. */
+    apiRoot: z
+      .url()
+      .transform((url) => url.replace(/\/+$/, ''))
+      .default('https://api.telegram.org'),
+    /** Long-polling wait per `getUpdates` call, in seconds (Telegram allows up to 50). */
+    pollTimeoutSeconds: z.number().int().min(0).max(50).default(30),
+    /** Longest `retry_after` (429) or backoff a send waits out before failing, in seconds. */
+    maxRetryDelaySeconds: z.number().int().min(0).max(3600).default(60),
+  })
+  .strict();
+
+/** Options for `telegram()`, as written in a config. */
+export type TelegramOptions = z.input<typeof telegramOptionsSchema>;
+/** The options after validation and defaults. */
+export type ResolvedTelegramOptions = z.output<typeof telegramOptionsSchema>;

@@ -1,0 +1,309 @@
+import {
+  agent,
+  ChannelRegistryToken,
+  createHost,
+  HealthRegistryToken,
+  type Host,
+  InboundRouterToken,
+  type Plugin,
+  type Task,
+  TaskStoreToken,
+} from '@agentd/core';
+import { memoryLogger, useTestHosts } from '@agentd/core/testing';
+import { sqlite } from '@agentd/store-sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TelegramOptions } from './options.js';
+import { telegram } from './plugin.js';
+import { TELEGRAM_TEXT_LIMIT } from './split-text.js';
+import { FakeBotApi } from './testing/fake-bot-api.js';
+
+const { hosts, dbPath } = useTestHosts('agentd-telegram-');
+const apis: FakeBotApi[] = [];
+afterEach(async () => {
+  await Promise.all(apis.splice(0).map((api) => api.close()));
+});
+
+const ALICE = { id: 42, firstName: 'Alice' };
+const MALLORY = { id: 666, firstName: 'Mallory' };
+const BIG_ID_USER = { id: 5_000_000_123, firstName: 'Big' }; // beyond 2^32
+
+async function fakeApi(): Promise<FakeBotApi> {
+  const api = await FakeBotApi.start({ token: '123456:SECRET-test-token' });
+  apis.push(api);
+  return api;
+}
+
+interface BotHost {
+  host: Host;
+  logs: () => string;
+  tasks: () => Promise<Task[]>;
+}
+
+async function startBot(
+  api: FakeBotApi,
+  options: Partial<TelegramOptions> = {},
+  extra: { plugins?: Plugin[]; path?: string; run?: (input: unknown) => unknown } = {},
+): Promise<BotHost> {
+  const { logger, text } = memoryLogger();
+  const host = createHost({
+    logger,
+    agents: [
+      agent('echo', async (input) => {
+        const out = extra.run ? await extra.run(input) : `echo: ${String(input)}`;
+        return out as string;
+      }),
+    ],
+    plugins: [
+      sqlite({ path: extra.path ?? dbPath() }),
+      telegram({
+        token: api.token,
+        apiRoot: api.url,
+        allowedUsers: [ALICE.id, String(BIG_ID_USER.id)],
+        pollTimeoutSeconds: 1,
+        ...options,
+      }),
+      ...(extra.plugins ?? []),
+    ],
+  });
+  hosts.push(host);
+  await host.start();
+  return { host, logs: text, tasks: () => host.resolve(TaskStoreToken).list({ limit: 1000 }) };
+}
+
+describe('telegram plugin, end to end against a fake Bot API server', () => {
+  it('turns an allowed user’s message into a durable task and sends the result to the chat', async () => {
+    const api = await fakeApi();
+    const bot = await startBot(api);
+    const updateId = api.sendText(ALICE, 'hello there');
+    const [reply] = await api.waitForMessages(1);
+    expect(reply).toMatchObject({ chat_id: ALICE.id, text: 'echo: hello there' });
+
+    const [task] = await bot.tasks();
+    expect(task).toMatchObject({
+      status: 'completed',
+      type: 'message',
+      input: 'hello there',
+      replyTo: { channel: 'telegram', id: String(ALICE.id) },
+      idempotencyKey: `telegram:msg:${ALICE.id}:1`,
+    });
+    expect(task?.metadata).toMatchObject({ sender: String(ALICE.id) });
+    // Confirmed to Telegram only after it was stored, by the next poll's offset.
+    await api.waitFor(() => api.confirmedBelow > updateId);
+    expect(api.calls.some((c) => c.method === 'sendChatAction')).toBe(true);
+  });
+
+  it('answers one chat’s messages in the order they were sent', async () => {
+    const api = await fakeApi();
+    await startBot(
+      api,
+      {},
+      {
+        // Later messages finish faster: only ordering by session keeps the replies in order.
+        run: async (input) => {
+          const n = Number(String(input).replace('msg ', ''));
+          await new Promise((r) => setTimeout(r, (6 - n) * 15));
+          return `done ${n}`;
+        },
+      },
+    );
+    for (let n = 1; n <= 5; n++) api.sendText(ALICE, `msg ${n}`);
+    const replies = await api.waitForMessages(5);
+    expect(replies.map((r) => r.text)).toEqual(['done 1', 'done 2', 'done 3', 'done 4', 'done 5']);
+  });
+
+  it('refuses a user not on the allow-list, once an hour, and stores nothing', async () => {
+    const api = await fakeApi();
+    const bot = await startBot(api);
+    api.sendText(MALLORY, 'let me in');
+    const second = api.sendText(MALLORY, 'please');
+    await api.waitFor(() => api.confirmedBelow > second);
+    expect(api.messages(MALLORY.id).map((m) => m.text)).toEqual([
+      'Sorry, this bot only works for the people it was set up for.',
+    ]);
+    expect(await bot.tasks()).toEqual([]);
+    expect(bot.logs()).toContain('refused a message from a user not on the allow-list');
+  });
+
+  it('does not run a message twice when Telegram delivers it again after a restart', async () => {
+    const api = await fakeApi();
+    const path = dbPath();
+    const first = await startBot(api, {}, { path });
+    const updateId = api.sendText(ALICE, 'only once');
+    await api.waitForMessages(1);
+    await first.host.stop('restart');
+
+    // At-least-once delivery: Telegram hands the same update to the restarted bot.
+    api.redeliverFrom(updateId);
+    const second = await startBot(api, {}, { path });
+    await api.waitFor(() => api.calls.filter((c) => c.method === 'getUpdates').length > 0);
+    await api.waitFor(() => api.confirmedBelow > updateId);
+    const tasks = await second.tasks();
+    expect(tasks).toHaveLength(1);
+    expect(api.messages()).toHaveLength(1);
+  });
+
+  it('leaves an update it could not store unconfirmed, and takes it in on the next fetch', async () => {
+    const api = await fakeApi();
+    let failures = 1;
+    const flakyDisk: Plugin = {
+      name: 'flaky-disk',
+      start(ctx) {
+        ctx.resolve(InboundRouterToken).use(() => {
+          if (failures-- > 0) throw new Error('SQLITE_FULL: database or disk is full');
+          return undefined;
+        });
+      },
+    };
+    const bot = await startBot(api, {}, { plugins: [flakyDisk] });
+    const updateId = api.sendText(ALICE, 'survive this');
+    const [reply] = await api.waitForMessages(1);
+    expect(reply?.text).toBe('echo: survive this');
+    expect(await bot.tasks()).toHaveLength(1);
+    expect(bot.logs()).toContain('could not take in a Telegram update; it will be fetched again');
+    // The failed attempt did not move the offset past the update: it was fetched again with
+    // the same offset, and confirmed only after it was stored.
+    await api.waitFor(() => api.confirmedBelow > updateId);
+    const offsets = api.calls
+      .filter((c) => c.method === 'getUpdates' && !c.failed)
+      .map((c) => c.params.offset as number | undefined);
+    const confirmedAt = offsets.indexOf(updateId + 1);
+    expect(confirmedAt).toBeGreaterThan(1);
+    expect(offsets.slice(0, confirmedAt).every((o) => o === undefined)).toBe(true);
+  });
+
+  it('splits a long reply into parts within Telegram’s limit, never inside an emoji', async () => {
+    const api = await fakeApi();
+    const long = `${'a'.repeat(TELEGRAM_TEXT_LIMIT - 1)}${'😀'.repeat(100)}`;
+    await startBot(api, {}, { run: () => long });
+    api.sendText(ALICE, 'write a lot');
+    const parts = await api.waitForMessages(2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(api.messages()).toHaveLength(2);
+    expect(parts.map((p) => (p.text as string).length)).toEqual([TELEGRAM_TEXT_LIMIT - 1, 200]);
+    expect(parts.map((p) => p.text).join('')).toBe(long);
+  });
+
+  it('waits out a 429 with retry_after and then delivers', async () => {
+    const api = await fakeApi();
+    api.failNext('sendMessage', { status: 429, retryAfter: 1 });
+    await startBot(api);
+    api.sendText(ALICE, 'busy day');
+    const [reply] = await api.waitForMessages(1);
+    expect(reply?.text).toBe('echo: busy day');
+    const sends = api.calls.filter((c) => c.method === 'sendMessage');
+    expect(sends.map((c) => c.failed ?? false)).toEqual([true, false]);
+  });
+
+  it('answers stickers with the text-only note, reads captions, welcomes /start, strips @bot from commands', async () => {
+    const api = await fakeApi();
+    const bot = await startBot(api);
+    api.sendText(ALICE, undefined); // a sticker
+    api.sendText(ALICE, undefined, { caption: 'what is in this photo?' });
+    api.sendText(ALICE, '/start');
+    const last = api.sendText(ALICE, '/status@agentd_test_bot now', { chatId: -1001 });
+    await api.waitFor(() => api.confirmedBelow > last);
+    await api.waitForMessages(4);
+    expect(api.messages(ALICE.id).map((m) => m.text)).toEqual(
+      expect.arrayContaining([
+        'Sorry, I can only read text messages (or the captions of photos and files).',
+        'Hello! Send me a message and I will get to work on it.',
+        'echo: what is in this photo?',
+      ]),
+    );
+    const inputs = (await bot.tasks()).map((t) => t.input).sort();
+    expect(inputs).toEqual(['/status now', 'what is in this photo?']);
+    const group = (await bot.tasks()).find((t) => t.input === '/status now');
+    expect(group?.replyTo).toEqual({ channel: 'telegram', id: '-1001' });
+  });
+
+  it('skips edits, channel posts and bots, and still confirms them', async () => {
+    const api = await fakeApi();
+    const bot = await startBot(api);
+    const chat = { id: ALICE.id, type: 'private' };
+    api.pushUpdate({ edited_message: { message_id: 9, date: 1, chat, text: 'edited' } });
+    api.pushUpdate({ message: { message_id: 10, date: 1, chat, text: 'no sender' } });
+    api.sendText({ id: 77, isBot: true }, 'beep');
+    const last = api.sendText(ALICE, 'real one');
+    await api.waitForMessages(1);
+    await api.waitFor(() => api.confirmedBelow > last);
+    expect((await bot.tasks()).map((t) => t.input)).toEqual(['real one']);
+  });
+
+  it('works with user and chat ids beyond 2^32', async () => {
+    const api = await fakeApi();
+    await startBot(api);
+    api.sendText(BIG_ID_USER, 'big');
+    const [reply] = await api.waitForMessages(1, { chatId: BIG_ID_USER.id });
+    expect(reply?.chat_id).toBe(BIG_ID_USER.id);
+  });
+
+  it('lets everyone in with allowedUsers "*"', async () => {
+    const api = await fakeApi();
+    await startBot(api, { allowedUsers: '*' });
+    api.sendText(MALLORY, 'public bot');
+    const [reply] = await api.waitForMessages(1);
+    expect(reply?.text).toBe('echo: public bot');
+  });
+
+  it('reports its polling in the host’s health report', async () => {
+    const api = await fakeApi();
+    const bot = await startBot(api);
+    await api.waitFor(() => api.calls.some((c) => c.method === 'getUpdates'));
+    const report = await bot.host.resolve(HealthRegistryToken).run();
+    expect(report.checks.telegram?.status).toBe('pass');
+  });
+});
+
+describe('telegram plugin, start and secrets', () => {
+  it('refuses to start with a token Telegram rejects, saying so without the token', async () => {
+    const api = await fakeApi();
+    const { logger, text } = memoryLogger();
+    const host = createHost({
+      logger,
+      plugins: [
+        sqlite({ path: dbPath() }),
+        telegram({ token: '999:WRONG-secret-key', apiRoot: api.url, allowedUsers: [1] }),
+      ],
+    });
+    hosts.push(host);
+    const error = await host.start().catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    expect(String((error as Error).message)).toMatch(/refused the bot token/);
+    expect(JSON.stringify(error)).not.toContain('WRONG-secret-key');
+    expect(String((error as Error).message)).not.toContain('WRONG-secret-key');
+    expect(text()).not.toContain('WRONG-secret-key');
+  });
+
+  it('starts while the Bot API is unreachable, keeps polling, and never logs the token', async () => {
+    const { logger, text } = memoryLogger();
+    const host = createHost({
+      logger,
+      plugins: [
+        sqlite({ path: dbPath() }),
+        telegram({
+          token: '555:UNREACHABLE-secret',
+          apiRoot: 'http://127.0.0.1:9', // discard port: nothing listens
+          allowedUsers: [1],
+          pollTimeoutSeconds: 0,
+        }),
+      ],
+    });
+    hosts.push(host);
+    await host.start();
+    const deadline = Date.now() + 5000;
+    while (!text().includes('could not fetch Telegram updates') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(text()).toContain('could not reach the Telegram Bot API at start');
+    expect(text()).toContain('could not fetch Telegram updates');
+    expect(text()).not.toContain('UNREACHABLE-secret');
+  });
+
+  it('registers a channel other plugins and the reply outbox send through', async () => {
+    const api = await fakeApi();
+    const bot = await startBot(api);
+    const channels = bot.host.resolve(ChannelRegistryToken);
+    await channels.send({ channel: 'telegram', id: '42' }, { text: 'a note from a cron job' });
+    expect(api.messages(42).map((m) => m.text)).toEqual(['a note from a cron job']);
+  });
+});

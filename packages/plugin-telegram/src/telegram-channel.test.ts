@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentdError } from '@agentd/core';
+import { memoryLogger } from '@agentd/core/testing';
+import { openSqliteStore, type SqliteStore } from '@agentd/store-sqlite';
+import { autoRetry } from '@grammyjs/auto-retry';
+import { Api } from 'grammy';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TELEGRAM_TEXT_LIMIT } from './split-text.js';
+import { TelegramChannel } from './telegram-channel.js';
+import { FakeBotApi } from './testing/fake-bot-api.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'agentd-telegram-channel-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let api: FakeBotApi;
+let store: SqliteStore;
+let n = 0;
+
+beforeEach(async () => {
+  api = await FakeBotApi.start({ token: '77:channel-test-token' });
+  store = openSqliteStore({ path: join(dir, `state-${++n}.db`) });
+});
+afterEach(async () => {
+  await api.close();
+  await store.close();
+});
+
+function channel(options: { maxDelaySeconds?: number; withState?: boolean } = {}) {
+  const client = new Api(api.token, { apiRoot: api.url });
+  client.config.use(
+    autoRetry({ maxDelaySeconds: options.maxDelaySeconds ?? 5, maxRetryAttempts: 2 }),
+  );
+  return new TelegramChannel({
+    name: 'telegram',
+    api: client,
+    state: () => (options.withState === false ? undefined : store.state),
+    logger: memoryLogger().logger,
+  });
+}
+
+const to = { channel: 'telegram', id: '42' };
+const threeParts = ['a', 'b', 'c'].map((c) => c.repeat(TELEGRAM_TEXT_LIMIT)).join('');
+
+describe('TelegramChannel.send', () => {
+  it('returns the ids of the parts it delivered', async () => {
+    const sent = await channel().send(to, { text: threeParts });
+    expect(sent.ids).toEqual(['1', '2', '3']);
+    expect(api.messages(42).map((m) => (m.text as string)[0])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('delivers a retried send only once, and after a failure only the parts still missing', async () => {
+    const bot = channel();
+    // The second part fails for good (a 5xx past the retries): the send rejects after one part.
+    api.failNext(
+      'sendMessage',
+      { status: 400, description: 'Bad Request: try later' },
+      { after: 1 },
+    );
+    await expect(
+      bot.send(to, { text: threeParts }, { idempotencyKey: 'task:1:completed' }),
+    ).rejects.toThrow(/try later/);
+    expect(api.messages(42)).toHaveLength(1);
+
+    const retried = await bot.send(
+      to,
+      { text: threeParts },
+      { idempotencyKey: 'task:1:completed' },
+    );
+    expect(api.messages(42).map((m) => (m.text as string)[0])).toEqual(['a', 'b', 'c']);
+    expect(retried.ids).toHaveLength(3);
+
+    const again = await bot.send(to, { text: threeParts }, { idempotencyKey: 'task:1:completed' });
+    expect(again.ids).toEqual(retried.ids);
+    expect(api.messages(42)).toHaveLength(3);
+  });
+
+  it('without a state store, or without a key, sends every time', async () => {
+    const bot = channel({ withState: false });
+    await bot.send(to, { text: 'hi' }, { idempotencyKey: 'k' });
+    await bot.send(to, { text: 'hi' }, { idempotencyKey: 'k' });
+    await channel().send(to, { text: 'hi' });
+    await channel().send(to, { text: 'hi' });
+    expect(api.messages(42)).toHaveLength(4);
+  });
+
+  it('follows a group that became a supergroup to its new chat id', async () => {
+    api.failNext('sendMessage', {
+      status: 400,
+      description: 'Bad Request: group chat was upgraded to a supergroup chat',
+      migrateToChatId: -1001234567890,
+    });
+    await channel().send({ channel: 'telegram', id: '-555' }, { text: 'still here' });
+    expect(api.messages(-1001234567890).map((m) => m.text)).toEqual(['still here']);
+  });
+
+  it('fails when Telegram asks to wait longer than allowed, without the token in the error', async () => {
+    api.failNext('sendMessage', { status: 429, retryAfter: 3600 });
+    const error = await channel({ maxDelaySeconds: 1 })
+      .send(to, { text: 'later' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentdError);
+    expect((error as AgentdError).code).toBe('E_TELEGRAM_SEND');
+    expect((error as Error).message).toMatch(
+      /could not send to Telegram chat 42: sendMessage: Too Many Requests/,
+    );
+    expect(JSON.stringify(error)).not.toContain(api.token);
+  });
+
+  it('sends HTML with parse_mode, Markdown and plain text as they are, into a topic, quietly', async () => {
+    const bot = channel();
+    const topic = { channel: 'telegram', id: '-100777', thread: '12' };
+    await bot.send(topic, { text: '<b>bold</b>', format: 'html', silent: true, inReplyTo: '5' });
+    await bot.send(topic, { text: '*not bold* (1.5)', format: 'markdown' });
+    const [html, markdown] = api.messages(-100777);
+    expect(html).toMatchObject({
+      parse_mode: 'HTML',
+      message_thread_id: 12,
+      disable_notification: true,
+      reply_parameters: { message_id: 5, allow_sending_without_reply: true },
+    });
+    expect(markdown).toMatchObject({ text: '*not bold* (1.5)', message_thread_id: 12 });
+    expect(markdown?.parse_mode).toBeUndefined();
+  });
+
+  it('shows "typing" in the chat', async () => {
+    await channel().indicateActivity(to);
+    expect(api.calls.find((c) => c.method === 'sendChatAction')?.params).toMatchObject({
+      chat_id: 42,
+      action: 'typing',
+    });
+  });
+});

@@ -1,0 +1,149 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@agentd/core';
+import { ExponentialBackoff, type IBackoff } from 'cockatiel';
+import { type Api, GrammyError } from 'grammy';
+import type { Update } from 'grammy/types';
+import { grammySignal } from './grammy-signal.js';
+
+/** What the poller reports to the health check. */
+export interface PollerState {
+  /** When a `getUpdates` call last succeeded (epoch ms), or 0 before the first. */
+  lastPollAt: number;
+  /** Failed calls (or failed handling) in a row since the last success. */
+  failures: number;
+  /** The last failure's message (secrets removed), while failures > 0. */
+  lastError?: string;
+  /** Set when Telegram refused the token: polling goes on slowly, but it will not heal alone. */
+  unauthorized: boolean;
+}
+
+/**
+ * Options for {@link UpdatePoller}.
+ *
+ * @example
+ * ```ts
+ * new UpdatePoller({ api, handle, logger, timeoutSeconds: 30, now: Date.now });
+ * ```
+ */
+export interface UpdatePollerOptions {
+  api: Api;
+  /**
+   * Handles one update; resolves once whatever it must keep is persisted. Rejecting stops the
+   * batch unconfirmed: the update is fetched again (after a backoff), or after a restart.
+   */
+  handle: (update: Update) => Promise<void>;
+  /** Whether a handling error means the host is stopping (then the loop ends quietly). */
+  isStopping: (error: unknown) => boolean;
+  logger: Logger;
+  timeoutSeconds: number;
+  now: () => number;
+}
+
+const ALLOWED_UPDATES = ['message'] as const;
+
+/**
+ * Telegram long polling that confirms an update only after it was handled. An update is
+ * confirmed by the next `getUpdates` call's `offset`, so the offset advances past an update only
+ * once `handle` resolved for it: a crash or a stop at any moment leaves the update unconfirmed,
+ * and Telegram delivers it again (the store's idempotency key then recognises it). grammY's own
+ * `bot.start()` moves past an update whose handler failed, and @grammyjs/runner confirms before
+ * handling, which is why this loop is the plugin's own.
+ *
+ * @example
+ * ```ts
+ * const poller = new UpdatePoller({ api, handle, isStopping, logger, timeoutSeconds: 30, now: Date.now });
+ * const done = poller.run();
+ * // ... later:
+ * await poller.stop(); // `done` resolves
+ * ```
+ */
+export class UpdatePoller {
+  readonly state: PollerState = { lastPollAt: 0, failures: 0, unauthorized: false };
+  readonly #options: UpdatePollerOptions;
+  readonly #abort = new AbortController();
+  readonly #backoff = new ExponentialBackoff({ initialDelay: 1_000, maxDelay: 60_000 });
+  #step: IBackoff<unknown> | undefined;
+  #offset: number | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(options: UpdatePollerOptions) {
+    this.#options = options;
+  }
+
+  /** Starts the loop (once); resolves when it ended. */
+  run(): Promise<void> {
+    this.#running ??= this.#loop();
+    return this.#running;
+  }
+
+  /** Ends the loop: an open long poll is aborted, an update being handled finishes first. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    const { signal } = this.#abort;
+    while (!signal.aborted) {
+      let updates: Update[];
+      try {
+        updates = await this.#options.api.getUpdates(
+          {
+            offset: this.#offset,
+            timeout: this.#options.timeoutSeconds,
+            allowed_updates: [...ALLOWED_UPDATES],
+          },
+          grammySignal(signal),
+        );
+      } catch (error) {
+        if (signal.aborted) return;
+        await this.#failed(error, 'could not fetch Telegram updates');
+        continue;
+      }
+      this.state.lastPollAt = this.#options.now();
+      this.state.unauthorized = false;
+      try {
+        for (const update of updates) {
+          await this.#options.handle(update);
+          this.#offset = update.update_id + 1;
+        }
+      } catch (error) {
+        if (this.#options.isStopping(error)) return;
+        await this.#failed(error, 'could not take in a Telegram update; it will be fetched again');
+        continue;
+      }
+      this.#step = undefined;
+      this.state.failures = 0;
+      this.state.lastError = undefined;
+    }
+  }
+
+  async #failed(error: unknown, what: string): Promise<void> {
+    this.#step = this.#step ? this.#step.next(undefined) : this.#backoff.next();
+    const retryAfter = error instanceof GrammyError ? error.parameters.retry_after : undefined;
+    const delayMs = Math.max(Math.round(this.#step.duration), (retryAfter ?? 0) * 1000);
+    this.state.failures++;
+    this.state.lastError = describeError(error);
+    if (error instanceof GrammyError && error.error_code === 401) this.state.unauthorized = true;
+    if (error instanceof GrammyError && error.error_code === 409) {
+      this.state.lastError +=
+        ' (another process polls this bot, or a webhook is set for it: a bot takes updates in one place only)';
+    }
+    this.#options.logger.warn(
+      { failures: this.state.failures, retryInMs: delayMs, reason: this.state.lastError },
+      what,
+    );
+    // Rejects when the poller stops mid-wait: that ends the wait, and the loop sees the abort.
+    await sleep(delayMs, undefined, { signal: this.#abort.signal }).catch(() => {});
+  }
+}
+
+/**
+ * An error's message without the request details (grammY's network errors wrap the fetch
+ * error, whose message holds the URL, and the URL holds the token).
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof GrammyError) return `${error.method}: ${error.description}`;
+  if (error instanceof Error) return error.message.replace(/\/bot[^/\s]+/g, '/bot[redacted]');
+  return String(error);
+}
