@@ -1,4 +1,5 @@
 import { agent, defineConfig } from '@agentd/core';
+import { telegram } from '@agentd/plugin-telegram';
 import { sqlite } from '@agentd/store-sqlite';
 import { greeter } from 'agentd-example-custom-plugin';
 
@@ -12,12 +13,24 @@ import { greeter } from 'agentd-example-custom-plugin';
  *   npx agentd enqueue "Ada" --agent greeter
  *   npx agentd tasks
  *   npx agentd schedules
+ *
+ * With TELEGRAM_BOT_TOKEN set (and TELEGRAM_ALLOWED_USERS, comma-separated user ids), it is also
+ * a Telegram bot whose messages go to the greeter.
  */
 export default defineConfig({
   name: 'starter',
   agents: [agent('clock', () => `It is ${new Date().toISOString()}`)],
   defaultAgent: 'greeter',
-  plugins: [sqlite(), greeter({ greeting: 'Hello', heartbeatMs: 0 })],
+  plugins: [
+    sqlite(),
+    greeter({ greeting: 'Hello', heartbeatMs: 0 }),
+    process.env.TELEGRAM_BOT_TOKEN &&
+      telegram({
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: agentd fills ${NAME} in from the environment, and keeps the token out of logs
+        token: '${TELEGRAM_BOT_TOKEN}',
+        allowedUsers: (process.env.TELEGRAM_ALLOWED_USERS ?? '').split(',').filter(Boolean),
+      }),
+  ],
   schedules: [
     {
       name: 'greet-every-minute',

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@agentd/core';
+import { type Logger, redactSecrets } from '@agentd/core';
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
-import { type Api, GrammyError } from 'grammy';
+import { type Api, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { grammySignal } from './grammy-signal.js';
 
@@ -102,6 +102,12 @@ export class UpdatePoller {
       }
       this.state.lastPollAt = this.#options.now();
       this.state.unauthorized = false;
+      if (this.state.failures > 0) {
+        this.#options.logger.info(
+          { failures: this.state.failures },
+          'polling Telegram again after failures',
+        );
+      }
       try {
         for (const update of updates) {
           await this.#options.handle(update);
@@ -139,11 +145,20 @@ export class UpdatePoller {
 }
 
 /**
- * An error's message without the request details (grammY's network errors wrap the fetch
- * error, whose message holds the URL, and the URL holds the token).
+ * An error's message for logs and health output: Telegram's own description for API errors;
+ * for network errors grammY's message plus the underlying reason, whose request URL holds the
+ * token, so secrets are removed.
+ *
+ * @example
+ * ```ts
+ * describeError(error); // "Network request for 'getUpdates' failed! (request to https://api.telegram.org/bot[redacted]/getUpdates failed, reason: getaddrinfo ENOTFOUND api.telegram.org)"
+ * ```
  */
 export function describeError(error: unknown): string {
   if (error instanceof GrammyError) return `${error.method}: ${error.description}`;
-  if (error instanceof Error) return error.message.replace(/\/bot[^/\s]+/g, '/bot[redacted]');
-  return String(error);
+  if (error instanceof HttpError) {
+    const reason = error.error instanceof Error ? ` (${error.error.message})` : '';
+    return redactSecrets(`${error.message}${reason}`);
+  }
+  return redactSecrets(error instanceof Error ? error.message : String(error));
 }

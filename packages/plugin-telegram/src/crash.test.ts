@@ -1,0 +1,101 @@
+// The real CLI in a child process, killed with SIGKILL while Telegram messages flow: every
+// message a user sent is answered, none becomes two tasks, and a clean stop exits 0.
+import { symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { openSqliteStore } from '@agentd/store-sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CORE_DIR, runCli, tempProject } from '../../core/src/test-support/temp-project.js';
+import { FakeBotApi } from './testing/fake-bot-api.js';
+
+const USER = { id: 42, firstName: 'Alice' };
+const KILLS = 6;
+const PER_ROUND = 5;
+
+const config = (apiRoot: string) => `
+import { agent, defineConfig } from '@agentd/core';
+import { sqlite } from '@agentd/store-sqlite';
+import { telegram } from '@agentd/plugin-telegram';
+
+export default defineConfig({
+  name: 'telegram-crash',
+  // Short leases: a task running at a kill is taken up again a second after the restart.
+  runner: { leaseMs: 1000 },
+  agents: [
+    agent('echo', async (input) => {
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 30));
+      return 'echo: ' + input;
+    }),
+  ],
+  plugins: [
+    sqlite(),
+    telegram({
+      token: '\${TELEGRAM_BOT_TOKEN}',
+      apiRoot: '${apiRoot}',
+      allowedUsers: [${USER.id}],
+      pollTimeoutSeconds: 1,
+    }),
+  ],
+});
+`;
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('telegram plugin under kill -9', () => {
+  it('answers every message and stores each once, across repeated SIGKILLs of the host', async () => {
+    const api = await FakeBotApi.start({ token: '4242:crash-test-token' });
+    cleanups.push(() => api.close());
+    const project = tempProject({ 'agentd.config.mjs': config(api.url) });
+    cleanups.push(project.cleanup);
+    symlinkSync(
+      resolve(CORE_DIR, '../plugin-telegram'),
+      join(project.dir, 'node_modules/@agentd/plugin-telegram'),
+      'dir',
+    );
+    const env = { TELEGRAM_BOT_TOKEN: api.token };
+    const texts: string[] = [];
+
+    for (let round = 0; round < KILLS; round++) {
+      const cli = runCli(['start'], project.dir, env);
+      cleanups.push(() => cli.child.kill('SIGKILL'));
+      await cli.waitFor('is polling for messages');
+      for (let i = 0; i < PER_ROUND; i++) {
+        const text = `m${texts.length}`;
+        texts.push(text);
+        api.sendText(USER, text);
+      }
+      // Somewhere between taking the first update and having answered them all.
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 250));
+      cli.child.kill('SIGKILL');
+      expect(await cli.exited).toBe('SIGKILL');
+    }
+
+    const last = runCli(['start'], project.dir, env);
+    cleanups.push(() => last.child.kill('SIGKILL'));
+    await last.waitFor('is polling for messages');
+    const answered = () => new Set(api.messages(USER.id).map((m) => m.text));
+    await api.waitFor(
+      () => texts.every((t) => answered().has(`echo: ${t}`)),
+      30_000,
+      'an answer to every message',
+    );
+    last.child.kill('SIGTERM');
+    expect(await last.exited).toBe(0);
+    expect(last.stderr()).not.toContain(api.token);
+    expect(last.stdout()).not.toContain(api.token);
+
+    const store = openSqliteStore({ path: join(project.dir, '.agentd/agentd.db') });
+    cleanups.push(() => store.close());
+    const tasks = await store.tasks.list({ limit: 1000 });
+    expect(tasks.map((t) => t.input).sort()).toEqual([...texts].sort());
+    for (const task of tasks) {
+      expect(task.status).toBe('completed');
+      expect(task.attempts).toBeLessThanOrEqual(task.maxAttempts);
+    }
+    // A reply is at-least-once: one killed between Telegram's answer and its record may go
+    // out again, at most once per kill.
+    expect(api.messages(USER.id).length).toBeLessThanOrEqual(texts.length + KILLS);
+  }, 120_000);
+});
