@@ -76,11 +76,22 @@ describe('telegram plugin under kill -9', () => {
     cleanups.push(() => last.child.kill('SIGKILL'));
     await last.waitFor('is polling for messages');
     const answered = () => new Set(api.messages(USER.id).map((m) => m.text));
-    await api.waitFor(
-      () => texts.every((t) => answered().has(`echo: ${t}`)),
-      30_000,
-      'an answer to every message',
-    );
+    const unanswered = () => texts.filter((t) => !answered().has(`echo: ${t}`));
+    await api
+      .waitFor(() => unanswered().length === 0, 90_000, 'an answer to every message')
+      .catch(async (error: Error) => {
+        const store = openSqliteStore({ path: join(project.dir, '.agentd/agentd.db') });
+        const tasks = await store.tasks.list({ limit: 1000 });
+        const owed = store.database.prepare('SELECT * FROM task_replies').all();
+        await store.close();
+        const states = unanswered().map((t) => {
+          const task = tasks.find((x) => x.input === t);
+          return `${t}: ${task ? `${task.status}, attempts ${task.attempts}` : 'no task'}`;
+        });
+        throw new Error(
+          `${error.message}\nunanswered: ${states.join('; ')}\nowed replies: ${JSON.stringify(owed)}\nnow: ${Date.now()}\nlast host's log:\n${last.stdout().slice(-4000)}`,
+        );
+      });
     last.child.kill('SIGTERM');
     expect(await last.exited).toBe(0);
     expect(last.stderr()).not.toContain(api.token);
@@ -97,5 +108,5 @@ describe('telegram plugin under kill -9', () => {
     // A reply is at-least-once: one killed between Telegram's answer and its record may go
     // out again, at most once per kill.
     expect(api.messages(USER.id).length).toBeLessThanOrEqual(texts.length + KILLS);
-  }, 120_000);
+  }, 180_000);
 });
