@@ -11,17 +11,18 @@ const REFUSALS_REMEMBERED = 10_000;
  *
  * @example
  * ```ts
- * const deps: TelegramInboundDeps = { channel: 'telegram', router, reply, isAllowed, texts, logger, now };
+ * const deps: TelegramInboundDeps = { channel: 'telegram', router, reply, isAllowed, texts, username, logger, now };
  * ```
  */
 export interface TelegramInboundDeps {
   /** The channel name addresses carry. */
   channel: string;
   router: InboundRouter;
-  /** Sends an immediate answer (a refusal, a command's reply); failures are logged, not thrown. */
-  reply: (to: Address, text: string, inReplyTo: number) => Promise<void>;
-  /** Shows "typing…" while the task runs; best effort. */
-  activity: (to: Address) => Promise<void>;
+  /**
+   * Sends an immediate answer (a refusal, a command's reply) in the background: a slow or
+   * rate-limited send must not hold up the next update.
+   */
+  reply: (to: Address, text: string, inReplyTo: number) => void;
   isAllowed: (userId: string) => boolean;
   texts: { refusal: string; welcome: string; textOnly: string };
   /** The bot's username, to recognise `/command@username` in groups. */
@@ -41,7 +42,7 @@ export interface TelegramInboundDeps {
  * @example
  * ```ts
  * const inbound = new TelegramInbound(deps);
- * await inbound.handle(update); // resolves once the message is persisted (or answered)
+ * await inbound.handle(update); // resolves once the message is persisted (answers go out behind)
  * ```
  */
 export class TelegramInbound {
@@ -64,16 +65,16 @@ export class TelegramInbound {
     const to = addressOf(this.#deps.channel, message);
     const userId = String(message.from.id);
     if (!this.#deps.isAllowed(userId)) {
-      await this.#refuse(to, userId, message.message_id);
+      this.#refuse(to, userId, message.message_id);
       return;
     }
     const text = this.#commandWithoutUsername(message.text ?? message.caption ?? '');
     if (text.trim() === '') {
-      await this.#deps.reply(to, this.#deps.texts.textOnly, message.message_id);
+      this.#deps.reply(to, this.#deps.texts.textOnly, message.message_id);
       return;
     }
     if (/^\/start(\s|$)/.test(text)) {
-      await this.#deps.reply(to, this.#deps.texts.welcome, message.message_id);
+      this.#deps.reply(to, this.#deps.texts.welcome, message.message_id);
       return;
     }
     const inbound: InboundMessage = {
@@ -92,11 +93,10 @@ export class TelegramInbound {
       },
     };
     const receipt = await this.#deps.router.dispatch(inbound);
-    if (receipt.reply) await this.#deps.reply(to, receipt.reply, message.message_id);
-    if (receipt.outcome === 'accepted') void this.#deps.activity(to).catch(() => {});
+    if (receipt.reply) this.#deps.reply(to, receipt.reply, message.message_id);
   }
 
-  async #refuse(to: Address, userId: string, messageId: number): Promise<void> {
+  #refuse(to: Address, userId: string, messageId: number): void {
     const now = this.#deps.now();
     const last = this.#refusedAt.get(userId);
     this.#deps.logger.info(
@@ -106,7 +106,7 @@ export class TelegramInbound {
     if (last !== undefined && now - last < REFUSAL_EVERY_MS) return;
     if (this.#refusedAt.size >= REFUSALS_REMEMBERED) this.#refusedAt.clear();
     this.#refusedAt.set(userId, now);
-    await this.#deps.reply(to, this.#deps.texts.refusal, messageId);
+    this.#deps.reply(to, this.#deps.texts.refusal, messageId);
   }
 
   /** `/tasks@my_bot args` → `/tasks args` when `my_bot` is this bot (commands in groups). */

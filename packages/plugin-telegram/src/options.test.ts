@@ -13,7 +13,7 @@ describe('telegramOptionsSchema', () => {
       allowedUsers: ['42', '5000000123'],
       apiRoot: 'http://127.0.0.1:8081',
       pollTimeoutSeconds: 30,
-      maxRetryDelaySeconds: 60,
+      maxRetryDelaySeconds: 30,
     });
   });
 

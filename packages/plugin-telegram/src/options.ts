@@ -59,9 +59,13 @@ export const telegramOptionsSchema = z
       .transform((url) => url.replace(/\/+$/, ''))
       .default('https://api.telegram.org'),
     /** Long-polling wait per `getUpdates` call, in seconds (Telegram allows up to 50). */
-    pollTimeoutSeconds: z.number().int().min(0).max(50).default(30),
-    /** Longest `retry_after` (429) or backoff a send waits out before failing, in seconds. */
-    maxRetryDelaySeconds: z.number().int().min(0).max(3600).default(60),
+    pollTimeoutSeconds: z.number().int().min(1).max(50).default(30),
+    /**
+     * The longest `retry_after` (429) a send waits out, in seconds; a longer one fails the send
+     * and the reply outbox retries it later. At most 40: one send gives up after 45 s, so the
+     * outbox, which holds a reply for 60 s, can retry it before another host would.
+     */
+    maxRetryDelaySeconds: z.number().int().min(0).max(40).default(30),
   })
   .strict();
 

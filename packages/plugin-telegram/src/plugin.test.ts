@@ -17,11 +17,12 @@ import { telegram } from './plugin.js';
 import { TELEGRAM_TEXT_LIMIT } from './split-text.js';
 import { FakeBotApi } from './testing/fake-bot-api.js';
 
-const { hosts, dbPath } = useTestHosts('agentd-telegram-');
+// Vitest runs afterEach hooks last-registered first: the hosts stop before their servers close.
 const apis: FakeBotApi[] = [];
 afterEach(async () => {
   await Promise.all(apis.splice(0).map((api) => api.close()));
 });
+const { hosts, dbPath } = useTestHosts('agentd-telegram-');
 
 const ALICE = { id: 42, firstName: 'Alice' };
 const MALLORY = { id: 666, firstName: 'Mallory' };
@@ -92,8 +93,9 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     expect(api.calls.some((c) => c.method === 'sendChatAction')).toBe(true);
   });
 
-  it('answers one chat’s messages in the order they were sent', async () => {
+  it('answers one chat’s messages in the order they were sent, even when a reply must wait', async () => {
     const api = await fakeApi();
+    api.failNext('sendMessage', { status: 429, retryAfter: 1 });
     await startBot(
       api,
       {},
@@ -222,6 +224,9 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     const chat = { id: ALICE.id, type: 'private' };
     api.pushUpdate({ edited_message: { message_id: 9, date: 1, chat, text: 'edited' } });
     api.pushUpdate({ message: { message_id: 10, date: 1, chat, text: 'no sender' } });
+    api.pushUpdate({
+      channel_post: { message_id: 11, date: 1, chat: { id: -100, type: 'channel' }, text: 'post' },
+    });
     api.sendText({ id: 77, isBot: true }, 'beep');
     const last = api.sendText(ALICE, 'real one');
     await api.waitForMessages(1);
@@ -245,12 +250,67 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     expect(reply?.text).toBe('echo: public bot');
   });
 
-  it('reports its polling in the host’s health report', async () => {
+  it('reports a refused token in the health report, without the token, and recovers', async () => {
     const api = await fakeApi();
+    api.failNext('getUpdates', { status: 401 });
     const bot = await startBot(api);
-    await api.waitFor(() => api.calls.some((c) => c.method === 'getUpdates'));
-    const report = await bot.host.resolve(HealthRegistryToken).run();
-    expect(report.checks.telegram?.status).toBe('pass');
+    const health = bot.host.resolve(HealthRegistryToken);
+    await api.waitFor(() => api.calls.some((c) => c.method === 'getUpdates' && c.failed));
+    await new Promise((r) => setTimeout(r, 50));
+    const failing = await health.run();
+    expect(failing.checks.telegram).toMatchObject({
+      status: 'fail',
+      output: 'Telegram refuses the bot token (401 Unauthorized)',
+    });
+    expect(JSON.stringify(failing)).not.toContain(api.token);
+    // The next poll (after a backoff of about a second) succeeds.
+    let status = failing.checks.telegram?.status;
+    for (let waited = 0; status !== 'pass' && waited < 5000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await health.run()).checks.telegram?.status;
+    }
+    expect(status).toBe('pass');
+    expect(bot.logs()).toContain('polling Telegram again after failures');
+  });
+
+  it('at a stop, confirms what it answered and leaves the rest for the next start', async () => {
+    const api = await fakeApi();
+    const path = dbPath();
+    let release: () => void = () => {};
+    const first = await startBot(
+      api,
+      {},
+      {
+        path,
+        run: async (input) => {
+          if (input === 'slow') await new Promise<void>((r) => (release = r));
+          return `echo: ${String(input)}`;
+        },
+      },
+    );
+    api.sendText(ALICE, 'slow');
+    await first.host.events.next('task.started');
+    // The host stops while a task runs: intake is closed, the poller still polls.
+    const stopping = first.host.stop('test');
+    const welcome = api.sendText(ALICE, '/start');
+    const later = api.sendText(ALICE, 'after the stop');
+    await api.waitForMessages(1);
+    release();
+    await stopping;
+    expect(api.messages().map((m) => m.text)).toEqual([
+      'Hello! Send me a message and I will get to work on it.',
+      'echo: slow',
+    ]);
+    // The welcome was confirmed at the stop; the message intake refused was not.
+    expect(api.confirmedBelow).toBe(welcome + 1);
+
+    await startBot(api, {}, { path });
+    const texts = () => api.messages().map((m) => m.text);
+    await api.waitFor(() => texts().includes('echo: after the stop'));
+    await api.waitFor(() => api.confirmedBelow > later);
+    // Between them the sessions plugin may say it resumes the user's session.
+    expect(texts().filter((t) => t === 'echo: after the stop')).toHaveLength(1);
+    expect(texts().filter((t) => String(t).startsWith('Hello!'))).toHaveLength(1);
   });
 });
 
@@ -284,19 +344,32 @@ describe('telegram plugin, start and secrets', () => {
           token: '555:UNREACHABLE-secret',
           apiRoot: 'http://127.0.0.1:9', // discard port: nothing listens
           allowedUsers: [1],
-          pollTimeoutSeconds: 0,
+          pollTimeoutSeconds: 1,
         }),
       ],
     });
     hosts.push(host);
     await host.start();
     const deadline = Date.now() + 5000;
-    while (!text().includes('could not fetch Telegram updates') && Date.now() < deadline) {
+    while (!text().includes('"msg":"could not reach Telegram"') && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(text()).toContain('could not reach the Telegram Bot API at start');
-    expect(text()).toContain('could not fetch Telegram updates');
+    expect(text()).toContain('"msg":"could not reach Telegram"');
+    expect(text()).toContain('ECONNREFUSED');
     expect(text()).not.toContain('UNREACHABLE-secret');
+  });
+
+  it('when Telegram answers only after the start, learns the bot’s name then and takes messages', async () => {
+    const api = await fakeApi();
+    api.failNext('getMe', { status: 502 });
+    const bot = await startBot(api);
+    expect(bot.logs()).toContain('could not reach the Telegram Bot API at start');
+    await api.waitFor(() => api.calls.some((c) => c.method === 'deleteWebhook'), 10_000);
+    api.sendText(ALICE, '/status@agentd_test_bot');
+    const [reply] = await api.waitForMessages(1);
+    expect(reply?.text).toBe('echo: /status');
+    expect(bot.logs()).toContain('reached Telegram: this is @agentd_test_bot');
   });
 
   it('registers a channel other plugins and the reply outbox send through', async () => {

@@ -10,9 +10,8 @@ import {
   type PluginContext,
   StateStoreToken,
 } from '@agentd/core';
-import { autoRetry } from '@grammyjs/auto-retry';
-import { Api, GrammyError } from 'grammy';
-import { grammySignal } from './grammy-signal.js';
+import { type Api, GrammyError } from 'grammy';
+import { pollingApi, sendingApi } from './apis.js';
 import { TelegramInbound } from './inbound.js';
 import {
   DEFAULT_CHANNEL_NAME,
@@ -20,22 +19,23 @@ import {
   type TelegramOptions,
   telegramOptionsSchema,
 } from './options.js';
+import { grammySignal, withDeadline } from './signals.js';
 import { TelegramChannel } from './telegram-channel.js';
+import { TypingIndicator } from './typing.js';
 import { describeError, type PollerState, UpdatePoller } from './update-poller.js';
 
 type Ctx = PluginContext<ResolvedTelegramOptions>;
 
 /** How long start waits for Telegram to answer `getMe` before going on without it. */
 const START_CHECK_MS = 10_000;
-/** Retries of one API call (network errors, 5xx, 429) before it fails. */
-const MAX_RETRY_ATTEMPTS = 5;
 
 /**
  * A Telegram bot as a channel of the host, on grammY. Messages from the users on
  * `allowedUsers` become durable tasks (one session per chat, answered in order), and a task's
  * result is sent back to its chat. Updates are taken by long polling and confirmed to Telegram
- * only once persisted, so a crash never loses a message, and a message Telegram delivers again
- * is recognised and not run twice. Anyone else gets a polite refusal and nothing is stored.
+ * only once persisted, so a crash of the host never loses a message, and a message Telegram
+ * delivers again is recognised and not run twice. Anyone else gets a polite refusal and nothing
+ * is stored.
  *
  * The token belongs in the environment: write it as `${TELEGRAM_BOT_TOKEN}`. It never appears
  * in logs or errors.
@@ -56,9 +56,15 @@ const MAX_RETRY_ATTEMPTS = 5;
  * ```
  */
 export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptions> {
-  let api: Api | undefined;
+  let pollApi: Api | undefined;
+  let channel: TelegramChannel | undefined;
   let poller: UpdatePoller | undefined;
+  let typing: TypingIndicator | undefined;
   let username: string | undefined;
+  let stopped = false;
+  // Immediate answers (refusals, welcomes, command replies) go out behind the poll loop.
+  const answers = new Set<Promise<unknown>>();
+  const answering = new AbortController();
   const name =
     typeof options?.name === 'string' && options.name !== '' ? options.name : DEFAULT_CHANNEL_NAME;
 
@@ -69,19 +75,12 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
 
     register(ctx) {
       const o = ctx.options;
-      // Polling has its own backoff and must notice failures at once; sends retry inside the
-      // call (429 with retry_after, 5xx, network errors) before they fail.
-      api = new Api(o.token, { apiRoot: o.apiRoot });
-      const sendApi = new Api(o.token, { apiRoot: o.apiRoot });
-      sendApi.config.use(
-        autoRetry({
-          maxDelaySeconds: o.maxRetryDelaySeconds,
-          maxRetryAttempts: MAX_RETRY_ATTEMPTS,
-        }),
-      );
-      const channel = new TelegramChannel({
+      pollApi = pollingApi(o.token, o.apiRoot, o.pollTimeoutSeconds);
+      const sendApi = sendingApi(o.token, o.apiRoot, o.maxRetryDelaySeconds);
+      channel = new TelegramChannel({
         name: o.name,
         api: sendApi,
+        activityApi: pollApi,
         state: () => ctx.tryResolve(StateStoreToken),
         logger: ctx.logger,
       });
@@ -94,33 +93,54 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
 
     async start(ctx) {
       const o = ctx.options;
-      const botApi = api as Api;
-      username = await checkToken(ctx, botApi);
+      const api = pollApi as Api;
+      const reachable = await checkToken(ctx, api);
+      // The host gave up on this start (its timeout) and ran stop() meanwhile: start nothing.
+      if (stopped) return;
+      username = reachable?.username;
       if (o.allowedUsers !== '*' && o.allowedUsers.length === 0) {
         ctx.logger.warn('allowedUsers is empty: every Telegram user will be refused');
       }
-      const channel = ctx.resolve(ChannelRegistryToken).get(o.name) as TelegramChannel;
       const allowed = o.allowedUsers === '*' ? undefined : new Set(o.allowedUsers);
+      const replies = channel as TelegramChannel;
       const inbound = new TelegramInbound({
         channel: o.name,
         router: ctx.resolve(InboundRouterToken),
-        reply: (to: Address, text: string, inReplyTo: number) =>
-          channel.send(to, { text, inReplyTo: String(inReplyTo) }).then(
-            () => {},
-            (err: unknown) =>
+        reply: (to: Address, text: string, inReplyTo: number) => {
+          const sending = replies
+            .send(to, { text, inReplyTo: String(inReplyTo) }, { signal: answering.signal })
+            .catch((err: unknown) =>
               ctx.logger.warn({ err, chat: to.id }, 'could not answer a Telegram message'),
-          ),
-        activity: (to) => channel.indicateActivity(to),
+            );
+          answers.add(sending);
+          void sending.finally(() => answers.delete(sending));
+        },
         isAllowed: (userId) => allowed === undefined || allowed.has(userId),
         texts: { refusal: o.refusal, welcome: o.welcome, textOnly: o.textOnly },
         username: () => username,
         logger: ctx.logger,
         now: () => ctx.clock.now(),
       });
+      typing = new TypingIndicator({ channel: replies, events: ctx.events });
       poller = new UpdatePoller({
-        api: botApi,
+        api,
         handle: (update) => inbound.handle(update),
         isStopping: (error) => error instanceof IntakeClosedError,
+        // Telegram was out of reach at start: learn the bot's name, clear a webhook, first.
+        prepare: reachable
+          ? undefined
+          : async (signal) => {
+              username = (await prepareBot(api, signal)).username;
+              ctx.logger.info({ bot: username }, `reached Telegram: this is @${username}`);
+            },
+        onFailing: (state) =>
+          ctx.events.emit('alert', {
+            severity: state.unauthorized ? 'critical' : 'warning',
+            title: `Telegram channel "${o.name}" cannot poll for messages`,
+            message: `${state.failures} failed polls in a row: ${state.lastError ?? 'unknown error'}`,
+            source: o.name,
+            dedupeKey: `${o.name}:polling`,
+          }),
         logger: ctx.logger,
         timeoutSeconds: o.pollTimeoutSeconds,
         now: () => ctx.clock.now(),
@@ -133,22 +153,30 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
     },
 
     async stop() {
+      stopped = true;
+      typing?.stop();
       await poller?.stop();
+      answering.abort();
+      await Promise.all(answers);
     },
   };
 }
 
+/** Who the bot is, after removing a webhook left from another setup (it blocks polling). */
+async function prepareBot(api: Api, signal: AbortSignal): Promise<{ username: string }> {
+  const me = await api.getMe(grammySignal(signal));
+  await api.deleteWebhook({}, grammySignal(signal));
+  return me;
+}
+
 /**
  * Asks Telegram who the bot is: a refused token stops the host from starting (it will not heal
- * by itself); an unreachable Telegram does not (the poller keeps trying). Also removes a
- * webhook left from another setup, since Telegram serves no updates by polling while one is set.
+ * by itself); an unreachable Telegram does not (the poller keeps trying). Returns undefined when
+ * Telegram could not be reached.
  */
-async function checkToken(ctx: Ctx, api: Api): Promise<string | undefined> {
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(START_CHECK_MS)]);
+async function checkToken(ctx: Ctx, api: Api): Promise<{ username: string } | undefined> {
   try {
-    const me = await api.getMe(grammySignal(signal));
-    await api.deleteWebhook({}, grammySignal(signal));
-    return me.username;
+    return await prepareBot(api, withDeadline(ctx.signal, START_CHECK_MS));
   } catch (error) {
     if (error instanceof GrammyError && error.error_code === 401) {
       throw new AgentdError(
@@ -175,10 +203,10 @@ function pollerHealth(
   if (state.unauthorized) {
     return { status: 'fail', output: 'Telegram refuses the bot token (401 Unauthorized)' };
   }
-  if (state.failures >= 3) {
+  if (state.failures > 0) {
     return {
-      status: 'warn',
-      output: `${state.failures} failed polls in a row: ${state.lastError}`,
+      status: state.failures >= 3 || state.lastPollAt === 0 ? 'warn' : 'pass',
+      output: `${state.failures} failed poll(s) in a row: ${state.lastError}`,
     };
   }
   const sinceMs = now - state.lastPollAt;

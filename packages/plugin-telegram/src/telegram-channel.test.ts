@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { AgentdError } from '@agentd/core';
 import { memoryLogger } from '@agentd/core/testing';
 import { openSqliteStore, type SqliteStore } from '@agentd/store-sqlite';
-import { autoRetry } from '@grammyjs/auto-retry';
-import { Api } from 'grammy';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pollingApi, sendingApi } from './apis.js';
 import { TELEGRAM_TEXT_LIMIT } from './split-text.js';
 import { TelegramChannel } from './telegram-channel.js';
 import { FakeBotApi } from './testing/fake-bot-api.js';
@@ -28,13 +27,10 @@ afterEach(async () => {
 });
 
 function channel(options: { maxDelaySeconds?: number; withState?: boolean } = {}) {
-  const client = new Api(api.token, { apiRoot: api.url });
-  client.config.use(
-    autoRetry({ maxDelaySeconds: options.maxDelaySeconds ?? 5, maxRetryAttempts: 2 }),
-  );
   return new TelegramChannel({
     name: 'telegram',
-    api: client,
+    api: sendingApi(api.token, api.url, options.maxDelaySeconds ?? 5),
+    activityApi: pollingApi(api.token, api.url, 1),
     state: () => (options.withState === false ? undefined : store.state),
     logger: memoryLogger().logger,
   });
@@ -122,6 +118,44 @@ describe('TelegramChannel.send', () => {
     });
     expect(markdown).toMatchObject({ text: '*not bold* (1.5)', message_thread_id: 12 });
     expect(markdown?.parse_mode).toBeUndefined();
+  });
+
+  it('keeps one chat’s messages in order when the first one has to wait out a 429', async () => {
+    api.failNext('sendMessage', { status: 429, retryAfter: 1 });
+    const bot = channel();
+    await Promise.all([1, 2, 3].map((n) => bot.send(to, { text: `reply ${n}` })));
+    expect(api.messages(42).map((m) => m.text)).toEqual(['reply 1', 'reply 2', 'reply 3']);
+  });
+
+  it('fails a send at once on a server error, for the outbox to retry later', async () => {
+    api.failNext('sendMessage', { status: 502 });
+    await expect(channel().send(to, { text: 'x' })).rejects.toThrow(
+      /sendMessage: Internal Server Error/,
+    );
+    expect(api.calls.filter((c) => c.method === 'sendMessage')).toHaveLength(1);
+  });
+
+  it('sends HTML too long for one message as its plain text, and skips blank parts', async () => {
+    const html = `<b>${'x'.repeat(TELEGRAM_TEXT_LIMIT)}</b> &amp; <i>more</i>`;
+    await channel().send(to, { text: html, format: 'html' });
+    const parts = api.messages(42);
+    expect(parts.map((p) => p.parse_mode)).toEqual([undefined, undefined]);
+    expect(parts.map((p) => p.text).join('')).toBe(`${'x'.repeat(TELEGRAM_TEXT_LIMIT)} & more`);
+
+    const blankTail = `${'a'.repeat(3000)}\n${'\n'.repeat(3000)}`;
+    const sent = await channel().send(to, { text: blankTail });
+    expect(sent.ids).toHaveLength(1);
+    expect(await channel().send(to, { text: '   ' })).toEqual({ ids: [] });
+  });
+
+  it('fails to show activity without the token in the error when Telegram is unreachable', async () => {
+    const bot = channel();
+    await api.close();
+    const error = await bot.indicateActivity(to).catch((e: unknown) => e);
+    expect((error as AgentdError).code).toBe('E_TELEGRAM_SEND');
+    expect(JSON.stringify(error)).not.toContain(api.token);
+    expect((error as Error).message).not.toContain(api.token);
+    api = await FakeBotApi.start({ token: '77:channel-test-token' }); // for afterEach
   });
 
   it('shows "typing" in the chat', async () => {

@@ -9,26 +9,37 @@ import {
   type StateStore,
 } from '@agentd/core';
 import { type Api, GrammyError } from 'grammy';
-import { grammySignal } from './grammy-signal.js';
-import { splitText } from './split-text.js';
+import { grammySignal, withDeadline } from './signals.js';
+import { splitText, TELEGRAM_TEXT_LIMIT } from './split-text.js';
 import { describeError } from './update-poller.js';
 
 /** StateStore namespace of the parts already delivered per idempotency key. */
 const SENT_NAMESPACE = 'telegram.sent';
 /** A retried send comes within the reply outbox's hour or so; keep the record a week. */
 const SENT_TTL_MS = 7 * 24 * 3600 * 1000;
+/**
+ * The longest one `send` may take, retries included. The reply outbox holds a reply it took up
+ * for 60 s; a send that ends before lets the outbox retry it without another host sending it
+ * meanwhile.
+ */
+export const SEND_DEADLINE_MS = 45_000;
+/** "typing…" shows for about 5 s; a chat action that takes longer is not worth waiting for. */
+const ACTIVITY_DEADLINE_MS = 5_000;
 
 /**
  * What {@link TelegramChannel} needs.
  *
  * @example
  * ```ts
- * new TelegramChannel({ name: 'telegram', api, state: () => stateStore, logger });
+ * new TelegramChannel({ name: 'telegram', api, activityApi, state: () => stateStore, logger });
  * ```
  */
 export interface TelegramChannelDeps {
   name: string;
+  /** Sends messages; may retry inside a call (grammY's auto-retry for 429). */
   api: Api;
+  /** Sends chat actions: best effort, no retries. */
+  activityApi: Api;
   /** Where delivered parts are remembered per idempotency key (absent: no de-duplication). */
   state: () => StateStore | undefined;
   logger: Logger;
@@ -39,16 +50,33 @@ function chatIdOf(to: Address): number | string {
   return /^-?\d+$/.test(to.id) ? Number(to.id) : to.id;
 }
 
+const HTML_ENTITIES: Record<string, string> = {
+  '&lt;': '<',
+  '&gt;': '>',
+  '&quot;': '"',
+  '&#39;': "'",
+  '&amp;': '&',
+};
+
+/** HTML as the plain text Telegram would show: tags dropped, the entities it knows decoded. */
+function htmlToPlain(html: string): string {
+  return html
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(lt|gt|quot|#39|amp);/g, (e) => HTML_ENTITIES[e] ?? e);
+}
+
 /**
  * The Telegram {@link Channel}: sends a message to a chat (and topic), split into parts at
- * Telegram's 4,096-unit limit. `html` is sent with `parse_mode: HTML`; `markdown` and `plain`
- * as plain text, because Telegram's MarkdownV2 rejects any unescaped special character and an
- * agent's Markdown rarely survives it. Rate limits (429 with `retry_after`) and server errors are
- * retried by grammY's auto-retry before `send` rejects. A group that became a supergroup is
- * followed to its new chat id.
+ * Telegram's 4,096-unit limit. `html` that fits in one message is sent with `parse_mode: HTML`
+ * (longer HTML goes as its plain text: a cut through a tag would be refused); `markdown` and
+ * `plain` as plain text, because Telegram's MarkdownV2 rejects any unescaped special character
+ * and an agent's Markdown rarely survives it. A 429 whose `retry_after` is short is waited out
+ * (grammY's auto-retry); anything else fails the send, for the caller (the reply outbox) to
+ * retry later. A group that became a supergroup is followed to its new chat id.
  *
- * With an idempotency key and a StateStore, the parts delivered are remembered: a retried send
- * delivers only the parts still missing, so a reply is never shown twice.
+ * Sends to one chat go out one after another, so replies keep the order of the tasks that made
+ * them. With an idempotency key and a StateStore, the parts delivered are remembered: a
+ * retried send delivers only the parts still missing, so a reply is not shown twice.
  *
  * @example
  * ```ts
@@ -58,26 +86,43 @@ function chatIdOf(to: Address): number | string {
 export class TelegramChannel implements Channel {
   readonly name: string;
   readonly #deps: TelegramChannelDeps;
+  /** The last send queued per chat: the next one to the chat starts after it settles. */
+  readonly #lastSend = new Map<string, Promise<unknown>>();
 
   constructor(deps: TelegramChannelDeps) {
     this.name = deps.name;
     this.#deps = deps;
   }
 
-  async send(
-    to: Address,
-    message: OutboundMessage,
-    options: SendOptions = {},
-  ): Promise<SentMessage> {
-    const parts = splitText(message.text);
+  send(to: Address, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
+    const chat = to.id;
+    const previous = this.#lastSend.get(chat) ?? Promise.resolve();
+    const next = previous.then(
+      () => this.#send(to, message, options),
+      () => this.#send(to, message, options),
+    );
+    const settled = next.catch(() => {});
+    this.#lastSend.set(chat, settled);
+    void settled.then(() => {
+      if (this.#lastSend.get(chat) === settled) this.#lastSend.delete(chat);
+    });
+    return next;
+  }
+
+  async #send(to: Address, message: OutboundMessage, options: SendOptions): Promise<SentMessage> {
+    const html = message.format === 'html' && message.text.length <= TELEGRAM_TEXT_LIMIT;
+    const text = message.format === 'html' && !html ? htmlToPlain(message.text) : message.text;
+    // Telegram refuses an empty or blank text.
+    const parts = splitText(text).filter((part) => part.trim() !== '');
     const state = options.idempotencyKey === undefined ? undefined : this.#deps.state();
     const key = options.idempotencyKey ?? '';
     const ids: string[] = state ? await sentIds(state, key) : [];
+    const signal = grammySignal(withDeadline(options.signal, SEND_DEADLINE_MS));
     let chatId = chatIdOf(to);
     for (let i = ids.length; i < parts.length; i++) {
       const other = {
         ...(to.thread === undefined ? {} : { message_thread_id: Number(to.thread) }),
-        ...(message.format === 'html' ? { parse_mode: 'HTML' as const } : {}),
+        ...(html ? { parse_mode: 'HTML' as const } : {}),
         ...(message.silent ? { disable_notification: true } : {}),
         ...(i === 0 && message.inReplyTo !== undefined
           ? {
@@ -88,10 +133,10 @@ export class TelegramChannel implements Channel {
             }
           : {}),
       };
-      const text = parts[i] as string;
+      const part = parts[i] as string;
       let sent: { message_id: number };
       try {
-        sent = await this.#deps.api.sendMessage(chatId, text, other, grammySignal(options.signal));
+        sent = await this.#deps.api.sendMessage(chatId, part, other, signal);
       } catch (error) {
         const migrated = migratedChatId(error);
         if (migrated === undefined) throw sendError(error, to);
@@ -101,12 +146,7 @@ export class TelegramChannel implements Channel {
         );
         chatId = migrated;
         try {
-          sent = await this.#deps.api.sendMessage(
-            chatId,
-            text,
-            other,
-            grammySignal(options.signal),
-          );
+          sent = await this.#deps.api.sendMessage(chatId, part, other, signal);
         } catch (retryError) {
           throw sendError(retryError, to);
         }
@@ -118,9 +158,16 @@ export class TelegramChannel implements Channel {
   }
 
   async indicateActivity(to: Address): Promise<void> {
-    await this.#deps.api.sendChatAction(chatIdOf(to), 'typing', {
-      ...(to.thread === undefined ? {} : { message_thread_id: Number(to.thread) }),
-    });
+    try {
+      await this.#deps.activityApi.sendChatAction(
+        chatIdOf(to),
+        'typing',
+        to.thread === undefined ? {} : { message_thread_id: Number(to.thread) },
+        grammySignal(AbortSignal.timeout(ACTIVITY_DEADLINE_MS)),
+      );
+    } catch (error) {
+      throw sendError(error, to);
+    }
   }
 }
 

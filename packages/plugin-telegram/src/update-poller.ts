@@ -3,7 +3,7 @@ import { type Logger, redactSecrets } from '@agentd/core';
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import { type Api, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
-import { grammySignal } from './grammy-signal.js';
+import { grammySignal } from './signals.js';
 
 /** What the poller reports to the health check. */
 export interface PollerState {
@@ -34,10 +34,22 @@ export interface UpdatePollerOptions {
   handle: (update: Update) => Promise<void>;
   /** Whether a handling error means the host is stopping (then the loop ends quietly). */
   isStopping: (error: unknown) => boolean;
+  /**
+   * Runs before the first poll, again after each failure, until it succeeds (asking Telegram who
+   * the bot is, removing a webhook): for when Telegram could not be reached at start.
+   */
+  prepare?: (signal: AbortSignal) => Promise<void>;
+  /** Called once when polling has failed {@link FAILURES_BEFORE_ALERT} times in a row. */
+  onFailing?: (state: PollerState) => void;
   logger: Logger;
   timeoutSeconds: number;
   now: () => number;
 }
+
+/** Failed polls in a row after which the poller reports itself failing (about a minute). */
+export const FAILURES_BEFORE_ALERT = 5;
+/** How long the last confirmation at stop may take. */
+const FINAL_CONFIRM_MS = 5_000;
 
 const ALLOWED_UPDATES = ['message'] as const;
 
@@ -64,6 +76,8 @@ export class UpdatePoller {
   readonly #backoff = new ExponentialBackoff({ initialDelay: 1_000, maxDelay: 60_000 });
   #step: IBackoff<unknown> | undefined;
   #offset: number | undefined;
+  /** The offset of the last `getUpdates` call: updates below it are confirmed. */
+  #sentOffset: number | undefined;
   #running: Promise<void> | undefined;
 
   constructor(options: UpdatePollerOptions) {
@@ -84,9 +98,21 @@ export class UpdatePoller {
 
   async #loop(): Promise<void> {
     const { signal } = this.#abort;
+    let prepare = this.#options.prepare;
     while (!signal.aborted) {
+      if (prepare) {
+        try {
+          await prepare(signal);
+          prepare = undefined;
+        } catch (error) {
+          if (signal.aborted) break;
+          await this.#failed(error, 'could not reach Telegram');
+          continue;
+        }
+      }
       let updates: Update[];
       try {
+        this.#sentOffset = this.#offset;
         updates = await this.#options.api.getUpdates(
           {
             offset: this.#offset,
@@ -96,31 +122,58 @@ export class UpdatePoller {
           grammySignal(signal),
         );
       } catch (error) {
-        if (signal.aborted) return;
+        if (signal.aborted) break;
         await this.#failed(error, 'could not fetch Telegram updates');
         continue;
       }
-      this.state.lastPollAt = this.#options.now();
-      this.state.unauthorized = false;
-      if (this.state.failures > 0) {
-        this.#options.logger.info(
-          { failures: this.state.failures },
-          'polling Telegram again after failures',
-        );
-      }
+      this.#polled();
       try {
         for (const update of updates) {
+          // A stop leaves the rest of the batch with Telegram, which delivers it again.
+          if (signal.aborted) break;
           await this.#options.handle(update);
           this.#offset = update.update_id + 1;
         }
       } catch (error) {
-        if (this.#options.isStopping(error)) return;
+        if (this.#options.isStopping(error)) break;
         await this.#failed(error, 'could not take in a Telegram update; it will be fetched again');
         continue;
       }
       this.#step = undefined;
       this.state.failures = 0;
       this.state.lastError = undefined;
+    }
+    await this.#confirmHandled();
+  }
+
+  #polled(): void {
+    this.state.lastPollAt = this.#options.now();
+    this.state.unauthorized = false;
+    if (this.state.failures > 0) {
+      this.#options.logger.info(
+        { failures: this.state.failures },
+        'polling Telegram again after failures',
+      );
+    }
+  }
+
+  /**
+   * Confirms the updates handled since the last poll, as grammY's `bot.stop()` does: otherwise
+   * Telegram delivers them again at the next start, and what they did without a task (a
+   * welcome, a refusal, a command's answer) would be done twice.
+   */
+  async #confirmHandled(): Promise<void> {
+    if (this.#offset === undefined || this.#offset === this.#sentOffset) return;
+    try {
+      await this.#options.api.getUpdates(
+        { offset: this.#offset, limit: 1, timeout: 0 },
+        grammySignal(AbortSignal.timeout(FINAL_CONFIRM_MS)),
+      );
+    } catch (error) {
+      this.#options.logger.debug(
+        { reason: describeError(error) },
+        'could not confirm the last Telegram updates; they will be delivered again and recognised',
+      );
     }
   }
 
@@ -135,6 +188,7 @@ export class UpdatePoller {
       this.state.lastError +=
         ' (another process polls this bot, or a webhook is set for it: a bot takes updates in one place only)';
     }
+    if (this.state.failures === FAILURES_BEFORE_ALERT) this.#options.onFailing?.(this.state);
     this.#options.logger.warn(
       { failures: this.state.failures, retryInMs: delayMs, reason: this.state.lastError },
       what,

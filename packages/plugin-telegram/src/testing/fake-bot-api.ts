@@ -109,7 +109,8 @@ export class FakeBotApi {
   static async start(options: FakeBotApiOptions = {}): Promise<FakeBotApi> {
     let fake: FakeBotApi | undefined;
     const server = createServer((req, res) => {
-      if (fake) void fake.#serve(req, res);
+      // A request whose body breaks off is dropped, as a real server would.
+      if (fake) fake.#serve(req, res).catch(() => res.destroy());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -227,7 +228,10 @@ export class FakeBotApi {
     return this.messages(options.chatId);
   }
 
-  /** Resolves once `predicate` holds after some call, or rejects after `timeoutMs`. */
+  /**
+   * Resolves once `predicate` holds, or rejects after `timeoutMs`. It is checked now and after
+   * each call the fake receives, so it suits conditions on what the bot asked of the fake.
+   */
   waitFor(predicate: () => boolean, timeoutMs = 10_000, what = 'the condition'): Promise<void> {
     if (predicate()) return Promise.resolve();
     return new Promise((resolve, reject) => {

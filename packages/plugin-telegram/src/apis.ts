@@ -1,0 +1,44 @@
+import { autoRetry } from '@grammyjs/auto-retry';
+import { Api } from 'grammy';
+
+/** 429 answers one send waits out (each within `maxRetryDelaySeconds`) before it fails. */
+const MAX_RATE_LIMIT_RETRIES = 3;
+/** Beyond the long poll's own wait: how long a silent connection may take to answer. */
+const POLL_GRACE_SECONDS = 15;
+
+/**
+ * The client for polling, start-up checks and chat actions: no retries inside a call (the
+ * poller has its own backoff and must notice a failure at once), and a silent connection is
+ * given up shortly after the long poll's own wait.
+ *
+ * @example
+ * ```ts
+ * const api = pollingApi(token, 'https://api.telegram.org', 30);
+ * ```
+ */
+export function pollingApi(token: string, apiRoot: string, pollTimeoutSeconds: number): Api {
+  return new Api(token, { apiRoot, timeoutSeconds: pollTimeoutSeconds + POLL_GRACE_SECONDS });
+}
+
+/**
+ * The client for sending messages: a 429 whose `retry_after` is at most `maxRetryDelaySeconds`
+ * is waited out inside the call (grammY's auto-retry, up to 3 times); network and server errors
+ * fail the send at once, for its caller (the reply outbox) to retry with backoff.
+ *
+ * @example
+ * ```ts
+ * const api = sendingApi(token, 'https://api.telegram.org', 30);
+ * ```
+ */
+export function sendingApi(token: string, apiRoot: string, maxRetryDelaySeconds: number): Api {
+  const api = new Api(token, { apiRoot });
+  api.config.use(
+    autoRetry({
+      maxDelaySeconds: maxRetryDelaySeconds,
+      maxRetryAttempts: MAX_RATE_LIMIT_RETRIES,
+      rethrowHttpErrors: true,
+      rethrowInternalServerErrors: true,
+    }),
+  );
+  return api;
+}
