@@ -32,6 +32,24 @@ describe('telegramOptionsSchema', () => {
     expect(JSON.stringify(result.error)).not.toContain('my-secret-password');
   });
 
+  it('takes alert chats as numbers or numeric strings, groups included', () => {
+    const options = telegramOptionsSchema.parse({
+      token: '1:a',
+      allowedUsers: '*',
+      alerts: { chats: [42, '-100123'] },
+    });
+    expect(options.alerts).toEqual({ chats: ['42', '-100123'], minSeverity: 'warning' });
+    const bad = telegramOptionsSchema.safeParse({
+      token: '1:a',
+      allowedUsers: '*',
+      alerts: { chats: ['@ops'], minSeverity: 'loud' },
+    });
+    expect(bad.error?.issues.map((i) => i.path.join('.')).sort()).toEqual([
+      'alerts.chats.0',
+      'alerts.minSeverity',
+    ]);
+  });
+
   it('asks for the environment variable when the token is empty', () => {
     const result = telegramOptionsSchema.safeParse({ token: '', allowedUsers: '*' });
     expect(result.error?.issues[0]?.message).toMatch(/TELEGRAM_BOT_TOKEN/);

@@ -1,3 +1,4 @@
+import { ALERT_SEVERITIES } from '@agentd/core';
 import { z } from 'zod';
 
 /**
@@ -13,6 +14,11 @@ export const DEFAULT_CHANNEL_NAME = 'telegram';
 // Telegram user ids exceed 2^31, and `${ADMIN_ID}` placeholders arrive as strings.
 const userId = z
   .union([z.number().int().positive(), z.string().regex(/^\d+$/, 'must be a numeric user id')])
+  .transform(String);
+
+// Group and channel chat ids are negative.
+const chatId = z
+  .union([z.number().int(), z.string().regex(/^-?\d+$/, 'must be a numeric chat id')])
   .transform(String);
 
 /**
@@ -58,6 +64,17 @@ export const telegramOptionsSchema = z
       .url()
       .transform((url) => url.replace(/\/+$/, ''))
       .default('https://api.telegram.org'),
+    /**
+     * Send the host's alerts (a full disk, agents failing, a lost reply) to these chats: your
+     * own user id for a private chat, or a group's id. Only alerts of `minSeverity` or worse.
+     */
+    alerts: z
+      .object({
+        chats: z.array(chatId).min(1),
+        minSeverity: z.enum(ALERT_SEVERITIES).default('warning'),
+      })
+      .strict()
+      .optional(),
     /** Long-polling wait per `getUpdates` call, in seconds (Telegram allows up to 50). */
     pollTimeoutSeconds: z.number().int().min(1).max(50).default(30),
     /**

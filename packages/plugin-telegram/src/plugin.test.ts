@@ -5,6 +5,7 @@ import {
   HealthRegistryToken,
   type Host,
   InboundRouterToken,
+  NotifierToken,
   type Plugin,
   type Task,
   TaskStoreToken,
@@ -370,6 +371,27 @@ describe('telegram plugin, start and secrets', () => {
     const [reply] = await api.waitForMessages(1);
     expect(reply?.text).toBe('echo: /status');
     expect(bot.logs()).toContain('reached Telegram: this is @agentd_test_bot');
+  });
+
+  it('sends the host’s alerts of the chosen severity or worse to the alert chats', async () => {
+    const api = await fakeApi();
+    const bot = await startBot(api, {
+      alerts: { chats: [ALICE.id, '-100555'], minSeverity: 'warning' },
+    });
+    const notifier = bot.host.resolve(NotifierToken);
+    await notifier.notify({ severity: 'info', title: 'Backup done', source: 'store' });
+    await notifier.notify({
+      severity: 'critical',
+      title: 'Disk 97% full',
+      message: '/ has 1.2 GB left',
+      source: 'monitor',
+    });
+    await api.waitForMessages(2);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(api.messages(ALICE.id).map((m) => m.text)).toEqual([
+      '🚨 Disk 97% full\n/ has 1.2 GB left\n— monitor',
+    ]);
+    expect(api.messages(-100555)).toHaveLength(1);
   });
 
   it('registers a channel other plugins and the reply outbox send through', async () => {

@@ -6,11 +6,13 @@ import {
   type HealthResult,
   InboundRouterToken,
   IntakeClosedError,
+  NotifierToken,
   type Plugin,
   type PluginContext,
   StateStoreToken,
 } from '@agentd/core';
 import { type Api, GrammyError } from 'grammy';
+import { forwardAlerts } from './alerts.js';
 import { pollingApi, sendingApi } from './apis.js';
 import { TelegramInbound } from './inbound.js';
 import {
@@ -62,9 +64,17 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
   let typing: TypingIndicator | undefined;
   let username: string | undefined;
   let stopped = false;
-  // Immediate answers (refusals, welcomes, command replies) go out behind the poll loop.
+  let stopAlerts: (() => void) | undefined;
+  // Immediate answers (refusals, welcomes, command replies) and alerts go out behind the poll
+  // loop; stop() aborts and awaits them.
   const answers = new Set<Promise<unknown>>();
   const answering = new AbortController();
+  const track = <T>(sending: Promise<T>): Promise<T> => {
+    answers.add(sending);
+    const forget = () => void answers.delete(sending);
+    sending.then(forget, forget);
+    return sending;
+  };
   const name =
     typeof options?.name === 'string' && options.name !== '' ? options.name : DEFAULT_CHANNEL_NAME;
 
@@ -106,15 +116,12 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       const inbound = new TelegramInbound({
         channel: o.name,
         router: ctx.resolve(InboundRouterToken),
-        reply: (to: Address, text: string, inReplyTo: number) => {
-          const sending = replies
-            .send(to, { text, inReplyTo: String(inReplyTo) }, { signal: answering.signal })
-            .catch((err: unknown) =>
-              ctx.logger.warn({ err, chat: to.id }, 'could not answer a Telegram message'),
-            );
-          answers.add(sending);
-          void sending.finally(() => answers.delete(sending));
-        },
+        reply: (to: Address, text: string, inReplyTo: number) =>
+          void track(
+            replies.send(to, { text, inReplyTo: String(inReplyTo) }, { signal: answering.signal }),
+          ).catch((err: unknown) =>
+            ctx.logger.warn({ err, chat: to.id }, 'could not answer a Telegram message'),
+          ),
         isAllowed: (userId) => allowed === undefined || allowed.has(userId),
         texts: { refusal: o.refusal, welcome: o.welcome, textOnly: o.textOnly },
         username: () => username,
@@ -122,6 +129,19 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         now: () => ctx.clock.now(),
       });
       typing = new TypingIndicator({ channel: replies, events: ctx.events });
+      if (o.alerts) {
+        stopAlerts = forwardAlerts({
+          events: ctx.events,
+          channel: replies,
+          chats: o.alerts.chats,
+          minSeverity: o.alerts.minSeverity,
+          send: (chat, text) =>
+            track(
+              replies.send({ channel: o.name, id: chat }, { text }, { signal: answering.signal }),
+            ),
+          logger: ctx.logger,
+        });
+      }
       poller = new UpdatePoller({
         api,
         handle: (update) => inbound.handle(update),
@@ -133,14 +153,18 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
               username = (await prepareBot(api, signal)).username;
               ctx.logger.info({ bot: username }, `reached Telegram: this is @${username}`);
             },
-        onFailing: (state) =>
-          ctx.events.emit('alert', {
-            severity: state.unauthorized ? 'critical' : 'warning',
+        onFailing: (state) => {
+          const alert = {
+            severity: state.unauthorized ? ('critical' as const) : ('warning' as const),
             title: `Telegram channel "${o.name}" cannot poll for messages`,
             message: `${state.failures} failed polls in a row: ${state.lastError ?? 'unknown error'}`,
             source: o.name,
             dedupeKey: `${o.name}:polling`,
-          }),
+          };
+          const notifier = ctx.tryResolve(NotifierToken);
+          if (notifier) void notifier.notify(alert).catch(() => {});
+          else ctx.events.emit('alert', alert);
+        },
         logger: ctx.logger,
         timeoutSeconds: o.pollTimeoutSeconds,
         now: () => ctx.clock.now(),
@@ -154,10 +178,11 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
 
     async stop() {
       stopped = true;
+      stopAlerts?.();
       typing?.stop();
       await poller?.stop();
       answering.abort();
-      await Promise.all(answers);
+      await Promise.allSettled(answers);
     },
   };
 }
