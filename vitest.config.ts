@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Packages that have tests so far; add one here when it gains its first test.
-const packages = ['core', 'store-sqlite', 'plugin-webhook', 'plugin-telegram'];
+const packages = ['core', 'store-sqlite', 'plugin-webhook', 'plugin-telegram', 'plugin-monitor'];
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
 // Tests import sibling packages from source, so a stale dist/ never hides a change.
@@ -19,6 +19,7 @@ export default defineConfig({
         replacement: src('plugin-telegram/src/testing/index.ts'),
       },
       { find: /^@agentd\/plugin-telegram$/, replacement: src('plugin-telegram/src/index.ts') },
+      { find: /^@agentd\/plugin-monitor$/, replacement: src('plugin-monitor/src/index.ts') },
     ],
   },
   test: {

@@ -1,4 +1,5 @@
 import { agent, defineConfig } from '@agentd/core';
+import { monitor } from '@agentd/plugin-monitor';
 import { telegram } from '@agentd/plugin-telegram';
 import { sqlite } from '@agentd/store-sqlite';
 import { greeter } from 'agentd-example-custom-plugin';
@@ -14,9 +15,13 @@ import { greeter } from 'agentd-example-custom-plugin';
  *   npx agentd tasks
  *   npx agentd schedules
  *
- * With TELEGRAM_BOT_TOKEN set (and TELEGRAM_ALLOWED_USERS, comma-separated user ids), it is also
- * a Telegram bot whose messages go to the greeter.
+ *
+ * The monitor watches CPU, memory and the disk under `.agentd`. With TELEGRAM_BOT_TOKEN set (and
+ * TELEGRAM_ALLOWED_USERS, comma-separated user ids), the host is also a Telegram bot whose
+ * messages go to the greeter, and whose allowed users receive the host's alerts.
  */
+const telegramUsers = (process.env.TELEGRAM_ALLOWED_USERS ?? '').split(',').filter(Boolean);
+
 export default defineConfig({
   name: 'starter',
   agents: [agent('clock', () => `It is ${new Date().toISOString()}`)],
@@ -24,11 +29,13 @@ export default defineConfig({
   plugins: [
     sqlite(),
     greeter({ greeting: 'Hello', heartbeatMs: 0 }),
+    monitor(),
     process.env.TELEGRAM_BOT_TOKEN &&
       telegram({
         // biome-ignore lint/suspicious/noTemplateCurlyInString: agentd fills ${NAME} in from the environment, and keeps the token out of logs
         token: '${TELEGRAM_BOT_TOKEN}',
-        allowedUsers: (process.env.TELEGRAM_ALLOWED_USERS ?? '').split(',').filter(Boolean),
+        allowedUsers: telegramUsers,
+        ...(telegramUsers.length > 0 ? { alerts: { chats: telegramUsers } } : {}),
       }),
   ],
   schedules: [

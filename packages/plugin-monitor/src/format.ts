@@ -1,0 +1,85 @@
+import type { ResolvedMonitorOptions } from './options.js';
+import type { SystemSample } from './sample.js';
+import type { Reading } from './thresholds.js';
+
+/**
+ * Bytes for people: `12.3 GB`.
+ *
+ * @example
+ * ```ts
+ * formatBytes(83_624_226_816); // '83.6 GB'
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * The readings of a sample, each with its threshold.
+ *
+ * @example
+ * ```ts
+ * readingsOf(sample, options).map((r) => r.key); // ['cpu', 'memory', 'disk:/']
+ * ```
+ */
+export function readingsOf(sample: SystemSample, options: ResolvedMonitorOptions): Reading[] {
+  const { thresholds } = options;
+  return [
+    {
+      key: 'cpu',
+      label: 'CPU',
+      value: sample.cpuPercent,
+      threshold: thresholds.cpu,
+      samplesNeeded: options.cpuSamples,
+      detail: `load ${sample.cpuPercent}% over ${options.cpuSamples} sample(s) in a row`,
+    },
+    {
+      key: 'memory',
+      label: 'Memory',
+      value: sample.memory.usedPercent,
+      threshold: thresholds.memory,
+      samplesNeeded: 1,
+      criticalAt: Math.max(thresholds.memory, 95),
+      detail: `${formatBytes(sample.memory.availableBytes)} available of ${formatBytes(sample.memory.totalBytes)}`,
+    },
+    ...sample.disks.map(
+      (disk): Reading => ({
+        key: `disk:${disk.mount}`,
+        label: `Disk ${disk.mount}`,
+        value: disk.usedPercent,
+        threshold: thresholds.disk,
+        samplesNeeded: 1,
+        criticalAt: Math.max(thresholds.disk, 95),
+        detail: `${formatBytes(disk.availableBytes)} free of ${formatBytes(disk.sizeBytes)} (holds ${disk.path})`,
+      }),
+    ),
+  ];
+}
+
+/**
+ * The `/system` answer: one line per reading.
+ *
+ * @example
+ * ```ts
+ * systemText(sample, 'home-bot');
+ * // 'home-bot: CPU 5%\nMemory 32% used (16.2 GB available of 25.3 GB)\nDisk / 23% used (83.6 GB free of 270.6 GB)'
+ * ```
+ */
+export function systemText(sample: SystemSample, host: string): string {
+  const lines = [
+    `${host}: CPU ${sample.cpuPercent}%`,
+    `Memory ${sample.memory.usedPercent}% used (${formatBytes(sample.memory.availableBytes)} available of ${formatBytes(sample.memory.totalBytes)})`,
+    ...sample.disks.map(
+      (d) =>
+        `Disk ${d.mount} ${d.usedPercent}% used (${formatBytes(d.availableBytes)} free of ${formatBytes(d.sizeBytes)})`,
+    ),
+  ];
+  return lines.join('\n');
+}

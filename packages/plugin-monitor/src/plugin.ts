@@ -1,0 +1,150 @@
+import {
+  type Alert,
+  createToken,
+  HealthRegistryToken,
+  type HealthResult,
+  HostInfoToken,
+  InboundRouterToken,
+  NotifierToken,
+  type Plugin,
+  type TimerHandle,
+} from '@agentd/core';
+import { readingsOf, systemText } from './format.js';
+import {
+  type MonitorOptions,
+  monitorOptionsSchema,
+  type ResolvedMonitorOptions,
+} from './options.js';
+import { type SystemSample, sampleSystem } from './sample.js';
+import { ThresholdWatch } from './thresholds.js';
+
+/**
+ * The plugin's name in a host, and the `source` of its alerts.
+ *
+ * @example
+ * ```ts
+ * host.events.on('alert', (a) => { if (a.source === MONITOR_PLUGIN_NAME) page(a); });
+ * ```
+ */
+export const MONITOR_PLUGIN_NAME = 'monitor';
+
+/**
+ * What the monitor offers other plugins: the latest reading, and a fresh one on demand.
+ *
+ * @example
+ * ```ts
+ * const system = ctx.tryResolve(SystemMonitorToken);
+ * const sample = system?.latest() ?? (await system?.sample());
+ * ```
+ */
+export interface SystemMonitor {
+  /** The last sample taken, or undefined before the first. */
+  latest(): SystemSample | undefined;
+  /** Takes a sample now (it does not count towards alerts). */
+  sample(): Promise<SystemSample>;
+}
+
+/** The {@link SystemMonitor} service, provided by `monitor()`. */
+export const SystemMonitorToken = createToken<SystemMonitor>('agentd.monitor');
+
+/**
+ * Watches the machine: CPU load, memory, and the file systems the host writes to, sampled with
+ * systeminformation every `intervalSeconds`. A value at or above its threshold raises an alert
+ * through the host's notifier (repeated every `repeatMinutes` while it stays high; `info` once
+ * it is back), which reaches every channel that delivers alerts, such as a Telegram chat. The
+ * `system` health check turns `warn` while a value is high, and `/system` answers on every
+ * channel with the latest figures.
+ *
+ * @example
+ * ```ts
+ * // agentd.config.ts
+ * import { defineConfig } from '@agentd/core';
+ * import { sqlite } from '@agentd/store-sqlite';
+ * import { monitor } from '@agentd/plugin-monitor';
+ *
+ * export default defineConfig({
+ *   plugins: [sqlite(), monitor({ thresholds: { disk: 90 }, disks: ['/', '/var/lib/agentd'] })],
+ * });
+ * ```
+ */
+export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOptions> {
+  let latest: SystemSample | undefined;
+  let timer: TimerHandle | undefined;
+  let stopped = false;
+  /** Samples, raises what the sample calls for, and schedules the next; set in register. */
+  let tick: () => Promise<void> = async () => {};
+  let sample: () => Promise<SystemSample> = () => Promise.reject(new Error('not registered'));
+  const offs: (() => void)[] = [];
+
+  return {
+    name: MONITOR_PLUGIN_NAME,
+    provides: [SystemMonitorToken],
+    optionsSchema: monitorOptionsSchema,
+    options,
+
+    register(ctx) {
+      const o = ctx.options;
+      const paths = () => o.disks ?? [ctx.resolve(HostInfoToken).dataDir];
+      const watch = new ThresholdWatch(o.repeatMinutes * 60_000);
+      sample = () => sampleSystem(paths(), ctx.clock.now());
+
+      const raise = (alert: Omit<Alert, 'source'>) => {
+        const full: Alert = { ...alert, source: MONITOR_PLUGIN_NAME };
+        const notifier = ctx.tryResolve(NotifierToken);
+        if (notifier) void notifier.notify(full).catch(() => {});
+        else ctx.events.emit('alert', full);
+      };
+
+      tick = async () => {
+        try {
+          latest = await sample();
+          for (const alert of watch.evaluate(readingsOf(latest, o), latest.at)) raise(alert);
+        } catch (err) {
+          ctx.logger.warn({ err }, 'could not sample the system');
+        }
+        if (!stopped) timer = ctx.clock.setTimeout(() => void tick(), o.intervalSeconds * 1000);
+      };
+
+      ctx.provide(SystemMonitorToken, { latest: () => latest, sample: () => sample() });
+      ctx.resolve(HealthRegistryToken).add({
+        name: 'system',
+        check: () => systemHealth(latest, watch.alerting()),
+      });
+      offs.push(() => {
+        stopped = true;
+        timer?.cancel();
+      });
+    },
+
+    async start(ctx) {
+      // The first sample is taken before the host is ready, so its first /health has figures.
+      await tick();
+      if (ctx.options.command) {
+        const host = ctx.resolve(HostInfoToken).name;
+        offs.push(
+          ctx.resolve(InboundRouterToken).use(async (message) => {
+            if (!/^\/system(\s|$)/.test(message.text.trim())) return undefined;
+            return { outcome: 'handled', reply: systemText(latest ?? (await sample()), host) };
+          }),
+        );
+      }
+      ctx.logger.info(
+        { everySeconds: ctx.options.intervalSeconds, thresholds: ctx.options.thresholds },
+        `watching CPU, memory and ${latest?.disks.map((d) => d.mount).join(', ') || 'no disk'}`,
+      );
+    },
+
+    stop() {
+      for (const off of offs.splice(0)) off();
+    },
+  };
+}
+
+function systemHealth(sample: SystemSample | undefined, alerting: string[]): HealthResult {
+  if (!sample) return { status: 'pass', output: 'no sample yet' };
+  const disks = sample.disks.map((d) => `disk ${d.mount} ${d.usedPercent}%`).join(', ');
+  const summary = `cpu ${sample.cpuPercent}%, memory ${sample.memory.usedPercent}%${disks ? `, ${disks}` : ''}`;
+  return alerting.length > 0
+    ? { status: 'warn', output: `over threshold: ${alerting.join(', ')} (${summary})` }
+    : { status: 'pass', output: summary };
+}

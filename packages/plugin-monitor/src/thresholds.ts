@@ -1,0 +1,93 @@
+import type { Alert } from '@agentd/core';
+
+/** One value a sample gives, with what it is measured against. */
+export interface Reading {
+  /** Stable per metric: `cpu`, `memory`, `disk:/var`. */
+  key: string;
+  /** How the alert names it: `CPU`, `Memory`, `Disk /var`. */
+  label: string;
+  /** Percent. */
+  value: number;
+  threshold: number;
+  /** Samples in a row at or above the threshold before an alert. */
+  samplesNeeded: number;
+  /** From this value on the alert is `critical` rather than `warning` (none: never). */
+  criticalAt?: number;
+  /** Extra words for the alert, e.g. `12.3 GB free of 250 GB`. */
+  detail: string;
+}
+
+/** An alert the watch wants raised, without a source (the plugin adds its name). */
+export type WatchAlert = Omit<Alert, 'source' | 'at'>;
+
+/** How far below its threshold a value must fall to count as recovered (no flapping). */
+export const RECOVERY_MARGIN = 5;
+
+interface MetricState {
+  above: number;
+  alerting: boolean;
+  alertedAt: number;
+}
+
+/**
+ * Decides, sample after sample, which readings deserve an alert: a value at or above its
+ * threshold for `samplesNeeded` samples raises one (repeated every `repeatMs` while it stays
+ * high); a value back more than {@link RECOVERY_MARGIN} points below raises an `info` that it
+ * recovered.
+ *
+ * @example
+ * ```ts
+ * const watch = new ThresholdWatch(30 * 60_000);
+ * watch.evaluate([{ key: 'disk:/', label: 'Disk /', value: 93, threshold: 90, samplesNeeded: 1, detail: '' }], now);
+ * // [{ severity: 'warning', title: 'Disk / at 93% (threshold 90%)', ... }]
+ * ```
+ */
+export class ThresholdWatch {
+  readonly #repeatMs: number;
+  readonly #state = new Map<string, MetricState>();
+
+  constructor(repeatMs: number) {
+    this.#repeatMs = repeatMs;
+  }
+
+  /** The readings currently over their thresholds (for health output). */
+  alerting(): string[] {
+    return [...this.#state].filter(([, s]) => s.alerting).map(([key]) => key);
+  }
+
+  evaluate(readings: readonly Reading[], now: number): WatchAlert[] {
+    const alerts: WatchAlert[] = [];
+    for (const r of readings) {
+      const state = this.#state.get(r.key) ?? { above: 0, alerting: false, alertedAt: 0 };
+      this.#state.set(r.key, state);
+      const value = Math.round(r.value);
+      if (r.value >= r.threshold) {
+        state.above++;
+        const due = !state.alerting || now - state.alertedAt >= this.#repeatMs;
+        if (state.above >= r.samplesNeeded && due) {
+          state.alerting = true;
+          state.alertedAt = now;
+          alerts.push({
+            severity:
+              r.criticalAt !== undefined && r.value >= r.criticalAt ? 'critical' : 'warning',
+            title: `${r.label} at ${value}% (threshold ${r.threshold}%)`,
+            message: r.detail,
+            dedupeKey: `monitor:${r.key}`,
+          });
+        }
+        continue;
+      }
+      state.above = 0;
+      if (state.alerting && r.value < r.threshold - RECOVERY_MARGIN) {
+        state.alerting = false;
+        alerts.push({
+          severity: 'info',
+          title: `${r.label} back to ${value}%`,
+          message: r.detail,
+          dedupeKey: `monitor:${r.key}:recovered`,
+        });
+      }
+    }
+    return alerts;
+  }
+}
