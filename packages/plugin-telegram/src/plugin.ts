@@ -95,6 +95,26 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         logger: ctx.logger,
       });
       ctx.resolve(ChannelRegistryToken).add(channel);
+      if (o.alerts) {
+        // From register on, so alerts other plugins raise while the host starts (a disk already
+        // full, a store restored from a backup) reach the chats too.
+        const alertChannel = channel;
+        stopAlerts = forwardAlerts({
+          events: ctx.events,
+          channel: alertChannel,
+          chats: o.alerts.chats,
+          minSeverity: o.alerts.minSeverity,
+          send: (chat, text) =>
+            track(
+              alertChannel.send(
+                { channel: o.name, id: chat },
+                { text },
+                { signal: answering.signal },
+              ),
+            ),
+          logger: ctx.logger,
+        });
+      }
       ctx.resolve(HealthRegistryToken).add({
         name: o.name,
         check: () => pollerHealth(poller?.state, ctx.clock.now(), o.pollTimeoutSeconds),
@@ -129,19 +149,6 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         now: () => ctx.clock.now(),
       });
       typing = new TypingIndicator({ channel: replies, events: ctx.events });
-      if (o.alerts) {
-        stopAlerts = forwardAlerts({
-          events: ctx.events,
-          channel: replies,
-          chats: o.alerts.chats,
-          minSeverity: o.alerts.minSeverity,
-          send: (chat, text) =>
-            track(
-              replies.send({ channel: o.name, id: chat }, { text }, { signal: answering.signal }),
-            ),
-          logger: ctx.logger,
-        });
-      }
       poller = new UpdatePoller({
         api,
         handle: (update) => inbound.handle(update),

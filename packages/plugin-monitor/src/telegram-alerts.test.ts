@@ -1,0 +1,49 @@
+// The story the product is for: the monitor sees a full disk, and the owner's phone buzzes.
+// A real host with the monitor and the Telegram plugin, against a fake Bot API server.
+import { createHost } from '@agentd/core';
+import { memoryLogger, useTestHosts } from '@agentd/core/testing';
+import { telegram } from '@agentd/plugin-telegram';
+import { FakeBotApi } from '@agentd/plugin-telegram/testing';
+import { sqlite } from '@agentd/store-sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { monitor } from './plugin.js';
+
+const apis: FakeBotApi[] = [];
+afterEach(async () => {
+  await Promise.all(apis.splice(0).map((api) => api.close()));
+});
+const { hosts, dbPath } = useTestHosts('agentd-monitor-telegram-');
+
+describe('monitor alerts in a Telegram chat', () => {
+  it('sends a disk over its threshold to the owner, and answers /system there', async () => {
+    const api = await FakeBotApi.start();
+    apis.push(api);
+    const owner = { id: 111222333 };
+    const host = createHost({
+      name: 'home-bot',
+      logger: memoryLogger().logger,
+      plugins: [
+        sqlite({ path: dbPath() }),
+        // Any disk is over 0 %: the alert comes with the first sample, at start.
+        monitor({ thresholds: { cpu: 100, memory: 100, disk: 0 } }),
+        telegram({
+          token: api.token,
+          apiRoot: api.url,
+          allowedUsers: [owner.id],
+          alerts: { chats: [owner.id] },
+          pollTimeoutSeconds: 1,
+        }),
+      ],
+    });
+    hosts.push(host);
+    await host.start();
+    const [alert] = await api.waitForMessages(1, { chatId: owner.id });
+    expect(alert?.text).toMatch(
+      /^⚠️ Disk \/\S* at \d+% \(threshold 0%\)\n.+ free of .+\n— monitor$/,
+    );
+
+    api.sendText(owner, '/system');
+    const messages = await api.waitForMessages(2, { chatId: owner.id });
+    expect(messages[1]?.text).toMatch(/^home-bot: CPU \d+(\.\d)?%\nMemory /);
+  });
+});
