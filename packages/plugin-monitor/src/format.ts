@@ -51,13 +51,13 @@ export function readingsOf(sample: SystemSample, options: ResolvedMonitorOptions
     },
     ...sample.disks.map(
       (disk): Reading => ({
-        key: `disk:${disk.mount}`,
-        label: `Disk ${disk.mount}`,
+        key: `disk:${disk.path}`,
+        label: `Disk ${disk.path}`,
         value: disk.usedPercent,
         threshold: thresholds.disk,
         samplesNeeded: 1,
         criticalAt: Math.max(thresholds.disk, 95),
-        detail: `${formatBytes(disk.availableBytes)} free of ${formatBytes(disk.sizeBytes)} (holds ${disk.path})`,
+        detail: `${formatBytes(disk.availableBytes)} free of ${formatBytes(disk.sizeBytes)}`,
       }),
     ),
   ];
@@ -69,7 +69,7 @@ export function readingsOf(sample: SystemSample, options: ResolvedMonitorOptions
  * @example
  * ```ts
  * systemText(sample, 'home-bot');
- * // 'home-bot: CPU 5%\nMemory 32% used (16.2 GB available of 25.3 GB)\nDisk / 23% used (83.6 GB free of 270.6 GB)'
+ * // 'home-bot: CPU 5%\nMemory 32% used (16.2 GB available of 25.3 GB)\nDisk /srv/agentd 23% used (83.6 GB free of 270.6 GB)'
  * ```
  */
 export function systemText(sample: SystemSample, host: string): string {
@@ -78,7 +78,7 @@ export function systemText(sample: SystemSample, host: string): string {
     `Memory ${sample.memory.usedPercent}% used (${formatBytes(sample.memory.availableBytes)} available of ${formatBytes(sample.memory.totalBytes)})`,
     ...sample.disks.map(
       (d) =>
-        `Disk ${d.mount} ${d.usedPercent}% used (${formatBytes(d.availableBytes)} free of ${formatBytes(d.sizeBytes)})`,
+        `Disk ${d.path} ${d.usedPercent}% used (${formatBytes(d.availableBytes)} free of ${formatBytes(d.sizeBytes)})`,
     ),
   ];
   return lines.join('\n');

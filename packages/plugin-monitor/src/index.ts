@@ -23,7 +23,7 @@ export {
   type ResolvedMonitorOptions,
 } from './options.js';
 export { MONITOR_PLUGIN_NAME, monitor, type SystemMonitor, SystemMonitorToken } from './plugin.js';
-export { type DiskSample, mountOf, type SystemSample, sampleSystem } from './sample.js';
+export { type DiskSample, type SystemSample, sampleDisks, sampleSystem } from './sample.js';
 export { RECOVERY_MARGIN, type Reading, ThresholdWatch, type WatchAlert } from './thresholds.js';
 
 /** The plugin factory, as the default export for JSON configs (`["@agentd/plugin-monitor", {...}]`). */

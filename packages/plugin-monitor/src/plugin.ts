@@ -28,6 +28,9 @@ import { ThresholdWatch } from './thresholds.js';
  */
 export const MONITOR_PLUGIN_NAME = 'monitor';
 
+/** How long one sample may take (a hung `statfs` on a stale network mount). */
+const SAMPLE_TIMEOUT_MS = 10_000;
+
 /**
  * What the monitor offers other plugins: the latest reading, and a fresh one on demand.
  *
@@ -40,7 +43,10 @@ export const MONITOR_PLUGIN_NAME = 'monitor';
 export interface SystemMonitor {
   /** The last sample taken, or undefined before the first. */
   latest(): SystemSample | undefined;
-  /** Takes a sample now (it does not count towards alerts). */
+  /**
+   * Takes a sample now. It raises no alert, but it does start the next CPU reading's window
+   * (systeminformation measures load since its previous call).
+   */
   sample(): Promise<SystemSample>;
 }
 
@@ -86,7 +92,14 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       const o = ctx.options;
       const paths = () => o.disks ?? [ctx.resolve(HostInfoToken).dataDir];
       const watch = new ThresholdWatch(o.repeatMinutes * 60_000);
-      sample = () => sampleSystem(paths(), ctx.clock.now());
+      // A stale network mount can hang a file-system call: a sample gives up rather than
+      // stopping the monitor (or the host's start) for good.
+      sample = () =>
+        withTimeout(
+          sampleSystem(paths(), ctx.clock.now()),
+          SAMPLE_TIMEOUT_MS,
+          'sampling the system',
+        );
 
       const raise = (alert: Omit<Alert, 'source'>) => {
         const full: Alert = { ...alert, source: MONITOR_PLUGIN_NAME };
@@ -108,7 +121,7 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       ctx.provide(SystemMonitorToken, { latest: () => latest, sample: () => sample() });
       ctx.resolve(HealthRegistryToken).add({
         name: 'system',
-        check: () => systemHealth(latest, watch.alerting()),
+        check: () => systemHealth(latest, watch.over(), ctx.clock.now(), o.intervalSeconds * 1000),
       });
       offs.push(() => {
         stopped = true;
@@ -130,7 +143,7 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       }
       ctx.logger.info(
         { everySeconds: ctx.options.intervalSeconds, thresholds: ctx.options.thresholds },
-        `watching CPU, memory and ${latest?.disks.map((d) => d.mount).join(', ') || 'no disk'}`,
+        `watching CPU, memory and ${latest?.disks.map((d) => d.path).join(', ') || 'no disk yet'}`,
       );
     },
 
@@ -140,11 +153,31 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
   };
 }
 
-function systemHealth(sample: SystemSample | undefined, alerting: string[]): HealthResult {
+function systemHealth(
+  sample: SystemSample | undefined,
+  over: string[],
+  now: number,
+  intervalMs: number,
+): HealthResult {
   if (!sample) return { status: 'pass', output: 'no sample yet' };
-  const disks = sample.disks.map((d) => `disk ${d.mount} ${d.usedPercent}%`).join(', ');
+  const disks = sample.disks.map((d) => `disk ${d.path} ${d.usedPercent}%`).join(', ');
   const summary = `cpu ${sample.cpuPercent}%, memory ${sample.memory.usedPercent}%${disks ? `, ${disks}` : ''}`;
-  return alerting.length > 0
-    ? { status: 'warn', output: `over threshold: ${alerting.join(', ')} (${summary})` }
+  if (now - sample.at > 2 * intervalMs + SAMPLE_TIMEOUT_MS) {
+    return {
+      status: 'warn',
+      output: `no sample for ${Math.round((now - sample.at) / 1000)} s (last: ${summary})`,
+    };
+  }
+  return over.length > 0
+    ? { status: 'warn', output: `over threshold: ${over.join(', ')} (${summary})` }
     : { status: 'pass', output: summary };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,13 +1,11 @@
-import { realpath } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { stat, statfs } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import si from 'systeminformation';
 
 /** The file system holding one watched path. */
 export interface DiskSample {
   /** The watched path, as configured. */
   path: string;
-  /** Where its file system is mounted. */
-  mount: string;
   /** Percent of the space available to users that is in use (what `df` shows). */
   usedPercent: number;
   sizeBytes: number;
@@ -32,31 +30,58 @@ export interface SystemSample {
   disks: DiskSample[];
 }
 
-/** The mount point among `mounts` that holds `path`: the longest that is a prefix of it. */
-export function mountOf(path: string, mounts: readonly string[]): string | undefined {
-  let best: string | undefined;
-  for (const mount of mounts) {
-    const prefix = mount.endsWith(sep) ? mount : `${mount}${sep}`;
-    if ((path === mount || path.startsWith(prefix)) && (!best || mount.length > best.length)) {
-      best = mount;
+/** The nearest existing directory at or above `path` (a data directory may not exist yet). */
+async function existing(path: string): Promise<string> {
+  let at = resolve(path);
+  for (;;) {
+    try {
+      await stat(at);
+      return at;
+    } catch {
+      const up = dirname(at);
+      if (up === at) return at;
+      at = up;
     }
-  }
-  return best;
-}
-
-async function canonical(path: string): Promise<string> {
-  try {
-    return await realpath(resolve(path));
-  } catch {
-    return resolve(path); // not created yet: its parent's file system is what `mountOf` finds
   }
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
 /**
- * Reads CPU load, memory and the file systems of `paths` with systeminformation. Memory in use
- * is what is not available (page cache that the kernel can drop counts as free).
+ * The file system of each path, once per file system (two paths on one device are one disk,
+ * reported under the first). Read with `statfs` on the path itself, so a tmpfs, a container's
+ * volume or macOS's data volume is the one measured, as `df <path>` would.
+ *
+ * @example
+ * ```ts
+ * const [disk] = await sampleDisks(['/var/lib/agentd']);
+ * ```
+ */
+export async function sampleDisks(paths: readonly string[]): Promise<DiskSample[]> {
+  const disks: DiskSample[] = [];
+  const devices = new Set<number>();
+  for (const path of paths) {
+    const at = await existing(path);
+    const { dev } = await stat(at);
+    if (devices.has(dev)) continue;
+    devices.add(dev);
+    const fs = await statfs(at);
+    const used = (fs.blocks - fs.bfree) * fs.bsize;
+    const available = fs.bavail * fs.bsize;
+    disks.push({
+      path,
+      usedPercent: used + available === 0 ? 0 : round((used / (used + available)) * 100),
+      sizeBytes: fs.blocks * fs.bsize,
+      availableBytes: available,
+    });
+  }
+  return disks;
+}
+
+/**
+ * Reads CPU load and memory with systeminformation, and the file systems of `paths`. Memory in
+ * use is what is not available (page cache the kernel can drop counts as free). CPU and memory
+ * are the whole machine's, not a container's cgroup limits.
  *
  * @example
  * ```ts
@@ -67,24 +92,7 @@ export async function sampleSystem(
   paths: readonly string[],
   now = Date.now(),
 ): Promise<SystemSample> {
-  const [load, mem, fileSystems] = await Promise.all([si.currentLoad(), si.mem(), si.fsSize()]);
-  const disks: DiskSample[] = [];
-  for (const path of paths) {
-    const mount = mountOf(
-      await canonical(path),
-      fileSystems.map((f) => f.mount),
-    );
-    const fs = fileSystems.find((f) => f.mount === mount);
-    // Two watched paths on one file system are one disk.
-    if (!fs || mount === undefined || disks.some((d) => d.mount === mount)) continue;
-    disks.push({
-      path,
-      mount,
-      usedPercent: round(fs.use),
-      sizeBytes: fs.size,
-      availableBytes: fs.available,
-    });
-  }
+  const [load, mem, disks] = await Promise.all([si.currentLoad(), si.mem(), sampleDisks(paths)]);
   return {
     at: now,
     cpuPercent: round(load.currentLoad),

@@ -25,7 +25,7 @@ describe('monitor alerts in a Telegram chat', () => {
       plugins: [
         sqlite({ path: dbPath() }),
         // Any disk is over 0 %: the alert comes with the first sample, at start.
-        monitor({ thresholds: { cpu: 100, memory: 100, disk: 0 } }),
+        monitor({ thresholds: { cpu: 100, memory: 100, disk: 0 }, cpuSamples: 100 }),
         telegram({
           token: api.token,
           apiRoot: api.url,
@@ -38,8 +38,9 @@ describe('monitor alerts in a Telegram chat', () => {
     hosts.push(host);
     await host.start();
     const [alert] = await api.waitForMessages(1, { chatId: owner.id });
+    // ⚠️ below 95 % full, 🚨 from 95 %.
     expect(alert?.text).toMatch(
-      /^⚠️ Disk \/\S* at \d+% \(threshold 0%\)\n.+ free of .+\n— monitor$/,
+      /^(⚠️|🚨) Disk \/\S* at \d+% \(threshold 0%\)\n.+ free of .+\n— monitor$/,
     );
 
     api.sendText(owner, '/system');

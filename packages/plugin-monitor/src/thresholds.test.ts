@@ -29,7 +29,7 @@ describe('ThresholdWatch', () => {
         severity: 'warning',
         title: 'Disk / at 91% (threshold 90%)',
         message: 'detail',
-        dedupeKey: 'monitor:disk:/',
+        dedupeKey: `monitor:disk:/:${MIN}:warning`,
       },
     ]);
     const other = new ThresholdWatch(30 * MIN);
@@ -42,7 +42,7 @@ describe('ThresholdWatch', () => {
     expect(watch.evaluate([disk(93)], 10 * MIN)).toEqual([]);
     expect(watch.evaluate([disk(93)], 29 * MIN)).toEqual([]);
     expect(watch.evaluate([disk(93)], 30 * MIN)).toHaveLength(1);
-    expect(watch.alerting()).toEqual(['disk:/']);
+    expect(watch.over()).toEqual(['disk:/']);
   });
 
   it('waits for samplesNeeded samples in a row, and a dip starts the count over', () => {
@@ -60,17 +60,34 @@ describe('ThresholdWatch', () => {
   it('says a value recovered only once it is clearly below the threshold', () => {
     const watch = new ThresholdWatch(30 * MIN);
     watch.evaluate([disk(92)], 0);
+    // Below the threshold but within the margin: not over any more, not recovered either.
     expect(watch.evaluate([disk(90 - RECOVERY_MARGIN + 1)], MIN)).toEqual([]);
-    expect(watch.alerting()).toEqual(['disk:/']);
+    expect(watch.over()).toEqual([]);
     expect(watch.evaluate([disk(80)], 2 * MIN)).toEqual([
       {
         severity: 'info',
         title: 'Disk / back to 80%',
         message: 'detail',
-        dedupeKey: 'monitor:disk:/:recovered',
+        dedupeKey: 'monitor:disk:/:0:recovered',
       },
     ]);
-    expect(watch.alerting()).toEqual([]);
     expect(watch.evaluate([disk(80)], 3 * MIN)).toEqual([]);
+  });
+
+  it('raises critical at once when a warning grows worse', () => {
+    const watch = new ThresholdWatch(30 * MIN);
+    expect(watch.evaluate([disk(91)], 0).map((a) => a.severity)).toEqual(['warning']);
+    expect(watch.evaluate([disk(93)], MIN)).toEqual([]);
+    expect(watch.evaluate([disk(99)], 2 * MIN).map((a) => a.severity)).toEqual(['critical']);
+    expect(watch.evaluate([disk(99.5)], 3 * MIN)).toEqual([]);
+  });
+
+  it('gives a new episode new dedupe keys, so a cooldown cannot swallow it', () => {
+    const watch = new ThresholdWatch(30 * MIN);
+    const first = watch.evaluate([disk(91)], 0);
+    watch.evaluate([disk(80)], MIN);
+    const second = watch.evaluate([disk(92)], 2 * MIN);
+    expect(second).toHaveLength(1);
+    expect(second[0]?.dedupeKey).not.toBe(first[0]?.dedupeKey);
   });
 });

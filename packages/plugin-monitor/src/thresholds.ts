@@ -25,15 +25,20 @@ export const RECOVERY_MARGIN = 5;
 
 interface MetricState {
   above: number;
-  alerting: boolean;
+  /** The severity last raised in this episode (none: not alerting). */
+  raised: 'warning' | 'critical' | undefined;
   alertedAt: number;
+  /** When this episode's first alert went out: part of its dedupe key, so a new episode is new. */
+  episode: number;
+  over: boolean;
 }
 
 /**
  * Decides, sample after sample, which readings deserve an alert: a value at or above its
- * threshold for `samplesNeeded` samples raises one (repeated every `repeatMs` while it stays
- * high); a value back more than {@link RECOVERY_MARGIN} points below raises an `info` that it
- * recovered.
+ * threshold for `samplesNeeded` samples raises one, again at once if it rises to critical, and
+ * again every `repeatMs` while it stays high; a value back more than {@link RECOVERY_MARGIN}
+ * points below raises an `info` that it recovered. Each episode (high, then recovered) has its
+ * own dedupe keys, so a notifier's cooldown never swallows a new episode's first alert.
  *
  * @example
  * ```ts
@@ -50,41 +55,53 @@ export class ThresholdWatch {
     this.#repeatMs = repeatMs;
   }
 
-  /** The readings currently over their thresholds (for health output). */
-  alerting(): string[] {
-    return [...this.#state].filter(([, s]) => s.alerting).map(([key]) => key);
+  /** The readings at or above their thresholds in the last sample (for health output). */
+  over(): string[] {
+    return [...this.#state].filter(([, s]) => s.over).map(([key]) => key);
   }
 
   evaluate(readings: readonly Reading[], now: number): WatchAlert[] {
     const alerts: WatchAlert[] = [];
     for (const r of readings) {
-      const state = this.#state.get(r.key) ?? { above: 0, alerting: false, alertedAt: 0 };
+      const state = this.#state.get(r.key) ?? {
+        above: 0,
+        raised: undefined,
+        alertedAt: 0,
+        episode: 0,
+        over: false,
+      };
       this.#state.set(r.key, state);
       const value = Math.round(r.value);
-      if (r.value >= r.threshold) {
+      state.over = r.value >= r.threshold;
+      if (state.over) {
         state.above++;
-        const due = !state.alerting || now - state.alertedAt >= this.#repeatMs;
+        const severity =
+          r.criticalAt !== undefined && r.value >= r.criticalAt ? 'critical' : 'warning';
+        const due =
+          state.raised === undefined ||
+          (severity === 'critical' && state.raised === 'warning') ||
+          now - state.alertedAt >= this.#repeatMs;
         if (state.above >= r.samplesNeeded && due) {
-          state.alerting = true;
+          if (state.raised === undefined) state.episode = now;
+          state.raised = severity;
           state.alertedAt = now;
           alerts.push({
-            severity:
-              r.criticalAt !== undefined && r.value >= r.criticalAt ? 'critical' : 'warning',
+            severity,
             title: `${r.label} at ${value}% (threshold ${r.threshold}%)`,
             message: r.detail,
-            dedupeKey: `monitor:${r.key}`,
+            dedupeKey: `monitor:${r.key}:${state.episode}:${severity}`,
           });
         }
         continue;
       }
       state.above = 0;
-      if (state.alerting && r.value < r.threshold - RECOVERY_MARGIN) {
-        state.alerting = false;
+      if (state.raised !== undefined && r.value < r.threshold - RECOVERY_MARGIN) {
+        state.raised = undefined;
         alerts.push({
           severity: 'info',
           title: `${r.label} back to ${value}%`,
           message: r.detail,
-          dedupeKey: `monitor:${r.key}:recovered`,
+          dedupeKey: `monitor:${r.key}:${state.episode}:recovered`,
         });
       }
     }
