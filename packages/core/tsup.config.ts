@@ -1,11 +1,6 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.package';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/cli/main.ts', 'src/testing/index.ts'],
-  format: 'esm',
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  external: ['vitest'],
-});
+export default packageBuild(
+  ['src/index.ts', 'src/cli/main.ts', 'src/testing/index.ts'],
+  ['vitest'],
+);

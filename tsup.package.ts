@@ -1,0 +1,24 @@
+import { defineConfig } from 'tsup';
+
+/**
+ * The build every agentd package shares: ESM and `.d.ts` for Node 20, one entry per export of
+ * the package, source maps. Each package's `tsup.config.ts` names only what differs.
+ *
+ * @example
+ * ```ts
+ * // packages/plugin-x/tsup.config.ts
+ * import { packageBuild } from '../../tsup.package';
+ * export default packageBuild(['src/index.ts'], ['@agentd/core']);
+ * ```
+ */
+export function packageBuild(entry: string[], external: string[] = []) {
+  return defineConfig({
+    entry,
+    format: 'esm',
+    dts: true,
+    clean: true,
+    sourcemap: true,
+    target: 'node20',
+    external,
+  });
+}
