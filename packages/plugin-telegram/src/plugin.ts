@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Address,
   AgentdError,
@@ -28,6 +29,8 @@ import { describeError, type PollerState, UpdatePoller } from './update-poller.j
 
 type Ctx = PluginContext<ResolvedTelegramOptions>;
 
+/** How long a stop waits for immediate answers still on their way before aborting them. */
+const ANSWER_GRACE_MS = 3_000;
 /** How long start waits for Telegram to answer `getMe` before going on without it. */
 const START_CHECK_MS = 10_000;
 
@@ -188,8 +191,12 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       stopAlerts?.();
       typing?.stop();
       await poller?.stop();
+      // Answers to updates the poller just confirmed get a moment to go out before the rest
+      // are cut short.
+      const settled = Promise.allSettled(answers);
+      await Promise.race([settled, sleep(ANSWER_GRACE_MS, undefined, { ref: false })]);
       answering.abort();
-      await Promise.allSettled(answers);
+      await settled;
     },
   };
 }
