@@ -75,6 +75,34 @@ export const telegramOptionsSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Take updates by webhook instead of long polling, through the host's HTTP server
+     * (`@agentd/plugin-webhook`). `url` is where Telegram reaches it (HTTPS on port 443, 80, 88
+     * or 8443, usually a reverse proxy in front of the host); the route is mounted at `path`
+     * (default: the URL's path). Telegram sends `secretToken` with every update, and a request
+     * without it is refused (401).
+     */
+    webhook: z
+      .object({
+        url: z
+          .url()
+          .refine(
+            (url) => url.startsWith('https://'),
+            'must be an https:// URL (Telegram calls only HTTPS)',
+          ),
+        secretToken: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9_-]{1,256}$/,
+            'must be 1 to 256 of A-Z, a-z, 0-9, _ and - (is its environment variable set?)',
+          ),
+        path: z
+          .string()
+          .regex(/^\/\S*$/, 'must start with /')
+          .optional(),
+      })
+      .strict()
+      .optional(),
     /** Long-polling wait per `getUpdates` call, in seconds (Telegram allows up to 50). */
     pollTimeoutSeconds: z.number().int().min(1).max(50).default(30),
     /**

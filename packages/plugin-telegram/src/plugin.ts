@@ -12,6 +12,7 @@ import {
   type PluginContext,
   StateStoreToken,
 } from '@agentd/core';
+import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { type Api, GrammyError } from 'grammy';
 import { forwardAlerts } from './alerts.js';
 import { pollingApi, sendingApi } from './apis.js';
@@ -26,6 +27,7 @@ import { grammySignal, withDeadline } from './signals.js';
 import { TelegramChannel } from './telegram-channel.js';
 import { TypingIndicator } from './typing.js';
 import { describeError, type PollerState, UpdatePoller } from './update-poller.js';
+import { HttpRoutesToken, mountWebhook } from './webhook-intake.js';
 
 type Ctx = PluginContext<ResolvedTelegramOptions>;
 
@@ -68,6 +70,11 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
   let username: string | undefined;
   let stopped = false;
   let stopAlerts: (() => void) | undefined;
+  let unmountWebhook: (() => void) | undefined;
+  /** Webhook mode: whether Telegram has our URL, or why not yet. */
+  const webhookState: { set: boolean; lastError?: string } = { set: false };
+  /** Aborted at stop: ends background retries. */
+  const lifetime = new AbortController();
   // Immediate answers (refusals, welcomes, command replies) and alerts go out behind the poll
   // loop; stop() aborts and awaits them.
   const answers = new Set<Promise<unknown>>();
@@ -83,6 +90,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
 
   return {
     name,
+    // Webhook mode mounts its route on the host's HTTP server (@agentd/plugin-webhook).
+    ...(options?.webhook ? { dependsOn: [HttpRoutesToken] } : {}),
     optionsSchema: telegramOptionsSchema,
     options,
 
@@ -120,17 +129,16 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       }
       ctx.resolve(HealthRegistryToken).add({
         name: o.name,
-        check: () => pollerHealth(poller?.state, ctx.clock.now(), o.pollTimeoutSeconds),
+        check: () =>
+          o.webhook
+            ? webhookHealth(webhookState, o.webhook.url)
+            : pollerHealth(poller?.state, ctx.clock.now(), o.pollTimeoutSeconds),
       });
     },
 
     async start(ctx) {
       const o = ctx.options;
       const api = pollApi as Api;
-      const reachable = await checkToken(ctx, api);
-      // The host gave up on this start (its timeout) and ran stop() meanwhile: start nothing.
-      if (stopped) return;
-      username = reachable?.username;
       if (o.allowedUsers !== '*' && o.allowedUsers.length === 0) {
         ctx.logger.warn('allowedUsers is empty: every Telegram user will be refused');
       }
@@ -152,6 +160,46 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         now: () => ctx.clock.now(),
       });
       typing = new TypingIndicator({ channel: replies, events: ctx.events });
+      if (o.webhook) {
+        // The route first: Telegram may post as soon as it has the URL.
+        unmountWebhook = mountWebhook(ctx.resolve(HttpRoutesToken), {
+          path: o.webhook.path ?? new URL(o.webhook.url).pathname,
+          secretToken: o.webhook.secretToken,
+          handle: (update) => inbound.handle(update),
+          logger: ctx.logger,
+        });
+      }
+      const reachable = await checkToken(ctx, api);
+      // The host gave up on this start (its timeout) and ran stop() meanwhile: start nothing.
+      if (stopped) return;
+      username = reachable?.username;
+      if (o.webhook) {
+        const webhook = o.webhook;
+        webhookState.set = reachable !== undefined;
+        if (!reachable) {
+          // Telegram was out of reach: keep trying in the background, with backoff.
+          const policy = retry(handleAll, {
+            maxAttempts: Number.MAX_SAFE_INTEGER,
+            backoff: new ExponentialBackoff({ initialDelay: 1_000, maxDelay: 60_000 }),
+          });
+          policy.onFailure(({ reason }) => {
+            if ('error' in reason) webhookState.lastError = describeError(reason.error);
+          });
+          void policy
+            .execute(({ signal }) => prepareBot(api, signal, ctx.options), lifetime.signal)
+            .then((me) => {
+              username = me.username;
+              webhookState.set = true;
+              ctx.logger.info({ bot: username }, `reached Telegram: webhook set for @${username}`);
+            })
+            .catch(() => {});
+        }
+        ctx.logger.info(
+          { bot: username, url: webhook.url },
+          `Telegram bot ${username ? `@${username}` : '(not reached yet)'} takes updates at ${webhook.url}`,
+        );
+        return;
+      }
       poller = new UpdatePoller({
         api,
         handle: (update) => inbound.handle(update),
@@ -160,7 +208,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         prepare: reachable
           ? undefined
           : async (signal) => {
-              username = (await prepareBot(api, signal)).username;
+              username = (await prepareBot(api, signal, o)).username;
               ctx.logger.info({ bot: username }, `reached Telegram: this is @${username}`);
             },
         onFailing: (state) => {
@@ -188,6 +236,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
 
     async stop() {
       stopped = true;
+      lifetime.abort();
+      unmountWebhook?.();
       stopAlerts?.();
       typing?.stop();
       await poller?.stop();
@@ -201,10 +251,26 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
   };
 }
 
-/** Who the bot is, after removing a webhook left from another setup (it blocks polling). */
-async function prepareBot(api: Api, signal: AbortSignal): Promise<{ username: string }> {
+/**
+ * Who the bot is, and where Telegram sends its updates: to our webhook URL (with the secret
+ * token) in webhook mode; otherwise nowhere, since a webhook left from another setup blocks
+ * polling.
+ */
+async function prepareBot(
+  api: Api,
+  signal: AbortSignal,
+  options: ResolvedTelegramOptions,
+): Promise<{ username: string }> {
   const me = await api.getMe(grammySignal(signal));
-  await api.deleteWebhook({}, grammySignal(signal));
+  if (options.webhook) {
+    await api.setWebhook(
+      options.webhook.url,
+      { secret_token: options.webhook.secretToken, allowed_updates: ['message'] },
+      grammySignal(signal),
+    );
+  } else {
+    await api.deleteWebhook({}, grammySignal(signal));
+  }
   return me;
 }
 
@@ -215,7 +281,7 @@ async function prepareBot(api: Api, signal: AbortSignal): Promise<{ username: st
  */
 async function checkToken(ctx: Ctx, api: Api): Promise<{ username: string } | undefined> {
   try {
-    return await prepareBot(api, withDeadline(ctx.signal, START_CHECK_MS));
+    return await prepareBot(api, withDeadline(ctx.signal, START_CHECK_MS), ctx.options);
   } catch (error) {
     if (error instanceof GrammyError && error.error_code === 401) {
       throw new AgentdError(
@@ -229,6 +295,15 @@ async function checkToken(ctx: Ctx, api: Api): Promise<{ username: string } | un
     );
     return undefined;
   }
+}
+
+function webhookHealth(state: { set: boolean; lastError?: string }, url: string): HealthResult {
+  return state.set
+    ? { status: 'pass', output: `webhook set: ${url}` }
+    : {
+        status: 'warn',
+        output: `webhook not set yet${state.lastError ? `: ${state.lastError}` : ' (Telegram not reached)'}`,
+      };
 }
 
 function pollerHealth(

@@ -323,6 +323,7 @@ export class FakeBotApi {
         };
       }
       case 'sendChatAction':
+      case 'setWebhook':
       case 'deleteWebhook':
       case 'setMyCommands':
         return true;

@@ -1,0 +1,101 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createToken, IntakeClosedError, type JsonValue, type Logger } from '@agentd/core';
+import type { Update } from 'grammy/types';
+
+/** The part of `@agentd/plugin-webhook`'s HttpServer this plugin uses (a structural subset). */
+export interface WebhookRoutes {
+  route(definition: {
+    method: 'POST';
+    path: string;
+    bodyLimitBytes?: number;
+    handler: (request: {
+      body: Buffer;
+      header(name: string): string | undefined;
+    }) => Promise<{ status: number; json: JsonValue }>;
+  }): () => void;
+}
+
+/**
+ * The host's HTTP server as `@agentd/plugin-webhook` provides it. Tokens are keyed by name, so
+ * this is the same service without a dependency on that package.
+ *
+ * @example
+ * ```ts
+ * ctx.tryResolve(HttpRoutesToken)?.route({ method: 'POST', path: '/telegram', handler });
+ * ```
+ */
+export const HttpRoutesToken = createToken<WebhookRoutes>('agentd.http');
+
+/** Telegram sends updates of at most a few KB; a megabyte leaves room for long captions. */
+const UPDATE_LIMIT_BYTES = 1024 * 1024;
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+const problem = (status: number, code: string, message: string) => ({
+  status,
+  json: { error: { code, message } },
+});
+
+/**
+ * Mounts the route Telegram posts updates to. An update is answered 200 only once it is
+ * handled (stored as a task, or answered), so Telegram delivers again anything that failed; 401
+ * without the secret token (compared in constant time), 400 for a body that is not an update,
+ * 503 while the host stops. Returns the function that removes the route.
+ *
+ * @example
+ * ```ts
+ * mountWebhook(http, { path: '/telegram', secretToken, handle: (u) => inbound.handle(u), logger });
+ * ```
+ */
+export function mountWebhook(
+  http: WebhookRoutes,
+  options: {
+    path: string;
+    secretToken: string;
+    handle: (update: Update) => Promise<void>;
+    logger: Logger;
+  },
+): () => void {
+  const expected = digest(options.secretToken);
+  return http.route({
+    method: 'POST',
+    path: options.path,
+    bodyLimitBytes: UPDATE_LIMIT_BYTES,
+    handler: async (request) => {
+      const given = request.header('x-telegram-bot-api-secret-token');
+      if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+        return problem(401, 'unauthorized', 'missing or wrong X-Telegram-Bot-Api-Secret-Token');
+      }
+      let update: unknown;
+      try {
+        update = JSON.parse(request.body.toString('utf8'));
+      } catch {
+        return problem(400, 'bad_request', 'the body is not JSON');
+      }
+      if (
+        typeof update !== 'object' ||
+        update === null ||
+        typeof (update as { update_id?: unknown }).update_id !== 'number'
+      ) {
+        return problem(400, 'bad_request', 'the body is not a Telegram update (no update_id)');
+      }
+      try {
+        await options.handle(update as Update);
+        return { status: 200, json: {} };
+      } catch (error) {
+        if (error instanceof IntakeClosedError) {
+          return problem(503, 'unavailable', 'the host is stopping; Telegram will deliver again');
+        }
+        options.logger.warn(
+          { err: error, updateId: (update as Update).update_id },
+          'could not take in a Telegram update; Telegram will deliver it again',
+        );
+        return problem(
+          500,
+          'internal',
+          'the update could not be stored; Telegram will deliver again',
+        );
+      }
+    },
+  });
+}
