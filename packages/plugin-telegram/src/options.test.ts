@@ -50,6 +50,30 @@ describe('telegramOptionsSchema', () => {
     ]);
   });
 
+  it('takes only webhook URLs Telegram can call and route paths the server takes literally', () => {
+    const parse = (webhook: object) =>
+      telegramOptionsSchema.safeParse({ token: '1:a', allowedUsers: '*', webhook });
+    expect(parse({ url: 'https://bot.example.com/tg', secretToken: 'abc' }).success).toBe(true);
+    expect(parse({ url: 'https://bot.example.com:8443/tg', secretToken: 'abc' }).success).toBe(
+      true,
+    );
+    const messages = (webhook: object) =>
+      parse(webhook).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+    expect(messages({ url: 'http://bot.example.com/tg', secretToken: 'abc' })).toEqual([
+      'webhook.url: must be an https:// URL (Telegram calls only HTTPS)',
+    ]);
+    expect(messages({ url: 'https://bot.example.com:8787/tg', secretToken: 'abc' })).toEqual([
+      'webhook.url: must use port 443, 80, 88 or 8443 (the only ones Telegram calls)',
+    ]);
+    expect(messages({ url: 'https://bot.example.com/:id', secretToken: 'a' })).toHaveLength(1);
+    expect(messages({ url: 'https://x.example/tg', secretToken: 'a', path: '/tg?x=1' })).toEqual([
+      'webhook.path: must start with / and hold plain segments (no ?, #, : or * segments)',
+    ]);
+    expect(messages({ url: 'https://x.example/tg', secretToken: 'has space' })[0]).toMatch(
+      /^webhook\.secretToken: must be 1 to 256 of/,
+    );
+  });
+
   it('asks for the environment variable when the token is empty', () => {
     const result = telegramOptionsSchema.safeParse({ token: '', allowedUsers: '*' });
     expect(result.error?.issues[0]?.message).toMatch(/TELEGRAM_BOT_TOKEN/);

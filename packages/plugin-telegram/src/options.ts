@@ -16,6 +16,10 @@ const userId = z
   .union([z.number().int().positive(), z.string().regex(/^\d+$/, 'must be a numeric user id')])
   .transform(String);
 
+// A route path the HTTP server takes literally: no query, fragment, `:param` or `*` segment.
+const SEGMENT = "[A-Za-z0-9._~%!$&'()+,;=@-]+";
+const ROUTE_PATH = new RegExp(`^/(?:${SEGMENT}(?:/${SEGMENT})*/?)?$`);
+
 // Group and channel chat ids are negative.
 const chatId = z
   .union([z.number().int(), z.string().regex(/^-?\d+$/, 'must be a numeric chat id')])
@@ -89,6 +93,14 @@ export const telegramOptionsSchema = z
           .refine(
             (url) => url.startsWith('https://'),
             'must be an https:// URL (Telegram calls only HTTPS)',
+          )
+          .refine(
+            (url) => ['', '443', '80', '88', '8443'].includes(new URL(url).port),
+            'must use port 443, 80, 88 or 8443 (the only ones Telegram calls)',
+          )
+          .refine(
+            (url) => ROUTE_PATH.test(new URL(url).pathname),
+            'its path must be plain segments (no : or * segments)',
           ),
         secretToken: z
           .string()
@@ -98,7 +110,7 @@ export const telegramOptionsSchema = z
           ),
         path: z
           .string()
-          .regex(/^\/\S*$/, 'must start with /')
+          .regex(ROUTE_PATH, 'must start with / and hold plain segments (no ?, #, : or * segments)')
           .optional(),
       })
       .strict()

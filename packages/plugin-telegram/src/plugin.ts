@@ -7,12 +7,13 @@ import {
   type HealthResult,
   InboundRouterToken,
   IntakeClosedError,
+  IntakeGateToken,
   NotifierToken,
   type Plugin,
   type PluginContext,
   StateStoreToken,
 } from '@agentd/core';
-import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
+import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import { type Api, GrammyError } from 'grammy';
 import { forwardAlerts } from './alerts.js';
 import { pollingApi, sendingApi } from './apis.js';
@@ -70,7 +71,6 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
   let username: string | undefined;
   let stopped = false;
   let stopAlerts: (() => void) | undefined;
-  let unmountWebhook: (() => void) | undefined;
   /** Webhook mode: whether Telegram has our URL, or why not yet. */
   const webhookState: { set: boolean; lastError?: string } = { set: false };
   /** Aborted at stop: ends background retries. */
@@ -162,10 +162,13 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       typing = new TypingIndicator({ channel: replies, events: ctx.events });
       if (o.webhook) {
         // The route first: Telegram may post as soon as it has the URL.
-        unmountWebhook = mountWebhook(ctx.resolve(HttpRoutesToken), {
+        // Left in place at stop: while the host stops it answers 503, so Telegram delivers again.
+        const gate = ctx.resolve(IntakeGateToken);
+        mountWebhook(ctx.resolve(HttpRoutesToken), {
           path: o.webhook.path ?? new URL(o.webhook.url).pathname,
           secretToken: o.webhook.secretToken,
           handle: (update) => inbound.handle(update),
+          accepting: () => !stopped && gate.state !== 'closed',
           logger: ctx.logger,
         });
       }
@@ -177,22 +180,23 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         const webhook = o.webhook;
         webhookState.set = reachable !== undefined;
         if (!reachable) {
-          // Telegram was out of reach: keep trying in the background, with backoff.
-          const policy = retry(handleAll, {
-            maxAttempts: Number.MAX_SAFE_INTEGER,
-            backoff: new ExponentialBackoff({ initialDelay: 1_000, maxDelay: 60_000 }),
+          void keepTrying(
+            () => prepareBot(api, lifetime.signal, o),
+            lifetime.signal,
+            (error) => {
+              webhookState.lastError = describeError(error);
+              ctx.logger.warn(
+                { reason: webhookState.lastError },
+                'could not set the Telegram webhook yet',
+              );
+            },
+          ).then((me) => {
+            if (!me) return;
+            username = me.username;
+            webhookState.set = true;
+            webhookState.lastError = undefined;
+            ctx.logger.info({ bot: username }, `reached Telegram: webhook set for @${username}`);
           });
-          policy.onFailure(({ reason }) => {
-            if ('error' in reason) webhookState.lastError = describeError(reason.error);
-          });
-          void policy
-            .execute(({ signal }) => prepareBot(api, signal, ctx.options), lifetime.signal)
-            .then((me) => {
-              username = me.username;
-              webhookState.set = true;
-              ctx.logger.info({ bot: username }, `reached Telegram: webhook set for @${username}`);
-            })
-            .catch(() => {});
         }
         ctx.logger.info(
           { bot: username, url: webhook.url },
@@ -237,7 +241,6 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
     async stop() {
       stopped = true;
       lifetime.abort();
-      unmountWebhook?.();
       stopAlerts?.();
       typing?.stop();
       await poller?.stop();
@@ -289,12 +292,58 @@ async function checkToken(ctx: Ctx, api: Api): Promise<{ username: string } | un
         `Telegram refused the bot token of channel "${ctx.options.name}" (401 Unauthorized): check the token @BotFather gave you`,
       );
     }
+    if (isPermanent(error)) {
+      throw new AgentdError(
+        'E_TELEGRAM_SETUP',
+        `Telegram refused to set up channel "${ctx.options.name}": ${describeError(error)}`,
+      );
+    }
     ctx.logger.warn(
       { reason: describeError(error) },
-      'could not reach the Telegram Bot API at start; polling will keep trying',
+      ctx.options.webhook
+        ? 'could not reach the Telegram Bot API at start; will keep trying to set the webhook'
+        : 'could not reach the Telegram Bot API at start; polling will keep trying',
     );
     return undefined;
   }
+}
+
+/** A 4xx other than 429: asking again will not help (a bad webhook URL, a wrong API root). */
+function isPermanent(error: unknown): boolean {
+  return (
+    error instanceof GrammyError &&
+    error.error_code >= 400 &&
+    error.error_code < 500 &&
+    error.error_code !== 429
+  );
+}
+
+/**
+ * Runs `attempt` until it succeeds, with exponential backoff (1 s doubling to 60 s, or longer
+ * when Telegram's `retry_after` says so), until `signal` aborts or the error is permanent.
+ * Resolves with the result, or undefined when it gave up. Its waits never keep the process alive.
+ */
+async function keepTrying<T>(
+  attempt: () => Promise<T>,
+  signal: AbortSignal,
+  onError: (error: unknown) => void,
+): Promise<T | undefined> {
+  const backoff = new ExponentialBackoff({ initialDelay: 1_000, maxDelay: 60_000 });
+  let step: IBackoff<unknown> | undefined;
+  while (!signal.aborted) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (signal.aborted) return undefined;
+      onError(error);
+      if (isPermanent(error)) return undefined;
+      step = step ? step.next(undefined) : backoff.next();
+      const retryAfter = error instanceof GrammyError ? error.parameters.retry_after : undefined;
+      const ms = Math.max(step.duration, (retryAfter ?? 0) * 1000);
+      await sleep(ms, undefined, { signal, ref: false }).catch(() => {});
+    }
+  }
+  return undefined;
 }
 
 function webhookHealth(state: { set: boolean; lastError?: string }, url: string): HealthResult {

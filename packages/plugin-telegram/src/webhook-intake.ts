@@ -40,11 +40,12 @@ const problem = (status: number, code: string, message: string) => ({
  * Mounts the route Telegram posts updates to. An update is answered 200 only once it is
  * handled (stored as a task, or answered), so Telegram delivers again anything that failed; 401
  * without the secret token (compared in constant time), 400 for a body that is not an update,
- * 503 while the host stops. Returns the function that removes the route.
+ * 503 while the host stops (even for updates that would need no task, so their answers are not
+ * cut short). Returns the function that removes the route.
  *
  * @example
  * ```ts
- * mountWebhook(http, { path: '/telegram', secretToken, handle: (u) => inbound.handle(u), logger });
+ * mountWebhook(http, { path: '/telegram', secretToken, handle, accepting: () => true, logger });
  * ```
  */
 export function mountWebhook(
@@ -53,6 +54,8 @@ export function mountWebhook(
     path: string;
     secretToken: string;
     handle: (update: Update) => Promise<void>;
+    /** False while the host stops: updates then get 503, and Telegram delivers them again. */
+    accepting: () => boolean;
     logger: Logger;
   },
 ): () => void {
@@ -78,6 +81,9 @@ export function mountWebhook(
         typeof (update as { update_id?: unknown }).update_id !== 'number'
       ) {
         return problem(400, 'bad_request', 'the body is not a Telegram update (no update_id)');
+      }
+      if (!options.accepting()) {
+        return problem(503, 'unavailable', 'the host is stopping; Telegram will deliver again');
       }
       try {
         await options.handle(update as Update);

@@ -17,12 +17,14 @@ const { hosts, dbPath } = useTestHosts('agentd-telegram-webhook-');
 const SECRET = 'hook-secret_0123';
 const ALICE = 42;
 
-async function startWebhookBot(): Promise<{ host: Host; api: FakeBotApi; post: Post }> {
+async function startWebhookBot(
+  run: (input: unknown) => unknown = (input) => `echo: ${String(input)}`,
+): Promise<{ host: Host; api: FakeBotApi; post: Post }> {
   const api = await FakeBotApi.start();
   apis.push(api);
   const host = createHost({
     logger: memoryLogger().logger,
-    agents: [agent('echo', (input) => `echo: ${String(input)}`)],
+    agents: [agent('echo', async (input) => String(await run(input)))],
     plugins: [
       sqlite({ path: dbPath() }),
       webhook({ port: 0 }),
@@ -124,5 +126,48 @@ describe('telegram plugin in webhook mode', () => {
     });
     hosts.push(host);
     await expect(host.start()).rejects.toThrow(/service "agentd\.http", but no plugin provides it/);
+  });
+
+  it('refuses to start when Telegram rejects the webhook for good, saying why', async () => {
+    const api = await FakeBotApi.start();
+    apis.push(api);
+    api.failNext('setWebhook', {
+      status: 400,
+      description: 'Bad Request: bad webhook: Failed to resolve host',
+    });
+    const host = createHost({
+      logger: memoryLogger().logger,
+      plugins: [
+        sqlite({ path: dbPath() }),
+        webhook({ port: 0 }),
+        telegram({
+          token: api.token,
+          apiRoot: api.url,
+          allowedUsers: [ALICE],
+          webhook: { url: 'https://nowhere.invalid/tg', secretToken: SECRET },
+        }),
+      ],
+    });
+    hosts.push(host);
+    await expect(host.start()).rejects.toThrow(
+      /Telegram refused to set up channel "telegram": setWebhook: Bad Request: bad webhook/,
+    );
+  });
+
+  it('answers 503 while the host stops, so Telegram delivers the update again later', async () => {
+    let release: () => void = () => {};
+    const { host, post } = await startWebhookBot(async (input) => {
+      await new Promise<void>((r) => (release = r));
+      return `done: ${String(input)}`;
+    });
+    const started = host.events.next('task.started');
+    expect((await post(update(600, 'slow'))).status).toBe(200);
+    await started;
+    // The stop waits in its drain for the running task: intake is closed, the server still up.
+    const stopping = host.stop('test');
+    const during = await post(update(601, 'during the stop'));
+    release();
+    await stopping;
+    expect(during.status).toBe(503);
   });
 });
