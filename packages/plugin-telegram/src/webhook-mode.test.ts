@@ -17,11 +17,11 @@ const { hosts, dbPath } = useTestHosts('agentd-telegram-webhook-');
 const SECRET = 'hook-secret_0123';
 const ALICE = 42;
 
-async function startWebhookBot(
+/** A host with the webhook plugin and the Telegram plugin in webhook mode, not started yet. */
+function webhookHost(
+  api: FakeBotApi,
   run: (input: unknown) => unknown = (input) => `echo: ${String(input)}`,
-): Promise<{ host: Host; api: FakeBotApi; post: Post }> {
-  const api = await FakeBotApi.start();
-  apis.push(api);
+): Host {
   const host = createHost({
     logger: memoryLogger().logger,
     agents: [agent('echo', async (input) => String(await run(input)))],
@@ -37,6 +37,20 @@ async function startWebhookBot(
     ],
   });
   hosts.push(host);
+  return host;
+}
+
+async function fakeApi(): Promise<FakeBotApi> {
+  const api = await FakeBotApi.start();
+  apis.push(api);
+  return api;
+}
+
+async function startWebhookBot(
+  run?: (input: unknown) => unknown,
+): Promise<{ host: Host; api: FakeBotApi; post: Post }> {
+  const api = await fakeApi();
+  const host = webhookHost(api, run);
   await host.start();
   const base = host.resolve(HttpServerToken).address?.url;
   const post: Post = (body, secret: string | null = SECRET) =>
@@ -110,8 +124,7 @@ describe('telegram plugin in webhook mode', () => {
   });
 
   it('without the webhook plugin, refuses to start and says which service is missing', async () => {
-    const api = await FakeBotApi.start();
-    apis.push(api);
+    const api = await fakeApi();
     const host = createHost({
       logger: memoryLogger().logger,
       plugins: [
@@ -129,27 +142,12 @@ describe('telegram plugin in webhook mode', () => {
   });
 
   it('refuses to start when Telegram rejects the webhook for good, saying why', async () => {
-    const api = await FakeBotApi.start();
-    apis.push(api);
+    const api = await fakeApi();
     api.failNext('setWebhook', {
       status: 400,
       description: 'Bad Request: bad webhook: Failed to resolve host',
     });
-    const host = createHost({
-      logger: memoryLogger().logger,
-      plugins: [
-        sqlite({ path: dbPath() }),
-        webhook({ port: 0 }),
-        telegram({
-          token: api.token,
-          apiRoot: api.url,
-          allowedUsers: [ALICE],
-          webhook: { url: 'https://nowhere.invalid/tg', secretToken: SECRET },
-        }),
-      ],
-    });
-    hosts.push(host);
-    await expect(host.start()).rejects.toThrow(
+    await expect(webhookHost(api).start()).rejects.toThrow(
       /Telegram refused to set up channel "telegram": setWebhook: Bad Request: bad webhook/,
     );
   });
