@@ -143,7 +143,12 @@ export {
 } from './failover/errors.js';
 export type { FailoverExecutorDeps, SessionRunner } from './failover/executor.js';
 export { FailoverExecutor } from './failover/executor.js';
-export { LogNotifier, NOTIFIER_PLUGIN_NAME, notifierPlugin } from './failover/notifier.js';
+export {
+  LogNotifier,
+  NOTIFIER_PLUGIN_NAME,
+  notifierPlugin,
+  raiseAlert,
+} from './failover/notifier.js';
 export type { FailoverPluginOptions } from './failover/plugin.js';
 export {
   BudgetGuardToken,
@@ -182,6 +187,7 @@ export { HostInfoToken } from './kernel/host-info.js';
 export type { Plugin, PluginContext, PluginOption } from './kernel/plugin.js';
 export type { PlacedPlugin } from './kernel/plugin-graph.js';
 export { flattenPlugins, orderPlugins } from './kernel/plugin-graph.js';
+export { withTimeout } from './kernel/timeout.js';
 export type { Token } from './kernel/token.js';
 export { createToken, isToken } from './kernel/token.js';
 export { EventBusToken, IntakeGateToken } from './kernel/tokens.js';

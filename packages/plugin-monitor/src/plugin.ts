@@ -7,7 +7,9 @@ import {
   InboundRouterToken,
   NotifierToken,
   type Plugin,
+  raiseAlert,
   type TimerHandle,
+  withTimeout,
 } from '@agentd/core';
 import { readingsOf, systemText } from './format.js';
 import {
@@ -80,6 +82,8 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
   /** Samples, raises what the sample calls for, and schedules the next; set in register. */
   let tick: () => Promise<void> = async () => {};
   let sample: () => Promise<SystemSample> = () => Promise.reject(new Error('not registered'));
+  /** The paths whose file systems are watched; set in register. */
+  let paths: string[] = [];
   const offs: (() => void)[] = [];
 
   return {
@@ -90,23 +94,22 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
 
     register(ctx) {
       const o = ctx.options;
-      const paths = () => o.disks ?? [ctx.resolve(HostInfoToken).dataDir];
+      paths = o.disks ?? [ctx.resolve(HostInfoToken).dataDir];
       const watch = new ThresholdWatch(o.repeatMinutes * 60_000);
       // A stale network mount can hang a file-system call: a sample gives up rather than
       // stopping the monitor (or the host's start) for good.
       sample = () =>
         withTimeout(
-          sampleSystem(paths(), ctx.clock.now()),
+          () => sampleSystem(paths, ctx.clock.now()),
           SAMPLE_TIMEOUT_MS,
           'sampling the system',
         );
 
-      const raise = (alert: Omit<Alert, 'source'>) => {
-        const full: Alert = { ...alert, source: MONITOR_PLUGIN_NAME };
-        const notifier = ctx.tryResolve(NotifierToken);
-        if (notifier) void notifier.notify(full).catch(() => {});
-        else ctx.events.emit('alert', full);
-      };
+      const raise = (alert: Omit<Alert, 'source'>) =>
+        void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, {
+          ...alert,
+          source: MONITOR_PLUGIN_NAME,
+        });
 
       tick = async () => {
         try {
@@ -130,8 +133,9 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
     },
 
     async start(ctx) {
-      // The first sample is taken before the host is ready, so its first /health has figures.
-      await tick();
+      // Not awaited: the first CPU reading takes half a second, which the start need not wait
+      // for. Until it is in, /health says "no sample yet".
+      void tick();
       if (ctx.options.command) {
         const host = ctx.resolve(HostInfoToken).name;
         offs.push(
@@ -143,7 +147,7 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       }
       ctx.logger.info(
         { everySeconds: ctx.options.intervalSeconds, thresholds: ctx.options.thresholds },
-        `watching CPU, memory and ${latest?.disks.map((d) => d.path).join(', ') || 'no disk yet'}`,
+        `watching CPU, memory and ${paths.join(', ')}`,
       );
     },
 
@@ -171,13 +175,4 @@ function systemHealth(
   return over.length > 0
     ? { status: 'warn', output: `over threshold: ${over.join(', ')} (${summary})` }
     : { status: 'pass', output: summary };
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
-    timer.unref();
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

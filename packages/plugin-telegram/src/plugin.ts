@@ -11,12 +11,13 @@ import {
   NotifierToken,
   type Plugin,
   type PluginContext,
+  raiseAlert,
   StateStoreToken,
 } from '@agentd/core';
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import { type Api, GrammyError } from 'grammy';
 import { forwardAlerts } from './alerts.js';
 import { pollingApi, sendingApi } from './apis.js';
+import { describeError } from './describe-error.js';
 import { TelegramInbound } from './inbound.js';
 import {
   DEFAULT_CHANNEL_NAME,
@@ -24,10 +25,11 @@ import {
   type TelegramOptions,
   telegramOptionsSchema,
 } from './options.js';
+import { isPermanent, keepTrying } from './retry.js';
 import { grammySignal, withDeadline } from './signals.js';
 import { TelegramChannel } from './telegram-channel.js';
 import { TypingIndicator } from './typing.js';
-import { describeError, type PollerState, UpdatePoller } from './update-poller.js';
+import { type PollerState, UpdatePoller } from './update-poller.js';
 import { HttpRoutesToken, mountWebhook } from './webhook-intake.js';
 
 type Ctx = PluginContext<ResolvedTelegramOptions>;
@@ -223,9 +225,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
             source: o.name,
             dedupeKey: `${o.name}:polling`,
           };
-          const notifier = ctx.tryResolve(NotifierToken);
-          if (notifier) void notifier.notify(alert).catch(() => {});
-          else ctx.events.emit('alert', alert);
+          void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, alert);
         },
         logger: ctx.logger,
         timeoutSeconds: o.pollTimeoutSeconds,
@@ -306,44 +306,6 @@ async function checkToken(ctx: Ctx, api: Api): Promise<{ username: string } | un
     );
     return undefined;
   }
-}
-
-/** A 4xx other than 429: asking again will not help (a bad webhook URL, a wrong API root). */
-function isPermanent(error: unknown): boolean {
-  return (
-    error instanceof GrammyError &&
-    error.error_code >= 400 &&
-    error.error_code < 500 &&
-    error.error_code !== 429
-  );
-}
-
-/**
- * Runs `attempt` until it succeeds, with exponential backoff (1 s doubling to 60 s, or longer
- * when Telegram's `retry_after` says so), until `signal` aborts or the error is permanent.
- * Resolves with the result, or undefined when it gave up. Its waits never keep the process alive.
- */
-async function keepTrying<T>(
-  attempt: () => Promise<T>,
-  signal: AbortSignal,
-  onError: (error: unknown) => void,
-): Promise<T | undefined> {
-  const backoff = new ExponentialBackoff({ initialDelay: 1_000, maxDelay: 60_000 });
-  let step: IBackoff<unknown> | undefined;
-  while (!signal.aborted) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (signal.aborted) return undefined;
-      onError(error);
-      if (isPermanent(error)) return undefined;
-      step = step ? step.next(undefined) : backoff.next();
-      const retryAfter = error instanceof GrammyError ? error.parameters.retry_after : undefined;
-      const ms = Math.max(step.duration, (retryAfter ?? 0) * 1000);
-      await sleep(ms, undefined, { signal, ref: false }).catch(() => {});
-    }
-  }
-  return undefined;
 }
 
 function webhookHealth(state: { set: boolean; lastError?: string }, url: string): HealthResult {

@@ -21,6 +21,7 @@ import {
   FailoverExhaustedError,
   isEmptyOutput,
 } from './errors.js';
+import { raiseAlert } from './notifier.js';
 import type { DefaultFailoverPolicy } from './policy.js';
 
 /** What the executor needs from the session manager. */
@@ -292,7 +293,6 @@ export class FailoverExecutor implements AgentExecutor {
     dedupeKey: string,
   ): Promise<void> {
     const alert = { severity, title, source: 'failover', dedupeKey, ...(message && { message }) };
-    if (this.deps.notifier) await this.deps.notifier.notify(alert).catch(() => {});
-    else this.deps.events.emit('alert', alert);
+    await raiseAlert(this.deps.notifier, this.deps.events, alert);
   }
 }

@@ -11,6 +11,7 @@ import { userKeyOf } from '../runtime/router.js';
 import { BudgetGuard } from './budgets.js';
 import { CircuitBoard, DEFAULT_CIRCUIT } from './circuits.js';
 import { FailoverExecutor, type SessionRunner } from './executor.js';
+import { raiseAlert } from './notifier.js';
 import { DefaultFailoverPolicy } from './policy.js';
 import type { BudgetsConfig, FailoverConfig } from './schema.js';
 
@@ -131,9 +132,7 @@ export function failoverPlugin(options: FailoverPluginOptions = {}): Plugin {
           message: refusal.message,
           dedupeKey: `budget:${refusal.limit}:${refusal.limit.startsWith('cost') ? '' : userKey}`,
         };
-        const notifier = ctx.tryResolve(NotifierToken);
-        if (notifier) void notifier.notify(alert).catch(() => {});
-        else ctx.events.emit('alert', alert);
+        void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, alert);
         return { outcome: 'refused', reply: refusal.message };
       });
 

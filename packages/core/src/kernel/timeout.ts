@@ -3,6 +3,12 @@ import { TimeoutError } from './errors.js';
 /**
  * Settles with `work`, or rejects with a {@link TimeoutError} after `ms`. The work itself is not
  * cancelled (a hung hook cannot be); the caller moves on and reports it.
+ *
+ * @example
+ * ```ts
+ * const sample = await withTimeout(() => readDisk(path), 10_000, 'reading the disk');
+ * // rejects after 10 s: "reading the disk did not finish within 10000 ms"
+ * ```
  */
 export async function withTimeout<T>(
   work: () => T | Promise<T>,
