@@ -9,9 +9,9 @@ import {
   type StateStore,
 } from '@agentd/core';
 import { type Api, GrammyError } from 'grammy';
+import { describeError } from './describe-error.js';
 import { grammySignal, withDeadline } from './signals.js';
 import { splitText, TELEGRAM_TEXT_LIMIT } from './split-text.js';
-import { describeError } from './update-poller.js';
 
 /** StateStore namespace of the parts already delivered per idempotency key. */
 const SENT_NAMESPACE = 'telegram.sent';

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Logger, redactSecrets } from '@agentd/core';
-import { ExponentialBackoff, type IBackoff } from 'cockatiel';
-import { type Api, GrammyError, HttpError } from 'grammy';
+import type { Logger } from '@agentd/core';
+import { type Api, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
+import { describeError } from './describe-error.js';
+import { RetryBackoff } from './retry.js';
 import { grammySignal } from './signals.js';
 
 /** What the poller reports to the health check. */
@@ -73,8 +74,7 @@ export class UpdatePoller {
   readonly state: PollerState = { lastPollAt: 0, failures: 0, unauthorized: false };
   readonly #options: UpdatePollerOptions;
   readonly #abort = new AbortController();
-  readonly #backoff = new ExponentialBackoff({ initialDelay: 1_000, maxDelay: 60_000 });
-  #step: IBackoff<unknown> | undefined;
+  readonly #backoff = new RetryBackoff();
   #offset: number | undefined;
   /** The offset of the last `getUpdates` call: updates below it are confirmed. */
   #sentOffset: number | undefined;
@@ -139,7 +139,7 @@ export class UpdatePoller {
         await this.#failed(error, 'could not take in a Telegram update; it will be fetched again');
         continue;
       }
-      this.#step = undefined;
+      this.#backoff.reset();
       this.state.failures = 0;
       this.state.lastError = undefined;
     }
@@ -178,9 +178,7 @@ export class UpdatePoller {
   }
 
   async #failed(error: unknown, what: string): Promise<void> {
-    this.#step = this.#step ? this.#step.next(undefined) : this.#backoff.next();
-    const retryAfter = error instanceof GrammyError ? error.parameters.retry_after : undefined;
-    const delayMs = Math.max(Math.round(this.#step.duration), (retryAfter ?? 0) * 1000);
+    const delayMs = this.#backoff.next(error);
     this.state.failures++;
     this.state.lastError = describeError(error);
     if (error instanceof GrammyError && error.error_code === 401) this.state.unauthorized = true;
@@ -196,23 +194,4 @@ export class UpdatePoller {
     // Rejects when the poller stops mid-wait: that ends the wait, and the loop sees the abort.
     await sleep(delayMs, undefined, { signal: this.#abort.signal }).catch(() => {});
   }
-}
-
-/**
- * An error's message for logs and health output: Telegram's own description for API errors;
- * for network errors grammY's message plus the underlying reason, whose request URL holds the
- * token, so secrets are removed.
- *
- * @example
- * ```ts
- * describeError(error); // "Network request for 'getUpdates' failed! (request to https://api.telegram.org/bot[redacted]/getUpdates failed, reason: getaddrinfo ENOTFOUND api.telegram.org)"
- * ```
- */
-export function describeError(error: unknown): string {
-  if (error instanceof GrammyError) return `${error.method}: ${error.description}`;
-  if (error instanceof HttpError) {
-    const reason = error.error instanceof Error ? ` (${error.error.message})` : '';
-    return redactSecrets(`${error.message}${reason}`);
-  }
-  return redactSecrets(error instanceof Error ? error.message : String(error));
 }
