@@ -13,6 +13,15 @@ import { monitor, SystemMonitorToken } from './plugin.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-monitor-');
 
+/** Lets the sample started at start or by a timer (real systeminformation calls) finish. */
+async function sampled(host: Host, after: number): Promise<void> {
+  const system = host.resolve(SystemMonitorToken);
+  for (let waited = 0; (system.latest()?.at ?? 0) < after; waited += 20) {
+    if (waited > 15_000) throw new Error(`no sample taken at ${after} within 15 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function startMonitor(options: MonitorOptions): Promise<{
   host: Host;
   clock: ManualClock;
@@ -31,16 +40,8 @@ async function startMonitor(options: MonitorOptions): Promise<{
     if (alert.source === 'monitor') alerts.push(alert);
   });
   await host.start();
+  await sampled(host, clock.now());
   return { host, clock, alerts };
-}
-
-/** Lets the sample started by a timer (real systeminformation calls) finish. */
-async function sampled(host: Host, after: number): Promise<void> {
-  const system = host.resolve(SystemMonitorToken);
-  for (let waited = 0; (system.latest()?.at ?? 0) < after; waited += 20) {
-    if (waited > 15_000) throw new Error(`no sample taken at ${after} within 15 s`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('monitor plugin (real samples of this machine)', () => {

@@ -33,9 +33,7 @@ describe('sampleDisks (this machine)', () => {
     const shm = '/dev/shm';
     let tmpfs = false;
     try {
-      tmpfs = execFileSync('df', ['-P', '--output=fstype', shm], { encoding: 'utf8' }).includes(
-        'tmpfs',
-      );
+      tmpfs = execFileSync('df', ['--output=fstype', shm], { encoding: 'utf8' }).includes('tmpfs');
     } catch {
       // no /dev/shm or no GNU df here
     }
