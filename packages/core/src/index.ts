@@ -98,8 +98,8 @@ export type {
 export { SessionStoreToken } from './contracts/session.js';
 export type { StateSetOptions, StateStore } from './contracts/state.js';
 export { StateStoreToken } from './contracts/state.js';
-export type { Store, StoreBackup } from './contracts/store.js';
-export { StoreToken } from './contracts/store.js';
+export type { Store, StoreBackup, StoreOpenMode } from './contracts/store.js';
+export { StoreOpenModeToken, StoreToken } from './contracts/store.js';
 export type {
   ClaimRequest,
   EnqueueResult,

@@ -144,6 +144,32 @@ export function checkIntegrity(path: string): IntegrityResult {
   }
 }
 
+/**
+ * Why the database file at `path` cannot be used as it is, or undefined when it passes its check
+ * or does not exist yet. Changes nothing. A 0-byte file is damaged when `backupDir` holds a
+ * backup: a store that once held data was truncated, and opening it would silently start an
+ * empty store. With no backup it is what a crash during the store's very first creation leaves
+ * (the file exists before SQLite writes its first page), so it is not damaged: it opens as a
+ * new, empty store.
+ *
+ * @example
+ * ```ts
+ * const damage = findDamage('/srv/agentd/agentd.db', '/srv/agentd/backups');
+ * if (damage) console.error(`corrupt: ${damage}`);
+ * ```
+ */
+export function findDamage(path: string, backupDir?: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  if (statSync(path).size === 0) {
+    const backups = backupDir ? listBackups(backupDir) : [];
+    return backups.length > 0
+      ? `the file is empty (0 bytes), but ${backups.length} backup(s) exist, so it held data once`
+      : undefined;
+  }
+  const check = checkIntegrity(path);
+  return check.ok ? undefined : check.reason;
+}
+
 /** What {@link recoverCorruptDatabase} did. */
 export interface RecoveryOutcome {
   /** Why the file was judged corrupt. */
@@ -162,7 +188,7 @@ export class UnrecoverableDatabaseError extends Error {
 }
 
 /**
- * Checks the database at `path` and, if it is corrupt, moves it aside (never deletes it) and
+ * Checks the database at `path` (see {@link findDamage}) and, if it is corrupt, moves it aside (never deletes it) and
  * copies the newest backup that passes its own check into its place. Returns undefined when the
  * file is healthy or does not exist yet. Throws {@link UnrecoverableDatabaseError} when the file
  * is corrupt and no good backup exists, leaving everything in place for a human to look at.
@@ -179,9 +205,21 @@ export function recoverCorruptDatabase(
   backupDir: string,
   now = Date.now(),
 ): RecoveryOutcome | undefined {
-  if (!existsSync(path)) return undefined;
-  const check = checkIntegrity(path);
-  if (check.ok) return undefined;
+  const reason = findDamage(path, backupDir);
+  return reason === undefined ? undefined : restoreNewestGood(path, backupDir, reason, now);
+}
+
+/**
+ * The repair half of {@link recoverCorruptDatabase}, for a file already found damaged (`reason`):
+ * moves it aside and copies the newest intact backup in its place, or throws
+ * {@link UnrecoverableDatabaseError} and moves nothing.
+ */
+export function restoreNewestGood(
+  path: string,
+  backupDir: string,
+  reason: string,
+  now = Date.now(),
+): RecoveryOutcome {
   const skipped: string[] = [];
   const good = listBackups(backupDir).find((b) => {
     const ok = checkIntegrity(b.path).ok;
@@ -190,12 +228,12 @@ export function recoverCorruptDatabase(
   });
   if (!good) {
     throw new UnrecoverableDatabaseError(
-      `the database ${path} is corrupt (${check.reason}) and there is no good backup in ${backupDir}; ` +
+      `the database ${path} is corrupt (${reason}) and there is no good backup in ${backupDir}; ` +
         'move the file away to start with an empty store, or restore a copy with "agentd restore <file>"',
     );
   }
   const movedTo = replaceDatabaseFile(path, good.path, now);
-  return { reason: check.reason, movedTo: movedTo!, restoredFrom: good, skipped };
+  return { reason, movedTo: movedTo!, restoredFrom: good, skipped };
 }
 
 /**

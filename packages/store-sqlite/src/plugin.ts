@@ -2,16 +2,21 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   AgentdError,
+  HealthRegistryToken,
   HostInfoToken,
   type JsonValue,
+  NotifierToken,
   type Plugin,
   type PluginContext,
+  raiseAlert,
   type SessionStore,
   SessionStoreToken,
   type StateStore,
   StateStoreToken,
   type Store,
   type StoreBackup,
+  type StoreOpenMode,
+  StoreOpenModeToken,
   StoreToken,
   type TaskStore,
   TaskStoreToken,
@@ -24,10 +29,11 @@ import {
   createBackup,
   defaultBackupDir,
   describeBackup,
+  findDamage,
   listBackups,
   type RecoveryOutcome,
-  recoverCorruptDatabase,
   replaceDatabaseFile,
+  restoreNewestGood,
   UnrecoverableDatabaseError,
 } from './backup.js';
 import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
@@ -43,7 +49,11 @@ import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sq
 export interface SqlitePluginOptions {
   /** Database file; relative to the config's directory. Default `<dataDir>/agentd.db`. */
   path?: string;
-  /** How long a writer waits for another process's lock (default 5000 ms). */
+  /**
+   * How long a write waits for another process's lock before it fails (default 5000 ms). The
+   * wait does not block the host: SQLite waits a few milliseconds in place, then the call
+   * retries on timers while the event loop (HTTP, `/live`, timers) keeps running.
+   */
   busyTimeoutMs?: number;
   /** `NORMAL` (default) or `FULL` (also survives power loss, slower). */
   synchronous?: 'NORMAL' | 'FULL';
@@ -151,47 +161,81 @@ function toStoreBackup(info: BackupInfo): StoreBackup {
   return { location: info.path, takenAt: info.takenAt, bytes: info.bytes };
 }
 
+/** What `agentd start` and `agentd restore` can do about a damaged file, for the CLI's message. */
+function recoveryAdvice(path: string, backupDir: string | undefined): string {
+  const backups = backupDir ? listBackups(backupDir) : [];
+  if (backups.length > 0) {
+    return (
+      'To recover: run "agentd start", which restores the newest intact backup itself (it keeps the ' +
+      'corrupt file aside, logs an error and raises an alert), or stop the host and run "agentd restore" ' +
+      `(the newest intact backup in ${backupDir}) or "agentd restore <file>". Changes made after that backup are lost.`
+    );
+  }
+  return (
+    `There is no backup${backupDir ? ` in ${backupDir}` : ' (backups are off)'}: stop the host and restore a copy ` +
+    `you keep elsewhere with "agentd restore <file>", or move ${path} away to start with an empty store.`
+  );
+}
+
 /**
- * Checks the file before opening it. A corrupt file is moved aside and the newest good backup
- * put in its place; the host says so in the log at once and as a critical alert once it is
- * ready (when channels that deliver alerts are up). Without a usable backup the start fails
- * with a message that says what to do, and nothing is moved.
+ * Checks the file before opening it (see {@link findDamage}), and acts by `mode`:
+ * - `repair` (the host): the damaged file is moved aside (never deleted) and the newest intact
+ *   backup put in its place; the host logs an error at once and raises a critical alert once it
+ *   is ready. Without a usable backup the start fails with a message that says what to do, and
+ *   nothing is moved.
+ * - `inspect` (CLI commands): fails with a message that says how to recover; nothing changes.
+ * - `replace` (`agentd restore`): returns the damage; the file stays closed and untouched.
  */
-function recoverIfCorrupt(
+function checkBeforeOpen(
   ctx: PluginContext<SqlitePluginOptions>,
   path: string,
   backupDir: string | undefined,
-): void {
-  if (!backupDir) {
-    const check = existsSync(path) ? checkIntegrity(path) : { ok: true as const };
-    if (!check.ok) {
-      throw new AgentdError(
-        'E_STORE_CORRUPT',
-        `the database ${path} is corrupt (${check.reason}); backups are off, so there is nothing to restore. Move the file away to start with an empty store.`,
+  mode: StoreOpenMode,
+): string | undefined {
+  const damage = findDamage(path, backupDir);
+  if (damage === undefined) {
+    if (existsSync(path) && statSync(path).size === 0) {
+      ctx.logger.warn(
+        { path },
+        'the database file is empty (0 bytes) and no backup exists: it opens as a new, empty store (a crash during the very first start leaves such a file)',
       );
     }
-    return;
+    return undefined;
   }
-  let outcome: RecoveryOutcome | undefined;
+  if (mode === 'inspect') {
+    throw new AgentdError(
+      'E_STORE_CORRUPT',
+      `the store ${path} is corrupt (${damage}); this command changed nothing. ${recoveryAdvice(path, backupDir)}`,
+    );
+  }
+  if (mode === 'replace') return damage;
+  if (!backupDir) {
+    throw new AgentdError(
+      'E_STORE_CORRUPT',
+      `the database ${path} is corrupt (${damage}); backups are off, so there is nothing to restore. Restore a copy you keep elsewhere with "agentd restore <file>", or move the file away to start with an empty store.`,
+    );
+  }
+  let outcome: RecoveryOutcome;
   try {
-    outcome = recoverCorruptDatabase(path, backupDir, ctx.clock.now());
+    outcome = restoreNewestGood(path, backupDir, damage, ctx.clock.now());
   } catch (error) {
     if (error instanceof UnrecoverableDatabaseError)
       throw new AgentdError('E_STORE_CORRUPT', error.message);
     throw error;
   }
-  if (!outcome) return;
   const lost = `changes made after ${new Date(outcome.restoredFrom.takenAt).toISOString()} are lost`;
   const message = `the database was corrupt (${outcome.reason}); restored ${describeBackup(outcome.restoredFrom)}; ${lost}; the corrupt file is kept at ${outcome.movedTo}`;
   ctx.logger.error({ ...outcome }, message);
-  ctx.events.once('host.ready', () =>
-    ctx.events.emit('alert', {
+  // Raised once the host is ready, so that channels which deliver alerts are up to send it.
+  ctx.events.once('host.ready', () => {
+    void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, {
       severity: 'critical',
       source: 'store-sqlite',
       title: 'Database restored from backup',
       message,
-    }),
-  );
+    });
+  });
+  return undefined;
 }
 
 /**
@@ -217,6 +261,8 @@ function recoverIfCorrupt(
  */
 export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOptions> {
   let store: SqliteStore | undefined;
+  /** Why the file was left closed (`replace` mode found it damaged), until a restore. */
+  let damaged: string | undefined;
   let path = '';
   let backups: { dir: string; everyMs: number; keep: number } | undefined;
   let backupTimer: TimerHandle | undefined;
@@ -225,6 +271,12 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     'busyTimeoutMs' | 'synchronous' | 'backgroundCheckpoints'
   > = {};
   const open = (): SqliteStore => {
+    if (!store && damaged !== undefined) {
+      throw new AgentdError(
+        'E_STORE_CORRUPT',
+        `the database ${path} is corrupt (${damaged}) and was left closed; restore a backup ("agentd restore")`,
+      );
+    }
     if (!store) {
       throw new AgentdError(
         'E_STORE_NOT_OPEN',
@@ -309,13 +361,16 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
             : `no intact backup in ${backups!.dir}`,
         );
       }
-      const current = open();
+      // A file left closed because it is damaged has no connection to close.
+      const current = damaged !== undefined && !store ? undefined : open();
       // Refuse work before closing: writes accepted while the close waits would land in the
       // file that is about to be moved aside.
       store = undefined;
-      await current.close();
+      await current?.close();
+      let replaced = false;
       try {
         const keptAside = replaceDatabaseFile(path, chosen.path);
+        replaced = true;
         const restored: StoreBackup = {
           location: chosen.path,
           takenAt: chosen.takenAt || Math.round(statSync(chosen.path).mtimeMs),
@@ -323,7 +378,11 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
         };
         return keptAside ? { restored, keptAside } : { restored };
       } finally {
-        store = openSqliteStore({ path, ...openOptions });
+        // Re-open what was open; a damaged file stays closed unless the backup replaced it.
+        if (current || replaced) {
+          store = openSqliteStore({ path, ...openOptions });
+          damaged = undefined;
+        }
       }
     },
   };
@@ -386,12 +445,32 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
       ctx.provide(TaskStoreToken, tasks);
       ctx.provide(SessionStoreToken, sessions);
       ctx.provide(StateStoreToken, state);
+      ctx.resolve(HealthRegistryToken).add({
+        name: 'store',
+        check: () =>
+          store
+            ? store.health()
+            : {
+                status: 'fail',
+                output: damaged
+                  ? `the database ${path} is corrupt (${damaged})`
+                  : `the database ${path} is not open`,
+              },
+      });
     },
     async start(ctx) {
       openOptions.busyTimeoutMs = ctx.options.busyTimeoutMs;
       openOptions.synchronous = ctx.options.synchronous;
       openOptions.backgroundCheckpoints = ctx.options.backgroundCheckpoints ?? true;
-      recoverIfCorrupt(ctx, path, backups?.dir);
+      const mode = ctx.tryResolve(StoreOpenModeToken) ?? 'repair';
+      damaged = checkBeforeOpen(ctx, path, backups?.dir, mode);
+      if (damaged !== undefined) {
+        ctx.logger.warn(
+          { path },
+          `the database is corrupt (${damaged}); left closed for a restore`,
+        );
+        return;
+      }
       store = openSqliteStore({ path, ...openOptions });
       ctx.logger.info({ path }, `store opened: ${store.description}`);
       if (backups) scheduleBackups(ctx, backups);

@@ -11,6 +11,7 @@ import {
   type SessionStore,
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
+import { StoreFaults } from './faults.js';
 import { newId } from './ids.js';
 import { parseJson, toJsonText } from './json-value.js';
 import { queryBuilder, type SessionRow, StatementCache } from './schema.js';
@@ -119,7 +120,11 @@ export class SqliteSessionStore implements SessionStore {
   readonly #history: BetterSqlite3.Statement;
   readonly #activate: BetterSqlite3.Transaction<(userKey: string, id: string) => void>;
 
-  constructor(db: BetterSqlite3.Database) {
+  readonly #faults: StoreFaults;
+
+  /** `faults`: where store faults are recorded, shared with the store's other parts. */
+  constructor(db: BetterSqlite3.Database, faults: StoreFaults = new StoreFaults(db, 5000)) {
+    this.#faults = faults;
     this.#queries = new StatementCache(db);
     this.#insert = db.prepare(
       `INSERT INTO sessions (id, user_key, address, name, agent, persona, status, active,
@@ -176,18 +181,10 @@ export class SqliteSessionStore implements SessionStore {
         : checkTimeout(session.idleTimeoutMs);
     const metadata =
       session.metadata === undefined ? '{}' : objectText(session.metadata, 'metadata');
-    const row = this.#insert.get(
-      newId(),
-      userKey,
-      address,
-      name,
-      agent,
-      persona,
-      timeout,
-      now,
-      now,
-      metadata,
-    ) as SessionRow;
+    const id = newId();
+    const row = (await this.#write('sessions.create', () =>
+      this.#insert.get(id, userKey, address, name, agent, persona, timeout, now, now, metadata),
+    )) as SessionRow;
     return toSession(row);
   }
 
@@ -258,12 +255,21 @@ export class SqliteSessionStore implements SessionStore {
       .where('id', '=', id)
       .returningAll()
       .compile();
-    const [row] = this.#queries.all<SessionRow>(query);
+    const [row] = await this.#write('sessions.update', () => this.#queries.all<SessionRow>(query));
     return row && toSession(row);
   }
 
   async activate(userKey: string, id: string): Promise<void> {
-    this.#activate.immediate(userKey, id);
+    await this.#write('sessions.activate', () => this.#activate.immediate(userKey, id));
+  }
+
+  /** Runs a write; waits out another process's lock and records store faults (see StoreFaults). */
+  async #write<T>(operation: string, write: () => T): Promise<T> {
+    try {
+      return write();
+    } catch (error) {
+      return this.#faults.retry(error, operation, write);
+    }
   }
 
   async appendHistory(sessionId: string, entry: HistoryEntry): Promise<void> {
@@ -273,7 +279,15 @@ export class SqliteSessionStore implements SessionStore {
     if (typeof entry.content !== 'string') throw invalid('content must be a string');
     if (!Number.isFinite(entry.at)) throw invalid('at must be a number of epoch milliseconds');
     try {
-      this.#appendHistory.run(sessionId, entry.role, entry.content, entry.at, entry.taskId ?? null);
+      await this.#write('sessions.appendHistory', () =>
+        this.#appendHistory.run(
+          sessionId,
+          entry.role,
+          entry.content,
+          entry.at,
+          entry.taskId ?? null,
+        ),
+      );
     } catch (error) {
       if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
         throw new AgentdError('E_UNKNOWN_SESSION', `no session ${JSON.stringify(sessionId)}`, {

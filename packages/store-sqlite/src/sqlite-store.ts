@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import { AgentdError, type Store } from '@agentd/core';
+import { AgentdError, type HealthResult, type Store } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { isMemoryPath, openDatabase } from './database.js';
+import { BUSY_WAIT_IN_PLACE_MS, StoreFaults } from './faults.js';
 import { SqliteSessionStore } from './session-store.js';
 import { SqliteStateStore } from './state-store.js';
 import { SqliteTaskStore } from './task-store.js';
@@ -18,7 +19,11 @@ import { SqliteTaskStore } from './task-store.js';
 export interface SqliteStoreOptions {
   /** Database file (created with its directory if missing), or `:memory:`. */
   path: string;
-  /** How long a writer waits for another process's lock (default 5000 ms). */
+  /**
+   * How long a write waits for another process's lock before it fails with SQLITE_BUSY (default
+   * 5000 ms). The wait does not block the event loop: SQLite waits a few milliseconds in place,
+   * then the call retries on timers until this budget is spent.
+   */
   busyTimeoutMs?: number;
   /** `NORMAL` (default): fast, survives process crashes; `FULL`: also survives power loss. */
   synchronous?: 'NORMAL' | 'FULL';
@@ -54,14 +59,20 @@ export class SqliteStore implements Store {
   readonly path: string;
   readonly #db: BetterSqlite3.Database;
   readonly #checkpointer: BackgroundCheckpointer | undefined;
+  readonly #faults: StoreFaults;
 
   constructor(db: BetterSqlite3.Database, options: SqliteStoreOptions) {
     this.#db = db;
     this.path = options.path;
     this.description = `sqlite:${options.path}`;
-    this.tasks = new SqliteTaskStore(db, { maxPayloadBytes: options.maxPayloadBytes });
-    this.sessions = new SqliteSessionStore(db);
-    this.state = new SqliteStateStore(db, { now: options.now });
+    // From here on SQLite waits for another process's lock only briefly in place (the event loop
+    // waits with it); longer waits happen on timers, up to busyTimeoutMs (see StoreFaults.retry).
+    db.pragma(`busy_timeout = ${Math.min(BUSY_WAIT_IN_PLACE_MS, options.busyTimeoutMs ?? 5000)}`);
+    this.#faults = new StoreFaults(db, options.busyTimeoutMs ?? 5000);
+    const faults = this.#faults;
+    this.tasks = new SqliteTaskStore(db, { maxPayloadBytes: options.maxPayloadBytes, faults });
+    this.sessions = new SqliteSessionStore(db, faults);
+    this.state = new SqliteStateStore(db, { now: options.now, faults });
     if (options.backgroundCheckpoints && !isMemoryPath(options.path)) {
       this.#checkpointer = BackgroundCheckpointer.start(db, options.path);
     }
@@ -70,6 +81,21 @@ export class SqliteStore implements Store {
   /** The better-sqlite3 connection, for diagnostics and tests; do not write through it. */
   get database(): BetterSqlite3.Database {
     return this.#db;
+  }
+
+  /**
+   * The store's health, for `/health`: `fail` while writes fail for a store-side reason (disk
+   * full, I/O error, read-only file, another process holding the lock past `busyTimeoutMs`)
+   * until a write succeeds again, or while claims keep failing; `pass` otherwise.
+   *
+   * @example
+   * ```ts
+   * store.health(); // { status: 'fail', output: 'writes are failing since ... SQLITE_FULL ...' }
+   * ```
+   */
+  health(): HealthResult {
+    if (!this.#db.open) return { status: 'fail', output: 'the database is closed' };
+    return this.#faults.health();
   }
 
   async close(): Promise<void> {

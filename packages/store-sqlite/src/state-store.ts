@@ -1,5 +1,6 @@
 import { AgentdError, type JsonValue, type StateSetOptions, type StateStore } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
+import { StoreFaults } from './faults.js';
 import { canonicalJson, parseJson, toJsonText } from './json-value.js';
 
 /**
@@ -14,6 +15,8 @@ import { canonicalJson, parseJson, toJsonText } from './json-value.js';
 export interface StateStoreOptions {
   /** Source of time for TTLs (default `Date.now`); tests pass a fake one. */
   now?: () => number;
+  /** Where store faults are recorded, shared with the store's other parts (default: its own). */
+  faults?: StoreFaults;
 }
 
 // Expired rows are invisible at once; deleting them is housekeeping, done at most this often.
@@ -55,8 +58,11 @@ export class SqliteStateStore implements StateStore {
   readonly #list: BetterSqlite3.Statement;
   readonly #purge: BetterSqlite3.Statement;
 
+  readonly #faults: StoreFaults;
+
   constructor(db: BetterSqlite3.Database, options: StateStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#faults = options.faults ?? new StoreFaults(db, 5000);
     const live = '(expires_at IS NULL OR expires_at > @now)';
     this.#get = db.prepare(
       `SELECT value FROM state WHERE namespace = @namespace AND key = @key AND ${live}`,
@@ -114,18 +120,29 @@ export class SqliteStateStore implements StateStore {
       }
       expiresAt = Math.floor(now + options.ttlMs);
     }
-    this.#set.run({ namespace, key, value: valueText(value), expiresAt });
+    const params = { namespace, key, value: valueText(value), expiresAt };
+    await this.#write('state.set', () => this.#set.run(params));
     if (now - this.#lastPurge >= PURGE_EVERY_MS) {
       this.#lastPurge = now;
-      this.#purge.run(now);
+      await this.#write('state.set', () => this.#purge.run(now));
     }
   }
 
   async delete(namespace: string, key: string): Promise<boolean> {
-    const row = this.#delete.get({ namespace, key, now: this.#now() }) as
+    const params = { namespace, key, now: this.#now() };
+    const row = (await this.#write('state.delete', () => this.#delete.get(params))) as
       | { live: number }
       | undefined;
     return row?.live === 1;
+  }
+
+  /** Runs a write; waits out another process's lock and records store faults (see StoreFaults). */
+  async #write<T>(operation: string, write: () => T): Promise<T> {
+    try {
+      return write();
+    } catch (error) {
+      return this.#faults.retry(error, operation, write);
+    }
   }
 
   async compareAndSet(
@@ -139,10 +156,13 @@ export class SqliteStateStore implements StateStore {
     const value = valueText(next);
     const now = this.#now();
     if (expected === undefined) {
-      return this.#insertIfAbsent.run({ namespace, key, value, now }).changes === 1;
+      const params = { namespace, key, value, now };
+      const info = await this.#write('state.compareAndSet', () => this.#insertIfAbsent.run(params));
+      return info.changes === 1;
     }
     const params = { namespace, key, value, now, expected: valueText(expected) };
-    return this.#replaceIfEqual.run(params).changes === 1;
+    const info = await this.#write('state.compareAndSet', () => this.#replaceIfEqual.run(params));
+    return info.changes === 1;
   }
 
   async list(namespace: string, prefix = ''): Promise<{ key: string; value: JsonValue }[]> {

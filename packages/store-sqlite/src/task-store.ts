@@ -20,6 +20,7 @@ import {
   type TaskStore,
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
+import { StoreFaults } from './faults.js';
 import { parseJson, toJsonText } from './json-value.js';
 import { checkTime, DEFAULT_MAX_PAYLOAD_BYTES } from './new-task.js';
 import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
@@ -37,6 +38,11 @@ import { TaskInserter } from './task-insert.js';
 export interface TaskStoreOptions {
   /** Largest accepted `input` plus `metadata`, as UTF-8 JSON (default 1 MiB). */
   maxPayloadBytes?: number;
+  /**
+   * Where failures are recorded for the store's health check, and how long a call waits for
+   * another process's write lock (default: its own, with a 5000 ms budget).
+   */
+  faults?: StoreFaults;
 }
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -100,6 +106,40 @@ function toTask(v: TaskValues, ids: TaskIds): Task {
     leaseOwner: v[column.lease_owner] as string | null,
     leaseExpiresAt: v[column.lease_expires_at] as number | null,
   };
+}
+
+/** The columns that hold JSON text, which a damaged or hand-edited row may hold unreadable. */
+const JSON_COLUMNS = ['input', 'metadata', 'result', 'error', 'reply_to'] as const;
+
+function parses(text: unknown): boolean {
+  try {
+    parseJson(text as string);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The JSON columns of a row that do not hold readable JSON. */
+function unreadableColumns(v: TaskValues): (typeof JSON_COLUMNS)[number][] {
+  return JSON_COLUMNS.filter((c) => v[column[c]] !== null && !parses(v[column[c]]));
+}
+
+/**
+ * A task for reading (get, list, replies) even when a column of its row holds unreadable JSON:
+ * such a column reads as null (`metadata` as `{}`), and the row stays as it is in the file. A
+ * claim never runs such a task: it ends it failed instead (see `#failUnreadable`).
+ */
+function readableTask(v: TaskValues, ids: TaskIds): Task {
+  try {
+    return toTask(v, ids);
+  } catch (error) {
+    const bad = unreadableColumns(v);
+    if (bad.length === 0) throw error;
+    const copy = [...v];
+    for (const c of bad) copy[column[c]] = c === 'metadata' ? '{}' : 'null';
+    return toTask(copy, ids);
+  }
 }
 
 /** Whether a completion with this result (as stored JSON text) owes its reply_to a reply. */
@@ -269,6 +309,8 @@ export class SqliteTaskStore implements TaskStore {
   readonly #bySeq: BetterSqlite3.Statement;
   readonly #byIdempotencyKey: BetterSqlite3.Statement;
   readonly #db: BetterSqlite3.Database;
+  readonly #faults: StoreFaults;
+  readonly #failUnreadable: BetterSqlite3.Statement;
   /** Claim and owed-reply statements by the bucket of their literal LIMIT (see bucketOf). */
   readonly #claimableByLimit = new Map<number, BetterSqlite3.Statement>();
   readonly #owedRepliesByLimit = new Map<number, BetterSqlite3.Statement>();
@@ -322,6 +364,11 @@ export class SqliteTaskStore implements TaskStore {
       throw new AgentdError('E_STORE', 'the database has no task id prefix; was it migrated?');
     }
     this.#ids = new TaskIds(prefix);
+    this.#faults = options.faults ?? new StoreFaults(db, 5000);
+    this.#failUnreadable = db.prepare(
+      `UPDATE tasks SET status = 'failed', finished_at = ?, error = ?, lease_owner = NULL,
+         lease_expires_at = NULL WHERE seq = ?`,
+    );
     this.#queries = new StatementCache(db);
     this.#bySeq = db.prepare(`SELECT ${COLUMNS_SQL} FROM tasks WHERE seq = ?`).raw();
     this.#byIdempotencyKey = db
@@ -347,13 +394,21 @@ export class SqliteTaskStore implements TaskStore {
     );
     this.#settleReply = db.prepare('DELETE FROM task_replies WHERE seq = ?');
     this.#claimReplies = db.transaction((now: number, leaseMs: number, limit: number) => {
-      const owed = this.#cached(this.#owedRepliesByLimit, limit, OWED_REPLIES_BY_LIMIT);
-      const rows = this.#first(owed, limit, { now });
+      const statement = this.#cached(this.#owedRepliesByLimit, limit, OWED_REPLIES_BY_LIMIT);
+      const rows = this.#first(statement, limit, { now });
       const dueAt = Math.floor(now + leaseMs);
-      return rows.map((values): OwedReply => {
+      const owed: OwedReply[] = [];
+      for (const values of rows) {
+        const task = this.#toTask(values);
+        // A reply_to that cannot be read (a damaged row) has nowhere to go: settled, not retried.
+        if (task.replyTo === null) {
+          this.#settleReply.run(values[column.seq]);
+          continue;
+        }
         this.#holdReply.run({ seq: values[column.seq], dueAt });
-        return { task: toTask(values, this.#ids), attempts: values.at(-1) as number };
-      });
+        owed.push({ task, attempts: values.at(-1) as number });
+      }
+      return owed;
     });
     this.#fail = db.prepare(FAIL_SQL).raw();
     this.#cancel = db
@@ -402,7 +457,38 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  #toTask = (values: TaskValues): Task => toTask(values, this.#ids);
+  /** For reads: a row with an unreadable JSON column still reads (see readableTask). */
+  #toTask = (values: TaskValues): Task => readableTask(values, this.#ids);
+  /** For claims: a row that cannot be read throws, and the claim fails it instead. */
+  #toRunnableTask = (values: TaskValues): Task => toTask(values, this.#ids);
+
+  /**
+   * Ends claimed rows that cannot be read as failed, naming the column (never its content),
+   * and returns the others: one damaged row must not make every claim fail. Runs inside the
+   * claim's transaction, after the rows were marked running; the slow path of a claim.
+   */
+  #runnableOf(rows: TaskValues[], now: number): Task[] {
+    const tasks: Task[] = [];
+    for (const values of rows) {
+      try {
+        tasks.push(this.#toRunnableTask(values));
+      } catch (error) {
+        const bad = unreadableColumns(values);
+        const what =
+          bad.length > 0
+            ? `its ${bad.map((c) => `"${c}"`).join(', ')} column${bad.length > 1 ? 's do' : ' does'} not hold valid JSON`
+            : `it could not be read (${error instanceof Error ? error.name : 'error'})`;
+        const message = `the stored task cannot be run: ${what}; it was failed instead of run, and its row is kept unchanged for inspection`;
+        const seq = values[column.seq] as number;
+        this.#failUnreadable.run(now, JSON.stringify({ name: 'UnreadableTask', message }), seq);
+        // A reply is owed only to an address that can be read.
+        if (values[column.reply_to] !== null && !bad.includes('reply_to')) {
+          this.#recordOwedReply(seq, now);
+        }
+      }
+    }
+    return tasks;
+  }
 
   /** Completes a running task held by `owner`; call inside a transaction (it may owe a reply). */
   #completeNow(seq: number, owner: string, result: string | null, now: number): boolean {
@@ -422,16 +508,46 @@ export class SqliteTaskStore implements TaskStore {
     return values && this.#toTask(values);
   }
 
+  // Every write below runs its statement at once; only when it fails (another process holds
+  // the write lock past the few milliseconds SQLite waits in place, the disk is full, ...) does
+  // it go to StoreFaults.retry, which waits for the lock on timers and records store faults for
+  // the health check. The path that succeeds allocates and awaits nothing more than before.
+
   async enqueue(task: NewTask, now: number): Promise<EnqueueResult> {
-    return this.#inserter.one(task, now);
+    try {
+      return this.#inserter.one(task, now);
+    } catch (error) {
+      return this.#faults.retry(error, 'tasks.enqueue', () => this.#inserter.one(task, now));
+    }
   }
 
   async enqueueMany(tasks: readonly NewTask[], now: number): Promise<EnqueueResult[]> {
-    return this.#inserter.many(tasks, now);
+    try {
+      return this.#inserter.many(tasks, now);
+    } catch (error) {
+      return this.#faults.retry(error, 'tasks.enqueueMany', () => this.#inserter.many(tasks, now));
+    }
   }
 
   async claim(request: ClaimRequest): Promise<Task[]> {
-    return this.#claimTx.immediate(request);
+    try {
+      const claimed = this.#claimTx.immediate(request);
+      if (this.#faults.claim !== undefined) this.#faults.claim = undefined;
+      return claimed;
+    } catch (error) {
+      return this.#retryClaim(error, () => this.#claimTx.immediate(request));
+    }
+  }
+
+  /** A claim's slow path: waits out a busy lock, and counts claims that keep failing. */
+  async #retryClaim<T>(error: unknown, attempt: () => T): Promise<T> {
+    try {
+      const result = await this.#faults.retry(error, 'tasks.claim', attempt);
+      this.#faults.claim = undefined;
+      return result;
+    } catch (failed) {
+      throw this.#faults.claimFailed(failed);
+    }
   }
 
   /** The statement `sqlFor(bucket)` gives for `limit`'s bucket, prepared once per bucket. */
@@ -490,7 +606,11 @@ export class SqliteTaskStore implements TaskStore {
       values[column.lease_owner] = owner;
       values[column.lease_expires_at] = expiresAt;
     }
-    return rows.map(this.#toTask);
+    try {
+      return rows.map(this.#toRunnableTask);
+    } catch {
+      return this.#runnableOf(rows, now);
+    }
   }
 
   async completeAndClaim(
@@ -500,12 +620,31 @@ export class SqliteTaskStore implements TaskStore {
     claim: ClaimRequest,
   ): Promise<{ completed: boolean; claimed: Task[] }> {
     const text = resultText(result);
-    return this.#completeAndClaim.immediate(this.#ids.parse(id), owner, text, claim);
+    const seq = this.#ids.parse(id);
+    try {
+      const done = this.#completeAndClaim.immediate(seq, owner, text, claim);
+      if (this.#faults.claim !== undefined) this.#faults.claim = undefined;
+      return done;
+    } catch (error) {
+      return this.#retryClaim(error, () =>
+        this.#completeAndClaim.immediate(seq, owner, text, claim),
+      );
+    }
   }
 
   async renewLease(id: string, owner: string, expiresAt: number): Promise<boolean> {
     const seq = this.#ids.parse(id);
-    return seq !== undefined && this.#renew.run(Math.floor(expiresAt), seq, owner).changes === 1;
+    if (seq === undefined) return false;
+    const at = Math.floor(expiresAt);
+    try {
+      return this.#renew.run(at, seq, owner).changes === 1;
+    } catch (error) {
+      return this.#faults.retry(
+        error,
+        'tasks.renewLease',
+        () => this.#renew.run(at, seq, owner).changes === 1,
+      );
+    }
   }
 
   async complete(
@@ -517,6 +656,16 @@ export class SqliteTaskStore implements TaskStore {
     const text = resultText(result);
     const seq = this.#ids.parse(id);
     if (seq === undefined) return false;
+    try {
+      return this.#completeNowOrOwe(seq, owner, text, now);
+    } catch (error) {
+      return this.#faults.retry(error, 'tasks.complete', () =>
+        this.#completeNowOrOwe(seq, owner, text, now),
+      );
+    }
+  }
+
+  #completeNowOrOwe(seq: number, owner: string, text: string | null, now: number): boolean {
     // Without a result there is no reply to record: one statement, no transaction needed.
     if (!owesReply(text)) return this.#complete.run(now, text, seq, owner).changes === 1;
     return this.#completeOne.immediate(seq, owner, text, now);
@@ -534,7 +683,13 @@ export class SqliteTaskStore implements TaskStore {
       if (seq !== undefined) encoded.push({ seq, result });
     }
     if (encoded.length === 0) return 0;
-    return this.#completeMany.immediate(encoded, owner, now);
+    try {
+      return this.#completeMany.immediate(encoded, owner, now);
+    } catch (error) {
+      return this.#faults.retry(error, 'tasks.completeMany', () =>
+        this.#completeMany.immediate(encoded, owner, now),
+      );
+    }
   }
 
   async fail(
@@ -546,19 +701,26 @@ export class SqliteTaskStore implements TaskStore {
     const retryAt = options.retryAt === undefined ? null : checkTime(options.retryAt, 'retryAt');
     const seq = this.#ids.parse(id);
     if (seq === undefined) return undefined;
-    const values = this.#failTx.immediate({
-      seq,
-      owner,
-      retryAt,
-      now: options.now,
-      error: errorText(error),
-    });
+    const params = { seq, owner, retryAt, now: options.now, error: errorText(error) };
+    let values: TaskValues | undefined;
+    try {
+      values = this.#failTx.immediate(params);
+    } catch (failure) {
+      values = await this.#faults.retry(failure, 'tasks.fail', () =>
+        this.#failTx.immediate(params),
+      );
+    }
     return values && this.#toTask(values);
   }
 
   async cancel(id: string, now: number): Promise<Task | undefined> {
     const seq = this.#ids.parse(id);
-    return seq === undefined ? undefined : this.#row(this.#cancel, now, seq);
+    if (seq === undefined) return undefined;
+    try {
+      return this.#row(this.#cancel, now, seq);
+    } catch (error) {
+      return this.#faults.retry(error, 'tasks.cancel', () => this.#row(this.#cancel, now, seq));
+    }
   }
 
   async get(id: string): Promise<Task | undefined> {
@@ -607,7 +769,15 @@ export class SqliteTaskStore implements TaskStore {
   async recoverExpired(now: number): Promise<RecoveryReport> {
     const report: RecoveryReport = { requeued: [], failed: [] };
     if (this.#anyExpired.get(now) === undefined) return report;
-    for (const row of this.#recoverTx.immediate(now)) {
+    let rows: { seq: number; status: TaskStatus }[];
+    try {
+      rows = this.#recoverTx.immediate(now);
+    } catch (error) {
+      rows = await this.#faults.retry(error, 'tasks.recoverExpired', () =>
+        this.#recoverTx.immediate(now),
+      );
+    }
+    for (const row of rows) {
       (row.status === 'pending' ? report.requeued : report.failed).push(this.#ids.format(row.seq));
     }
     return report;
@@ -624,17 +794,27 @@ export class SqliteTaskStore implements TaskStore {
     limit?: number;
   }): Promise<OwedReply[]> {
     const limit = checkLease(request.limit ?? 50, request.leaseMs);
-    return this.#claimReplies.immediate(request.now, request.leaseMs, limit);
+    const { now, leaseMs } = request;
+    try {
+      return this.#claimReplies.immediate(now, leaseMs, limit);
+    } catch (error) {
+      return this.#faults.retry(error, 'tasks.claimReplies', () =>
+        this.#claimReplies.immediate(now, leaseMs, limit),
+      );
+    }
   }
 
   async recordReply(id: string, outcome: ReplyOutcome): Promise<void> {
     const seq = this.#ids.parse(id);
     if (seq === undefined) return;
     // A settled reply leaves the outbox: the table holds only what is owed.
-    if ('retryAt' in outcome) {
-      this.#retryReply.run({ seq, dueAt: checkTime(outcome.retryAt, 'retryAt') });
-    } else {
-      this.#settleReply.run(seq);
+    const record =
+      'retryAt' in outcome ? { seq, dueAt: checkTime(outcome.retryAt, 'retryAt') } : undefined;
+    const write = () => (record ? this.#retryReply.run(record) : this.#settleReply.run(seq));
+    try {
+      write();
+    } catch (error) {
+      await this.#faults.retry(error, 'tasks.recordReply', write);
     }
   }
 
@@ -660,11 +840,16 @@ export class SqliteTaskStore implements TaskStore {
     // ones, so the scan stops after `limit` matches without an index on finished_at (which
     // every completion would have to maintain).
     const placeholders = statuses.map(() => '?').join(', ');
-    return this.#queries.run({
+    const query = {
       sql: `DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE status IN (${placeholders})
         AND finished_at < ? ORDER BY seq LIMIT ?)`,
       parameters: [...statuses, checkTime(options.before, 'before'), limit],
-    });
+    };
+    try {
+      return this.#queries.run(query);
+    } catch (error) {
+      return this.#faults.retry(error, 'tasks.prune', () => this.#queries.run(query));
+    }
   }
 }
 

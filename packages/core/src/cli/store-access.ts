@@ -1,6 +1,12 @@
-import { type Store, StoreToken } from '../contracts/store.js';
+import {
+  type Store,
+  type StoreOpenMode,
+  StoreOpenModeToken,
+  StoreToken,
+} from '../contracts/store.js';
 import { AgentdError } from '../kernel/errors.js';
 import { createHost, withBuiltinPlugins } from '../kernel/host.js';
+import type { Plugin } from '../kernel/plugin.js';
 import { orderPlugins } from '../kernel/plugin-graph.js';
 import { silentLogger } from '../logging/create-logger.js';
 import type { CheckedConfig } from './host-config.js';
@@ -10,11 +16,22 @@ import type { CheckedConfig } from './host-config.js';
  * with it. Stores are safe to share between processes (SQLite: WAL and immediate transactions),
  * so this works whether or not the host is running; a running host picks up new tasks on its
  * next poll.
+ *
+ * The store opens in `inspect` mode: a damaged file fails the command with a message that says
+ * how to recover, and is never repaired or replaced here (only `agentd start` restores a backup
+ * on its own, with an alert). `agentd restore` passes `replace`.
  */
 export async function withStore<T>(
   checked: CheckedConfig,
   work: (store: Store) => Promise<T>,
+  options: { mode?: StoreOpenMode } = {},
 ): Promise<T> {
+  const mode = options.mode ?? 'inspect';
+  const openMode: Plugin = {
+    name: 'cli-store-open-mode',
+    provides: [StoreOpenModeToken],
+    register: (ctx) => ctx.provide(StoreOpenModeToken, mode),
+  };
   const all = orderPlugins(withBuiltinPlugins(checked.resolved));
   const storeEntry = all.find((p) => p.plugin.provides?.some((t) => t.key === StoreToken.key));
   if (!storeEntry) {
@@ -42,7 +59,7 @@ export async function withStore<T>(
       schedules: undefined,
       heartbeat: undefined,
       reminders: undefined,
-      plugins: all.filter((p) => needed.has(p.plugin.name)).map((p) => p.plugin),
+      plugins: [openMode, ...all.filter((p) => needed.has(p.plugin.name)).map((p) => p.plugin)],
     },
     { baseDir: checked.baseDir },
   );

@@ -37,3 +37,23 @@ export interface Store {
 }
 
 export const StoreToken = createToken<Store>('agentd.store');
+
+/**
+ * How a store plugin treats a damaged file when it opens:
+ * - `repair` (the host, `agentd start`): restore the newest intact backup, keep the damaged file
+ *   aside, log an error and raise an alert.
+ * - `inspect` (the CLI's commands that only look or add): never change the file; a damaged store
+ *   fails the command with a message that says how to recover.
+ * - `replace` (`agentd restore`): leave a damaged file closed and untouched, so `restore` can
+ *   put a backup in its place.
+ *
+ * A host without this token opens its store in `repair` mode.
+ *
+ * @example
+ * ```ts
+ * const mode = ctx.tryResolve(StoreOpenModeToken) ?? 'repair';
+ * ```
+ */
+export type StoreOpenMode = 'repair' | 'inspect' | 'replace';
+
+export const StoreOpenModeToken = createToken<StoreOpenMode>('agentd.store.open-mode');

@@ -42,14 +42,18 @@ export async function restoreCommand(
   options: ConfigOptions,
 ): Promise<number> {
   const checked = await loadCheckedConfig(options.cwd, options.config);
-  return withStore(checked, async (store) => {
-    if (!store.restore)
-      throw new AgentdError('E_NO_BACKUPS', `${store.description} cannot restore backups`);
-    const { restored, keptAside } = await store.restore(file);
-    io.out(
-      `restored ${restored.location} (taken ${formatTime(restored.takenAt)}) into ${store.description}`,
-    );
-    if (keptAside) io.out(`the data it replaced is kept at ${keptAside}`);
-    return 0;
-  });
+  return withStore(
+    checked,
+    async (store) => {
+      if (!store.restore)
+        throw new AgentdError('E_NO_BACKUPS', `${store.description} cannot restore backups`);
+      const { restored, keptAside } = await store.restore(file);
+      io.out(
+        `restored ${restored.location} (taken ${formatTime(restored.takenAt)}) into ${store.description}`,
+      );
+      if (keptAside) io.out(`the data it replaced is kept at ${keptAside}`);
+      return 0;
+    },
+    { mode: 'replace' },
+  );
 }
