@@ -50,7 +50,7 @@ describe('openSqliteStore', () => {
     await withStore(
       async (store) => {
         expect(store.database.pragma('synchronous', { simple: true })).toBe(2); // FULL
-        expect(store.database.pragma('busy_timeout', { simple: true })).toBe(250);
+        expect(store.database.pragma('busy_timeout', { simple: true })).toBe(BUSY_WAIT_IN_PLACE_MS);
       },
       { synchronous: 'FULL', busyTimeoutMs: 250 },
     );

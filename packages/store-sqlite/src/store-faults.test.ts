@@ -95,8 +95,12 @@ describe('another process holding the write lock', () => {
       // The write waited for the lock (about 5 s) without holding up anything else.
       expect(Date.now() - lockedAt).toBeGreaterThanOrEqual(4500);
       expect(result.pings.length).toBeGreaterThan(20);
-      expect(Math.max(...result.pings)).toBeLessThan(100);
-      expect(stallMs).toBeLessThan(100);
+      // Blocking would hold every request for the whole 5 s lock. Without it, requests answer in
+      // a few ms; the bounds leave room for a machine loaded by other test runs.
+      const sorted = [...result.pings].sort((a, b) => a - b);
+      expect(sorted[Math.floor(sorted.length * 0.9)]).toBeLessThan(100);
+      expect(sorted.at(-1)).toBeLessThan(1000);
+      expect(stallMs).toBeLessThan(1000);
       expect(await store.tasks.get(result.task.id)).toMatchObject({ input: 'waited for the lock' });
       expect(store.health()).toEqual({ status: 'pass' });
     } finally {
