@@ -83,17 +83,27 @@ export class StoreFaults {
 
   /**
    * Called with the error of a call's first attempt. If another process held the write lock,
-   * tries `attempt` again after a pause (1 ms, doubling up to 50 ms; the event loop runs in
-   * between) until it succeeds or the busy budget is spent. Any other failure, or the last
-   * busy one, is recorded when it is a store fault, and rethrown.
+   * calls `fn` on `receiver` with `args` again after a pause (1 ms, doubling up to 50 ms; the
+   * event loop runs in between) until it succeeds or the busy budget is spent. Any other
+   * failure, or the last busy one, is recorded when it is a store fault, and rethrown.
+   *
+   * The attempt comes as a function and its arguments rather than as a closure: a closure in a
+   * store method's catch block would make V8 allocate the variables it captures on every call,
+   * including the calls that succeed at once.
    */
-  async retry<T>(error: unknown, operation: string, attempt: () => T): Promise<T> {
+  async retry<R, A extends unknown[], T>(
+    error: unknown,
+    operation: string,
+    receiver: R,
+    fn: (this: R, ...args: A) => T,
+    ...args: A
+  ): Promise<T> {
     if (!isBusy(error)) throw this.#recorded(error, operation);
     const deadline = this.#now() + this.#busyBudgetMs;
     for (let pause = 1; ; pause = Math.min(pause * 2, MAX_RETRY_PAUSE_MS)) {
       await new Promise((resolve) => setTimeout(resolve, pause));
       try {
-        return attempt();
+        return fn.apply(receiver, args);
       } catch (next) {
         if (!isBusy(next) || this.#now() >= deadline) throw this.#recorded(next, operation);
       }

@@ -32,7 +32,10 @@ async function hostAt(
   const { logger, lines } = memoryLogger();
   const plugins: Plugin[] = [
     sqlite({ path, ...options.sqlite }),
-    { name: 'alert-probe', register: (ctx) => void ctx.events.on('alert', (a) => alerts.push(a)) },
+    {
+      name: 'alert-probe',
+      register: (ctx) => void ctx.events.on('alert', (a) => void alerts.push(a)),
+    },
   ];
   const mode = options.mode;
   if (mode) {

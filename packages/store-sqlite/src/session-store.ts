@@ -268,7 +268,7 @@ export class SqliteSessionStore implements SessionStore {
     try {
       return write();
     } catch (error) {
-      return this.#faults.retry(error, operation, write);
+      return this.#faults.retry(error, operation, undefined, write);
     }
   }
 

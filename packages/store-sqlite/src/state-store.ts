@@ -141,7 +141,7 @@ export class SqliteStateStore implements StateStore {
     try {
       return write();
     } catch (error) {
-      return this.#faults.retry(error, operation, write);
+      return this.#faults.retry(error, operation, undefined, write);
     }
   }
 

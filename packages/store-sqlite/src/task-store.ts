@@ -517,7 +517,8 @@ export class SqliteTaskStore implements TaskStore {
     try {
       return this.#inserter.one(task, now);
     } catch (error) {
-      return this.#faults.retry(error, 'tasks.enqueue', () => this.#inserter.one(task, now));
+      const inserter = this.#inserter;
+      return this.#faults.retry(error, 'tasks.enqueue', inserter, inserter.one, task, now);
     }
   }
 
@@ -525,7 +526,8 @@ export class SqliteTaskStore implements TaskStore {
     try {
       return this.#inserter.many(tasks, now);
     } catch (error) {
-      return this.#faults.retry(error, 'tasks.enqueueMany', () => this.#inserter.many(tasks, now));
+      const inserter = this.#inserter;
+      return this.#faults.retry(error, 'tasks.enqueueMany', inserter, inserter.many, tasks, now);
     }
   }
 
@@ -535,14 +537,18 @@ export class SqliteTaskStore implements TaskStore {
       if (this.#faults.claim !== undefined) this.#faults.claim = undefined;
       return claimed;
     } catch (error) {
-      return this.#retryClaim(error, () => this.#claimTx.immediate(request));
+      return this.#retryClaim(error, this.#claimTx.immediate, request);
     }
   }
 
   /** A claim's slow path: waits out a busy lock, and counts claims that keep failing. */
-  async #retryClaim<T>(error: unknown, attempt: () => T): Promise<T> {
+  async #retryClaim<A extends unknown[], T>(
+    error: unknown,
+    fn: (...args: A) => T,
+    ...args: A
+  ): Promise<T> {
     try {
-      const result = await this.#faults.retry(error, 'tasks.claim', attempt);
+      const result = await this.#faults.retry(error, 'tasks.claim', undefined, fn, ...args);
       this.#faults.claim = undefined;
       return result;
     } catch (failed) {
@@ -626,9 +632,7 @@ export class SqliteTaskStore implements TaskStore {
       if (this.#faults.claim !== undefined) this.#faults.claim = undefined;
       return done;
     } catch (error) {
-      return this.#retryClaim(error, () =>
-        this.#completeAndClaim.immediate(seq, owner, text, claim),
-      );
+      return this.#retryClaim(error, this.#completeAndClaim.immediate, seq, owner, text, claim);
     }
   }
 
@@ -639,11 +643,17 @@ export class SqliteTaskStore implements TaskStore {
     try {
       return this.#renew.run(at, seq, owner).changes === 1;
     } catch (error) {
-      return this.#faults.retry(
+      const renew = this.#renew;
+      const info = await this.#faults.retry(
         error,
         'tasks.renewLease',
-        () => this.#renew.run(at, seq, owner).changes === 1,
+        renew,
+        renew.run,
+        at,
+        seq,
+        owner,
       );
+      return info.changes === 1;
     }
   }
 
@@ -659,8 +669,15 @@ export class SqliteTaskStore implements TaskStore {
     try {
       return this.#completeNowOrOwe(seq, owner, text, now);
     } catch (error) {
-      return this.#faults.retry(error, 'tasks.complete', () =>
-        this.#completeNowOrOwe(seq, owner, text, now),
+      return this.#faults.retry(
+        error,
+        'tasks.complete',
+        this,
+        this.#completeNowOrOwe,
+        seq,
+        owner,
+        text,
+        now,
       );
     }
   }
@@ -686,9 +703,8 @@ export class SqliteTaskStore implements TaskStore {
     try {
       return this.#completeMany.immediate(encoded, owner, now);
     } catch (error) {
-      return this.#faults.retry(error, 'tasks.completeMany', () =>
-        this.#completeMany.immediate(encoded, owner, now),
-      );
+      const tx = this.#completeMany.immediate;
+      return this.#faults.retry(error, 'tasks.completeMany', undefined, tx, encoded, owner, now);
     }
   }
 
@@ -706,8 +722,12 @@ export class SqliteTaskStore implements TaskStore {
     try {
       values = this.#failTx.immediate(params);
     } catch (failure) {
-      values = await this.#faults.retry(failure, 'tasks.fail', () =>
-        this.#failTx.immediate(params),
+      values = await this.#faults.retry(
+        failure,
+        'tasks.fail',
+        undefined,
+        this.#failTx.immediate,
+        params,
       );
     }
     return values && this.#toTask(values);
@@ -719,7 +739,7 @@ export class SqliteTaskStore implements TaskStore {
     try {
       return this.#row(this.#cancel, now, seq);
     } catch (error) {
-      return this.#faults.retry(error, 'tasks.cancel', () => this.#row(this.#cancel, now, seq));
+      return this.#faults.retry(error, 'tasks.cancel', this, this.#row, this.#cancel, now, seq);
     }
   }
 
@@ -773,9 +793,8 @@ export class SqliteTaskStore implements TaskStore {
     try {
       rows = this.#recoverTx.immediate(now);
     } catch (error) {
-      rows = await this.#faults.retry(error, 'tasks.recoverExpired', () =>
-        this.#recoverTx.immediate(now),
-      );
+      const tx = this.#recoverTx.immediate;
+      rows = await this.#faults.retry(error, 'tasks.recoverExpired', undefined, tx, now);
     }
     for (const row of rows) {
       (row.status === 'pending' ? report.requeued : report.failed).push(this.#ids.format(row.seq));
@@ -798,9 +817,8 @@ export class SqliteTaskStore implements TaskStore {
     try {
       return this.#claimReplies.immediate(now, leaseMs, limit);
     } catch (error) {
-      return this.#faults.retry(error, 'tasks.claimReplies', () =>
-        this.#claimReplies.immediate(now, leaseMs, limit),
-      );
+      const tx = this.#claimReplies.immediate;
+      return this.#faults.retry(error, 'tasks.claimReplies', undefined, tx, now, leaseMs, limit);
     }
   }
 
@@ -810,11 +828,12 @@ export class SqliteTaskStore implements TaskStore {
     // A settled reply leaves the outbox: the table holds only what is owed.
     const record =
       'retryAt' in outcome ? { seq, dueAt: checkTime(outcome.retryAt, 'retryAt') } : undefined;
-    const write = () => (record ? this.#retryReply.run(record) : this.#settleReply.run(seq));
     try {
-      write();
+      if (record) this.#retryReply.run(record);
+      else this.#settleReply.run(seq);
     } catch (error) {
-      await this.#faults.retry(error, 'tasks.recordReply', write);
+      const statement = record ? this.#retryReply : this.#settleReply;
+      await this.#faults.retry(error, 'tasks.recordReply', statement, statement.run, record ?? seq);
     }
   }
 
@@ -848,7 +867,8 @@ export class SqliteTaskStore implements TaskStore {
     try {
       return this.#queries.run(query);
     } catch (error) {
-      return this.#faults.retry(error, 'tasks.prune', () => this.#queries.run(query));
+      const queries = this.#queries;
+      return this.#faults.retry(error, 'tasks.prune', queries, queries.run, query);
     }
   }
 }
