@@ -85,6 +85,31 @@ export function rawSocket(url: string): Promise<Socket> {
   });
 }
 
+/**
+ * Writes `raw` bytes on a fresh connection and resolves with everything the server sent until
+ * it closed the connection (or `timeoutMs` passed).
+ */
+export async function rawExchange(
+  url: string,
+  raw: string | Buffer,
+  timeoutMs = 5000,
+): Promise<string> {
+  const socket = await rawSocket(url);
+  return new Promise((resolve) => {
+    let reply = '';
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on('data', (d) => {
+      reply += d;
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(reply);
+    });
+    socket.write(raw);
+  });
+}
+
 /** Polls `check` every 5 ms until it holds, or fails after `timeoutMs`. */
 export async function until(
   check: () => boolean | Promise<boolean>,

@@ -182,6 +182,12 @@ function enqueueError(error: unknown, route: string, logger: Logger): unknown {
   if (error.code === 'E_INVALID_TASK' && /over the cap/.test(error.message)) {
     return new HttpError(413, 'payload_too_large', 'the payload is too large to store as a task');
   }
+  if (error.code === 'E_INVALID_TASK') {
+    // The sender's payload cannot be stored (e.g. a number too large for JSON, 1e999): retrying
+    // cannot help, so a 4xx, not a 500 that senders retry forever. The store's message names the
+    // field and never holds a secret.
+    return new HttpError(400, 'bad_request', `the payload cannot be stored: ${error.message}`);
+  }
   logger.error({ route, err: error }, `webhook route "${route}" could not enqueue its task`);
   return new HttpError(500, 'internal', 'the delivery could not be stored; retry later');
 }
