@@ -21,7 +21,7 @@ import {
 import { z } from 'zod';
 import { HttpError, type HttpRequest, type HttpResponse } from './http-types.js';
 import { API_PREFIX } from './options.js';
-import type { AgentdHttpServer } from './server.js';
+import { type AgentdHttpServer, isJsonType } from './server.js';
 
 /** What the API reads and writes; every store-backed service is optional. */
 export interface ApiDeps {
@@ -114,6 +114,16 @@ const newTaskSchema = z
   });
 
 function parseNewTask(req: HttpRequest): NewTask {
+  // A declared type must be JSON: a form or text body is a client mistake, said plainly. No
+  // content type at all is taken (raw clients), the body must still parse.
+  const type = req.header('content-type');
+  if (type !== undefined && !isJsonType(type)) {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `the body must be sent as application/json, not ${type.length > 100 ? `${type.slice(0, 100)}…` : type}`,
+    );
+  }
   const body = req.json();
   const parsed = newTaskSchema.safeParse(body);
   if (!parsed.success) {

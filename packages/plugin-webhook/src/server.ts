@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   createServer,
@@ -648,15 +649,20 @@ class Request implements HttpRequest {
   }
 
   json(): JsonValue {
-    return parseJson(this.body);
+    return parseJson(this.body, this.headers);
   }
 }
 
-/** Parses a JSON body; a leading UTF-8 BOM is ignored (RFC 8259 allows parsers to). */
-export function parseJson(body: Buffer): JsonValue {
+/**
+ * Parses a JSON body; a leading UTF-8 BOM is ignored (RFC 8259 allows parsers to). Refused with
+ * 400: an empty body, bytes that are not UTF-8, nesting deeper than {@link MAX_JSON_DEPTH}, and
+ * anything JSON.parse refuses (the message then names a declared non-JSON content type or a
+ * content encoding, the usual reasons).
+ */
+export function parseJson(body: Buffer, headers?: IncomingHttpHeaders): JsonValue {
   const start =
     body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
-  const text = body.toString('utf8', start);
+  const text = textOf(body, start, headers);
   if (text.trim() === '')
     throw new HttpError(400, 'bad_request', 'the body must be JSON, and is empty');
   if (body.length - start > MAX_JSON_DEPTH && nestedDeeperThan(body, start, MAX_JSON_DEPTH)) {
@@ -669,8 +675,45 @@ export function parseJson(body: Buffer): JsonValue {
   try {
     return JSON.parse(text) as JsonValue;
   } catch {
-    throw new HttpError(400, 'bad_request', 'the body is not valid JSON');
+    throw new HttpError(400, 'bad_request', `the body is not valid JSON${jsonHint(headers)}`);
   }
+}
+
+/**
+ * The body as text, refusing bytes that are not UTF-8 (400): decoding would silently replace
+ * them with U+FFFD, storing something other than what was sent.
+ */
+export function textOf(body: Buffer, start = 0, headers?: IncomingHttpHeaders): string {
+  if (!isUtf8(start === 0 ? body : body.subarray(start))) {
+    throw new HttpError(400, 'bad_request', `the body is not valid UTF-8 text${jsonHint(headers)}`);
+  }
+  return body.toString('utf8', start);
+}
+
+/** Why a body may not be JSON (or text), from its headers (only read once parsing failed). */
+function jsonHint(headers: IncomingHttpHeaders | undefined): string {
+  const encoding = headers?.['content-encoding'];
+  if (encoding && encoding.toLowerCase() !== 'identity') {
+    return ` (it was sent with Content-Encoding: ${clip(encoding)}; compressed bodies are not decoded)`;
+  }
+  const type = headers?.['content-type'];
+  if (type && !isJsonType(type)) return ` (it was sent as ${clip(type)}; send application/json)`;
+  return '';
+}
+
+/**
+ * `application/json`, or any `+json` type, with or without parameters.
+ *
+ * @example
+ * ```ts
+ * isJsonType('application/json; charset=utf-8'); // true
+ * isJsonType('application/x-www-form-urlencoded'); // false
+ * ```
+ */
+export function isJsonType(contentType: string): boolean {
+  const semi = contentType.indexOf(';');
+  const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
 /**

@@ -42,14 +42,15 @@ export function send(
   url: string,
   options: {
     method?: string;
-    headers?: Record<string, string>;
+    /** A list sends the header once per value. */
+    headers?: Record<string, string | string[]>;
     body?: string | Buffer;
     chunks?: (string | Buffer)[];
     agent?: false;
   } = {},
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { ...options.headers };
+    const headers: Record<string, string | string[]> = { ...options.headers };
     if (options.body !== undefined)
       headers['content-length'] = String(Buffer.byteLength(options.body));
     const req = request(url, { method: options.method ?? 'GET', headers, agent: false }, (res) => {

@@ -15,7 +15,7 @@ import {
 import './events.js';
 import { HttpError, type HttpRequest, type HttpResponse, type RouteHandler } from './http-types.js';
 import type { WebhookRouteConfig } from './options.js';
-import { parseJson } from './server.js';
+import { parseJson, textOf } from './server.js';
 import { compileTemplate, compileText, type TemplateContext } from './template.js';
 import {
   standardWebhooksKey,
@@ -118,7 +118,8 @@ export function webhookHandler(route: WebhookRouteConfig, deps: WebhookDeps): Ro
       deps.logger.debug({ route: route.name, reason: result.reason }, 'webhook signature refused');
       throw unauthorized;
     }
-    const payload = route.format === 'json' ? parseJson(req.body) : req.body.toString('utf8');
+    const payload =
+      route.format === 'json' ? parseJson(req.body, req.headers) : textOf(req.body, 0, req.headers);
     const event = eventName(route, req, payload);
     if (route.events && (event === null || !route.events.includes(event))) {
       return { status: 202, json: { ignored: true, event } };
