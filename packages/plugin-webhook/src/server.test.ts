@@ -1,4 +1,9 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { memoryLogger } from '@agentd/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpError } from './http-types.js';
@@ -9,6 +14,16 @@ import {
   type ServerOptions,
 } from './server.js';
 import { type RawAnswer, rawExchange, rawSocket, send, until } from './test-support.js';
+
+const run = promisify(execFile);
+const hasCurl = (() => {
+  try {
+    execFileSync('curl', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const servers: AgentdHttpServer[] = [];
 afterEach(async () => {
@@ -405,6 +420,61 @@ describe('HTTP server', () => {
     } as RequestInit);
     expect(chunked.status).toBe(413);
     expect((await send(`${url}/echo`, { method: 'POST', body: 'ok' })).status).toBe(200);
+  });
+
+  it.skipIf(!hasCurl)('gets the 413 to curl, with and without Expect: 100-continue', async () => {
+    const { server } = makeServer({ bodyLimitBytes: 1024 * 1024 });
+    const { url } = await server.listen();
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-413-'));
+    try {
+      const file = join(dir, 'upload.bin');
+      writeFileSync(file, Buffer.alloc(5 * 1024 * 1024, 'x'));
+      for (const expectHeader of ['Expect: 100-continue', 'Expect:']) {
+        for (let i = 0; i < 3; i++) {
+          const { stdout } = await run('curl', [
+            '-sS',
+            '-H',
+            expectHeader,
+            '--data-binary',
+            `@${file}`,
+            '-w',
+            '\n%{http_code}',
+            `${url}/echo`,
+          ]);
+          expect(stdout.split('\n')).toEqual([
+            '{"error":{"code":"payload_too_large","message":"the body exceeds 1048576 bytes"}}',
+            '413',
+          ]);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an oversized upload before its body is sent when the client expects 100-continue', async () => {
+    const { server } = makeServer();
+    const { url } = await server.listen();
+    const refused = await rawExchange(
+      url,
+      'POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n',
+    );
+    expect(refused).toMatch(/^HTTP\/1\.1 413 /);
+    expect(refused).not.toContain('100 Continue');
+    // Within the cap, the go-ahead comes first, then the answer to the body.
+    const socket = await rawSocket(url);
+    let reply = '';
+    socket.on('data', (d) => {
+      reply += d;
+    });
+    socket.write(
+      'POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n',
+    );
+    await until(() => reply.includes('100 Continue'));
+    socket.write('hi');
+    await until(() => reply.includes('"text":"hi"'));
+    expect(reply).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    socket.destroy();
   });
 
   it('gets an early 401 to a client still uploading its body', async () => {

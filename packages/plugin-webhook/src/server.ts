@@ -180,6 +180,9 @@ export class AgentdHttpServer implements HttpServer {
     // One more than accepted, so a request over the limit is seen (node truncates silently).
     server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
     server.on('clientError', onClientError);
+    // With a listener, node leaves `Expect: 100-continue` to us: the go-ahead is sent only once
+    // the request passed every check, so a refused upload is never sent at all.
+    server.on('checkContinue', this.#onRequest);
     server.on('connect', onConnect);
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
@@ -401,8 +404,9 @@ function answerAndDrain(
     connection: 'close',
   });
   const declared = Number(req.headers['content-length']);
-  if (declared > DRAIN_MAX_BYTES) {
-    // Not worth reading: the client gets the answer if it reads before it finishes writing.
+  if (declared > DRAIN_MAX_BYTES || (expectsContinue(req) && !continued.has(req))) {
+    // Refused before the go-ahead of `Expect: 100-continue`: the client sends no body.
+    // Otherwise not worth reading: the client gets the answer if it reads before it finishes.
     res.end(payload);
     return;
   }
@@ -428,6 +432,14 @@ function answerAndDrain(
   req.on('error', finish);
   res.on('close', finish);
   req.resume();
+}
+
+/** Requests told to go ahead (`100 Continue`): their body is on its way. */
+const continued = new WeakSet<IncomingMessage>();
+
+function expectsContinue(req: IncomingMessage): boolean {
+  const expect = req.headers.expect;
+  return expect !== undefined && expect.toLowerCase() === '100-continue';
 }
 
 /** Sockets already answered after a parse error: llhttp reports the same error again on more data. */
@@ -565,6 +577,10 @@ function tooLarge(limit: number): HttpError {
 function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
+  if (expectsContinue(req)) {
+    continued.add(req);
+    res.writeContinue();
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
