@@ -4,6 +4,7 @@ import {
   type HealthReport,
   type HostInfo,
   type IntakeGate,
+  type JsonObject,
   type JsonValue,
   type NewTask,
   type Scheduler,
@@ -20,7 +21,7 @@ import {
 import { z } from 'zod';
 import { HttpError, type HttpRequest, type HttpResponse } from './http-types.js';
 import { API_PREFIX } from './options.js';
-import type { AgentdHttpServer } from './server.js';
+import { type AgentdHttpServer, isJsonType } from './server.js';
 
 /** What the API reads and writes; every store-backed service is optional. */
 export interface ApiDeps {
@@ -60,7 +61,8 @@ function badRequest(message: string): HttpError {
 function intParam(req: HttpRequest, name: string, fallback: number, min: number, max: number) {
   const raw = req.query.get(name);
   if (raw === null || raw === '') return fallback;
-  const n = Number(raw);
+  // Digits only: Number() would also take '1e3', '0x10' or ' 5 '.
+  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw badRequest(`${name} must be a whole number from ${min} to ${max}`);
   }
@@ -83,19 +85,27 @@ function listParam<T extends string>(
   return values as T[];
 }
 
+/** Names and keys are identifiers: control characters (NUL, ESC, newlines) have no place in them. */
+const identifier = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+
 const newTaskSchema = z
   .object({
     input: z.json().optional(),
     description: z.string().optional(),
-    agent: z.string().min(1).optional(),
+    agent: identifier(200).optional(),
     priority: z
       .union([z.literal([0, 1, 2, 3]), z.enum(['critical', 'high', 'normal', 'low'])])
       .optional(),
     runAt: z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]).optional(),
     maxAttempts: z.number().int().min(1).max(100).optional(),
-    idempotencyKey: z.string().min(1).max(500).optional(),
-    sessionKey: z.string().min(1).max(500).optional(),
-    type: z.string().min(1).max(100).optional(),
+    idempotencyKey: identifier(500).optional(),
+    sessionKey: identifier(500).optional(),
+    type: identifier(100).optional(),
     metadata: z.record(z.string(), z.json()).optional(),
   })
   .strict()
@@ -104,7 +114,18 @@ const newTaskSchema = z
   });
 
 function parseNewTask(req: HttpRequest): NewTask {
-  const parsed = newTaskSchema.safeParse(req.json());
+  // A declared type must be JSON: a form or text body is a client mistake, said plainly. No
+  // content type at all is taken (raw clients), the body must still parse.
+  const type = req.header('content-type');
+  if (type !== undefined && !isJsonType(type)) {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `the body must be sent as application/json, not ${type.length > 100 ? `${type.slice(0, 100)}…` : type}`,
+    );
+  }
+  const body = req.json();
+  const parsed = newTaskSchema.safeParse(body);
   if (!parsed.success) {
     const issues = parsed.error.issues.map(
       (i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`,
@@ -112,8 +133,11 @@ function parseNewTask(req: HttpRequest): NewTask {
     throw badRequest(`invalid task: ${issues.join('; ')}`);
   }
   const t = parsed.data;
+  // zod rebuilds objects by assignment, which drops `__proto__` keys. JSON.parse keeps them as
+  // plain own data, which the store keeps too: take input and metadata as they were sent.
+  const sent = body as { input?: JsonValue; metadata?: JsonObject };
   return {
-    input: t.input,
+    input: sent.input,
     description: t.description,
     agent: t.agent,
     priority: typeof t.priority === 'string' ? TaskPriorities[t.priority] : t.priority,
@@ -122,7 +146,7 @@ function parseNewTask(req: HttpRequest): NewTask {
     idempotencyKey: t.idempotencyKey,
     sessionKey: t.sessionKey,
     type: t.type ?? 'api',
-    metadata: t.metadata,
+    metadata: sent.metadata,
   };
 }
 

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   createServer,
@@ -5,8 +6,9 @@ import {
   type IncomingMessage,
   type Server,
   type ServerResponse,
+  STATUS_CODES,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { AgentdError, type JsonValue, type Logger } from '@agentd/core';
 import {
   type HttpAddress,
@@ -45,6 +47,39 @@ interface MountedRoute {
   bearer: boolean;
   duringDrain: boolean;
 }
+
+/**
+ * The deepest nesting of arrays and objects accepted in a JSON body (webhooks and the API): a
+ * body nested deeper is refused with 400 before it is parsed. Real payloads nest a dozen levels;
+ * thousands of levels only serve to overflow the stack of whatever walks the value later.
+ *
+ * @example
+ * ```ts
+ * parseJson(Buffer.from('['.repeat(MAX_JSON_DEPTH + 1))); // throws HttpError 400
+ * ```
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/**
+ * Most request headers accepted (431 beyond). Node would silently drop the headers past its own
+ * count limit, so a signature or token sent late would look missing (401): refuse instead.
+ *
+ * @example
+ * ```ts
+ * // a request with 2,000 headers gets 431 `too_many_headers`
+ * ```
+ */
+export const MAX_REQUEST_HEADERS = 100;
+
+/**
+ * After an early error answer (413, or 401/404 to a request whose body was not read), up to this
+ * many body bytes are read and discarded before the connection closes: closing on a client that
+ * is still uploading resets the connection, and most clients (fetch, curl) then report the reset
+ * instead of the answer.
+ */
+export const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
+/** ...and for at most this long (ms). */
+export const DRAIN_MAX_MS = 2000;
 
 const EMPTY = Buffer.alloc(0);
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -129,6 +164,9 @@ export class AgentdHttpServer implements HttpServer {
         headersTimeout: o.headersTimeoutMs,
         requestTimeout: o.requestTimeoutMs,
         keepAliveTimeout: o.keepAliveTimeoutMs,
+        // Checked in #handle instead, after the header count: node's own check answers a bare
+        // 400, and a Host header dropped by the count limit would look missing.
+        requireHostHeader: false,
         // Node checks the two timeouts on this interval (default 30 s): a coarse interval would
         // let a slow client hold a socket for up to that much longer than configured.
         connectionsCheckingInterval: Math.max(
@@ -139,6 +177,13 @@ export class AgentdHttpServer implements HttpServer {
       this.#onRequest,
     );
     if (o.maxConnections !== undefined) server.maxConnections = o.maxConnections;
+    // One more than accepted, so a request over the limit is seen (node truncates silently).
+    server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
+    server.on('clientError', onClientError);
+    // With a listener, node leaves `Expect: 100-continue` to us: the go-ahead is sent only once
+    // the request passed every check, so a refused upload is never sent at all.
+    server.on('checkContinue', this.#onRequest);
+    server.on('connect', onConnect);
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
         reject(
@@ -222,6 +267,10 @@ export class AgentdHttpServer implements HttpServer {
    * other body-less, synchronous routes are answered without allocating a promise.
    */
   #handle(req: IncomingMessage, res: ServerResponse): void {
+    if (req.rawHeaders.length > MAX_REQUEST_HEADERS * 2) throw tooManyHeaders();
+    // llhttp accepts an HTTP/0.9-style request line (`GET /`); answer it rather than route it.
+    if (req.httpVersionMajor !== 1) throw versionNotSupported();
+    if (req.httpVersionMinor === 1 && req.headers.host === undefined) throw missingHost();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -229,11 +278,11 @@ export class AgentdHttpServer implements HttpServer {
     const found = this.#router.match(method, path);
     if (found.kind === 'none') {
       if (this.#draining) throw draining();
-      throw new HttpError(404, 'not_found', `no route for ${path}`);
+      throw new HttpError(404, 'not_found', `no route for ${clip(path)}`);
     }
     if (found.kind === 'method') {
       if (this.#draining) throw draining();
-      throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${path}`, {
+      throw new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${clip(path)}`, {
         allow: found.allowed.join(', '),
       });
     }
@@ -321,10 +370,173 @@ export class AgentdHttpServer implements HttpServer {
     }
     const headers: Record<string, string> = { ...http.headers };
     if (http.status === 503 && !headers['retry-after']) headers['retry-after'] = '5';
-    // An unread body (413) would otherwise be read to its end before the socket could be reused.
-    if (http.status === 413 || !res.req.complete) headers.connection = 'close';
-    this.#send(res, { status: http.status, headers, json: http.toBody() as unknown as JsonValue });
+    const req = res.req;
+    if (res.destroyed || !hasBody(req.headers) || req.complete) {
+      this.#send(res, {
+        status: http.status,
+        headers,
+        json: http.toBody() as unknown as JsonValue,
+      });
+      return;
+    }
+    answerAndDrain(req, res, http.status, headers, JSON.stringify(http.toBody()));
   }
+}
+
+/**
+ * Answers a request whose body is still arriving (413, or an error found before the body was
+ * read), then reads and discards up to {@link DRAIN_MAX_BYTES} of the rest for up to
+ * {@link DRAIN_MAX_MS} before closing. The whole answer (it has a Content-Length) is on the wire
+ * first; closing while the client still uploads would reset the connection, and clients report
+ * the reset rather than the answer already received.
+ */
+function answerAndDrain(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  payload: string,
+): void {
+  res.writeHead(status, {
+    ...headers,
+    'content-type': JSON_TYPE,
+    'content-length': Buffer.byteLength(payload),
+    connection: 'close',
+  });
+  const declared = Number(req.headers['content-length']);
+  if (declared > DRAIN_MAX_BYTES || (expectsContinue(req) && !continued.has(req))) {
+    // Refused before the go-ahead of `Expect: 100-continue`: the client sends no body.
+    // Otherwise not worth reading: the client gets the answer if it reads before it finishes.
+    res.end(payload);
+    return;
+  }
+  res.write(payload);
+  let left = DRAIN_MAX_BYTES;
+  const finish = (): void => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.off('end', finish);
+    req.off('error', finish);
+    res.off('close', finish);
+    // With `connection: close`, ending the answer closes the connection.
+    if (!res.writableEnded) res.end();
+  };
+  const onData = (chunk: Buffer): void => {
+    left -= chunk.length;
+    if (left < 0) finish();
+  };
+  const timer = setTimeout(finish, DRAIN_MAX_MS);
+  timer.unref();
+  req.on('data', onData);
+  req.on('end', finish);
+  req.on('error', finish);
+  res.on('close', finish);
+  req.resume();
+}
+
+/** Requests told to go ahead (`100 Continue`): their body is on its way. */
+const continued = new WeakSet<IncomingMessage>();
+
+function expectsContinue(req: IncomingMessage): boolean {
+  const expect = req.headers.expect;
+  return expect !== undefined && expect.toLowerCase() === '100-continue';
+}
+
+/** Sockets already answered after a parse error: llhttp reports the same error again on more data. */
+const answeredSockets = new WeakSet<Socket>();
+
+/**
+ * Requests node:http cannot parse (malformed request line or headers, headers over 16 KiB, a
+ * request that took longer than `requestTimeout`, an HTTP/2 preface) get an answer in the JSON
+ * error shape, instead of node's bare one, and the connection closes after a short grace period
+ * in which further bytes are read and dropped, so the client can read the answer.
+ */
+function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (answeredSockets.has(socket)) return;
+  answeredSockets.add(socket);
+  // Same guard as node's own handler: never write into an answer already under way.
+  const inProgress = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const http = clientErrorAnswer(error);
+  writeRawAnswer(socket, http);
+}
+
+/** CONNECT asks for a tunnel: this is not a proxy. */
+function onConnect(_req: IncomingMessage, socket: Socket): void {
+  writeRawAnswer(
+    socket,
+    new HttpError(
+      405,
+      'method_not_allowed',
+      'CONNECT is not supported: this server is not a proxy',
+    ),
+  );
+}
+
+function writeRawAnswer(socket: Socket, http: HttpError): void {
+  const body = JSON.stringify(http.toBody());
+  socket.on('error', () => {});
+  socket.end(
+    `HTTP/1.1 ${http.status} ${STATUS_CODES[http.status]}\r\ncontent-type: ${JSON_TYPE}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+  // Keep reading (and dropping) what the client still sends for a moment, then close.
+  socket.resume();
+  setTimeout(() => socket.destroy(), DRAIN_MAX_MS).unref();
+}
+
+function clientErrorAnswer(error: NodeJS.ErrnoException): HttpError {
+  switch (error.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new HttpError(408, 'request_timeout', 'the request took too long to arrive');
+    case 'HPE_HEADER_OVERFLOW':
+      return new HttpError(
+        431,
+        'headers_too_large',
+        'the request line and headers exceed 16 KiB together',
+      );
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new HttpError(413, 'payload_too_large', 'the chunk extensions are too large');
+    case 'HPE_PAUSED_H2_UPGRADE':
+      return versionNotSupported();
+    default: {
+      // llhttp's reasons are fixed texts ("Invalid header value char"), never request bytes.
+      const reason = (error as { reason?: unknown }).reason;
+      return new HttpError(
+        400,
+        'bad_request',
+        `malformed HTTP request${typeof reason === 'string' && reason ? `: ${reason}` : ''}`,
+      );
+    }
+  }
+}
+
+function tooManyHeaders(): HttpError {
+  return new HttpError(
+    431,
+    'too_many_headers',
+    `the request has more than ${MAX_REQUEST_HEADERS} headers`,
+  );
+}
+
+function missingHost(): HttpError {
+  return new HttpError(400, 'bad_request', 'an HTTP/1.1 request needs a Host header', {
+    connection: 'close',
+  });
+}
+
+function versionNotSupported(): HttpError {
+  return new HttpError(505, 'http_version_not_supported', 'only HTTP/1.0 and HTTP/1.1 are served', {
+    connection: 'close',
+  });
+}
+
+/** Request text echoed in a message is cut short: a 16 KiB path is no help to anyone. */
+function clip(text: string): string {
+  return text.length <= 200 ? text : `${text.slice(0, 200)}…`;
 }
 
 function draining(): HttpError {
@@ -365,6 +577,10 @@ function tooLarge(limit: number): HttpError {
 function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
+  if (expectsContinue(req)) {
+    continued.add(req);
+    res.writeContinue();
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -449,20 +665,93 @@ class Request implements HttpRequest {
   }
 
   json(): JsonValue {
-    return parseJson(this.body);
+    return parseJson(this.body, this.headers);
   }
 }
 
-/** Parses a JSON body; a leading UTF-8 BOM is ignored (RFC 8259 allows parsers to). */
-export function parseJson(body: Buffer): JsonValue {
+/**
+ * Parses a JSON body; a leading UTF-8 BOM is ignored (RFC 8259 allows parsers to). Refused with
+ * 400: an empty body, bytes that are not UTF-8, nesting deeper than {@link MAX_JSON_DEPTH}, and
+ * anything JSON.parse refuses (the message then names a declared non-JSON content type or a
+ * content encoding, the usual reasons).
+ */
+export function parseJson(body: Buffer, headers?: IncomingHttpHeaders): JsonValue {
   const start =
     body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
-  const text = body.toString('utf8', start);
+  const text = textOf(body, start, headers);
   if (text.trim() === '')
     throw new HttpError(400, 'bad_request', 'the body must be JSON, and is empty');
+  if (body.length - start > MAX_JSON_DEPTH && nestedDeeperThan(body, start, MAX_JSON_DEPTH)) {
+    throw new HttpError(
+      400,
+      'bad_request',
+      `the JSON body is nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects (the limit)`,
+    );
+  }
   try {
     return JSON.parse(text) as JsonValue;
   } catch {
-    throw new HttpError(400, 'bad_request', 'the body is not valid JSON');
+    throw new HttpError(400, 'bad_request', `the body is not valid JSON${jsonHint(headers)}`);
   }
+}
+
+/**
+ * The body as text, refusing bytes that are not UTF-8 (400): decoding would silently replace
+ * them with U+FFFD, storing something other than what was sent.
+ */
+export function textOf(body: Buffer, start = 0, headers?: IncomingHttpHeaders): string {
+  if (!isUtf8(start === 0 ? body : body.subarray(start))) {
+    throw new HttpError(400, 'bad_request', `the body is not valid UTF-8 text${jsonHint(headers)}`);
+  }
+  return body.toString('utf8', start);
+}
+
+/** Why a body may not be JSON (or text), from its headers (only read once parsing failed). */
+function jsonHint(headers: IncomingHttpHeaders | undefined): string {
+  const encoding = headers?.['content-encoding'];
+  if (encoding && encoding.toLowerCase() !== 'identity') {
+    return ` (it was sent with Content-Encoding: ${clip(encoding)}; compressed bodies are not decoded)`;
+  }
+  const type = headers?.['content-type'];
+  if (type && !isJsonType(type)) return ` (it was sent as ${clip(type)}; send application/json)`;
+  return '';
+}
+
+/**
+ * `application/json`, or any `+json` type, with or without parameters.
+ *
+ * @example
+ * ```ts
+ * isJsonType('application/json; charset=utf-8'); // true
+ * isJsonType('application/x-www-form-urlencoded'); // false
+ * ```
+ */
+export function isJsonType(contentType: string): boolean {
+  const semi = contentType.indexOf(';');
+  const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/**
+ * True when brackets nest deeper than `max` outside strings. A linear scan of the bytes, with no
+ * recursion and no allocation: UTF-8 continuation bytes never equal an ASCII bracket or quote.
+ */
+function nestedDeeperThan(bytes: Buffer, start: number, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) {
+      inString = true;
+    } else if (b === 0x5b || b === 0x7b) {
+      if (++depth > max) return true;
+    } else if (b === 0x5d || b === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }

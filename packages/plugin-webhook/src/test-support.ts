@@ -42,14 +42,15 @@ export function send(
   url: string,
   options: {
     method?: string;
-    headers?: Record<string, string>;
+    /** A list sends the header once per value. */
+    headers?: Record<string, string | string[]>;
     body?: string | Buffer;
     chunks?: (string | Buffer)[];
     agent?: false;
   } = {},
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { ...options.headers };
+    const headers: Record<string, string | string[]> = { ...options.headers };
     if (options.body !== undefined)
       headers['content-length'] = String(Buffer.byteLength(options.body));
     const req = request(url, { method: options.method ?? 'GET', headers, agent: false }, (res) => {
@@ -82,6 +83,31 @@ export function rawSocket(url: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => resolve(socket));
     socket.on('error', reject);
+  });
+}
+
+/**
+ * Writes `raw` bytes on a fresh connection and resolves with everything the server sent until
+ * it closed the connection (or `timeoutMs` passed).
+ */
+export async function rawExchange(
+  url: string,
+  raw: string | Buffer,
+  timeoutMs = 5000,
+): Promise<string> {
+  const socket = await rawSocket(url);
+  return new Promise((resolve) => {
+    let reply = '';
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on('data', (d) => {
+      reply += d;
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(reply);
+    });
+    socket.write(raw);
   });
 }
 

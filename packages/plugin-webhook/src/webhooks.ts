@@ -15,7 +15,7 @@ import {
 import './events.js';
 import { HttpError, type HttpRequest, type HttpResponse, type RouteHandler } from './http-types.js';
 import type { WebhookRouteConfig } from './options.js';
-import { parseJson } from './server.js';
+import { parseJson, textOf } from './server.js';
 import { compileTemplate, compileText, type TemplateContext } from './template.js';
 import {
   standardWebhooksKey,
@@ -118,7 +118,8 @@ export function webhookHandler(route: WebhookRouteConfig, deps: WebhookDeps): Ro
       deps.logger.debug({ route: route.name, reason: result.reason }, 'webhook signature refused');
       throw unauthorized;
     }
-    const payload = route.format === 'json' ? parseJson(req.body) : req.body.toString('utf8');
+    const payload =
+      route.format === 'json' ? parseJson(req.body, req.headers) : textOf(req.body, 0, req.headers);
     const event = eventName(route, req, payload);
     if (route.events && (event === null || !route.events.includes(event))) {
       return { status: 202, json: { ignored: true, event } };
@@ -181,6 +182,12 @@ function enqueueError(error: unknown, route: string, logger: Logger): unknown {
   if (!(error instanceof AgentdError) || error.code === 'E_INTAKE_CLOSED') return error;
   if (error.code === 'E_INVALID_TASK' && /over the cap/.test(error.message)) {
     return new HttpError(413, 'payload_too_large', 'the payload is too large to store as a task');
+  }
+  if (error.code === 'E_INVALID_TASK') {
+    // The sender's payload cannot be stored (e.g. a number too large for JSON, 1e999): retrying
+    // cannot help, so a 4xx, not a 500 that senders retry forever. The store's message names the
+    // field and never holds a secret.
+    return new HttpError(400, 'bad_request', `the payload cannot be stored: ${error.message}`);
   }
   logger.error({ route, err: error }, `webhook route "${route}" could not enqueue its task`);
   return new HttpError(500, 'internal', 'the delivery could not be stored; retry later');
