@@ -87,6 +87,9 @@ function rootCause(error: TaskError): { cls: ErrorClass | 'unknown'; detail: str
       .filter((m): m is RegExpExecArray => m !== null);
     const ran = attempts.filter((m) => !(m[2] ?? '').startsWith('skipped'));
     const last = ran.at(-1) ?? attempts.at(-1);
+    // A skipped agent's note keeps the failure that opened its circuit: that is the cause.
+    const cause = /; last error: (\w+): (.*)$/.exec(last?.[2] ?? '');
+    if (cause) return { cls: cause[1] as ErrorClass, detail: cause[2] ?? '' };
     if (last) return { cls: last[1] as ErrorClass, detail: last[2] ?? '' };
     if (/rate limited/.test(head)) return { cls: 'rate_limit', detail: head };
   }
