@@ -12,6 +12,7 @@ import type { HistoryEntry, Session } from '../contracts/session.js';
 import type { StateStore } from '../contracts/state.js';
 import type { Task } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
+import type { SecretMasker } from '../logging/secret-masker.js';
 import { AgentContext } from '../runtime/agent-context.js';
 import type { BudgetGuard } from './budgets.js';
 import { FAILOVER_NAMESPACE, isCircuitRefusal } from './circuits.js';
@@ -48,6 +49,8 @@ export interface FailoverExecutorDeps {
   sessions?: SessionRunner;
   notifier?: Notifier;
   state?: StateStore;
+  /** Masks the host's secrets in the failure history it stores and the errors it raises. */
+  masker?: SecretMasker;
 }
 
 /**
@@ -273,9 +276,13 @@ export class FailoverExecutor implements AgentExecutor {
           ? `every agent is rate limited or unavailable (attempt ${task.attempts} of ${task.maxAttempts}, no retries left)`
           : `every agent is rate limited or unavailable; retrying at ${new Date(waitUntil).toISOString()}`
         : `every agent failed (${attempts.length} attempt(s))`;
-    const message = `${head}\n${lines.join('\n')}`;
+    const { masker } = this.deps;
+    const message = masker
+      ? masker.mask(`${head}\n${lines.join('\n')}`)
+      : `${head}\n${lines.join('\n')}`;
+    const stored = masker ? masker.maskJson(attempts) : attempts;
     await this.deps.state
-      ?.set(FAILOVER_NAMESPACE, `attempts:${task.id}`, attempts as unknown as JsonValue, {
+      ?.set(FAILOVER_NAMESPACE, `attempts:${task.id}`, stored as unknown as JsonValue, {
         ttlMs: 30 * 86_400_000,
       })
       .catch(() => {});
