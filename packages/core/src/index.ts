@@ -193,8 +193,15 @@ export { createToken, isToken } from './kernel/token.js';
 export { EventBusToken, IntakeGateToken } from './kernel/tokens.js';
 export type { LoggerOptions } from './logging/create-logger.js';
 // Logging
-export { createLogger, silentLogger } from './logging/create-logger.js';
-export { REDACTED, redactSecrets, redactValue } from './logging/redact.js';
+export { createLogger, maskingLogger, silentLogger } from './logging/create-logger.js';
+export { REDACTED, redactSecrets, redactValue, SECRET_KEYS } from './logging/redact.js';
+export {
+  MIN_SECRET_LENGTH,
+  SecretMasker,
+  SecretMaskerToken,
+  secretOptionValues,
+} from './logging/secret-masker.js';
+export { failureReply, failureSummary } from './runtime/failure-summary.js';
 export type { FunctionAgentReturn } from './runtime/function-agent.js';
 // Tasks
 export { agent } from './runtime/function-agent.js';

@@ -9,6 +9,7 @@ import {
   type Plugin,
   type PluginContext,
   SchedulerToken,
+  SecretMaskerToken,
   SessionStoreToken,
   StateStoreToken,
   StoreToken,
@@ -104,6 +105,7 @@ export function webhook(options: WebhookOptions = {}): Plugin<ResolvedWebhookOpt
           keepAliveTimeoutMs: o.keepAliveTimeoutMs,
           maxConnections: o.maxConnections,
           apiToken: o.api?.token,
+          mask: maskerOf(ctx),
         },
         ctx.logger,
       );
@@ -300,4 +302,10 @@ function addFallbackChecks(ctx: Ctx, optional: OptionalServices): void {
       }),
     });
   }
+}
+
+/** The host's secret masker as a function (hosts of older cores have none: nothing to mask by value). */
+function maskerOf(ctx: PluginContext): ((text: string) => string) | undefined {
+  const masker = ctx.tryResolve(SecretMaskerToken);
+  return masker ? (text) => masker.mask(text) : undefined;
 }

@@ -39,6 +39,8 @@ export interface ServerOptions {
   maxConnections?: number;
   /** The bearer token of `auth: 'bearer'` routes; without it those routes refuse everyone. */
   apiToken?: string;
+  /** Masks the host's secrets in every text answer (the host's `SecretMasker`). */
+  mask?: (text: string) => string;
 }
 
 interface MountedRoute {
@@ -341,6 +343,8 @@ export class AgentdHttpServer implements HttpServer {
           typeof payload === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream';
       }
     }
+    // Nothing secret leaves in an answer: task errors, health details, echoed input.
+    if (typeof payload === 'string' && this.#options.mask) payload = this.#options.mask(payload);
     headers['content-length'] =
       payload === undefined
         ? 0

@@ -4,6 +4,7 @@ import { findConfigFile, loadConfigFile } from '../config/load-config.js';
 import { type ResolvedConfig, validateConfig } from '../config/validate-config.js';
 import { KERNEL_SERVICES, withBuiltinPlugins } from '../kernel/host.js';
 import { orderPlugins } from '../kernel/plugin-graph.js';
+import { cliSecrets } from './output.js';
 
 /** A config file found, loaded, validated and ordered: what `start` and `check` share. */
 export interface CheckedConfig {
@@ -20,6 +21,7 @@ export async function loadCheckedConfig(cwd: string, explicit?: string): Promise
   const { config } = await loadConfigFile(path);
   const baseDir = dirname(path);
   const resolved = await validateConfig(config, { baseDir });
+  for (const secret of resolved.secrets) cliSecrets.add(secret);
   const order = orderPlugins(withBuiltinPlugins(resolved), KERNEL_SERVICES).map(
     (p) => p.plugin.name,
   );

@@ -9,7 +9,7 @@ import { sessionsCommand } from './commands/sessions.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { cancelCommand, enqueueCommand, tasksCommand } from './commands/tasks.js';
-import { type CliIO, printError, processIO } from './output.js';
+import { type CliIO, maskingIO, printError, processIO } from './output.js';
 
 /**
  * Runs the `agentd` command line. Resolves with the exit code (also set on `process.exitCode`).
@@ -22,9 +22,11 @@ import { type CliIO, printError, processIO } from './output.js';
  */
 export async function main(
   argv: readonly string[],
-  io: CliIO = processIO,
+  rawIO: CliIO = processIO,
   cwd = process.cwd(),
 ): Promise<number> {
+  // Everything printed is masked: the loaded config's secrets by value, secret shapes by pattern.
+  const io = maskingIO(rawIO);
   let verbose = argv.includes('--verbose');
   const program = new Command('agentd')
     .description('Run and manage an agentd host (24/7 autonomous agents)')

@@ -1,5 +1,6 @@
 import { AgentdError, ConfigError } from '../kernel/errors.js';
 import { redactSecrets } from '../logging/redact.js';
+import { SecretMasker } from '../logging/secret-masker.js';
 
 /** Where the CLI writes; swapped in tests. */
 export interface CliIO {
@@ -11,6 +12,25 @@ export const processIO: CliIO = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
+
+/**
+ * The secrets of the configs this process loaded (filled in from `${ENV}`, secret plugin
+ * options); `loadCheckedConfig` adds them. Everything the CLI prints goes through it.
+ */
+export const cliSecrets = new SecretMasker();
+
+/**
+ * `io` with every line masked: the loaded configs' secrets by value, secret shapes by pattern.
+ *
+ * @example
+ * ```ts
+ * const io = maskingIO(processIO);
+ * io.out(JSON.stringify(tasks)); // no API key, token or URL password gets through
+ * ```
+ */
+export function maskingIO(io: CliIO, masker: SecretMasker = cliSecrets): CliIO {
+  return { out: (line) => io.out(masker.mask(line)), err: (line) => io.err(masker.mask(line)) };
+}
 
 /**
  * Prints an error the way users should see it: one clear message, `path: message` lines for

@@ -6,7 +6,7 @@ import { ConfigError } from '../kernel/errors.js';
 import type { PluginOption } from '../kernel/plugin.js';
 import { errorMessage } from '../kernel/timeout.js';
 import type { HostConfig } from './host-config.js';
-import { interpolateEnv, isPlainObject } from './interpolate.js';
+import { isPlainObject } from './interpolate.js';
 import { issueLine } from './issues.js';
 
 /** File names `agentd` looks for, in order. */
@@ -46,9 +46,10 @@ export function findConfigFile(cwd: string, explicit?: string): string {
 
 /**
  * Loads a config file: TypeScript and JavaScript through jiti (so `agentd.config.ts` works on
- * Node 20), JSON with `${ENV}` interpolation and plugins named by package:
+ * Node 20), JSON with plugins named by package:
  * `["@agentd/plugin-telegram", { "token": "${TELEGRAM_TOKEN}" }]`, resolved from the config
- * file's own node_modules.
+ * file's own node_modules. `${ENV}` placeholders (in either kind of file) are left in place:
+ * {@link validateConfig} (which `createHost` runs) fills them in.
  *
  * @example
  * ```ts
@@ -58,10 +59,11 @@ export function findConfigFile(cwd: string, explicit?: string): string {
  */
 export async function loadConfigFile(
   path: string,
-  env: NodeJS.ProcessEnv = process.env,
+  /** Kept for compatibility: placeholders are filled in by `validateConfig`, not here. */
+  _env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadedConfig> {
   const jiti = createJiti(path, { moduleCache: false, fsCache: false });
-  if (path.endsWith('.json')) return { path, config: await loadJsonConfig(path, jiti, env) };
+  if (path.endsWith('.json')) return { path, config: await loadJsonConfig(path, jiti) };
   let mod: unknown;
   try {
     mod = await jiti.import(path, { default: true });
@@ -82,11 +84,7 @@ export async function loadConfigFile(
 
 type Importer = ReturnType<typeof createJiti>;
 
-async function loadJsonConfig(
-  path: string,
-  jiti: Importer,
-  env: NodeJS.ProcessEnv,
-): Promise<HostConfig> {
+async function loadJsonConfig(path: string, jiti: Importer): Promise<HostConfig> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
@@ -97,8 +95,9 @@ async function loadJsonConfig(
   }
   if (!isPlainObject(raw)) throw new ConfigError(`${basename(path)} must hold a JSON object`);
   const issues: string[] = [];
-  const { plugins, ...rest } = raw;
-  const config = interpolateEnv(rest, env, '', issues) as Record<string, unknown>;
+  // `${ENV}` placeholders stay as they are: `validateConfig` fills them in across the whole
+  // config (and each plugin's options), reporting each unset variable once.
+  const { plugins, ...config } = raw;
   if (plugins !== undefined && !Array.isArray(plugins)) {
     issues.push(
       issueLine('plugins', 'expected an array of "package" or ["package", {options}] entries'),

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { llmAgent } from '../agents/llm-agent.js';
 import { ConfigError } from '../kernel/errors.js';
 import type { Plugin } from '../kernel/plugin.js';
-import { interpolateEnv } from './interpolate.js';
+import { EnvInterpolation, interpolateEnv } from './interpolate.js';
 import { validateConfig } from './validate-config.js';
 
 const issuesOf = async (config: unknown, env: NodeJS.ProcessEnv = {}) => {
@@ -13,12 +14,12 @@ const issuesOf = async (config: unknown, env: NodeJS.ProcessEnv = {}) => {
 
 describe('interpolateEnv', () => {
   it('replaces ${NAME}, applies ${NAME:-default}, keeps $$ as a literal $', () => {
-    const issues: string[] = [];
+    const found = new EnvInterpolation();
     const out = interpolateEnv(
       { url: 'http://${HOST}:${PORT:-8080}/x', price: '$$5', list: ['${HOST}'], n: 3 },
       { HOST: 'example.test' },
       'plugins[0]',
-      issues,
+      found,
     );
     expect(out).toEqual({
       url: 'http://example.test:8080/x',
@@ -26,15 +27,22 @@ describe('interpolateEnv', () => {
       list: ['example.test'],
       n: 3,
     });
-    expect(issues).toEqual([]);
+    expect(found.unset.size).toBe(0);
+    // Only values from the environment are secrets, not the defaults written in the config.
+    expect([...found.secrets]).toEqual(['example.test']);
   });
 
-  it('names every unset variable with its path, never a value', () => {
-    const issues: string[] = [];
-    interpolateEnv({ a: { token: '${TOKEN}' }, b: ['${OTHER}'] }, {}, 'plugins[2]', issues);
-    expect(issues).toEqual([
-      'plugins[2].a.token: environment variable TOKEN is not set',
-      'plugins[2].b[0]: environment variable OTHER is not set',
+  it('names every unset variable once, with every path that uses it, never a value', () => {
+    const found = new EnvInterpolation();
+    interpolateEnv(
+      { a: { token: '${TOKEN}' }, b: ['${OTHER}'], c: '${TOKEN}' },
+      {},
+      'plugins[2]',
+      found,
+    );
+    expect(found.issues()).toEqual([
+      'environment variable TOKEN is not set (used at plugins[2].a.token, plugins[2].c)',
+      'environment variable OTHER is not set (used at plugins[2].b[0])',
     ]);
   });
 });
@@ -85,5 +93,96 @@ describe('validateConfig', () => {
     const issues = await issuesOf({ plugins: [bot] });
     expect(issues.join('\n')).not.toContain('my-secret-token');
     expect(issues[0]).toMatch(/^plugins\[0\]\.token: /);
+  });
+
+  it('fills in ${ENV} in the whole config: schedules, failover, agents and plugin options', async () => {
+    const seen: unknown[] = [];
+    const bot: Plugin = {
+      name: 'bot',
+      optionsSchema: z.object({ token: z.string(), chat: z.string() }),
+      options: { token: '${BOT_TOKEN}', chat: '${CHAT:-42}' },
+      register: (ctx) => void seen.push(ctx.options),
+    };
+    const resolved = await validateConfig(
+      {
+        dataDir: '${DATA_DIR}',
+        agents: [
+          llmAgent({
+            name: 'gpt',
+            baseUrl: '${LLM_URL}',
+            apiKey: '${OPENAI_API_KEY}',
+            model: 'gpt-test',
+          }),
+        ],
+        schedules: [{ name: 'daily', cron: '0 9 * * *', task: { input: '${REPORT_TEXT}' } }],
+        failover: { chains: { gpt: ['${FALLBACK_AGENT}'] } },
+        plugins: [bot],
+      },
+      {
+        env: {
+          DATA_DIR: '/var/lib/bot',
+          LLM_URL: 'http://127.0.0.1:9/v1',
+          OPENAI_API_KEY: 'sk-proj-abcdefghijklmnop1234',
+          REPORT_TEXT: 'daily report',
+          FALLBACK_AGENT: 'local',
+          BOT_TOKEN: '123456:not-from-env-secret',
+        },
+      },
+    );
+    expect(resolved.dataDir).toBe('/var/lib/bot');
+    expect(resolved.scheduler?.schedules?.[0]).toMatchObject({ task: { input: 'daily report' } });
+    expect(resolved.failover).toEqual({ chains: { gpt: ['local'] } });
+    expect(resolved.plugins[0]?.options).toEqual({
+      token: '123456:not-from-env-secret',
+      chat: '42',
+    });
+    expect(resolved.agents[0]?.options).toMatchObject({
+      baseUrl: 'http://127.0.0.1:9/v1',
+      apiKey: 'sk-proj-abcdefghijklmnop1234',
+    });
+    expect(resolved.secrets).toEqual(
+      expect.arrayContaining(['sk-proj-abcdefghijklmnop1234', '123456:not-from-env-secret']),
+    );
+    expect(resolved.secrets).not.toContain('42');
+  });
+
+  it('reports each unset variable once, naming where it is used, and nothing that follows from it', async () => {
+    const bot: Plugin = {
+      name: 'bot',
+      optionsSchema: z.object({ token: z.string().min(10) }),
+      options: { token: '${OPENAI_API_KEY}' },
+    };
+    const issues = await issuesOf({
+      dataDir: '${MISSING_DIR}',
+      agents: [
+        llmAgent({ name: 'gpt', baseUrl: '${LLM_URL}', apiKey: '${OPENAI_API_KEY}', model: 'm' }),
+      ],
+      plugins: [bot],
+    });
+    expect(issues).toEqual([
+      'environment variable MISSING_DIR is not set (used at dataDir)',
+      'environment variable LLM_URL is not set (used at agents[0].baseUrl)',
+      'environment variable OPENAI_API_KEY is not set (used at agents[0].apiKey, plugins[0].token)',
+    ]);
+  });
+
+  it('names the agent and the option when an llmAgent option is missing or not a URL', async () => {
+    const missing = (() => {
+      try {
+        llmAgent({ name: 'gpt', baseUrl: undefined as unknown as string, model: 'm' });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(missing).toBeInstanceOf(ConfigError);
+    expect((missing as Error).message).toMatch(/^llmAgent "gpt": baseUrl is missing/);
+    // A placeholder that resolves to something that is not a URL is reported at start.
+    const issues = await issuesOf(
+      { agents: [llmAgent({ name: 'gpt', baseUrl: '${LLM_URL}', model: 'm' })] },
+      { LLM_URL: 'not a url' },
+    );
+    expect(issues).toEqual([
+      'agents[0]: llmAgent "gpt": baseUrl must be an http(s) URL, e.g. https://api.openai.com/v1',
+    ]);
   });
 });

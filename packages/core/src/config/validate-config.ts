@@ -11,11 +11,12 @@ import {
 import { ConfigError } from '../kernel/errors.js';
 import type { Plugin, PluginOption } from '../kernel/plugin.js';
 import { flattenPlugins } from '../kernel/plugin-graph.js';
+import { secretOptionValues } from '../logging/secret-masker.js';
 import type { RunnerOptions } from '../runtime/runner.js';
 import { type SchedulerConfig, schedulerConfigShape } from '../scheduler/schema.js';
 import { type SessionsConfig, sessionsConfigShape } from '../sessions/plugin.js';
 import type { HostConfig, LoggerConfig } from './host-config.js';
-import { interpolateEnv } from './interpolate.js';
+import { EnvInterpolation, interpolateEnv, isPlainObject } from './interpolate.js';
 import { formatPath, issueLine, joinPath } from './issues.js';
 import { reportDuplicateNames } from './unique-names.js';
 
@@ -141,6 +142,11 @@ export interface ResolvedConfig {
   failover: FailoverConfig | undefined;
   budgets: BudgetsConfig | undefined;
   sessions: SessionsConfig | false | undefined;
+  /**
+   * Secret values the config holds: everything filled in from `${ENV}` and every plugin option
+   * marked secret. The host masks them wherever it writes text (see `SecretMasker`).
+   */
+  secrets: readonly string[];
 }
 
 /** Defaults for {@link ResolvedConfig.timeouts}. */
@@ -162,15 +168,63 @@ export async function validateConfig(
   options: { env?: NodeJS.ProcessEnv; baseDir?: string } = {},
 ): Promise<ResolvedConfig> {
   const env = options.env ?? process.env;
+  const found = new EnvInterpolation();
+  // `${ENV}` works in the whole config: every plain value here (schedules, failover, budgets,
+  // sessions, runner, dataDir...), each agent's options and each plugin's options below.
+  let interpolated: unknown = input ?? {};
+  if (isPlainObject(interpolated)) {
+    const { plugins, agents, logger, clock, ...rest } = interpolated;
+    interpolated = {
+      ...(interpolateEnv(rest, env, '', found) as Record<string, unknown>),
+      ...(plugins !== undefined && { plugins }),
+      ...(agents !== undefined && { agents }),
+      ...(logger !== undefined && {
+        logger: isPlainObject(logger) ? interpolateEnv(logger, env, 'logger', found) : logger,
+      }),
+      ...(clock !== undefined && { clock }),
+    };
+  }
   const issues: string[] = [];
-  const parsed = hostConfigSchema.safeParse(input ?? {});
+  // A problem that follows from an unset variable (an empty string where a URL belongs) is
+  // reported once, as the unset variable.
+  const fromUnset = (path: string) =>
+    [...found.unset.values()].some((paths) =>
+      paths.some(
+        (p) => p !== '' && (path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`)),
+      ),
+    );
+  const parsed = hostConfigSchema.safeParse(interpolated);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues)
-      issues.push(issueLine(formatPath(issue.path), issue.message));
-    throw new ConfigError('invalid config', issues);
+    // Report unset variables of agents and plugins too, so one run of `agentd check` lists all.
+    collectUnset(input, env, found);
+    for (const issue of parsed.error.issues) {
+      const path = formatPath(issue.path);
+      if (!fromUnset(path)) issues.push(issueLine(path, issue.message));
+    }
+    throw new ConfigError('invalid config', [...found.issues(), ...issues]);
   }
   const config = parsed.data as HostConfig;
 
+  const agents: Agent[] = [];
+  for (const [index, agent] of (config.agents ?? []).entries()) {
+    if (agent.options === undefined || typeof agent.withOptions !== 'function') {
+      agents.push(agent);
+      continue;
+    }
+    const path = `agents[${index}]`;
+    const unsetBefore = countUnset(found);
+    const resolvedOptions = interpolateEnv(agent.options, env, path, found);
+    if (countUnset(found) > unsetBefore) continue;
+    try {
+      agents.push(agent.withOptions(resolvedOptions));
+    } catch (error) {
+      const lines =
+        error instanceof ConfigError && error.issues.length ? error.issues : [errorText(error)];
+      for (const line of lines) issues.push(issueLine(path, line));
+    }
+  }
+
+  const secrets = new Set(found.secrets);
   const plugins: ResolvedPlugin[] = [];
   for (const { plugin, path } of flattenPlugins((config.plugins ?? []) as PluginOption[])) {
     if (typeof plugin !== 'object' || plugin === null) {
@@ -186,7 +240,9 @@ export async function validateConfig(
       }
       continue;
     }
-    const raw = interpolateEnv(plugin.options, env, path, issues);
+    const unsetBefore = countUnset(found);
+    const raw = interpolateEnv(plugin.options, env, path, found);
+    if (countUnset(found) > unsetBefore) continue;
     let value: unknown = raw;
     if (plugin.optionsSchema) {
       const result = await plugin.optionsSchema['~standard'].validate(raw);
@@ -198,9 +254,12 @@ export async function validateConfig(
       }
       value = result.value;
     }
+    for (const secret of secretOptionValues(value, plugin.secretOptions)) secrets.add(secret);
     plugins.push({ plugin, path, options: value });
   }
-  if (issues.length > 0) throw new ConfigError('invalid config', issues);
+  if (found.unset.size > 0 || issues.length > 0) {
+    throw new ConfigError('invalid config', [...found.issues(), ...issues]);
+  }
 
   return {
     name: config.name ?? 'agentd',
@@ -209,7 +268,7 @@ export async function validateConfig(
     timeouts: { ...DEFAULT_TIMEOUTS, ...config.timeouts },
     dataDir: resolve(options.baseDir ?? process.cwd(), config.dataDir ?? '.agentd'),
     clock: config.clock,
-    agents: config.agents ?? [],
+    agents,
     defaultAgent: config.defaultAgent,
     runner: config.runner ?? {},
     scheduler:
@@ -224,5 +283,33 @@ export async function validateConfig(
     failover: config.failover,
     budgets: config.budgets,
     sessions: config.sessions,
+    secrets: [...secrets],
   };
+}
+
+/** Interpolates agents' and plugins' options of an invalid config only to find unset variables. */
+function collectUnset(input: unknown, env: NodeJS.ProcessEnv, found: EnvInterpolation): void {
+  if (!isPlainObject(input)) return;
+  const { agents, plugins } = input;
+  if (Array.isArray(agents)) {
+    agents.forEach((agent, i) => {
+      const options = (agent as { options?: unknown } | null)?.options;
+      if (options !== undefined) interpolateEnv(options, env, `agents[${i}]`, found);
+    });
+  }
+  if (!Array.isArray(plugins)) return;
+  for (const { plugin, path } of flattenPlugins(plugins as PluginOption[])) {
+    const options = (plugin as { options?: unknown } | null)?.options;
+    if (options !== undefined) interpolateEnv(options, env, path, found);
+  }
+}
+
+function countUnset(found: EnvInterpolation): number {
+  let n = 0;
+  for (const paths of found.unset.values()) n += paths.length;
+  return n;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -76,6 +76,14 @@ export interface Agent<R = unknown> {
   run(input: JsonValue, ctx: AgentRunContext<R>): Promise<AgentResult>;
   /** Present when the agent keeps a live resource per session. */
   readonly sessions?: SessionResources<R>;
+  /**
+   * The options the agent was made with, when they may hold `${ENV}` placeholders: the host
+   * fills those in (registering the values as secrets, reporting unset variables with the
+   * agent's config path) and runs the agent {@link Agent.withOptions} returns.
+   */
+  readonly options?: unknown;
+  /** The same agent with `${ENV}` placeholders in {@link Agent.options} filled in. */
+  withOptions?(options: unknown): Agent<R>;
 }
 
 /** The host's agents by name. Provided by the kernel. */

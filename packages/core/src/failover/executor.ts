@@ -12,6 +12,7 @@ import type { HistoryEntry, Session } from '../contracts/session.js';
 import type { StateStore } from '../contracts/state.js';
 import type { Task } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
+import type { SecretMasker } from '../logging/secret-masker.js';
 import { AgentContext } from '../runtime/agent-context.js';
 import type { BudgetGuard } from './budgets.js';
 import { FAILOVER_NAMESPACE, isCircuitRefusal } from './circuits.js';
@@ -48,6 +49,8 @@ export interface FailoverExecutorDeps {
   sessions?: SessionRunner;
   notifier?: Notifier;
   state?: StateStore;
+  /** Masks the host's secrets in the failure history it stores and the errors it raises. */
+  masker?: SecretMasker;
 }
 
 /**
@@ -209,7 +212,11 @@ export class FailoverExecutor implements AgentExecutor {
     const at = this.deps.policy.availableAt(agent);
     const state = this.deps.policy.circuits.state(agent);
     const until = at === undefined ? '' : ` until ${new Date(at).toISOString()}`;
-    return state === 'open' ? `skipped: circuit open${until}` : `skipped: rate limited${until}`;
+    const skipped =
+      state === 'open' ? `skipped: circuit open${until}` : `skipped: rate limited${until}`;
+    // The skip is a consequence: keep the failure that caused it (an HTTP 500's text, say).
+    const cause = this.deps.policy.lastFailure(agent);
+    return cause ? `${skipped}; last error: ${cause.class}: ${oneLine(cause.message)}` : skipped;
   }
 
   #skip(agent: string, now: number, message: string): AttemptRecord {
@@ -260,18 +267,25 @@ export class FailoverExecutor implements AgentExecutor {
       const o = a.outcome === 'success' ? { class: 'success', message: '' } : a.outcome;
       return `${i + 1}. ${a.agent}: ${o.class}${o.message ? ` (${o.message})` : ''}`;
     });
+    const final = !retryable || task.attempts >= task.maxAttempts;
+    // A task that failed for good says so: "retrying at" only while attempts are left.
     const head = gaveUp
       ? `gave up (${gaveUp.class}): ${gaveUp.message}`
       : waitUntil !== undefined
-        ? `every agent is rate limited or unavailable; retrying at ${new Date(waitUntil).toISOString()}`
+        ? final
+          ? `every agent is rate limited or unavailable (attempt ${task.attempts} of ${task.maxAttempts}, no retries left)`
+          : `every agent is rate limited or unavailable; retrying at ${new Date(waitUntil).toISOString()}`
         : `every agent failed (${attempts.length} attempt(s))`;
-    const message = `${head}\n${lines.join('\n')}`;
+    const { masker } = this.deps;
+    const message = masker
+      ? masker.mask(`${head}\n${lines.join('\n')}`)
+      : `${head}\n${lines.join('\n')}`;
+    const stored = masker ? masker.maskJson(attempts) : attempts;
     await this.deps.state
-      ?.set(FAILOVER_NAMESPACE, `attempts:${task.id}`, attempts as unknown as JsonValue, {
+      ?.set(FAILOVER_NAMESPACE, `attempts:${task.id}`, stored as unknown as JsonValue, {
         ttlMs: 30 * 86_400_000,
       })
       .catch(() => {});
-    const final = !retryable || task.attempts >= task.maxAttempts;
     const worthAlert = gaveUp ? gaveUp.class === 'auth' : this.deps.policy.alertOnExhaustion;
     if (final && worthAlert) {
       await this.#alert(
@@ -283,7 +297,7 @@ export class FailoverExecutor implements AgentExecutor {
         gaveUp ? `failover:auth:${attempts.at(-1)?.agent}` : `failover:exhausted:${task.id}`,
       );
     }
-    return new FailoverExhaustedError(message, attempts, retryable, waitUntil);
+    return new FailoverExhaustedError(message, attempts, retryable, final ? undefined : waitUntil);
   }
 
   async #alert(
@@ -295,4 +309,10 @@ export class FailoverExecutor implements AgentExecutor {
     const alert = { severity, title, source: 'failover', dedupeKey, ...(message && { message }) };
     await raiseAlert(this.deps.notifier, this.deps.events, alert);
   }
+}
+
+/** The first line of a message, bounded: a root cause kept inside a skip note. */
+function oneLine(text: string): string {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

@@ -11,12 +11,13 @@ import type { Alert } from '../contracts/notifier.js';
 import { StateStoreToken } from '../contracts/state.js';
 import { type Task, TaskQueueToken } from '../contracts/task.js';
 import { createHost, type Host } from '../kernel/host.js';
+import { failureSummary } from '../runtime/failure-summary.js';
 import { agent } from '../runtime/function-agent.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { ErrorClassifier, parseRetryAfter } from './classifier.js';
-import { AgentError } from './errors.js';
+import { AgentError, EmptyResultError } from './errors.js';
 import { notifierPlugin } from './notifier.js';
 import { type FailoverPluginOptions, failoverPlugin, savedCircuits } from './plugin.js';
 import { normalizeChains } from './schema.js';
@@ -274,7 +275,8 @@ describe('failover executor', () => {
       failover: {
         chains: ['flaky -> backup'],
         retries: 0,
-        circuit: { threshold: 2, halfOpenAfterMs: 300 },
+        // Long enough for a restart on a loaded machine (stopping SQLite alone can take 200 ms).
+        circuit: { threshold: 2, halfOpenAfterMs: 1_500 },
       },
     };
     let host = await startHost(config, options);
@@ -300,14 +302,63 @@ describe('failover executor', () => {
     host.events.on('circuit.changed', (e) => void states.push(`${e.agent}:${e.state}`));
     expect(await runTask(host, '4', 'flaky')).toMatchObject({ result: 'backup ok' });
     expect(flakyCalls).toBe(2);
-    expect(await savedCircuits(host.resolve(StateStoreToken), { halfOpenAfterMs: 300 })).toEqual({
+    expect(await savedCircuits(host.resolve(StateStoreToken), { halfOpenAfterMs: 1_500 })).toEqual({
       flaky: 'open',
     });
 
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 1_550));
     healthy = true;
     expect(await runTask(host, '5', 'flaky')).toMatchObject({ result: 'flaky ok' });
     expect(states).toEqual(['flaky:open', 'flaky:half-open', 'flaky:closed']);
+  });
+});
+
+describe('failover errors name their root cause', () => {
+  it('keeps the HTTP 500 text when the circuit is open, and a task out of attempts never says "retrying at"', async () => {
+    const host = await startHost(
+      {
+        agents: [
+          agent('gpt', () => {
+            throw new AgentError('gpt: HTTP 500: upstream exploded', { status: 500 });
+          }),
+        ],
+      },
+      { failover: { retries: 0, circuit: { threshold: 1, halfOpenAfterMs: 60_000 } } },
+    );
+    const first = await runTask(host, '1', 'gpt', 1);
+    expect(first.error).toEqual({
+      name: 'AgentError',
+      message: 'gpt: HTTP 500: upstream exploded',
+    });
+    // The circuit is open now: the next task is skipped, and its error says why it opened.
+    const second = await runTask(host, '2', 'gpt', 1);
+    expect(second.status).toBe('failed');
+    expect(second.error?.message).toContain('skipped: circuit open until');
+    expect(second.error?.message).toContain(
+      'last error: api_error: gpt: HTTP 500: upstream exploded',
+    );
+    expect(second.error?.message).toContain('no retries left');
+    expect(second.error?.message).not.toContain('retrying at');
+    expect(failureSummary(second.error)).toBe('The model provider had an error (500).');
+  });
+
+  it('labels an empty answer empty_result', async () => {
+    const host = await startHost(
+      {
+        agents: [
+          agent('quiet', () => {
+            throw new EmptyResultError('quiet');
+          }),
+        ],
+      },
+      { failover: { retries: 0 } },
+    );
+    const task = await runTask(host, 'x', 'quiet', 1);
+    expect(task.error).toEqual({
+      name: 'empty_result',
+      message: 'agent "quiet" returned an empty result',
+    });
+    expect(failureSummary(task.error)).toBe('The agent returned an empty answer.');
   });
 });
 

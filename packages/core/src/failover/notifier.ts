@@ -3,6 +3,7 @@ import type { Alert, Notifier } from '../contracts/notifier.js';
 import { NotifierToken } from '../contracts/notifier.js';
 import type { EventBus } from '../kernel/events.js';
 import type { Plugin } from '../kernel/plugin.js';
+import { type SecretMasker, SecretMaskerToken } from '../logging/secret-masker.js';
 
 /**
  * Raises an alert through the host's notifier (its cooldown and de-duplication apply), or, in
@@ -59,6 +60,8 @@ export class LogNotifier implements Notifier {
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
     private readonly cooldownMs = 5 * 60_000,
+    /** Masks secrets in each alert's title and message before anyone sees it. */
+    private readonly masker?: SecretMasker,
   ) {
     this.#off = events.on('alert', (alert) => {
       if (!this.#own.has(alert)) this.#log(alert);
@@ -72,6 +75,11 @@ export class LogNotifier implements Notifier {
     if (last !== undefined && now - last < this.cooldownMs) return;
     this.#sent.set(key, now);
     const stamped: Alert = { ...alert, at: alert.at ?? now };
+    // Alerts carry error text (a provider's answer, a URL): channels forward them as they are.
+    if (this.masker) {
+      stamped.title = this.masker.mask(stamped.title);
+      if (stamped.message !== undefined) stamped.message = this.masker.mask(stamped.message);
+    }
     this.#own.add(stamped);
     this.#log(stamped);
     this.events.emit('alert', stamped);
@@ -108,7 +116,13 @@ export function notifierPlugin(options: { cooldownMs?: number } = {}): Plugin {
     name: NOTIFIER_PLUGIN_NAME,
     provides: [NotifierToken],
     register(ctx) {
-      notifier = new LogNotifier(ctx.events, ctx.logger, () => ctx.clock.now(), options.cooldownMs);
+      notifier = new LogNotifier(
+        ctx.events,
+        ctx.logger,
+        () => ctx.clock.now(),
+        options.cooldownMs,
+        ctx.tryResolve(SecretMaskerToken),
+      );
       ctx.provide(NotifierToken, notifier);
     },
     stop() {

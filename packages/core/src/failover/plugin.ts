@@ -7,6 +7,7 @@ import { NotifierToken } from '../contracts/notifier.js';
 import { type StateStore, StateStoreToken } from '../contracts/state.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { createToken } from '../kernel/token.js';
+import { SecretMaskerToken } from '../logging/secret-masker.js';
 import { userKeyOf } from '../runtime/router.js';
 import { BudgetGuard } from './budgets.js';
 import { CircuitBoard, DEFAULT_CIRCUIT } from './circuits.js';
@@ -108,6 +109,7 @@ export function failoverPlugin(options: FailoverPluginOptions = {}): Plugin {
         events: ctx.events,
         budgets,
         state,
+        masker: ctx.tryResolve(SecretMaskerToken),
       });
       ctx.provide(FailoverPolicyToken, p);
       ctx.provide(AgentExecutorToken, executor);

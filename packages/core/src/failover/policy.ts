@@ -43,6 +43,7 @@ export class DefaultFailoverPolicy implements FailoverPolicy {
   readonly circuits: CircuitBoard;
   readonly #chains: Record<string, string[]>;
   readonly #coolDown = new Map<string, number>();
+  readonly #lastFailure = new Map<string, ClassifiedError>();
   readonly #config: FailoverConfig;
   readonly #now: () => number;
 
@@ -83,6 +84,14 @@ export class DefaultFailoverPolicy implements FailoverPolicy {
     return this.circuits.isAvailable(agent);
   }
 
+  /**
+   * The last failure of `agent` since its last success: why its circuit opened or why it
+   * cools down, so a skipped attempt can name the root cause.
+   */
+  lastFailure(agent: string): ClassifiedError | undefined {
+    return this.#lastFailure.get(agent);
+  }
+
   /** When a skipped agent can be called again (cool-down end or half-open time). */
   availableAt(agent: string): number | undefined {
     const until = this.#coolDown.get(agent);
@@ -94,8 +103,10 @@ export class DefaultFailoverPolicy implements FailoverPolicy {
   record(attempt: AttemptRecord): void {
     if (attempt.outcome === 'success') {
       this.#coolDown.delete(attempt.agent);
+      this.#lastFailure.delete(attempt.agent);
       return;
     }
+    this.#lastFailure.set(attempt.agent, attempt.outcome);
     const { retryAfterMs } = attempt.outcome;
     if (attempt.outcome.class === 'rate_limit' && retryAfterMs !== undefined) {
       // Honour Retry-After for every task, not just this one: skip the agent until then.

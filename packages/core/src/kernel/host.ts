@@ -16,7 +16,8 @@ import { SessionStoreToken } from '../contracts/session.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { notifierPlugin } from '../failover/notifier.js';
 import { failoverPlugin } from '../failover/plugin.js';
-import { createLogger } from '../logging/create-logger.js';
+import { createLogger, maskingLogger } from '../logging/create-logger.js';
+import { SecretMasker, SecretMaskerToken } from '../logging/secret-masker.js';
 import { IntakeGate } from '../runtime/intake.js';
 import {
   DefaultAgentRegistry,
@@ -138,6 +139,7 @@ export const KERNEL_SERVICES: readonly Token<unknown>[] = [
   AgentRegistryToken,
   HealthRegistryToken,
   InboundRouterToken,
+  SecretMaskerToken,
 ];
 
 /**
@@ -169,6 +171,8 @@ class KernelHost implements Host {
   // Created once, so subscriptions made before start() (host.events.on('host.ready', ...)) count.
   readonly #events = new EventBus(() => this.#logger);
   #resolved: ResolvedConfig | undefined;
+  /** The config's secrets, masked wherever the host writes text out. */
+  #masker = new SecretMasker();
   #order: ResolvedPlugin[] = [];
   /** Plugins whose `start` was called, in start order. */
   #started: ResolvedPlugin[] = [];
@@ -232,6 +236,7 @@ class KernelHost implements Host {
     const baseDir = this.options.baseDir ?? process.cwd();
     const resolved = await validateConfig(this.config, { env: this.options.env, baseDir });
     this.#resolved = resolved;
+    this.#masker = new SecretMasker(resolved.secrets);
     this.#logger = this.#makeLogger(resolved);
     const clock = resolved.clock ?? systemClock;
     this.#provideKernelServices(clock, baseDir);
@@ -414,8 +419,8 @@ class KernelHost implements Host {
 
   #makeLogger(resolved: ResolvedConfig): Logger {
     const cfg = resolved.logger;
-    if (cfg && 'info' in cfg) return cfg;
-    return createLogger({ ...(cfg ?? {}), base: { host: resolved.name } });
+    if (cfg && 'info' in cfg) return maskingLogger(cfg, this.#masker);
+    return createLogger({ ...(cfg ?? {}), base: { host: resolved.name }, masker: this.#masker });
   }
 
   #provideKernelServices(clock: Clock, baseDir: string): void {
@@ -436,6 +441,7 @@ class KernelHost implements Host {
     );
     c.provide(LoggerToken, this.#logger);
     c.provide(ClockToken, clock);
+    c.provide(SecretMaskerToken, this.#masker);
     c.provide(EventBusToken, this.#events);
     c.provide(IntakeGateToken, this.gate);
     c.provide(HostInfoToken, info);

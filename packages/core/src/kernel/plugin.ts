@@ -70,6 +70,12 @@ export interface Plugin<O = unknown> {
   readonly optionsSchema?: StandardSchemaV1<unknown, O>;
   /** The raw options given to the factory; validated against `optionsSchema`. */
   readonly options?: unknown;
+  /**
+   * Option keys (at any depth) whose string values are secrets, masked wherever the host writes
+   * text out. Keys named like `token`, `secret`, `password`, `apiKey`, `privateKey`,
+   * `credential` or `authorization` are secret without being listed.
+   */
+  readonly secretOptions?: readonly string[];
   /** Per-plugin limits overriding the host's `timeouts`. */
   readonly timeouts?: { startMs?: number; stopMs?: number };
   /** Provide and resolve services. No I/O: nothing has started yet. */

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import type { Logger, LogLevel } from '../contracts/logger.js';
 import { redactSecrets, redactValue } from './redact.js';
+import type { SecretMasker } from './secret-masker.js';
 
 /** Options for the default pino logger. */
 export interface LoggerOptions {
@@ -12,6 +13,11 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
   /** Fields on every line. */
   base?: Record<string, unknown>;
+  /**
+   * The host's secrets, masked by value in every line besides the secret shapes masked always
+   * (the host passes its own; see {@link SecretMasker}).
+   */
+  masker?: SecretMasker;
 }
 
 /**
@@ -29,15 +35,20 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? (process.env.AGENTD_LOG_LEVEL as LogLevel | undefined) ?? 'info';
   const pretty = options.pretty ?? (!options.destination && process.stdout.isTTY === true);
+  const { masker } = options;
+  const maskText = masker ? (text: string) => masker.mask(text) : redactSecrets;
+  const redact = masker
+    ? (value: unknown) => masker.redact(value)
+    : (value: unknown) => redactValue(value);
   const pinoOptions: pino.LoggerOptions = {
     level,
     base: options.base ?? {},
     // Redaction runs only for lines that pass the level check, so debug logging costs nothing when off.
-    formatters: { log: (obj) => redactValue(obj) as Record<string, unknown> },
-    serializers: { err: (err: unknown) => redactValue(err) },
+    formatters: { log: (obj) => redact(obj) as Record<string, unknown> },
+    serializers: { err: (err: unknown) => redact(err) },
     hooks: {
       logMethod(args, method) {
-        const redacted = args.map((a) => (typeof a === 'string' ? redactSecrets(a) : a));
+        const redacted = args.map((a) => (typeof a === 'string' ? maskText(a) : a));
         return method.apply(this, redacted as Parameters<typeof method>);
       },
     },
@@ -56,4 +67,32 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 /** A logger that drops everything (benchmarks, embedded use). */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
+}
+
+/**
+ * Wraps a logger of your own (`logger:` in the config) so the host's secrets are masked before
+ * it sees a line: strings masked by value and shape, objects redacted as by the default logger.
+ *
+ * @example
+ * ```ts
+ * const logger = maskingLogger(myPinoLogger, host.resolve(SecretMaskerToken));
+ * ```
+ */
+export function maskingLogger(logger: Logger, masker: SecretMasker): Logger {
+  const wrap = (level: LogLevel) =>
+    ((first: unknown, msg?: string) => {
+      const fn = logger[level] as (...args: unknown[]) => void;
+      if (typeof first === 'string') fn.call(logger, masker.mask(first));
+      else if (msg === undefined) fn.call(logger, masker.redact(first));
+      else fn.call(logger, masker.redact(first), masker.mask(msg));
+    }) as Logger[LogLevel];
+  return {
+    trace: wrap('trace'),
+    debug: wrap('debug'),
+    info: wrap('info'),
+    warn: wrap('warn'),
+    error: wrap('error'),
+    fatal: wrap('fatal'),
+    child: (bindings) => maskingLogger(logger.child(bindings), masker),
+  };
 }

@@ -1,29 +1,67 @@
 /** Replacement text for anything secret. */
 export const REDACTED = '[redacted]';
 
-// Secrets that hide inside ordinary strings (URLs in error messages, headers echoed by clients).
-const SECRET_PATTERNS: readonly [RegExp, string][] = [
+type Replacer = (match: string, ...groups: string[]) => string;
+
+// Secrets that hide inside ordinary strings, for secrets the config never saw: URLs in error
+// messages, headers echoed by clients or printed on a command's stderr, provider key shapes.
+// Each pattern keeps what identifies the secret (the header name, the key's prefix) and replaces
+// only the secret itself, so a masked line still says what was there.
+const SECRET_PATTERNS: readonly [RegExp, string | Replacer][] = [
   // Telegram puts the bot token in the URL path: https://api.telegram.org/bot123:ABC/sendMessage
   [/\/bot\d+:[A-Za-z0-9_-]+/g, `/bot${REDACTED}`],
+  // A bare Telegram bot token: digits, a colon, then 30+ token characters (123456:AAE...).
+  [/\b\d{5,12}:[A-Za-z0-9_-]{30,}/g, REDACTED],
+  // URL credentials: scheme://user:password@host keeps the user, drops the password.
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@"'<>]*):[^\s/?#@"'<>]+@/gi, `$1:${REDACTED}@`],
+  // Credential headers, as `Name: value`, `Name=value` or `"name": "value"` (JSON, stderr tails).
+  [
+    /((?:proxy-)?authorization|x-api-key|api-key|x-auth-token|x-access-token|x-telegram-bot-api-secret-token|cookie)(["']?\s*[:=]\s*["']?)(?:(Bearer|Basic|Token|Bot|Digest)\s+)?[^\s"',;]+/gi,
+    (_m, name: string, sep: string, scheme?: string) =>
+      `${name}${sep}${scheme ? `${scheme} ` : ''}${REDACTED}`,
+  ],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],
+  // Secret query parameters and form values.
+  [
+    /([?&;](?:token|api_key|apikey|api-key|key|secret|access_token|refresh_token|client_secret|password|passwd|pwd|sig|signature|auth)=)[^&\s#"']+/gi,
+    `$1${REDACTED}`,
+  ],
+  // Environment assignments as a shell or a crash dump prints them: OPENAI_API_KEY=sk-...
+  [/\b([A-Z][A-Z0-9_]*(?:_KEY|_TOKEN|_SECRET|PASSWORD|PASSWD|_PAT)=)[^\s"']+/g, `$1${REDACTED}`],
+  // Key shapes of common providers, wherever they appear.
   [/\bwhsec_[A-Za-z0-9+/=]+/g, `whsec_${REDACTED}`],
-  [/\bsk-[A-Za-z0-9_-]{16,}/g, `sk-${REDACTED}`],
-  [/([?&](?:token|api_key|apikey|key|secret|access_token)=)[^&\s#]+/gi, `$1${REDACTED}`],
+  [/\b(sk-(?:proj-|ant-|or-v1-|live-)?)[A-Za-z0-9_-]{16,}/g, `$1${REDACTED}`],
+  [/\b((?:sk|rk|pk)_live_)[A-Za-z0-9]{10,}/g, `$1${REDACTED}`],
+  [/\bgsk_[A-Za-z0-9]{16,}/g, `gsk_${REDACTED}`],
+  [/\b(xox[abposr]-)[A-Za-z0-9-]{10,}/g, `$1${REDACTED}`],
+  [/\b(gh[pousr]_)[A-Za-z0-9]{20,}/g, `$1${REDACTED}`],
+  [/\bgithub_pat_[A-Za-z0-9_]{20,}/g, `github_pat_${REDACTED}`],
+  [/\bglpat-[A-Za-z0-9_-]{16,}/g, `glpat-${REDACTED}`],
+  [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, REDACTED],
+  [/\bAIza[0-9A-Za-z_-]{35}\b/g, REDACTED],
 ];
 
 /**
- * Replaces secrets embedded in a string: Telegram `/bot<token>/` URL parts, bearer and basic
- * credentials, `whsec_` webhook secrets, `sk-` API keys and secret query parameters.
+ * Replaces secrets embedded in a string by their shape, for secrets the config never saw:
+ * Telegram bot tokens (bare and in `/bot<token>/` URLs), URL credentials (`user:password@`),
+ * `Authorization`, `x-api-key` and similar headers (also as `name: value` lines of a stderr
+ * tail), bearer and basic credentials, secret query parameters (`key=`, `token=`, `api_key=`...),
+ * `NAME_KEY=`/`NAME_TOKEN=` assignments, and provider key shapes (`sk-`, `sk-proj-`, `gsk_`,
+ * `xoxb-`, `ghp_`, `github_pat_`, `glpat-`, `AKIA...`, `AIza...`, `whsec_`). Secrets the config
+ * holds are masked by value as well: see {@link SecretMasker}.
  *
  * @example
  * ```ts
  * redactSecrets('GET https://api.telegram.org/bot123:AAE-x/getMe failed');
  * // 'GET https://api.telegram.org/bot[redacted]/getMe failed'
+ * redactSecrets('x-api-key: abc123'); // 'x-api-key: [redacted]'
  * ```
  */
 export function redactSecrets(text: string): string {
   let out = text;
-  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  for (const [pattern, replacement] of SECRET_PATTERNS) {
+    out = out.replace(pattern, replacement as string);
+  }
   return out;
 }
 
@@ -40,6 +78,7 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
   'authorization',
   'cookie',
   'set-cookie',
+  'x-api-key',
   'x-telegram-bot-api-secret-token',
   'privatekey',
   'private_key',
@@ -52,30 +91,44 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Returns a copy of `value` with secret keys masked and secrets inside strings redacted.
- * Depth and breadth are bounded so a huge or cyclic object cannot stall logging.
+ * Returns a copy of `value` with secret keys masked and secrets inside strings redacted (by
+ * `mask`, {@link redactSecrets} unless given, e.g. a host's {@link SecretMasker}). Depth and
+ * breadth are bounded so a huge or cyclic object cannot stall logging.
+ *
+ * @example
+ * ```ts
+ * redactValue({ token: 'abc', url: 'https://u:p@db.example/x' });
+ * // { token: '[redacted]', url: 'https://u:[redacted]@db.example/x' }
+ * ```
  */
-export function redactValue(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
-  if (typeof value === 'string') return redactSecrets(value);
+export function redactValue(
+  value: unknown,
+  depth = 0,
+  seen = new WeakSet<object>(),
+  mask: (text: string) => string = redactSecrets,
+): unknown {
+  if (typeof value === 'string') return mask(value);
   if (typeof value !== 'object' || value === null) return value;
   if (depth > 8 || seen.has(value)) return '[…]';
   seen.add(value);
   if (value instanceof Error) {
     const err: Record<string, unknown> = {
       type: value.name,
-      message: redactSecrets(value.message),
-      stack: value.stack ? redactSecrets(value.stack) : undefined,
+      message: mask(value.message),
+      stack: value.stack ? mask(value.stack) : undefined,
     };
     for (const [k, v] of Object.entries(value)) {
-      err[k] = SECRET_KEYS.has(k.toLowerCase()) ? REDACTED : redactValue(v, depth + 1, seen);
+      err[k] = SECRET_KEYS.has(k.toLowerCase()) ? REDACTED : redactValue(v, depth + 1, seen, mask);
     }
-    if (value.cause !== undefined) err.cause = redactValue(value.cause, depth + 1, seen);
+    if (value.cause !== undefined) err.cause = redactValue(value.cause, depth + 1, seen, mask);
     return err;
   }
-  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redactValue(v, depth + 1, seen));
+  if (Array.isArray(value)) {
+    return value.slice(0, 100).map((v) => redactValue(v, depth + 1, seen, mask));
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEYS.has(k.toLowerCase()) ? REDACTED : redactValue(v, depth + 1, seen);
+    out[k] = SECRET_KEYS.has(k.toLowerCase()) ? REDACTED : redactValue(v, depth + 1, seen, mask);
   }
   return out;
 }

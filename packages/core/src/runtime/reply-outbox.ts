@@ -5,6 +5,7 @@ import type { Logger } from '../contracts/logger.js';
 import type { Task, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import { errorMessage } from '../kernel/timeout.js';
+import { failureReply } from './failure-summary.js';
 import { retryDelay } from './retry-delay.js';
 
 /**
@@ -54,7 +55,7 @@ export function owesReply(task: Task): boolean {
 
 /**
  * The text sent to a task's `replyTo`: its result (JSON other than a string is pretty-printed),
- * or an apology naming the failure.
+ * or an apology with a short summary of the failure (never the raw error, see `failureSummary`).
  *
  * @example
  * ```ts
@@ -63,7 +64,7 @@ export function owesReply(task: Task): boolean {
  */
 export function replyText(task: Task): string {
   if (task.status === 'failed') {
-    return `Sorry, this task failed after ${task.attempts} attempt(s): ${task.error?.message ?? 'unknown error'}`;
+    return failureReply(task);
   }
   return typeof task.result === 'string' ? task.result : JSON.stringify(task.result, null, 2);
 }

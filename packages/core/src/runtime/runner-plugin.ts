@@ -5,6 +5,7 @@ import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { HostInfoToken } from '../kernel/host-info.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { IntakeGateToken } from '../kernel/tokens.js';
+import { SecretMaskerToken } from '../logging/secret-masker.js';
 import { type RunnerOptions, TaskRunner } from './runner.js';
 import { DefaultTaskQueue } from './task-queue.js';
 
@@ -42,6 +43,7 @@ export function runnerPlugin(options: Partial<RunnerOptions> | false = {}): Plug
           logger: ctx.logger,
           clock: ctx.clock,
           owner: ctx.resolve(HostInfoToken).instanceId,
+          masker: ctx.tryResolve(SecretMaskerToken),
         },
         options,
       );

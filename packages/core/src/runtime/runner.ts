@@ -8,6 +8,7 @@ import type { Task, TaskError, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { lazyChild } from '../logging/lazy-child.js';
+import type { SecretMasker } from '../logging/secret-masker.js';
 import { AgentContext } from './agent-context.js';
 import { ReplyOutbox } from './reply-outbox.js';
 import { retryDelay } from './retry-delay.js';
@@ -66,11 +67,27 @@ interface RunnerDeps {
   clock: Clock;
   /** Lease owner id: unique per process start. */
   owner: string;
+  /** Masks the host's secrets in task errors and results before they are stored or sent. */
+  masker?: SecretMasker;
 }
 
 interface Running {
   task: Task;
   control: RunControl;
+}
+
+/**
+ * The error stored with a failed attempt: named by its failover class when the agent gave one
+ * (`empty_result`, `auth`...), else by the error's name; the message with secrets masked.
+ */
+function taskError(cause: unknown, masker: SecretMasker | undefined): TaskError {
+  const errorClass = (cause as { errorClass?: unknown } | null)?.errorClass;
+  const message = errorMessage(cause);
+  return {
+    name:
+      typeof errorClass === 'string' ? errorClass : cause instanceof Error ? cause.name : 'Error',
+    message: masker ? masker.mask(message) : message,
+  };
 }
 
 /** Why a run was aborted from outside: the task's fate is already decided elsewhere. */
@@ -375,9 +392,12 @@ export class TaskRunner implements RunnerHandle {
       const runLogger = lazyChild(logger, { task: task.id, agent: agent.name });
       // The agent's signal is made only if it reads it (see RunControl and AgentContext).
       const ctx = new AgentContext(task, control, runLogger, clock);
-      const result = await control.race(
+      const ran = await control.race(
         this.#executor ? this.#executor.execute(task, agent.name, ctx) : agent.run(task.input, ctx),
       );
+      // What is stored is what the API, the CLI and the reply show: secrets masked here, once.
+      const masker = this.#deps.masker;
+      const result = masker ? { ...ran, output: masker.maskJson(ran.output) } : ran;
       if (this.#options.batchSize > 1) {
         this.#queueCompletion(task, result.output);
         return [];
@@ -404,10 +424,7 @@ export class TaskRunner implements RunnerHandle {
       const reason: unknown = control.reason;
       if (reason instanceof ExternalAbort) return [];
       const cause = reason instanceof RunTimeout ? reason : err;
-      const error: TaskError = {
-        name: cause instanceof Error ? cause.name : 'Error',
-        message: errorMessage(cause),
-      };
+      const error = taskError(cause, this.#deps.masker);
       // An executor's error may decide the retry itself: `retryable: false` ends the task now
       // (failover already tried every agent), `retryAt` names when (a rate limit's Retry-After).
       const verdict = (cause ?? {}) as { retryable?: unknown; retryAt?: unknown };

@@ -3,6 +3,9 @@
  * Helpers for testing hosts and plugins: a manual clock, an in-memory logger, and the contract
  * suite every store must pass.
  */
+
+export type { FakeOpenAI, FakeOpenAIAnswer, FakeOpenAIRequest } from './fake-openai.js';
+export { completion, startFakeOpenAI } from './fake-openai.js';
 export { ManualClock } from './manual-clock.js';
 export type { LogLine } from './memory-logger.js';
 export { memoryLogger } from './memory-logger.js';
