@@ -8,6 +8,8 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { openSqliteStore } from '@agentd/store-sqlite';
@@ -103,6 +105,22 @@ export const openMyStore = (_options: { url: string }) => openSqliteStore({ path
     'agentd.config.ts': `import { agent, defineConfig } from '@agentd/core';
 import { sqlite } from '@agentd/store-sqlite';
 export default defineConfig({ agents: [agent('echo', (input) => input)], plugins: [sqlite()] });
+`,
+  },
+  // The host the page's senders and API calls talk to: its HMAC route, and the HTTP API.
+  'docs/webhooks.md': {
+    'host.config.ts': `import { agent, defineConfig } from '@agentd/core';
+import { webhook } from '@agentd/plugin-webhook';
+import { sqlite } from '@agentd/store-sqlite';
+import { __value as backups } from './backups-route.ts';
+export default defineConfig({
+  name: 'home-bot',
+  agents: [agent('triage', (input) => input)],
+  plugins: [
+    sqlite(),
+    webhook({ port: '\${PORT}', api: { token: '\${AGENTD_API_TOKEN}' }, routes: [backups] }),
+  ],
+});
 `,
   },
   'docs/running-24-7.md': {
@@ -400,6 +418,63 @@ function sameShape(documented: string, actual: string): Map<string, string> | un
   return changed;
 }
 
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/**
+ * Runs a shell block as one script (its variables carry from line to line) while a host started
+ * with the block's `host` config runs; the docs' port 8787 becomes the host's. Every answer the
+ * script prints must be free of error answers (`{"error": {...}}`).
+ */
+async function runWithHost(block: DocBlock, dir: string): Promise<string[]> {
+  const port = String(await freePort());
+  const env = { ...PLACEHOLDER_ENV, PORT: port };
+  const host = runCli(['start', '--config', block.annotation.host!], dir, env);
+  try {
+    await host.waitFor('is ready', 60_000);
+  } catch (error) {
+    host.child.kill('SIGKILL');
+    return [`${where(block)}: the host for this block did not start: ${(error as Error).message}`];
+  }
+  try {
+    const script = block.lines.join('\n').replaceAll('8787', port);
+    const result = await new Promise<{ code: number; out: string; err: string }>((ok) => {
+      const child = spawn('sh', ['-ec', script], {
+        cwd: dir,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
+      child.on('close', (code) => ok({ code: code ?? -1, out, err }));
+    });
+    if (result.code !== 0 || result.out.trim() === '' || /"error":\s*\{/.test(result.out)) {
+      return [
+        `${where(block)}: the script exited ${result.code} and printed\n${result.out}${result.err}`,
+      ];
+    }
+    return [];
+  } finally {
+    host.child.kill('SIGTERM');
+    await host.exited;
+  }
+}
+
 /** Runs a page's configs, commands and transcripts in order; returns every failure. */
 async function runPage(doc: string, blocks: DocBlock[]): Promise<string[]> {
   const dir = join(root, 'pages', slug(doc));
@@ -422,6 +497,8 @@ async function runPage(doc: string, blocks: DocBlock[]): Promise<string[]> {
             `${where(block)}: agentd check exited ${outcome.code}\n${outcome.stdout}${outcome.stderr}`,
           );
         }
+      } else if (kind === 'shell' && block.annotation.host) {
+        failures.push(...(await runWithHost(block, dir)));
       } else if (kind === 'shell') {
         for (const { command, line } of shellCommands(block)) {
           const result = await runCommandLine(command, `${doc}:${line}`, dir, scratch);

@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
  * - `file=<name>`: the file the block is saved as in its page's project (`hello.ts`, `.env`).
  * - `context=<name>`: how a TypeScript fragment is completed for the type check (see `CONTEXTS`).
  * - `after=<name>`: a TypeScript fragment that continues the page's block saved as `<name>`.
+ * - `host=<config>`: a shell block run as one script while a host started with `<config>` (a
+ *   file of the page's project) runs; `8787` in it is that host's port.
  */
 export interface DocBlock {
   /** Repository-relative path of the markdown file. */
@@ -29,6 +31,7 @@ export interface Annotation {
   file?: string;
   context?: string;
   after?: string;
+  host?: string;
 }
 
 /** `docs/x.md:12`, the place a failure message names. */
@@ -44,8 +47,8 @@ export function parseAnnotation(text: string, place: string): Annotation {
   for (const token of text.split(/\s+/).filter(Boolean)) {
     const [key, value] = token.split('=', 2) as [string, string | undefined];
     if (key === 'output' && value === undefined) annotation.output = true;
-    else if ((key === 'file' || key === 'context' || key === 'after') && value) {
-      annotation[key] = value;
+    else if (['file', 'context', 'after', 'host'].includes(key) && value) {
+      annotation[key as 'file' | 'context' | 'after' | 'host'] = value;
     } else throw new Error(`${place}: unknown doc-test annotation "${token}"`);
   }
   return annotation;
