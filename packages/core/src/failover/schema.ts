@@ -61,7 +61,7 @@ export const failoverConfigSchema = z
         .strict(),
     ),
     /** Overrides of the default action per class, e.g. `{ timeout: 'failover' }`. */
-    actions: z.record(errorClass, action),
+    actions: z.partialRecord(errorClass, action),
     /** Classifier rules tried before the built-in ones. */
     rules: z.array(ruleSchema),
     /** Send an alert when a task fails after every agent was tried (default true). */
