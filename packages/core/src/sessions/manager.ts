@@ -8,6 +8,7 @@ import type { HistoryEntry, Session, SessionStore } from '../contracts/session.j
 import type { SessionRunner } from '../failover/executor.js';
 import { AgentdError } from '../kernel/errors.js';
 import type { EventBus } from '../kernel/events.js';
+import { ownerIsGone } from '../kernel/owner.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { createToken } from '../kernel/token.js';
 
@@ -45,6 +46,11 @@ interface Deps {
   logger: Logger;
   events: EventBus;
   channels?: ChannelRegistry;
+  /**
+   * This host's instance id (`HostInfo.instanceId`), written as the owner of every session it
+   * makes live; recovery leaves sessions of a live owner alone.
+   */
+  owner?: string;
 }
 
 interface Live {
@@ -59,9 +65,11 @@ const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
  * one active. A run takes the session's lock, resumes it if suspended (telling the user), and
  * marks it live; when it has been idle past its timeout and is not busy, it is suspended: its
  * agent's live resource is released (a session-mode command agent's process is stopped). The
- * idle timer and a message take the same lock, so they never race. At start, sessions a crash
- * left live are suspended and their orphaned processes ended (after checking the PID still
- * runs that command); at stop, every live resource is released.
+ * idle timer and a message take the same lock, so they never race. A live session records its
+ * owner (the host instance holding its resource). At start, sessions whose owner is gone (a
+ * crashed or killed host of this machine) are suspended and their orphaned processes ended
+ * (after checking the PID still runs that command); sessions of a live owner, such as another
+ * host on the same store, are left alone. At stop, every live resource is released.
  *
  * @example
  * ```ts
@@ -293,6 +301,7 @@ export class SessionManager implements SessionRunner {
         lastActivityAt: clock.now(),
         snapshot: null,
         resource: (resourceFacts ?? null) as JsonObject | null,
+        owner: this.deps.owner ?? null,
       }))!;
       if (wasSuspended) this.deps.events.emit('session.resumed', { session, idleMs });
       this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 0) + 1);
@@ -325,11 +334,21 @@ export class SessionManager implements SessionRunner {
   /**
    * Start-up recovery: sessions a crash left live are marked suspended, and their processes
    * (recorded as `{ pid, command, startTime }`) are ended if the PID still runs that command.
+   * Only sessions whose owner is gone (see `ownerIsGone`), or that record no owner (written by
+   * an older agentd), are touched: a live owner's (another host on the same store, or a host on
+   * another machine) keep their process and status.
    */
   async recover(): Promise<number> {
     let count = 0;
     for (const session of await this.deps.store.listByStatus(['live', 'idle'])) {
       if (session.status === 'idle' && session.resource === null) continue;
+      if (session.owner !== null && !ownerIsGone(session.owner)) {
+        this.deps.logger.debug(
+          { session: session.id, owner: session.owner },
+          'session held by a live host; left alone',
+        );
+        continue;
+      }
       const r = session.resource;
       if (r && typeof r.pid === 'number' && typeof r.command === 'string') {
         const identity = {
@@ -348,6 +367,7 @@ export class SessionManager implements SessionRunner {
       const updated = (await this.deps.store.update(session.id, {
         status: 'suspended',
         resource: null,
+        owner: null,
         snapshot: session.snapshot ?? {},
       }))!;
       this.deps.events.emit('session.suspended', { session: updated, reason: 'crash-recovery' });
@@ -388,10 +408,23 @@ export class SessionManager implements SessionRunner {
         await live.agent.sessions.close(session, live.resource).catch(() => {});
       }
     }
+    if (
+      session.owner !== null &&
+      this.deps.owner !== undefined &&
+      session.owner !== this.deps.owner
+    ) {
+      // Another host made the session live since: its status and resource are that host's now.
+      this.deps.logger.info(
+        { session: session.id, owner: session.owner, reason },
+        "released this host's resource of a session another host now holds",
+      );
+      return;
+    }
     const updated = (await this.deps.store.update(session.id, {
       status: 'suspended',
       snapshot,
       resource: null,
+      owner: null,
     }))!;
     this.deps.logger.info({ session: session.id, reason }, `session "${session.name}" suspended`);
     this.deps.events.emit('session.suspended', { session: updated, reason });

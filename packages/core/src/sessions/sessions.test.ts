@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sqlite } from '@agentd/store-sqlite';
@@ -12,6 +12,7 @@ import { type Session, SessionStoreToken } from '../contracts/session.js';
 import type { Task } from '../contracts/task.js';
 import { failoverPlugin } from '../failover/plugin.js';
 import { createHost, type Host } from '../kernel/host.js';
+import { HostInfoToken } from '../kernel/host-info.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { SessionManagerToken } from './manager.js';
@@ -45,6 +46,13 @@ const hosts: Host[] = [];
 afterEach(async () => {
   await Promise.all(hosts.splice(0).map((h) => h.stop('test end')));
 });
+
+/** An owner id of a process of this machine that has exited: what a killed host leaves behind. */
+async function deadOwner(): Promise<string> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((r) => child.once('exit', r));
+  return `dead-host:${child.pid}:1:00aa11bb@${hostname()}`;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -233,13 +241,21 @@ describe('sessions', () => {
       { userKey: 'chat:u2', address: { channel: 'chat', id: 'u2' }, name: 'main', agent: 'cli' },
       Date.now(),
     );
+    const dead = await deadOwner();
     await store.update(other.id, {
       status: 'live',
       resource: { pid: process.pid, command: 'some-other-program --flag' },
+      owner: dead,
     });
     // The first host "dies": nothing of it runs its stop (like kill -9); its process lives on.
+    // It ran in this test's process, which lives on too, so its sessions are handed to an owner
+    // whose process is gone, as a real kill -9 would leave them (see process-ownership.test.ts).
     hosts.splice(hosts.indexOf(a.host), 1);
     expect(alive(pid)).toBe(true);
+    const mine = (await store.listByStatus(['live'])).filter((s) => s.id !== other.id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.owner).toBe(a.host.resolve(HostInfoToken).instanceId);
+    await store.update(mine[0]!.id, { owner: dead });
 
     const b = await harness(db);
     expect(alive(pid)).toBe(false);
