@@ -3,9 +3,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openSqliteStore } from '@agentd/store-sqlite';
+import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processIdentity } from '../agents/process.js';
+import { TaskStoreToken } from '../contracts/task.js';
+import { createHost } from '../kernel/host.js';
+import { memoryLogger } from '../testing/memory-logger.js';
+import { agent } from './function-agent.js';
 
 // Real hosts in real processes, killed with a real SIGKILL: what a command agent's child, a
 // session process and a lease are owned by, and who may clean them up.
@@ -293,4 +297,39 @@ describe('lease recovery only takes what a gone runner held', () => {
     });
     await store.close();
   }, 60_000);
+
+  it('recovers an expired lease of a runner elsewhere when it expires, not at the next recovery tick', async () => {
+    const db = join(dir, 'expiry.db');
+    const store = openSqliteStore({ path: db });
+    const now = Date.now();
+    const { task } = await store.tasks.enqueue({ input: 'late', agent: 'echo' }, now);
+    await store.tasks.claim({
+      owner: `far:4242:1:00aa11bb@another-machine.example`,
+      leaseMs: 1_500,
+      now,
+    });
+    await store.close();
+    const host = createHost({
+      logger: memoryLogger().logger,
+      agents: [agent('echo', (input) => `ran ${String(input)}`)],
+      // A tick far away: only a timer set for the lease's expiry can recover it in time.
+      runner: { recoverEveryMs: 600_000 },
+      plugins: [sqlite({ path: db })],
+    });
+    try {
+      await host.start();
+      const tasks = host.resolve(TaskStoreToken);
+      // Not recovered at start: the lease of a runner on another machine had not expired.
+      expect((await tasks.get(task.id))?.status).toBe('running');
+      const deadline = now + 1_500 + 5_000;
+      while ((await tasks.get(task.id))?.status !== 'completed') {
+        if (Date.now() > deadline) throw new Error('the expired lease was not recovered in time');
+        await sleep(20);
+      }
+      expect(Date.now()).toBeGreaterThanOrEqual(now + 1_500);
+      expect(await tasks.get(task.id)).toMatchObject({ attempts: 2, result: 'ran late' });
+    } finally {
+      await host.stop('test end');
+    }
+  }, 30_000);
 });
