@@ -1,4 +1,4 @@
-import { isSameProcess, terminateGroup } from '../agents/process.js';
+import { endRecordedProcess } from '../agents/process.js';
 import type { Agent, AgentRegistry } from '../contracts/agent.js';
 import type { Address, ChannelRegistry } from '../contracts/channel.js';
 import type { Clock, TimerHandle } from '../contracts/clock.js';
@@ -266,7 +266,16 @@ export class SessionManager implements SessionRunner {
       this.#timers.get(sessionId)?.cancel();
       this.#timers.delete(sessionId);
       let live = this.#live.get(sessionId);
-      const wasSuspended = found.status === 'suspended';
+      // Live in the store, but its owner (another host of this machine) is gone since: end the
+      // process it left and resume the session here, as start-up recovery would have.
+      const orphaned =
+        !live &&
+        found.status === 'live' &&
+        found.owner !== null &&
+        found.owner !== (this.deps.owner ?? null) &&
+        ownerIsGone(found.owner);
+      if (orphaned) await this.#endOrphan(found);
+      const wasSuspended = found.status === 'suspended' || orphaned;
       const idleMs = clock.now() - found.lastActivityAt;
       if (wasSuspended && this.#options.resumeNotice) {
         await this.deps.channels
@@ -281,8 +290,8 @@ export class SessionManager implements SessionRunner {
       if (!live && agent.sessions) {
         try {
           const resource =
-            wasSuspended && found.snapshot !== null
-              ? await agent.sessions.resume(found, found.snapshot)
+            wasSuspended && (found.snapshot !== null || orphaned)
+              ? await agent.sessions.resume(found, found.snapshot ?? {})
               : await agent.sessions.open(found);
           live = { agent, resource };
           this.#live.set(sessionId, live);
@@ -349,21 +358,7 @@ export class SessionManager implements SessionRunner {
         );
         continue;
       }
-      const r = session.resource;
-      if (r && typeof r.pid === 'number' && typeof r.command === 'string') {
-        const identity = {
-          pid: r.pid,
-          command: r.command,
-          ...(typeof r.startTime === 'number' && { startTime: r.startTime }),
-        };
-        if (isSameProcess(identity)) {
-          this.deps.logger.warn(
-            { session: session.id, pid: r.pid },
-            'ending an orphaned session process',
-          );
-          await terminateGroup(r.pid, this.#options.killGraceMs);
-        }
-      }
+      await this.#endOrphan(session);
       const updated = (await this.deps.store.update(session.id, {
         status: 'suspended',
         resource: null,
@@ -374,6 +369,21 @@ export class SessionManager implements SessionRunner {
       count++;
     }
     return count;
+  }
+
+  /**
+   * Ends the process a session recorded (`{ pid, command, startTime, hostname }`) with its group,
+   * if that PID still runs the same command on this machine (PIDs are reused).
+   */
+  async #endOrphan(session: Session): Promise<void> {
+    const r = session.resource;
+    if (!r) return;
+    if (await endRecordedProcess(r, this.#options.killGraceMs)) {
+      this.deps.logger.warn(
+        { session: session.id, pid: r.pid },
+        'ended an orphaned session process',
+      );
+    }
   }
 
   /** Releases every live resource (shutdown); the sessions resume on their next message. */

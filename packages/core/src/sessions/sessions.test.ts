@@ -269,6 +269,27 @@ describe('sessions', () => {
     await a.host.stop('cleanup');
   });
 
+  it('leaves a session of a live host alone at start, and takes it over once that host is gone: old process ended, session resumed', async () => {
+    const db = join(root, 'takeover.db');
+    const a = await harness(db);
+    const pid = pidOf((await a.say('hi')).result);
+    // The first host stops answering without stopping (it still runs, in this process).
+    hosts.splice(hosts.indexOf(a.host), 1);
+    const b = await harness(db);
+    expect(alive(pid)).toBe(true);
+    const before = await b.session();
+    expect(before).toMatchObject({ status: 'live', resource: { pid } });
+    expect(before.owner).toBe(a.host.resolve(HostInfoToken).instanceId);
+    // Now its owner is gone (as a kill -9 would leave it): the next message ends the old
+    // process and resumes the session under the second host.
+    await b.host.resolve(SessionStoreToken).update(before.id, { owner: await deadOwner() });
+    const again = await b.say('back');
+    expect(again.result).toMatch(/^resumed#1:back/);
+    expect(alive(pid)).toBe(false);
+    expect(b.sent.some((t) => t.startsWith('Resuming session "main"'))).toBe(true);
+    expect((await b.session()).owner).toBe(b.host.resolve(HostInfoToken).instanceId);
+  });
+
   it('after a real kill -9 of the host, the next host ends the orphaned session process', async () => {
     const db = join(root, 'killed.db');
     const child = spawn(process.execPath, [HOST_SCRIPT, db, SCRIPT, `${db}.fail-resume`], {
