@@ -189,7 +189,7 @@ export { createHost, KERNEL_SERVICES, withBuiltinPlugins } from './kernel/host.j
 export type { HostInfo, HostState } from './kernel/host-info.js';
 export { HostInfoToken } from './kernel/host-info.js';
 export type { OwnerFacts } from './kernel/owner.js';
-export { newOwnerId, ownerIsGone, parseOwnerId } from './kernel/owner.js';
+export { machineTag, newOwnerId, ownerIsGone, parseOwnerId } from './kernel/owner.js';
 export type { Plugin, PluginContext, PluginOption } from './kernel/plugin.js';
 export type { PlacedPlugin } from './kernel/plugin-graph.js';
 export { flattenPlugins, orderPlugins } from './kernel/plugin-graph.js';

@@ -11,7 +11,7 @@ export interface HostInfo {
   /** Directory of the config file (or the working directory). */
   readonly baseDir: string;
   /**
-   * Unique per process start: `${name}:${pid}:${startTime}:${random}@${hostname}` (see
+   * Unique per process start: `${name}:${pid}:${startTime}:${random}@${machineTag}` (see
    * `newOwnerId`); the runner's lease owner and the owner of the sessions this host runs, so
    * another host can tell whether this process still runs.
    */

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { processIdentity } from '../agents/process.js';
-import { newOwnerId, ownerIsGone, parseOwnerId } from './owner.js';
+import { machineTag, newOwnerId, ownerIsGone, parseOwnerId } from './owner.js';
 
 async function exitedPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
@@ -15,8 +15,11 @@ describe('owner ids', () => {
     const id = newOwnerId('my:host');
     const startTime = processIdentity(process.pid)?.startTime;
     expect(id).toMatch(new RegExp(`^my:host:${process.pid}:${startTime ?? ''}:[0-9a-f]{8}@`));
+    expect(machineTag()).toMatch(/^[0-9a-f]{12}$/);
+    // The hostname itself never appears (owner ids reach a public /health as serviceId).
+    expect(id).not.toContain(`@${hostname()}`);
     expect(parseOwnerId(id)).toEqual({
-      hostname: hostname(),
+      machine: machineTag(),
       pid: process.pid,
       ...(startTime !== undefined && { startTime }),
     });
@@ -35,13 +38,15 @@ describe('owner ids', () => {
     const me = processIdentity(process.pid)?.startTime ?? '';
     expect(ownerIsGone(newOwnerId('live'))).toBe(false);
     const pid = await exitedPid();
-    expect(ownerIsGone(`dead:${pid}:1:00aa11bb@${hostname()}`)).toBe(true);
+    expect(ownerIsGone(`dead:${pid}:1:00aa11bb@${machineTag()}`)).toBe(true);
     // The same PID on another machine says nothing about that machine's process.
-    expect(ownerIsGone(`far:${pid}:1:00aa11bb@another-machine.example`)).toBe(false);
+    expect(ownerIsGone(`far:${pid}:1:00aa11bb@0123456789ab`)).toBe(false);
     if (me !== '') {
       // This PID, started at another time: an earlier process whose PID this one reused.
-      expect(ownerIsGone(`old:${process.pid}:${Number(me) - 1}:00aa11bb@${hostname()}`)).toBe(true);
-      expect(ownerIsGone(`old:${process.ppid}:1:00aa11bb@${hostname()}`)).toBe(
+      expect(ownerIsGone(`old:${process.pid}:${Number(me) - 1}:00aa11bb@${machineTag()}`)).toBe(
+        true,
+      );
+      expect(ownerIsGone(`old:${process.ppid}:1:00aa11bb@${machineTag()}`)).toBe(
         processIdentity(process.ppid)?.startTime !== 1,
       );
     }

@@ -1,32 +1,50 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { processIdentity } from '../agents/process.js';
 
 /**
  * What an owner id (a host instance id, a task's lease owner, a session's owner) says about the
- * process that made it: the machine, the PID, and the PID's start time (clock ticks since boot,
- * `/proc/<pid>/stat` field 22; undefined where there is no `/proc`).
+ * process that made it: the machine (a tag of its hostname, see {@link machineTag}), the PID, and
+ * the PID's start time (clock ticks since boot, `/proc/<pid>/stat` field 22; undefined where
+ * there is no `/proc`).
  */
 export interface OwnerFacts {
-  hostname: string;
+  machine: string;
   pid: number;
   startTime?: number;
 }
 
+let ownMachine: string | undefined;
+
 /**
- * A new owner id for this process: `${name}:${pid}:${startTime}:${random}@${hostname}`. It is
+ * This machine's tag in owner ids: the first 12 hex digits of the SHA-256 of its hostname. Owner
+ * ids appear in `/health` (`serviceId`), which may be public: the tag tells machines apart without
+ * naming them.
+ *
+ * @example
+ * ```ts
+ * machineTag(); // '3f9a0c41d2b7'
+ * ```
+ */
+export function machineTag(): string {
+  ownMachine ??= createHash('sha256').update(hostname()).digest('hex').slice(0, 12);
+  return ownMachine;
+}
+
+/**
+ * A new owner id for this process: `${name}:${pid}:${startTime}:${random}@${machineTag()}`. It is
  * what the host gives as `HostInfo.instanceId`, what the runner writes as a task's lease owner
  * and the session manager as a session's owner, so whoever finds it in the store later can tell
  * whether the process that wrote it still runs (see {@link ownerIsGone}).
  *
  * @example
  * ```ts
- * newOwnerId('agentd'); // 'agentd:4242:81237:9f2c1a0b@build-box'
+ * newOwnerId('agentd'); // 'agentd:4242:81237:9f2c1a0b@3f9a0c41d2b7'
  * ```
  */
 export function newOwnerId(name: string): string {
   const startTime = processIdentity(process.pid)?.startTime;
-  return `${name}:${process.pid}:${startTime ?? ''}:${randomBytes(4).toString('hex')}@${hostname()}`;
+  return `${name}:${process.pid}:${startTime ?? ''}:${randomBytes(4).toString('hex')}@${machineTag()}`;
 }
 
 /**
@@ -35,16 +53,16 @@ export function newOwnerId(name: string): string {
  *
  * @example
  * ```ts
- * parseOwnerId('agentd:4242:81237:9f2c1a0b@build-box'); // { hostname: 'build-box', pid: 4242, startTime: 81237 }
+ * parseOwnerId('agentd:4242:81237:9f2c1a0b@3f9a0c41d2b7'); // { machine: '3f9a0c41d2b7', pid: 4242, startTime: 81237 }
  * ```
  */
 export function parseOwnerId(owner: string): OwnerFacts | undefined {
-  const match = /:(\d+):(\d*):[0-9a-f]+@([^@:/\s]+)$/.exec(owner);
+  const match = /:(\d+):(\d*):[0-9a-f]+@([0-9a-f]{12})$/.exec(owner);
   if (!match) return undefined;
   const pid = Number(match[1]);
   if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
   return {
-    hostname: match[3]!,
+    machine: match[3]!,
     pid,
     ...(match[2] !== '' && { startTime: Number(match[2]) }),
   };
@@ -52,7 +70,7 @@ export function parseOwnerId(owner: string): OwnerFacts | undefined {
 
 /**
  * Whether the process that wrote `owner` is certainly gone: it ran on this machine (same
- * hostname) and its PID no longer runs, or runs a process started at another time (the PID was
+ * hostname tag) and its PID no longer runs, or runs a process started at another time (the PID was
  * reused). An owner on another machine, of an unknown shape, or still running is not gone: its
  * leases are left to expire and its sessions and processes are left alone.
  *
@@ -64,7 +82,7 @@ export function parseOwnerId(owner: string): OwnerFacts | undefined {
 export function ownerIsGone(owner: string | null | undefined): boolean {
   if (!owner) return false;
   const facts = parseOwnerId(owner);
-  if (!facts || facts.hostname !== hostname()) return false;
+  if (!facts || facts.machine !== machineTag()) return false;
   if (facts.pid === process.pid) {
     // This very process: gone only if the id was written by an earlier process with our PID.
     const self = processIdentity(process.pid)?.startTime;

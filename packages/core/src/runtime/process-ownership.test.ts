@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processIdentity } from '../agents/process.js';
 import { TaskStoreToken } from '../contracts/task.js';
 import { createHost } from '../kernel/host.js';
+import { machineTag } from '../kernel/owner.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { agent } from './function-agent.js';
 
@@ -269,9 +270,9 @@ describe('lease recovery only takes what a gone runner held', () => {
     await new Promise((r) => gone.once('exit', r));
     const me = processIdentity(process.pid)!;
     const owners = {
-      dead: `old:${gonePid}:1:00aa11bb@${hostname()}`,
-      live: `test:${process.pid}:${me.startTime ?? ''}:00aa11bb@${hostname()}`,
-      elsewhere: `far:${gonePid}:1:00aa11bb@another-machine.example`,
+      dead: `old:${gonePid}:1:00aa11bb@${machineTag()}`,
+      live: `test:${process.pid}:${me.startTime ?? ''}:00aa11bb@${machineTag()}`,
+      elsewhere: `far:${gonePid}:1:00aa11bb@0123456789ab`,
     };
     const now = Date.now();
     const ids: Record<string, string> = {};
@@ -304,7 +305,7 @@ describe('lease recovery only takes what a gone runner held', () => {
     const now = Date.now();
     const { task } = await store.tasks.enqueue({ input: 'late', agent: 'echo' }, now);
     await store.tasks.claim({
-      owner: `far:4242:1:00aa11bb@another-machine.example`,
+      owner: `far:4242:1:00aa11bb@0123456789ab`,
       leaseMs: 1_500,
       now,
     });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sqlite } from '@agentd/store-sqlite';
@@ -13,6 +13,7 @@ import type { Task } from '../contracts/task.js';
 import { failoverPlugin } from '../failover/plugin.js';
 import { createHost, type Host } from '../kernel/host.js';
 import { HostInfoToken } from '../kernel/host-info.js';
+import { machineTag } from '../kernel/owner.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { SessionManagerToken } from './manager.js';
@@ -51,7 +52,7 @@ afterEach(async () => {
 async function deadOwner(): Promise<string> {
   const child = spawn(process.execPath, ['-e', '']);
   await new Promise((r) => child.once('exit', r));
-  return `dead-host:${child.pid}:1:00aa11bb@${hostname()}`;
+  return `dead-host:${child.pid}:1:00aa11bb@${machineTag()}`;
 }
 
 function alive(pid: number): boolean {
