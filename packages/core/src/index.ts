@@ -10,11 +10,13 @@ export type { LlmAgentOptions } from './agents/llm-agent.js';
 export { llmAgent } from './agents/llm-agent.js';
 export type { ProcessIdentity } from './agents/process.js';
 export {
+  endRecordedProcess,
   groupAlive,
   isSameProcess,
   killGroup,
   liveGroupMembers,
   processIdentity,
+  processRecord,
   terminateGroup,
 } from './agents/process.js';
 export type { HostConfig, LoggerConfig, TimeoutsConfig } from './config/host-config.js';
@@ -104,8 +106,10 @@ export type {
   ClaimRequest,
   EnqueueResult,
   FailOptions,
+  LeaseInfo,
   NewTask,
   OwedReply,
+  RecoverOptions,
   RecoveryReport,
   ReplyOutcome,
   Task,
@@ -184,6 +188,8 @@ export type { CreateHostOptions, Host, StopFailure, StopResult } from './kernel/
 export { createHost, KERNEL_SERVICES, withBuiltinPlugins } from './kernel/host.js';
 export type { HostInfo, HostState } from './kernel/host-info.js';
 export { HostInfoToken } from './kernel/host-info.js';
+export type { OwnerFacts } from './kernel/owner.js';
+export { machineTag, newOwnerId, ownerIsGone, parseOwnerId } from './kernel/owner.js';
 export type { Plugin, PluginContext, PluginOption } from './kernel/plugin.js';
 export type { PlacedPlugin } from './kernel/plugin-graph.js';
 export { flattenPlugins, orderPlugins } from './kernel/plugin-graph.js';

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
 import { rebuildTable } from './rebuild-table.js';
+import { SqliteSessionStore } from './session-store.js';
 import { SqliteTaskStore } from './task-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentd-store-migrations-'));
@@ -115,7 +116,12 @@ describe('migrations', () => {
     const old = snapshot();
     expect(old.replies).toHaveLength(1);
 
-    expect(applyMigrations(db)).toEqual(['0003_tasks_status_check', '0004_tasks_open_index']);
+    expect(
+      applyMigrations(
+        db,
+        MIGRATIONS.filter((m) => m.name < '0005'),
+      ),
+    ).toEqual(['0003_tasks_status_check', '0004_tasks_open_index']);
 
     expect(old.indexes).toEqual([
       'tasks_idempotency',
@@ -139,6 +145,7 @@ describe('migrations', () => {
     // rebuilt table: the finished task reads back, the waiting one is claimed, the expired
     // lease is recovered.
     expect(() => db.prepare("UPDATE tasks SET status = 'done'").run()).toThrow(/CHECK/);
+    expect(applyMigrations(db)).toEqual(['0005_process_owners']);
     const store = new SqliteTaskStore(db);
     const prefix = db.prepare("SELECT value FROM meta WHERE key = 'task_id_prefix'").pluck().get();
     expect((await store.get(`${prefix}${Number(answered).toString(36)}`))?.result).toBe('hello');
@@ -147,6 +154,38 @@ describe('migrations', () => {
     expect((await store.recoverExpired(T0 + 60_000)).requeued).toHaveLength(1);
     db.prepare('DELETE FROM tasks').run();
     expect(db.prepare('SELECT count(*) FROM task_replies').pluck().get()).toBe(0);
+    db.close();
+  });
+
+  it('0005 adds the lease process and session owner columns, keeping running leases and live sessions', async () => {
+    const db = new Database(join(dir, 'owners.db'));
+    applyMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.name < '0005'),
+    );
+    const T0 = 1_700_000_000_000;
+    db.prepare(`INSERT INTO tasks (status, priority, run_at, type, description, input, attempts,
+      max_attempts, created_at, started_at, metadata, lease_owner, lease_expires_at)
+      VALUES ('running', 2, ?, 'manual', 'x', '"y"', 1, 3, ?, ?, '{}', 'old-host', ?)`).run(
+      T0,
+      T0,
+      T0,
+      T0 + 30_000,
+    );
+    db.prepare(`INSERT INTO sessions (id, user_key, address, name, agent, status, active,
+      idle_timeout_ms, last_activity_at, created_at, resource, metadata)
+      VALUES ('s1', 'chat:1', '{"channel":"chat","id":"1"}', 'main', 'cli', 'live', 1, 600000, ?, ?,
+      '{"pid":1}', '{}')`).run(T0, T0);
+    expect(applyMigrations(db)).toEqual(['0005_process_owners']);
+    const tasks = new SqliteTaskStore(db);
+    expect(await tasks.listLeases()).toEqual([
+      { taskId: expect.any(String), owner: 'old-host', expiresAt: T0 + 30_000, process: null },
+    ]);
+    expect(await new SqliteSessionStore(db).get('s1')).toMatchObject({
+      status: 'live',
+      resource: { pid: 1 },
+      owner: null,
+    });
     db.close();
   });
 

@@ -34,7 +34,7 @@ export interface Migration {
  *
  * @example
  * ```ts
- * MIGRATIONS.map((m) => m.name); // ['0001_initial', …, '0004_tasks_open_index']
+ * MIGRATIONS.map((m) => m.name); // ['0001_initial', …, '0005_process_owners']
  * ```
  */
 export const MIGRATIONS: readonly Migration[] = [
@@ -182,6 +182,19 @@ export const MIGRATIONS: readonly Migration[] = [
         DROP INDEX tasks_leases;
         CREATE INDEX tasks_open ON tasks (priority, run_at, seq, status)
           WHERE status = 'pending' OR status = 'running';
+      `);
+    },
+  },
+  {
+    name: '0005_process_owners',
+    up(db) {
+      // Who owns what runs: the process a task's run started, recorded with its lease (JSON
+      // { pid, startTime, command, hostname }), so lease recovery can end it before the task runs
+      // again; and the host instance whose process holds a session's live resource, so start-up
+      // recovery only touches sessions of a host that is gone. Added columns: no rebuild.
+      db.exec(`
+        ALTER TABLE tasks ADD COLUMN lease_process TEXT;
+        ALTER TABLE sessions ADD COLUMN owner TEXT;
       `);
     },
   },

@@ -302,7 +302,10 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     findByIdempotencyKey: async (key) => open().tasks.findByIdempotencyKey(key),
     list: async (query) => open().tasks.list(query),
     counts: async () => open().tasks.counts(),
-    recoverExpired: async (now) => open().tasks.recoverExpired(now),
+    recoverExpired: async (now, opts) => open().tasks.recoverExpired(now, opts),
+    recordLeaseProcess: async (id, owner, process) =>
+      open().tasks.recordLeaseProcess(id, owner, process),
+    listLeases: async () => open().tasks.listLeases(),
     nextRunAt: async (now) => open().tasks.nextRunAt(now),
     prune: async (options) => open().tasks.prune(options),
     claimReplies: async (request) => open().tasks.claimReplies(request),

@@ -32,6 +32,8 @@ export interface TaskRow {
   metadata: string;
   lease_owner: string | null;
   lease_expires_at: number | null;
+  /** JSON of the process the current run started (see TaskStore.recordLeaseProcess), or null. */
+  lease_process: string | null;
 }
 
 /** A row of `sessions` as stored. */
@@ -49,6 +51,8 @@ export interface SessionRow {
   created_at: number;
   snapshot: string | null;
   resource: string | null;
+  /** The host instance whose process holds the live resource (migration 0005), or null. */
+  owner: string | null;
   metadata: string;
 }
 

@@ -84,6 +84,7 @@ function toSession(row: SessionRow): Session {
     createdAt: row.created_at,
     snapshot: row.snapshot === null ? null : parseJson(row.snapshot),
     resource: row.resource === null ? null : parseJson<JsonObject>(row.resource),
+    owner: row.owner ?? null,
     metadata: parseJson<JsonObject>(row.metadata),
   };
 }
@@ -246,6 +247,12 @@ export class SqliteSessionStore implements SessionStore {
     if (patch.snapshot !== undefined) set.snapshot = nullableJson(patch.snapshot, 'snapshot');
     if (patch.resource !== undefined) {
       set.resource = patch.resource === null ? null : objectText(patch.resource, 'resource');
+    }
+    if (patch.owner !== undefined) {
+      if (patch.owner !== null && (typeof patch.owner !== 'string' || patch.owner === '')) {
+        throw invalid('owner must be a non-empty string or null');
+      }
+      set.owner = patch.owner;
     }
     if (patch.metadata !== undefined) set.metadata = objectText(patch.metadata, 'metadata');
     if (Object.keys(set).length === 0) return this.get(id);

@@ -6,9 +6,11 @@ import {
   type FailOptions,
   type JsonObject,
   type JsonValue,
+  type LeaseInfo,
   type NewTask,
   type OwedReply,
   REPLY_HOLD_MS,
+  type RecoverOptions,
   type RecoveryReport,
   type ReplyOutcome,
   TASK_STATUSES,
@@ -246,14 +248,15 @@ const FAIL_SQL = `
     status = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN 'pending' ELSE 'failed' END,
     run_at = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN @retryAt ELSE run_at END,
     finished_at = CASE WHEN @retryAt IS NOT NULL AND attempts < max_attempts THEN NULL ELSE @now END,
-    error = @error, lease_owner = NULL, lease_expires_at = NULL
+    error = @error, lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
   WHERE seq = @seq AND status = 'running' AND lease_owner = @owner
   RETURNING ${COLUMNS_SQL}`;
 
 // Running tasks are found through tasks_open (see migration 0004): a walk over the open tasks'
 // entries, reading status from the index. recoverExpired first looks with a plain read, which
 // takes no write lock, and writes only when a lease did expire. The attempt was counted by the
-// claim, so a requeued task simply waits for its next claim.
+// claim, so a requeued task simply waits for its next claim. @owners (a JSON array) names
+// runners known to be gone, whose leases are recovered before they expire.
 const ANY_EXPIRED_SQL = `
   SELECT 1 FROM tasks INDEXED BY tasks_open
   WHERE (status = 'pending' OR status = 'running') AND status = 'running'
@@ -263,12 +266,21 @@ const RECOVER_SQL = `
   UPDATE tasks INDEXED BY tasks_open SET
     status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,
     finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE @now END,
-    error = json_object('name', 'LeaseExpired', 'message',
-      'the lease of ' || coalesce(lease_owner, '?') || ' expired before the task finished (runner crashed or stalled)'),
-    lease_owner = NULL, lease_expires_at = NULL
+    error = CASE WHEN lease_expires_at <= @now
+      THEN json_object('name', 'LeaseExpired', 'message',
+        'the lease of ' || coalesce(lease_owner, '?') || ' expired before the task finished (runner crashed or stalled)')
+      ELSE json_object('name', 'RunnerGone', 'message',
+        'the process holding the lease (' || lease_owner || ') is gone (killed or crashed) and the task did not finish')
+      END,
+    lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
   WHERE (status = 'pending' OR status = 'running') AND status = 'running'
-    AND lease_expires_at <= @now
+    AND (lease_expires_at <= @now OR lease_owner IN (SELECT value FROM json_each(@owners)))
   RETURNING seq, status`;
+// Every running task's lease: a few rows per runner, read once per recovery tick.
+const LEASES_SQL = `
+  SELECT seq, lease_owner, lease_expires_at, lease_process FROM tasks INDEXED BY tasks_open
+  WHERE (status = 'pending' OR status = 'running') AND status = 'running'
+  ORDER BY lease_expires_at`;
 
 // Replies due, oldest due first; claimReplies then holds each for the caller's lease.
 const OWED_REPLIES_SQL = `
@@ -329,8 +341,10 @@ export class SqliteTaskStore implements TaskStore {
     (params: Record<string, unknown>) => TaskValues | undefined
   >;
   readonly #recoverTx: BetterSqlite3.Transaction<
-    (now: number) => { seq: number; status: TaskStatus }[]
+    (now: number, owners: string) => { seq: number; status: TaskStatus }[]
   >;
+  readonly #recordProcess: BetterSqlite3.Statement;
+  readonly #leases: BetterSqlite3.Statement;
   readonly #retryReply: BetterSqlite3.Statement;
   readonly #settleReply: BetterSqlite3.Statement;
   readonly #claimReplies: BetterSqlite3.Transaction<
@@ -413,12 +427,17 @@ export class SqliteTaskStore implements TaskStore {
     this.#fail = db.prepare(FAIL_SQL).raw();
     this.#cancel = db
       .prepare(
-        `UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+        `UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+           lease_process = NULL
          WHERE seq = ? AND status IN ('pending', 'running')
          RETURNING ${COLUMNS_SQL}`,
       )
       .raw();
     this.#recover = db.prepare(RECOVER_SQL);
+    this.#recordProcess = db.prepare(
+      `UPDATE tasks SET lease_process = ? WHERE seq = ? AND status = 'running' AND lease_owner = ?`,
+    );
+    this.#leases = db.prepare(LEASES_SQL);
     this.#anyExpired = db.prepare(ANY_EXPIRED_SQL).pluck();
     this.#countReplies = db.prepare('SELECT count(*) FROM task_replies').pluck();
     this.#nextRun = db.prepare(NEXT_RUN_SQL);
@@ -448,8 +467,8 @@ export class SqliteTaskStore implements TaskStore {
       }
       return values;
     });
-    this.#recoverTx = db.transaction((now: number) => {
-      const rows = this.#recover.all({ now }) as { seq: number; status: TaskStatus }[];
+    this.#recoverTx = db.transaction((now: number, owners: string) => {
+      const rows = this.#recover.all({ now, owners }) as { seq: number; status: TaskStatus }[];
       for (const row of rows) {
         if (row.status === 'failed') this.#recordOwedReply(row.seq, now);
       }
@@ -786,20 +805,46 @@ export class SqliteTaskStore implements TaskStore {
     return counts;
   }
 
-  async recoverExpired(now: number): Promise<RecoveryReport> {
+  async recoverExpired(now: number, options: RecoverOptions = {}): Promise<RecoveryReport> {
     const report: RecoveryReport = { requeued: [], failed: [] };
-    if (this.#anyExpired.get(now) === undefined) return report;
+    const owners = (options.owners ?? []).filter((o) => typeof o === 'string' && o !== '');
+    if (owners.length === 0 && this.#anyExpired.get(now) === undefined) return report;
+    const gone = JSON.stringify(owners);
     let rows: { seq: number; status: TaskStatus }[];
     try {
-      rows = this.#recoverTx.immediate(now);
+      rows = this.#recoverTx.immediate(now, gone);
     } catch (error) {
       const tx = this.#recoverTx.immediate;
-      rows = await this.#faults.retry(error, 'tasks.recoverExpired', undefined, tx, now);
+      rows = await this.#faults.retry(error, 'tasks.recoverExpired', undefined, tx, now, gone);
     }
     for (const row of rows) {
       (row.status === 'pending' ? report.requeued : report.failed).push(this.#ids.format(row.seq));
     }
     return report;
+  }
+
+  async recordLeaseProcess(id: string, owner: string, process: JsonObject): Promise<boolean> {
+    if (typeof process !== 'object' || process === null || Array.isArray(process)) {
+      throw new AgentdError('E_INVALID_PROCESS', 'the process record must be a plain object');
+    }
+    const text = toJsonText(process, 'process', 'E_INVALID_PROCESS');
+    const seq = this.#ids.parse(id);
+    return seq !== undefined && this.#recordProcess.run(text, seq, owner).changes === 1;
+  }
+
+  async listLeases(): Promise<LeaseInfo[]> {
+    const rows = this.#leases.all() as {
+      seq: number;
+      lease_owner: string | null;
+      lease_expires_at: number | null;
+      lease_process: string | null;
+    }[];
+    return rows.map((row) => ({
+      taskId: this.#ids.format(row.seq),
+      owner: row.lease_owner ?? '',
+      expiresAt: row.lease_expires_at ?? 0,
+      process: readProcess(row.lease_process),
+    }));
   }
 
   async nextRunAt(now: number): Promise<number | undefined> {
@@ -870,6 +915,19 @@ export class SqliteTaskStore implements TaskStore {
       const queries = this.#queries;
       return this.#faults.retry(error, 'tasks.prune', queries, queries.run, query);
     }
+  }
+}
+
+/** A stored process record; an unreadable one counts as none (recovery must not fail on it). */
+function readProcess(text: string | null): JsonObject | null {
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as JsonObject)
+      : null;
+  } catch {
+    return null;
   }
 }
 

@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentRunContext } from '../contracts/agent.js';
@@ -119,5 +119,29 @@ describe('command agent', () => {
     expect(String(await run)).toContain('cancelled');
     for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 10));
     expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it('records its process (pid, start time, command line, machine) with the run, before it ends', async () => {
+    const records: unknown[] = [];
+    const echo = commandAgent({
+      name: 'echo',
+      command: process.execPath,
+      args: ['-e', 'process.stdin.pipe(process.stdout)'],
+    });
+    const result = await echo.run('hi', {
+      ...ctx(),
+      recordProcess: async (p) => {
+        records.push(p);
+      },
+    });
+    expect(result.output).toBe('hi');
+    expect(records).toEqual([
+      {
+        pid: expect.any(Number),
+        command: expect.stringContaining('process.stdin.pipe'),
+        ...(existsSync('/proc/self/stat') && { startTime: expect.any(Number) }),
+        hostname: hostname(),
+      },
+    ]);
   });
 });

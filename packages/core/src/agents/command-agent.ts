@@ -3,7 +3,7 @@ import type { Agent, AgentResult, AgentRunContext, SessionResources } from '../c
 import type { JsonObject, JsonValue } from '../contracts/json.js';
 import type { Session } from '../contracts/session.js';
 import { AgentError } from '../failover/errors.js';
-import { killGroup, processIdentity, terminateGroup } from './process.js';
+import { killGroup, processIdentity, processRecord, terminateGroup } from './process.js';
 
 /** Options of {@link commandAgent}. */
 export interface CommandAgentOptions {
@@ -133,6 +133,17 @@ export function commandAgent(options: CommandAgentOptions): Agent {
   ): Promise<AgentResult> {
     const text = inputText(input);
     const child = spawnProcess(argsFor(text));
+    // Recorded with the task's lease at once, so that if this host dies the host recovering the
+    // lease ends the process before the task runs again. Not awaited here: the exit listener
+    // below must be in place before the command can exit.
+    const recorded =
+      child.pid === undefined || !ctx.recordProcess
+        ? undefined
+        : ctx
+            .recordProcess(processRecord(child.pid, options.command))
+            .catch((err: unknown) =>
+              ctx.logger.warn({ err }, 'could not record the command process with its lease'),
+            );
     let stdout = '';
     let stderr = '';
     let bytes = 0;
@@ -171,6 +182,7 @@ export function commandAgent(options: CommandAgentOptions): Agent {
           child.once('exit', (c, s) => resolve([c, s]));
         },
       );
+      await recorded;
       // Let the pipes drain, then end whatever the command left running in its group.
       await new Promise<void>((r) => {
         if (child.stdout!.readableEnded) return r();
@@ -237,12 +249,7 @@ export function commandAgent(options: CommandAgentOptions): Agent {
     child.once('exit', () => {
       if (s.proc === child) s.proc = undefined;
     });
-    const identity = processIdentity(child.pid!);
-    s.identity = {
-      pid: child.pid!,
-      command: identity?.command ?? commandLine(child, options.command),
-      ...(identity?.startTime !== undefined && { startTime: identity.startTime }),
-    };
+    s.identity = processRecord(child.pid!, commandLine(child, options.command));
     return s;
   };
 

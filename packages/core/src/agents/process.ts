@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { JsonObject } from '../contracts/json.js';
 
 /**
  * Sends `signal` to the whole process group led by `pid` (the agent and every child it started).
@@ -158,4 +160,51 @@ export function liveGroupMembers(pgid: number): number[] {
     }
   }
   return out;
+}
+
+/**
+ * What to store about a process so a later host can end it safely: its PID, command line, start
+ * time (where `/proc` gives it) and the machine it runs on. Command agents record it with the
+ * task's lease (`ctx.recordProcess`) right after spawning.
+ *
+ * @example
+ * ```ts
+ * processRecord(child.pid!); // { pid: 4250, command: 'node agent.js', startTime: 81990, hostname: 'box' }
+ * ```
+ */
+export function processRecord(pid: number, fallbackCommand = ''): JsonObject {
+  const identity = processIdentity(pid);
+  return {
+    pid,
+    command: identity?.command ?? fallbackCommand,
+    ...(identity?.startTime !== undefined && { startTime: identity.startTime }),
+    hostname: hostname(),
+  };
+}
+
+/**
+ * Ends the process group a {@link processRecord} describes, if that process still runs on this
+ * machine (same hostname, same PID, command line and start time): SIGTERM, then SIGKILL after
+ * `graceMs`. Returns whether it found the process and ended it. A record from another machine, or
+ * of a process that is gone or whose PID now runs something else, is left alone.
+ *
+ * @example
+ * ```ts
+ * for (const lease of await store.tasks.listLeases()) {
+ *   if (lease.process) await endRecordedProcess(lease.process, 5_000);
+ * }
+ * ```
+ */
+export async function endRecordedProcess(record: JsonObject, graceMs: number): Promise<boolean> {
+  const { pid, command, startTime } = record;
+  if (typeof pid !== 'number' || typeof command !== 'string' || command === '') return false;
+  if (typeof record.hostname === 'string' && record.hostname !== hostname()) return false;
+  const identity: ProcessIdentity = {
+    pid,
+    command,
+    ...(typeof startTime === 'number' && { startTime }),
+  };
+  if (!isSameProcess(identity)) return false;
+  await terminateGroup(pid, graceMs);
+  return true;
 }

@@ -83,6 +83,7 @@ const hostConfigSchema = z
               .max(24 * 3600_000),
             pollMs: z.number().int().min(1).max(3600_000),
             recoverEveryMs: ms,
+            killGraceMs: z.number().int().min(0).max(60_000),
             taskTimeoutMs: ms,
             retry: z.object({ initialDelayMs: z.number().int().min(0), maxDelayMs: ms }).strict(),
             batchSize: z.number().int().min(1).max(10_000),

@@ -36,6 +36,18 @@ export interface AgentRunContext<R = unknown> {
    * a session). The executor appends the input and the output after each successful run.
    */
   history?(limit: number): Promise<HistoryEntry[]>;
+  /**
+   * Records a process this run started (`{ pid, startTime, command, hostname }`, see
+   * `processRecord`) with the task's lease, so that if this host dies, the host that recovers
+   * the lease ends the process before the task runs again. Absent (or a no-op) outside the runner.
+   *
+   * @example
+   * ```ts
+   * const child = spawn('my-tool', [], { detached: true });
+   * await ctx.recordProcess?.(processRecord(child.pid!));
+   * ```
+   */
+  recordProcess?(process: JsonObject): Promise<void>;
 }
 
 /**

@@ -27,6 +27,11 @@ export interface Session {
   snapshot: JsonValue | null;
   /** Agent-specific facts about the live resource (e.g. `{ pid, command }` for orphan checks). */
   resource: JsonObject | null;
+  /**
+   * The host instance (`HostInfo.instanceId`) whose process holds the live resource, or null.
+   * Start-up recovery only touches sessions whose owner is gone (see `ownerIsGone`).
+   */
+  owner: string | null;
   metadata: JsonObject;
 }
 
@@ -53,6 +58,7 @@ export type SessionPatch = Partial<
     | 'lastActivityAt'
     | 'snapshot'
     | 'resource'
+    | 'owner'
     | 'metadata'
   >
 >;

@@ -126,6 +126,37 @@ export interface RecoveryReport {
 }
 
 /**
+ * A running task's lease, as {@link TaskStore.listLeases} gives it: who holds it, until when, and
+ * the process the run started (if its agent recorded one), so lease recovery can end that
+ * process before the task runs again.
+ *
+ * @example
+ * ```ts
+ * for (const lease of await store.tasks.listLeases()) console.log(lease.taskId, lease.owner, lease.process);
+ * ```
+ */
+export interface LeaseInfo {
+  taskId: string;
+  owner: string;
+  expiresAt: number;
+  /**
+   * What {@link TaskStore.recordLeaseProcess} recorded for this run, e.g.
+   * `{ pid, startTime, command, hostname }`; null when the run started no process.
+   */
+  process: JsonObject | null;
+}
+
+/** Options of {@link TaskStore.recoverExpired}. */
+export interface RecoverOptions {
+  /**
+   * Also recover every lease these owners hold, expired or not: the runner passes owners it knows
+   * are gone (a process of this machine that no longer runs), so their tasks need not wait out
+   * the lease.
+   */
+  owners?: readonly string[];
+}
+
+/**
  * How long a reply stays with the runner that ended its task before any deliverer may take it
  * (ms). That runner sends it at once; if its process dies first, the reply is still owed and
  * another deliverer (or the same host after a restart) sends it once this has passed.
@@ -224,8 +255,21 @@ export interface TaskStore {
   findByIdempotencyKey(key: string): Promise<Task | undefined>;
   list(query?: TaskQuery): Promise<Task[]>;
   counts(): Promise<Record<TaskStatus, number>>;
-  /** Returns running tasks whose lease expired to `pending` (or `failed` past max attempts). */
-  recoverExpired(now: number): Promise<RecoveryReport>;
+  /**
+   * Returns running tasks whose lease expired by `now` (and, with `options.owners`, every task
+   * those owners hold) to `pending`, or `failed` past max attempts. A lease renewed after it
+   * expired but before this call is not recovered.
+   */
+  recoverExpired(now: number, options?: RecoverOptions): Promise<RecoveryReport>;
+  /**
+   * Records the process a run started (e.g. `{ pid, startTime, command, hostname }`) with the
+   * task's lease, replacing any earlier record, if `owner` still holds the lease; false if not.
+   * Lease recovery reads it back through {@link listLeases} to end a process a dead runner left
+   * behind before the task runs again.
+   */
+  recordLeaseProcess(id: string, owner: string, process: JsonObject): Promise<boolean>;
+  /** Every running task's lease (a few per runner): owners, expiries and recorded processes. */
+  listLeases(): Promise<LeaseInfo[]>;
   /**
    * Deletes up to `limit` (default 1000) tasks in one of `statuses` (final ones only) that
    * finished before `before`, oldest first; returns how many. Their idempotency keys are freed,

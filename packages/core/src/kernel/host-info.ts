@@ -10,7 +10,11 @@ export interface HostInfo {
   readonly dataDir: string;
   /** Directory of the config file (or the working directory). */
   readonly baseDir: string;
-  /** Unique per process start: `${name}:${pid}:${random}`; the runner's lease owner. */
+  /**
+   * Unique per process start: `${name}:${pid}:${startTime}:${random}@${machineTag}` (see
+   * `newOwnerId`); the runner's lease owner and the owner of the sessions this host runs, so
+   * another host can tell whether this process still runs.
+   */
   readonly instanceId: string;
   readonly state: HostState;
   /** Epoch ms when the host became ready, or null. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { HostConfig } from '../config/host-config.js';
 import {
   type ResolvedConfig,
@@ -34,6 +33,7 @@ import { ServiceContainer } from './container.js';
 import { AgentdError, HostStartError } from './errors.js';
 import { EventBus } from './events.js';
 import { type HostInfo, HostInfoToken, type HostState } from './host-info.js';
+import { newOwnerId } from './owner.js';
 import type { PluginContext } from './plugin.js';
 import { orderPlugins } from './plugin-graph.js';
 import { errorMessage, withTimeout } from './timeout.js';
@@ -189,7 +189,7 @@ class KernelHost implements Host {
     private readonly config: HostConfig,
     private readonly options: CreateHostOptions,
   ) {
-    this.#instanceId = `${config.name ?? 'agentd'}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.#instanceId = newOwnerId(config.name ?? 'agentd');
   }
 
   get name(): string {

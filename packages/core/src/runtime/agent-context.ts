@@ -1,10 +1,15 @@
 import type { AgentRunContext } from '../contracts/agent.js';
 import type { Clock } from '../contracts/clock.js';
+import type { JsonObject } from '../contracts/json.js';
 import type { Logger } from '../contracts/logger.js';
 import type { HistoryEntry, Session } from '../contracts/session.js';
 import type { Task } from '../contracts/task.js';
 
 const SIGNAL_SOURCE = Symbol('agentd.signalSource');
+const RECORDER = Symbol('agentd.processRecorder');
+
+/** Records a process a run started with its task's lease (the runner's, see TaskStore.recordLeaseProcess). */
+export type ProcessRecorder = (task: Task, process: JsonObject) => Promise<void>;
 
 /** Whatever holds a run's signal, read only when the agent reads its own. */
 interface SignalSource {
@@ -47,13 +52,31 @@ export class AgentContext implements AgentRunContext {
   declare resource?: unknown;
   declare history?: (limit: number) => Promise<HistoryEntry[]>;
   declare readonly [SIGNAL_SOURCE]: SignalSource;
+  declare [RECORDER]?: ProcessRecorder;
 
-  constructor(task: Task, source: SignalSource, logger: Logger, clock: Clock) {
+  constructor(
+    task: Task,
+    source: SignalSource,
+    logger: Logger,
+    clock: Clock,
+    recorder?: ProcessRecorder,
+  ) {
     this.task = task;
     Object.defineProperty(this, 'signal', AgentContext.#signal);
     this.logger = logger;
     this.clock = clock;
     // A symbol key: invisible to Object.keys and JSON; a spread copies it along, harmlessly.
     this[SIGNAL_SOURCE] = source;
+    if (recorder) this[RECORDER] = recorder;
+  }
+
+  /**
+   * Records a process this run started with the task's lease. A context made by an executor from
+   * the runner's context (its signal source) records through the runner's recorder.
+   */
+  recordProcess(process: JsonObject): Promise<void> {
+    const recorder =
+      this[RECORDER] ?? (this[SIGNAL_SOURCE] as Partial<AgentContext>)[RECORDER] ?? undefined;
+    return recorder ? recorder(this.task, process) : Promise.resolve();
   }
 }

@@ -1,11 +1,13 @@
 import { ExponentialBackoff } from 'cockatiel';
+import { endRecordedProcess } from '../agents/process.js';
 import type { AgentExecutor, AgentRegistry } from '../contracts/agent.js';
 import type { ChannelRegistry } from '../contracts/channel.js';
 import type { Clock, TimerHandle } from '../contracts/clock.js';
-import type { JsonValue } from '../contracts/json.js';
+import type { JsonObject, JsonValue } from '../contracts/json.js';
 import type { Logger } from '../contracts/logger.js';
 import type { Task, TaskError, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
+import { ownerIsGone } from '../kernel/owner.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { lazyChild } from '../logging/lazy-child.js';
 import type { SecretMasker } from '../logging/secret-masker.js';
@@ -23,8 +25,17 @@ export interface RunnerOptions {
   leaseMs: number;
   /** Look for work this often even without an in-process wake-up, e.g. tasks enqueued by another process (default 1 s). */
   pollMs: number;
-  /** Return expired leases (crashed hosts' tasks) to pending this often (default 15 s, and at start). */
+  /**
+   * Return expired leases (crashed hosts' tasks) to pending this often (default 15 s, and at
+   * start); sooner when another runner's lease expires before then. Leases of a runner of this
+   * machine whose process is gone are recovered at once, without waiting for their expiry.
+   */
   recoverEveryMs: number;
+  /**
+   * Between SIGTERM and SIGKILL when recovery ends a process a lost run left behind (a command
+   * agent's child whose host was killed), before its task runs again (default 5 s).
+   */
+  killGraceMs: number;
   /** Abort an agent run after this long (default 15 min). */
   taskTimeoutMs: number;
   /** Backoff between attempts: exponential with decorrelated jitter (default 1 s initial, 5 min cap). */
@@ -52,6 +63,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   leaseMs: 30_000,
   pollMs: 1_000,
   recoverEveryMs: 15_000,
+  killGraceMs: 5_000,
   taskTimeoutMs: 15 * 60_000,
   retry: { initialDelayMs: 1_000, maxDelayMs: 5 * 60_000 },
   batchSize: 1,
@@ -119,6 +131,8 @@ export class TaskRunner implements RunnerHandle {
   #wakeTimer: TimerHandle | undefined;
   #wakeAt = Number.POSITIVE_INFINITY;
   #recoverTimer: TimerHandle | undefined;
+  /** Earliest expiry of another runner's lease seen by the last recovery, to recover right then. */
+  #nextForeignExpiry = Number.POSITIVE_INFINITY;
   /** Renews every running task's lease; set only while tasks run (see #keepLeases). */
   #leaseTimer: TimerHandle | undefined;
   #pendingCompletions: { id: string; result: JsonValue | null; task: Task }[] = [];
@@ -152,17 +166,70 @@ export class TaskRunner implements RunnerHandle {
     return this.#running.size;
   }
 
-  /** Recovers expired leases (tasks of a crashed host). Called before intake opens. */
+  /**
+   * Recovers the leases of tasks whose runner is gone: leases that expired, and at once every
+   * lease held by a runner of this machine whose process no longer runs (a kill -9 and restart
+   * need not wait out the lease). A process such a run started and recorded with its lease (a
+   * command agent's child) is ended first (SIGTERM, then SIGKILL after `killGraceMs`), so it
+   * never runs beside the task's retry. Leases of live runners, here or on other machines, are
+   * left alone. Called before intake opens, then periodically.
+   */
   async recover(): Promise<void> {
-    const report = await this.#deps.store.recoverExpired(this.#deps.clock.now());
+    const { store, clock, owner, logger } = this.#deps;
+    const now = clock.now();
+    const leases = await store.listLeases();
+    const gone = new Set<string>();
+    const checked = new Set<string>([owner]);
+    let nextForeign = Number.POSITIVE_INFINITY;
+    for (const lease of leases) {
+      if (!checked.has(lease.owner)) {
+        checked.add(lease.owner);
+        if (ownerIsGone(lease.owner)) gone.add(lease.owner);
+      }
+      if (lease.owner !== owner && !gone.has(lease.owner) && lease.expiresAt > now) {
+        nextForeign = Math.min(nextForeign, lease.expiresAt);
+      }
+    }
+    this.#nextForeignExpiry = nextForeign;
+    // End what the lost runs started before their tasks become claimable again.
+    await Promise.all(
+      leases
+        .filter((l) => l.process !== null && (gone.has(l.owner) || l.expiresAt <= now))
+        .map((l) => this.#endOrphan(l.taskId, l.process as JsonObject)),
+    );
+    const report = await store.recoverExpired(now, gone.size > 0 ? { owners: [...gone] } : {});
     if (report.requeued.length + report.failed.length > 0) {
-      this.#deps.logger.warn(
-        { requeued: report.requeued.length, failed: report.failed.length },
-        'recovered tasks whose lease expired (a previous run crashed or was killed)',
+      logger.warn(
+        {
+          requeued: report.requeued.length,
+          failed: report.failed.length,
+          ...(gone.size > 0 && { goneOwners: [...gone] }),
+        },
+        gone.size > 0
+          ? 'recovered tasks of a runner that is gone (a previous run crashed or was killed)'
+          : 'recovered tasks whose lease expired (a previous run crashed or was killed)',
       );
       this.#deps.events.emit('task.recovered', report);
     }
   }
+
+  async #endOrphan(taskId: string, process: JsonObject): Promise<void> {
+    try {
+      if (await endRecordedProcess(process, this.#options.killGraceMs)) {
+        this.#deps.logger.warn(
+          { taskId, pid: process.pid },
+          'ended a process left running by a lost run before its task runs again',
+        );
+      }
+    } catch (err) {
+      this.#deps.logger.error({ err, taskId }, 'could not end a process left by a lost run');
+    }
+  }
+
+  /** Records a process a run started with its task's lease (see AgentRunContext.recordProcess). */
+  readonly #recordProcess = async (task: Task, process: JsonObject): Promise<void> => {
+    await this.#deps.store.recordLeaseProcess(task.id, this.#deps.owner, process);
+  };
 
   /** Begins claiming work. Call once every plugin has started (the readiness barrier). */
   start(): void {
@@ -303,6 +370,9 @@ export class TaskRunner implements RunnerHandle {
   }
 
   #scheduleRecovery(): void {
+    // At the next tick, or just after the earliest lease of another runner expires if sooner.
+    const untilExpiry = this.#nextForeignExpiry - this.#deps.clock.now() + 5;
+    const delay = Math.max(5, Math.min(this.#options.recoverEveryMs, untilExpiry));
     this.#recoverTimer = this.#deps.clock.setTimeout(() => {
       void this.recover()
         .then(() =>
@@ -317,7 +387,7 @@ export class TaskRunner implements RunnerHandle {
           this.#scheduleRecovery();
           this.notify();
         });
-    }, this.#options.recoverEveryMs);
+    }, delay);
   }
 
   /** Deletes finished tasks past their retention, in batches, at most once per hour. */
@@ -391,7 +461,7 @@ export class TaskRunner implements RunnerHandle {
       }
       const runLogger = lazyChild(logger, { task: task.id, agent: agent.name });
       // The agent's signal is made only if it reads it (see RunControl and AgentContext).
-      const ctx = new AgentContext(task, control, runLogger, clock);
+      const ctx = new AgentContext(task, control, runLogger, clock, this.#recordProcess);
       const ran = await control.race(
         this.#executor ? this.#executor.execute(task, agent.name, ctx) : agent.run(task.input, ctx),
       );

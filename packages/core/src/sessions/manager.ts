@@ -1,4 +1,4 @@
-import { isSameProcess, terminateGroup } from '../agents/process.js';
+import { endRecordedProcess } from '../agents/process.js';
 import type { Agent, AgentRegistry } from '../contracts/agent.js';
 import type { Address, ChannelRegistry } from '../contracts/channel.js';
 import type { Clock, TimerHandle } from '../contracts/clock.js';
@@ -8,6 +8,7 @@ import type { HistoryEntry, Session, SessionStore } from '../contracts/session.j
 import type { SessionRunner } from '../failover/executor.js';
 import { AgentdError } from '../kernel/errors.js';
 import type { EventBus } from '../kernel/events.js';
+import { ownerIsGone } from '../kernel/owner.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { createToken } from '../kernel/token.js';
 
@@ -45,6 +46,11 @@ interface Deps {
   logger: Logger;
   events: EventBus;
   channels?: ChannelRegistry;
+  /**
+   * This host's instance id (`HostInfo.instanceId`), written as the owner of every session it
+   * makes live; recovery leaves sessions of a live owner alone.
+   */
+  owner?: string;
 }
 
 interface Live {
@@ -59,9 +65,11 @@ const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
  * one active. A run takes the session's lock, resumes it if suspended (telling the user), and
  * marks it live; when it has been idle past its timeout and is not busy, it is suspended: its
  * agent's live resource is released (a session-mode command agent's process is stopped). The
- * idle timer and a message take the same lock, so they never race. At start, sessions a crash
- * left live are suspended and their orphaned processes ended (after checking the PID still
- * runs that command); at stop, every live resource is released.
+ * idle timer and a message take the same lock, so they never race. A live session records its
+ * owner (the host instance holding its resource). At start, sessions whose owner is gone (a
+ * crashed or killed host of this machine) are suspended and their orphaned processes ended
+ * (after checking the PID still runs that command); sessions of a live owner, such as another
+ * host on the same store, are left alone. At stop, every live resource is released.
  *
  * @example
  * ```ts
@@ -258,7 +266,16 @@ export class SessionManager implements SessionRunner {
       this.#timers.get(sessionId)?.cancel();
       this.#timers.delete(sessionId);
       let live = this.#live.get(sessionId);
-      const wasSuspended = found.status === 'suspended';
+      // Live in the store, but its owner (another host of this machine) is gone since: end the
+      // process it left and resume the session here, as start-up recovery would have.
+      const orphaned =
+        !live &&
+        found.status === 'live' &&
+        found.owner !== null &&
+        found.owner !== (this.deps.owner ?? null) &&
+        ownerIsGone(found.owner);
+      if (orphaned) await this.#endOrphan(found);
+      const wasSuspended = found.status === 'suspended' || orphaned;
       const idleMs = clock.now() - found.lastActivityAt;
       if (wasSuspended && this.#options.resumeNotice) {
         await this.deps.channels
@@ -273,8 +290,8 @@ export class SessionManager implements SessionRunner {
       if (!live && agent.sessions) {
         try {
           const resource =
-            wasSuspended && found.snapshot !== null
-              ? await agent.sessions.resume(found, found.snapshot)
+            wasSuspended && (found.snapshot !== null || orphaned)
+              ? await agent.sessions.resume(found, found.snapshot ?? {})
               : await agent.sessions.open(found);
           live = { agent, resource };
           this.#live.set(sessionId, live);
@@ -293,6 +310,7 @@ export class SessionManager implements SessionRunner {
         lastActivityAt: clock.now(),
         snapshot: null,
         resource: (resourceFacts ?? null) as JsonObject | null,
+        owner: this.deps.owner ?? null,
       }))!;
       if (wasSuspended) this.deps.events.emit('session.resumed', { session, idleMs });
       this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 0) + 1);
@@ -325,35 +343,47 @@ export class SessionManager implements SessionRunner {
   /**
    * Start-up recovery: sessions a crash left live are marked suspended, and their processes
    * (recorded as `{ pid, command, startTime }`) are ended if the PID still runs that command.
+   * Only sessions whose owner is gone (see `ownerIsGone`), or that record no owner (written by
+   * an older agentd), are touched: a live owner's (another host on the same store, or a host on
+   * another machine) keep their process and status.
    */
   async recover(): Promise<number> {
     let count = 0;
     for (const session of await this.deps.store.listByStatus(['live', 'idle'])) {
       if (session.status === 'idle' && session.resource === null) continue;
-      const r = session.resource;
-      if (r && typeof r.pid === 'number' && typeof r.command === 'string') {
-        const identity = {
-          pid: r.pid,
-          command: r.command,
-          ...(typeof r.startTime === 'number' && { startTime: r.startTime }),
-        };
-        if (isSameProcess(identity)) {
-          this.deps.logger.warn(
-            { session: session.id, pid: r.pid },
-            'ending an orphaned session process',
-          );
-          await terminateGroup(r.pid, this.#options.killGraceMs);
-        }
+      if (session.owner !== null && !ownerIsGone(session.owner)) {
+        this.deps.logger.debug(
+          { session: session.id, owner: session.owner },
+          'session held by a live host; left alone',
+        );
+        continue;
       }
+      await this.#endOrphan(session);
       const updated = (await this.deps.store.update(session.id, {
         status: 'suspended',
         resource: null,
+        owner: null,
         snapshot: session.snapshot ?? {},
       }))!;
       this.deps.events.emit('session.suspended', { session: updated, reason: 'crash-recovery' });
       count++;
     }
     return count;
+  }
+
+  /**
+   * Ends the process a session recorded (`{ pid, command, startTime, hostname }`) with its group,
+   * if that PID still runs the same command on this machine (PIDs are reused).
+   */
+  async #endOrphan(session: Session): Promise<void> {
+    const r = session.resource;
+    if (!r) return;
+    if (await endRecordedProcess(r, this.#options.killGraceMs)) {
+      this.deps.logger.warn(
+        { session: session.id, pid: r.pid },
+        'ended an orphaned session process',
+      );
+    }
   }
 
   /** Releases every live resource (shutdown); the sessions resume on their next message. */
@@ -388,10 +418,23 @@ export class SessionManager implements SessionRunner {
         await live.agent.sessions.close(session, live.resource).catch(() => {});
       }
     }
+    if (
+      session.owner !== null &&
+      this.deps.owner !== undefined &&
+      session.owner !== this.deps.owner
+    ) {
+      // Another host made the session live since: its status and resource are that host's now.
+      this.deps.logger.info(
+        { session: session.id, owner: session.owner, reason },
+        "released this host's resource of a session another host now holds",
+      );
+      return;
+    }
     const updated = (await this.deps.store.update(session.id, {
       status: 'suspended',
       snapshot,
       resource: null,
+      owner: null,
     }))!;
     this.deps.logger.info({ session: session.id, reason }, `session "${session.name}" suspended`);
     this.deps.events.emit('session.suspended', { session: updated, reason });

@@ -9,6 +9,7 @@ import {
 import { SessionStoreToken } from '../contracts/session.js';
 import { SessionRunnerToken } from '../failover/plugin.js';
 import { AgentdError } from '../kernel/errors.js';
+import { HostInfoToken } from '../kernel/host-info.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { errorMessage } from '../kernel/timeout.js';
 import {
@@ -107,6 +108,7 @@ export function sessionsPlugin(options: SessionsConfig = {}): Plugin {
           logger: ctx.logger,
           events: ctx.events,
           channels: ctx.resolve(ChannelRegistryToken),
+          owner: ctx.resolve(HostInfoToken).instanceId,
         },
         managerOptions,
       );

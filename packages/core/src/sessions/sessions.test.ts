@@ -12,6 +12,8 @@ import { type Session, SessionStoreToken } from '../contracts/session.js';
 import type { Task } from '../contracts/task.js';
 import { failoverPlugin } from '../failover/plugin.js';
 import { createHost, type Host } from '../kernel/host.js';
+import { HostInfoToken } from '../kernel/host-info.js';
+import { machineTag } from '../kernel/owner.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { SessionManagerToken } from './manager.js';
@@ -45,6 +47,13 @@ const hosts: Host[] = [];
 afterEach(async () => {
   await Promise.all(hosts.splice(0).map((h) => h.stop('test end')));
 });
+
+/** An owner id of a process of this machine that has exited: what a killed host leaves behind. */
+async function deadOwner(): Promise<string> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((r) => child.once('exit', r));
+  return `dead-host:${child.pid}:1:00aa11bb@${machineTag()}`;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -233,13 +242,21 @@ describe('sessions', () => {
       { userKey: 'chat:u2', address: { channel: 'chat', id: 'u2' }, name: 'main', agent: 'cli' },
       Date.now(),
     );
+    const dead = await deadOwner();
     await store.update(other.id, {
       status: 'live',
       resource: { pid: process.pid, command: 'some-other-program --flag' },
+      owner: dead,
     });
     // The first host "dies": nothing of it runs its stop (like kill -9); its process lives on.
+    // It ran in this test's process, which lives on too, so its sessions are handed to an owner
+    // whose process is gone, as a real kill -9 would leave them (see process-ownership.test.ts).
     hosts.splice(hosts.indexOf(a.host), 1);
     expect(alive(pid)).toBe(true);
+    const mine = (await store.listByStatus(['live'])).filter((s) => s.id !== other.id);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.owner).toBe(a.host.resolve(HostInfoToken).instanceId);
+    await store.update(mine[0]!.id, { owner: dead });
 
     const b = await harness(db);
     expect(alive(pid)).toBe(false);
@@ -251,6 +268,27 @@ describe('sessions', () => {
     const again = await b.say('back');
     expect(again.result).toMatch(/^resumed#1:back/);
     await a.host.stop('cleanup');
+  });
+
+  it('leaves a session of a live host alone at start, and takes it over once that host is gone: old process ended, session resumed', async () => {
+    const db = join(root, 'takeover.db');
+    const a = await harness(db);
+    const pid = pidOf((await a.say('hi')).result);
+    // The first host stops answering without stopping (it still runs, in this process).
+    hosts.splice(hosts.indexOf(a.host), 1);
+    const b = await harness(db);
+    expect(alive(pid)).toBe(true);
+    const before = await b.session();
+    expect(before).toMatchObject({ status: 'live', resource: { pid } });
+    expect(before.owner).toBe(a.host.resolve(HostInfoToken).instanceId);
+    // Now its owner is gone (as a kill -9 would leave it): the next message ends the old
+    // process and resumes the session under the second host.
+    await b.host.resolve(SessionStoreToken).update(before.id, { owner: await deadOwner() });
+    const again = await b.say('back');
+    expect(again.result).toMatch(/^resumed#1:back/);
+    expect(alive(pid)).toBe(false);
+    expect(b.sent.some((t) => t.startsWith('Resuming session "main"'))).toBe(true);
+    expect((await b.session()).owner).toBe(b.host.resolve(HostInfoToken).instanceId);
   });
 
   it('after a real kill -9 of the host, the next host ends the orphaned session process', async () => {

@@ -1,6 +1,10 @@
-// A host for the orphan test: one command agent in session mode, a fake chat channel. At ready it
-// dispatches one message and prints the agent's answer (which holds the session process's PID),
-// then runs until killed. Usage: node session-host.mjs <db> <agent-script> <fail-flag>
+// A host for the orphan tests: one command agent in session mode, a fake chat channel. At ready
+// it prints READY, dispatches one message (unless the 4th argument is `quiet`, or `observer`: quiet
+// and running no tasks, `runner: false`) and prints every
+// answer sent (the answer holds the session process's PID); each line on stdin is dispatched as
+// one more message from the same user. Runs until killed.
+// Usage: node session-host.mjs <db> <agent-script> <fail-flag> [quiet]
+import { createInterface } from 'node:readline';
 import {
   ChannelRegistryToken,
   commandAgent,
@@ -10,10 +14,10 @@ import {
 } from '@agentd/core';
 import { sqlite } from '@agentd/store-sqlite';
 
-const [db, script, failFlag] = process.argv.slice(2);
+const [db, script, failFlag, mode] = process.argv.slice(2);
 const host = createHost({
   logger: { level: 'warn' },
-  runner: { pollMs: 50 },
+  runner: mode === 'observer' ? false : { pollMs: 50 },
   agents: [
     commandAgent({
       name: 'cli',
@@ -38,13 +42,18 @@ const host = createHost({
     },
   ],
 });
-host.events.once('host.ready', () => {
-  void host.resolve(InboundRouterToken).dispatch({
-    id: 'm1',
+let n = 0;
+const say = (text) =>
+  host.resolve(InboundRouterToken).dispatch({
+    id: `m${process.pid}-${++n}`,
     from: { channel: 'chat', id: 'u1' },
     sender: { id: 'u1' },
-    text: 'hello',
+    text,
     receivedAt: Date.now(),
   });
+host.events.once('host.ready', () => {
+  process.stdout.write('READY\n');
+  if (mode === undefined) void say('hello');
+  createInterface({ input: process.stdin }).on('line', (line) => void say(line));
 });
 process.exitCode = await runUntilSignal(host);

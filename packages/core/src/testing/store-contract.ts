@@ -654,6 +654,70 @@ export function describeStoreContract(
         expect(await claim(T0 + 3 * MINUTE)).toEqual([]);
       });
 
+      it('recovers every lease of the named (gone) owners at once, expired or not, and no other', async () => {
+        const gone1 = await enqueue({ input: 'gone-1' });
+        const gone2 = await enqueue({ input: 'gone-2' });
+        const live = await enqueue({ input: 'live' });
+        const last = await enqueue({ input: 'last', maxAttempts: 1 });
+        await store.tasks.claim({ owner: 'gone', leaseMs: 10 * MINUTE, limit: 2, now: T0 });
+        await store.tasks.claim({ owner: 'live', leaseMs: 10 * MINUTE, now: T0 });
+        await store.tasks.claim({ owner: 'gone', leaseMs: 10 * MINUTE, now: T0 });
+        expect(await store.tasks.recoverExpired(T0 + 1, { owners: [] })).toEqual({
+          requeued: [],
+          failed: [],
+        });
+        const report = await store.tasks.recoverExpired(T0 + 1, { owners: ['gone', 'unknown'] });
+        expect(report.requeued.sort()).toEqual([gone1.id, gone2.id].sort());
+        expect(report.failed).toEqual([last.id]);
+        expect(await store.tasks.get(gone1.id)).toMatchObject({
+          status: 'pending',
+          attempts: 1,
+          leaseOwner: null,
+          leaseExpiresAt: null,
+        });
+        expect((await store.tasks.get(last.id))?.status).toBe('failed');
+        expect(await store.tasks.get(live.id)).toMatchObject({
+          status: 'running',
+          leaseOwner: 'live',
+        });
+        // Their next claim is at once: nothing waits for the old lease to expire.
+        expect((await claim(T0 + 2, 2, 'runner-2')).map((t) => t.id).sort()).toEqual(
+          [gone1.id, gone2.id].sort(),
+        );
+      });
+
+      it('records a run’s process with its lease for the holder only, and lists every lease', async () => {
+        const a = await enqueue({ input: 'a' });
+        const b = await enqueue({ input: 'b' });
+        await enqueue({ input: 'waiting' });
+        const child = { pid: 4250, startTime: 81990, command: 'node agent.js', hostname: 'box' };
+        expect(await store.tasks.recordLeaseProcess(a.id, 'runner-1', child)).toBe(false);
+        await claimOne(T0, 'runner-1');
+        await store.tasks.claim({ owner: 'runner-2', leaseMs: 2 * MINUTE, now: T0 });
+        expect(await store.tasks.recordLeaseProcess(a.id, 'intruder', child)).toBe(false);
+        expect(await store.tasks.recordLeaseProcess('no-such-task', 'runner-1', child)).toBe(false);
+        expect(await store.tasks.recordLeaseProcess(a.id, 'runner-1', { pid: 1 })).toBe(true);
+        // A later record replaces the earlier one.
+        expect(await store.tasks.recordLeaseProcess(a.id, 'runner-1', child)).toBe(true);
+        const leases = await store.tasks.listLeases();
+        expect(leases.sort((x, y) => x.expiresAt - y.expiresAt)).toEqual([
+          { taskId: a.id, owner: 'runner-1', expiresAt: T0 + MINUTE, process: child },
+          { taskId: b.id, owner: 'runner-2', expiresAt: T0 + 2 * MINUTE, process: null },
+        ]);
+        const err = await rejection(
+          store.tasks.recordLeaseProcess(a.id, 'runner-1', [1] as unknown as JsonObject),
+        );
+        expect(err.message).toMatch(/process/);
+        // A recovered lease forgets its process: the next run records its own.
+        await store.tasks.recoverExpired(T0 + MINUTE);
+        expect((await store.tasks.listLeases()).map((l) => l.taskId)).toEqual([b.id]);
+        const again = await claimOne(T0 + MINUTE, 'runner-3');
+        expect(again.id).toBe(a.id);
+        expect((await store.tasks.listLeases()).find((l) => l.taskId === a.id)?.process).toBe(null);
+        await store.tasks.complete(a.id, 'runner-3', null, T0 + MINUTE + 1);
+        expect((await store.tasks.listLeases()).map((l) => l.taskId)).toEqual([b.id]);
+      });
+
       it('lets the old owner complete nothing once the task was recovered and claimed again', async () => {
         const task = await enqueue({ input: 'x' });
         await claimOne(T0, 'old');
@@ -1039,6 +1103,7 @@ export function describeStoreContract(
           createdAt: T0,
           snapshot: null,
           resource: null,
+          owner: null,
           metadata: {},
         });
         expect(typeof session.id).toBe('string');
@@ -1136,6 +1201,7 @@ export function describeStoreContract(
           lastActivityAt: T0 + 5,
           snapshot: { conversationId: 'c-1', turns: [1, 2] },
           resource: { pid: 1234, command: 'claude' },
+          owner: 'host-a:4242:81237:0badc0de@box',
           metadata: { lang: 'en' },
           persona: 'pirate',
           idleTimeoutMs: 2 * MINUTE,
@@ -1151,8 +1217,15 @@ export function describeStoreContract(
           snapshot: null,
           resource: null,
           persona: null,
+          owner: null,
         });
-        expect(cleared).toEqual({ ...expected, snapshot: null, resource: null, persona: null });
+        expect(cleared).toEqual({
+          ...expected,
+          snapshot: null,
+          resource: null,
+          persona: null,
+          owner: null,
+        });
         expect(await store.sessions.update('no-such-session', { status: 'live' })).toBeUndefined();
       });
 
