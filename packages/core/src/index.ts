@@ -38,6 +38,7 @@ export type {
 export { AgentExecutorToken, AgentRegistryToken } from './contracts/agent.js';
 export type {
   Address,
+  AnswerSender,
   Channel,
   ChannelRegistry,
   DispatchReceipt,
@@ -51,7 +52,7 @@ export type {
   SendOptions,
   SentMessage,
 } from './contracts/channel.js';
-export { ChannelRegistryToken, InboundRouterToken } from './contracts/channel.js';
+export { AnswersToken, ChannelRegistryToken, InboundRouterToken } from './contracts/channel.js';
 export type { Clock, TimerHandle } from './contracts/clock.js';
 export { ClockToken } from './contracts/clock.js';
 // Contracts
@@ -102,8 +103,12 @@ export type { Store, StoreBackup } from './contracts/store.js';
 export { StoreToken } from './contracts/store.js';
 export type {
   ClaimRequest,
+  DeadLetter,
+  DeadLetterStatus,
   EnqueueResult,
   FailOptions,
+  NewAnswer,
+  NewDeadLetter,
   NewTask,
   OwedReply,
   RecoveryReport,
@@ -117,6 +122,7 @@ export type {
   TaskStore,
 } from './contracts/task.js';
 export {
+  DEAD_LETTER_RAW_LIMIT,
   REPLY_HOLD_MS,
   TASK_STATUSES,
   TaskPriorities,
@@ -173,7 +179,9 @@ export {
   ConfigError,
   HostStartError,
   IntakeClosedError,
+  InvalidInputError,
   MissingServiceError,
+  PayloadTooLargeError,
   PluginGraphError,
   TimeoutError,
 } from './kernel/errors.js';
@@ -199,6 +207,18 @@ export type { FunctionAgentReturn } from './runtime/function-agent.js';
 // Tasks
 export { agent } from './runtime/function-agent.js';
 export type { IntakeGate } from './runtime/intake.js';
+export type {
+  IntakeFailure,
+  IntakeGuardDeps,
+  IntakeOutcome,
+  IntakeSource,
+} from './runtime/intake-guard.js';
+export {
+  classifyIntakeError,
+  formatSize,
+  IntakeGuard,
+  IntakeGuardToken,
+} from './runtime/intake-guard.js';
 export type { RunUntilSignalOptions } from './runtime/run-until-signal.js';
 // Runtime pieces a host or plugin may use directly
 export { runUntilSignal } from './runtime/run-until-signal.js';

@@ -115,7 +115,11 @@ describe('migrations', () => {
     const old = snapshot();
     expect(old.replies).toHaveLength(1);
 
-    expect(applyMigrations(db)).toEqual(['0003_tasks_status_check', '0004_tasks_open_index']);
+    expect(applyMigrations(db)).toEqual([
+      '0003_tasks_status_check',
+      '0004_tasks_open_index',
+      '0005_dead_letters',
+    ]);
 
     expect(old.indexes).toEqual([
       'tasks_idempotency',

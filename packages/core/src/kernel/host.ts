@@ -18,6 +18,7 @@ import { notifierPlugin } from '../failover/notifier.js';
 import { failoverPlugin } from '../failover/plugin.js';
 import { createLogger } from '../logging/create-logger.js';
 import { IntakeGate } from '../runtime/intake.js';
+import { IntakeGuard, IntakeGuardToken } from '../runtime/intake-guard.js';
 import {
   DefaultAgentRegistry,
   DefaultChannelRegistry,
@@ -138,6 +139,7 @@ export const KERNEL_SERVICES: readonly Token<unknown>[] = [
   AgentRegistryToken,
   HealthRegistryToken,
   InboundRouterToken,
+  IntakeGuardToken,
 ];
 
 /**
@@ -447,6 +449,16 @@ class KernelHost implements Host {
     c.provide(
       InboundRouterToken,
       new DefaultInboundRouter(this.gate, this.#events, () => c.tryResolve(TaskQueueToken)),
+    );
+    c.provide(
+      IntakeGuardToken,
+      new IntakeGuard({
+        store: () => c.tryResolve(TaskStoreToken),
+        notifier: () => c.tryResolve(NotifierToken),
+        events: this.#events,
+        logger: this.#logger,
+        clock,
+      }),
     );
   }
 

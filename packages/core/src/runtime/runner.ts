@@ -66,6 +66,8 @@ interface RunnerDeps {
   clock: Clock;
   /** Lease owner id: unique per process start. */
   owner: string;
+  /** The reply outbox to use (default: one of its own). */
+  outbox?: ReplyOutbox;
 }
 
 interface Running {
@@ -114,7 +116,7 @@ export class TaskRunner implements RunnerHandle {
 
   constructor(deps: RunnerDeps, options: Partial<RunnerOptions> = {}) {
     this.#deps = deps;
-    this.#outbox = new ReplyOutbox(deps);
+    this.#outbox = deps.outbox ?? new ReplyOutbox(deps);
     this.#options = { ...DEFAULT_RUNNER_OPTIONS, ...options };
     this.#backoff = new ExponentialBackoff({
       initialDelay: this.#options.retry.initialDelayMs,
@@ -229,6 +231,7 @@ export class TaskRunner implements RunnerHandle {
     await this.#draining;
     this.#state = 'stopped';
     this.#clearTimers();
+    this.#outbox.stop();
     this.#leaseTimer?.cancel();
     this.#leaseTimer = undefined;
   }
