@@ -86,9 +86,12 @@ export class TelegramInbound {
     }
     const body = checked.text ?? checked.caption;
     if (body !== undefined && typeof body !== 'string') {
-      throw new InvalidInputError(`the message's ${checked.text !== undefined ? 'text' : 'caption'} is not a string`, {
-        reply: 'Sorry, I could not read that message.',
-      });
+      throw new InvalidInputError(
+        `the message's ${checked.text !== undefined ? 'text' : 'caption'} is not a string`,
+        {
+          reply: 'Sorry, I could not read that message.',
+        },
+      );
     }
     const text = this.#commandWithoutUsername(body ?? '');
     if (text.trim() === '') {
@@ -163,7 +166,7 @@ const isId = (value: unknown): value is number => Number.isSafeInteger(value);
  */
 function checkMessage(message: unknown): Message {
   if (typeof message !== 'object' || Array.isArray(message)) {
-    throw new InvalidInputError('the update\'s message is not an object');
+    throw new InvalidInputError("the update's message is not an object");
   }
   const m = message as Partial<Message> & Record<string, unknown>;
   if (typeof m.chat !== 'object' || m.chat === null || !isId(m.chat.id)) {
@@ -173,7 +176,7 @@ function checkMessage(message: unknown): Message {
     throw new InvalidInputError('the message has no numeric message_id');
   }
   if (m.from !== undefined && (typeof m.from !== 'object' || m.from === null || !isId(m.from.id))) {
-    throw new InvalidInputError('the message\'s sender has no numeric id');
+    throw new InvalidInputError("the message's sender has no numeric id");
   }
   return m as Message;
 }
@@ -211,10 +214,11 @@ function addressOf(channel: string, message: Message): Address {
 }
 
 /**
- * Terminal controls, bidirectional overrides and other invisible format characters: a name
- * is shown in logs and tables, where they could reorder or hide text.
+ * Control characters (terminal escapes, NUL) and invisible format characters (bidirectional
+ * overrides, zero-width spaces): a name is shown in logs and tables, where they could reorder,
+ * hide or restyle text.
  */
-const UNSAFE_IN_NAMES = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const UNSAFE_IN_NAMES = /[\p{Cc}\p{Cf}]/gu;
 
 function displayName(message: Message): string | undefined {
   const from = message.from;

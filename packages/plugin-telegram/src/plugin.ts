@@ -164,7 +164,11 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
                 }),
                 stopping,
               ])
-            : replies.send(to, { text, inReplyTo: String(inReplyTo) }, { signal: answering.signal });
+            : replies.send(
+                to,
+                { text, inReplyTo: String(inReplyTo) },
+                { signal: answering.signal },
+              );
         void track(sending).catch((err: unknown) =>
           ctx.logger.warn({ err, chat: to.id }, 'could not answer a Telegram message'),
         );

@@ -66,7 +66,10 @@ export function cutUtf8(text: string, limit: number): string {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length <= limit) return text;
   // A cut through a multi-byte character decodes to U+FFFD at the end: drop it.
-  return bytes.subarray(0, limit).toString('utf8').replace(/\uFFFD+$/, '');
+  return bytes
+    .subarray(0, limit)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
 }
 
 const invalid = (message: string) => new AgentdError('E_INVALID_DEAD_LETTER', message);
@@ -104,9 +107,7 @@ export class SqliteDeadLetters {
       `UPDATE dead_letters SET status = @status, settled_at = @now
        WHERE seq = @seq AND status = 'open' RETURNING *`,
     );
-    this.#countOpen = db
-      .prepare("SELECT count(*) FROM dead_letters WHERE status = 'open'")
-      .pluck();
+    this.#countOpen = db.prepare("SELECT count(*) FROM dead_letters WHERE status = 'open'").pluck();
   }
 
   add(letter: NewDeadLetter, now: number): { letter: DeadLetter; created: boolean } {
@@ -136,7 +137,10 @@ export class SqliteDeadLetters {
       channel: letter.channel,
       key: letter.key ?? null,
       code: letter.code,
-      reason: letter.reason.length > REASON_MAX ? `${letter.reason.slice(0, REASON_MAX)}…` : letter.reason,
+      reason:
+        letter.reason.length > REASON_MAX
+          ? `${letter.reason.slice(0, REASON_MAX)}…`
+          : letter.reason,
       raw,
       rawBytes,
       truncated: rawBytes > DEAD_LETTER_RAW_LIMIT ? 1 : 0,

@@ -673,7 +673,9 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   // Answers and dead letters: off the hot path, so their statements are prepared on first use.
-  #answers: BetterSqlite3.Transaction<(answer: NewAnswer, now: number) => EnqueueResult> | undefined;
+  #answers:
+    | BetterSqlite3.Transaction<(answer: NewAnswer, now: number) => EnqueueResult>
+    | undefined;
   #deadLetters: SqliteDeadLetters | undefined;
 
   async recordAnswer(answer: NewAnswer, now: number): Promise<EnqueueResult> {

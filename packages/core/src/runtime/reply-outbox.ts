@@ -128,7 +128,10 @@ export class ReplyOutbox implements AnswerSender {
         if (created) await this.#deliver(task, 0);
         return;
       } catch (err) {
-        logger.warn({ err, channel: to.channel }, 'could not record an answer; sending it directly');
+        logger.warn(
+          { err, channel: to.channel },
+          'could not record an answer; sending it directly',
+        );
       }
     }
     await channels.send(

@@ -127,9 +127,7 @@ export function sessionsPlugin(options: SessionsConfig = {}): Plugin {
       // Registered at start, after register-time hooks (budgets refuse before a session is made).
       const answers = ctx.tryResolve(AnswersToken);
       const off = ctx.resolve(InboundRouterToken).beforeEnqueue?.(async (message, task) => {
-        const { session, replacedAgent } = await m.withKnownAgent(
-          await m.sessionFor(message.from),
-        );
+        const { session, replacedAgent } = await m.withKnownAgent(await m.sessionFor(message.from));
         if (replacedAgent !== undefined) {
           const notice = `Your session "${session.name}" used agent "${replacedAgent}", which this host no longer has; it now uses "${session.agent}". /new NAME AGENT starts a session with another agent.`;
           const key = `${message.from.channel}:notice:${message.id}`;
