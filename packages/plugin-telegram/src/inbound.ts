@@ -43,7 +43,9 @@ export interface TelegramInboundDeps {
  * Turns Telegram updates into inbound messages for the host's router. Only messages with a
  * sender are taken: edits, channel posts and messages from bots are skipped. A user not on the
  * allow-list gets a polite refusal and nothing is stored; a message without text or caption
- * gets a "text only" answer; `/start` gets the welcome. Everything else is dispatched with the
+ * gets a "text only" answer; `/start` gets the welcome; `/command@otherbot` is left to that
+ * bot. A malformed message (no chat, a text that is not a string) throws an
+ * `InvalidInputError`, which the intake guard keeps as a dead letter. Everything else is dispatched with the
  * id `<chat id>:<message id>`, which stays the same when Telegram delivers it again, so a
  * repeat is recognised as a duplicate by its task's idempotency key.
  *
@@ -94,6 +96,14 @@ export class TelegramInbound {
       );
     }
     const text = this.#commandWithoutUsername(body ?? '');
+    if (this.#deps.username() !== undefined && OTHER_BOTS_COMMAND.test(text)) {
+      // `/command@otherbot` in a group is for another bot: not ours to answer or run.
+      this.#deps.logger.debug(
+        { updateId: update.update_id, chat: to.id },
+        'skipped a command addressed to another bot',
+      );
+      return;
+    }
     if (text.trim() === '') {
       this.#deps.reply(to, this.#deps.texts.textOnly, checked.message_id, true);
       return;
@@ -152,6 +162,9 @@ export class TelegramInbound {
     );
   }
 }
+
+/** A command still naming a bot after this bot's own name was stripped: another bot's. */
+const OTHER_BOTS_COMMAND = /^\/[A-Za-z0-9_]+@[A-Za-z0-9_]+(\s|$)/;
 
 /** Seconds past the epoch of the year 9999: a later `date` is not a time. */
 const MAX_DATE_SECONDS = 253_402_300_799;

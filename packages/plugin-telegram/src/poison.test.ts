@@ -1,105 +1,19 @@
+import { agent, HealthRegistryToken } from '@agentd/core';
+import { describe, expect, it } from 'vitest';
 import {
-  type Agent,
-  type Alert,
-  agent,
-  createHost,
-  HealthRegistryToken,
-  type Host,
-  type Task,
-  type TaskStore,
-  TaskStoreToken,
-} from '@agentd/core';
-import { memoryLogger, useTestHosts } from '@agentd/core/testing';
-import { sqlite } from '@agentd/store-sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { TelegramOptions } from './options.js';
-import { telegram } from './plugin.js';
-import { FakeBotApi } from './testing/fake-bot-api.js';
+  ALICE,
+  ANSWER_WITHIN_MS,
+  deadLetterAlerts,
+  echo,
+  othersAreServed,
+  usePoisonBots,
+} from './poison-support.js';
 
 // One bad update must never hold up the others: each poison input below is followed by
 // messages from other users, which must all be answered within seconds, on a real host with a
 // real SQLite store, against the fake Bot API server over real HTTP.
 
-const apis: FakeBotApi[] = [];
-afterEach(async () => {
-  await Promise.all(apis.splice(0).map((api) => api.close()));
-});
-const { hosts, dbPath } = useTestHosts('agentd-telegram-poison-');
-
-const ALICE = { id: 42, firstName: 'Alice' };
-const BOB = { id: 43, firstName: 'Bob' };
-const CAROL = { id: 44, firstName: 'Carol' };
-/** Answers within this long, on a machine shared with other test runs. */
-const ANSWER_WITHIN_MS = 8_000;
-
-interface PoisonBot {
-  host: Host;
-  api: FakeBotApi;
-  store: TaskStore;
-  alerts: Alert[];
-  logs: () => string;
-  tasks: () => Promise<Task[]>;
-}
-
-const echo = agent('echo', async (input) => `echo: ${String(input)}`);
-
-async function startBot(
-  options: {
-    path?: string;
-    agents?: Agent[];
-    api?: FakeBotApi;
-    telegram?: Partial<TelegramOptions>;
-  } = {},
-): Promise<PoisonBot> {
-  const api = options.api ?? (await FakeBotApi.start({ token: '123456:POISON-test' }));
-  if (!options.api) apis.push(api);
-  const { logger, text } = memoryLogger();
-  const host = createHost({
-    logger,
-    agents: options.agents ?? [echo],
-    plugins: [
-      sqlite({ path: options.path ?? dbPath() }),
-      telegram({
-        token: api.token,
-        apiRoot: api.url,
-        allowedUsers: [ALICE.id, BOB.id, CAROL.id],
-        pollTimeoutSeconds: 1,
-        ...options.telegram,
-      }),
-    ],
-  });
-  const alerts: Alert[] = [];
-  host.events.on('alert', (alert) => void alerts.push(alert));
-  hosts.push(host);
-  await host.start();
-  const store = host.resolve(TaskStoreToken);
-  return {
-    host,
-    api,
-    store,
-    alerts,
-    logs: text,
-    tasks: () => store.list({ limit: 1000 }),
-  };
-}
-
-/** Bob and Carol write after the poison update; both must be answered. */
-async function othersAreServed(bot: PoisonBot): Promise<void> {
-  const started = Date.now();
-  const last = [bot.api.sendText(BOB, 'bob here'), bot.api.sendText(CAROL, 'carol here')];
-  const [bob] = await bot.api.waitForMessages(1, { chatId: BOB.id, timeoutMs: ANSWER_WITHIN_MS });
-  const [carol] = await bot.api.waitForMessages(1, {
-    chatId: CAROL.id,
-    timeoutMs: ANSWER_WITHIN_MS,
-  });
-  expect(bob?.text).toBe('echo: bob here');
-  expect(carol?.text).toBe('echo: carol here');
-  expect(Date.now() - started).toBeLessThan(ANSWER_WITHIN_MS);
-  await bot.api.waitFor(() => bot.api.confirmedBelow > Math.max(...last));
-}
-
-const deadLetterAlerts = (bot: PoisonBot) =>
-  bot.alerts.filter((a) => a.title === 'A telegram input could not be taken');
+const { startBot, fakeApi, dbPath } = usePoisonBots('agentd-telegram-poison-');
 
 describe('telegram: a poison update is kept as a dead letter and never blocks the channel', () => {
   it('a message without a chat: dead letter with its reason, one alert, confirmed, others served', async () => {
@@ -199,8 +113,7 @@ describe('telegram: a poison update is kept as a dead letter and never blocks th
 
   it('a session whose agent was removed falls back to the default agent, with a notice; others served', async () => {
     const path = dbPath();
-    const api = await FakeBotApi.start({ token: '123456:POISON-test' });
-    apis.push(api);
+    const api = await fakeApi();
     const extra = agent('extra', async (input) => `extra: ${String(input)}`);
     const first = await startBot({ path, api, agents: [echo, extra] });
     api.sendText(ALICE, '/new work extra');
