@@ -40,6 +40,7 @@ export type {
 export { AgentExecutorToken, AgentRegistryToken } from './contracts/agent.js';
 export type {
   Address,
+  AnswerSender,
   Channel,
   ChannelRegistry,
   DispatchReceipt,
@@ -53,7 +54,7 @@ export type {
   SendOptions,
   SentMessage,
 } from './contracts/channel.js';
-export { ChannelRegistryToken, InboundRouterToken } from './contracts/channel.js';
+export { AnswersToken, ChannelRegistryToken, InboundRouterToken } from './contracts/channel.js';
 export type { Clock, TimerHandle } from './contracts/clock.js';
 export { ClockToken } from './contracts/clock.js';
 // Contracts
@@ -104,9 +105,13 @@ export type { Store, StoreBackup, StoreOpenMode } from './contracts/store.js';
 export { StoreOpenModeToken, StoreToken } from './contracts/store.js';
 export type {
   ClaimRequest,
+  DeadLetter,
+  DeadLetterStatus,
   EnqueueResult,
   FailOptions,
   LeaseInfo,
+  NewAnswer,
+  NewDeadLetter,
   NewTask,
   OwedReply,
   RecoverOptions,
@@ -121,6 +126,7 @@ export type {
   TaskStore,
 } from './contracts/task.js';
 export {
+  DEAD_LETTER_RAW_LIMIT,
   REPLY_HOLD_MS,
   TASK_STATUSES,
   TaskPriorities,
@@ -177,7 +183,9 @@ export {
   ConfigError,
   HostStartError,
   IntakeClosedError,
+  InvalidInputError,
   MissingServiceError,
+  PayloadTooLargeError,
   PluginGraphError,
   TimeoutError,
 } from './kernel/errors.js';
@@ -212,6 +220,18 @@ export type { FunctionAgentReturn } from './runtime/function-agent.js';
 // Tasks
 export { agent } from './runtime/function-agent.js';
 export type { IntakeGate } from './runtime/intake.js';
+export type {
+  IntakeFailure,
+  IntakeGuardDeps,
+  IntakeOutcome,
+  IntakeSource,
+} from './runtime/intake-guard.js';
+export {
+  classifyIntakeError,
+  formatSize,
+  IntakeGuard,
+  IntakeGuardToken,
+} from './runtime/intake-guard.js';
 export type { RunUntilSignalOptions } from './runtime/run-until-signal.js';
 // Runtime pieces a host or plugin may use directly
 export { runUntilSignal } from './runtime/run-until-signal.js';

@@ -1,4 +1,10 @@
-import type { Address, InboundMessage, InboundRouter, Logger } from '@agentd/core';
+import {
+  type Address,
+  type InboundMessage,
+  type InboundRouter,
+  InvalidInputError,
+  type Logger,
+} from '@agentd/core';
 import type { Message, Update } from 'grammy/types';
 
 /** How often at most a user who is not on the allow-list is told so. */
@@ -20,9 +26,11 @@ export interface TelegramInboundDeps {
   router: InboundRouter;
   /**
    * Sends an immediate answer (a refusal, a command's reply) in the background: a slow or
-   * rate-limited send must not hold up the next update.
+   * rate-limited send must not hold up the next update. `durable` answers go through the
+   * host's reply outbox (stored, retried); a refusal to a stranger is sent once and stores
+   * nothing.
    */
-  reply: (to: Address, text: string, inReplyTo: number) => void;
+  reply: (to: Address, text: string, inReplyTo: number, durable: boolean) => void;
   isAllowed: (userId: string) => boolean;
   texts: { refusal: string; welcome: string; textOnly: string };
   /** The bot's username, to recognise `/command@username` in groups. */
@@ -35,7 +43,9 @@ export interface TelegramInboundDeps {
  * Turns Telegram updates into inbound messages for the host's router. Only messages with a
  * sender are taken: edits, channel posts and messages from bots are skipped. A user not on the
  * allow-list gets a polite refusal and nothing is stored; a message without text or caption
- * gets a "text only" answer; `/start` gets the welcome. Everything else is dispatched with the
+ * gets a "text only" answer; `/start` gets the welcome; `/command@otherbot` is left to that
+ * bot. A malformed message (no chat, a text that is not a string) throws an
+ * `InvalidInputError`, which the intake guard keeps as a dead letter. Everything else is dispatched with the
  * id `<chat id>:<message id>`, which stays the same when Telegram delivers it again, so a
  * repeat is recognised as a duplicate by its task's idempotency key.
  *
@@ -54,46 +64,78 @@ export class TelegramInbound {
   }
 
   async handle(update: Update): Promise<void> {
-    const message = update.message;
-    if (!message?.from || message.from.is_bot) {
+    const message = update.message as unknown;
+    if (message === undefined || message === null) {
       this.#deps.logger.debug(
         { updateId: update.update_id },
         'skipped an update without a user message',
       );
       return;
     }
-    const to = addressOf(this.#deps.channel, message);
-    const userId = String(message.from.id);
-    if (!this.#deps.isAllowed(userId)) {
-      this.#refuse(to, userId, message.message_id);
+    const checked = checkMessage(message);
+    if (!checked.from || checked.from.is_bot) {
+      this.#deps.logger.debug(
+        { updateId: update.update_id },
+        'skipped an update without a user message',
+      );
       return;
     }
-    const text = this.#commandWithoutUsername(message.text ?? message.caption ?? '');
+    const to = addressOf(this.#deps.channel, checked);
+    const userId = String(checked.from.id);
+    if (!this.#deps.isAllowed(userId)) {
+      this.#refuse(to, userId, checked.message_id);
+      return;
+    }
+    const body = checked.text ?? checked.caption;
+    if (body !== undefined && typeof body !== 'string') {
+      throw new InvalidInputError(
+        `the message's ${checked.text !== undefined ? 'text' : 'caption'} is not a string`,
+        {
+          reply: 'Sorry, I could not read that message.',
+        },
+      );
+    }
+    const text = this.#commandWithoutUsername(body ?? '');
+    if (this.#deps.username() !== undefined && OTHER_BOTS_COMMAND.test(text)) {
+      // `/command@otherbot` in a group is for another bot: not ours to answer or run.
+      this.#deps.logger.debug(
+        { updateId: update.update_id, chat: to.id },
+        'skipped a command addressed to another bot',
+      );
+      return;
+    }
     if (text.trim() === '') {
-      this.#deps.reply(to, this.#deps.texts.textOnly, message.message_id);
+      this.#deps.reply(to, this.#deps.texts.textOnly, checked.message_id, true);
       return;
     }
     if (/^\/start(\s|$)/.test(text)) {
-      this.#deps.reply(to, this.#deps.texts.welcome, message.message_id);
+      this.#deps.reply(to, this.#deps.texts.welcome, checked.message_id, true);
       return;
     }
+    const date = checked.date;
     const inbound: InboundMessage = {
-      id: `${message.chat.id}:${message.message_id}`,
+      id: `${checked.chat.id}:${checked.message_id}`,
       from: to,
-      sender: { id: userId, displayName: displayName(message) },
+      sender: { id: userId, displayName: displayName(checked) },
       text,
-      receivedAt: message.date * 1000,
+      // A missing, negative or absurd date is the sender's bug: the time it arrived will do.
+      receivedAt:
+        typeof date === 'number' && date > 0 && date < MAX_DATE_SECONDS
+          ? date * 1000
+          : this.#deps.now(),
       metadata: {
         telegram: {
           updateId: update.update_id,
-          messageId: message.message_id,
-          chatType: message.chat.type,
-          ...(message.from.language_code ? { languageCode: message.from.language_code } : {}),
+          messageId: checked.message_id,
+          chatType: typeof checked.chat.type === 'string' ? checked.chat.type : 'unknown',
+          ...(typeof checked.from.language_code === 'string'
+            ? { languageCode: checked.from.language_code }
+            : {}),
         },
       },
     };
     const receipt = await this.#deps.router.dispatch(inbound);
-    if (receipt.reply) this.#deps.reply(to, receipt.reply, message.message_id);
+    if (receipt.reply) this.#deps.reply(to, receipt.reply, checked.message_id, true);
   }
 
   #refuse(to: Address, userId: string, messageId: number): void {
@@ -106,7 +148,7 @@ export class TelegramInbound {
     if (last !== undefined && now - last < REFUSAL_EVERY_MS) return;
     if (this.#refusedAt.size >= REFUSALS_REMEMBERED) this.#refusedAt.clear();
     this.#refusedAt.set(userId, now);
-    this.#deps.reply(to, this.#deps.texts.refusal, messageId);
+    this.#deps.reply(to, this.#deps.texts.refusal, messageId, false);
   }
 
   /** `/tasks@my_bot args` → `/tasks args` when `my_bot` is this bot (commands in groups). */
@@ -121,17 +163,83 @@ export class TelegramInbound {
   }
 }
 
+/** A command still naming a bot after this bot's own name was stripped: another bot's. */
+const OTHER_BOTS_COMMAND = /^\/[A-Za-z0-9_]+@[A-Za-z0-9_]+(\s|$)/;
+
+/** Seconds past the epoch of the year 9999: a later `date` is not a time. */
+const MAX_DATE_SECONDS = 253_402_300_799;
+
+/** A Telegram id as JSON carries it: a safe integer (chat ids exceed 2^31, not 2^53). */
+const isId = (value: unknown): value is number => Number.isSafeInteger(value);
+
+/**
+ * The message, checked for what the plugin relies on: a chat with an id, a message id, and a
+ * sender (when present) with an id. Anything else is malformed: an {@link InvalidInputError},
+ * which the intake guard keeps as a dead letter instead of retrying it.
+ */
+function checkMessage(message: unknown): Message {
+  if (typeof message !== 'object' || Array.isArray(message)) {
+    throw new InvalidInputError("the update's message is not an object");
+  }
+  const m = message as Partial<Message> & Record<string, unknown>;
+  if (typeof m.chat !== 'object' || m.chat === null || !isId(m.chat.id)) {
+    throw new InvalidInputError('the message has no chat with a numeric id');
+  }
+  if (!isId(m.message_id)) {
+    throw new InvalidInputError('the message has no numeric message_id');
+  }
+  if (m.from !== undefined && (typeof m.from !== 'object' || m.from === null || !isId(m.from.id))) {
+    throw new InvalidInputError("the message's sender has no numeric id");
+  }
+  return m as Message;
+}
+
+/**
+ * Where an answer about `update` goes, when the update names a chat and a message (even one
+ * otherwise malformed): what the intake guard's failure reply needs.
+ *
+ * @example
+ * ```ts
+ * replyTargetOf('telegram', update); // { to: { channel: 'telegram', id: '42' }, messageId: 7 }
+ * ```
+ */
+export function replyTargetOf(
+  channel: string,
+  update: Update,
+): { to: Address; messageId: number } | undefined {
+  const m = update?.message as Partial<Message> | undefined;
+  if (typeof m !== 'object' || m === null) return undefined;
+  if (typeof m.chat !== 'object' || m.chat === null || !isId(m.chat.id)) return undefined;
+  if (!isId(m.message_id)) return undefined;
+  const from = m.from as { id?: unknown; is_bot?: unknown } | undefined;
+  if (typeof from !== 'object' || from === null || !isId(from.id) || from.is_bot === true) {
+    return undefined;
+  }
+  return { to: addressOf(channel, m as Message), messageId: m.message_id };
+}
+
 function addressOf(channel: string, message: Message): Address {
   const to: Address = { channel, id: String(message.chat.id) };
-  if (message.is_topic_message && message.message_thread_id !== undefined) {
+  if (message.is_topic_message === true && isId(message.message_thread_id)) {
     to.thread = String(message.message_thread_id);
   }
   return to;
 }
 
+/**
+ * Control characters (terminal escapes, NUL) and invisible format characters (bidirectional
+ * overrides, zero-width spaces): a name is shown in logs and tables, where they could reorder,
+ * hide or restyle text.
+ */
+const UNSAFE_IN_NAMES = /[\p{Cc}\p{Cf}]/gu;
+
 function displayName(message: Message): string | undefined {
   const from = message.from;
   if (!from) return undefined;
-  const full = [from.first_name, from.last_name].filter(Boolean).join(' ');
-  return full || from.username;
+  const parts = [from.first_name, from.last_name].filter(
+    (p): p is string => typeof p === 'string' && p !== '',
+  );
+  const full = parts.join(' ') || (typeof from.username === 'string' ? from.username : '');
+  const clean = full.replace(UNSAFE_IN_NAMES, '').slice(0, 200);
+  return clean || undefined;
 }

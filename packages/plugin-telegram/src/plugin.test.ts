@@ -12,7 +12,7 @@ import {
 } from '@agentd/core';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { sqlite } from '@agentd/store-sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TelegramOptions } from './options.js';
 import { telegram } from './plugin.js';
 import { TELEGRAM_TEXT_LIMIT } from './split-text.js';
@@ -145,14 +145,16 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     expect(api.messages()).toHaveLength(1);
   });
 
-  it('leaves an update it could not store unconfirmed, and takes it in on the next fetch', async () => {
+  it('retries an update it could not store for a moment in place, then takes it in and confirms it', async () => {
     const api = await fakeApi();
     let failures = 1;
     const flakyDisk: Plugin = {
       name: 'flaky-disk',
       start(ctx) {
         ctx.resolve(InboundRouterToken).use(() => {
-          if (failures-- > 0) throw new Error('SQLITE_FULL: database or disk is full');
+          if (failures-- > 0) {
+            throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+          }
           return undefined;
         });
       },
@@ -162,16 +164,12 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     const [reply] = await api.waitForMessages(1);
     expect(reply?.text).toBe('echo: survive this');
     expect(await bot.tasks()).toHaveLength(1);
-    expect(bot.logs()).toContain('could not take in a Telegram update; it will be fetched again');
-    // The failed attempt did not move the offset past the update: it was fetched again with
-    // the same offset, and confirmed only after it was stored.
+    // A transient failure (the disk full) is retried with a backoff, not dead-lettered.
+    expect(bot.logs()).toContain(
+      'could not take in a telegram input (database or disk is full); retrying',
+    );
+    expect(await bot.host.resolve(TaskStoreToken).countOpenDeadLetters?.()).toBe(0);
     await api.waitFor(() => api.confirmedBelow > updateId);
-    const offsets = api.calls
-      .filter((c) => c.method === 'getUpdates' && !c.failed)
-      .map((c) => c.params.offset as number | undefined);
-    const confirmedAt = offsets.indexOf(updateId + 1);
-    expect(confirmedAt).toBeGreaterThan(1);
-    expect(offsets.slice(0, confirmedAt).every((o) => o === undefined)).toBe(true);
   });
 
   it('splits a long reply into parts within Telegram’s limit, never inside an emoji', async () => {
@@ -213,8 +211,22 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
         'echo: what is in this photo?',
       ]),
     );
-    const inputs = (await bot.tasks()).map((t) => t.input).sort();
+    const tasks = await bot.tasks();
+    const inputs = tasks
+      .filter((t) => t.type === 'message')
+      .map((t) => t.input)
+      .sort();
     expect(inputs).toEqual(['/status now', 'what is in this photo?']);
+    // The text-only note and the welcome went through the reply outbox, as sent answers.
+    expect(tasks.filter((t) => t.type === 'answer').map((t) => t.result)).toEqual(
+      expect.arrayContaining([
+        'Sorry, I can only read text messages (or the captions of photos and files).',
+        'Hello! Send me a message and I will get to work on it.',
+      ]),
+    );
+    await vi.waitFor(async () =>
+      expect(await bot.host.resolve(TaskStoreToken).countOwedReplies()).toBe(0),
+    );
     const group = (await bot.tasks()).find((t) => t.input === '/status now');
     expect(group?.replyTo).toEqual({ channel: 'telegram', id: '-1001' });
   });

@@ -2,12 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Address,
   AgentdError,
+  AnswersToken,
   ChannelRegistryToken,
   HealthRegistryToken,
   type HealthResult,
   InboundRouterToken,
   IntakeClosedError,
   IntakeGateToken,
+  IntakeGuardToken,
   NotifierToken,
   type Plugin,
   type PluginContext,
@@ -15,10 +17,11 @@ import {
   StateStoreToken,
 } from '@agentd/core';
 import { type Api, GrammyError } from 'grammy';
+import type { Update } from 'grammy/types';
 import { forwardAlerts } from './alerts.js';
 import { pollingApi, sendingApi } from './apis.js';
 import { describeError } from './describe-error.js';
-import { TelegramInbound } from './inbound.js';
+import { replyTargetOf, TelegramInbound } from './inbound.js';
 import {
   DEFAULT_CHANNEL_NAME,
   type ResolvedTelegramOptions,
@@ -146,21 +149,63 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       }
       const allowed = o.allowedUsers === '*' ? undefined : new Set(o.allowedUsers);
       const replies = channel as TelegramChannel;
+      const answers = ctx.tryResolve(AnswersToken);
+      const stopping = new Promise<void>((resolve) =>
+        answering.signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
+      const answer = (to: Address, text: string, inReplyTo: number, durable: boolean) => {
+        // Durable answers are in the store: a stop need not wait for their send to end.
+        const sending: Promise<unknown> =
+          durable && answers
+            ? Promise.race([
+                answers.answer(to, text, {
+                  key: `${o.name}:answer:${to.id}:${inReplyTo}`,
+                  inReplyTo: String(inReplyTo),
+                }),
+                stopping,
+              ])
+            : replies.send(
+                to,
+                { text, inReplyTo: String(inReplyTo) },
+                { signal: answering.signal },
+              );
+        void track(sending).catch((err: unknown) =>
+          ctx.logger.warn({ err, chat: to.id }, 'could not answer a Telegram message'),
+        );
+      };
       const inbound = new TelegramInbound({
         channel: o.name,
         router: ctx.resolve(InboundRouterToken),
-        reply: (to: Address, text: string, inReplyTo: number) =>
-          void track(
-            replies.send(to, { text, inReplyTo: String(inReplyTo) }, { signal: answering.signal }),
-          ).catch((err: unknown) =>
-            ctx.logger.warn({ err, chat: to.id }, 'could not answer a Telegram message'),
-          ),
+        reply: answer,
         isAllowed: (userId) => allowed === undefined || allowed.has(userId),
         texts: { refusal: o.refusal, welcome: o.welcome, textOnly: o.textOnly },
         username: () => username,
         logger: ctx.logger,
         now: () => ctx.clock.now(),
       });
+      const guard = ctx.resolve(IntakeGuardToken);
+      // One poison update must not hold up every later one: it is kept as a dead letter (with
+      // one alert), its sender told why where possible, and the update confirmed.
+      const take = async (update: Update): Promise<void> => {
+        const target = replyTargetOf(o.name, update);
+        const outcome = await guard.take(
+          {
+            channel: o.name,
+            ...(Number.isSafeInteger(update?.update_id) && {
+              key: `${o.name}:update:${update.update_id}${target ? `:${target.to.id}:${target.messageId}` : ''}`,
+            }),
+            raw: () => JSON.stringify(update),
+            ...(target && { replyTo: target.to }),
+          },
+          () => inbound.handle(update),
+        );
+        if (!outcome.ok && outcome.deadLetter && target) {
+          const reply =
+            outcome.failure.reply ??
+            'Sorry, this message could not be taken; the operator has been told.';
+          answer(target.to, reply, target.messageId, true);
+        }
+      };
       typing = new TypingIndicator({ channel: replies, events: ctx.events });
       if (o.webhook) {
         // The route first: Telegram may post as soon as it has the URL.
@@ -169,7 +214,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         mountWebhook(ctx.resolve(HttpRoutesToken), {
           path: o.webhook.path ?? new URL(o.webhook.url).pathname,
           secretToken: o.webhook.secretToken,
-          handle: (update) => inbound.handle(update),
+          handle: take,
           accepting: () => !stopped && gate.state !== 'closed',
           logger: ctx.logger,
         });
@@ -208,7 +253,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       }
       poller = new UpdatePoller({
         api,
-        handle: (update) => inbound.handle(update),
+        handle: take,
         isStopping: (error) => error instanceof IntakeClosedError,
         // Telegram was out of reach at start: learn the bot's name, clear a webhook, first.
         prepare: reachable

@@ -29,8 +29,10 @@ export interface PollerState {
 export interface UpdatePollerOptions {
   api: Api;
   /**
-   * Handles one update; resolves once whatever it must keep is persisted. Rejecting stops the
-   * batch unconfirmed: the update is fetched again (after a backoff), or after a restart.
+   * Handles one update; resolves once whatever it must keep is persisted (as a task, or as a
+   * dead letter when it cannot be taken). Rejecting stops the batch unconfirmed: the update is
+   * fetched again (after a backoff), or after a restart; so reject only when nothing could be
+   * kept (the host stops, the store is down), never for a bad update.
    */
   handle: (update: Update) => Promise<void>;
   /** Whether a handling error means the host is stopping (then the loop ends quietly). */
@@ -132,7 +134,9 @@ export class UpdatePoller {
           // A stop leaves the rest of the batch with Telegram, which delivers it again.
           if (signal.aborted) break;
           await this.#options.handle(update);
-          this.#offset = update.update_id + 1;
+          // An update without a usable id cannot be confirmed by itself; the next good one
+          // confirms it (an offset confirms every update below it).
+          if (Number.isSafeInteger(update.update_id)) this.#offset = update.update_id + 1;
         }
       } catch (error) {
         if (this.#options.isStopping(error)) break;

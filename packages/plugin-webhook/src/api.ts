@@ -1,6 +1,7 @@
 import {
   AgentdError,
   type Clock,
+  type DeadLetterStatus,
   type HealthReport,
   type HostInfo,
   type IntakeGate,
@@ -41,6 +42,7 @@ export interface ApiDeps {
 const CALLER_ERRORS = new Set(['E_INVALID_TASK', 'E_UNKNOWN_AGENT', 'E_NO_AGENT']);
 
 const SESSION_STATUSES: readonly SessionStatus[] = ['live', 'idle', 'suspended', 'archived'];
+const DEAD_LETTER_STATUSES: readonly DeadLetterStatus[] = ['open', 'discarded', 'retried'];
 
 const json = (value: unknown, status = 200): HttpResponse => ({
   status,
@@ -152,7 +154,7 @@ function parseNewTask(req: HttpRequest): NewTask {
 
 /**
  * Mounts the bearer-token HTTP API under `/api/v1`: host status, tasks (list with filters, get,
- * enqueue, cancel), sessions and schedules. Errors use the stable `{ error: { code, message } }`
+ * enqueue, cancel), dead letters (list, get, discard), sessions and schedules. Errors use the stable `{ error: { code, message } }`
  * shape; a host without a store answers 503 `no_store` where one is needed.
  *
  * @example
@@ -249,6 +251,41 @@ export function mountApi(server: AgentdHttpServer, deps: ApiDeps): void {
     const existing = await deps.tasks()?.get(id);
     if (existing) throw new HttpError(409, 'conflict', `task ${id} is already ${existing.status}`);
     throw new HttpError(404, 'not_found', `no task with id ${id}`);
+  });
+
+  // Inputs a channel could not take (see docs/tasks.md, "Dead letters").
+  const deadLetters = () => {
+    const tasks = need(deps.tasks(), 'task store');
+    if (!tasks.listDeadLetters || !tasks.getDeadLetter || !tasks.settleDeadLetter) {
+      throw new HttpError(503, 'no_dead_letters', "this host's store keeps no dead letters");
+    }
+    return tasks as Required<
+      Pick<TaskStore, 'listDeadLetters' | 'getDeadLetter' | 'settleDeadLetter'>
+    >;
+  };
+
+  route('GET', '/dead-letters', async (req) => {
+    const store = deadLetters();
+    const status = listParam<DeadLetterStatus>(req, 'status', DEAD_LETTER_STATUSES) ?? ['open'];
+    const limit = intParam(req, 'limit', 50, 1, 1000);
+    return json({ deadLetters: await store.listDeadLetters({ status, limit }), limit });
+  });
+
+  route('GET', '/dead-letters/:id', async (req) => {
+    const letter = await deadLetters().getDeadLetter(req.params.id!);
+    if (!letter) throw new HttpError(404, 'not_found', `no dead letter with id ${req.params.id}`);
+    return json({ deadLetter: letter });
+  });
+
+  route('POST', '/dead-letters/:id/discard', async (req) => {
+    const store = deadLetters();
+    const id = req.params.id!;
+    const settled = await store.settleDeadLetter(id, 'discarded', deps.clock.now());
+    if (settled) return json({ deadLetter: settled });
+    const existing = await store.getDeadLetter(id);
+    if (existing)
+      throw new HttpError(409, 'conflict', `dead letter ${id} is already ${existing.status}`);
+    throw new HttpError(404, 'not_found', `no dead letter with id ${id}`);
   });
 
   route('GET', '/sessions', async (req) => {

@@ -34,7 +34,7 @@ export interface Migration {
  *
  * @example
  * ```ts
- * MIGRATIONS.map((m) => m.name); // ['0001_initial', …, '0005_process_owners']
+ * MIGRATIONS.map((m) => m.name); // ['0001_initial', …, '0006_dead_letters']
  * ```
  */
 export const MIGRATIONS: readonly Migration[] = [
@@ -195,6 +195,34 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`
         ALTER TABLE tasks ADD COLUMN lease_process TEXT;
         ALTER TABLE sessions ADD COLUMN owner TEXT;
+      `);
+    },
+  },
+  {
+    name: '0006_dead_letters',
+    up(db) {
+      // Inputs a channel could not take (malformed, too large, naming a removed agent, or
+      // failing again and again), kept with their raw form so the channel can move on. A
+      // channel's key (e.g. the Telegram update) is unique: a poison input delivered again is
+      // one letter. The partial index serves the count /health takes of open letters.
+      db.exec(`
+        CREATE TABLE dead_letters (
+          seq INTEGER PRIMARY KEY,
+          channel TEXT NOT NULL,
+          key TEXT,
+          code TEXT NOT NULL,
+          reason TEXT NOT NULL,
+          raw TEXT NOT NULL,
+          raw_bytes INTEGER NOT NULL,
+          truncated INTEGER NOT NULL,
+          reply_to TEXT,
+          status TEXT NOT NULL
+            CHECK (status = 'open' OR status = 'discarded' OR status = 'retried'),
+          created_at INTEGER NOT NULL,
+          settled_at INTEGER
+        );
+        CREATE UNIQUE INDEX dead_letters_key ON dead_letters (key) WHERE key IS NOT NULL;
+        CREATE INDEX dead_letters_open ON dead_letters (seq) WHERE status = 'open';
       `);
     },
   },

@@ -3,6 +3,7 @@ import {
   AgentdError,
   type JsonObject,
   type NewTask,
+  PayloadTooLargeError,
   type Task,
   type TaskPriority,
 } from '@agentd/core';
@@ -127,7 +128,9 @@ export function prepareTask(
   if (chars * 3 > maxPayloadBytes) {
     const bytes = Buffer.byteLength(inputText) + Buffer.byteLength(metadataText);
     if (bytes > maxPayloadBytes) {
-      throw invalid(
+      throw new PayloadTooLargeError(
+        bytes,
+        maxPayloadBytes,
         `task payload (input and metadata as JSON) is ${formatBytes(bytes)}, over the cap of ${formatBytes(maxPayloadBytes)}; store large data elsewhere and pass a reference`,
       );
     }

@@ -311,6 +311,12 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     claimReplies: async (request) => open().tasks.claimReplies(request),
     countOwedReplies: async () => open().tasks.countOwedReplies(),
     recordReply: async (id, outcome) => open().tasks.recordReply(id, outcome),
+    recordAnswer: async (answer, now) => open().tasks.recordAnswer(answer, now),
+    addDeadLetter: async (letter, now) => open().tasks.addDeadLetter(letter, now),
+    listDeadLetters: async (query) => open().tasks.listDeadLetters(query),
+    getDeadLetter: async (id) => open().tasks.getDeadLetter(id),
+    settleDeadLetter: async (id, status, now) => open().tasks.settleDeadLetter(id, status, now),
+    countOpenDeadLetters: async () => open().tasks.countOpenDeadLetters(),
   };
   const sessions: SessionStore = {
     create: async (session, now) => open().sessions.create(session, now),

@@ -2,11 +2,15 @@ import {
   type Address,
   AgentdError,
   type ClaimRequest,
+  type DeadLetter,
+  type DeadLetterStatus,
   type EnqueueResult,
   type FailOptions,
   type JsonObject,
   type JsonValue,
   type LeaseInfo,
+  type NewAnswer,
+  type NewDeadLetter,
   type NewTask,
   type OwedReply,
   REPLY_HOLD_MS,
@@ -23,6 +27,7 @@ import {
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
+import { SqliteDeadLetters } from './dead-letters.js';
 import { parseJson, toJsonText } from './json-value.js';
 import { checkTime, DEFAULT_MAX_PAYLOAD_BYTES } from './new-task.js';
 import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
@@ -915,6 +920,94 @@ export class SqliteTaskStore implements TaskStore {
       const queries = this.#queries;
       return this.#faults.retry(error, 'tasks.prune', queries, queries.run, query);
     }
+  }
+
+  // Answers and dead letters: off the hot path, so their statements are prepared on first use.
+  #answers:
+    | BetterSqlite3.Transaction<(answer: NewAnswer, now: number) => EnqueueResult>
+    | undefined;
+  #deadLetters: SqliteDeadLetters | undefined;
+
+  async recordAnswer(answer: NewAnswer, now: number): Promise<EnqueueResult> {
+    this.#answers ??= this.#answerTx();
+    return this.#answers.immediate(answer, now);
+  }
+
+  #answerTx(): BetterSqlite3.Transaction<(answer: NewAnswer, now: number) => EnqueueResult> {
+    const insert = this.#db.prepare(
+      `INSERT OR IGNORE INTO tasks (status, priority, run_at, idempotency_key, type, description,
+         input, attempts, max_attempts, created_at, started_at, finished_at, result, reply_to, metadata)
+       VALUES ('completed', 2, @now, @key, 'answer', @description, 'null', 0, 1, @now, @now, @now,
+         @result, @replyTo, @metadata)`,
+    );
+    return this.#db.transaction((answer: NewAnswer, now: number): EnqueueResult => {
+      const to = answer?.replyTo as Partial<Address> | undefined;
+      if (
+        typeof answer?.text !== 'string' ||
+        typeof answer.idempotencyKey !== 'string' ||
+        answer.idempotencyKey === '' ||
+        typeof to?.channel !== 'string' ||
+        typeof to.id !== 'string'
+      ) {
+        throw new AgentdError(
+          'E_INVALID_TASK',
+          'an answer needs text, an idempotencyKey and a replyTo address',
+        );
+      }
+      const at = checkTime(now, 'now');
+      const info = insert.run({
+        now: at,
+        key: answer.idempotencyKey,
+        description: answer.text.length > 200 ? `${answer.text.slice(0, 199)}…` : answer.text,
+        result: JSON.stringify(answer.text),
+        replyTo: toJsonText(answer.replyTo, 'replyTo', 'E_INVALID_TASK'),
+        metadata: toJsonText(answer.metadata ?? {}, 'metadata', 'E_INVALID_TASK'),
+      });
+      if (info.changes === 0) {
+        const existing = this.#row(this.#byIdempotencyKey, answer.idempotencyKey);
+        if (!existing) throw new AgentdError('E_STORE', 'an answer was neither stored nor found');
+        return { task: existing, created: false };
+      }
+      const seq = Number(info.lastInsertRowid);
+      // Owed like any finished task's reply: held for its sender, then due for any sweep.
+      if (answer.text.trim() !== '') this.#recordOwedReply(seq, at);
+      return { task: this.#row(this.#bySeq, seq) as Task, created: true };
+    });
+  }
+
+  #letters(): SqliteDeadLetters {
+    this.#deadLetters ??= new SqliteDeadLetters(this.#db);
+    return this.#deadLetters;
+  }
+
+  async addDeadLetter(
+    letter: NewDeadLetter,
+    now: number,
+  ): Promise<{ letter: DeadLetter; created: boolean }> {
+    return this.#letters().add(letter, now);
+  }
+
+  async listDeadLetters(query?: {
+    status?: DeadLetterStatus | readonly DeadLetterStatus[];
+    limit?: number;
+  }): Promise<DeadLetter[]> {
+    return this.#letters().list(query);
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetter | undefined> {
+    return this.#letters().get(id);
+  }
+
+  async settleDeadLetter(
+    id: string,
+    status: 'discarded' | 'retried',
+    now: number,
+  ): Promise<DeadLetter | undefined> {
+    return this.#letters().settle(id, status, now);
+  }
+
+  async countOpenDeadLetters(): Promise<number> {
+    return this.#letters().countOpen();
   }
 }
 

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { backupCommand, restoreCommand } from './commands/backup.js';
 import { checkCommand } from './commands/check.js';
+import { deadLettersCommand } from './commands/dead-letters.js';
 import { importCommand } from './commands/import.js';
 import { schedulesCommand } from './commands/schedules.js';
 import { serviceCommand } from './commands/service.js';
@@ -148,6 +149,29 @@ export async function main(
         config?: string;
       }) => {
         code = await sessionsCommand(io, { ...opts, cwd });
+      },
+    );
+  program
+    .command('dead-letters')
+    .description(
+      'inputs a channel could not take (malformed, too large, a removed agent), with the reason; discard them once reviewed',
+    )
+    .option('-s, --status <statuses>', 'open (default), discarded, retried or all, comma-separated')
+    .option('-n, --limit <n>', 'at most this many (default 50)')
+    .option('--show <id>', 'print one dead letter in full, its raw input included')
+    .option('--discard <ids...>', 'mark these dead letters reviewed (/health stops warning)')
+    .option('--json', 'print JSON instead of a table')
+    .option(...configOption)
+    .action(
+      async (opts: {
+        status?: string;
+        limit?: string;
+        show?: string;
+        discard?: string[];
+        json?: boolean;
+        config?: string;
+      }) => {
+        code = await deadLettersCommand(io, { ...opts, cwd });
       },
     );
   program

@@ -145,3 +145,28 @@ export interface InboundRouter {
 }
 
 export const InboundRouterToken = createToken<InboundRouter>('agentd.router');
+
+/**
+ * Delivers a channel's immediate answers (a command's reply, a refusal, a welcome) through the
+ * host's reply outbox: recorded in the store, then sent, and retried like a task's reply, so
+ * one failed send does not lose it. Provided by the kernel's runner plugin whenever the host
+ * has a task store; `tryResolve` it and send directly when absent.
+ *
+ * @example
+ * ```ts
+ * const answers = ctx.tryResolve(AnswersToken);
+ * await answers?.answer({ channel: 'telegram', id: '42' }, 'Switched to session "work".', {
+ *   key: 'telegram:answer:42:17',
+ *   inReplyTo: '17',
+ * });
+ * ```
+ */
+export interface AnswerSender {
+  /**
+   * Resolves once the answer was recorded and a first send tried (it is retried later if that
+   * failed). `key` identifies the answer: the same key is answered once.
+   */
+  answer(to: Address, text: string, options: { key: string; inReplyTo?: string }): Promise<void>;
+}
+
+export const AnswersToken = createToken<AnswerSender>('agentd.answers');

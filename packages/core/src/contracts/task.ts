@@ -203,6 +203,93 @@ export type ReplyOutcome =
   | { readonly gaveUp: true };
 
 /**
+ * An immediate answer to record in the outbox ({@link TaskStore.recordAnswer}): a command's
+ * reply, a refusal, a welcome. It becomes a finished task of type `answer` whose result is
+ * `text`, so the reply outbox delivers (and retries) it like any task's result.
+ *
+ * @example
+ * ```ts
+ * const answer: NewAnswer = {
+ *   replyTo: { channel: 'telegram', id: '42' },
+ *   text: 'No sessions yet; send a message to start one.',
+ *   idempotencyKey: 'telegram:answer:42:17',
+ * };
+ * ```
+ */
+export interface NewAnswer {
+  replyTo: Address;
+  text: string;
+  /** Same key, same answer: a replayed message is recognised and not answered twice. */
+  idempotencyKey: string;
+  /** Channel extras worth keeping (e.g. `{ telegram: { inReplyTo: 17 } }`). */
+  metadata?: JsonObject;
+}
+
+/** Where a dead letter stands: `open` until an operator discards (or retries) it. */
+export type DeadLetterStatus = 'open' | 'discarded' | 'retried';
+
+/**
+ * An input a channel could not take (malformed, too large, naming what no longer exists, or
+ * failing again and again), kept instead of blocking the channel. See
+ * {@link TaskStore.addDeadLetter} and `docs/tasks.md`.
+ *
+ * @example
+ * ```ts
+ * const letter: NewDeadLetter = {
+ *   channel: 'telegram',
+ *   key: 'telegram:update:1007',
+ *   code: 'E_INVALID_INPUT',
+ *   reason: 'the message has no chat',
+ *   raw: JSON.stringify(update),
+ * };
+ * ```
+ */
+export interface NewDeadLetter {
+  /** The channel it came from (`telegram`, `webhook:github`, `api`). */
+  channel: string;
+  /** Identifies the input on its channel; a second letter with the same key is not stored. */
+  key?: string;
+  /** The failure's stable code (`E_INVALID_INPUT`, `E_UNKNOWN_AGENT`, `SQLITE_BUSY`...). */
+  code: string;
+  /** Why it could not be taken, for the operator. */
+  reason: string;
+  /** The input as received (usually JSON text); stores keep at most {@link DEAD_LETTER_RAW_LIMIT} bytes. */
+  raw: string;
+  /** Who sent it, when the channel knows where to answer. */
+  replyTo?: Address;
+}
+
+/** A stored dead letter. Times are epoch milliseconds. */
+export interface DeadLetter {
+  id: string;
+  channel: string;
+  key: string | null;
+  code: string;
+  reason: string;
+  /** The raw input, cut at {@link DEAD_LETTER_RAW_LIMIT} bytes when longer (see `truncated`). */
+  raw: string;
+  /** Size of the raw input as received, in UTF-8 bytes. */
+  rawBytes: number;
+  truncated: boolean;
+  replyTo: Address | null;
+  status: DeadLetterStatus;
+  createdAt: number;
+  /** When it was discarded or retried. */
+  settledAt: number | null;
+}
+
+/**
+ * The most raw input a dead letter keeps: 64 KiB. A huge poisoned input (a 2 MiB text) is
+ * cut, on a character boundary, and marked `truncated`.
+ *
+ * @example
+ * ```ts
+ * letter.truncated; // true when letter.rawBytes > DEAD_LETTER_RAW_LIMIT
+ * ```
+ */
+export const DEAD_LETTER_RAW_LIMIT = 64 * 1024;
+
+/**
  * Durable storage of tasks. Implementations must make `claim` atomic across processes sharing
  * the store, order by priority then run-at then creation, never claim a task whose `runAt` is
  * in the future, and never run two tasks of one `sessionKey` at once. `@agentd/core/testing`
@@ -301,6 +388,37 @@ export interface TaskStore {
    * are no longer owed. Shown by `agentd status`.
    */
   countOwedReplies(): Promise<number>;
+  /**
+   * Records an immediate answer in the outbox, in one write: a finished (`completed`) task of
+   * type `answer` whose result is the text, owing its reply from now plus
+   * {@link REPLY_HOLD_MS} (the caller sends it at once; a crash leaves it to the next sweep).
+   * An idempotency key seen before returns the existing task with `created: false`, and owes
+   * nothing new. Optional: without it channels send answers directly, once.
+   */
+  recordAnswer?(answer: NewAnswer, now: number): Promise<EnqueueResult>;
+  /**
+   * Keeps an input that could not be taken. A `key` already stored returns the existing letter
+   * with `created: false`. `raw` is cut at {@link DEAD_LETTER_RAW_LIMIT} bytes. Optional for
+   * stores; the contract suite checks it where present.
+   */
+  addDeadLetter?(
+    letter: NewDeadLetter,
+    now: number,
+  ): Promise<{ letter: DeadLetter; created: boolean }>;
+  /** Dead letters, newest first (`status` filters; default every status, limit 50). */
+  listDeadLetters?(query?: {
+    status?: DeadLetterStatus | readonly DeadLetterStatus[];
+    limit?: number;
+  }): Promise<DeadLetter[]>;
+  getDeadLetter?(id: string): Promise<DeadLetter | undefined>;
+  /** Marks an open letter discarded or retried; returns it, or undefined if unknown or settled. */
+  settleDeadLetter?(
+    id: string,
+    status: 'discarded' | 'retried',
+    now: number,
+  ): Promise<DeadLetter | undefined>;
+  /** How many letters are `open` (what `/health` warns about). */
+  countOpenDeadLetters?(): Promise<number>;
 }
 
 export const TaskStoreToken = createToken<TaskStore>('agentd.store.tasks');

@@ -59,3 +59,44 @@ export class IntakeClosedError extends AgentdError {
     super('E_INTAKE_CLOSED', message);
   }
 }
+
+/**
+ * A task (or an inbound message on its way to become one) is larger than the store takes. Its
+ * code stays `E_INVALID_TASK` (a caller's error); `bytes` and `limitBytes` let a channel say
+ * "That message is too long (1.9 MiB, limit 1 MiB)".
+ *
+ * @example
+ * ```ts
+ * if (error instanceof PayloadTooLargeError) reply(`too long: ${error.bytes} bytes`);
+ * ```
+ */
+export class PayloadTooLargeError extends AgentdError {
+  override name = 'PayloadTooLargeError';
+  constructor(
+    readonly bytes: number,
+    readonly limitBytes: number,
+    message: string,
+  ) {
+    super('E_INVALID_TASK', message);
+  }
+}
+
+/**
+ * An inbound input that cannot be taken however often it is tried: malformed (no chat, a text
+ * that is not a string), or refused by a rule. Channels throw it from inside
+ * `IntakeGuard.take`, which keeps the input as a dead letter and never retries it. `reply`,
+ * when set, is what the sender is told.
+ *
+ * @example
+ * ```ts
+ * throw new InvalidInputError('the message has no chat', { reply: 'Sorry, I cannot read that message.' });
+ * ```
+ */
+export class InvalidInputError extends AgentdError {
+  override name = 'InvalidInputError';
+  readonly reply: string | undefined;
+  constructor(message: string, options: { reply?: string; cause?: unknown } = {}) {
+    super('E_INVALID_INPUT', message, options);
+    this.reply = options.reply;
+  }
+}

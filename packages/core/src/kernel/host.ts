@@ -18,6 +18,7 @@ import { failoverPlugin } from '../failover/plugin.js';
 import { createLogger, maskingLogger } from '../logging/create-logger.js';
 import { SecretMasker, SecretMaskerToken } from '../logging/secret-masker.js';
 import { IntakeGate } from '../runtime/intake.js';
+import { IntakeGuard, IntakeGuardToken } from '../runtime/intake-guard.js';
 import {
   DefaultAgentRegistry,
   DefaultChannelRegistry,
@@ -140,6 +141,7 @@ export const KERNEL_SERVICES: readonly Token<unknown>[] = [
   HealthRegistryToken,
   InboundRouterToken,
   SecretMaskerToken,
+  IntakeGuardToken,
 ];
 
 /**
@@ -453,6 +455,16 @@ class KernelHost implements Host {
     c.provide(
       InboundRouterToken,
       new DefaultInboundRouter(this.gate, this.#events, () => c.tryResolve(TaskQueueToken)),
+    );
+    c.provide(
+      IntakeGuardToken,
+      new IntakeGuard({
+        store: () => c.tryResolve(TaskStoreToken),
+        notifier: () => c.tryResolve(NotifierToken),
+        events: this.#events,
+        logger: this.#logger,
+        clock,
+      }),
     );
   }
 

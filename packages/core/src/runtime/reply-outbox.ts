@@ -1,6 +1,6 @@
 import { ExponentialBackoff } from 'cockatiel';
-import type { ChannelRegistry } from '../contracts/channel.js';
-import type { Clock } from '../contracts/clock.js';
+import type { Address, AnswerSender, ChannelRegistry } from '../contracts/channel.js';
+import type { Clock, TimerHandle } from '../contracts/clock.js';
 import type { Logger } from '../contracts/logger.js';
 import type { Task, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
@@ -20,6 +20,8 @@ export const REPLY_ATTEMPTS = 10;
 /** How long a sweep holds the replies it took, so another host does not send them meanwhile. */
 const SWEEP_LEASE_MS = 60_000;
 const SWEEP_BATCH = 50;
+/** A retry timer fires this much after the retry is due, so the store sees it due. */
+const RETRY_SLACK_MS = 5;
 
 /**
  * What the outbox needs from the host.
@@ -73,10 +75,15 @@ export function replyText(task: Task): string {
  * Delivers finished tasks' replies through the channels, durably: the store recorded each debt
  * in the same write that ended the task ({@link TaskStore.claimReplies}), this sends it and
  * records the outcome. A failed send is retried with exponential backoff (5 s doubling to
- * 10 min) up to {@link REPLY_ATTEMPTS} times, then given up with an `error` alert; a reply
- * whose sender died is taken up by the next sweep (every host sweeps at start and on its
- * recovery tick). Channels receive the idempotency key `task:<id>:<status>`, so one that can
- * deduplicate never shows a reply twice.
+ * 10 min) up to {@link REPLY_ATTEMPTS} times, then given up with an `error` alert; each retry
+ * runs at its computed time (a timer for the earliest one due), and a reply whose sender died
+ * is taken up by the next sweep (every host sweeps at start and on its recovery tick).
+ * Channels receive the idempotency key `task:<id>:<status>`, so one that can deduplicate never
+ * shows a reply twice.
+ *
+ * Immediate answers (a command's reply, a refusal, a welcome) take the same path through
+ * {@link ReplyOutbox.answer}: recorded in the store first (where it supports
+ * `recordAnswer`), then sent, so one failed send does not lose them.
  *
  * @example
  * ```ts
@@ -85,13 +92,78 @@ export function replyText(task: Task): string {
  * await outbox.sweep();      // at start and periodically: replies left behind by a crash
  * ```
  */
-export class ReplyOutbox {
+export class ReplyOutbox implements AnswerSender {
   readonly #deps: ReplyOutboxDeps;
   readonly #sending = new Set<string>();
   readonly #backoff = new ExponentialBackoff({ initialDelay: 5_000, maxDelay: 600_000 });
+  #retryTimer: TimerHandle | undefined;
+  #retryTimerAt = Number.POSITIVE_INFINITY;
+  #stopped = false;
 
   constructor(deps: ReplyOutboxDeps) {
     this.#deps = deps;
+  }
+
+  /**
+   * Records an immediate answer to `to` in the outbox and sends it now; a failed send is
+   * retried like a task's reply. The key makes a replayed message's answer a no-op. Without a
+   * store that records answers (or when recording fails), the answer is sent directly, once.
+   */
+  async answer(
+    to: Address,
+    text: string,
+    options: { key: string; inReplyTo?: string },
+  ): Promise<void> {
+    const { store, channels, clock, logger } = this.#deps;
+    if (store.recordAnswer) {
+      try {
+        const { task, created } = await store.recordAnswer(
+          {
+            replyTo: to,
+            text,
+            idempotencyKey: options.key,
+            ...(options.inReplyTo !== undefined && { metadata: { inReplyTo: options.inReplyTo } }),
+          },
+          clock.now(),
+        );
+        if (created) await this.#deliver(task, 0);
+        return;
+      } catch (err) {
+        logger.warn(
+          { err, channel: to.channel },
+          'could not record an answer; sending it directly',
+        );
+      }
+    }
+    await channels.send(
+      to,
+      { text, ...(options.inReplyTo !== undefined && { inReplyTo: options.inReplyTo }) },
+      { idempotencyKey: options.key },
+    );
+  }
+
+  /** Cancels the retry timer; replies still owed are sent by the next sweep (of any host). */
+  stop(): void {
+    this.#stopped = true;
+    this.#retryTimer?.cancel();
+    this.#retryTimer = undefined;
+    this.#retryTimerAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** Sweeps when the earliest retry is due (one timer, re-armed for an earlier retry). */
+  #retryAt(at: number): void {
+    if (this.#stopped || at >= this.#retryTimerAt) return;
+    const { clock, logger } = this.#deps;
+    this.#retryTimer?.cancel();
+    this.#retryTimerAt = at;
+    this.#retryTimer = clock.setTimeout(
+      () => {
+        this.#retryTimer = undefined;
+        this.#retryTimerAt = Number.POSITIVE_INFINITY;
+        this.sweep().catch((err: unknown) => logger.error({ err }, 'retrying owed replies failed'));
+      },
+      Math.max(0, at - clock.now()) + RETRY_SLACK_MS,
+    );
   }
 
   /** Sends a reply the store recorded as owed moments ago (its first attempt). */
@@ -121,9 +193,13 @@ export class ReplyOutbox {
     const context = { taskId: task.id, channel: to.channel, attempt: attempts + 1 };
     let sent = false;
     try {
+      const inReplyTo = task.metadata.inReplyTo;
       await channels.send(
         to,
-        { text: replyText(task) },
+        {
+          text: replyText(task),
+          ...(typeof inReplyTo === 'string' && { inReplyTo }),
+        },
         { idempotencyKey: `task:${task.id}:${task.status}` },
       );
       sent = true;
@@ -150,7 +226,10 @@ export class ReplyOutbox {
         const retryAt = clock.now() + retryDelay(this.#backoff, attempt);
         logger.warn({ err, ...context, retryAt }, 'could not deliver the task result; will retry');
         // If this write fails too, the reply stays owed and a later sweep takes it up.
-        await store.recordReply(task.id, { retryAt }).catch(() => {});
+        await store.recordReply(task.id, { retryAt }).then(
+          () => this.#retryAt(retryAt),
+          () => {},
+        );
       }
     } finally {
       this.#sending.delete(task.id);

@@ -1,11 +1,12 @@
 import { AgentExecutorToken, AgentRegistryToken } from '../contracts/agent.js';
-import { ChannelRegistryToken } from '../contracts/channel.js';
-import { HealthRegistryToken } from '../contracts/health.js';
+import { AnswersToken, ChannelRegistryToken } from '../contracts/channel.js';
+import { HealthRegistryToken, type HealthResult } from '../contracts/health.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { HostInfoToken } from '../kernel/host-info.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { IntakeGateToken } from '../kernel/tokens.js';
 import { SecretMaskerToken } from '../logging/secret-masker.js';
+import { ReplyOutbox } from './reply-outbox.js';
 import { type RunnerOptions, TaskRunner } from './runner.js';
 import { DefaultTaskQueue } from './task-queue.js';
 
@@ -21,11 +22,12 @@ export const RUNNER_PLUGIN_NAME = 'runner';
  */
 export function runnerPlugin(options: Partial<RunnerOptions> | false = {}): Plugin {
   let runner: TaskRunner | undefined;
+  let outbox: ReplyOutbox | undefined;
   let offHeartbeat: (() => void) | undefined;
   return {
     name: RUNNER_PLUGIN_NAME,
     dependsOn: [TaskStoreToken],
-    provides: [TaskQueueToken],
+    provides: [TaskQueueToken, AnswersToken],
     register(ctx) {
       const store = ctx.resolve(TaskStoreToken);
       const agents = ctx.resolve(AgentRegistryToken);
@@ -33,17 +35,32 @@ export function runnerPlugin(options: Partial<RunnerOptions> | false = {}): Plug
         TaskQueueToken,
         new DefaultTaskQueue(store, agents, ctx.events, ctx.clock, () => runner),
       );
+      const channels = ctx.resolve(ChannelRegistryToken);
+      // Channels' immediate answers share the task replies' outbox (and its retries).
+      outbox = new ReplyOutbox({
+        store,
+        channels,
+        events: ctx.events,
+        clock: ctx.clock,
+        logger: ctx.logger,
+      });
+      ctx.provide(AnswersToken, outbox);
+      ctx.resolve(HealthRegistryToken).add({
+        name: 'dead-letters',
+        check: async () => deadLetterHealth(await store.countOpenDeadLetters?.()),
+      });
       if (options === false) return;
       runner = new TaskRunner(
         {
           store,
           agents,
-          channels: ctx.resolve(ChannelRegistryToken),
+          channels,
           events: ctx.events,
           logger: ctx.logger,
           clock: ctx.clock,
           owner: ctx.resolve(HostInfoToken).instanceId,
           masker: ctx.tryResolve(SecretMaskerToken),
+          outbox,
         },
         options,
       );
@@ -73,9 +90,22 @@ export function runnerPlugin(options: Partial<RunnerOptions> | false = {}): Plug
         );
     },
     drain: (_ctx, signal) => runner?.drain(signal),
-    stop: () => {
+    stop: async () => {
       offHeartbeat?.();
-      return runner?.stop();
+      await runner?.stop();
+      outbox?.stop();
     },
+  };
+}
+
+/** `/health`: open dead letters warn (an operator should look), they never fail the host. */
+function deadLetterHealth(open: number | undefined): HealthResult {
+  if (open === undefined) return { status: 'pass', output: 'this store keeps no dead letters' };
+  if (open === 0) return { status: 'pass', observedValue: 0, observedUnit: 'open dead letters' };
+  return {
+    status: 'warn',
+    observedValue: open,
+    observedUnit: 'open dead letters',
+    output: `${open} input(s) could not be taken and wait for review: agentd dead-letters`,
   };
 }

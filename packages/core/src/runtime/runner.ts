@@ -81,6 +81,8 @@ interface RunnerDeps {
   owner: string;
   /** Masks the host's secrets in task errors and results before they are stored or sent. */
   masker?: SecretMasker;
+  /** The reply outbox to use (default: one of its own). */
+  outbox?: ReplyOutbox;
 }
 
 interface Running {
@@ -145,7 +147,7 @@ export class TaskRunner implements RunnerHandle {
 
   constructor(deps: RunnerDeps, options: Partial<RunnerOptions> = {}) {
     this.#deps = deps;
-    this.#outbox = new ReplyOutbox(deps);
+    this.#outbox = deps.outbox ?? new ReplyOutbox(deps);
     this.#options = { ...DEFAULT_RUNNER_OPTIONS, ...options };
     this.#backoff = new ExponentialBackoff({
       initialDelay: this.#options.retry.initialDelayMs,
@@ -313,6 +315,7 @@ export class TaskRunner implements RunnerHandle {
     await this.#draining;
     this.#state = 'stopped';
     this.#clearTimers();
+    this.#outbox.stop();
     this.#leaseTimer?.cancel();
     this.#leaseTimer = undefined;
   }

@@ -121,6 +121,39 @@ export class SessionManager implements SessionRunner {
     return this.create(address, { name: this.#options.defaultName });
   }
 
+  /**
+   * The session as it can run on this host. A session whose agent this host no longer has (it
+   * was removed from the config) falls back to the sessions' default agent (the host's default
+   * agent unless `defaultAgent` is set): the session is re-bound to it, its suspended state of
+   * the old agent dropped (the history stays), and `replacedAgent` names the agent it had, so
+   * the caller tells the user. Without a default agent to fall back to, it throws a
+   * {@link SessionError} whose message the user can act on.
+   *
+   * @example
+   * ```ts
+   * const { session, replacedAgent } = await sessions.withKnownAgent(await sessions.sessionFor(from));
+   * ```
+   */
+  async withKnownAgent(session: Session): Promise<{ session: Session; replacedAgent?: string }> {
+    if (this.deps.agents.get(session.agent)) return { session };
+    const fallback = this.#options.defaultAgent ?? this.deps.agents.defaultAgent;
+    const gone = `Your session "${session.name}" uses agent "${session.agent}", which this host no longer has`;
+    if (fallback === undefined || !this.deps.agents.get(fallback)) {
+      throw new SessionError('E_UNKNOWN_AGENT', `${gone}: /switch or /new`);
+    }
+    const updated = await this.deps.store.update(session.id, {
+      agent: fallback,
+      snapshot: null,
+      resource: null,
+    });
+    if (!updated) throw new SessionError('E_NO_SESSION', `session ${session.id} no longer exists`);
+    this.deps.logger.warn(
+      { session: session.id, removedAgent: session.agent, agent: fallback },
+      `session "${session.name}" named a removed agent; it now uses the default agent`,
+    );
+    return { session: updated, replacedAgent: session.agent };
+  }
+
   /** Creates a named session for the user and (by default) makes it the active one. */
   async create(
     address: Address,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AgentRegistryToken } from '../contracts/agent.js';
 import {
+  AnswersToken,
   ChannelRegistryToken,
   type DispatchReceipt,
   type InboundMessage,
@@ -126,8 +127,21 @@ export function sessionsPlugin(options: SessionsConfig = {}): Plugin {
       if (recovered > 0)
         ctx.logger.warn({ recovered }, 'suspended sessions left live by a previous run');
       // Registered at start, after register-time hooks (budgets refuse before a session is made).
+      const answers = ctx.tryResolve(AnswersToken);
       const off = ctx.resolve(InboundRouterToken).beforeEnqueue?.(async (message, task) => {
-        const session = await m.sessionFor(message.from);
+        const { session, replacedAgent } = await m.withKnownAgent(await m.sessionFor(message.from));
+        if (replacedAgent !== undefined) {
+          const notice = `Your session "${session.name}" used agent "${replacedAgent}", which this host no longer has; it now uses "${session.agent}". /new NAME AGENT starts a session with another agent.`;
+          const key = `${message.from.channel}:notice:${message.id}`;
+          const to = message.from;
+          const sent = answers
+            ? answers.answer(to, notice, { key })
+            : ctx.resolve(ChannelRegistryToken).send(to, { text: notice }, { idempotencyKey: key });
+          // The message itself goes on: a notice that cannot be sent is only logged.
+          void Promise.resolve(sent).catch((err: unknown) =>
+            ctx.logger.warn({ err }, 'could not send the agent fallback notice'),
+          );
+        }
         return {
           ...task,
           agent: task.agent ?? session.agent,

@@ -4,6 +4,7 @@ import type { JsonObject, JsonValue } from '../contracts/json.js';
 import type { NewSession } from '../contracts/session.js';
 import type { Store } from '../contracts/store.js';
 import type { NewTask, Task, TaskStatus } from '../contracts/task.js';
+import { describeDeadLetterContract } from './store-contract-dead-letters.js';
 import { describeReplyContract } from './store-contract-replies.js';
 
 /**
@@ -942,6 +943,7 @@ export function describeStoreContract(
     });
 
     describeReplyContract(() => store);
+    describeDeadLetterContract(() => store);
 
     describe('tasks: prune', () => {
       it('deletes finished tasks older than the cut-off, up to the limit per call, and nothing else', async () => {

@@ -10,6 +10,8 @@ export interface RecordedCall {
   params: BotApiObject;
   /** Set when the fake refused the call (a wrong token, or a failure set by `failNext`). */
   failed?: boolean;
+  /** When the fake received it (epoch ms). */
+  at: number;
 }
 
 /** How the fake answers the next call(s) of a method instead of serving it. */
@@ -266,8 +268,8 @@ export class FakeBotApi {
     return next;
   }
 
-  #record(call: RecordedCall): void {
-    this.calls.push(call);
+  #record(call: Omit<RecordedCall, 'at'>): void {
+    this.calls.push({ ...call, at: Date.now() });
     for (const waiter of this.#waiters) if (waiter.predicate()) waiter.resolve();
   }
 
