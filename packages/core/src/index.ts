@@ -117,6 +117,7 @@ export type {
   TaskStore,
 } from './contracts/task.js';
 export {
+  MAX_TASK_ATTEMPTS,
   REPLY_HOLD_MS,
   TASK_STATUSES,
   TaskPriorities,

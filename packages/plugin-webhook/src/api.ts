@@ -5,6 +5,7 @@ import {
   type HostInfo,
   type IntakeGate,
   type JsonValue,
+  MAX_TASK_ATTEMPTS,
   type NewTask,
   type Scheduler,
   type SessionStatus,
@@ -92,7 +93,7 @@ const newTaskSchema = z
       .union([z.literal([0, 1, 2, 3]), z.enum(['critical', 'high', 'normal', 'low'])])
       .optional(),
     runAt: z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]).optional(),
-    maxAttempts: z.number().int().min(1).max(100).optional(),
+    maxAttempts: z.number().int().min(1).max(MAX_TASK_ATTEMPTS).optional(),
     idempotencyKey: z.string().min(1).max(500).optional(),
     sessionKey: z.string().min(1).max(500).optional(),
     type: z.string().min(1).max(100).optional(),
