@@ -65,7 +65,7 @@ async function storedTasks(project: Project) {
 describe('terminal control characters in task text', () => {
   let project: Project;
   beforeAll(() => {
-    project = tempProject({ 'agentd.config.ts': AGENTS_CONFIG });
+    project = tempProject({ 'agentd.config.mjs': AGENTS_CONFIG });
   });
   afterAll(() => project.cleanup());
 
@@ -137,7 +137,7 @@ describe('escapeControls and bufferedIO', () => {
 describe('agentd enqueue', () => {
   let project: Project;
   beforeAll(() => {
-    project = tempProject({ 'agentd.config.ts': AGENTS_CONFIG });
+    project = tempProject({ 'agentd.config.mjs': AGENTS_CONFIG });
   });
   afterAll(() => project.cleanup());
 
@@ -248,7 +248,7 @@ describe('store commands need no secrets of plugins they do not start', () => {
   let project: Project;
   beforeAll(() => {
     project = tempProject({
-      'agentd.config.ts': `
+      'agentd.config.mjs': `
 import { agent, defineConfig } from '@agentd/core';
 import { sqlite } from '@agentd/store-sqlite';
 import { telegram } from '@agentd/plugin-telegram';
