@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
+import { MAX_TASK_ATTEMPTS } from '../contracts/task.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
 import { checkCommand } from './commands/check.js';
 import { importCommand } from './commands/import.js';
@@ -86,7 +87,10 @@ export async function main(
     .option('-p, --priority <p>', 'critical|high|normal|low or 0-3 (default normal)')
     .option('-a, --agent <name>', 'agent to run it (default: the default agent)')
     .option('-k, --key <key>', 'idempotency key: enqueueing the same key again adds nothing')
-    .option('--max-attempts <n>', 'attempts before the task fails, 1-100 (default 3)')
+    .option(
+      '--max-attempts <n>',
+      `attempts before the task fails, 1-${MAX_TASK_ATTEMPTS} (default 3)`,
+    )
     .option('--run-at <time>', 'not before this ISO 8601 time, e.g. 2026-05-01T08:00:00Z')
     .option(...configOption)
     .action(
