@@ -127,6 +127,7 @@ export type {
 } from './contracts/task.js';
 export {
   DEAD_LETTER_RAW_LIMIT,
+  MAX_TASK_ATTEMPTS,
   REPLY_HOLD_MS,
   TASK_STATUSES,
   TaskPriorities,

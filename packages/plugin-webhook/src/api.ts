@@ -7,6 +7,7 @@ import {
   type IntakeGate,
   type JsonObject,
   type JsonValue,
+  MAX_TASK_ATTEMPTS,
   type NewTask,
   type Scheduler,
   type SessionStatus,
@@ -104,7 +105,7 @@ const newTaskSchema = z
       .union([z.literal([0, 1, 2, 3]), z.enum(['critical', 'high', 'normal', 'low'])])
       .optional(),
     runAt: z.union([z.number().int().min(0), z.iso.datetime({ offset: true })]).optional(),
-    maxAttempts: z.number().int().min(1).max(100).optional(),
+    maxAttempts: z.number().int().min(1).max(MAX_TASK_ATTEMPTS).optional(),
     idempotencyKey: identifier(500).optional(),
     sessionKey: identifier(500).optional(),
     type: identifier(100).optional(),

@@ -1,4 +1,4 @@
-import { TaskPriorities, type TaskPriority } from '@agentd/core';
+import { MAX_TASK_ATTEMPTS, TaskPriorities, type TaskPriority } from '@agentd/core';
 import { z } from 'zod';
 import { templateProblems } from './template.js';
 import { DEFAULT_TOLERANCE_SECONDS, standardWebhooksKey } from './verify.js';
@@ -90,7 +90,7 @@ const taskTemplate = z
     description: z.string().min(1).optional(),
     /** Text template: tasks with the same session key run one at a time, in order. */
     sessionKey: z.string().min(1).optional(),
-    maxAttempts: z.number().int().min(1).max(100).optional(),
+    maxAttempts: z.number().int().min(1).max(MAX_TASK_ATTEMPTS).optional(),
     type: z.string().min(1).default('webhook'),
   })
   .strict();

@@ -36,3 +36,11 @@ export type { StateStoreOptions } from './state-store.js';
 export { SqliteStateStore } from './state-store.js';
 export type { TaskStoreOptions } from './task-store.js';
 export { SqliteTaskStore } from './task-store.js';
+
+import { sqlite } from './plugin.js';
+
+/**
+ * The plugin factory, as the default export: what a JSON config loads for
+ * `"@agentd/store-sqlite"` or `["@agentd/store-sqlite", { "path": "./data/agentd.db" }]`.
+ */
+export default sqlite;

@@ -1,4 +1,5 @@
 import type { Task } from '../contracts/task.js';
+import { escapeControls } from './output.js';
 
 const PRIORITY_NAMES = ['critical', 'high', 'normal', 'low'] as const;
 
@@ -9,8 +10,13 @@ export function parsePriority(value: string): 0 | 1 | 2 | 3 | undefined {
   return /^[0-3]$/.test(value) ? (Number(value) as 0 | 1 | 2 | 3) : undefined;
 }
 
-/** A plain-text table with left-aligned columns. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string[] {
+/**
+ * A plain-text table with left-aligned columns. Cells are made terminal-safe first (control
+ * characters escaped, see {@link escapeControls}), so columns stay aligned and text from users
+ * cannot act on the terminal.
+ */
+export function table(headers: readonly string[], input: readonly (readonly string[])[]): string[] {
+  const rows = input.map((r) => r.map((c) => escapeControls(c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -44,7 +50,16 @@ export function taskRows(tasks: readonly Task[]): string[] {
   );
 }
 
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+/**
+ * `text` on one line (whitespace runs become one space, control characters escaped), cut to
+ * `max` characters with an ellipsis.
+ *
+ * @example
+ * ```ts
+ * oneLine('a\n\nb', 60); // 'a b'
+ * ```
+ */
+export function oneLine(text: string, max: number): string {
+  const points = Array.from(escapeControls(text.replace(/\s+/g, ' ').trim()));
+  return points.length > max ? `${points.slice(0, max - 1).join('')}…` : points.join('');
 }

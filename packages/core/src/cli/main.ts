@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
+import { MAX_TASK_ATTEMPTS } from '../contracts/task.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
 import { checkCommand } from './commands/check.js';
 import { deadLettersCommand } from './commands/dead-letters.js';
@@ -10,7 +11,7 @@ import { sessionsCommand } from './commands/sessions.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
 import { cancelCommand, enqueueCommand, tasksCommand } from './commands/tasks.js';
-import { type CliIO, maskingIO, printError, processIO } from './output.js';
+import { bufferedIO, type CliIO, maskingIO, printError, processIO } from './output.js';
 
 /**
  * Runs the `agentd` command line. Resolves with the exit code (also set on `process.exitCode`).
@@ -23,34 +24,44 @@ import { type CliIO, maskingIO, printError, processIO } from './output.js';
  */
 export async function main(
   argv: readonly string[],
-  rawIO: CliIO = processIO,
+  target: CliIO = processIO,
   cwd = process.cwd(),
 ): Promise<number> {
-  // Everything printed is masked: the loaded config's secrets by value, secret shapes by pattern.
-  const io = maskingIO(rawIO);
   let verbose = argv.includes('--verbose');
+  // stdout is written only once the command has succeeded: a failure leaves nothing half-written
+  // there (`agentd service print systemd > unit`), and says why on stderr.
+  // Everything printed is masked too: the loaded config's secrets by value, secret shapes by pattern.
+  const io = bufferedIO(maskingIO(target));
   const program = new Command('agentd')
     .description('Run and manage an agentd host (24/7 autonomous agents)')
     .version(pkg.version, '-v, --version', 'print the version')
     .option('--verbose', 'print stack traces with errors')
+    .option(
+      '--env-file <path>',
+      'read environment variables from this file (default: .env beside the config, when present; variables already set win)',
+    )
     .showHelpAfterError('(run "agentd --help" for usage)')
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+    })
     .exitOverride();
 
   let code = 0;
+  const envFile = () => program.opts<{ envFile?: string }>().envFile;
   program
     .command('start')
     .description('start the host described by agentd.config.* and run until SIGTERM/SIGINT')
     .option('-c, --config <path>', 'config file (default: agentd.config.{ts,mts,js,mjs,json} here)')
     .action(async (opts: { config?: string }) => {
-      code = await startCommand({ config: opts.config, cwd });
+      code = await startCommand({ config: opts.config, cwd, envFile: envFile() });
     });
   program
     .command('check')
     .description('validate the config and print the plugin start order, without starting anything')
     .option('-c, --config <path>', 'config file (default: agentd.config.{ts,mts,js,mjs,json} here)')
     .action(async (opts: { config?: string }) => {
-      code = await checkCommand(io, { config: opts.config, cwd });
+      code = await checkCommand(io, { config: opts.config, cwd, envFile: envFile() });
     });
 
   const configOption = [
@@ -68,15 +79,21 @@ export async function main(
     .option('--json', 'print JSON instead of a table')
     .option(...configOption)
     .action(async (opts: { status?: string; limit?: string; json?: boolean; config?: string }) => {
-      code = await tasksCommand(io, { ...opts, cwd });
+      code = await tasksCommand(io, { ...opts, cwd, envFile: envFile() });
     });
   program
     .command('enqueue <text>')
-    .description('add a task to the store; a running host picks it up')
+    .description(
+      'add a task to the store; a running host picks it up (text starting with "-": agentd enqueue -- "-text")',
+    )
     .option('-p, --priority <p>', 'critical|high|normal|low or 0-3 (default normal)')
     .option('-a, --agent <name>', 'agent to run it (default: the default agent)')
     .option('-k, --key <key>', 'idempotency key: enqueueing the same key again adds nothing')
-    .option('--max-attempts <n>', 'attempts before the task fails (default 3)')
+    .option(
+      '--max-attempts <n>',
+      `attempts before the task fails, 1-${MAX_TASK_ATTEMPTS} (default 3)`,
+    )
+    .option('--run-at <time>', 'not before this ISO 8601 time, e.g. 2026-05-01T08:00:00Z')
     .option(...configOption)
     .action(
       async (
@@ -86,10 +103,11 @@ export async function main(
           agent?: string;
           key?: string;
           maxAttempts?: string;
+          runAt?: string;
           config?: string;
         },
       ) => {
-        code = await enqueueCommand(io, text, { ...opts, cwd });
+        code = await enqueueCommand(io, text, { ...opts, cwd, envFile: envFile() });
       },
     );
   program
@@ -97,7 +115,7 @@ export async function main(
     .description('cancel a pending or running task')
     .option(...configOption)
     .action(async (id: string, opts: { config?: string }) => {
-      code = await cancelCommand(io, id, { ...opts, cwd });
+      code = await cancelCommand(io, id, { ...opts, cwd, envFile: envFile() });
     });
   program
     .command('backup')
@@ -107,7 +125,7 @@ export async function main(
     .option('-l, --list', 'list the backups kept instead')
     .option(...configOption)
     .action(async (opts: { list?: boolean; config?: string }) => {
-      code = await backupCommand(io, { ...opts, cwd });
+      code = await backupCommand(io, { ...opts, cwd, envFile: envFile() });
     });
   program
     .command('restore [file]')
@@ -116,7 +134,7 @@ export async function main(
     )
     .option(...configOption)
     .action(async (file: string | undefined, opts: { config?: string }) => {
-      code = await restoreCommand(io, file, { ...opts, cwd });
+      code = await restoreCommand(io, file, { ...opts, cwd, envFile: envFile() });
     });
   program
     .command('schedules')
@@ -124,7 +142,7 @@ export async function main(
     .option('--json', 'print JSON instead of a table')
     .option(...configOption)
     .action(async (opts: { json?: boolean; config?: string }) => {
-      code = await schedulesCommand(io, { ...opts, cwd });
+      code = await schedulesCommand(io, { ...opts, cwd, envFile: envFile() });
     });
   program
     .command('sessions')
@@ -148,7 +166,7 @@ export async function main(
         json?: boolean;
         config?: string;
       }) => {
-        code = await sessionsCommand(io, { ...opts, cwd });
+        code = await sessionsCommand(io, { ...opts, cwd, envFile: envFile() });
       },
     );
   program
@@ -181,7 +199,7 @@ export async function main(
     )
     .option(...configOption)
     .action(async (file: string, opts: { config?: string }) => {
-      code = await importCommand(io, file, { ...opts, cwd });
+      code = await importCommand(io, file, { ...opts, cwd, envFile: envFile() });
     });
 
   program
@@ -192,7 +210,7 @@ export async function main(
     .option('--json', 'print JSON instead of text')
     .option(...configOption)
     .action(async (opts: { json?: boolean; config?: string }) => {
-      code = await statusCommand(io, { ...opts, cwd });
+      code = await statusCommand(io, { ...opts, cwd, envFile: envFile() });
     });
   program
     .command('service')
@@ -216,18 +234,22 @@ export async function main(
         manager: string,
         opts: { system?: boolean; node?: string; bin?: string; config?: string },
       ) => {
-        code = await serviceCommand(io, manager, { ...opts, cwd });
+        code = await serviceCommand(io, manager, { ...opts, cwd, envFile: envFile() });
       },
     );
 
   try {
     await program.parseAsync(argv);
     verbose = program.opts().verbose === true;
+    io.flush();
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with exit code 0; usage errors were already printed.
       code = error.exitCode;
+      if (code === 0) io.flush();
+      else io.discard();
     } else {
+      io.discard();
       printError(io, error, verbose);
       code = 1;
     }

@@ -8,9 +8,38 @@ export interface CliIO {
   err(line: string): void;
 }
 
+/**
+ * Characters a terminal may act on instead of showing: C0 controls but the line feed, DEL, C1
+ * controls (U+0080-U+009F, which some terminals read as ESC sequences), the Arabic letter mark,
+ * and the bidirectional embeddings, overrides and isolates that reorder what follows them.
+ */
+const TERMINAL_UNSAFE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Escapes the characters a terminal would act on (see above) as `\uXXXX`, keeping line feeds.
+ * Task text comes from Telegram users, webhook senders and API callers: printed raw, an ESC
+ * sequence in it could retitle or clear the operator's terminal, or hide what follows. The
+ * escape is a JSON escape too, so `--json` output stays the same JSON (and `JSON.stringify`
+ * never leaves a raw control character inside a string, so only DEL, C1 and bidi marks change).
+ *
+ * @example
+ * ```ts
+ * escapeControls('done\u001b]0;pwned\u0007'); // 'done\\u001b]0;pwned\\u0007'
+ * ```
+ */
+export function escapeControls(text: string): string {
+  return text.replace(
+    TERMINAL_UNSAFE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Writes to the process's stdout and stderr, every line made terminal-safe. */
 export const processIO: CliIO = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => process.stdout.write(`${escapeControls(line)}\n`),
+  err: (line) => process.stderr.write(`${escapeControls(line)}\n`),
 };
 
 /**
@@ -30,6 +59,33 @@ export const cliSecrets = new SecretMasker();
  */
 export function maskingIO(io: CliIO, masker: SecretMasker = cliSecrets): CliIO {
   return { out: (line) => io.out(masker.mask(line)), err: (line) => io.err(masker.mask(line)) };
+}
+
+/**
+ * Holds a command's stdout lines until it has finished, so a command that fails part-way leaves
+ * nothing half-written on stdout (`agentd service print systemd > unit` must not write half a
+ * unit). Errors and notes go to stderr at once.
+ *
+ * @example
+ * ```ts
+ * const io = bufferedIO(processIO);
+ * try { await run(io); io.flush(); } catch (e) { io.discard(); printError(processIO, e, false); }
+ * ```
+ */
+export function bufferedIO(target: CliIO): CliIO & { flush(): void; discard(): void } {
+  let lines: string[] = [];
+  return {
+    out: (line) => void lines.push(line),
+    err: (line) => target.err(line),
+    flush() {
+      const held = lines;
+      lines = [];
+      for (const line of held) target.out(line);
+    },
+    discard() {
+      lines = [];
+    },
+  };
 }
 
 /**

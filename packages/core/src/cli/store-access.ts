@@ -56,6 +56,9 @@ export async function withStore<T>(
       sessions: false,
       failover: undefined,
       budgets: undefined,
+      // Agents only run tasks, and may need secrets (provider keys) this command does not have.
+      agents: undefined,
+      defaultAgent: undefined,
       schedules: undefined,
       heartbeat: undefined,
       reminders: undefined,

@@ -27,6 +27,7 @@ beforeAll(() => {
   }
 });
 
+// Each test runs a dozen CLI processes one after another: room for a loaded machine.
 async function cli(args: string[]): Promise<{ code: number | string; out: string; err: string }> {
   const run = runCli(args, project!.dir);
   const code = await run.exited;
@@ -90,7 +91,7 @@ describe('task commands on the store file', () => {
     host.child.kill('SIGTERM');
     expect(await host.exited).toBe(0);
     expect(json.map((t) => t.result).sort()).toEqual(['wrote: imported one', 'wrote: the report']);
-  });
+  }, 120_000);
 
   it('rejects bad arguments with one clear line', async () => {
     project = tempProject({ 'agentd.config.ts': CONFIG });
@@ -140,5 +141,5 @@ describe('backup and restore commands', () => {
     expect(host.stdout()).toMatch(
       /the database was corrupt \(.*\); restored agentd-.*; changes made after .* are lost; the corrupt file is kept at/,
     );
-  });
+  }, 120_000);
 });

@@ -20,6 +20,17 @@ export type TaskPriority = 0 | 1 | 2 | 3;
 /** Names for the priorities, for configs and CLIs. */
 export const TaskPriorities = { critical: 0, high: 1, normal: 2, low: 3 } as const;
 
+/**
+ * The most attempts a caller may ask for (`maxAttempts`) through the HTTP API, webhooks and the
+ * CLI: more would only keep a broken task retrying for days.
+ *
+ * @example
+ * ```ts
+ * z.number().int().min(1).max(MAX_TASK_ATTEMPTS);
+ * ```
+ */
+export const MAX_TASK_ATTEMPTS = 100;
+
 /** What a failed attempt left behind. */
 export interface TaskError {
   /** Error class name or classifier class, e.g. `TimeoutError`, `rate_limit`. */

@@ -7,6 +7,7 @@ import { withStore } from '../store-access.js';
 interface ConfigOptions {
   config?: string;
   cwd: string;
+  envFile?: string;
 }
 
 /** `agentd backup [--list]`: takes a consistent backup of the store now, or lists the backups kept. */
@@ -14,7 +15,10 @@ export async function backupCommand(
   io: CliIO,
   options: ConfigOptions & { list?: boolean },
 ): Promise<number> {
-  const checked = await loadCheckedConfig(options.cwd, options.config);
+  const checked = await loadCheckedConfig(options.cwd, options.config, {
+    envFile: options.envFile,
+    storeOnly: true,
+  });
   return withStore(checked, async (store) => {
     if (options.list) {
       const backups = (await store.listBackups?.()) ?? [];
@@ -41,7 +45,10 @@ export async function restoreCommand(
   file: string | undefined,
   options: ConfigOptions,
 ): Promise<number> {
-  const checked = await loadCheckedConfig(options.cwd, options.config);
+  const checked = await loadCheckedConfig(options.cwd, options.config, {
+    envFile: options.envFile,
+    storeOnly: true,
+  });
   return withStore(
     checked,
     async (store) => {

@@ -6,9 +6,11 @@ import type { CliIO } from '../output.js';
 /** `agentd check`: validates the config and prints the plugin start order. Exit code 0 when valid. */
 export async function checkCommand(
   io: CliIO,
-  options: { config?: string; cwd: string },
+  options: { config?: string; cwd: string; envFile?: string },
 ): Promise<number> {
-  const checked = await loadCheckedConfig(options.cwd, options.config);
+  const checked = await loadCheckedConfig(options.cwd, options.config, {
+    envFile: options.envFile,
+  });
   const byName = new Map(checked.resolved.plugins.map((p) => [p.plugin.name, p.plugin]));
   io.out(
     `✓ ${relative(options.cwd, checked.path) || checked.path} is valid (host "${checked.resolved.name}")`,

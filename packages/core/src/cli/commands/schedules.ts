@@ -31,6 +31,8 @@ export interface SchedulesCommandOptions {
   config?: string;
   cwd: string;
   json?: boolean;
+  /** `--env-file` (default: `.env` beside the config, when present). */
+  envFile?: string;
 }
 
 /**
@@ -67,7 +69,10 @@ export async function schedulesCommand(
   io: CliIO,
   options: SchedulesCommandOptions,
 ): Promise<number> {
-  const checked = await loadCheckedConfig(options.cwd, options.config);
+  const checked = await loadCheckedConfig(options.cwd, options.config, {
+    envFile: options.envFile,
+    storeOnly: true,
+  });
   return showSchedules(io, checked, { json: options.json });
 }
 

@@ -17,7 +17,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function print(kind: string, extra: { system?: boolean } = {}) {
+async function print(kind: string, extra: { system?: boolean; envFile?: string } = {}) {
   const out: string[] = [];
   const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l) };
   const code = await serviceCommand(io, kind, {
@@ -54,15 +54,33 @@ describe('agentd service print', () => {
     expect(text).not.toContain('User=');
   });
 
-  it('prints a system unit with a user, and passes a .env file to node', async () => {
+  it('prints a system unit with a user, reading the secrets from the .env beside the config', async () => {
     writeFileSync(join(dir, '.env'), 'SECRET=1\n');
     const { text } = await print('systemd', { system: true });
     expect(text).toContain('# Save as /etc/systemd/system/agentd-home-bot.service, then:');
     expect(text).toContain('User=ada');
-    expect(text).toContain(
-      `ExecStart=/usr/bin/node "--env-file=${join(dir, '.env').replace(/%/g, '%%')}"`,
-    );
+    const envFile = join(dir, '.env').replace(/%/g, '%%');
+    expect(text).toContain(`EnvironmentFile=-${envFile}\n`);
+    expect(text).toContain(`# Secrets: ${join(dir, '.env')}, never this file.`);
+    // agentd finds the .env beside its config by itself, so the command names no file.
+    expect(text).toMatch(/^ExecStart=.* start --config "[^"]+"$/m);
+    expect(text).not.toContain('SECRET');
     expect(text).toContain('WantedBy=multi-user.target');
+  });
+
+  it('references an --env-file in the unit and in the command, under both managers', async () => {
+    writeFileSync(join(dir, 'secrets.env'), 'SECRET=1\n');
+    const envFile = join(dir, 'secrets.env');
+    const systemd = await print('systemd', { envFile: 'secrets.env' });
+    expect(systemd.text).toContain(`EnvironmentFile=${envFile.replace(/%/g, '%%')}\n`);
+    expect(systemd.text).toMatch(
+      /^ExecStart=.* start --config "[^"]+" --env-file "[^"]+secrets\.env"$/m,
+    );
+    const launchd = await print('launchd', { envFile: 'secrets.env' });
+    expect(launchd.text).toContain('<string>--env-file</string>');
+    expect(launchd.text).toContain(`<string>${envFile}</string>`);
+    expect(launchd.text).toContain(`Secrets: agentd start reads ${envFile}; keep them out`);
+    for (const text of [systemd.text, launchd.text]) expect(text).not.toContain('SECRET');
   });
 
   it('prints a launchd agent plist, escaped as XML', async () => {

@@ -12,6 +12,8 @@ export type ServiceKind = 'systemd' | 'launchd';
 export interface ServiceOptions {
   config?: string;
   cwd: string;
+  /** `--env-file`: the file the service reads its secrets from (default `.env` beside the config). */
+  envFile?: string;
   /** A system-wide service (systemd system unit, launchd daemon) instead of a per-user one. */
   system?: boolean;
   /** Node executable (default: the one running this command). */
@@ -34,6 +36,10 @@ interface ServiceFacts {
   user: string;
   /** Seconds to wait for a graceful stop before killing: drain plus every plugin's stop. */
   stopTimeoutSec: number;
+  /** The env file holding the secrets: `--env-file`, else `.env` beside the config. */
+  envFile: string;
+  /** Whether it existed when printed (a default `.env` may be created later). */
+  envFileExists: boolean;
 }
 
 function slug(name: string): string {
@@ -62,10 +68,10 @@ function findBin(checked: CheckedConfig, options: ServiceOptions): string {
 function facts(checked: CheckedConfig, options: ServiceOptions): ServiceFacts {
   const env = options.env ?? process.env;
   const node = options.node ?? process.execPath;
-  const envFile = join(checked.baseDir, '.env');
-  // Node 20 reads .env itself: the same secrets reach the host under both managers, without
-  // copying them into the unit file.
-  const nodeArgs = existsSync(envFile) ? [`--env-file=${envFile}`] : [];
+  // The secrets stay in the env file, never in the service definition. agentd reads the `.env`
+  // beside the config by itself; a file named with --env-file is passed on to `agentd start`.
+  const envFile = checked.envFile?.path ?? join(checked.baseDir, '.env');
+  const envArgs = options.envFile ? ['--env-file', envFile] : [];
   const { timeouts } = checked.resolved;
   const stopTimeoutSec =
     Math.ceil((timeouts.drainMs + timeouts.stopMs * Math.max(1, checked.order.length)) / 1000) + 5;
@@ -74,10 +80,12 @@ function facts(checked: CheckedConfig, options: ServiceOptions): ServiceFacts {
     id: `agentd-${slug(checked.resolved.name)}`,
     workingDir: checked.baseDir,
     dataDir: checked.resolved.dataDir,
-    args: [node, ...nodeArgs, findBin(checked, options), 'start', '--config', checked.path],
+    args: [node, findBin(checked, options), 'start', '--config', checked.path, ...envArgs],
     path: env.PATH || `${dirname(node)}:/usr/local/bin:/usr/bin:/bin`,
     user: env.USER || userInfo().username,
     stopTimeoutSec,
+    envFile,
+    envFileExists: existsSync(envFile),
   };
 }
 
@@ -113,6 +121,7 @@ export function systemdUnit(checked: CheckedConfig, options: ServiceOptions): st
       : ['#   loginctl enable-linger "$USER"   # start at boot and keep running after logout']),
     `# Logs: journalctl ${options.system ? '' : '--user '}-u ${f.id} -f`,
     `# Status: ${ctl} status ${f.id}   (or: agentd status)`,
+    `# Secrets: ${f.envFile}${f.envFileExists ? '' : ' (create it, mode 600)'}, never this file.`,
     '',
     '[Unit]',
     `Description=agentd host "${f.name}"`,
@@ -127,6 +136,9 @@ export function systemdUnit(checked: CheckedConfig, options: ServiceOptions): st
     ...(options.system ? [`User=${f.user}`] : []),
     // A path setting, not a command line: taken literally (spaces too), only specifiers expand.
     `WorkingDirectory=${f.workingDir.replace(/%/g, '%%')}`,
+    // Secrets from the env file (systemd reads it too, so plain NAME=value lines); `-`: a
+    // default .env that does not exist yet is no error.
+    `EnvironmentFile=${options.envFile ? '' : '-'}${f.envFile.replace(/%/g, '%%')}`,
     `ExecStart=${f.args.map(systemdWord).join(' ')}`,
     'Environment=NODE_ENV=production',
     `Environment=${systemdWord(`PATH=${f.path}`)}`,
@@ -186,6 +198,9 @@ export function launchdPlist(checked: CheckedConfig, options: ServiceOptions): s
     comment(`    ${sudo}launchctl bootstrap ${domain} ${file}`),
     comment(`  Stop and remove: ${sudo}launchctl bootout ${domain} ${file}`),
     comment(`  Logs: ${log}`),
+    comment(
+      `  Secrets: agentd start reads ${f.envFile}${f.envFileExists ? '' : ' (when it exists)'}; keep them out of this file.`,
+    ),
     '-->',
     '<plist version="1.0">',
     '<dict>',
@@ -233,7 +248,9 @@ export async function serviceCommand(
   if (kind !== 'systemd' && kind !== 'launchd') {
     throw new AgentdError('E_USAGE', `unknown service manager "${kind}" (use systemd or launchd)`);
   }
-  const checked = await loadCheckedConfig(options.cwd, options.config);
+  const checked = await loadCheckedConfig(options.cwd, options.config, {
+    envFile: options.envFile,
+  });
   const text = kind === 'systemd' ? systemdUnit(checked, options) : launchdPlist(checked, options);
   io.out(text.trimEnd());
   return 0;

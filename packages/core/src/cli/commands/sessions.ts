@@ -1,7 +1,7 @@
 import type { Session, SessionStatus } from '../../contracts/session.js';
 import { AgentdError } from '../../kernel/errors.js';
 import { IDLE_TIMEOUT_RANGE } from '../../sessions/manager.js';
-import { formatTime } from '../format.js';
+import { formatTime, table } from '../format.js';
 import { loadCheckedConfig } from '../host-config.js';
 import type { CliIO } from '../output.js';
 import { withStore } from '../store-access.js';
@@ -9,6 +9,7 @@ import { withStore } from '../store-access.js';
 interface SessionsOptions {
   config?: string;
   cwd: string;
+  envFile?: string;
   /** Only this user's sessions (`channel:id`). */
   user?: string;
   /** Include archived sessions. */
@@ -54,7 +55,10 @@ export async function sessionsCommand(io: CliIO, options: SessionsOptions): Prom
       );
     }
   }
-  const checked = await loadCheckedConfig(options.cwd, options.config);
+  const checked = await loadCheckedConfig(options.cwd, options.config, {
+    envFile: options.envFile,
+    storeOnly: true,
+  });
   return withStore(checked, async (store) => {
     const sessions = store.sessions;
     if (options.archive || minutes !== undefined) {
@@ -90,9 +94,9 @@ export async function sessionsCommand(io: CliIO, options: SessionsOptions): Prom
       io.out('no sessions');
       return 0;
     }
-    const rows = [
+    const lines = table(
       ['USER', 'NAME', 'STATUS', 'AGENT', 'PERSONA', 'IDLE TIMEOUT', 'LAST ACTIVITY'],
-      ...list.map((s) => [
+      list.map((s) => [
         s.userKey,
         `${s.active ? '*' : ''}${s.name}`,
         s.status,
@@ -101,15 +105,8 @@ export async function sessionsCommand(io: CliIO, options: SessionsOptions): Prom
         `${Math.round(s.idleTimeoutMs / 60_000)} min`,
         formatTime(s.lastActivityAt),
       ]),
-    ];
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    for (const r of rows)
-      io.out(
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      );
+    );
+    for (const line of lines) io.out(line);
     return 0;
   });
 }

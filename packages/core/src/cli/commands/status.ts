@@ -1,6 +1,10 @@
+import { validateConfig } from '../../config/validate-config.js';
 import type { HealthReport } from '../../contracts/health.js';
 import { StoreToken } from '../../contracts/store.js';
 import { TASK_STATUSES, type TaskStatus } from '../../contracts/task.js';
+import { ConfigError } from '../../kernel/errors.js';
+import type { Plugin } from '../../kernel/plugin.js';
+import { flattenPlugins } from '../../kernel/plugin-graph.js';
 import { formatTime } from '../format.js';
 import { type CheckedConfig, loadCheckedConfig } from '../host-config.js';
 import type { CliIO } from '../output.js';
@@ -72,6 +76,28 @@ export function apiEndpoint(checked: CheckedConfig): ApiEndpoint | undefined {
   return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, token };
 }
 
+/**
+ * The HTTP API of a store-only load: only the webhook plugin's options are checked here, so a
+ * secret that only another plugin needs is not demanded, and an unset API token is a reason to
+ * read the store instead of an error.
+ */
+async function findApi(checked: CheckedConfig): Promise<ApiEndpoint | { reason: string }> {
+  const noApi = { reason: 'the config has no webhook plugin, so no HTTP API to ask' };
+  const plugin = flattenPlugins(checked.config.plugins ?? [])
+    .map((p) => p.plugin)
+    .find((p) => (p as Plugin | null)?.name === HTTP_PLUGIN) as Plugin | undefined;
+  if (!plugin) return noApi;
+  try {
+    const resolved = await validateConfig({ plugins: [plugin] }, { baseDir: checked.baseDir });
+    return apiEndpoint({ ...checked, resolved }) ?? noApi;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return {
+      reason: `the webhook plugin's options are incomplete here: ${error.issues.join('; ')}`,
+    };
+  }
+}
+
 function duration(ms: number): string {
   const s = Math.floor(ms / 1000);
   const d = Math.floor(s / 86_400);
@@ -136,13 +162,17 @@ async function askHost(
  */
 export async function statusCommand(
   io: CliIO,
-  options: { config?: string; cwd: string; json?: boolean; timeoutMs?: number },
+  options: { config?: string; cwd: string; json?: boolean; timeoutMs?: number; envFile?: string },
 ): Promise<number> {
-  const checked = await loadCheckedConfig(options.cwd, options.config);
-  const endpoint = apiEndpoint(checked);
-  const asked = endpoint
+  const checked = await loadCheckedConfig(options.cwd, options.config, {
+    envFile: options.envFile,
+    storeOnly: true,
+  });
+  const found = await findApi(checked);
+  const endpoint = 'url' in found ? found : undefined;
+  const asked: { body: StatusBody } | { reason: string } = endpoint
     ? await askHost(endpoint, options.timeoutMs ?? 2000)
-    : { reason: 'the config has no webhook plugin, so no HTTP API to ask' };
+    : { reason: (found as { reason: string }).reason };
 
   if ('body' in asked) {
     const s = asked.body;

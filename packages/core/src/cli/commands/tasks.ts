@@ -1,4 +1,5 @@
-import { TASK_STATUSES, type TaskStatus } from '../../contracts/task.js';
+import { z } from 'zod';
+import { MAX_TASK_ATTEMPTS, TASK_STATUSES, type TaskStatus } from '../../contracts/task.js';
 import { AgentdError } from '../../kernel/errors.js';
 import { formatTime, parsePriority, taskRows } from '../format.js';
 import { loadCheckedConfig } from '../host-config.js';
@@ -8,6 +9,8 @@ import { withStore } from '../store-access.js';
 interface ConfigOptions {
   config?: string;
   cwd: string;
+  /** `--env-file` (default: `.env` beside the config, when present). */
+  envFile?: string;
 }
 
 /** `agentd tasks [--status s,...] [--limit n] [--json]`: lists tasks, newest first, with counts. */
@@ -24,7 +27,10 @@ export async function tasksCommand(
   const limit = options.limit === undefined ? 50 : Number(options.limit);
   if (!Number.isInteger(limit) || limit < 1)
     throw new AgentdError('E_USAGE', '--limit takes a positive whole number');
-  const checked = await loadCheckedConfig(options.cwd, options.config);
+  const checked = await loadCheckedConfig(options.cwd, options.config, {
+    envFile: options.envFile,
+    storeOnly: true,
+  });
   return withStore(checked, async (store) => {
     const tasks = await store.tasks.list({
       ...(statuses.length > 0 && { status: statuses as TaskStatus[] }),
@@ -42,42 +48,101 @@ export async function tasksCommand(
   });
 }
 
-/** `agentd enqueue "text" [--priority p] [--agent a] [--at time] [--key k]`: adds a task to the store. */
+/** Options of {@link enqueueCommand}, as given on the command line (strings, unchecked). */
+export interface EnqueueOptions extends ConfigOptions {
+  priority?: string;
+  agent?: string;
+  key?: string;
+  maxAttempts?: string;
+  runAt?: string;
+}
+
+/** `--run-at`: an ISO 8601 time with a zone (`2026-05-01T08:00:00Z`, `…+02:00`), as the API takes. */
+const isoTime = z.iso.datetime({ offset: true });
+
+/**
+ * `agentd enqueue "text" [--priority p] [--agent a] [--key k] [--max-attempts n] [--run-at t]`:
+ * adds a task to the store. Everything is checked before the store is opened, as the HTTP API
+ * checks it: a bad value, or an agent the config does not have, exits 1 and stores nothing.
+ *
+ * @example
+ * ```ts
+ * await enqueueCommand(processIO, 'Write the weekly summary', { cwd, agent: 'writer' });
+ * ```
+ */
 export async function enqueueCommand(
   io: CliIO,
   text: string,
-  options: ConfigOptions & {
-    priority?: string;
-    agent?: string;
-    key?: string;
-    maxAttempts?: string;
-  },
+  options: EnqueueOptions,
 ): Promise<number> {
+  if (text.trim() === '') throw new AgentdError('E_USAGE', 'the task text is empty');
   const priority = options.priority === undefined ? 2 : parsePriority(options.priority);
   if (priority === undefined)
     throw new AgentdError(
       'E_USAGE',
       `unknown priority "${options.priority}" (use 0-3 or critical, high, normal, low)`,
     );
-  const maxAttempts = options.maxAttempts === undefined ? undefined : Number(options.maxAttempts);
-  const checked = await loadCheckedConfig(options.cwd, options.config);
-  const configAgents = checked.resolved.agents.map((a) => a.name);
-  const agent = options.agent ?? checked.resolved.defaultAgent ?? configAgents[0];
+  let maxAttempts: number | undefined;
+  if (options.maxAttempts !== undefined) {
+    maxAttempts = /^\d+$/.test(options.maxAttempts) ? Number(options.maxAttempts) : Number.NaN;
+    if (!(maxAttempts >= 1 && maxAttempts <= MAX_TASK_ATTEMPTS)) {
+      throw new AgentdError(
+        'E_USAGE',
+        `--max-attempts takes a whole number from 1 to ${MAX_TASK_ATTEMPTS}, got "${options.maxAttempts}"`,
+      );
+    }
+  }
+  let runAt: number | undefined;
+  if (options.runAt !== undefined) {
+    runAt = isoTime.safeParse(options.runAt).success ? Date.parse(options.runAt) : Number.NaN;
+    if (Number.isNaN(runAt)) {
+      throw new AgentdError(
+        'E_USAGE',
+        `--run-at takes an ISO 8601 time with a zone, e.g. 2026-05-01T08:00:00Z or 2026-05-01T10:00:00+02:00; got "${options.runAt}"`,
+      );
+    }
+  }
+  if (options.key !== undefined && (options.key === '' || options.key.length > 500)) {
+    throw new AgentdError('E_USAGE', '--key takes 1 to 500 characters');
+  }
+  const checked = await loadCheckedConfig(options.cwd, options.config, {
+    envFile: options.envFile,
+    storeOnly: true,
+  });
+  const known = checked.agentNames ?? [];
+  const agent = options.agent ?? checked.resolved.defaultAgent ?? known[0];
+  if (agent === undefined) {
+    throw new AgentdError(
+      'E_NO_AGENT',
+      `${checked.path} has no agents, so there is no agent to run the task; add one under "agents"`,
+    );
+  }
+  if (!known.includes(agent)) {
+    // The queue and the HTTP API refuse unknown agents too: a task that can only fail later
+    // is worse than a clear refusal now.
+    throw new AgentdError(
+      'E_UNKNOWN_AGENT',
+      `unknown agent "${agent}" (known: ${known.join(', ') || 'none'}; the CLI knows the agents under "agents" in the config, enqueue for an agent a plugin adds through the HTTP API)`,
+    );
+  }
   return withStore(checked, async (store) => {
     const { task, created } = await store.tasks.enqueue(
-      { input: text, type: 'manual', priority, agent, idempotencyKey: options.key, maxAttempts },
+      {
+        input: text,
+        type: 'manual',
+        priority,
+        agent,
+        idempotencyKey: options.key,
+        maxAttempts,
+        runAt,
+      },
       Date.now(),
     );
     io.out(
       created
-        ? `enqueued ${task.id} (priority ${task.priority}, agent ${task.agent ?? 'default'})`
+        ? `enqueued ${task.id} (priority ${task.priority}, agent ${task.agent ?? 'default'}${runAt === undefined ? '' : `, runs at ${formatTime(task.runAt)}`})`
         : `already enqueued as ${task.id} (status ${task.status})`,
     );
-    if (agent !== undefined && !configAgents.includes(agent)) {
-      io.err(
-        `note: "${agent}" is not under "agents" in the config; unless a plugin provides it, the task will fail with UnknownAgent`,
-      );
-    }
     return 0;
   });
 }
@@ -88,7 +153,10 @@ export async function cancelCommand(
   id: string,
   options: ConfigOptions,
 ): Promise<number> {
-  const checked = await loadCheckedConfig(options.cwd, options.config);
+  const checked = await loadCheckedConfig(options.cwd, options.config, {
+    envFile: options.envFile,
+    storeOnly: true,
+  });
   return withStore(checked, async (store) => {
     const task = await store.tasks.cancel(id, Date.now());
     if (task) {
