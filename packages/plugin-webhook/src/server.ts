@@ -78,7 +78,7 @@ export const MAX_REQUEST_HEADERS = 100;
  * instead of the answer.
  */
 export const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
-/** ...and for at most this long (ms). */
+/** ...stopping as soon as no byte came for this long (ms). */
 export const DRAIN_MAX_MS = 2000;
 
 const EMPTY = Buffer.alloc(0);
@@ -385,8 +385,8 @@ export class AgentdHttpServer implements HttpServer {
 
 /**
  * Answers a request whose body is still arriving (413, or an error found before the body was
- * read), then reads and discards up to {@link DRAIN_MAX_BYTES} of the rest for up to
- * {@link DRAIN_MAX_MS} before closing. The whole answer (it has a Content-Length) is on the wire
+ * read), then reads and discards up to {@link DRAIN_MAX_BYTES} of the rest, until it ends or
+ * pauses for {@link DRAIN_MAX_MS}, before closing. The whole answer (it has a Content-Length) is on the wire
  * first; closing while the client still uploads would reset the connection, and clients report
  * the reset rather than the answer already received.
  */
@@ -424,6 +424,9 @@ function answerAndDrain(
   const onData = (chunk: Buffer): void => {
     left -= chunk.length;
     if (left < 0) finish();
+    // An idle limit, not a total one: a loaded machine may take seconds to take in a few MiB.
+    // The byte cap and requestTimeout bound the whole.
+    else timer.refresh();
   };
   const timer = setTimeout(finish, DRAIN_MAX_MS);
   timer.unref();
