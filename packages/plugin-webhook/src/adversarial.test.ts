@@ -305,6 +305,12 @@ const webhookCases: BadCase[] = [
     }),
   ),
   {
+    name: 'text: a gzip body',
+    send: () => deliver('text', gzipSync('hello'), { 'content-encoding': 'gzip' }),
+    ...badJson,
+    message: /not valid UTF-8 text \(it was sent with Content-Encoding: gzip/,
+  },
+  {
     name: 'text: bytes that are not UTF-8',
     send: () => deliver('text', invalidUtf8),
     ...badJson,
@@ -546,6 +552,13 @@ const webhookCases: BadCase[] = [
     status: 404,
     code: 'not_found',
     message: /no route/,
+  },
+  {
+    name: 'OPTIONS * (asterisk form)',
+    send: () => raw('OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    status: 404,
+    code: 'not_found',
+    message: 'no route for *',
   },
   {
     name: 'GET on a webhook path',
@@ -953,6 +966,20 @@ describe('replayed deliveries', () => {
     }
     expect(await taskCount()).toBe(tasksAfterFirst);
     expect(events.length).toBe(eventsAfterFirst);
+  });
+
+  it('a 5,000-character delivery id is kept short in the key, and its replay recognised', async () => {
+    const id = `long-${'x'.repeat(5000)}`;
+    const body = '{"type":"long.id"}';
+    const headers = signedHeaders('std', body, id);
+    const first = await deliver('std', body, headers);
+    expect(first.status).toBe(202);
+    const before = await taskCount();
+    const again = await deliver('std', body, headers);
+    expect(again.json()).toEqual({ taskId: first.json().taskId, duplicate: true });
+    expect(await taskCount()).toBe(before);
+    const stored = await host.resolve(TaskStoreToken).get(first.json<{ taskId: string }>().taskId);
+    expect(stored?.idempotencyKey).toMatch(/^webhook:std:sha256:[0-9a-f]{64}$/);
   });
 
   it('a GitHub delivery without a delivery id is recognised by its body', async () => {

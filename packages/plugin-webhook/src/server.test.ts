@@ -477,6 +477,35 @@ describe('HTTP server', () => {
     socket.destroy();
   });
 
+  it('stops draining a refused upload that trickles: requestTimeout bounds it', async () => {
+    const { server } = makeServer({ headersTimeoutMs: 500, requestTimeoutMs: 1000 });
+    const { url } = await server.listen();
+    const socket = await rawSocket(url);
+    let reply = '';
+    let closed = false;
+    socket.on('data', (d) => {
+      reply += d;
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      closed = true;
+    });
+    socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
+    socket.write(Buffer.alloc(2000, 'a'));
+    // One byte every 100 ms never lets the 2 s idle limit pass.
+    const drip = setInterval(() => {
+      if (!socket.destroyed) socket.write('a');
+    }, 100);
+    try {
+      await until(() => reply.includes('payload_too_large'));
+      expect(reply).toMatch(/^HTTP\/1\.1 413 /);
+      await until(() => closed, 6000);
+    } finally {
+      clearInterval(drip);
+      socket.destroy();
+    }
+  });
+
   it('gets an early 401 to a client still uploading its body', async () => {
     const { server } = makeServer({ apiToken: 'a-long-enough-api-token', bodyLimitBytes: 4 << 20 });
     server.route({ method: 'POST', path: '/s', auth: 'bearer', handler: () => ({ json: 1 }) });

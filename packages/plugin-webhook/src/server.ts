@@ -80,7 +80,7 @@ export const MAX_REQUEST_HEADERS = 100;
  * instead of the answer.
  */
 export const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
-/** ...and for at most this long (ms). */
+/** ...stopping as soon as no byte came for this long (ms). */
 export const DRAIN_MAX_MS = 2000;
 
 const EMPTY = Buffer.alloc(0);
@@ -389,8 +389,8 @@ export class AgentdHttpServer implements HttpServer {
 
 /**
  * Answers a request whose body is still arriving (413, or an error found before the body was
- * read), then reads and discards up to {@link DRAIN_MAX_BYTES} of the rest for up to
- * {@link DRAIN_MAX_MS} before closing. The whole answer (it has a Content-Length) is on the wire
+ * read), then reads and discards up to {@link DRAIN_MAX_BYTES} of the rest, until it ends or
+ * pauses for {@link DRAIN_MAX_MS}, before closing. The whole answer (it has a Content-Length) is on the wire
  * first; closing while the client still uploads would reset the connection, and clients report
  * the reset rather than the answer already received.
  */
@@ -428,6 +428,9 @@ function answerAndDrain(
   const onData = (chunk: Buffer): void => {
     left -= chunk.length;
     if (left < 0) finish();
+    // An idle limit, not a total one: a loaded machine may take seconds to take in a few MiB.
+    // The byte cap and requestTimeout bound the whole.
+    else timer.refresh();
   };
   const timer = setTimeout(finish, DRAIN_MAX_MS);
   timer.unref();
@@ -682,7 +685,7 @@ class Request implements HttpRequest {
 export function parseJson(body: Buffer, headers?: IncomingHttpHeaders): JsonValue {
   const start =
     body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
-  const text = textOf(body, start, headers);
+  const text = textOf(body, start, headers, true);
   if (text.trim() === '')
     throw new HttpError(400, 'bad_request', 'the body must be JSON, and is empty');
   if (body.length - start > MAX_JSON_DEPTH && nestedDeeperThan(body, start, MAX_JSON_DEPTH)) {
@@ -695,7 +698,7 @@ export function parseJson(body: Buffer, headers?: IncomingHttpHeaders): JsonValu
   try {
     return JSON.parse(text) as JsonValue;
   } catch {
-    throw new HttpError(400, 'bad_request', `the body is not valid JSON${jsonHint(headers)}`);
+    throw new HttpError(400, 'bad_request', `the body is not valid JSON${bodyHint(headers, true)}`);
   }
 }
 
@@ -703,21 +706,32 @@ export function parseJson(body: Buffer, headers?: IncomingHttpHeaders): JsonValu
  * The body as text, refusing bytes that are not UTF-8 (400): decoding would silently replace
  * them with U+FFFD, storing something other than what was sent.
  */
-export function textOf(body: Buffer, start = 0, headers?: IncomingHttpHeaders): string {
+export function textOf(
+  body: Buffer,
+  start = 0,
+  headers?: IncomingHttpHeaders,
+  json = false,
+): string {
   if (!isUtf8(start === 0 ? body : body.subarray(start))) {
-    throw new HttpError(400, 'bad_request', `the body is not valid UTF-8 text${jsonHint(headers)}`);
+    throw new HttpError(
+      400,
+      'bad_request',
+      `the body is not valid UTF-8 text${bodyHint(headers, json)}`,
+    );
   }
   return body.toString('utf8', start);
 }
 
 /** Why a body may not be JSON (or text), from its headers (only read once parsing failed). */
-function jsonHint(headers: IncomingHttpHeaders | undefined): string {
+function bodyHint(headers: IncomingHttpHeaders | undefined, json: boolean): string {
   const encoding = headers?.['content-encoding'];
   if (encoding && encoding.toLowerCase() !== 'identity') {
     return ` (it was sent with Content-Encoding: ${clip(encoding)}; compressed bodies are not decoded)`;
   }
   const type = headers?.['content-type'];
-  if (type && !isJsonType(type)) return ` (it was sent as ${clip(type)}; send application/json)`;
+  if (json && type && !isJsonType(type)) {
+    return ` (it was sent as ${clip(type)}; send application/json)`;
+  }
   return '';
 }
 
@@ -746,9 +760,11 @@ function nestedDeeperThan(bytes: Buffer, start: number, max: number): boolean {
   for (let i = start; i < bytes.length; i++) {
     const b = bytes[i];
     if (inString) {
-      if (b === 0x5c)
-        i++; // backslash: skip the escaped byte
-      else if (b === 0x22) inString = false;
+      if (b === 0x5c) {
+        i++; // a backslash escapes the next byte
+      } else if (b === 0x22) {
+        inString = false;
+      }
     } else if (b === 0x22) {
       inString = true;
     } else if (b === 0x5b || b === 0x7b) {
