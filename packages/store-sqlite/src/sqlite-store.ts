@@ -60,6 +60,7 @@ export class SqliteStore implements Store {
   readonly #db: BetterSqlite3.Database;
   readonly #checkpointer: BackgroundCheckpointer | undefined;
   readonly #faults: StoreFaults;
+  readonly #probe: BetterSqlite3.Statement;
 
   constructor(db: BetterSqlite3.Database, options: SqliteStoreOptions) {
     this.#db = db;
@@ -70,6 +71,8 @@ export class SqliteStore implements Store {
     db.pragma(`busy_timeout = ${Math.min(BUSY_WAIT_IN_PLACE_MS, options.busyTimeoutMs ?? 5000)}`);
     this.#faults = new StoreFaults(db, options.busyTimeoutMs ?? 5000);
     const faults = this.#faults;
+    // An indexed lookup that finds nothing: proves the file answers, in microseconds.
+    this.#probe = db.prepare(`SELECT 1 FROM tasks WHERE idempotency_key = 'agentd:health-probe'`);
     this.tasks = new SqliteTaskStore(db, { maxPayloadBytes: options.maxPayloadBytes, faults });
     this.sessions = new SqliteSessionStore(db, faults);
     this.state = new SqliteStateStore(db, { now: options.now, faults });
@@ -86,16 +89,35 @@ export class SqliteStore implements Store {
   /**
    * The store's health, for `/health`: `fail` while writes fail for a store-side reason (disk
    * full, I/O error, read-only file, another process holding the lock past `busyTimeoutMs`)
-   * until a write succeeds again, or while claims keep failing; `pass` otherwise.
+   * until a write succeeds again, while claims keep failing, or when a read fails; `warn` when
+   * a read takes over 500 ms; `pass` otherwise. `observedValue` is that read's time in ms.
    *
    * @example
    * ```ts
-   * store.health(); // { status: 'fail', output: 'writes are failing since ... SQLITE_FULL ...' }
+   * store.health(); // { status: 'fail', output: 'writes are failing since ... SQLITE_FULL ...', ... }
    * ```
    */
   health(): HealthResult {
     if (!this.#db.open) return { status: 'fail', output: 'the database is closed' };
-    return this.#faults.health();
+    const t0 = performance.now();
+    try {
+      this.#probe.get();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      return {
+        status: 'fail',
+        output: `reading the database failed: ${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+    const ms = Math.round((performance.now() - t0) * 100) / 100;
+    const faults = this.#faults.health();
+    const slow = faults.status === 'pass' && ms > 500;
+    return {
+      ...faults,
+      ...(slow ? { status: 'warn', output: `the store took ${ms} ms to answer a read` } : {}),
+      observedValue: ms,
+      observedUnit: 'ms',
+    };
   }
 
   async close(): Promise<void> {

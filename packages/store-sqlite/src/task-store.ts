@@ -502,7 +502,7 @@ export class SqliteTaskStore implements TaskStore {
           bad.length > 0
             ? `its ${bad.map((c) => `"${c}"`).join(', ')} column${bad.length > 1 ? 's do' : ' does'} not hold valid JSON`
             : `it could not be read (${error instanceof Error ? error.name : 'error'})`;
-        const message = `the stored task cannot be run: ${what}; it was failed instead of run, and its row is kept unchanged for inspection`;
+        const message = `the stored task cannot be run: ${what}; it was failed instead of run, and what is stored is kept as it was, for inspection`;
         const seq = values[column.seq] as number;
         this.#failUnreadable.run(now, JSON.stringify({ name: 'UnreadableTask', message }), seq);
         // A reply is owed only to an address that can be read.
