@@ -258,7 +258,7 @@ describe('bad configs: one clear message, non-zero exit, no stack trace, nothing
           plugins: [['agentd-plugin-hello', { port: 1, token: '${HELLO_TOKEN}' }]],
         }),
       },
-      expected: ['  plugins[0].token: environment variable HELLO_TOKEN is not set'],
+      expected: ['  environment variable HELLO_TOKEN is not set (used at plugins[0].token)'],
     },
     {
       name: 'dependency cycle',

@@ -116,6 +116,7 @@ describe('validateConfig', () => {
         ],
         schedules: [{ name: 'daily', cron: '0 9 * * *', task: { input: '${REPORT_TEXT}' } }],
         failover: { chains: { gpt: ['${FALLBACK_AGENT}'] } },
+        name: 'bot-${ADMIN_ID}',
         plugins: [bot],
       },
       {
@@ -126,6 +127,7 @@ describe('validateConfig', () => {
           REPORT_TEXT: 'daily report',
           FALLBACK_AGENT: 'local',
           BOT_TOKEN: '123456:not-from-env-secret',
+          ADMIN_ID: '123456789',
         },
       },
     );
@@ -144,6 +146,9 @@ describe('validateConfig', () => {
       expect.arrayContaining(['sk-proj-abcdefghijklmnop1234', '123456:not-from-env-secret']),
     );
     expect(resolved.secrets).not.toContain('42');
+    // A chat id from the environment is an id, not a secret.
+    expect(resolved.name).toBe('bot-123456789');
+    expect(resolved.secrets).not.toContain('123456789');
   });
 
   it('reports each unset variable once, naming where it is used, and nothing that follows from it', async () => {

@@ -225,7 +225,9 @@ export async function validateConfig(
     }
   }
 
-  const secrets = new Set(found.secrets);
+  // Values made only of digits (a chat id, a port) are ids, not secrets: masking them would hide
+  // every chat id in the log and the task records.
+  const secrets = new Set([...found.secrets].filter((v) => !/^\d+$/.test(v)));
   const plugins: ResolvedPlugin[] = [];
   for (const { plugin, path } of flattenPlugins((config.plugins ?? []) as PluginOption[])) {
     if (typeof plugin !== 'object' || plugin === null) {

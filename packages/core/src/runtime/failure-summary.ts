@@ -23,6 +23,14 @@ const OWN_MESSAGES = new Set(['UnknownAgent', 'BudgetExceeded', 'Interrupted', '
 export function failureSummary(error: TaskError | null): string {
   if (!error) return 'The agent failed.';
   if (OWN_MESSAGES.has(error.name)) return sentence(error.message);
+  if (error.name === 'SessionError') {
+    // "Could not resume session "x": <the agent's error>. It stays suspended; ..." keeps what
+    // the user can act on and drops the agent's own text.
+    const resume = /^(Could not resume session "[^"]*"): .*\. (It stays suspended.*)$/s.exec(
+      error.message,
+    );
+    return resume ? `${resume[1]}. ${resume[2]}` : sentence(error.message);
+  }
   const { cls, detail } = rootCause(error);
   const status = /\bHTTP (\d{3})\b/.exec(detail)?.[1];
   const paren = status ? ` (${status})` : '';
