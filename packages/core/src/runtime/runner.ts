@@ -179,6 +179,8 @@ export class TaskRunner implements RunnerHandle {
   async recover(): Promise<void> {
     const { store, clock, owner, logger } = this.#deps;
     const now = clock.now();
+    // Forgotten first: a recovery that fails falls back to the plain tick, never a busy loop.
+    this.#nextForeignExpiry = Number.POSITIVE_INFINITY;
     const leases = await store.listLeases();
     const gone = new Set<string>();
     const checked = new Set<string>([owner]);
