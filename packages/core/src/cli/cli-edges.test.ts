@@ -10,6 +10,8 @@ import { bufferedIO, escapeControls } from './output.js';
 
 type Project = ReturnType<typeof tempProject>;
 
+// Tests that run several CLI processes in turn get 90 s: each is a second or more on a busy machine.
+
 beforeAll(() => {
   if (!existsSync(join(CORE_DIR, 'dist/cli/main.js'))) {
     throw new Error('packages/core/dist is missing: run "npm run build" before these tests');
@@ -98,7 +100,7 @@ describe('terminal control characters in task text', () => {
     expect(rawControls(json.stdout)).toEqual([]);
     const listed = JSON.parse(json.stdout) as { input: unknown }[];
     expect(listed.map((t) => t.input)).toContain(HOSTILE);
-  });
+  }, 90_000);
 
   it('escapes them in errors too (an agent name typed or pasted with an escape sequence)', async () => {
     const run = await agentd(project, ['enqueue', 'x', '--agent', 'a\u001b]0;pwned\u0007']);
@@ -192,10 +194,14 @@ describe('.env and --env-file', () => {
     });
     const fromFile = await agentd(project, ['check', '--config', 'conf/agentd.config.mjs']);
     expect(fromFile.stdout).toContain('(host "from-dotenv")');
+    expect(fromFile.stdout).toContain(
+      `  environment: 1 variable(s) from ${join(project.dir, 'conf/.env')} (EDGE_HOST_NAME)`,
+    );
     const fromEnv = await agentd(project, ['check', '-c', 'conf/agentd.config.mjs'], {
       EDGE_HOST_NAME: 'from-env',
     });
     expect(fromEnv.stdout).toContain('(host "from-env")');
+    expect(fromEnv.stdout).toContain('  environment: 0 variable(s) from');
     const other = await agentd(project, [
       'check',
       '-c',
@@ -212,7 +218,7 @@ describe('.env and --env-file', () => {
       'conf/agentd.config.mjs',
     ]);
     expect(before.stdout).toContain('(host "from other file")');
-  });
+  }, 90_000);
 
   it('prints a systemd unit that reads the .env, and on a failure writes nothing to stdout', async () => {
     project = tempProject({
@@ -241,7 +247,7 @@ export default defineConfig({ name: 'home-bot', plugins: [sqlite({ path: '\${EDG
     const plist = await agentd(project, ['service', 'print', 'launchd']);
     expect(plist.code).toBe(0);
     expect(plist.stdout).toContain(`Secrets: agentd start reads ${join(project.dir, '.env')};`);
-  });
+  }, 90_000);
 });
 
 describe('store commands need no secrets of plugins they do not start', () => {
@@ -338,5 +344,5 @@ describe('JSON configs name every package', () => {
     for (const name of ['store-sqlite', 'webhook', 'monitor', 'telegram']) {
       expect(every.stdout).toMatch(new RegExp(`\\d\\. ${name}\\b`));
     }
-  });
+  }, 90_000);
 });

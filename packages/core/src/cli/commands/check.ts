@@ -15,6 +15,13 @@ export async function checkCommand(
   io.out(
     `✓ ${relative(options.cwd, checked.path) || checked.path} is valid (host "${checked.resolved.name}")`,
   );
+  if (checked.envFile) {
+    const { path, applied } = checked.envFile;
+    // Names only: the values may be secrets.
+    io.out(
+      `  environment: ${applied.length} variable(s) from ${path}${applied.length ? ` (${applied.join(', ')})` : ''}`,
+    );
+  }
   if (checked.order.length === 0) {
     io.out('  no plugins configured');
     return 0;
