@@ -501,7 +501,12 @@ async function runPage(doc: string, blocks: DocBlock[]): Promise<string[]> {
     await SEEDS[doc]?.(dir);
     for (const block of blocks) {
       const kind = classify(block);
-      if (kind === 'typescript' && typescriptFileName(block) === 'agentd.config.ts') {
+      if (kind === 'typescript' && block.annotation.run) {
+        // A whole program: run as a user would run a .ts file (jiti, as the CLI loads configs).
+        const jiti = join(REPO, 'node_modules/jiti/lib/jiti-cli.mjs');
+        const { code, out } = await run(process.execPath, [jiti, typescriptFileName(block)], dir);
+        if (code !== 0) failures.push(`${where(block)}: the program exited ${code}\n${out}`);
+      } else if (kind === 'typescript' && typescriptFileName(block) === 'agentd.config.ts') {
         if (!isCompleteConfig(block)) continue;
         const placeholders = [...block.lines.join('\n').matchAll(/\$\{([A-Z0-9_]+)\}/g)];
         const missing = placeholders.map((m) => m[1]!).filter((n) => !(n in PLACEHOLDER_ENV));
@@ -607,6 +612,7 @@ describe('documented setups run as written', () => {
     const runs = blocks.some(
       (b) =>
         ['shell', 'transcript'].includes(classify(b)) ||
+        (classify(b) === 'typescript' && b.annotation.run) ||
         (isTypescript(b) && !b.annotation.skip && isCompleteConfig(b)),
     );
     if (runs) {

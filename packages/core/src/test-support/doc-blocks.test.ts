@@ -37,6 +37,11 @@ describe('doc blocks', () => {
     expect(b).toMatchObject({ line: 10, lang: '', annotation: {} });
   });
 
+  it('reads flags and named values of an annotation', () => {
+    const [block] = page('<!-- doc-test: run file=x.ts host=h.ts -->\n```ts\nexport {};\n```\n');
+    expect(block!.annotation).toEqual({ run: true, file: 'x.ts', host: 'h.ts' });
+  });
+
   it('refuses a skip without a reason, and unknown annotations', () => {
     expect(() => page('<!-- doc-test: skip: -->\n```sh\nls\n```\n')).toThrow(/page\.md:1.*reason/);
     expect(() => page('<!-- doc-test: sikp -->\n```sh\nls\n```\n')).toThrow(/unknown .*"sikp"/);

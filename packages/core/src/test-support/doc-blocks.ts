@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
  *
  * Annotations (all visible in the markdown source, none in the rendered page):
  * - `skip: <reason>`: not run; the reason is required, so nothing is untested silently.
+ * - `run`: a TypeScript block that is a whole program: it is also run, and must exit 0.
  * - `output`: a JSON block that shows an answer or a file's shape, not a config (it must parse).
  * - `file=<name>`: the file the block is saved as in its page's project (`hello.ts`, `.env`).
  * - `context=<name>`: how a TypeScript fragment is completed for the type check (see `CONTEXTS`).
@@ -28,6 +29,7 @@ export interface DocBlock {
 export interface Annotation {
   skip?: string;
   output?: boolean;
+  run?: boolean;
   file?: string;
   context?: string;
   after?: string;
@@ -46,7 +48,7 @@ export function parseAnnotation(text: string, place: string): Annotation {
   const annotation: Annotation = {};
   for (const token of text.split(/\s+/).filter(Boolean)) {
     const [key, value] = token.split('=', 2) as [string, string | undefined];
-    if (key === 'output' && value === undefined) annotation.output = true;
+    if ((key === 'output' || key === 'run') && value === undefined) annotation[key] = true;
     else if (['file', 'context', 'after', 'host'].includes(key) && value) {
       annotation[key as 'file' | 'context' | 'after' | 'host'] = value;
     } else throw new Error(`${place}: unknown doc-test annotation "${token}"`);
