@@ -56,6 +56,16 @@ describe('secrets through the real CLI', () => {
     );
   });
 
+  it('agentd check names the agent and the option when llmAgent has no baseUrl', async () => {
+    project = tempProject({
+      'agentd.config.ts': CONFIG.replace("baseUrl: '${LLM_BASE_URL}', ", 'baseUrl: undefined, '),
+    });
+    const checked = await cli(['check'], { OPENAI_API_KEY: API_KEY });
+    expect(checked.code).toBe(1);
+    expect(checked.err).toContain('llmAgent "gpt": baseUrl is missing');
+    expect(checked.err).not.toContain('Cannot read properties');
+  });
+
   it('a host with ${OPENAI_API_KEY} sends the key, and no secret reaches agentd tasks --json or the log', async () => {
     fake = await startFakeOpenAI({ apiKey: API_KEY });
     project = tempProject({ 'agentd.config.ts': CONFIG });
@@ -104,7 +114,8 @@ describe('secrets through the real CLI', () => {
     const log = host.stdout() + host.stderr();
     expect(log).toContain('task failed');
     for (const secret of [API_KEY, ...FOREIGN]) expect(log).not.toContain(secret);
-  });
+    // Several real CLI runs, each loading the TypeScript config: slow on a loaded machine.
+  }, 180_000);
 });
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
