@@ -6,6 +6,7 @@ import {
   HealthRegistryToken,
   HostInfoToken,
   IntakeGateToken,
+  IntakeGuardToken,
   type Plugin,
   type PluginContext,
   SchedulerToken,
@@ -144,6 +145,7 @@ export function webhook(options: WebhookOptions = {}): Plugin<ResolvedWebhookOpt
           queue: () => services.optional?.queue,
           sessions: () => services.optional?.sessions,
           scheduler: () => services.optional?.scheduler,
+          guard: ctx.resolve(IntakeGuardToken),
         });
       }
 
