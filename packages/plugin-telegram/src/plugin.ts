@@ -10,6 +10,7 @@ import {
   IntakeClosedError,
   IntakeGateToken,
   IntakeGuardToken,
+  type IntakeOutcome,
   NotifierToken,
   type Plugin,
   type PluginContext,
@@ -76,6 +77,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
   let username: string | undefined;
   let stopped = false;
   let stopAlerts: (() => void) | undefined;
+  let stopReplays: (() => void) | undefined;
   /** Webhook mode: whether Telegram has our URL, or why not yet. */
   const webhookState: { set: boolean; lastError?: string } = { set: false };
   /** Aborted at stop: ends background retries. */
@@ -186,7 +188,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       const guard = ctx.resolve(IntakeGuardToken);
       // One poison update must not hold up every later one: it is kept as a dead letter (with
       // one alert), its sender told why where possible, and the update confirmed.
-      const take = async (update: Update): Promise<void> => {
+      const take = async (update: Update): Promise<IntakeOutcome<void>> => {
         const target = replyTargetOf(o.name, update);
         const outcome = await guard.take(
           {
@@ -205,7 +207,10 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
             'Sorry, this message could not be taken; the operator has been told.';
           answer(target.to, reply, target.messageId, true);
         }
+        return outcome;
       };
+      // `POST /api/v1/dead-letters/:id/retry` hands a kept update back here.
+      stopReplays = guard.onRetry(o.name, async (raw) => take(JSON.parse(raw) as Update));
       typing = new TypingIndicator({ channel: replies, events: ctx.events });
       if (o.webhook) {
         // The route first: Telegram may post as soon as it has the URL.
@@ -214,7 +219,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         mountWebhook(ctx.resolve(HttpRoutesToken), {
           path: o.webhook.path ?? new URL(o.webhook.url).pathname,
           secretToken: o.webhook.secretToken,
-          handle: take,
+          handle: async (update) => void (await take(update)),
           accepting: () => !stopped && gate.state !== 'closed',
           logger: ctx.logger,
         });
@@ -253,7 +258,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       }
       poller = new UpdatePoller({
         api,
-        handle: take,
+        handle: async (update) => void (await take(update)),
         isStopping: (error) => error instanceof IntakeClosedError,
         // Telegram was out of reach at start: learn the bot's name, clear a webhook, first.
         prepare: reachable
@@ -287,6 +292,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       stopped = true;
       lifetime.abort();
       stopAlerts?.();
+      stopReplays?.();
       typing?.stop();
       await poller?.stop();
       // Answers to updates the poller just confirmed get a moment to go out before the rest

@@ -6,6 +6,7 @@ import {
   type HostInfo,
   type IntakeGate,
   type JsonObject,
+  type IntakeGuard,
   type JsonValue,
   MAX_TASK_ATTEMPTS,
   type NewTask,
@@ -37,6 +38,8 @@ export interface ApiDeps {
   queue: () => TaskQueue | undefined;
   sessions: () => SessionStore | undefined;
   scheduler: () => Scheduler | undefined;
+  /** The host's intake guard: retries dead letters through their channel. */
+  guard?: IntakeGuard;
 }
 
 /** Enqueue errors that are the caller's to fix (their messages hold no secrets). */
@@ -155,7 +158,7 @@ function parseNewTask(req: HttpRequest): NewTask {
 
 /**
  * Mounts the bearer-token HTTP API under `/api/v1`: host status, tasks (list with filters, get,
- * enqueue, cancel), dead letters (list, get, discard), sessions and schedules. Errors use the stable `{ error: { code, message } }`
+ * enqueue, cancel), dead letters (list, get, discard, retry), sessions and schedules. Errors use the stable `{ error: { code, message } }`
  * shape; a host without a store answers 503 `no_store` where one is needed.
  *
  * @example
@@ -287,6 +290,33 @@ export function mountApi(server: AgentdHttpServer, deps: ApiDeps): void {
     if (existing)
       throw new HttpError(409, 'conflict', `dead letter ${id} is already ${existing.status}`);
     throw new HttpError(404, 'not_found', `no dead letter with id ${id}`);
+  });
+
+  route('POST', '/dead-letters/:id/retry', async (req) => {
+    deadLetters();
+    if (!deps.guard)
+      throw new HttpError(503, 'no_dead_letters', 'this host cannot retry dead letters');
+    const guard = deps.guard;
+    const id = req.params.id!;
+    try {
+      const { letter, outcome } = await deps.gate.run(() => guard.retry(id));
+      return json(
+        outcome.ok
+          ? { deadLetter: letter, taken: true }
+          : { deadLetter: letter, taken: false, reason: outcome.failure.reason },
+      );
+    } catch (error) {
+      if (error instanceof AgentdError && error.code === 'E_NOT_FOUND') {
+        throw new HttpError(404, 'not_found', error.message);
+      }
+      if (
+        error instanceof AgentdError &&
+        ['E_CONFLICT', 'E_TRUNCATED', 'E_NO_REPLAY'].includes(error.code)
+      ) {
+        throw new HttpError(409, 'conflict', error.message);
+      }
+      throw error;
+    }
   });
 
   route('GET', '/sessions', async (req) => {

@@ -6,6 +6,7 @@ import {
   HealthRegistryToken,
   HostInfoToken,
   IntakeGateToken,
+  IntakeGuardToken,
   type Plugin,
   type PluginContext,
   SchedulerToken,
@@ -146,6 +147,7 @@ export function webhook(options: WebhookOptions = {}): Plugin<ResolvedWebhookOpt
           queue: () => services.optional?.queue,
           sessions: () => services.optional?.sessions,
           scheduler: () => services.optional?.scheduler,
+          guard: ctx.resolve(IntakeGuardToken),
         });
       }
 

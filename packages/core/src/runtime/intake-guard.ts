@@ -182,6 +182,7 @@ const DEFAULT_RETRY_DELAYS_MS = [200, 1_000, 3_000] as const;
 export class IntakeGuard {
   readonly #deps: IntakeGuardDeps;
   readonly #delays: readonly number[];
+  readonly #replays = new Map<string, (raw: string) => Promise<IntakeOutcome<unknown>>>();
 
   constructor(deps: IntakeGuardDeps) {
     this.#deps = deps;
@@ -284,6 +285,59 @@ export class IntakeGuard {
       });
     }
     return letter;
+  }
+
+  /**
+   * Lets {@link IntakeGuard.retry} hand the channel's dead letters back to it: `replay` takes
+   * the raw input in again (through {@link IntakeGuard.take}, with the same key). Returns the
+   * function that removes it (call it when the channel stops).
+   */
+  onRetry(channel: string, replay: (raw: string) => Promise<IntakeOutcome<unknown>>): () => void {
+    this.#replays.set(channel, replay);
+    return () => {
+      if (this.#replays.get(channel) === replay) this.#replays.delete(channel);
+    };
+  }
+
+  /**
+   * Takes an open dead letter in again through its channel (once the cause is fixed: the agent
+   * is back, the limit raised). Taken, it is marked `retried`; failing again, it stays open and
+   * no second alert is raised. Throws `E_NOT_FOUND`, `E_CONFLICT` (not open), `E_TRUNCATED`
+   * (only part of it was kept) or `E_NO_REPLAY` (its channel does not run in this host).
+   *
+   * @example
+   * ```ts
+   * const { outcome } = await guard.retry('dl_7');
+   * outcome.ok; // true: taken in this time
+   * ```
+   */
+  async retry(id: string): Promise<{ letter: DeadLetter; outcome: IntakeOutcome<unknown> }> {
+    const store = this.#deps.store();
+    if (!store?.getDeadLetter || !store.settleDeadLetter) {
+      throw new AgentdError('E_NO_DEAD_LETTERS', 'this host has no store for dead letters');
+    }
+    const letter = await store.getDeadLetter(id);
+    if (!letter) throw new AgentdError('E_NOT_FOUND', `no dead letter with id ${id}`);
+    if (letter.status !== 'open') {
+      throw new AgentdError('E_CONFLICT', `dead letter ${id} is already ${letter.status}`);
+    }
+    if (letter.truncated) {
+      throw new AgentdError(
+        'E_TRUNCATED',
+        `only the first ${formatSize(Buffer.byteLength(letter.raw))} of dead letter ${id} were kept: it cannot be taken in again`,
+      );
+    }
+    const replay = this.#replays.get(letter.channel);
+    if (!replay) {
+      throw new AgentdError(
+        'E_NO_REPLAY',
+        `channel "${letter.channel}" does not run in this host, or cannot take its dead letters again`,
+      );
+    }
+    const outcome = await replay(letter.raw);
+    if (!outcome.ok) return { letter, outcome };
+    const settled = await store.settleDeadLetter(id, 'retried', this.#deps.clock.now());
+    return { letter: settled ?? letter, outcome };
   }
 
   #sleep(ms: number): Promise<void> {
