@@ -164,16 +164,6 @@ const EXPECTED_EXIT: { match: RegExp; code: number; why: string }[] = [
   { match: /^status\b/, code: 3, why: 'no host answers, so status reads the store (exit 3)' },
 ];
 
-/**
- * Pages whose JSON configs fail here because the fix lives in another branch of issue 13: a JSON
- * config loads a package's default export, which @agentd/store-sqlite does not have yet. Empty
- * this once the fix is merged (the test fails while a listed config passes).
- */
-const KNOWN_FAILING_JSON = new Set<string>([
-  'docs/config.md',
-  'packages/plugin-telegram/README.md',
-]);
-
 const slug = (doc: string) => doc.replace(/\.md$/, '').replace(/[^A-Za-z0-9]+/g, '_');
 const isTypescript = (b: DocBlock) => b.lang === 'ts' || b.lang === 'typescript';
 const isShell = (b: DocBlock) => ['sh', 'bash', 'shell'].includes(b.lang);
@@ -600,8 +590,7 @@ describe('documentation examples', () => {
 describe('documented setups run as written', () => {
   for (const [doc, blocks] of blocksByDoc) {
     for (const block of blocks.filter((b) => classify(b) === 'json-config')) {
-      const test = KNOWN_FAILING_JSON.has(doc) ? it.fails : it;
-      test.concurrent(`${where(block)} passes agentd check as agentd.config.json`, async () => {
+      it.concurrent(`${where(block)} passes agentd check as agentd.config.json`, async () => {
         const dir = join(root, 'json', `${slug(doc)}-${block.line}`);
         write(join(dir, 'agentd.config.json'), block.lines.join('\n'));
         const outcome = await agentd(['check'], dir, PLACEHOLDER_ENV);
