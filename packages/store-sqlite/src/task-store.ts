@@ -26,8 +26,8 @@ import {
   type TaskStore,
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
-import { StoreFaults } from './faults.js';
 import { SqliteDeadLetters } from './dead-letters.js';
+import { StoreFaults } from './faults.js';
 import { parseJson, toJsonText } from './json-value.js';
 import { checkTime, DEFAULT_MAX_PAYLOAD_BYTES } from './new-task.js';
 import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
