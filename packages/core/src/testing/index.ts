@@ -1,7 +1,7 @@
 /**
  * @module @agentd/core/testing
- * Helpers for testing hosts and plugins: a manual clock, an in-memory logger, and the contract
- * suite every store must pass.
+ * Helpers for testing hosts and plugins: a manual clock, an in-memory logger, a fake
+ * OpenAI-compatible chat API on 127.0.0.1, and the contract suite every store must pass.
  */
 
 export type { FakeOpenAI, FakeOpenAIAnswer, FakeOpenAIRequest } from './fake-openai.js';
