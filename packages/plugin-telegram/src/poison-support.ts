@@ -4,6 +4,7 @@ import {
   agent,
   createHost,
   type Host,
+  type Plugin,
   type Task,
   type TaskStore,
   TaskStoreToken,
@@ -57,6 +58,7 @@ export function usePoisonBots(prefix: string) {
       path?: string;
       agents?: Agent[];
       api?: FakeBotApi;
+      plugins?: Plugin[];
       telegram?: Partial<TelegramOptions>;
     } = {},
   ): Promise<PoisonBot> {
@@ -74,6 +76,7 @@ export function usePoisonBots(prefix: string) {
           pollTimeoutSeconds: 1,
           ...options.telegram,
         }),
+        ...(options.plugins ?? []),
       ],
     });
     const alerts: Alert[] = [];

@@ -1,4 +1,11 @@
-import { agent, HealthRegistryToken } from '@agentd/core';
+import {
+  AgentdError,
+  agent,
+  HealthRegistryToken,
+  InboundRouterToken,
+  IntakeGuardToken,
+  type Plugin,
+} from '@agentd/core';
 import { describe, expect, it } from 'vitest';
 import {
   ALICE,
@@ -109,6 +116,49 @@ describe('telegram: a poison update is kept as a dead letter and never blocks th
     await othersAreServed(bot);
     expect(await bot.store.listDeadLetters!()).toHaveLength(1);
     expect(deadLetterAlerts(bot)).toHaveLength(1);
+  });
+
+  it('a dead letter whose cause was fixed is taken in again by a retry, once', async () => {
+    let missing = true;
+    // Refuses like a router would for an agent the host lacks, until the operator fixes it.
+    const gatekeeper: Plugin = {
+      name: 'gatekeeper',
+      start(ctx) {
+        ctx.resolve(InboundRouterToken).beforeEnqueue?.((message, task) => {
+          if (missing && message.text === 'please write') {
+            throw new AgentdError('E_UNKNOWN_AGENT', 'unknown agent "writer"');
+          }
+          return task;
+        });
+      },
+    };
+    const bot = await startBot({ plugins: [gatekeeper] });
+    const poison = bot.api.sendText(ALICE, 'please write');
+    await othersAreServed(bot);
+    expect(bot.api.confirmedBelow).toBeGreaterThan(poison);
+    const [letter] = await bot.store.listDeadLetters!();
+    expect(letter).toMatchObject({ code: 'E_UNKNOWN_AGENT', status: 'open' });
+
+    const guard = bot.host.resolve(IntakeGuardToken);
+    const failedAgain = await guard.retry(letter!.id);
+    expect(failedAgain.outcome.ok).toBe(false);
+    expect(await bot.store.countOpenDeadLetters!()).toBe(1);
+    expect(deadLetterAlerts(bot)).toHaveLength(1);
+
+    missing = false;
+    const retried = await guard.retry(letter!.id);
+    expect(retried).toMatchObject({ outcome: { ok: true }, letter: { status: 'retried' } });
+    const answers = await bot.api.waitForMessages(2, {
+      chatId: ALICE.id,
+      timeoutMs: ANSWER_WITHIN_MS,
+    });
+    // The refusal went out once (the failed retry is the same message: answered once).
+    expect(answers.map((m) => m.text)).toEqual([
+      'Sorry, this message could not be taken; the operator has been told.',
+      'echo: please write',
+    ]);
+    await expect(guard.retry(letter!.id)).rejects.toMatchObject({ code: 'E_CONFLICT' });
+    expect(await bot.store.countOpenDeadLetters!()).toBe(0);
   });
 
   it('a session whose agent was removed falls back to the default agent, with a notice; others served', async () => {

@@ -53,6 +53,18 @@ describe('the dead letters API', () => {
     const health = await host.resolve(HealthRegistryToken).run();
     expect(health.checks['dead-letters']).toMatchObject({ status: 'warn', observedValue: 1 });
 
+    // Its channel does not run in this host: nothing to hand it back to.
+    const retry = await api(url, `/dead-letters/${letter.id}/retry`, 'POST');
+    expect(retry.status).toBe(409);
+    expect(retry.json()).toEqual({
+      error: {
+        code: 'conflict',
+        message:
+          'channel "telegram" does not run in this host, or cannot take its dead letters again',
+      },
+    });
+    expect((await api(url, '/dead-letters/dl_404/retry', 'POST')).status).toBe(404);
+
     const discarded = await api(url, `/dead-letters/${letter.id}/discard`, 'POST');
     expect(discarded.json()).toMatchObject({ deadLetter: { id: letter.id, status: 'discarded' } });
     const again = await api(url, `/dead-letters/${letter.id}/discard`, 'POST');
