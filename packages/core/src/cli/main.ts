@@ -189,7 +189,7 @@ export async function main(
         json?: boolean;
         config?: string;
       }) => {
-        code = await deadLettersCommand(io, { ...opts, cwd });
+        code = await deadLettersCommand(io, { ...opts, cwd, envFile: envFile() });
       },
     );
   program

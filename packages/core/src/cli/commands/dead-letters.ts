@@ -9,6 +9,7 @@ import { withStore } from '../store-access.js';
 interface DeadLettersOptions {
   config?: string;
   cwd: string;
+  envFile?: string;
   /** `open` (default), `discarded`, `retried` or `all`, comma-separated. */
   status?: string;
   limit?: string;
@@ -61,7 +62,10 @@ export async function deadLettersCommand(io: CliIO, options: DeadLettersOptions)
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     throw new AgentdError('E_USAGE', '--limit takes a whole number from 1 to 10000');
   }
-  const checked = await loadCheckedConfig(options.cwd, options.config);
+  const checked = await loadCheckedConfig(options.cwd, options.config, {
+    envFile: options.envFile,
+    storeOnly: true,
+  });
   return withStore(checked, async (store) => {
     const tasks = store.tasks;
     if (!tasks.listDeadLetters || !tasks.settleDeadLetter || !tasks.getDeadLetter) {
