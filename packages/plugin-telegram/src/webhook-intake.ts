@@ -11,6 +11,8 @@ export interface WebhookRoutes {
     handler: (request: {
       body: Buffer;
       header(name: string): string | undefined;
+      /** The server's own JSON parse (UTF-8 and nesting-depth checks); `JSON.parse` without it. */
+      json?(): JsonValue;
     }) => Promise<{ status: number; json: JsonValue }>;
   }): () => void;
 }
@@ -71,9 +73,11 @@ export function mountWebhook(
       }
       let update: unknown;
       try {
-        update = JSON.parse(request.body.toString('utf8'));
-      } catch {
-        return problem(400, 'bad_request', 'the body is not JSON');
+        update = request.json ? request.json() : JSON.parse(request.body.toString('utf8'));
+      } catch (error) {
+        // plugin-webhook's parse names what is wrong (not UTF-8, nested too deeply, not JSON).
+        const detail = error instanceof Error && 'status' in error ? `: ${error.message}` : '';
+        return problem(400, 'bad_request', `the body is not JSON${detail}`);
       }
       if (
         typeof update !== 'object' ||

@@ -123,6 +123,21 @@ describe('telegram plugin in webhook mode', () => {
     expect((await post({ hello: 'world' })).status).toBe(400);
   });
 
+  it('answers 400 to a body nested too deeply or not UTF-8, saying so, and stores nothing', async () => {
+    const { host, post } = await startWebhookBot();
+    const deep = await post(`{"update_id":1,"x":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    expect(deep.status).toBe(400);
+    expect(JSON.stringify(await deep.json())).toMatch(/nested|depth/i);
+    const base = host.resolve(HttpServerToken).address?.url;
+    const latin1 = await fetch(`${base}/hooks/telegram`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+      body: Buffer.from('{"update_id":2,"message":"caf\xe9"}', 'latin1'),
+    });
+    expect(latin1.status).toBe(400);
+    expect(await host.resolve(TaskStoreToken).list({ limit: 10 })).toEqual([]);
+  });
+
   it('without the webhook plugin, refuses to start and says which service is missing', async () => {
     const api = await fakeApi();
     const host = createHost({
