@@ -108,7 +108,7 @@ describe('telegram plugin under kill -9', () => {
     // A reply is at-least-once: one killed between Telegram's answer and its record may go
     // out again, at most once per kill. Besides the answers, each restart may tell the user
     // once that their session (left live by the killed host) resumes.
-    const sent = api.messages(USER.id).map((m) => m.text);
+    const sent = api.messages(USER.id).map((m) => String(m.text));
     const answers = sent.filter((t) => t.startsWith('echo: '));
     const notices = sent.filter((t) => !t.startsWith('echo: '));
     const repeats = answers.filter((t, i) => answers.indexOf(t) !== i);

@@ -1,41 +1,16 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSqliteStore } from '@agentd/store-sqlite';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_DIR, runCli, tempProject } from '../test-support/temp-project.js';
+import { describe, expect, it } from 'vitest';
+import { type TempProject, useCliProject } from '../test-support/cli-project.js';
 
-const CONFIG = `
-import { agent, defineConfig } from '@agentd/core';
-import { sqlite } from '@agentd/store-sqlite';
-export default defineConfig({
-  name: 'dead-letter-host',
-  agents: [agent('writer', (input) => 'wrote: ' + input)],
-  plugins: [sqlite({ path: './data/agentd.db' })],
-});
-`;
-
-let project: ReturnType<typeof tempProject> | undefined;
-afterEach(() => {
-  project?.cleanup();
-  project = undefined;
-});
-beforeAll(() => {
-  if (!existsSync(join(CORE_DIR, '../store-sqlite/dist/index.js'))) {
-    throw new Error(
-      'packages/store-sqlite/dist is missing: run "npm run build" (npm test does) first',
-    );
-  }
-});
-
-async function cli(args: string[]): Promise<{ code: number | string; out: string; err: string }> {
-  const run = runCli(args, project!.dir);
-  const code = await run.exited;
-  return { code, out: run.stdout(), err: run.stderr() };
-}
+const projects = useCliProject('dead-letter-host');
+const cli = projects.cli;
+let project: TempProject | undefined;
 
 describe('agentd dead-letters', () => {
   it('lists open dead letters (table and JSON), shows one in full with control characters escaped, and discards', async () => {
-    project = tempProject({ 'agentd.config.ts': CONFIG });
+    project = projects.create();
     mkdirSync(join(project.dir, 'data'));
     const store = openSqliteStore({ path: join(project.dir, 'data/agentd.db') });
     const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);

@@ -1,44 +1,19 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_DIR, runCli, tempProject } from '../test-support/temp-project.js';
+import { describe, expect, it } from 'vitest';
+import { type TempProject, useCliProject } from '../test-support/cli-project.js';
+import { runCli } from '../test-support/temp-project.js';
 
-const CONFIG = `
-import { agent, defineConfig } from '@agentd/core';
-import { sqlite } from '@agentd/store-sqlite';
-export default defineConfig({
-  name: 'corrupt-host',
-  agents: [agent('writer', (input) => 'wrote: ' + input)],
-  runner: { pollMs: 50 },
-  plugins: [sqlite({ path: './data/agentd.db' })],
-});
-`;
-
-let project: ReturnType<typeof tempProject> | undefined;
-afterEach(() => {
-  project?.cleanup();
-  project = undefined;
-});
-beforeAll(() => {
-  if (!existsSync(join(CORE_DIR, '../store-sqlite/dist/index.js'))) {
-    throw new Error(
-      'packages/store-sqlite/dist is missing: run "npm run build" (npm test does) first',
-    );
-  }
-});
-
-async function cli(args: string[]): Promise<{ code: number | string; out: string; err: string }> {
-  const run = runCli(args, project!.dir);
-  const code = await run.exited;
-  return { code, out: run.stdout(), err: run.stderr() };
-}
+const projects = useCliProject('corrupt-host');
+const cli = projects.cli;
+let project: TempProject | undefined;
 
 const inputs = async () =>
   (JSON.parse((await cli(['tasks', '--json'])).out) as { input: string }[]).map((t) => t.input);
 
 describe('a corrupt store file and the CLI', () => {
   it('every command that opens the store refuses and changes nothing; restore recovers; start restores with an error and an alert', async () => {
-    project = tempProject({ 'agentd.config.ts': CONFIG });
+    project = projects.create();
     const db = join(project.dir, 'data/agentd.db');
     expect((await cli(['enqueue', 'in the backup'])).code).toBe(0);
     expect((await cli(['backup'])).code).toBe(0);

@@ -1,42 +1,14 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_DIR, runCli, tempProject } from '../test-support/temp-project.js';
+import { describe, expect, it } from 'vitest';
+import { type TempProject, useCliProject } from '../test-support/cli-project.js';
+import { runCli, tempProject } from '../test-support/temp-project.js';
 
-const CONFIG = `
-import { agent, defineConfig } from '@agentd/core';
-import { sqlite } from '@agentd/store-sqlite';
-export default defineConfig({
-  name: 'cli-host',
-  agents: [agent('writer', (input) => 'wrote: ' + input)],
-  runner: { pollMs: 50 },
-  plugins: [sqlite({ path: './data/agentd.db' })],
-});
-`;
-
-let project: ReturnType<typeof tempProject> | undefined;
-afterEach(() => {
-  project?.cleanup();
-  project = undefined;
-});
-beforeAll(() => {
-  if (!existsSync(join(CORE_DIR, '../store-sqlite/dist/index.js'))) {
-    throw new Error(
-      'packages/store-sqlite/dist is missing: run "npm run build" (npm test does) first',
-    );
-  }
-});
-
-// Each test runs a dozen CLI processes one after another: room for a loaded machine.
-async function cli(args: string[]): Promise<{ code: number | string; out: string; err: string }> {
-  const run = runCli(args, project!.dir);
-  const code = await run.exited;
-  return { code, out: run.stdout(), err: run.stderr() };
-}
+const projects = useCliProject('cli-host');
+const cli = projects.cli;
+let project: TempProject | undefined;
 
 describe('task commands on the store file', () => {
   it('enqueue, list, cancel and import without a running host; a host started later runs them', async () => {
-    project = tempProject({ 'agentd.config.ts': CONFIG });
+    project = projects.create();
     const enqueued = await cli([
       'enqueue',
       'the report',
@@ -94,7 +66,7 @@ describe('task commands on the store file', () => {
   }, 120_000);
 
   it('rejects bad arguments with one clear line', async () => {
-    project = tempProject({ 'agentd.config.ts': CONFIG });
+    project = projects.create();
     expect(await cli(['tasks', '--status', 'done'])).toMatchObject({
       code: 1,
       err: 'agentd: unknown status "done" (use pending, running, completed, failed, cancelled)\n',
@@ -117,7 +89,7 @@ describe('task commands on the store file', () => {
 
 describe('backup and restore commands', () => {
   it('backs up, lists, restores; a host started on a corrupt file restores the newest backup and says so', async () => {
-    project = tempProject({ 'agentd.config.ts': CONFIG });
+    project = projects.create();
     await cli(['enqueue', 'kept']);
     const backedUp = await cli(['backup']);
     expect(backedUp.code).toBe(0);
