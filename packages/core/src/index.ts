@@ -80,7 +80,7 @@ export type { JsonObject, JsonValue } from './contracts/json.js';
 export type { LogFn, Logger, LogLevel } from './contracts/logger.js';
 export { LoggerToken } from './contracts/logger.js';
 export type { Alert, AlertSeverity, Notifier } from './contracts/notifier.js';
-export { ALERT_SEVERITIES, NotifierToken } from './contracts/notifier.js';
+export { ALERT_SEVERITIES, NotifierToken, raiseAlert } from './contracts/notifier.js';
 export type {
   MissedRunPolicy,
   OverlapPolicy,
@@ -158,8 +158,7 @@ export {
   LogNotifier,
   NOTIFIER_PLUGIN_NAME,
   notifierPlugin,
-  raiseAlert,
-} from './failover/notifier.js';
+} from './notifier/notifier.js';
 export type { FailoverPluginOptions } from './failover/plugin.js';
 export {
   BudgetGuardToken,
@@ -220,26 +219,26 @@ export { failureReply, failureSummary } from './runtime/failure-summary.js';
 export type { FunctionAgentReturn } from './runtime/function-agent.js';
 // Tasks
 export { agent } from './runtime/function-agent.js';
-export type { IntakeGate } from './runtime/intake.js';
+export type { IntakeGate } from './kernel/intake.js';
 export type {
   IntakeFailure,
   IntakeGuardDeps,
   IntakeOutcome,
   IntakeSource,
-} from './runtime/intake-guard.js';
+} from './kernel/intake-guard.js';
 export {
   classifyIntakeError,
   formatSize,
   IntakeGuard,
   IntakeGuardToken,
-} from './runtime/intake-guard.js';
+} from './kernel/intake-guard.js';
 export type { RunUntilSignalOptions } from './runtime/run-until-signal.js';
 // Runtime pieces a host or plugin may use directly
 export { runUntilSignal } from './runtime/run-until-signal.js';
 export type { RunnerOptions } from './runtime/runner.js';
 export { DEFAULT_RUNNER_OPTIONS, TaskRunner } from './runtime/runner.js';
 export { RUNNER_PLUGIN_NAME, runnerPlugin } from './runtime/runner-plugin.js';
-export { systemClock } from './runtime/system-clock.js';
+export { systemClock } from './kernel/system-clock.js';
 export { DefaultTaskQueue } from './runtime/task-queue.js';
 // Scheduler
 export type { CatchUpInput, CatchUpPlan, PlannedFire } from './scheduler/catch-up.js';

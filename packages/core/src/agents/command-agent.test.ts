@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentRunContext } from '../contracts/agent.js';
 import type { Task } from '../contracts/task.js';
 import { ErrorClassifier } from '../failover/classifier.js';
-import { systemClock } from '../runtime/system-clock.js';
+import { systemClock } from '../kernel/system-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { commandAgent } from './command-agent.js';
 

@@ -5,7 +5,7 @@ import type { AgentRunContext } from '../contracts/agent.js';
 import type { HistoryEntry } from '../contracts/session.js';
 import type { Task } from '../contracts/task.js';
 import { ErrorClassifier } from '../failover/classifier.js';
-import { systemClock } from '../runtime/system-clock.js';
+import { systemClock } from '../kernel/system-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { llmAgent } from './llm-agent.js';
 

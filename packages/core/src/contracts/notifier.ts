@@ -1,3 +1,4 @@
+import type { EventBus } from '../kernel/events.js';
 import { createToken } from '../kernel/token.js';
 
 /** How bad it is. Routes pick channels by minimum severity. */
@@ -36,3 +37,26 @@ export interface Notifier {
 }
 
 export const NotifierToken = createToken<Notifier>('agentd.notifier');
+
+/**
+ * Raises an alert through the host's notifier (its cooldown and de-duplication apply), or, in
+ * a host without one, as a bare `alert` event. Never rejects: an alert that cannot be raised
+ * must not fail the work that noticed the problem.
+ *
+ * @example
+ * ```ts
+ * void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, {
+ *   severity: 'warning',
+ *   title: 'Disk / at 91% (threshold 90%)',
+ *   source: 'monitor',
+ * });
+ * ```
+ */
+export async function raiseAlert(
+  notifier: Notifier | undefined,
+  events: EventBus,
+  alert: Alert,
+): Promise<void> {
+  if (notifier) await notifier.notify(alert).catch(() => {});
+  else events.emit('alert', alert);
+}

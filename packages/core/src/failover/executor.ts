@@ -22,7 +22,7 @@ import {
   FailoverExhaustedError,
   isEmptyOutput,
 } from './errors.js';
-import { raiseAlert } from './notifier.js';
+import { raiseAlert } from '../contracts/notifier.js';
 import type { DefaultFailoverPolicy } from './policy.js';
 
 /** What the executor needs from the session manager. */

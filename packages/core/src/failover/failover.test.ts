@@ -18,7 +18,7 @@ import { memoryLogger } from '../testing/memory-logger.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { ErrorClassifier, parseRetryAfter } from './classifier.js';
 import { AgentError, EmptyResultError } from './errors.js';
-import { notifierPlugin } from './notifier.js';
+import { notifierPlugin } from '../notifier/notifier.js';
 import { type FailoverPluginOptions, failoverPlugin, savedCircuits } from './plugin.js';
 import { normalizeChains } from './schema.js';
 

@@ -12,7 +12,7 @@ import { userKeyOf } from '../runtime/router.js';
 import { BudgetGuard } from './budgets.js';
 import { CircuitBoard, DEFAULT_CIRCUIT } from './circuits.js';
 import { FailoverExecutor, type SessionRunner } from './executor.js';
-import { raiseAlert } from './notifier.js';
+import { raiseAlert } from '../contracts/notifier.js';
 import { DefaultFailoverPolicy } from './policy.js';
 import type { BudgetsConfig, FailoverConfig } from './schema.js';
 

@@ -13,20 +13,20 @@ import { NotifierToken } from '../contracts/notifier.js';
 import { SchedulerToken } from '../contracts/scheduler.js';
 import { SessionStoreToken } from '../contracts/session.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
-import { notifierPlugin } from '../failover/notifier.js';
+import { notifierPlugin } from '../notifier/notifier.js';
 import { failoverPlugin } from '../failover/plugin.js';
 import { createLogger, maskingLogger } from '../logging/create-logger.js';
 import { SecretMasker, SecretMaskerToken } from '../logging/secret-masker.js';
-import { IntakeGate } from '../runtime/intake.js';
-import { IntakeGuard, IntakeGuardToken } from '../runtime/intake-guard.js';
+import { IntakeGate } from './intake.js';
+import { IntakeGuard, IntakeGuardToken } from './intake-guard.js';
 import {
   DefaultAgentRegistry,
   DefaultChannelRegistry,
   DefaultHealthRegistry,
-} from '../runtime/registries.js';
+} from './registries.js';
 import { DefaultInboundRouter } from '../runtime/router.js';
 import { runnerPlugin } from '../runtime/runner-plugin.js';
-import { systemClock } from '../runtime/system-clock.js';
+import { systemClock } from './system-clock.js';
 import { schedulerPlugin } from '../scheduler/scheduler-plugin.js';
 import { SessionManagerToken } from '../sessions/manager.js';
 import { sessionsPlugin } from '../sessions/plugin.js';

@@ -1,4 +1,4 @@
-import type { IntakeGate } from '../runtime/intake.js';
+import type { IntakeGate } from './intake.js';
 import type { EventBus } from './events.js';
 import { createToken } from './token.js';
 

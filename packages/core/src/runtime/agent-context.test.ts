@@ -3,7 +3,7 @@ import type { Task } from '../contracts/task.js';
 import { silentLogger } from '../logging/create-logger.js';
 import { AgentContext } from './agent-context.js';
 import { RunControl } from './run-control.js';
-import { systemClock } from './system-clock.js';
+import { systemClock } from '../kernel/system-clock.js';
 
 const task = { id: 'abc1', input: 'hi' } as Task;
 

@@ -7,7 +7,7 @@ import type {
 } from '../contracts/channel.js';
 import type { NewTask, TaskQueue } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
-import type { IntakeGate } from './intake.js';
+import type { IntakeGate } from '../kernel/intake.js';
 
 /** Key under which a user's messages run one at a time, in order. */
 export function userKeyOf(message: InboundMessage): string {

@@ -11,7 +11,7 @@ import { AgentdError } from '../kernel/errors.js';
 import { EventBus } from '../kernel/events.js';
 import { silentLogger } from '../logging/create-logger.js';
 import { agent } from '../runtime/function-agent.js';
-import { DefaultAgentRegistry } from '../runtime/registries.js';
+import { DefaultAgentRegistry } from '../kernel/registries.js';
 import { DefaultTaskQueue } from '../runtime/task-queue.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { cronSlots } from './cron.js';

@@ -5,7 +5,7 @@ import { openSqliteStore, type SqliteStore } from '@agentd/store-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../kernel/events.js';
 import { agent } from '../runtime/function-agent.js';
-import { DefaultAgentRegistry } from '../runtime/registries.js';
+import { DefaultAgentRegistry } from '../kernel/registries.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { SessionError, SessionManager } from './manager.js';

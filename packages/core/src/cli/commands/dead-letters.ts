@@ -1,6 +1,6 @@
 import type { DeadLetter, DeadLetterStatus } from '../../contracts/task.js';
 import { AgentdError } from '../../kernel/errors.js';
-import { formatSize } from '../../runtime/intake-guard.js';
+import { formatSize } from '../../kernel/intake-guard.js';
 import { formatTime, table } from '../format.js';
 import { loadCheckedConfig } from '../host-config.js';
 import type { CliIO } from '../output.js';

@@ -1,4 +1,4 @@
-import { IntakeClosedError } from '../kernel/errors.js';
+import { IntakeClosedError } from './errors.js';
 
 /**
  * The readiness barrier and the in-flight counter in one place. Work offered before the host is

@@ -13,8 +13,8 @@ import type {
   HealthReport,
   HealthResult,
 } from '../contracts/health.js';
-import { AgentdError } from '../kernel/errors.js';
-import { errorMessage, withTimeout } from '../kernel/timeout.js';
+import { AgentdError } from './errors.js';
+import { errorMessage, withTimeout } from './timeout.js';
 
 /** A name-keyed registry that refuses duplicates with a clear error. */
 class NamedRegistry<T extends { readonly name: string }> {

@@ -9,8 +9,8 @@ import {
   IntakeClosedError,
   InvalidInputError,
   PayloadTooLargeError,
-} from '../kernel/errors.js';
-import { EventBus } from '../kernel/events.js';
+} from './errors.js';
+import { EventBus } from './events.js';
 import { SessionError } from '../sessions/manager.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { classifyIntakeError, formatSize, IntakeGuard } from './intake-guard.js';

@@ -3,11 +3,11 @@ import type { Clock } from '../contracts/clock.js';
 import type { Logger } from '../contracts/logger.js';
 import type { Notifier } from '../contracts/notifier.js';
 import type { DeadLetter, TaskStore } from '../contracts/task.js';
-import { raiseAlert } from '../failover/notifier.js';
-import { AgentdError, IntakeClosedError, PayloadTooLargeError } from '../kernel/errors.js';
-import type { EventBus } from '../kernel/events.js';
-import { errorMessage } from '../kernel/timeout.js';
-import { createToken } from '../kernel/token.js';
+import { raiseAlert } from '../contracts/notifier.js';
+import { AgentdError, IntakeClosedError, PayloadTooLargeError } from './errors.js';
+import type { EventBus } from './events.js';
+import { errorMessage } from './timeout.js';
+import { createToken } from './token.js';
 
 /**
  * What an intake failure is. `permanent`: the same input fails the same way however often it is

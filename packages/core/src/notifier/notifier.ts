@@ -6,29 +6,6 @@ import type { Plugin } from '../kernel/plugin.js';
 import { type SecretMasker, SecretMaskerToken } from '../logging/secret-masker.js';
 
 /**
- * Raises an alert through the host's notifier (its cooldown and de-duplication apply), or, in
- * a host without one, as a bare `alert` event. Never rejects: an alert that cannot be raised
- * must not fail the work that noticed the problem.
- *
- * @example
- * ```ts
- * void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, {
- *   severity: 'warning',
- *   title: 'Disk / at 91% (threshold 90%)',
- *   source: 'monitor',
- * });
- * ```
- */
-export async function raiseAlert(
-  notifier: Notifier | undefined,
-  events: EventBus,
-  alert: Alert,
-): Promise<void> {
-  if (notifier) await notifier.notify(alert).catch(() => {});
-  else events.emit('alert', alert);
-}
-
-/**
  * Name of the built-in default notifier plugin (reserved).
  *
  * @example
