@@ -157,13 +157,13 @@ export { FailoverExecutor } from './failover/executor.js';
 export {
   LogNotifier,
   NOTIFIER_PLUGIN_NAME,
-  notifierPlugin,
+  notifier,
 } from './notifier/notifier.js';
 export type { FailoverPluginOptions } from './failover/plugin.js';
 export {
   BudgetGuardToken,
   FAILOVER_PLUGIN_NAME,
-  failoverPlugin,
+  failover,
   SessionRunnerToken,
   savedCircuits,
 } from './failover/plugin.js';
@@ -237,7 +237,7 @@ export type { RunUntilSignalOptions } from './runtime/run-until-signal.js';
 export { runUntilSignal } from './runtime/run-until-signal.js';
 export type { RunnerOptions } from './runtime/runner.js';
 export { DEFAULT_RUNNER_OPTIONS, TaskRunner } from './runtime/runner.js';
-export { RUNNER_PLUGIN_NAME, runnerPlugin } from './runtime/runner-plugin.js';
+export { RUNNER_PLUGIN_NAME, runner } from './runtime/runner-plugin.js';
 export { systemClock } from './kernel/system-clock.js';
 export { DefaultTaskQueue } from './runtime/task-queue.js';
 // Scheduler
@@ -269,7 +269,7 @@ export {
   scheduleStatus,
   slotSourceFromIdentity,
 } from './scheduler/scheduler.js';
-export { SCHEDULER_PLUGIN_NAME, schedulerPlugin } from './scheduler/scheduler-plugin.js';
+export { SCHEDULER_PLUGIN_NAME, scheduler } from './scheduler/scheduler-plugin.js';
 export type {
   HeartbeatConfig,
   HeartbeatOptions,
@@ -315,5 +315,5 @@ export {
   sessionCommand,
   sessionsConfigSchema,
   sessionsConfigShape,
-  sessionsPlugin,
+  sessions,
 } from './sessions/plugin.js';

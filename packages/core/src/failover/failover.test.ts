@@ -18,8 +18,8 @@ import { memoryLogger } from '../testing/memory-logger.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { ErrorClassifier, parseRetryAfter } from './classifier.js';
 import { AgentError, EmptyResultError } from './errors.js';
-import { notifierPlugin } from '../notifier/notifier.js';
-import { type FailoverPluginOptions, failoverPlugin, savedCircuits } from './plugin.js';
+import { notifier } from '../notifier/notifier.js';
+import { type FailoverPluginOptions, failover, savedCircuits } from './plugin.js';
 import { normalizeChains } from './schema.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-failover-');
@@ -30,8 +30,8 @@ async function startHost(config: HostConfig, options: FailoverPluginOptions): Pr
     ...config,
     plugins: [
       sqlite({ path: dbPath() }),
-      failoverPlugin(options),
-      notifierPlugin(),
+      failover(options),
+      notifier(),
       ...(config.plugins ?? []),
     ],
   });

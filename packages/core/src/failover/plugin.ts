@@ -46,7 +46,7 @@ export const SessionRunnerToken = createToken<SessionRunner>('agentd.sessions.ru
  */
 export const FAILOVER_PLUGIN_NAME = 'failover';
 
-/** Options of {@link failoverPlugin}: the `failover` and `budgets` config keys. */
+/** Options of {@link failover}: the `failover` and `budgets` config keys. */
 export interface FailoverPluginOptions {
   failover?: FailoverConfig;
   budgets?: BudgetsConfig;
@@ -65,7 +65,7 @@ export interface FailoverPluginOptions {
  *   agents: [research, reasoning, executor],
  *   plugins: [
  *     sqlite(),
- *     failoverPlugin({
+ *     failover({
  *       failover: { chains: ['research -> reasoning -> executor'], retries: 2 },
  *       budgets: { rateLimits: { perMinute: 30, perHour: 500 }, cost: { dailyUsd: 5, monthlyUsd: 100 } },
  *     }),
@@ -73,7 +73,7 @@ export interface FailoverPluginOptions {
  * });
  * ```
  */
-export function failoverPlugin(options: FailoverPluginOptions = {}): Plugin {
+export function failover(options: FailoverPluginOptions = {}): Plugin {
   let policy: DefaultFailoverPolicy | undefined;
   let budgets: BudgetGuard | undefined;
   let executor: FailoverExecutor | undefined;

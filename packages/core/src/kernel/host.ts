@@ -13,8 +13,8 @@ import { NotifierToken } from '../contracts/notifier.js';
 import { SchedulerToken } from '../contracts/scheduler.js';
 import { SessionStoreToken } from '../contracts/session.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
-import { notifierPlugin } from '../notifier/notifier.js';
-import { failoverPlugin } from '../failover/plugin.js';
+import { notifier } from '../notifier/notifier.js';
+import { failover } from '../failover/plugin.js';
 import { createLogger, maskingLogger } from '../logging/create-logger.js';
 import { SecretMasker, SecretMaskerToken } from '../logging/secret-masker.js';
 import { IntakeGate } from './intake.js';
@@ -25,11 +25,11 @@ import {
   DefaultHealthRegistry,
 } from './registries.js';
 import { DefaultInboundRouter } from '../runtime/router.js';
-import { runnerPlugin } from '../runtime/runner-plugin.js';
+import { runner } from '../runtime/runner-plugin.js';
 import { systemClock } from './system-clock.js';
-import { schedulerPlugin } from '../scheduler/scheduler-plugin.js';
+import { scheduler } from '../scheduler/scheduler-plugin.js';
 import { SessionManagerToken } from '../sessions/manager.js';
-import { sessionsPlugin } from '../sessions/plugin.js';
+import { sessions } from '../sessions/plugin.js';
 import { ServiceContainer } from './container.js';
 import { AgentdError, HostStartError } from './errors.js';
 import { EventBus } from './events.js';
@@ -94,7 +94,7 @@ export function withBuiltinPlugins(resolved: ResolvedConfig): ResolvedPlugin[] {
     resolved.plugins.some((p) => p.plugin.provides?.some((t) => t.key === token.key));
   const builtins: ResolvedPlugin[] = [];
   if (provided(TaskStoreToken) && !provided(TaskQueueToken)) {
-    builtins.push({ plugin: runnerPlugin(resolved.runner), path: 'runner', options: undefined });
+    builtins.push({ plugin: runner(resolved.runner), path: 'runner', options: undefined });
   }
   const wantSessions =
     resolved.sessions !== false && provided(SessionStoreToken) && !provided(SessionManagerToken);
@@ -104,24 +104,24 @@ export function withBuiltinPlugins(resolved: ResolvedConfig): ResolvedPlugin[] {
     (resolved.failover || resolved.budgets || wantSessions)
   ) {
     builtins.push({
-      plugin: failoverPlugin({ failover: resolved.failover, budgets: resolved.budgets }),
+      plugin: failover({ failover: resolved.failover, budgets: resolved.budgets }),
       path: 'failover',
       options: undefined,
     });
   }
   if (wantSessions) {
     builtins.push({
-      plugin: sessionsPlugin(resolved.sessions || {}),
+      plugin: sessions(resolved.sessions || {}),
       path: 'sessions',
       options: undefined,
     });
   }
   if (!provided(NotifierToken)) {
-    builtins.push({ plugin: notifierPlugin(), path: 'notifier', options: undefined });
+    builtins.push({ plugin: notifier(), path: 'notifier', options: undefined });
   }
   if (resolved.scheduler && !provided(SchedulerToken)) {
     builtins.push({
-      plugin: schedulerPlugin(resolved.scheduler),
+      plugin: scheduler(resolved.scheduler),
       path: 'scheduler',
       options: undefined,
     });

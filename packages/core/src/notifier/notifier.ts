@@ -84,26 +84,26 @@ export class LogNotifier implements Notifier {
  *
  * @example
  * ```ts
- * createHost({ plugins: [sqlite(), notifierPlugin({ cooldownMs: 60_000 })] });
+ * createHost({ plugins: [sqlite(), notifier({ cooldownMs: 60_000 })] });
  * ```
  */
-export function notifierPlugin(options: { cooldownMs?: number } = {}): Plugin {
-  let notifier: LogNotifier | undefined;
+export function notifier(options: { cooldownMs?: number } = {}): Plugin {
+  let logNotifier: LogNotifier | undefined;
   return {
     name: NOTIFIER_PLUGIN_NAME,
     provides: [NotifierToken],
     register(ctx) {
-      notifier = new LogNotifier(
+      logNotifier = new LogNotifier(
         ctx.events,
         ctx.logger,
         () => ctx.clock.now(),
         options.cooldownMs,
         ctx.tryResolve(SecretMaskerToken),
       );
-      ctx.provide(NotifierToken, notifier);
+      ctx.provide(NotifierToken, logNotifier);
     },
     stop() {
-      notifier?.close();
+      logNotifier?.close();
     },
   };
 }

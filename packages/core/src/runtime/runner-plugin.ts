@@ -21,8 +21,8 @@ export const RUNNER_PLUGIN_NAME = 'runner';
  * after every plugin has started. With `false` it provides the queue but runs nothing: the host
  * only enqueues, and another host on the same store runs the tasks.
  */
-export function runnerPlugin(options: Partial<RunnerOptions> | false = {}): Plugin {
-  let runner: TaskRunner | undefined;
+export function runner(options: Partial<RunnerOptions> | false = {}): Plugin {
+  let taskRunner: TaskRunner | undefined;
   let outbox: ReplyOutbox | undefined;
   let offHeartbeat: (() => void) | undefined;
   return {
@@ -34,7 +34,7 @@ export function runnerPlugin(options: Partial<RunnerOptions> | false = {}): Plug
       const agents = ctx.resolve(AgentRegistryToken);
       ctx.provide(
         TaskQueueToken,
-        new DefaultTaskQueue(store, agents, ctx.events, ctx.clock, () => runner),
+        new DefaultTaskQueue(store, agents, ctx.events, ctx.clock, () => taskRunner),
       );
       const channels = ctx.resolve(ChannelRegistryToken);
       // Channels' immediate answers share the task replies' outbox (and its retries).
@@ -58,7 +58,7 @@ export function runnerPlugin(options: Partial<RunnerOptions> | false = {}): Plug
         },
       });
       if (options === false) return;
-      runner = new TaskRunner(
+      taskRunner = new TaskRunner(
         {
           store,
           agents,
@@ -73,34 +73,34 @@ export function runnerPlugin(options: Partial<RunnerOptions> | false = {}): Plug
         options,
       );
       // The scheduler's heartbeat wakes the runner (a no-op until it runs, and after it stops).
-      offHeartbeat = ctx.events.on('heartbeat', () => runner?.notify());
+      offHeartbeat = ctx.events.on('heartbeat', () => taskRunner?.notify());
       ctx.resolve(HealthRegistryToken).add({
         name: 'runner',
         check: () => ({
           status: 'pass',
-          observedValue: runner?.active ?? 0,
+          observedValue: taskRunner?.active ?? 0,
           observedUnit: 'running tasks',
         }),
       });
     },
     async start(ctx) {
-      if (!runner) return;
+      if (!taskRunner) return;
       // Every plugin has registered by now: an executor (failover, sessions, budgets) is known.
-      runner.setExecutor(ctx.tryResolve(AgentExecutorToken));
-      await runner.recover();
+      taskRunner.setExecutor(ctx.tryResolve(AgentExecutorToken));
+      await taskRunner.recover();
       // The readiness barrier: claim nothing until every plugin (every channel, every agent) is up.
       ctx
         .resolve(IntakeGateToken)
         .whenOpen()
         .then(
-          () => runner?.start(),
+          () => taskRunner?.start(),
           () => {},
         );
     },
-    drain: (_ctx, signal) => runner?.drain(signal),
+    drain: (_ctx, signal) => taskRunner?.drain(signal),
     stop: async () => {
       offHeartbeat?.();
-      await runner?.stop();
+      await taskRunner?.stop();
       outbox?.stop();
     },
   };

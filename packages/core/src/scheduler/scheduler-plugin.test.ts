@@ -13,7 +13,7 @@ import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { DefaultScheduler } from './scheduler.js';
-import { schedulerPlugin } from './scheduler-plugin.js';
+import { scheduler } from './scheduler-plugin.js';
 import type { ScheduleConfig, SchedulerConfig } from './schema.js';
 
 const HOUR = 3_600_000;
@@ -29,7 +29,7 @@ const agents: Agent[] = [
 
 function makeHost(
   clock: ManualClock,
-  scheduler: SchedulerConfig,
+  schedulerConfig: SchedulerConfig,
   extra: Partial<HostConfig> = {},
 ): Host {
   const host = createHost({
@@ -41,7 +41,7 @@ function makeHost(
     ...extra,
     plugins: [
       sqlite({ path: dbPath() }),
-      schedulerPlugin({ timezone: 'UTC', ...scheduler }),
+      scheduler({ timezone: 'UTC', ...schedulerConfig }),
       ...(extra.plugins ?? []),
     ],
   });
@@ -64,10 +64,10 @@ async function settle(host: Host): Promise<void> {
 
 async function startHost(
   clock: ManualClock,
-  scheduler: SchedulerConfig,
+  schedulerConfig: SchedulerConfig,
   extra?: Partial<HostConfig>,
 ): Promise<Host> {
-  const host = makeHost(clock, scheduler, extra);
+  const host = makeHost(clock, schedulerConfig, extra);
   await host.start();
   await settle(host);
   return host;

@@ -35,14 +35,14 @@ export const SCHEDULER_PLUGIN_NAME = 'scheduler';
  *
  * @example
  * ```ts
- * import { defineConfig, schedulerPlugin } from '@agentd/core';
+ * import { defineConfig, scheduler } from '@agentd/core';
  * import { sqlite } from '@agentd/store-sqlite';
  *
  * export default defineConfig({
  *   agents: [writer, checker, cheap],
  *   plugins: [
  *     sqlite(),
- *     schedulerPlugin({
+ *     scheduler({
  *       timezone: 'Europe/Berlin',
  *       schedules: [
  *         { name: 'daily-report', cron: '0 8 * * *', task: { agent: 'writer', input: 'Write the daily report' } },
@@ -54,8 +54,8 @@ export const SCHEDULER_PLUGIN_NAME = 'scheduler';
  * });
  * ```
  */
-export function schedulerPlugin(options: SchedulerConfig = {}): Plugin<SchedulerOptions> {
-  let scheduler: DefaultScheduler | undefined;
+export function scheduler(options: SchedulerConfig = {}): Plugin<SchedulerOptions> {
+  let instance: DefaultScheduler | undefined;
   let resolved: SchedulerOptions | undefined;
   return {
     name: SCHEDULER_PLUGIN_NAME,
@@ -66,7 +66,7 @@ export function schedulerPlugin(options: SchedulerConfig = {}): Plugin<Scheduler
     register(ctx) {
       resolved = ctx.options ?? resolveOwnOptions(options);
       const o = resolved;
-      scheduler = new DefaultScheduler(
+      instance = new DefaultScheduler(
         {
           state: ctx.resolve(StateStoreToken),
           queue: ctx.resolve(TaskQueueToken),
@@ -78,11 +78,11 @@ export function schedulerPlugin(options: SchedulerConfig = {}): Plugin<Scheduler
         },
         { timezone: o.timezone, graceMs: o.graceMs },
       );
-      for (const definition of o.schedules) scheduler.add(definition);
+      for (const definition of o.schedules) instance.add(definition);
       if (o.heartbeat?.task) {
         const { everyMs, ...task } = o.heartbeat.task;
         // A stale heartbeat task is worthless: after downtime the next beat comes soon enough.
-        scheduler.add({
+        instance.add({
           name: HEARTBEAT_SCHEDULE,
           every: everyMs ?? o.heartbeat.everyMs,
           task: { type: 'heartbeat', ...task },
@@ -90,8 +90,8 @@ export function schedulerPlugin(options: SchedulerConfig = {}): Plugin<Scheduler
           overlap: 'skip',
         });
       }
-      ctx.provide(SchedulerToken, scheduler);
-      const s = scheduler;
+      ctx.provide(SchedulerToken, instance);
+      const s = instance;
       ctx.resolve(HealthRegistryToken).add({
         name: 'scheduler',
         check: () => {
@@ -103,7 +103,7 @@ export function schedulerPlugin(options: SchedulerConfig = {}): Plugin<Scheduler
       });
     },
     start(ctx) {
-      const s = scheduler!;
+      const s = instance!;
       // Every plugin has registered its agents by now: a schedule naming a missing one fails the start.
       s.checkAgents();
       const o = resolved!;
@@ -129,8 +129,8 @@ export function schedulerPlugin(options: SchedulerConfig = {}): Plugin<Scheduler
         )
         .catch((err: unknown) => ctx.logger.error({ err }, 'the scheduler failed to start'));
     },
-    drain: (_ctx, signal) => scheduler?.drain(signal),
-    stop: () => scheduler?.stop(),
+    drain: (_ctx, signal) => instance?.drain(signal),
+    stop: () => instance?.stop(),
   };
 }
 

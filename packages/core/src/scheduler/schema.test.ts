@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { formatPath } from '../config/issues.js';
 import { validateConfig } from '../config/validate-config.js';
 import { ConfigError } from '../kernel/errors.js';
-import { schedulerPlugin } from './scheduler-plugin.js';
+import { scheduler } from './scheduler-plugin.js';
 import {
   DEFAULT_CATCH_UP_WINDOW_MS,
   schedulerConfigShape,
@@ -143,7 +143,7 @@ describe('scheduler config schema', () => {
   it('is what the kernel checks for the plugin: config check fails with plugins[n] paths', async () => {
     const error = await validateConfig({
       plugins: [
-        schedulerPlugin({
+        scheduler({
           timezone: 'Nowhere/Special',
           schedules: [{ name: 'daily', cron: '0 25 * * *', task }],
           reminders: [{ name: 'r', at: '31:00', task }],

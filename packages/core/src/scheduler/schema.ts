@@ -126,7 +126,7 @@ export interface ReminderConfig {
 }
 
 /**
- * Schedules, heartbeat and reminders as the config (or `schedulerPlugin(...)`) gives them.
+ * Schedules, heartbeat and reminders as the config (or `scheduler(...)`) gives them.
  *
  * @example
  * ```ts
@@ -442,7 +442,7 @@ export const schedulerConfigShape = {
 };
 
 /**
- * The options of `schedulerPlugin(...)` (a Standard Schema, so the kernel validates them at
+ * The options of `scheduler(...)` (a Standard Schema, so the kernel validates them at
  * config check time): {@link schedulerConfigShape} plus `graceMs`, with defaults applied.
  *
  * @example

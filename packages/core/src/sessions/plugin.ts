@@ -79,11 +79,11 @@ export const SESSIONS_PLUGIN_NAME = 'sessions';
  * ```ts
  * createHost({
  *   agents: [commandAgent({ name: 'claude', command: 'claude', mode: 'session', session: { resumeArgs: ['--continue'] } })],
- *   plugins: [sqlite(), failoverPlugin(), sessionsPlugin({ idleTimeoutMinutes: 15 })],
+ *   plugins: [sqlite(), failover(), sessions({ idleTimeoutMinutes: 15 })],
  * });
  * ```
  */
-export function sessionsPlugin(options: SessionsConfig = {}): Plugin {
+export function sessions(options: SessionsConfig = {}): Plugin {
   let manager: SessionManager | undefined;
   const offs: (() => void)[] = [];
   return {

@@ -10,14 +10,14 @@ import type { HostConfig } from '../config/host-config.js';
 import { ChannelRegistryToken, InboundRouterToken } from '../contracts/channel.js';
 import { type Session, SessionStoreToken } from '../contracts/session.js';
 import type { Task } from '../contracts/task.js';
-import { failoverPlugin } from '../failover/plugin.js';
+import { failover } from '../failover/plugin.js';
 import { createHost, type Host } from '../kernel/host.js';
 import { HostInfoToken } from '../kernel/host-info.js';
 import { machineTag } from '../kernel/owner.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { SessionManagerToken } from './manager.js';
-import { sessionsPlugin } from './plugin.js';
+import { sessions } from './plugin.js';
 
 const HOST_SCRIPT = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -101,8 +101,8 @@ async function harness(
     ],
     plugins: [
       sqlite({ path: db }),
-      failoverPlugin({ failover: { retries: 0 } }),
-      sessionsPlugin({ killGraceMs: 300 }),
+      failover({ failover: { retries: 0 } }),
+      sessions({ killGraceMs: 300 }),
       {
         name: 'chat',
         register: (ctx) =>

@@ -9,7 +9,7 @@ import { SchedulerToken } from '../../contracts/scheduler.js';
 import { createHost } from '../../kernel/host.js';
 import { agent } from '../../runtime/function-agent.js';
 import type { DefaultScheduler } from '../../scheduler/scheduler.js';
-import { schedulerPlugin } from '../../scheduler/scheduler-plugin.js';
+import { scheduler } from '../../scheduler/scheduler-plugin.js';
 import { ManualClock } from '../../testing/manual-clock.js';
 import { memoryLogger } from '../../testing/memory-logger.js';
 import type { CheckedConfig } from '../host-config.js';
@@ -38,8 +38,8 @@ describe('agentd schedules', () => {
     dir = mkdtempSync(join(tmpdir(), 'agentd-schedules-cli-'));
     const path = join(dir, 'agentd.db');
     const clock = new ManualClock(t('2026-01-01T09:30:00Z'));
-    const scheduler = () =>
-      schedulerPlugin({
+    const schedulerPlugin = () =>
+      scheduler({
         timezone: 'Europe/Berlin',
         schedules: [
           {
@@ -60,7 +60,7 @@ describe('agentd schedules', () => {
       logger: memoryLogger().logger,
       clock,
       agents: [agent('writer', () => 'ok')],
-      plugins: [sqlite({ path }), scheduler()],
+      plugins: [sqlite({ path }), schedulerPlugin()],
     });
 
     // Up 09:30-10:30 (10:00 fires), down until 13:30 (11:00-13:00 missed). A plugin also
