@@ -113,6 +113,7 @@ const pluginShapeSchema = z.object({
     .min(1)
     .regex(/^[A-Za-z0-9@][\w@/.:-]*$/, 'use letters, digits and - _ . : / @'),
   dependsOn: z.array(z.unknown()).optional(),
+  after: z.array(z.unknown()).optional(),
   provides: z.array(z.unknown()).optional(),
   register: hook,
   start: hook,

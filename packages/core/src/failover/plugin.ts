@@ -81,6 +81,8 @@ export function failover(options: FailoverPluginOptions = {}): Plugin {
   return {
     name: FAILOVER_PLUGIN_NAME,
     dependsOn: [StateStoreToken],
+    // Optional partners taken in start: the session manager (recovered by then) and the notifier.
+    after: [SessionRunnerToken, NotifierToken],
     provides: [FailoverPolicyToken, AgentExecutorToken, BudgetGuardToken],
     register(ctx) {
       const state = ctx.resolve(StateStoreToken);

@@ -97,4 +97,34 @@ describe('orderPlugins', () => {
       /"s" depends on itself/,
     );
   });
+
+  describe('after (optional ordering)', () => {
+    const Executor = createToken<object>('test.executor');
+
+    it('orders after a present plugin or service provider, like dependsOn', () => {
+      const list = [
+        p('runner', { after: [Executor] }),
+        p('report', { after: ['runner'] }),
+        p('failover', { provides: [Executor] }),
+      ];
+      expect(names(orderPlugins(flattenPlugins(list)))).toEqual(['failover', 'runner', 'report']);
+    });
+
+    it('ignores an absent plugin, an unprovided service and itself', () => {
+      const list = [p('runner', { after: ['failover', Executor, 'runner'] }), p('other')];
+      expect(names(orderPlugins(flattenPlugins(list)))).toEqual(['runner', 'other']);
+    });
+
+    it('reports a cycle made of after and dependsOn edges', () => {
+      const list = [
+        p('a', { after: ['b'] }),
+        p('b', { dependsOn: [Executor] }),
+        p('c', { provides: [Executor], after: ['a'] }),
+      ];
+      expect(() => orderPlugins(flattenPlugins(list))).toThrow(PluginGraphError);
+      expect(() => orderPlugins(flattenPlugins(list))).toThrow(
+        /plugin dependency cycle: "a" -> "b" -> "c" -> "a"/,
+      );
+    });
+  });
 });

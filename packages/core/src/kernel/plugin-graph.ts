@@ -21,9 +21,10 @@ export function flattenPlugins(list: readonly PluginOption[], base = 'plugins'):
 }
 
 /**
- * Orders plugins so that each comes after everything it depends on, keeping the user's order
- * where dependencies allow. Throws a {@link PluginGraphError} naming the plugin for a duplicate
- * name, a missing plugin or service, or a cycle.
+ * Orders plugins so that each comes after everything it depends on (`dependsOn`) and after what
+ * it asks to follow when present (`after`), keeping the user's order where those allow. Throws a
+ * {@link PluginGraphError} naming the plugin for a duplicate name, a missing plugin or service
+ * (`dependsOn` only: an absent `after` entry is ignored), or a cycle through either kind of edge.
  *
  * @param builtinServices tokens the kernel provides before any plugin registers.
  */
@@ -85,6 +86,12 @@ export function orderPlugins<P extends PlacedPlugin>(
         }
         deps.push(dep);
       }
+    }
+    // Optional ordering: an edge only when the plugin or service is there.
+    for (const entry of plugin.after ?? []) {
+      const target = isToken(entry) ? providerOf.get(entry.key) : entry;
+      if (target === undefined || target === plugin.name || !byName.has(target)) continue;
+      if (!deps.includes(target)) deps.push(target);
     }
     edges.set(plugin.name, deps);
   }

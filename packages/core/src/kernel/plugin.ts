@@ -61,6 +61,23 @@ export interface Plugin<O = unknown> {
   readonly name: string;
   /** Plugins (by name) or services (by token) that must be registered and started first. */
   readonly dependsOn?: readonly (string | Token<unknown>)[];
+  /**
+   * Optional ordering: plugins (by name) or services (by token) that, when the host has them,
+   * register and start before this one (and so stop after it). Unlike `dependsOn`, one that is
+   * absent is ignored. Use it for a service fetched with `tryResolve`: in `register` it is then
+   * already provided, in `start` its provider has already started.
+   *
+   * @example
+   * ```ts
+   * const plugin: Plugin = {
+   *   name: 'runner',
+   *   dependsOn: [TaskStoreToken],
+   *   after: [AgentExecutorToken], // failover, when the host has it
+   *   start(ctx) { useExecutor(ctx.tryResolve(AgentExecutorToken)); },
+   * };
+   * ```
+   */
+  readonly after?: readonly (string | Token<unknown>)[];
   /** Services this plugin provides in `register`, so others can depend on them by token. */
   readonly provides?: readonly Token<unknown>[];
   /**

@@ -28,6 +28,9 @@ export function runner(options: Partial<RunnerOptions> | false = {}): Plugin {
   return {
     name: RUNNER_PLUGIN_NAME,
     dependsOn: [TaskStoreToken],
+    // The executor (failover, sessions, budgets) is optional: when there is one, it has started
+    // (circuits loaded, sessions recovered) before the runner takes it in start.
+    after: [AgentExecutorToken],
     provides: [TaskQueueToken, AnswersToken],
     register(ctx) {
       const store = ctx.resolve(TaskStoreToken);

@@ -60,6 +60,8 @@ export function scheduler(options: SchedulerConfig = {}): Plugin<SchedulerOption
   return {
     name: SCHEDULER_PLUGIN_NAME,
     dependsOn: [TaskQueueToken, StateStoreToken],
+    // Fetched with tryResolve in register (to find slots already enqueued): provided by then.
+    after: [TaskStoreToken],
     provides: [SchedulerToken],
     optionsSchema: schedulerOptionsSchema,
     options,
