@@ -19,13 +19,20 @@ export {
   processRecord,
   terminateGroup,
 } from './agents/process.js';
-export type { HostConfig, LoggerConfig, TimeoutsConfig } from './config/host-config.js';
+export type { KernelConfig, LoggerConfig, TimeoutsConfig } from './config/host-config.js';
 // Config
-export { defineConfig } from './config/host-config.js';
 export type { LoadedConfig } from './config/load-config.js';
 export { CONFIG_FILE_NAMES, findConfigFile, loadConfigFile } from './config/load-config.js';
-export type { ResolvedConfig, ResolvedPlugin } from './config/validate-config.js';
-export { DEFAULT_TIMEOUTS, validateConfig } from './config/validate-config.js';
+export type {
+  ResolvedConfig,
+  ResolvedPlugin,
+  ValidateConfigOptions,
+} from './config/validate-config.js';
+export {
+  DEFAULT_TIMEOUTS,
+  KERNEL_CONFIG_KEYS,
+  validateKernelConfig,
+} from './config/validate-config.js';
 // Agents, sessions, failover and budgets
 export type {
   Agent,
@@ -154,11 +161,6 @@ export {
 } from './failover/errors.js';
 export type { FailoverExecutorDeps, SessionRunner } from './failover/executor.js';
 export { FailoverExecutor } from './failover/executor.js';
-export {
-  LogNotifier,
-  NOTIFIER_PLUGIN_NAME,
-  notifier,
-} from './notifier/notifier.js';
 export type { FailoverPluginOptions } from './failover/plugin.js';
 export {
   BudgetGuardToken,
@@ -193,14 +195,35 @@ export type { EventHandler, EventName } from './kernel/events.js';
 export { EventBus } from './kernel/events.js';
 export type { CreateHostOptions, Host, StopFailure, StopResult } from './kernel/host.js';
 // For plugin authors and host builders
-export { createHost, KERNEL_SERVICES, withBuiltinPlugins } from './kernel/host.js';
+export { createKernelHost, KERNEL_SERVICES } from './kernel/host.js';
 export type { HostInfo, HostState } from './kernel/host-info.js';
 export { HostInfoToken } from './kernel/host-info.js';
+export type { IntakeGate } from './kernel/intake.js';
+export type {
+  IntakeFailure,
+  IntakeGuardDeps,
+  IntakeOutcome,
+  IntakeSource,
+} from './kernel/intake-guard.js';
+export {
+  classifyIntakeError,
+  formatSize,
+  IntakeGuard,
+  IntakeGuardToken,
+} from './kernel/intake-guard.js';
 export type { OwnerFacts } from './kernel/owner.js';
 export { machineTag, newOwnerId, ownerIsGone, parseOwnerId } from './kernel/owner.js';
 export type { Plugin, PluginContext, PluginOption } from './kernel/plugin.js';
 export type { PlacedPlugin } from './kernel/plugin-graph.js';
 export { flattenPlugins, orderPlugins } from './kernel/plugin-graph.js';
+export type {
+  Preset,
+  PresetConfigShape,
+  PresetContext,
+  PresetSettings,
+} from './kernel/preset.js';
+export { definePreset, withPresetPlugins } from './kernel/preset.js';
+export { systemClock } from './kernel/system-clock.js';
 export { withTimeout } from './kernel/timeout.js';
 export type { Token } from './kernel/token.js';
 export { createToken, isToken } from './kernel/token.js';
@@ -215,30 +238,27 @@ export {
   SecretMaskerToken,
   secretOptionValues,
 } from './logging/secret-masker.js';
+export {
+  LogNotifier,
+  NOTIFIER_PLUGIN_NAME,
+  notifier,
+} from './notifier/notifier.js';
+export type { BuiltinConfig } from './preset/builtin-preset.js';
+export { builtinPreset } from './preset/builtin-preset.js';
+export type { HostConfig } from './preset/host.js';
+export { createHost, defineConfig, validateConfig } from './preset/host.js';
 export { failureReply, failureSummary } from './runtime/failure-summary.js';
 export type { FunctionAgentReturn } from './runtime/function-agent.js';
 // Tasks
 export { agent } from './runtime/function-agent.js';
-export type { IntakeGate } from './kernel/intake.js';
-export type {
-  IntakeFailure,
-  IntakeGuardDeps,
-  IntakeOutcome,
-  IntakeSource,
-} from './kernel/intake-guard.js';
-export {
-  classifyIntakeError,
-  formatSize,
-  IntakeGuard,
-  IntakeGuardToken,
-} from './kernel/intake-guard.js';
 export type { RunUntilSignalOptions } from './runtime/run-until-signal.js';
 // Runtime pieces a host or plugin may use directly
 export { runUntilSignal } from './runtime/run-until-signal.js';
 export type { RunnerOptions } from './runtime/runner.js';
 export { DEFAULT_RUNNER_OPTIONS, TaskRunner } from './runtime/runner.js';
 export { RUNNER_PLUGIN_NAME, runner } from './runtime/runner-plugin.js';
-export { systemClock } from './kernel/system-clock.js';
+export type { RunnerConfig } from './runtime/runner-schema.js';
+export { runnerConfigSchema, runnerConfigShape } from './runtime/runner-schema.js';
 export { DefaultTaskQueue } from './runtime/task-queue.js';
 // Scheduler
 export type { CatchUpInput, CatchUpPlan, PlannedFire } from './scheduler/catch-up.js';
@@ -313,7 +333,7 @@ export {
   formatSessionLine,
   SESSIONS_PLUGIN_NAME,
   sessionCommand,
+  sessions,
   sessionsConfigSchema,
   sessionsConfigShape,
-  sessions,
 } from './sessions/plugin.js';

@@ -1,12 +1,14 @@
 import { dirname } from 'node:path';
-import type { HostConfig } from '../config/host-config.js';
 import { findConfigFile, loadConfigFile } from '../config/load-config.js';
-import { type ResolvedConfig, validateConfig } from '../config/validate-config.js';
+import type { ResolvedConfig } from '../config/validate-config.js';
 import { StoreToken } from '../contracts/store.js';
-import { KERNEL_SERVICES, withBuiltinPlugins } from '../kernel/host.js';
+import { KERNEL_SERVICES } from '../kernel/host.js';
 import type { Plugin, PluginOption } from '../kernel/plugin.js';
 import { flattenPlugins, orderPlugins } from '../kernel/plugin-graph.js';
+import { withPresetPlugins } from '../kernel/preset.js';
 import { isToken } from '../kernel/token.js';
+import { builtinPreset } from '../preset/builtin-preset.js';
+import { type HostConfig, validateConfig } from '../preset/host.js';
 import { SCHEDULER_PLUGIN_NAME } from '../scheduler/scheduler-plugin.js';
 import { type EnvFileUse, loadEnvFile } from './env-file.js';
 import { cliSecrets } from './output.js';
@@ -58,7 +60,8 @@ export async function loadCheckedConfig(
 ): Promise<CheckedConfig> {
   const path = findConfigFile(cwd, explicit);
   const envFile = loadEnvFile({ cwd, configPath: path, explicit: options.envFile });
-  const { config } = await loadConfigFile(path);
+  // Loaded as written: the kernel's keys and the built-in preset's, validated just below.
+  const config = (await loadConfigFile(path)).config as HostConfig;
   const baseDir = dirname(path);
   const agentNames = (config.agents ?? [])
     .map((a) => (a as { name?: unknown } | null)?.name)
@@ -76,7 +79,7 @@ export async function loadCheckedConfig(
     : config;
   const resolved = await validateConfig(toValidate, { baseDir });
   for (const secret of resolved.secrets) cliSecrets.add(secret);
-  const order = orderPlugins(withBuiltinPlugins(resolved), KERNEL_SERVICES).map(
+  const order = orderPlugins(withPresetPlugins(resolved, [builtinPreset]), KERNEL_SERVICES).map(
     (p) => p.plugin.name,
   );
   if (storePlugins) {

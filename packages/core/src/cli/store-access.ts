@@ -5,21 +5,30 @@ import {
   StoreToken,
 } from '../contracts/store.js';
 import { AgentdError } from '../kernel/errors.js';
-import { createHost, withBuiltinPlugins } from '../kernel/host.js';
+import { createKernelHost } from '../kernel/host.js';
 import type { Plugin } from '../kernel/plugin.js';
-import { orderPlugins } from '../kernel/plugin-graph.js';
 import { silentLogger } from '../logging/create-logger.js';
 import type { CheckedConfig } from './host-config.js';
 
 /**
- * Opens the config's store without the rest of the host (no channels, no runner) and runs `work`
- * with it. Stores are safe to share between processes (SQLite: WAL and immediate transactions),
- * so this works whether or not the host is running; a running host picks up new tasks on its
- * next poll.
+ * Opens the config's store without the rest of the host and runs `work` with it. Stores are safe
+ * to share between processes (SQLite: WAL and immediate transactions), so this works whether or
+ * not the host is running; a running host picks up new tasks on its next poll.
+ *
+ * The host here is a kernel host without the built-in preset: the store plugin, the plugins it
+ * depends on and the open mode, nothing else. So no runner claims work, no scheduler fires
+ * slots and no session manager ends "orphaned" processes that belong to a host running right
+ * now, and a built-in added later cannot slip in. Agents stay out too: they only run tasks, and
+ * may need secrets (provider keys) this command does not have.
  *
  * The store opens in `inspect` mode: a damaged file fails the command with a message that says
  * how to recover, and is never repaired or replaced here (only `agentd start` restores a backup
  * on its own, with an alert). `agentd restore` passes `replace`.
+ *
+ * @example
+ * ```ts
+ * const count = await withStore(checked, async (store) => (await store.listTasks({})).length);
+ * ```
  */
 export async function withStore<T>(
   checked: CheckedConfig,
@@ -32,39 +41,43 @@ export async function withStore<T>(
     provides: [StoreOpenModeToken],
     register: (ctx) => ctx.provide(StoreOpenModeToken, mode),
   };
-  const all = orderPlugins(withBuiltinPlugins(checked.resolved));
-  const storeEntry = all.find((p) => p.plugin.provides?.some((t) => t.key === StoreToken.key));
-  if (!storeEntry) {
+  const plugins = checked.resolved.plugins.map((p) => p.plugin);
+  const provides = (plugin: Plugin, key: symbol) =>
+    plugin.provides?.some((t) => t.key === key) ?? false;
+  const store = plugins.find((p) => provides(p, StoreToken.key));
+  if (!store) {
     throw new AgentdError(
       'E_NO_STORE',
       `${checked.path} has no store plugin (add one, e.g. sqlite() from @agentd/store-sqlite)`,
     );
   }
-  // The store plugin with whatever it depends on, in start order.
-  const needed = new Set<string>([storeEntry.plugin.name]);
-  for (const entry of [...all].reverse()) {
-    if (!needed.has(entry.plugin.name)) continue;
-    for (const dep of entry.plugin.dependsOn ?? []) if (typeof dep === 'string') needed.add(dep);
+  // The store plugin with whatever it depends on (by name or by service), transitively. A
+  // dependency on a kernel service has no plugin here, and the kernel host provides it.
+  const needed = new Set<Plugin>([store]);
+  const queue = [store];
+  while (queue.length > 0) {
+    const plugin = queue.pop()!;
+    for (const dep of plugin.dependsOn ?? []) {
+      const found = plugins.find((p) =>
+        typeof dep === 'string' ? p.name === dep : provides(p, dep.key),
+      );
+      if (found && !needed.has(found)) {
+        needed.add(found);
+        queue.push(found);
+      }
+    }
   }
-  const host = createHost(
+  const host = createKernelHost(
     {
-      ...checked.config,
+      name: checked.resolved.name,
+      dataDir: checked.resolved.dataDir,
+      timeouts: checked.resolved.timeouts,
+      ...(checked.resolved.clock && { clock: checked.resolved.clock }),
       logger: silentLogger(),
-      // Only the store: no runner claiming work, no scheduler firing slots, and no session
-      // manager ending "orphaned" processes that belong to a host running right now.
-      runner: false,
-      sessions: false,
-      failover: undefined,
-      budgets: undefined,
-      // Agents only run tasks, and may need secrets (provider keys) this command does not have.
-      agents: undefined,
-      defaultAgent: undefined,
-      schedules: undefined,
-      heartbeat: undefined,
-      reminders: undefined,
-      plugins: [openMode, ...all.filter((p) => needed.has(p.plugin.name)).map((p) => p.plugin)],
+      // Keep the config's order (and so the start order the host would use).
+      plugins: [openMode, ...plugins.filter((p) => needed.has(p))],
     },
-    { baseDir: checked.baseDir },
+    { baseDir: checked.baseDir, presets: [] },
   );
   await host.start();
   try {

@@ -1,11 +1,7 @@
 import type { Agent } from '../contracts/agent.js';
 import type { Clock } from '../contracts/clock.js';
 import type { Logger, LogLevel } from '../contracts/logger.js';
-import type { BudgetsConfig, FailoverConfig } from '../failover/schema.js';
 import type { PluginOption } from '../kernel/plugin.js';
-import type { RunnerOptions } from '../runtime/runner.js';
-import type { SchedulerConfig } from '../scheduler/schema.js';
-import type { SessionsConfig } from '../sessions/plugin.js';
 
 /** Limits for lifecycle phases, in milliseconds. */
 export interface TimeoutsConfig {
@@ -21,20 +17,18 @@ export interface TimeoutsConfig {
 export type LoggerConfig = Logger | { level?: LogLevel | 'silent'; pretty?: boolean };
 
 /**
- * A host's configuration: what `agentd.config.ts` exports and `createHost` takes.
+ * The config keys the kernel itself reads. What users write is `HostConfig` (from
+ * `@agentd/core`): these keys plus those of the built-in preset (`schedules`, `failover`,
+ * `sessions`, `runner`, ...). A host created with other presets accepts their keys instead.
  *
  * @example
  * ```ts
- * import { defineConfig } from '@agentd/core';
- * import { sqlite } from '@agentd/store-sqlite';
+ * import type { KernelConfig } from '@agentd/core';
  *
- * export default defineConfig({
- *   name: 'my-host',
- *   plugins: [sqlite({ path: './data/agentd.db' }), process.env.TELEGRAM_TOKEN && telegram({})],
- * });
+ * const bare: KernelConfig = { name: 'store-only', plugins: [] };
  * ```
  */
-export interface HostConfig extends SchedulerConfig {
+export interface KernelConfig {
   /** Shown in logs and status (default `agentd`). */
   name?: string;
   /** Plugins; falsy entries are skipped and nested arrays flattened. */
@@ -49,29 +43,4 @@ export interface HostConfig extends SchedulerConfig {
   agents?: readonly Agent[];
   /** Agent for tasks that name none (default: the first agent). */
   defaultAgent?: string;
-  /**
-   * The task runner, added automatically when a store plugin is present: `{ concurrency: 3, ... }`,
-   * or `false` for a host that only enqueues (another process runs the tasks).
-   */
-  runner?: Partial<RunnerOptions> | false;
-  /** Failover chains, retries and error rules per agent (see docs/failover.md). */
-  failover?: FailoverConfig;
-  /** Per-user rate limits and cost caps (see docs/failover.md). */
-  budgets?: BudgetsConfig;
-  /** Named sessions per user with idle suspend and resume (default on); `false` turns them off. */
-  sessions?: SessionsConfig | false;
-}
-
-/**
- * Identity function that gives `agentd.config.ts` full type checking and completion.
- *
- * @example
- * ```ts
- * // agentd.config.ts
- * import { defineConfig } from '@agentd/core';
- * export default defineConfig({ name: 'home-bot', plugins: [] });
- * ```
- */
-export function defineConfig(config: HostConfig): HostConfig {
-  return config;
 }

@@ -5,7 +5,7 @@ import { createJiti } from 'jiti';
 import { ConfigError } from '../kernel/errors.js';
 import type { PluginOption } from '../kernel/plugin.js';
 import { errorMessage } from '../kernel/timeout.js';
-import type { HostConfig } from './host-config.js';
+import type { KernelConfig } from './host-config.js';
 import { isPlainObject } from './interpolate.js';
 import { issueLine } from './issues.js';
 
@@ -20,7 +20,8 @@ export const CONFIG_FILE_NAMES = [
 
 /** A config as loaded from disk, before validation. */
 export interface LoadedConfig {
-  config: HostConfig;
+  /** As written: the kernel's keys and any preset's (`schedules`, ...), not yet validated. */
+  config: KernelConfig;
   /** Absolute path of the file it came from. */
   path: string;
 }
@@ -79,12 +80,12 @@ export async function loadConfigFile(
       `${basename(path)} must export a config object as default (export default defineConfig({...}))`,
     );
   }
-  return { path, config: config as HostConfig };
+  return { path, config: config as KernelConfig };
 }
 
 type Importer = ReturnType<typeof createJiti>;
 
-async function loadJsonConfig(path: string, jiti: Importer): Promise<HostConfig> {
+async function loadJsonConfig(path: string, jiti: Importer): Promise<KernelConfig> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
@@ -111,7 +112,7 @@ async function loadJsonConfig(path: string, jiti: Importer): Promise<HostConfig>
     }
   }
   if (issues.length > 0) throw new ConfigError('invalid config', issues);
-  return { ...config, plugins: resolved } as HostConfig;
+  return { ...config, plugins: resolved } as KernelConfig;
 }
 
 async function loadPluginEntry(

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { llmAgent } from '../agents/llm-agent.js';
 import { ConfigError } from '../kernel/errors.js';
 import type { Plugin } from '../kernel/plugin.js';
+import { validateConfig } from '../preset/host.js';
 import { EnvInterpolation, interpolateEnv } from './interpolate.js';
-import { validateConfig } from './validate-config.js';
 
 const issuesOf = async (config: unknown, env: NodeJS.ProcessEnv = {}) => {
   const error = await validateConfig(config, { env }).catch((e: unknown) => e);
@@ -132,8 +132,10 @@ describe('validateConfig', () => {
       },
     );
     expect(resolved.dataDir).toBe('/var/lib/bot');
-    expect(resolved.scheduler?.schedules?.[0]).toMatchObject({ task: { input: 'daily report' } });
-    expect(resolved.failover).toEqual({ chains: { gpt: ['local'] } });
+    expect((resolved.settings.schedules as { task: unknown }[])[0]).toMatchObject({
+      task: { input: 'daily report' },
+    });
+    expect(resolved.settings.failover).toEqual({ chains: { gpt: ['local'] } });
     expect(resolved.plugins[0]?.options).toEqual({
       token: '123456:not-from-env-secret',
       chat: '42',

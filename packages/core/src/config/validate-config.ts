@@ -3,19 +3,12 @@ import { z } from 'zod';
 import type { Agent } from '../contracts/agent.js';
 import type { Clock } from '../contracts/clock.js';
 import type { Logger } from '../contracts/logger.js';
-import {
-  type BudgetsConfig,
-  type FailoverConfig,
-  failoverConfigShape,
-} from '../failover/schema.js';
 import { ConfigError } from '../kernel/errors.js';
 import type { Plugin, PluginOption } from '../kernel/plugin.js';
 import { flattenPlugins } from '../kernel/plugin-graph.js';
+import { type Preset, presetConfigKeys } from '../kernel/preset.js';
 import { secretOptionValues } from '../logging/secret-masker.js';
-import type { RunnerOptions } from '../runtime/runner.js';
-import { type SchedulerConfig, schedulerConfigShape } from '../scheduler/schema.js';
-import { type SessionsConfig, sessionsConfigShape } from '../sessions/plugin.js';
-import type { HostConfig, LoggerConfig } from './host-config.js';
+import type { KernelConfig, LoggerConfig } from './host-config.js';
 import { EnvInterpolation, interpolateEnv, isPlainObject } from './interpolate.js';
 import { formatPath, issueLine, joinPath } from './issues.js';
 import { reportDuplicateNames } from './unique-names.js';
@@ -44,68 +37,49 @@ const loggerConfigSchema = z.union([
     .strict(),
 ]);
 
-const hostConfigSchema = z
-  .object({
-    name: z.string().min(1).max(100).optional(),
-    plugins: z.array(z.unknown()).optional(),
-    logger: loggerConfigSchema.optional(),
-    timeouts: z.object({ startMs: ms, stopMs: ms, drainMs: ms }).partial().strict().optional(),
-    dataDir: z.string().min(1).optional(),
-    clock: z
-      .custom<Clock>((v) => typeof v === 'object' && v !== null && isFunction((v as Clock).now))
-      .optional(),
-    agents: z
-      .array(
-        z.custom<Agent>(
-          (v) =>
-            typeof v === 'object' &&
-            v !== null &&
-            typeof (v as Agent).name === 'string' &&
-            isFunction((v as Agent).run),
-          'expected an agent ({ name, run }), e.g. agent("name", async (input) => ...)',
-        ),
-      )
-      .optional(),
-    defaultAgent: z.string().min(1).optional(),
-    ...schedulerConfigShape,
-    ...failoverConfigShape,
-    ...sessionsConfigShape,
-    runner: z
-      .union([
-        z.literal(false),
-        z
-          .object({
-            concurrency: z.number().int().min(1).max(1000),
-            leaseMs: z
-              .number()
-              .int()
-              .min(100)
-              .max(24 * 3600_000),
-            pollMs: z.number().int().min(1).max(3600_000),
-            recoverEveryMs: ms,
-            killGraceMs: z.number().int().min(0).max(60_000),
-            taskTimeoutMs: ms,
-            retry: z.object({ initialDelayMs: z.number().int().min(0), maxDelayMs: ms }).strict(),
-            batchSize: z.number().int().min(1).max(10_000),
-            retention: z.union([
-              z.literal(false),
-              z
-                .object({
-                  completedMs: z.number().int().min(60_000),
-                  failedMs: z.number().int().min(60_000),
-                })
-                .strict(),
-            ]),
-          })
-          .partial()
-          .strict(),
-      ])
-      .optional(),
-  })
-  .strict()
-  .superRefine((config, ctx) =>
-    reportDuplicateNames(config.agents ?? [], ctx, 'agent', (i) => ['agents', i]),
-  );
+/** The top-level keys the kernel itself reads; presets declare the rest. */
+const kernelConfigShape = {
+  name: z.string().min(1).max(100).optional(),
+  plugins: z.array(z.unknown()).optional(),
+  logger: loggerConfigSchema.optional(),
+  timeouts: z.object({ startMs: ms, stopMs: ms, drainMs: ms }).partial().strict().optional(),
+  dataDir: z.string().min(1).optional(),
+  clock: z
+    .custom<Clock>((v) => typeof v === 'object' && v !== null && isFunction((v as Clock).now))
+    .optional(),
+  agents: z
+    .array(
+      z.custom<Agent>(
+        (v) =>
+          typeof v === 'object' &&
+          v !== null &&
+          typeof (v as Agent).name === 'string' &&
+          isFunction((v as Agent).run),
+        'expected an agent ({ name, run }), e.g. agent("name", async (input) => ...)',
+      ),
+    )
+    .optional(),
+  defaultAgent: z.string().min(1).optional(),
+};
+
+/** The top-level config keys the kernel reads (`name`, `plugins`, `agents`, ...). */
+export const KERNEL_CONFIG_KEYS: readonly string[] = Object.keys(kernelConfigShape);
+
+/**
+ * The kernel's keys plus a placeholder for each preset key (checked by its own schema next), so
+ * a key nobody reads is refused as `Unrecognized key: "pluggins"`.
+ */
+function hostConfigSchema(presetKeys: readonly string[]) {
+  return z
+    .object({
+      ...kernelConfigShape,
+      ...Object.fromEntries(presetKeys.map((key) => [key, z.unknown()])),
+    })
+    .strict()
+    .superRefine((config, ctx) =>
+      reportDuplicateNames(config.agents ?? [], ctx, 'agent', (i) => ['agents', i]),
+    );
+}
 
 const pluginShapeSchema = z.object({
   name: z
@@ -138,12 +112,11 @@ export interface ResolvedConfig {
   clock: Clock | undefined;
   agents: readonly Agent[];
   defaultAgent: string | undefined;
-  runner: Partial<RunnerOptions> | false;
-  /** Schedules, heartbeat and reminders, when the config has any (the scheduler joins then). */
-  scheduler: SchedulerConfig | undefined;
-  failover: FailoverConfig | undefined;
-  budgets: BudgetsConfig | undefined;
-  sessions: SessionsConfig | false | undefined;
+  /**
+   * The values of the keys presets declare (`schedules`, `failover`, `runner`, ...), each after
+   * its schema; a key the config does not set holds what its schema makes of `undefined`.
+   */
+  settings: Readonly<Record<string, unknown>>;
   /**
    * Secret values the config holds: everything filled in from `${ENV}` and every plugin option
    * marked secret. The host masks them wherever it writes text (see `SecretMasker`).
@@ -154,21 +127,34 @@ export interface ResolvedConfig {
 /** Defaults for {@link ResolvedConfig.timeouts}. */
 export const DEFAULT_TIMEOUTS = { startMs: 30_000, stopMs: 10_000, drainMs: 30_000 } as const;
 
+/** Options of {@link validateKernelConfig}. */
+export interface ValidateConfigOptions {
+  /** Environment for `${VAR}` interpolation (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+  /** Directory relative paths resolve against (default the working directory). */
+  baseDir?: string;
+  /** Presets whose config keys the config may use (default none: the kernel's keys only). */
+  presets?: readonly Preset[];
+}
+
 /**
- * Validates a host config and every plugin's options (each with its own schema), interpolating
- * `${ENV}` placeholders in plugin options. Throws one {@link ConfigError} listing every problem as
- * `path: message` lines; messages never include the offending values, which may be secrets.
+ * Validates a host config against the kernel's keys and the given presets' keys, and every
+ * plugin's options (each with its own schema), interpolating `${ENV}` placeholders. Throws one
+ * {@link ConfigError} listing every problem as `path: message` lines; messages never include the
+ * offending values, which may be secrets. `validateConfig` from `@agentd/core` is this with the
+ * built-in preset.
  *
  * @example
  * ```ts
- * try { await validateConfig(config); }
+ * try { await validateKernelConfig(config, { presets: [] }); }
  * catch (e) { if (e instanceof ConfigError) console.error(e.issues.join('\n')); }
  * ```
  */
-export async function validateConfig(
+export async function validateKernelConfig(
   input: unknown,
-  options: { env?: NodeJS.ProcessEnv; baseDir?: string } = {},
+  options: ValidateConfigOptions = {},
 ): Promise<ResolvedConfig> {
+  const presetKeys = presetConfigKeys(options.presets ?? [], KERNEL_CONFIG_KEYS);
   const env = options.env ?? process.env;
   const found = new EnvInterpolation();
   // `${ENV}` works in the whole config: every plain value here (schedules, failover, budgets,
@@ -195,17 +181,33 @@ export async function validateConfig(
         (p) => p !== '' && (path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`)),
       ),
     );
-  const parsed = hostConfigSchema.safeParse(interpolated);
+  const parsed = hostConfigSchema([...presetKeys.keys()]).safeParse(interpolated);
   if (!parsed.success) {
-    // Report unset variables of agents and plugins too, so one run of `agentd check` lists all.
-    collectUnset(input, env, found);
     for (const issue of parsed.error.issues) {
       const path = formatPath(issue.path);
       if (!fromUnset(path)) issues.push(issueLine(path, issue.message));
     }
+  }
+  // Each preset key by its own schema, in declaration order (after the kernel's keys, as before).
+  const settings: Record<string, unknown> = {};
+  const given = isPlainObject(interpolated) ? interpolated : {};
+  for (const [key, { schema }] of presetKeys) {
+    const result = await schema['~standard'].validate(given[key]);
+    if (!result.issues) {
+      settings[key] = result.value;
+      continue;
+    }
+    for (const issue of result.issues) {
+      const path = joinPath(key, formatPath(issue.path ?? []));
+      if (!fromUnset(path)) issues.push(issueLine(path, issue.message));
+    }
+  }
+  if (!parsed.success || issues.length > 0) {
+    // Report unset variables of agents and plugins too, so one run of `agentd check` lists all.
+    collectUnset(input, env, found);
     throw new ConfigError('invalid config', [...found.issues(), ...issues]);
   }
-  const config = parsed.data as HostConfig;
+  const config = parsed.data as KernelConfig;
 
   const agents: Agent[] = [];
   for (const [index, agent] of (config.agents ?? []).entries()) {
@@ -274,19 +276,7 @@ export async function validateConfig(
     clock: config.clock,
     agents,
     defaultAgent: config.defaultAgent,
-    runner: config.runner ?? {},
-    scheduler:
-      config.schedules || config.heartbeat || config.reminders
-        ? {
-            timezone: config.timezone,
-            schedules: config.schedules,
-            heartbeat: config.heartbeat,
-            reminders: config.reminders,
-          }
-        : undefined,
-    failover: config.failover,
-    budgets: config.budgets,
-    sessions: config.sessions,
+    settings,
     secrets: [...secrets],
   };
 }

@@ -8,6 +8,7 @@ import type {
 import type { AttemptRecord, ClassifiedError } from '../contracts/failover.js';
 import type { JsonValue } from '../contracts/json.js';
 import type { Notifier } from '../contracts/notifier.js';
+import { raiseAlert } from '../contracts/notifier.js';
 import type { HistoryEntry, Session } from '../contracts/session.js';
 import type { StateStore } from '../contracts/state.js';
 import type { Task } from '../contracts/task.js';
@@ -22,7 +23,6 @@ import {
   FailoverExhaustedError,
   isEmptyOutput,
 } from './errors.js';
-import { raiseAlert } from '../contracts/notifier.js';
 import type { DefaultFailoverPolicy } from './policy.js';
 
 /** What the executor needs from the session manager. */

@@ -1,6 +1,5 @@
 import { sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
-import type { HostConfig } from '../config/host-config.js';
 import {
   ChannelRegistryToken,
   InboundRouterToken,
@@ -10,7 +9,9 @@ import type { AttemptRecord } from '../contracts/failover.js';
 import type { Alert } from '../contracts/notifier.js';
 import { StateStoreToken } from '../contracts/state.js';
 import { type Task, TaskQueueToken } from '../contracts/task.js';
-import { createHost, type Host } from '../kernel/host.js';
+import type { Host } from '../kernel/host.js';
+import { notifier } from '../notifier/notifier.js';
+import { createHost, type HostConfig } from '../preset/host.js';
 import { failureSummary } from '../runtime/failure-summary.js';
 import { agent } from '../runtime/function-agent.js';
 import { ManualClock } from '../testing/manual-clock.js';
@@ -18,7 +19,6 @@ import { memoryLogger } from '../testing/memory-logger.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { ErrorClassifier, parseRetryAfter } from './classifier.js';
 import { AgentError, EmptyResultError } from './errors.js';
-import { notifier } from '../notifier/notifier.js';
 import { type FailoverPluginOptions, failover, savedCircuits } from './plugin.js';
 import { normalizeChains } from './schema.js';
 
@@ -28,12 +28,7 @@ async function startHost(config: HostConfig, options: FailoverPluginOptions): Pr
   const host = createHost({
     logger: memoryLogger().logger,
     ...config,
-    plugins: [
-      sqlite({ path: dbPath() }),
-      failover(options),
-      notifier(),
-      ...(config.plugins ?? []),
-    ],
+    plugins: [sqlite({ path: dbPath() }), failover(options), notifier(), ...(config.plugins ?? [])],
   });
   hosts.push(host);
   await host.start();

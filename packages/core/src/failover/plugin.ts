@@ -3,7 +3,7 @@ import { InboundRouterToken } from '../contracts/channel.js';
 import type { CircuitStateName } from '../contracts/events.js';
 import { FailoverPolicyToken } from '../contracts/failover.js';
 import { HealthRegistryToken } from '../contracts/health.js';
-import { NotifierToken } from '../contracts/notifier.js';
+import { NotifierToken, raiseAlert } from '../contracts/notifier.js';
 import { type StateStore, StateStoreToken } from '../contracts/state.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { createToken } from '../kernel/token.js';
@@ -12,7 +12,6 @@ import { userKeyOf } from '../runtime/router.js';
 import { BudgetGuard } from './budgets.js';
 import { CircuitBoard, DEFAULT_CIRCUIT } from './circuits.js';
 import { FailoverExecutor, type SessionRunner } from './executor.js';
-import { raiseAlert } from '../contracts/notifier.js';
 import { DefaultFailoverPolicy } from './policy.js';
 import type { BudgetsConfig, FailoverConfig } from './schema.js';
 

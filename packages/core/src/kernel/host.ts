@@ -1,42 +1,35 @@
-import type { HostConfig } from '../config/host-config.js';
+import type { KernelConfig } from '../config/host-config.js';
 import {
   type ResolvedConfig,
   type ResolvedPlugin,
-  validateConfig,
+  validateKernelConfig,
 } from '../config/validate-config.js';
-import { AgentExecutorToken, AgentRegistryToken } from '../contracts/agent.js';
+import { AgentRegistryToken } from '../contracts/agent.js';
 import { ChannelRegistryToken, InboundRouterToken } from '../contracts/channel.js';
 import { type Clock, ClockToken } from '../contracts/clock.js';
 import { HealthRegistryToken } from '../contracts/health.js';
 import { type Logger, LoggerToken } from '../contracts/logger.js';
 import { NotifierToken } from '../contracts/notifier.js';
-import { SchedulerToken } from '../contracts/scheduler.js';
-import { SessionStoreToken } from '../contracts/session.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
-import { notifier } from '../notifier/notifier.js';
-import { failover } from '../failover/plugin.js';
 import { createLogger, maskingLogger } from '../logging/create-logger.js';
 import { SecretMasker, SecretMaskerToken } from '../logging/secret-masker.js';
+import { DefaultInboundRouter } from '../runtime/router.js';
+import { ServiceContainer } from './container.js';
+import { AgentdError, HostStartError } from './errors.js';
+import { EventBus } from './events.js';
+import { type HostInfo, HostInfoToken, type HostState } from './host-info.js';
 import { IntakeGate } from './intake.js';
 import { IntakeGuard, IntakeGuardToken } from './intake-guard.js';
+import { newOwnerId } from './owner.js';
+import type { PluginContext } from './plugin.js';
+import { orderPlugins } from './plugin-graph.js';
+import { type Preset, withPresetPlugins } from './preset.js';
 import {
   DefaultAgentRegistry,
   DefaultChannelRegistry,
   DefaultHealthRegistry,
 } from './registries.js';
-import { DefaultInboundRouter } from '../runtime/router.js';
-import { runner } from '../runtime/runner-plugin.js';
 import { systemClock } from './system-clock.js';
-import { scheduler } from '../scheduler/scheduler-plugin.js';
-import { SessionManagerToken } from '../sessions/manager.js';
-import { sessions } from '../sessions/plugin.js';
-import { ServiceContainer } from './container.js';
-import { AgentdError, HostStartError } from './errors.js';
-import { EventBus } from './events.js';
-import { type HostInfo, HostInfoToken, type HostState } from './host-info.js';
-import { newOwnerId } from './owner.js';
-import type { PluginContext } from './plugin.js';
-import { orderPlugins } from './plugin-graph.js';
 import { errorMessage, withTimeout } from './timeout.js';
 import type { Token } from './token.js';
 import { EventBusToken, IntakeGateToken } from './tokens.js';
@@ -57,12 +50,18 @@ export interface StopResult {
   abandoned: number;
 }
 
-/** Options for {@link createHost}. */
+/** Options for {@link createKernelHost} (and `createHost`). */
 export interface CreateHostOptions {
   /** Directory relative paths resolve against (the config file's directory). */
   baseDir?: string;
   /** Environment for `${VAR}` interpolation (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Presets: config keys they read and the plugins they add after the config's own. The kernel
+   * applies none by default; `createHost` from `@agentd/core` applies the built-in preset unless
+   * this is given (`presets: []` is a host of the config's plugins only).
+   */
+  presets?: readonly Preset[];
 }
 
 /** A composed host. Create with {@link createHost}. */
@@ -84,51 +83,6 @@ export interface Host {
   tryResolve<T>(token: Token<T>): T | undefined;
 }
 
-/**
- * The user's plugins plus the kernel's own: the task runner (and queue) whenever a plugin provides
- * a TaskStore; failover and sessions (on by default with a store); a notifier unless a plugin
- * provides one; and the scheduler when the config has schedules, a heartbeat or reminders.
- */
-export function withBuiltinPlugins(resolved: ResolvedConfig): ResolvedPlugin[] {
-  const provided = (token: Token<unknown>) =>
-    resolved.plugins.some((p) => p.plugin.provides?.some((t) => t.key === token.key));
-  const builtins: ResolvedPlugin[] = [];
-  if (provided(TaskStoreToken) && !provided(TaskQueueToken)) {
-    builtins.push({ plugin: runner(resolved.runner), path: 'runner', options: undefined });
-  }
-  const wantSessions =
-    resolved.sessions !== false && provided(SessionStoreToken) && !provided(SessionManagerToken);
-  if (
-    provided(TaskStoreToken) &&
-    !provided(AgentExecutorToken) &&
-    (resolved.failover || resolved.budgets || wantSessions)
-  ) {
-    builtins.push({
-      plugin: failover({ failover: resolved.failover, budgets: resolved.budgets }),
-      path: 'failover',
-      options: undefined,
-    });
-  }
-  if (wantSessions) {
-    builtins.push({
-      plugin: sessions(resolved.sessions || {}),
-      path: 'sessions',
-      options: undefined,
-    });
-  }
-  if (!provided(NotifierToken)) {
-    builtins.push({ plugin: notifier(), path: 'notifier', options: undefined });
-  }
-  if (resolved.scheduler && !provided(SchedulerToken)) {
-    builtins.push({
-      plugin: scheduler(resolved.scheduler),
-      path: 'scheduler',
-      options: undefined,
-    });
-  }
-  return builtins.length ? [...resolved.plugins, ...builtins] : resolved.plugins;
-}
-
 /** Services every host has before any plugin registers. */
 export const KERNEL_SERVICES: readonly Token<unknown>[] = [
   LoggerToken,
@@ -145,22 +99,24 @@ export const KERNEL_SERVICES: readonly Token<unknown>[] = [
 ];
 
 /**
- * Creates a host from a config. Nothing runs until `start()`, which validates the config (and
- * every plugin's options), orders plugins by their dependencies, registers them, starts them
- * (each within its timeout) and then opens intake: the readiness barrier.
+ * Creates a host from a config and the presets in `options` (none by default: only the config's
+ * plugins). Nothing runs until `start()`, which validates the config (and every plugin's
+ * options), adds the presets' plugins, orders plugins by their dependencies, registers them,
+ * starts them (each within its timeout) and then opens intake: the readiness barrier.
+ * Applications use `createHost`, which is this with the built-in preset.
  *
  * @example
  * ```ts
- * import { createHost, defineConfig } from '@agentd/core';
+ * import { createKernelHost } from '@agentd/core';
+ * import { sqlite } from '@agentd/store-sqlite';
  *
- * const host = createHost(defineConfig({ name: 'demo', plugins: [myPlugin()] }));
+ * // Just the store: no runner, no scheduler, no sessions.
+ * const host = createKernelHost({ name: 'store-only', plugins: [sqlite()] });
  * await host.start();
- * // ... later, e.g. on SIGTERM:
- * const result = await host.stop('SIGTERM');
- * process.exitCode = result.ok ? 0 : 1;
+ * await host.stop('done');
  * ```
  */
-export function createHost(config: HostConfig, options: CreateHostOptions = {}): Host {
+export function createKernelHost(config: KernelConfig, options: CreateHostOptions = {}): Host {
   return new KernelHost(config, options);
 }
 
@@ -188,7 +144,7 @@ class KernelHost implements Host {
   readonly #instanceId: string;
 
   constructor(
-    private readonly config: HostConfig,
+    private readonly config: KernelConfig,
     private readonly options: CreateHostOptions,
   ) {
     this.#instanceId = newOwnerId(config.name ?? 'agentd');
@@ -236,13 +192,18 @@ class KernelHost implements Host {
   async #start(): Promise<void> {
     const startedAt = Date.now();
     const baseDir = this.options.baseDir ?? process.cwd();
-    const resolved = await validateConfig(this.config, { env: this.options.env, baseDir });
+    const presets = this.options.presets ?? [];
+    const resolved = await validateKernelConfig(this.config, {
+      env: this.options.env,
+      baseDir,
+      presets,
+    });
     this.#resolved = resolved;
     this.#masker = new SecretMasker(resolved.secrets);
     this.#logger = this.#makeLogger(resolved);
     const clock = resolved.clock ?? systemClock;
     this.#provideKernelServices(clock, baseDir);
-    this.#order = orderPlugins(withBuiltinPlugins(resolved), KERNEL_SERVICES);
+    this.#order = orderPlugins(withPresetPlugins(resolved, presets), KERNEL_SERVICES);
     this.#logger.info({ plugins: this.plugins }, `starting host "${resolved.name}"`);
 
     this.#phase = 'register';

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { openSqliteStore, type SqliteStore } from '@agentd/store-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../contracts/notifier.js';
+import { SessionError } from '../sessions/manager.js';
+import { memoryLogger } from '../testing/memory-logger.js';
 import {
   AgentdError,
   IntakeClosedError,
@@ -11,8 +13,6 @@ import {
   PayloadTooLargeError,
 } from './errors.js';
 import { EventBus } from './events.js';
-import { SessionError } from '../sessions/manager.js';
-import { memoryLogger } from '../testing/memory-logger.js';
 import { classifyIntakeError, formatSize, IntakeGuard } from './intake-guard.js';
 import { systemClock } from './system-clock.js';
 

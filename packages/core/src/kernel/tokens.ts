@@ -1,5 +1,5 @@
-import type { IntakeGate } from './intake.js';
 import type { EventBus } from './events.js';
+import type { IntakeGate } from './intake.js';
 import { createToken } from './token.js';
 
 /** The host's event bus (also `ctx.events`). */

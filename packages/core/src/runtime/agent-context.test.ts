@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../contracts/task.js';
+import { systemClock } from '../kernel/system-clock.js';
 import { silentLogger } from '../logging/create-logger.js';
 import { AgentContext } from './agent-context.js';
 import { RunControl } from './run-control.js';
-import { systemClock } from '../kernel/system-clock.js';
 
 const task = { id: 'abc1', input: 'hi' } as Task;
 

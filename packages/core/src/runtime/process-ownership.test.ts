@@ -7,8 +7,8 @@ import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processIdentity } from '../agents/process.js';
 import { TaskStoreToken } from '../contracts/task.js';
-import { createHost } from '../kernel/host.js';
 import { machineTag } from '../kernel/owner.js';
+import { createHost } from '../preset/host.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { agent } from './function-agent.js';
 

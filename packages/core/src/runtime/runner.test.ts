@@ -1,13 +1,13 @@
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
-import type { HostConfig } from '../config/host-config.js';
 import type { Agent } from '../contracts/agent.js';
 import { type Channel, ChannelRegistryToken, type OutboundMessage } from '../contracts/channel.js';
 import type { Alert } from '../contracts/notifier.js';
 import type { Task } from '../contracts/task.js';
 import { TaskQueueToken, type TaskStore, TaskStoreToken } from '../contracts/task.js';
-import { createHost, type Host } from '../kernel/host.js';
+import type { Host } from '../kernel/host.js';
 import type { Plugin } from '../kernel/plugin.js';
+import { createHost, type HostConfig } from '../preset/host.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { useTestHosts } from '../testing/test-hosts.js';

@@ -1,13 +1,13 @@
 import { sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
-import type { HostConfig } from '../config/host-config.js';
 import type { Agent } from '../contracts/agent.js';
 import { HealthRegistryToken } from '../contracts/health.js';
 import { SchedulerToken } from '../contracts/scheduler.js';
 import { type Task, TaskStoreToken } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
-import { createHost, type Host } from '../kernel/host.js';
+import type { Host } from '../kernel/host.js';
 import type { Plugin } from '../kernel/plugin.js';
+import { createHost, type HostConfig } from '../preset/host.js';
 import { agent } from '../runtime/function-agent.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';

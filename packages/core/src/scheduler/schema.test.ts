@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { formatPath } from '../config/issues.js';
-import { validateConfig } from '../config/validate-config.js';
 import { ConfigError } from '../kernel/errors.js';
+import { validateConfig } from '../preset/host.js';
 import { scheduler } from './scheduler-plugin.js';
 import {
   DEFAULT_CATCH_UP_WINDOW_MS,

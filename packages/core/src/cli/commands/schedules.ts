@@ -1,5 +1,6 @@
 import type { ScheduleDefinition, ScheduleStatus } from '../../contracts/scheduler.js';
-import { withBuiltinPlugins } from '../../kernel/host.js';
+import { withPresetPlugins } from '../../kernel/preset.js';
+import { builtinPreset } from '../../preset/builtin-preset.js';
 import { slotSourceFor } from '../../scheduler/cron.js';
 import {
   SCHEDULER_NAMESPACE,
@@ -168,7 +169,7 @@ export async function showSchedules(
 
 /** The scheduler's validated options from a checked config, or undefined when it has none. */
 function schedulerConfigOf(checked: CheckedConfig): SchedulerOptions | undefined {
-  const entry = withBuiltinPlugins(checked.resolved).find(
+  const entry = withPresetPlugins(checked.resolved, [builtinPreset]).find(
     (p) => p.plugin.name === SCHEDULER_PLUGIN_NAME,
   );
   if (entry) {

@@ -1,4 +1,4 @@
-import { createHost } from '../../kernel/host.js';
+import { createHost } from '../../preset/host.js';
 import { runUntilSignal } from '../../runtime/run-until-signal.js';
 import { loadCheckedConfig } from '../host-config.js';
 

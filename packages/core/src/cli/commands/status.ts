@@ -1,10 +1,10 @@
-import { validateConfig } from '../../config/validate-config.js';
 import type { HealthReport } from '../../contracts/health.js';
 import { StoreToken } from '../../contracts/store.js';
 import { TASK_STATUSES, type TaskStatus } from '../../contracts/task.js';
 import { ConfigError } from '../../kernel/errors.js';
 import type { Plugin } from '../../kernel/plugin.js';
 import { flattenPlugins } from '../../kernel/plugin-graph.js';
+import { validateConfig } from '../../preset/host.js';
 import { formatTime } from '../format.js';
 import { type CheckedConfig, loadCheckedConfig } from '../host-config.js';
 import type { CliIO } from '../output.js';
