@@ -73,7 +73,7 @@ function hostConfigSchema(presetKeys: readonly string[]) {
   return z
     .object({
       ...kernelConfigShape,
-      ...Object.fromEntries(presetKeys.map((key) => [key, z.unknown()])),
+      ...Object.fromEntries(presetKeys.map((key) => [key, z.unknown().optional()])),
     })
     .strict()
     .superRefine((config, ctx) =>
