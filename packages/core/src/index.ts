@@ -8,17 +8,6 @@ export type { CommandAgentOptions, CommandSession } from './agents/command-agent
 export { commandAgent } from './agents/command-agent.js';
 export type { LlmAgentOptions } from './agents/llm-agent.js';
 export { llmAgent } from './agents/llm-agent.js';
-export type { ProcessIdentity } from './agents/process.js';
-export {
-  endRecordedProcess,
-  groupAlive,
-  isSameProcess,
-  killGroup,
-  liveGroupMembers,
-  processIdentity,
-  processRecord,
-  terminateGroup,
-} from './agents/process.js';
 export type { KernelConfig, LoggerConfig, TimeoutsConfig } from './config/host-config.js';
 // Config
 export type { LoadedConfig } from './config/load-config.js';
@@ -223,6 +212,17 @@ export type {
   PresetSettings,
 } from './kernel/preset.js';
 export { definePreset, withPresetPlugins } from './kernel/preset.js';
+export type { ProcessIdentity } from './kernel/process.js';
+export {
+  endRecordedProcess,
+  groupAlive,
+  isSameProcess,
+  killGroup,
+  liveGroupMembers,
+  processIdentity,
+  processRecord,
+  terminateGroup,
+} from './kernel/process.js';
 export { systemClock } from './kernel/system-clock.js';
 export { withTimeout } from './kernel/timeout.js';
 export type { Token } from './kernel/token.js';

@@ -3,7 +3,7 @@ import type { Agent, AgentResult, AgentRunContext, SessionResources } from '../c
 import type { JsonObject, JsonValue } from '../contracts/json.js';
 import type { Session } from '../contracts/session.js';
 import { AgentError } from '../failover/errors.js';
-import { killGroup, processIdentity, processRecord, terminateGroup } from './process.js';
+import { killGroup, processIdentity, processRecord, terminateGroup } from '../kernel/process.js';
 
 /** Options of {@link commandAgent}. */
 export interface CommandAgentOptions {

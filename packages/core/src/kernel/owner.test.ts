@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { processIdentity } from '../agents/process.js';
 import { machineTag, newOwnerId, ownerIsGone, parseOwnerId } from './owner.js';
+import { processIdentity } from './process.js';
 
 async function exitedPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { processIdentity } from '../agents/process.js';
+import { processIdentity } from './process.js';
 
 /**
  * What an owner id (a host instance id, a task's lease owner, a session's owner) says about the

@@ -1,5 +1,4 @@
 import { ExponentialBackoff } from 'cockatiel';
-import { endRecordedProcess } from '../agents/process.js';
 import type { AgentExecutor, AgentRegistry } from '../contracts/agent.js';
 import type { ChannelRegistry } from '../contracts/channel.js';
 import type { Clock, TimerHandle } from '../contracts/clock.js';
@@ -8,6 +7,7 @@ import type { Logger } from '../contracts/logger.js';
 import type { Task, TaskError, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import { ownerIsGone } from '../kernel/owner.js';
+import { endRecordedProcess } from '../kernel/process.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { lazyChild } from '../logging/lazy-child.js';
 import type { SecretMasker } from '../logging/secret-masker.js';

@@ -1,4 +1,3 @@
-import { endRecordedProcess } from '../agents/process.js';
 import type { Agent, AgentRegistry } from '../contracts/agent.js';
 import type { Address, ChannelRegistry } from '../contracts/channel.js';
 import type { Clock, TimerHandle } from '../contracts/clock.js';
@@ -9,6 +8,7 @@ import type { SessionRunner } from '../failover/executor.js';
 import { AgentdError } from '../kernel/errors.js';
 import type { EventBus } from '../kernel/events.js';
 import { ownerIsGone } from '../kernel/owner.js';
+import { endRecordedProcess } from '../kernel/process.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { createToken } from '../kernel/token.js';
 
