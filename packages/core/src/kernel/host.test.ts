@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type InboundMessage, InboundRouterToken } from '../contracts/channel.js';
 import { LoggerToken } from '../contracts/logger.js';
-import { createHost } from '../preset/host.js';
+
 import { memoryLogger } from '../testing/memory-logger.js';
 import { ConfigError, HostStartError, IntakeClosedError } from './errors.js';
+import { createKernelHost as createHost } from './host.js';
 import type { Plugin } from './plugin.js';
 import { createToken } from './token.js';
 import { IntakeGateToken } from './tokens.js';
@@ -45,8 +46,8 @@ describe('host lifecycle', () => {
     });
     await host.start();
     expect(host.state).toBe('ready');
-    // The kernel's default notifier joins every host (it logs alerts and emits the alert event).
-    expect(host.plugins).toEqual(['db', 'web', 'cron', 'notifier']);
+    // A kernel host has the config's plugins only: no preset, so no built-in notifier.
+    expect(host.plugins).toEqual(['db', 'web', 'cron']);
     const result = await host.stop('test');
     expect(result).toEqual({ ok: true, reason: 'test', failures: [], abandoned: 0 });
     expect(calls).toEqual([
