@@ -3,6 +3,7 @@ import { NotifierToken } from '../contracts/notifier.js';
 import { SessionStoreToken } from '../contracts/session.js';
 import { StateStoreToken } from '../contracts/state.js';
 import { TaskStoreToken } from '../contracts/task.js';
+import { ConfigError } from '../kernel/errors.js';
 import { KERNEL_SERVICES } from '../kernel/host.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { orderPlugins } from '../kernel/plugin-graph.js';
@@ -70,8 +71,9 @@ describe('the built-in preset', () => {
     const error = await validateConfig({
       schedules: [{ name: 'x', cron: '61 * * * *', task: { input: 'x' } }],
       runner: { concurrency: 0 },
-    }).catch((e: unknown) => e as { issues: string[] });
-    expect(error.issues).toEqual([
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual([
       expect.stringMatching(/^schedules\[0\]\.cron: /),
       expect.stringMatching(/^runner\.concurrency: /),
     ]);
