@@ -80,7 +80,7 @@ export class LogNotifier implements Notifier {
 
 /**
  * The default notifier as a plugin: provides {@link NotifierToken} with a {@link LogNotifier}.
- * The host adds it when no other plugin provides a notifier.
+ * The built-in preset adds it when no other plugin provides a notifier.
  *
  * @example
  * ```ts

@@ -15,7 +15,7 @@ import { DefaultTaskQueue } from './task-queue.js';
 export const RUNNER_PLUGIN_NAME = 'runner';
 
 /**
- * The built-in plugin that runs tasks. The host adds it by itself when a store plugin provides a
+ * The built-in plugin that runs tasks. The built-in preset adds it when a store plugin provides a
  * TaskStore (unless the config says `runner: false`), so users configure it, not install it.
  * It provides the {@link TaskQueueToken}, recovers expired leases at start, and claims work only
  * after every plugin has started. With `false` it provides the queue but runs nothing: the host

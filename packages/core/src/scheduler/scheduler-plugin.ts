@@ -137,7 +137,7 @@ export function scheduler(options: SchedulerConfig = {}): Plugin<SchedulerOption
 }
 
 /**
- * A host that adds this plugin itself (from top-level config keys) may pass no validated
+ * The built-in preset, adding this plugin from top-level config keys, may pass no validated
  * options; then the factory's own are validated here, with the same messages.
  */
 function resolveOwnOptions(options: SchedulerConfig): SchedulerOptions {

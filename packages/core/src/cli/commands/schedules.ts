@@ -173,7 +173,7 @@ function schedulerConfigOf(checked: CheckedConfig): SchedulerOptions | undefined
     (p) => p.plugin.name === SCHEDULER_PLUGIN_NAME,
   );
   if (entry) {
-    // Listed in `plugins`, the kernel validated its options already; added by the host itself,
+    // Listed in `plugins`, the kernel validated its options already; added by the built-in preset,
     // only the factory's raw options exist.
     if (entry.options !== undefined) return entry.options as SchedulerOptions;
     const parsed = schedulerOptionsSchema.safeParse(entry.plugin.options ?? {});
