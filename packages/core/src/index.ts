@@ -76,6 +76,17 @@ export type {
   HealthStatus,
 } from './contracts/health.js';
 export { HealthRegistryToken } from './contracts/health.js';
+export type {
+  ErrorBody,
+  HttpAddress,
+  HttpMethod,
+  HttpRequest,
+  HttpResponse,
+  HttpServer,
+  RouteDefinition,
+  RouteHandler,
+} from './contracts/http.js';
+export { HttpError, HttpServerToken } from './contracts/http.js';
 export type { JsonObject, JsonValue } from './contracts/json.js';
 export type { LogFn, Logger, LogLevel } from './contracts/logger.js';
 export { LoggerToken } from './contracts/logger.js';
