@@ -190,6 +190,8 @@ export {
   parseChain,
 } from './failover/schema.js';
 export type { ServiceResolver } from './kernel/container.js';
+export type { AgentdErrorCode, AgentdErrorCodes } from './kernel/error-codes.js';
+export { CORE_ERROR_CODES } from './kernel/error-codes.js';
 export {
   AgentdError,
   ConfigError,

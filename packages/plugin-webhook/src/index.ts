@@ -20,6 +20,7 @@
 
 export type { ApiDeps } from './api.js';
 export { mountApi } from './api.js';
+export { WEBHOOK_ERROR_CODES } from './error-codes.js';
 export type { WebhookReceivedEvent } from './events.js';
 export type { ResolvedWebhookOptions, WebhookOptions, WebhookRouteConfig } from './options.js';
 export { API_PREFIX, PROBE_PATHS, webhookOptionsSchema } from './options.js';
