@@ -10,7 +10,7 @@
  */
 export const SQLITE_ERROR_CODES = {
   E_STORE_CORRUPT: 'The database file is damaged and no good backup could be restored.',
-  E_STORE_OPTIONS: 'openSqliteStore() or sqlite() was given options it cannot use.',
+  E_STORE_OPTIONS: 'openSqliteStore() was given options it cannot use.',
 } as const;
 
 type SqliteErrorCodes = typeof SQLITE_ERROR_CODES;
