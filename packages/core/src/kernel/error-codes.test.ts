@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CORE_ERROR_CODES } from './error-codes.js';
+import { AgentdError } from './errors.js';
 
 const REPO = fileURLToPath(new URL('../../../..', import.meta.url));
 const PACKAGES = join(REPO, 'packages');
@@ -111,6 +112,14 @@ const owners = () => {
 };
 
 describe('the error-code catalogue', () => {
+  it('types AgentdError codes: an uncatalogued code does not compile', () => {
+    // tsc (tsconfig.check.json covers tests) fails on this line if `code` ever widens to string.
+    // @ts-expect-error 'E_NOT_A_CODE' is in no catalogue
+    const error = new AgentdError('E_NOT_A_CODE', 'typo');
+    expect(error.code).toBe('E_NOT_A_CODE');
+    expect(new AgentdError('E_NO_AGENT', 'no agent').code).toBe('E_NO_AGENT');
+  });
+
   it('holds every code the packages raise, compare against or name', () => {
     const owner = owners();
     const missing = [...usedCodes()]
