@@ -72,6 +72,17 @@ export type {
   HealthStatus,
 } from './contracts/health.js';
 export { HealthRegistryToken } from './contracts/health.js';
+export type {
+  ErrorBody,
+  HttpAddress,
+  HttpMethod,
+  HttpRequest,
+  HttpResponse,
+  HttpServer,
+  RouteDefinition,
+  RouteHandler,
+} from './contracts/http.js';
+export { HttpError, HttpServerToken } from './contracts/http.js';
 export type { JsonObject, JsonValue } from './contracts/json.js';
 export type { LogFn, Logger, LogLevel } from './contracts/logger.js';
 export { LoggerToken } from './contracts/logger.js';
@@ -169,6 +180,8 @@ export {
   parseChain,
 } from './failover/schema.js';
 export type { ServiceResolver } from './kernel/container.js';
+export type { AgentdErrorCode, AgentdErrorCodes } from './kernel/error-codes.js';
+export { CORE_ERROR_CODES } from './kernel/error-codes.js';
 export {
   AgentdError,
   ConfigError,

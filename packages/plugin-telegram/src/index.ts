@@ -19,6 +19,8 @@
 
 import { telegram } from './plugin.js';
 
+export { TELEGRAM_ERROR_CODES } from './error-codes.js';
+
 export {
   DEFAULT_CHANNEL_NAME,
   type ResolvedTelegramOptions,

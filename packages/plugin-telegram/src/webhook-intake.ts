@@ -1,5 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createToken, IntakeClosedError, type JsonValue, type Logger } from '@agentd/core';
+import {
+  HttpServerToken,
+  IntakeClosedError,
+  type JsonValue,
+  type Logger,
+  type Token,
+} from '@agentd/core';
 import type { Update } from 'grammy/types';
 
 /** The part of `@agentd/plugin-webhook`'s HttpServer this plugin uses (a structural subset). */
@@ -18,15 +24,15 @@ export interface WebhookRoutes {
 }
 
 /**
- * The host's HTTP server as `@agentd/plugin-webhook` provides it. Tokens are keyed by name, so
- * this is the same service without a dependency on that package.
+ * The host's HTTP server: core's {@link HttpServerToken} (provided by `@agentd/plugin-webhook`),
+ * seen through the part of it this plugin uses.
  *
  * @example
  * ```ts
  * ctx.tryResolve(HttpRoutesToken)?.route({ method: 'POST', path: '/telegram', handler });
  * ```
  */
-export const HttpRoutesToken = createToken<WebhookRoutes>('agentd.http');
+export const HttpRoutesToken: Token<WebhookRoutes> = HttpServerToken;
 
 /** Telegram sends updates of at most a few KB; a megabyte leaves room for long captions. */
 const UPDATE_LIMIT_BYTES = 1024 * 1024;

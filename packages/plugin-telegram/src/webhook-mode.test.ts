@@ -1,8 +1,15 @@
 // Webhook mode: a real host with the webhook plugin's HTTP server on 127.0.0.1, Telegram's side
 // played by the fake Bot API (which records setWebhook) and by requests posted here.
-import { agent, createHost, HealthRegistryToken, type Host, TaskStoreToken } from '@agentd/core';
+import {
+  agent,
+  createHost,
+  HealthRegistryToken,
+  type Host,
+  HttpServerToken,
+  TaskStoreToken,
+} from '@agentd/core';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
-import { HttpServerToken, webhook } from '@agentd/plugin-webhook';
+import { webhook } from '@agentd/plugin-webhook';
 import { sqlite } from '@agentd/store-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { telegram } from './plugin.js';

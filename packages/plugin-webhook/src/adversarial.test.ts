@@ -10,11 +10,17 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { agent, createHost, type Host, type JsonValue, TaskStoreToken } from '@agentd/core';
+import {
+  agent,
+  createHost,
+  type Host,
+  HttpServerToken,
+  type JsonValue,
+  TaskStoreToken,
+} from '@agentd/core';
 import { memoryLogger } from '@agentd/core/testing';
 import { sqlite } from '@agentd/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpServerToken } from './http-types.js';
 import { webhook } from './plugin.js';
 import { MAX_JSON_DEPTH } from './server.js';
 import {

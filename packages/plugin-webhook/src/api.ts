@@ -4,6 +4,9 @@ import {
   type DeadLetterStatus,
   type HealthReport,
   type HostInfo,
+  HttpError,
+  type HttpRequest,
+  type HttpResponse,
   type IntakeGate,
   type IntakeGuard,
   type JsonObject,
@@ -22,7 +25,6 @@ import {
   type TaskStore,
 } from '@agentd/core';
 import { z } from 'zod';
-import { HttpError, type HttpRequest, type HttpResponse } from './http-types.js';
 import { API_PREFIX } from './options.js';
 import { type AgentdHttpServer, isJsonType } from './server.js';
 

@@ -1,8 +1,13 @@
-import { agent, createHost, HealthRegistryToken, TaskStoreToken } from '@agentd/core';
+import {
+  agent,
+  createHost,
+  HealthRegistryToken,
+  HttpServerToken,
+  TaskStoreToken,
+} from '@agentd/core';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
-import { HttpServerToken } from './http-types.js';
 import { webhook } from './plugin.js';
 import { send } from './test-support.js';
 

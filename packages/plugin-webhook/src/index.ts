@@ -2,8 +2,9 @@
  * @module @agentd/plugin-webhook
  * One HTTP server per host: signed webhook routes (Standard Webhooks, GitHub, generic
  * HMAC-SHA256) whose deliveries become durable, de-duplicated tasks; `/live`, `/ready` and
- * `/health`; a bearer-token API under `/api/v1`; and {@link HttpServerToken}, on which other
- * plugins mount routes.
+ * `/health`; a bearer-token API under `/api/v1`. Its server implements core's HTTP route contract
+ * (`HttpServer`, provided under `HttpServerToken` from `@agentd/core`), on which other plugins
+ * mount routes.
  *
  * @example
  * ```ts
@@ -19,18 +20,8 @@
 
 export type { ApiDeps } from './api.js';
 export { mountApi } from './api.js';
+export { WEBHOOK_ERROR_CODES } from './error-codes.js';
 export type { WebhookReceivedEvent } from './events.js';
-export type {
-  ErrorBody,
-  HttpAddress,
-  HttpMethod,
-  HttpRequest,
-  HttpResponse,
-  HttpServer,
-  RouteDefinition,
-  RouteHandler,
-} from './http-types.js';
-export { HttpError, HttpServerToken } from './http-types.js';
 export type { ResolvedWebhookOptions, WebhookOptions, WebhookRouteConfig } from './options.js';
 export { API_PREFIX, PROBE_PATHS, webhookOptionsSchema } from './options.js';
 export { WEBHOOK_PLUGIN_NAME, webhook } from './plugin.js';

@@ -5,6 +5,7 @@ import {
   HealthRegistryToken,
   type Host,
   type HostConfig,
+  HttpServerToken,
   type JsonValue,
   type Plugin,
   type Scheduler,
@@ -16,7 +17,6 @@ import {
 import { ManualClock, memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
-import { HttpServerToken } from './http-types.js';
 import type { WebhookOptions } from './options.js';
 import { webhook } from './plugin.js';
 import {

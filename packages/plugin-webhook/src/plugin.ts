@@ -5,6 +5,7 @@ import {
   type Clock,
   HealthRegistryToken,
   HostInfoToken,
+  HttpServerToken,
   IntakeGateToken,
   IntakeGuardToken,
   type Plugin,
@@ -21,7 +22,6 @@ import {
 } from '@agentd/core';
 import { mountApi } from './api.js';
 import { EnqueueBatcher } from './batch.js';
-import { HttpServerToken } from './http-types.js';
 import {
   PROBE_PATHS,
   type ResolvedWebhookOptions,

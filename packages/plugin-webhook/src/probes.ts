@@ -5,9 +5,9 @@ import type {
   HealthReport,
   HealthStatus,
   HostInfo,
+  HttpResponse,
   IntakeGate,
 } from '@agentd/core';
-import type { HttpResponse } from './http-types.js';
 import type { AgentdHttpServer } from './server.js';
 
 /**

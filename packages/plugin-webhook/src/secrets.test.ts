@@ -1,8 +1,7 @@
-import { createHost, llmAgent, TaskStoreToken } from '@agentd/core';
+import { createHost, HttpServerToken, llmAgent, TaskStoreToken } from '@agentd/core';
 import { type FakeOpenAI, memoryLogger, startFakeOpenAI, useTestHosts } from '@agentd/core/testing';
 import { sqlite } from '@agentd/store-sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HttpServerToken } from './http-types.js';
 import { webhook } from './plugin.js';
 import { send, until } from './test-support.js';
 

@@ -4,9 +4,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { HttpError } from '@agentd/core';
 import { memoryLogger } from '@agentd/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpError } from './http-types.js';
 import {
   AgentdHttpServer,
   MAX_JSON_DEPTH,

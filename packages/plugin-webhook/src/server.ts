@@ -9,17 +9,19 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { AgentdError, type JsonValue, type Logger } from '@agentd/core';
 import {
+  AgentdError,
   type HttpAddress,
   HttpError,
   type HttpMethod,
   type HttpRequest,
   type HttpResponse,
   type HttpServer,
+  type JsonValue,
+  type Logger,
   type RouteDefinition,
   type RouteHandler,
-} from './http-types.js';
+} from '@agentd/core';
 import { Router } from './router.js';
 
 /** How the server listens and what it tolerates. */

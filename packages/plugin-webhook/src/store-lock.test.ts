@@ -3,11 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agent, createHost } from '@agentd/core';
+import { agent, createHost, HttpServerToken } from '@agentd/core';
 import { memoryLogger } from '@agentd/core/testing';
 import { sqlite } from '@agentd/store-sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HttpServerToken } from './http-types.js';
 import { webhook } from './plugin.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentd-webhook-store-lock-'));

@@ -5,15 +5,18 @@ import {
   type Clock,
   type EnqueueResult,
   type EventBus,
+  HttpError,
+  type HttpRequest,
+  type HttpResponse,
   type IntakeGate,
   type JsonValue,
   type Logger,
   type NewTask,
+  type RouteHandler,
   type StateStore,
   type TaskQueue,
 } from '@agentd/core';
 import './events.js';
-import { HttpError, type HttpRequest, type HttpResponse, type RouteHandler } from './http-types.js';
 import type { WebhookRouteConfig } from './options.js';
 import { parseJson, textOf } from './server.js';
 import { compileTemplate, compileText, type TemplateContext } from './template.js';

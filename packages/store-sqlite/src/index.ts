@@ -24,6 +24,7 @@ export {
 } from './backup.js';
 export type { DatabaseOptions } from './database.js';
 export { openDatabase } from './database.js';
+export { SQLITE_ERROR_CODES } from './error-codes.js';
 export type { Migration } from './migrations.js';
 export { applyMigrations, MIGRATIONS } from './migrations.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, MAX_RUN_AT } from './new-task.js';

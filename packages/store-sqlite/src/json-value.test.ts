@@ -3,26 +3,32 @@ import { canonicalJson, toJsonText } from './json-value.js';
 
 describe('toJsonText', () => {
   it('serializes JSON values and drops undefined properties', () => {
-    expect(toJsonText({ a: [1, 'x', null, { b: true }], skip: undefined }, 'input', 'E')).toBe(
-      '{"a":[1,"x",null,{"b":true}]}',
-    );
+    expect(
+      toJsonText({ a: [1, 'x', null, { b: true }], skip: undefined }, 'input', 'E_INVALID_TASK'),
+    ).toBe('{"a":[1,"x",null,{"b":true}]}');
     const shared = { n: 1 };
-    expect(toJsonText({ x: shared, y: shared }, 'input', 'E')).toBe('{"x":{"n":1},"y":{"n":1}}');
-    expect(toJsonText(Object.assign(Object.create(null), { a: 1 }), 'input', 'E')).toBe('{"a":1}');
+    expect(toJsonText({ x: shared, y: shared }, 'input', 'E_INVALID_TASK')).toBe(
+      '{"x":{"n":1},"y":{"n":1}}',
+    );
+    expect(
+      toJsonText(Object.assign(Object.create(null), { a: 1 }), 'input', 'E_INVALID_TASK'),
+    ).toBe('{"a":1}');
   });
 
   it('names the path of the first problem', () => {
     const bad = { list: [0, { 'odd key': { fn: () => 1 } }] };
-    expect(() => toJsonText(bad, 'input', 'E_X')).toThrow(
+    expect(() => toJsonText(bad, 'input', 'E_INVALID_TASK')).toThrow(
       expect.objectContaining({
-        code: 'E_X',
+        code: 'E_INVALID_TASK',
         message: 'input.list[1]["odd key"].fn is a function, which JSON cannot represent',
       }),
     );
-    expect(() => toJsonText([new Date(0)], 'metadata', 'E_X')).toThrow(/metadata\[0\] is a Date/);
+    expect(() => toJsonText([new Date(0)], 'metadata', 'E_INVALID_TASK')).toThrow(
+      /metadata\[0\] is a Date/,
+    );
     const cyclic: Record<string, unknown> = { a: [] };
     (cyclic.a as unknown[]).push(cyclic);
-    expect(() => toJsonText(cyclic, 'input', 'E_X')).toThrow(
+    expect(() => toJsonText(cyclic, 'input', 'E_INVALID_TASK')).toThrow(
       'input.a[0] refers back to itself (a cycle)',
     );
   });
@@ -30,7 +36,7 @@ describe('toJsonText', () => {
   it('reports a value nested too deeply instead of overflowing the stack', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 200_000; i++) deep = [deep];
-    expect(() => toJsonText(deep, 'input', 'E_X')).toThrow(/nested too deeply/);
+    expect(() => toJsonText(deep, 'input', 'E_INVALID_TASK')).toThrow(/nested too deeply/);
   });
 });
 

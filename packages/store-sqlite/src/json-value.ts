@@ -1,4 +1,4 @@
-import { AgentdError, type JsonValue } from '@agentd/core';
+import { AgentdError, type AgentdErrorCode, type JsonValue } from '@agentd/core';
 
 /** Why a value is not JSON, and where (`input.items[2].at`). */
 interface JsonProblem {
@@ -99,7 +99,7 @@ function formatPath(root: string, path: readonly (string | number)[]): string {
  * toJsonText({ f: () => 1 }, 'input', 'E_INVALID_TASK'); // throws "input.f is a function, ..."
  * ```
  */
-export function toJsonText(value: unknown, root: string, code: string): string {
+export function toJsonText(value: unknown, root: string, code: AgentdErrorCode): string {
   // Strings, booleans and null always round-trip: skip the walk (and its Set) for them.
   if (typeof value === 'string' || typeof value === 'boolean' || value === null) {
     return JSON.stringify(value);

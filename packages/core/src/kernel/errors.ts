@@ -1,18 +1,27 @@
+import type { AgentdErrorCode } from './error-codes.js';
+
 /**
- * Base class of every error agentd raises on purpose. `code` is stable and documented; the
- * CLI prints `message` alone (no stack) for these unless `--verbose` is given.
+ * Base class of every error agentd raises on purpose. `code` is stable and listed, with its
+ * cause and fix, in docs/errors.md; it is typed by {@link AgentdErrorCode}, so only catalogued
+ * codes compile (a plugin adds its own by declaration merging on `AgentdErrorCodes`). The CLI
+ * prints `message` alone (no stack) for these unless `--verbose` is given.
  *
  * @example
  * ```ts
- * try { await host.start(); } catch (e) {
- *   if (e instanceof AgentdError && e.code === 'E_PLUGIN_START_TIMEOUT') { ... }
+ * try {
+ *   await host.start();
+ * } catch (error) {
+ *   // A start hook that timed out: E_PLUGIN_START, caused by a TimeoutError (E_TIMEOUT).
+ *   if (error instanceof AgentdError && error.code === 'E_PLUGIN_START' && error.cause instanceof TimeoutError) {
+ *     console.error(`a plugin took too long to start: ${error.message}`);
+ *   }
  * }
  * ```
  */
 export class AgentdError extends Error {
   override name = 'AgentdError';
   constructor(
-    readonly code: string,
+    readonly code: AgentdErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {

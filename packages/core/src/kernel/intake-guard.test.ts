@@ -25,7 +25,12 @@ describe('classifyIntakeError: one rule for every channel', () => {
     ['an unknown agent', new AgentdError('E_UNKNOWN_AGENT', 'x'), true, 'E_UNKNOWN_AGENT'],
     ['no agent at all', new AgentdError('E_NO_AGENT', 'x'), true, 'E_NO_AGENT'],
     ['too large', new PayloadTooLargeError(2_000_000, 1_048_576, 'big'), true, 'E_INVALID_TASK'],
-    ['an error marked not retryable', new SessionError('E_RESUME', 'x'), true, 'E_RESUME'],
+    [
+      'an error marked not retryable',
+      new SessionError('E_RESUME_FAILED', 'x'),
+      true,
+      'E_RESUME_FAILED',
+    ],
     [
       'a constraint violation',
       sqliteError('SQLITE_CONSTRAINT_CHECK', 'x'),

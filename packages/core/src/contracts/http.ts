@@ -1,5 +1,15 @@
+/**
+ * The HTTP route contract: what a plugin that mounts routes (a Telegram webhook, a metrics page,
+ * a dashboard) and a plugin that serves them (`@agentd/plugin-webhook` today) agree on. It lives
+ * in core so both sides depend on core only, and a second server implementation can stand in
+ * for the first without its users changing an import.
+ *
+ * `HttpError` is part of the contract, not of core's error catalogue: its `code` is a wire code
+ * (snake_case, in the JSON error body) that any server implementing {@link HttpServer} must send.
+ */
 import type { IncomingHttpHeaders } from 'node:http';
-import { createToken, type JsonValue, type Token } from '@agentd/core';
+import { createToken, type Token } from '../kernel/token.js';
+import type { JsonValue } from './json.js';
 
 /** Methods a route may answer. `HEAD` is served by `GET` routes automatically. */
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -92,11 +102,12 @@ export interface HttpAddress {
 
 /**
  * The host's HTTP server, for other plugins: mount routes (a Telegram webhook, a metrics page)
- * from `register` or `start`, and list {@link HttpServerToken} in `dependsOn`.
+ * from `register` or `start`, and list {@link HttpServerToken} in `dependsOn`. A server plugin
+ * implements it and provides it under {@link HttpServerToken}.
  *
  * @example
  * ```ts
- * import { HttpServerToken } from '@agentd/plugin-webhook';
+ * import { HttpServerToken, type Plugin } from '@agentd/core';
  *
  * const metrics: Plugin = {
  *   name: 'metrics',
@@ -123,7 +134,8 @@ export interface HttpServer {
 }
 
 /**
- * The host's {@link HttpServer}, provided by the webhook plugin.
+ * The host's {@link HttpServer}, provided by an HTTP server plugin (`@agentd/plugin-webhook`).
+ * Import it from `@agentd/core`; do not re-create it from its name.
  *
  * @example
  * ```ts
