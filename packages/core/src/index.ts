@@ -43,18 +43,26 @@ export type {
   AnswerSender,
   Channel,
   ChannelRegistry,
+  CommandInfo,
+  CommandMiddleware,
   DispatchReceipt,
-  EnqueueHook,
-  InboundHandler,
+  InboundContext,
   InboundMessage,
+  InboundMiddleware,
+  InboundNext,
+  InboundPhase,
   InboundRouter,
   MessageFormat,
   OutboundMessage,
+  ParsedCommand,
   Sender,
   SendOptions,
   SentMessage,
+  UseOptions,
 } from './contracts/channel.js';
 export { AnswersToken, ChannelRegistryToken, InboundRouterToken } from './contracts/channel.js';
+export type { CommandContext, CommandHandler, CommandOptions } from './kernel/inbound-command.js';
+export { command, isForBot, parseCommand } from './kernel/inbound-command.js';
 export type { Clock, TimerHandle } from './contracts/clock.js';
 export { ClockToken } from './contracts/clock.js';
 // Contracts
@@ -313,7 +321,7 @@ export type { SessionsConfig } from './sessions/plugin.js';
 export {
   formatSessionLine,
   SESSIONS_PLUGIN_NAME,
-  sessionCommand,
+  sessionCommands,
   sessionsConfigSchema,
   sessionsConfigShape,
   sessionsPlugin,

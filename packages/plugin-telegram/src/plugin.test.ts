@@ -151,11 +151,11 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     const flakyDisk: Plugin = {
       name: 'flaky-disk',
       start(ctx) {
-        ctx.resolve(InboundRouterToken).use(() => {
+        ctx.resolve(InboundRouterToken).use((_inbound, next) => {
           if (failures-- > 0) {
             throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
           }
-          return undefined;
+          return next();
         });
       },
     };

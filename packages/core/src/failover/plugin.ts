@@ -8,7 +8,7 @@ import { type StateStore, StateStoreToken } from '../contracts/state.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { createToken } from '../kernel/token.js';
 import { SecretMaskerToken } from '../logging/secret-masker.js';
-import { userKeyOf } from '../runtime/router.js';
+import { userKeyOf } from '../kernel/inbound-router.js';
 import { BudgetGuard } from './budgets.js';
 import { CircuitBoard, DEFAULT_CIRCUIT } from './circuits.js';
 import { FailoverExecutor, type SessionRunner } from './executor.js';
@@ -116,10 +116,13 @@ export function failoverPlugin(options: FailoverPluginOptions = {}): Plugin {
       ctx.provide(BudgetGuardToken, budgets);
 
       const guard = budgets;
-      offHook = ctx.resolve(InboundRouterToken).beforeEnqueue?.((message, task) => {
-        const userKey = userKeyOf(message);
+      // Admission phase: after commands (a user over budget can still list sessions), before
+      // routing (no session is made for refused work).
+      offHook = ctx.resolve(InboundRouterToken).use(
+        (inbound, next) => {
+        const userKey = userKeyOf(inbound.message);
         const refusal = guard.admit(userKey) ?? guard.checkCost();
-        if (!refusal) return task;
+        if (!refusal) return next();
         ctx.events.emit('budget.exceeded', {
           userKey,
           limit: refusal.limit,
@@ -136,7 +139,9 @@ export function failoverPlugin(options: FailoverPluginOptions = {}): Plugin {
         };
         void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, alert);
         return { outcome: 'refused', reply: refusal.message };
-      });
+        },
+        { phase: 'admission' },
+      );
 
       ctx.resolve(HealthRegistryToken).add({
         name: 'failover:circuits',

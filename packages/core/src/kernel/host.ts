@@ -24,7 +24,7 @@ import {
   DefaultChannelRegistry,
   DefaultHealthRegistry,
 } from '../runtime/registries.js';
-import { DefaultInboundRouter } from '../runtime/router.js';
+import { DefaultInboundRouter } from './inbound-router.js';
 import { runnerPlugin } from '../runtime/runner-plugin.js';
 import { systemClock } from '../runtime/system-clock.js';
 import { schedulerPlugin } from '../scheduler/scheduler-plugin.js';
