@@ -61,8 +61,6 @@ export type {
   UseOptions,
 } from './contracts/channel.js';
 export { AnswersToken, ChannelRegistryToken, InboundRouterToken } from './contracts/channel.js';
-export type { CommandContext, CommandHandler, CommandOptions } from './kernel/inbound-command.js';
-export { command, isForBot, parseCommand } from './kernel/inbound-command.js';
 export type { Clock, TimerHandle } from './contracts/clock.js';
 export { ClockToken } from './contracts/clock.js';
 // Contracts
@@ -205,6 +203,8 @@ export type { CreateHostOptions, Host, StopFailure, StopResult } from './kernel/
 export { createHost, KERNEL_SERVICES, withBuiltinPlugins } from './kernel/host.js';
 export type { HostInfo, HostState } from './kernel/host-info.js';
 export { HostInfoToken } from './kernel/host-info.js';
+export type { CommandContext, CommandHandler, CommandOptions } from './kernel/inbound-command.js';
+export { command, isForBot, parseCommand } from './kernel/inbound-command.js';
 export type { OwnerFacts } from './kernel/owner.js';
 export { machineTag, newOwnerId, ownerIsGone, parseOwnerId } from './kernel/owner.js';
 export type { Plugin, PluginContext, PluginOption } from './kernel/plugin.js';
