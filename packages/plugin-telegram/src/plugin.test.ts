@@ -236,6 +236,19 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     ]);
   });
 
+  it('keeps working when the command menu cannot be published, and says so in the log', async () => {
+    const api = await fakeApi();
+    api.failNext('setMyCommands', { status: 400, description: 'Bad Request: BOT_COMMAND_INVALID' });
+    const bot = await startBot(api);
+    await vi.waitFor(() =>
+      expect(bot.logs()).toContain('could not publish the Telegram command menu'),
+    );
+    expect(api.commandMenu()).toBeUndefined();
+    api.sendText(ALICE, '/sessions');
+    const [answer] = await api.waitForMessages(1);
+    expect(answer?.text).toBe('No sessions yet; send a message to start one.');
+  });
+
   it('answers stickers with the text-only note, reads captions, welcomes /start, strips @bot from commands', async () => {
     const api = await fakeApi();
     const bot = await startBot(api);
