@@ -216,6 +216,16 @@ export type CommandMiddleware = InboundMiddleware & { readonly command: CommandI
  *
  * Plugins add {@link InboundMiddleware} with `use`, in `register` or `start`; the chain's end
  * enqueues the task (idempotency key: the channel message id).
+ *
+ * @example
+ * ```ts
+ * const router = ctx.resolve(InboundRouterToken);
+ * router.use(command('ping', () => 'pong', { description: 'Check that the host answers' }));
+ * router.use((inbound, next) => (quotaLeft() ? next() : { outcome: 'refused', reply: 'Quota used up.' }), {
+ *   phase: 'admission',
+ * });
+ * const receipt = await router.dispatch(message); // { outcome: 'accepted', taskId: '...' }
+ * ```
  */
 export interface InboundRouter {
   dispatch(message: InboundMessage): Promise<DispatchReceipt>;
