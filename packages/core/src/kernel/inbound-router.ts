@@ -88,7 +88,8 @@ export class DefaultInboundRouter implements InboundRouter {
         message,
         command: parsed,
         task: {
-          input: parsed ? parsed.text : message.text,
+          // Only a mention is removed: any other text is kept exactly as sent.
+          input: parsed?.addressedTo !== undefined ? parsed.text : message.text,
           type: 'message',
           idempotencyKey: `${message.from.channel}:msg:${message.id}`,
           sessionKey: userKeyOf(message),
