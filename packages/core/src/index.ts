@@ -39,16 +39,22 @@ export type {
   AnswerSender,
   Channel,
   ChannelRegistry,
+  CommandInfo,
+  CommandMiddleware,
   DispatchReceipt,
-  EnqueueHook,
-  InboundHandler,
+  InboundContext,
   InboundMessage,
+  InboundMiddleware,
+  InboundNext,
+  InboundPhase,
   InboundRouter,
   MessageFormat,
   OutboundMessage,
+  ParsedCommand,
   Sender,
   SendOptions,
   SentMessage,
+  UseOptions,
 } from './contracts/channel.js';
 export { AnswersToken, ChannelRegistryToken, InboundRouterToken } from './contracts/channel.js';
 export type { Clock, TimerHandle } from './contracts/clock.js';
@@ -200,6 +206,8 @@ export type { CreateHostOptions, Host, StopFailure, StopResult } from './kernel/
 export { createKernelHost, KERNEL_SERVICES } from './kernel/host.js';
 export type { HostInfo, HostState } from './kernel/host-info.js';
 export { HostInfoToken } from './kernel/host-info.js';
+export type { CommandContext, CommandHandler, CommandOptions } from './kernel/inbound-command.js';
+export { command, isForBot, parseCommand } from './kernel/inbound-command.js';
 export type { IntakeGate } from './kernel/intake.js';
 export type {
   IntakeFailure,
@@ -345,7 +353,7 @@ export type { SessionsConfig } from './sessions/plugin.js';
 export {
   formatSessionLine,
   SESSIONS_PLUGIN_NAME,
-  sessionCommand,
+  sessionCommands,
   sessions,
   sessionsConfigSchema,
   sessionsConfigShape,

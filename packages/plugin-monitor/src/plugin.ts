@@ -1,5 +1,6 @@
 import {
   type Alert,
+  command,
   createToken,
   HealthRegistryToken,
   type HealthResult,
@@ -139,10 +140,11 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       if (ctx.options.command) {
         const host = ctx.resolve(HostInfoToken).name;
         offs.push(
-          ctx.resolve(InboundRouterToken).use(async (message) => {
-            if (!/^\/system(\s|$)/.test(message.text.trim())) return undefined;
-            return { outcome: 'handled', reply: systemText(latest ?? (await sample()), host) };
-          }),
+          ctx.resolve(InboundRouterToken).use(
+            command('system', async () => systemText(latest ?? (await sample()), host), {
+              description: "Show this host's CPU, memory and disk use",
+            }),
+          ),
         );
       }
       ctx.logger.info(

@@ -3,7 +3,9 @@ import {
   type InboundMessage,
   type InboundRouter,
   InvalidInputError,
+  isForBot,
   type Logger,
+  parseCommand,
 } from '@agentd/core';
 import type { Message, Update } from 'grammy/types';
 
@@ -33,7 +35,10 @@ export interface TelegramInboundDeps {
   reply: (to: Address, text: string, inReplyTo: number, durable: boolean) => void;
   isAllowed: (userId: string) => boolean;
   texts: { refusal: string; welcome: string; textOnly: string };
-  /** The bot's username, to recognise `/command@username` in groups. */
+  /**
+   * The bot's username, set on each inbound message as `botName`: the router then takes
+   * `/command@username` in groups as this bot's and ignores `/command@otherbot`.
+   */
   username: () => string | undefined;
   logger: Logger;
   now: () => number;
@@ -44,7 +49,7 @@ export interface TelegramInboundDeps {
  * sender are taken: edits, channel posts and messages from bots are skipped. A user not on the
  * allow-list gets a polite refusal and nothing is stored; a message without text or caption
  * gets a "text only" answer; `/start` gets the welcome; `/command@otherbot` is left to that
- * bot. A malformed message (no chat, a text that is not a string) throws an
+ * bot (the router ignores it, knowing this bot's name from the message's `botName`). A malformed message (no chat, a text that is not a string) throws an
  * `InvalidInputError`, which the intake guard keeps as a dead letter. Everything else is dispatched with the
  * id `<chat id>:<message id>`, which stays the same when Telegram delivers it again, so a
  * repeat is recognised as a duplicate by its task's idempotency key.
@@ -95,20 +100,15 @@ export class TelegramInbound {
         },
       );
     }
-    const text = this.#commandWithoutUsername(body ?? '');
-    if (this.#deps.username() !== undefined && OTHER_BOTS_COMMAND.test(text)) {
-      // `/command@otherbot` in a group is for another bot: not ours to answer or run.
-      this.#deps.logger.debug(
-        { updateId: update.update_id, chat: to.id },
-        'skipped a command addressed to another bot',
-      );
-      return;
-    }
+    const text = body ?? '';
+    const username = this.#deps.username();
     if (text.trim() === '') {
       this.#deps.reply(to, this.#deps.texts.textOnly, checked.message_id, true);
       return;
     }
-    if (/^\/start(\s|$)/.test(text)) {
+    // `/start` is Telegram's own (the button a new user presses), so the channel answers it.
+    const command = parseCommand(text);
+    if (command?.name === 'start' && isForBot(command, username)) {
       this.#deps.reply(to, this.#deps.texts.welcome, checked.message_id, true);
       return;
     }
@@ -133,8 +133,15 @@ export class TelegramInbound {
             : {}),
         },
       },
+      ...(username !== undefined && { botName: username }),
     };
     const receipt = await this.#deps.router.dispatch(inbound);
+    if (receipt.outcome === 'ignored') {
+      this.#deps.logger.debug(
+        { updateId: update.update_id, chat: to.id },
+        'skipped a command addressed to another bot',
+      );
+    }
     if (receipt.reply) this.#deps.reply(to, receipt.reply, checked.message_id, true);
   }
 
@@ -150,21 +157,7 @@ export class TelegramInbound {
     this.#refusedAt.set(userId, now);
     this.#deps.reply(to, this.#deps.texts.refusal, messageId, false);
   }
-
-  /** `/tasks@my_bot args` → `/tasks args` when `my_bot` is this bot (commands in groups). */
-  #commandWithoutUsername(text: string): string {
-    const username = this.#deps.username();
-    if (!username || !text.startsWith('/')) return text;
-    return text.replace(
-      /^(\/[A-Za-z0-9_]+)@([A-Za-z0-9_]+)/,
-      (whole, command: string, to: string) =>
-        to.toLowerCase() === username.toLowerCase() ? command : whole,
-    );
-  }
 }
-
-/** A command still naming a bot after this bot's own name was stripped: another bot's. */
-const OTHER_BOTS_COMMAND = /^\/[A-Za-z0-9_]+@[A-Za-z0-9_]+(\s|$)/;
 
 /** Seconds past the epoch of the year 9999: a later `date` is not a time. */
 const MAX_DATE_SECONDS = 253_402_300_799;

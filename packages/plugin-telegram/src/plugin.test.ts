@@ -1,6 +1,7 @@
 import {
   agent,
   ChannelRegistryToken,
+  command,
   createHost,
   HealthRegistryToken,
   type Host,
@@ -151,11 +152,11 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     const flakyDisk: Plugin = {
       name: 'flaky-disk',
       start(ctx) {
-        ctx.resolve(InboundRouterToken).use(() => {
+        ctx.resolve(InboundRouterToken).use((_inbound, next) => {
           if (failures-- > 0) {
             throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
           }
-          return undefined;
+          return next();
         });
       },
     };
@@ -193,6 +194,59 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     expect(reply?.text).toBe('echo: busy day');
     const sends = api.calls.filter((c) => c.method === 'sendMessage');
     expect(sends.map((c) => c.failed ?? false)).toEqual([true, false]);
+  });
+
+  it('publishes the host’s commands as the bot’s menu once every plugin has started', async () => {
+    const api = await fakeApi();
+    // Added in start, after the telegram plugin started: the menu must still list it.
+    const systemInfo: Plugin = {
+      name: 'system-info',
+      start(ctx) {
+        ctx
+          .resolve(InboundRouterToken)
+          .use(command('system', () => 'cpu 3%', { description: 'Show CPU, memory and disks' }));
+      },
+    };
+    const bot = await startBot(api, {}, { plugins: [systemInfo] });
+    await api.waitFor(() => api.commandMenu() !== undefined, 10_000, 'the command menu');
+    expect(api.commandMenu()).toEqual([
+      { command: 'sessions', description: 'List your sessions' },
+      { command: 'new', description: 'Start a session: /new NAME [AGENT] [PERSONA...]' },
+      { command: 'switch', description: 'Switch to another session: /switch NAME' },
+      {
+        command: 'timeout',
+        description: 'Suspend the session after MINUTES idle: /timeout MINUTES [NAME]',
+      },
+      { command: 'archive', description: 'Archive a session: /archive NAME' },
+      { command: 'system', description: 'Show CPU, memory and disks' },
+    ]);
+    expect(bot.logs()).not.toContain('could not publish the Telegram command menu');
+
+    // In a group: `/system@thisbot` is answered, `/system@otherbot` left to that bot.
+    api.sendText(ALICE, '/system@other_bot', { chatId: -1001 });
+    api.sendText(ALICE, '/system@Agentd_Test_Bot', { chatId: -1001 });
+    const [answer] = await api.waitForMessages(1, { chatId: -1001 });
+    expect(answer?.text).toBe('cpu 3%');
+    const last = api.sendText(ALICE, 'done', { chatId: -1001 });
+    await api.waitFor(() => api.confirmedBelow > last);
+    await api.waitForMessages(2, { chatId: -1001 });
+    expect(api.messages(-1001).map((m) => m.text)).toEqual(['cpu 3%', 'echo: done']);
+    expect((await bot.tasks()).filter((t) => t.type === 'message').map((t) => t.input)).toEqual([
+      'done',
+    ]);
+  });
+
+  it('keeps working when the command menu cannot be published, and says so in the log', async () => {
+    const api = await fakeApi();
+    api.failNext('setMyCommands', { status: 400, description: 'Bad Request: BOT_COMMAND_INVALID' });
+    const bot = await startBot(api);
+    await vi.waitFor(() =>
+      expect(bot.logs()).toContain('could not publish the Telegram command menu'),
+    );
+    expect(api.commandMenu()).toBeUndefined();
+    api.sendText(ALICE, '/sessions');
+    const [answer] = await api.waitForMessages(1);
+    expect(answer?.text).toBe('No sessions yet; send a message to start one.');
   });
 
   it('answers stickers with the text-only note, reads captions, welcomes /start, strips @bot from commands', async () => {

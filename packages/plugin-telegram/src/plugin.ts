@@ -21,6 +21,7 @@ import { type Api, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { forwardAlerts } from './alerts.js';
 import { pollingApi, sendingApi } from './apis.js';
+import { menuOf } from './command-menu.js';
 import { describeError } from './describe-error.js';
 import { replyTargetOf, TelegramInbound } from './inbound.js';
 import {
@@ -78,6 +79,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
   let stopped = false;
   let stopAlerts: (() => void) | undefined;
   let stopReplays: (() => void) | undefined;
+  let stopMenu: (() => void) | undefined;
   /** Webhook mode: whether Telegram has our URL, or why not yet. */
   const webhookState: { set: boolean; lastError?: string } = { set: false };
   /** Aborted at stop: ends background retries. */
@@ -114,6 +116,24 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         logger: ctx.logger,
       });
       ctx.resolve(ChannelRegistryToken).add(channel);
+      // The command menu is published once every plugin has started, so commands a plugin
+      // adds in `start` are listed too. Best effort: without it commands still work when typed.
+      const router = ctx.resolve(InboundRouterToken);
+      stopMenu = ctx.events.once('host.ready', () => {
+        const menu = menuOf(router.commands());
+        void track(sendApi.setMyCommands(menu, undefined, grammySignal(answering.signal))).then(
+          () =>
+            ctx.logger.debug(
+              { commands: menu.map((c) => c.command) },
+              'published the Telegram command menu',
+            ),
+          (err: unknown) =>
+            ctx.logger.warn(
+              { reason: describeError(err) },
+              'could not publish the Telegram command menu',
+            ),
+        );
+      });
       if (o.alerts) {
         // From register on, so alerts other plugins raise while the host starts (a disk already
         // full, a store restored from a backup) reach the chats too.
@@ -293,6 +313,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       lifetime.abort();
       stopAlerts?.();
       stopReplays?.();
+      stopMenu?.();
       typing?.stop();
       await poller?.stop();
       // Answers to updates the poller just confirmed get a moment to go out before the rest

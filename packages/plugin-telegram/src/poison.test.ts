@@ -124,11 +124,11 @@ describe('telegram: a poison update is kept as a dead letter and never blocks th
     const gatekeeper: Plugin = {
       name: 'gatekeeper',
       start(ctx) {
-        ctx.resolve(InboundRouterToken).beforeEnqueue?.((message, task) => {
-          if (missing && message.text === 'please write') {
+        ctx.resolve(InboundRouterToken).use((inbound, next) => {
+          if (missing && inbound.message.text === 'please write') {
             throw new AgentdError('E_UNKNOWN_AGENT', 'unknown agent "writer"');
           }
-          return task;
+          return next();
         });
       },
     };

@@ -38,6 +38,13 @@ export interface InboundMessage {
   receivedAt: number;
   /** Channel-specific extras worth keeping with the task (message id, language, attachments). */
   metadata?: JsonObject;
+  /**
+   * The name this host goes by on the channel (a Telegram bot's username), when the channel
+   * knows it. A command addressed as `/cmd@name` is this host's when `name` matches (case
+   * aside) and another bot's when it does not: the router ignores those. Unset, every
+   * `/cmd@name` counts as this host's.
+   */
+  botName?: string;
 }
 
 /** Text formatting of an outbound message; channels degrade to plain text when unsupported. */
@@ -107,41 +114,128 @@ export const ChannelRegistryToken = createToken<ChannelRegistry>('agentd.channel
 
 /** What the router did with an inbound message. */
 export interface DispatchReceipt {
-  /** `accepted`: persisted as a task; `duplicate`: seen before; `handled`: a command answered it. */
-  outcome: 'accepted' | 'duplicate' | 'handled' | 'refused';
+  /**
+   * `accepted`: persisted as a task; `duplicate`: seen before; `handled`: a middleware (a
+   * command) answered it; `refused`: a middleware turned it down (a budget); `ignored`: not for
+   * this host (a command addressed to another bot), nothing stored or answered.
+   */
+  outcome: 'accepted' | 'duplicate' | 'handled' | 'refused' | 'ignored';
   /** The task created (or found, for a duplicate), when there is one. */
   taskId?: string;
   /** Text the channel should send back at once (a command's answer, a refusal). */
   reply?: string;
 }
 
-/** A handler the router offers an inbound message to before it becomes a task (commands). */
-export type InboundHandler = (
-  message: InboundMessage,
-) => Promise<DispatchReceipt | undefined> | DispatchReceipt | undefined;
+/** An inbound text that starts with `/name`, parsed once by the router. */
+export interface ParsedCommand {
+  /** The command without its slash and mention, as typed: `new` for `/new@my_bot work`. */
+  name: string;
+  /** The words after the command, split on whitespace. */
+  args: string[];
+  /** Everything after the command, trimmed (for commands that take free text). */
+  argText: string;
+  /** The bot named after `@` (`my_bot` in `/new@my_bot`), when there was one. */
+  addressedTo?: string;
+  /** The message text with the `@name` mention removed: `/new work`. */
+  text: string;
+}
 
 /**
- * Shapes the task an inbound message becomes, after every handler declined it: sessions bind it
- * to the user's active session, budgets refuse it. Return the task (changed or not), or a receipt
- * to answer the message without a task (for example a refusal with a reply).
+ * What a middleware sees: the message, its command (when it is one addressed to this host),
+ * and the task the end of the chain will enqueue, which a middleware may change before it
+ * calls `next()`.
  */
-export type EnqueueHook = (
-  message: InboundMessage,
-  task: NewTask,
-) => Promise<NewTask | DispatchReceipt> | NewTask | DispatchReceipt;
+export interface InboundContext {
+  readonly message: InboundMessage;
+  /** The parsed command when the text is `/name ...` addressed to this host, else undefined. */
+  readonly command: ParsedCommand | undefined;
+  /**
+   * The task this message becomes if every middleware calls `next()`. Defaults: the text (with
+   * a `@botname` mention removed) as input, type `message`, the channel message id as
+   * idempotency key, the user's conversation as session key, the sender as `replyTo`, the
+   * sender id and channel metadata as metadata. Change fields in place (`ctx.task.agent = ...`)
+   * or replace the object.
+   */
+  task: NewTask;
+}
+
+/** Runs the rest of the chain; resolves with its receipt. Call it at most once. */
+export type InboundNext = () => Promise<DispatchReceipt>;
+
+/**
+ * One link of the inbound chain (Koa, Hono and grammY style). Answer the message yourself by
+ * returning a receipt without calling `next` (a command, a refusal), or pass it on with
+ * `return next()`, after changing `ctx.task` if you like. Code after `await next()` sees the
+ * receipt of everything downstream (the created task's id).
+ *
+ * @example
+ * ```ts
+ * const vipAgent: InboundMiddleware = (ctx, next) => {
+ *   if (ctx.message.sender.id === '42') ctx.task.agent = 'claude';
+ *   return next();
+ * };
+ * ```
+ */
+export type InboundMiddleware = (
+  ctx: InboundContext,
+  next: InboundNext,
+) => Promise<DispatchReceipt> | DispatchReceipt;
+
+/**
+ * Where in the chain a middleware runs. The chain is `commands`, then `admission`, then
+ * `routing`, each in registration order, then the enqueue:
+ * - `commands`: answers without a task (`/sessions`, `/system`); runs first, so a command
+ *   still works for a user over budget.
+ * - `admission`: refuses work (budgets, quotas) before anything is made for it.
+ * - `routing`: shapes the task (its session, agent, metadata). The default.
+ */
+export type InboundPhase = 'commands' | 'admission' | 'routing';
+
+/** Options of {@link InboundRouter.use}. */
+export interface UseOptions {
+  /** Default `commands` for a {@link CommandMiddleware}, `routing` for any other. */
+  phase?: InboundPhase;
+}
+
+/** A command as channels publish it (Telegram's command menu). */
+export interface CommandInfo {
+  /** Without the slash: `sessions`. */
+  name: string;
+  /** One line for the menu: `List your sessions`. */
+  description: string;
+}
+
+/** A middleware made by `command()`: it carries its name and description for the menu. */
+export type CommandMiddleware = InboundMiddleware & { readonly command: CommandInfo };
 
 /**
  * Where channels hand inbound messages. `dispatch` waits at the readiness barrier until every
  * plugin has started, and resolves only once the message is persisted, so a channel may
  * acknowledge the message to its sender (confirm the update, answer 2xx) only after it resolves.
  * Rejects with `IntakeClosedError` while the host stops: do not acknowledge then.
+ *
+ * Plugins add {@link InboundMiddleware} with `use`, in `register` or `start`; the chain's end
+ * enqueues the task (idempotency key: the channel message id).
+ *
+ * @example
+ * ```ts
+ * const router = ctx.resolve(InboundRouterToken);
+ * router.use(command('ping', () => 'pong', { description: 'Check that the host answers' }));
+ * router.use((inbound, next) => (quotaLeft() ? next() : { outcome: 'refused', reply: 'Quota used up.' }), {
+ *   phase: 'admission',
+ * });
+ * const receipt = await router.dispatch(message); // { outcome: 'accepted', taskId: '...' }
+ * ```
  */
 export interface InboundRouter {
   dispatch(message: InboundMessage): Promise<DispatchReceipt>;
-  /** Adds a handler consulted in order before the default (which makes a task). */
-  use(handler: InboundHandler): () => void;
-  /** Adds a hook that shapes (or refuses) the task of a message no handler took, in order. */
-  beforeEnqueue?(hook: EnqueueHook): () => void;
+  /**
+   * Adds a middleware to the chain, in its phase (see {@link InboundPhase}) after the ones
+   * already there. Returns a function that removes it.
+   */
+  use(middleware: InboundMiddleware, options?: UseOptions): () => void;
+  /** The commands registered with `command()`, in chain order, for channels to publish. */
+  commands(): CommandInfo[];
 }
 
 export const InboundRouterToken = createToken<InboundRouter>('agentd.router');

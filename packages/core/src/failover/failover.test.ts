@@ -443,6 +443,12 @@ describe('budgets', () => {
       outcome: 'refused',
       reply: expect.stringContaining('at most 2 messages per minute'),
     });
+    // Commands come before admission in the inbound chain: a user over the limit can still
+    // list and switch sessions.
+    expect(await say('/sessions')).toMatchObject({
+      outcome: 'handled',
+      reply: expect.stringContaining('main'),
+    });
     expect((await say('4', 'u2')).outcome).toBe('accepted');
     await clock.advance(61_000);
     expect((await say('5')).outcome).toBe('accepted');

@@ -5,10 +5,10 @@ import { FailoverPolicyToken } from '../contracts/failover.js';
 import { HealthRegistryToken } from '../contracts/health.js';
 import { NotifierToken, raiseAlert } from '../contracts/notifier.js';
 import { type StateStore, StateStoreToken } from '../contracts/state.js';
+import { userKeyOf } from '../kernel/inbound-router.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { createToken } from '../kernel/token.js';
 import { SecretMaskerToken } from '../logging/secret-masker.js';
-import { userKeyOf } from '../runtime/router.js';
 import { BudgetGuard } from './budgets.js';
 import { CircuitBoard, DEFAULT_CIRCUIT } from './circuits.js';
 import { FailoverExecutor, type SessionRunner } from './executor.js';
@@ -117,27 +117,32 @@ export function failover(options: FailoverPluginOptions = {}): Plugin {
       ctx.provide(BudgetGuardToken, budgets);
 
       const guard = budgets;
-      offHook = ctx.resolve(InboundRouterToken).beforeEnqueue?.((message, task) => {
-        const userKey = userKeyOf(message);
-        const refusal = guard.admit(userKey) ?? guard.checkCost();
-        if (!refusal) return task;
-        ctx.events.emit('budget.exceeded', {
-          userKey,
-          limit: refusal.limit,
-          message: refusal.message,
-        });
-        const alert = {
-          severity: refusal.limit.startsWith('cost') ? ('error' as const) : ('warning' as const),
-          source: FAILOVER_PLUGIN_NAME,
-          title: refusal.limit.startsWith('cost')
-            ? 'Cost cap reached: work refused'
-            : `Rate limit hit by ${userKey}`,
-          message: refusal.message,
-          dedupeKey: `budget:${refusal.limit}:${refusal.limit.startsWith('cost') ? '' : userKey}`,
-        };
-        void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, alert);
-        return { outcome: 'refused', reply: refusal.message };
-      });
+      // Admission phase: after commands (a user over budget can still list sessions), before
+      // routing (no session is made for refused work).
+      offHook = ctx.resolve(InboundRouterToken).use(
+        (inbound, next) => {
+          const userKey = userKeyOf(inbound.message);
+          const refusal = guard.admit(userKey) ?? guard.checkCost();
+          if (!refusal) return next();
+          ctx.events.emit('budget.exceeded', {
+            userKey,
+            limit: refusal.limit,
+            message: refusal.message,
+          });
+          const alert = {
+            severity: refusal.limit.startsWith('cost') ? ('error' as const) : ('warning' as const),
+            source: FAILOVER_PLUGIN_NAME,
+            title: refusal.limit.startsWith('cost')
+              ? 'Cost cap reached: work refused'
+              : `Rate limit hit by ${userKey}`,
+            message: refusal.message,
+            dedupeKey: `budget:${refusal.limit}:${refusal.limit.startsWith('cost') ? '' : userKey}`,
+          };
+          void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, alert);
+          return { outcome: 'refused', reply: refusal.message };
+        },
+        { phase: 'admission' },
+      );
 
       ctx.resolve(HealthRegistryToken).add({
         name: 'failover:circuits',

@@ -30,6 +30,11 @@ export const CORE_ERROR_CODES = {
   E_PROVIDE_PHASE: 'A plugin provided a service or agent outside register().',
   E_TIMEOUT: 'A hook or operation did not finish within its time limit.',
   E_INTAKE_CLOSED: 'Work was offered while the host is stopping or stopped.',
+  // The inbound chain and chat commands.
+  E_INBOUND_PHASE: 'A middleware was added to the inbound chain with an unknown phase.',
+  E_INBOUND_NEXT_TWICE: 'An inbound middleware called next() more than once.',
+  E_COMMAND_NAME: 'A command name is not 1 to 32 letters, digits or underscores.',
+  E_COMMAND_DESCRIPTION: 'A command was defined without a description.',
   // Registries of agents, channels and health checks.
   E_INVALID: 'An agent, channel or health check was registered without a name.',
   E_DUPLICATE: 'An agent, channel or health check with that name is already registered.',

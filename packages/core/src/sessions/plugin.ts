@@ -3,14 +3,14 @@ import { AgentRegistryToken } from '../contracts/agent.js';
 import {
   AnswersToken,
   ChannelRegistryToken,
-  type DispatchReceipt,
-  type InboundMessage,
+  type CommandMiddleware,
   InboundRouterToken,
 } from '../contracts/channel.js';
 import { SessionStoreToken } from '../contracts/session.js';
 import { SessionRunnerToken } from '../failover/plugin.js';
 import { AgentdError } from '../kernel/errors.js';
 import { HostInfoToken } from '../kernel/host-info.js';
+import { type CommandContext, type CommandHandler, command } from '../kernel/inbound-command.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { errorMessage } from '../kernel/timeout.js';
 import {
@@ -117,39 +117,51 @@ export function sessions(options: SessionsConfig = {}): Plugin {
       ctx.provide(SessionRunnerToken, manager);
       const router = ctx.resolve(InboundRouterToken);
       if (options.commands !== false) {
-        const m = manager;
-        offs.push(router.use((message) => sessionCommand(m, message)));
+        for (const middleware of sessionCommands(manager)) offs.push(router.use(middleware));
       }
+      // Routing phase: after commands and after admission (budgets refuse before a session is
+      // made). Messages wait at the readiness barrier, so `start` has recovered the sessions by
+      // the time this runs.
+      const m = manager;
+      const answers = () => ctx.tryResolve(AnswersToken);
+      offs.push(
+        router.use(
+          async (inbound, next) => {
+            const { message, task } = inbound;
+            const { session, replacedAgent } = await m.withKnownAgent(
+              await m.sessionFor(message.from),
+            );
+            if (replacedAgent !== undefined) {
+              const notice = `Your session "${session.name}" used agent "${replacedAgent}", which this host no longer has; it now uses "${session.agent}". /new NAME AGENT starts a session with another agent.`;
+              const key = `${message.from.channel}:notice:${message.id}`;
+              const to = message.from;
+              const outbox = answers();
+              const sent = outbox
+                ? outbox.answer(to, notice, { key })
+                : ctx
+                    .resolve(ChannelRegistryToken)
+                    .send(to, { text: notice }, { idempotencyKey: key });
+              // The message itself goes on: a notice that cannot be sent is only logged.
+              void Promise.resolve(sent).catch((err: unknown) =>
+                ctx.logger.warn({ err }, 'could not send the agent fallback notice'),
+              );
+            }
+            inbound.task = {
+              ...task,
+              agent: task.agent ?? session.agent,
+              sessionKey: `session:${session.id}`,
+              metadata: { ...(task.metadata ?? {}), sessionId: session.id },
+            };
+            return next();
+          },
+          { phase: 'routing' },
+        ),
+      );
     },
     async start(ctx) {
-      const m = manager!;
-      const recovered = await m.recover();
+      const recovered = await manager!.recover();
       if (recovered > 0)
         ctx.logger.warn({ recovered }, 'suspended sessions left live by a previous run');
-      // Registered at start, after register-time hooks (budgets refuse before a session is made).
-      const answers = ctx.tryResolve(AnswersToken);
-      const off = ctx.resolve(InboundRouterToken).beforeEnqueue?.(async (message, task) => {
-        const { session, replacedAgent } = await m.withKnownAgent(await m.sessionFor(message.from));
-        if (replacedAgent !== undefined) {
-          const notice = `Your session "${session.name}" used agent "${replacedAgent}", which this host no longer has; it now uses "${session.agent}". /new NAME AGENT starts a session with another agent.`;
-          const key = `${message.from.channel}:notice:${message.id}`;
-          const to = message.from;
-          const sent = answers
-            ? answers.answer(to, notice, { key })
-            : ctx.resolve(ChannelRegistryToken).send(to, { text: notice }, { idempotencyKey: key });
-          // The message itself goes on: a notice that cannot be sent is only logged.
-          void Promise.resolve(sent).catch((err: unknown) =>
-            ctx.logger.warn({ err }, 'could not send the agent fallback notice'),
-          );
-        }
-        return {
-          ...task,
-          agent: task.agent ?? session.agent,
-          sessionKey: `session:${session.id}`,
-          metadata: { ...(task.metadata ?? {}), sessionId: session.id },
-        };
-      });
-      if (off) offs.push(off);
     },
     async stop() {
       for (const off of offs.splice(0)) off();
@@ -162,63 +174,83 @@ const HELP =
   'Sessions: /sessions, /new NAME [AGENT] [PERSONA...], /switch NAME, /timeout MINUTES, /archive NAME';
 
 /**
- * Answers a session command (`/sessions`, `/new`, `/switch`, `/timeout`, `/archive`), or returns
- * undefined for any other message. Channels get it through the sessions plugin.
+ * The session commands (`/sessions`, `/new`, `/switch`, `/timeout`, `/archive`) as router
+ * middleware, each with its menu description. The sessions plugin adds them unless
+ * `commands: false`.
  *
  * @example
  * ```ts
- * router.use((message) => sessionCommand(manager, message));
+ * for (const middleware of sessionCommands(manager)) router.use(middleware);
  * ```
  */
-export async function sessionCommand(
-  manager: SessionManager,
-  message: InboundMessage,
-): Promise<DispatchReceipt | undefined> {
-  const match = /^\/(sessions|new|switch|timeout|archive)(?:@\S+)?(?:\s+(.*))?$/s.exec(
-    message.text.trim(),
-  );
-  if (!match) return undefined;
-  const [, command, rest = ''] = match;
-  const args = rest.trim().split(/\s+/).filter(Boolean);
-  const userKey = SessionManager.userKey(message.from);
-  const reply = (text: string): DispatchReceipt => ({ outcome: 'handled', reply: text });
-  try {
-    switch (command) {
-      case 'sessions': {
-        const list = await manager.list(userKey);
-        if (list.length === 0) return reply('No sessions yet; send a message to start one.');
-        return reply(list.map((s) => formatSessionLine(s, Date.now())).join('\n'));
+export function sessionCommands(manager: SessionManager): CommandMiddleware[] {
+  // A refusal the manager raises on purpose (unknown session, bad timeout) is the answer.
+  const answering =
+    (handler: CommandHandler): CommandHandler =>
+    async (ctx, next) => {
+      try {
+        return await handler(ctx, next);
+      } catch (err) {
+        if (err instanceof AgentdError) return errorMessage(err);
+        throw err;
       }
-      case 'new': {
-        if (!args[0]) return reply(HELP);
-        const s = await manager.create(message.from, {
+    };
+  const userKey = (ctx: CommandContext) => SessionManager.userKey(ctx.message.from);
+  return [
+    command(
+      'sessions',
+      answering(async (ctx) => {
+        const list = await manager.list(userKey(ctx));
+        if (list.length === 0) return 'No sessions yet; send a message to start one.';
+        return list.map((s) => formatSessionLine(s, Date.now())).join('\n');
+      }),
+      { description: 'List your sessions' },
+    ),
+    command(
+      'new',
+      answering(async (ctx) => {
+        const args = ctx.command.args;
+        if (!args[0]) return HELP;
+        const s = await manager.create(ctx.message.from, {
           name: args[0],
           ...(args[1] && { agent: args[1] }),
           ...(args.length > 2 && { persona: args.slice(2).join(' ') }),
         });
-        return reply(`Created session "${s.name}" (agent ${s.agent}); it is now active.`);
-      }
-      case 'switch': {
-        if (!args[0]) return reply(HELP);
-        const s = await manager.switch(userKey, args[0]);
-        return reply(`Switched to session "${s.name}" (${s.status}).`);
-      }
-      case 'timeout': {
-        const minutesValue = Number(args[0]);
-        const s = await manager.setIdleTimeout(userKey, minutesValue, args[1]);
-        return reply(`Session "${s.name}" now suspends after ${minutesValue} min idle.`);
-      }
-      case 'archive': {
-        if (!args[0]) return reply(HELP);
-        const s = await manager.archive(userKey, args[0]);
-        return reply(`Archived session "${s.name}".`);
-      }
-    }
-  } catch (err) {
-    if (err instanceof AgentdError) return reply(errorMessage(err));
-    throw err;
-  }
-  return undefined;
+        return `Created session "${s.name}" (agent ${s.agent}); it is now active.`;
+      }),
+      { description: 'Start a session: /new NAME [AGENT] [PERSONA...]' },
+    ),
+    command(
+      'switch',
+      answering(async (ctx) => {
+        const name = ctx.command.args[0];
+        if (!name) return HELP;
+        const s = await manager.switch(userKey(ctx), name);
+        return `Switched to session "${s.name}" (${s.status}).`;
+      }),
+      { description: 'Switch to another session: /switch NAME' },
+    ),
+    command(
+      'timeout',
+      answering(async (ctx) => {
+        const [minutes, name] = ctx.command.args;
+        const minutesValue = Number(minutes);
+        const s = await manager.setIdleTimeout(userKey(ctx), minutesValue, name);
+        return `Session "${s.name}" now suspends after ${minutesValue} min idle.`;
+      }),
+      { description: 'Suspend the session after MINUTES idle: /timeout MINUTES [NAME]' },
+    ),
+    command(
+      'archive',
+      answering(async (ctx) => {
+        const name = ctx.command.args[0];
+        if (!name) return HELP;
+        const s = await manager.archive(userKey(ctx), name);
+        return `Archived session "${s.name}".`;
+      }),
+      { description: 'Archive a session: /archive NAME' },
+    ),
+  ];
 }
 
 /**

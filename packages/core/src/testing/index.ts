@@ -1,9 +1,17 @@
 /**
  * @module @agentd/core/testing
  * Helpers for testing hosts and plugins: a manual clock, an in-memory logger, a fake
- * OpenAI-compatible chat API on 127.0.0.1, and the contract suite every store must pass.
+ * OpenAI-compatible chat API on 127.0.0.1, and the contract suites every store and every
+ * channel must pass.
  */
 
+export {
+  type ChannelContractOptions,
+  type ChannelContractParts,
+  type ChannelHarness,
+  describeChannelContract,
+  type InjectedMessage,
+} from './channel-contract.js';
 export type { FakeOpenAI, FakeOpenAIAnswer, FakeOpenAIRequest } from './fake-openai.js';
 export { completion, startFakeOpenAI } from './fake-openai.js';
 export { ManualClock } from './manual-clock.js';

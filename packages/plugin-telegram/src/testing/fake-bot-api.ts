@@ -212,6 +212,23 @@ export class FakeBotApi {
     );
   }
 
+  /**
+   * The command menu the bot published last with `setMyCommands` in the default scope (no
+   * `scope`, no `language_code`), or undefined when it published none.
+   *
+   * @example
+   * ```ts
+   * api.commandMenu()?.map((c) => c.command); // ['sessions', 'new', 'system']
+   * ```
+   */
+  commandMenu(): { command: string; description: string }[] | undefined {
+    const published = this.#served('setMyCommands').filter(
+      (p) => p.scope === undefined && p.language_code === undefined,
+    );
+    const last = published.at(-1);
+    return last ? (last.commands as { command: string; description: string }[]) : undefined;
+  }
+
   /** Calls of `method` that were served (not failed on purpose). */
   #served(method: string): BotApiObject[] {
     return this.calls.filter((c) => c.method === method && !c.failed).map((c) => c.params);
