@@ -3,20 +3,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { agent, createHost, machineTag, processIdentity, TaskStoreToken } from '@agentd/core';
+import { memoryLogger } from '@agentd/core/testing';
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { processIdentity } from '../agents/process.js';
-import { TaskStoreToken } from '../contracts/task.js';
-import { createHost } from '../kernel/host.js';
-import { machineTag } from '../kernel/owner.js';
-import { memoryLogger } from '../testing/memory-logger.js';
-import { agent } from './function-agent.js';
 
 // Real hosts in real processes, killed with a real SIGKILL: what a command agent's child, a
 // session process and a lease are owned by, and who may clean them up.
 const here = dirname(fileURLToPath(import.meta.url));
-const COMMAND_HOST = join(here, '../test-support/command-host.mjs');
-const SESSION_HOST = join(here, '../test-support/session-host.mjs');
+const COMMAND_HOST = join(here, '../support/command-host.mjs');
+const SESSION_HOST = join(here, '../support/session-host.mjs');
 
 let dir: string;
 let agentScript: string;
@@ -26,7 +22,7 @@ const strays: number[] = [];
 
 beforeAll(() => {
   for (const pkg of ['core', 'store-sqlite']) {
-    if (!existsSync(join(here, `../../../${pkg}/dist/index.js`))) {
+    if (!existsSync(join(here, `../../packages/${pkg}/dist/index.js`))) {
       throw new Error(`packages/${pkg}/dist is missing: run "npm run build" before these tests`);
     }
   }
