@@ -212,7 +212,7 @@ describe('processes and leases of a host killed with SIGKILL', () => {
     expect(out.indexOf('SENT u1 answer:slow')).toBeLessThan(out.indexOf('SENT u1 answer:after'));
   }, 60_000);
 
-  it('a second host on the same store leaves the first host’s live session process alone; a host starting after a kill -9 ends it', async () => {
+  it('a second host on the same store leaves the first host’s live session process alone; a host starting after a kill -9 ends it and resumes the session', async () => {
     const db = join(dir, 'two-hosts.db');
     const failFlag = `${db}.fail-resume`;
     const a = spawnHost(SESSION_HOST, [db, sessionScript, failFlag]);
@@ -250,6 +250,10 @@ describe('processes and leases of a host killed with SIGKILL', () => {
         owner: null,
         resource: null,
       });
+      // The user's next message resumes the session in a new process of the new host.
+      c.say('back');
+      await until(() => /SENT resumed:back pid=\d+/.test(c.out()), 'the resumed answer');
+      expect(Number(/SENT resumed:back pid=(\d+)/.exec(c.out())![1])).not.toBe(pid);
     } finally {
       await store.close();
     }
