@@ -1,4 +1,3 @@
-import { sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
 import type { HostConfig } from '../config/host-config.js';
 import {
@@ -15,6 +14,7 @@ import { failureSummary } from '../runtime/failure-summary.js';
 import { agent } from '../runtime/function-agent.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
+import { memoryStore } from '../testing/memory-store.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { ErrorClassifier, parseRetryAfter } from './classifier.js';
 import { AgentError, EmptyResultError } from './errors.js';
@@ -22,14 +22,14 @@ import { notifierPlugin } from './notifier.js';
 import { type FailoverPluginOptions, failoverPlugin, savedCircuits } from './plugin.js';
 import { normalizeChains } from './schema.js';
 
-const { hosts, dbPath } = useTestHosts('agentd-failover-');
+const { hosts, store } = useTestHosts();
 
 async function startHost(config: HostConfig, options: FailoverPluginOptions): Promise<Host> {
   const host = createHost({
     logger: memoryLogger().logger,
     ...config,
     plugins: [
-      sqlite({ path: dbPath() }),
+      memoryStore({ store: store() }),
       failoverPlugin(options),
       notifierPlugin(),
       ...(config.plugins ?? []),
