@@ -318,3 +318,5 @@ export {
   sessionsConfigShape,
   sessionsPlugin,
 } from './sessions/plugin.js';
+// For store authors: the rules every store applies (a later pass may move these to a subpath).
+export * from './store-kit/index.js';

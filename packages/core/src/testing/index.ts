@@ -1,7 +1,8 @@
 /**
  * @module @agentd/core/testing
  * Helpers for testing hosts and plugins: a manual clock, an in-memory logger, a fake
- * OpenAI-compatible chat API on 127.0.0.1, and the contract suite every store must pass.
+ * OpenAI-compatible chat API on 127.0.0.1, an in-memory store (`memoryStore()`, not durable),
+ * and the contract suites every store must pass.
  */
 
 export type { FakeOpenAI, FakeOpenAIAnswer, FakeOpenAIRequest } from './fake-openai.js';
@@ -9,5 +10,15 @@ export { completion, startFakeOpenAI } from './fake-openai.js';
 export { ManualClock } from './manual-clock.js';
 export type { LogLine } from './memory-logger.js';
 export { memoryLogger } from './memory-logger.js';
+export {
+  MemorySessionStore,
+  MemoryStateStore,
+  MemoryStore,
+  type MemoryStoreOptions,
+  type MemoryStorePluginOptions,
+  MemoryTaskStore,
+  memoryStore,
+  openMemoryStore,
+} from './memory-store.js';
 export { describeStoreContract, type StoreContractOptions } from './store-contract.js';
 export { useTestHosts } from './test-hosts.js';

@@ -1,4 +1,5 @@
-import { AgentdError, type JsonValue } from '@agentd/core';
+import type { JsonValue } from '../contracts/json.js';
+import { AgentdError } from '../kernel/errors.js';
 
 /** Why a value is not JSON, and where (`input.items[2].at`). */
 interface JsonProblem {
