@@ -71,21 +71,21 @@ describe('@agentd/core depends on no other @agentd package', () => {
 
   it('the scan finds static, re-exported, dynamic and required imports, and skips comments and strings', () => {
     const text = [
-      "import { a } from '@agentd/store-sqlite';",
+      "import { a } from '@agentd/store-postgres';",
       '/** @example',
-      " * import { sqlite } from '@agentd/store-sqlite';",
+      " * import { postgres } from '@agentd/store-postgres';",
       ' */',
       "export { b } from '@agentd/plugin-webhook';",
       "const config = `import { telegram } from '@agentd/plugin-telegram';`;",
       "const c = await import('@agentd/plugin-monitor');",
-      "const d = require('@agentd/store-postgres');",
+      "const d = require('@agentd/store-redis');",
       "import { memoryLogger } from '@agentd/core/testing';",
     ].join('\n');
     expect(importsOf(text).filter((site) => isOtherAgentdPackage(site.specifier))).toEqual([
-      { specifier: '@agentd/store-sqlite', line: 1 },
+      { specifier: '@agentd/store-postgres', line: 1 },
       { specifier: '@agentd/plugin-webhook', line: 5 },
       { specifier: '@agentd/plugin-monitor', line: 7 },
-      { specifier: '@agentd/store-postgres', line: 8 },
+      { specifier: '@agentd/store-redis', line: 8 },
     ]);
   });
 });

@@ -246,7 +246,8 @@ describe('sessions', () => {
     });
     // The first host "dies": nothing of it runs its stop (like kill -9); its process lives on.
     // It ran in this test's process, which lives on too, so its sessions are handed to an owner
-    // whose process is gone, as a real kill -9 would leave them (see integration/runtime/process-ownership.test.ts).
+    // whose process is gone, as a real kill -9 would leave them (see
+    // integration/runtime/process-ownership.test.ts).
     hosts.splice(hosts.indexOf(a.host), 1);
     expect(alive(pid)).toBe(true);
     const mine = (await store.listByStatus(['live'])).filter((s) => s.id !== other.id);
