@@ -67,6 +67,8 @@ const resumed = process.argv.includes('--continue');
 createInterface({ input: process.stdin }).on('line', (line) => {
   console.log((resumed ? 'resumed' : 'fresh') + ':' + line + ' pid=' + process.pid);
 });
+// Lives on when its host dies and stdin closes, until someone ends it (or the test's cleanup).
+setInterval(() => {}, 60_000);
 `,
   );
 });
@@ -253,7 +255,9 @@ describe('processes and leases of a host killed with SIGKILL', () => {
       // The user's next message resumes the session in a new process of the new host.
       c.say('back');
       await until(() => /SENT resumed:back pid=\d+/.test(c.out()), 'the resumed answer');
-      expect(Number(/SENT resumed:back pid=(\d+)/.exec(c.out())![1])).not.toBe(pid);
+      const resumedPid = Number(/SENT resumed:back pid=(\d+)/.exec(c.out())![1]);
+      strays.push(resumedPid);
+      expect(resumedPid).not.toBe(pid);
     } finally {
       await store.close();
     }
