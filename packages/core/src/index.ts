@@ -358,3 +358,5 @@ export {
   sessionsConfigSchema,
   sessionsConfigShape,
 } from './sessions/plugin.js';
+// For store authors: the rules every store applies (a later pass may move these to a subpath).
+export * from './store-kit/index.js';

@@ -5,9 +5,9 @@ import {
   type DeadLetter,
   type DeadLetterStatus,
   type NewDeadLetter,
+  parseJson,
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
-import { parseJson } from './json-value.js';
 
 /** Longest reason kept (a reason is a sentence; a runaway one is cut). */
 const REASON_MAX = 2_000;

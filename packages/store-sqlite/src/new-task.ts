@@ -4,10 +4,11 @@ import {
   type JsonObject,
   type NewTask,
   PayloadTooLargeError,
+  parseJson,
   type Task,
   type TaskPriority,
+  toJsonText,
 } from '@agentd/core';
-import { parseJson, toJsonText } from './json-value.js';
 
 /**
  * 1 MiB: far above any chat message or webhook body, small enough to keep claims fast.

@@ -5,15 +5,16 @@ import {
   type JsonObject,
   type JsonValue,
   type NewSession,
+  parseJson,
   type Session,
   type SessionPatch,
   type SessionStatus,
   type SessionStore,
+  toJsonText,
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
 import { newId } from './ids.js';
-import { parseJson, toJsonText } from './json-value.js';
 import { queryBuilder, type SessionRow, StatementCache } from './schema.js';
 
 /**

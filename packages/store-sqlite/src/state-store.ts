@@ -1,7 +1,14 @@
-import { AgentdError, type JsonValue, type StateSetOptions, type StateStore } from '@agentd/core';
+import {
+  AgentdError,
+  canonicalJson,
+  type JsonValue,
+  parseJson,
+  type StateSetOptions,
+  type StateStore,
+  toJsonText,
+} from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
-import { canonicalJson, parseJson, toJsonText } from './json-value.js';
 
 /**
  * Options of {@link SqliteStateStore}.

@@ -13,6 +13,7 @@ import {
   type NewDeadLetter,
   type NewTask,
   type OwedReply,
+  parseJson,
   REPLY_HOLD_MS,
   type RecoverOptions,
   type RecoveryReport,
@@ -24,11 +25,11 @@ import {
   type TaskQuery,
   type TaskStatus,
   type TaskStore,
+  toJsonText,
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { StoreFaults } from './faults.js';
-import { parseJson, toJsonText } from './json-value.js';
 import { checkTime, DEFAULT_MAX_PAYLOAD_BYTES } from './new-task.js';
 import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';

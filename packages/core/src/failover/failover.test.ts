@@ -1,4 +1,3 @@
-import { sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
 import {
   ChannelRegistryToken,
@@ -16,19 +15,25 @@ import { failureSummary } from '../runtime/failure-summary.js';
 import { agent } from '../runtime/function-agent.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
+import { memoryStore } from '../testing/memory-store.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { ErrorClassifier, parseRetryAfter } from './classifier.js';
 import { AgentError, EmptyResultError } from './errors.js';
 import { type FailoverPluginOptions, failover, savedCircuits } from './plugin.js';
 import { normalizeChains } from './schema.js';
 
-const { hosts, dbPath } = useTestHosts('agentd-failover-');
+const { hosts, store } = useTestHosts();
 
 async function startHost(config: HostConfig, options: FailoverPluginOptions): Promise<Host> {
   const host = createHost({
     logger: memoryLogger().logger,
     ...config,
-    plugins: [sqlite({ path: dbPath() }), failover(options), notifier(), ...(config.plugins ?? [])],
+    plugins: [
+      memoryStore({ store: store() }),
+      failover(options),
+      notifier(),
+      ...(config.plugins ?? []),
+    ],
   });
   hosts.push(host);
   await host.start();

@@ -1,4 +1,3 @@
-import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
 import type { Agent } from '../contracts/agent.js';
 import { type Channel, ChannelRegistryToken, type OutboundMessage } from '../contracts/channel.js';
@@ -10,17 +9,18 @@ import type { Plugin } from '../kernel/plugin.js';
 import { createHost, type HostConfig } from '../preset/host.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
+import { memoryStore } from '../testing/memory-store.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { agent } from './function-agent.js';
 import { REPLY_ATTEMPTS } from './reply-outbox.js';
 
-const { hosts, dbPath } = useTestHosts('agentd-runner-');
+const { hosts, store: testStore } = useTestHosts();
 
 async function startHost(config: HostConfig): Promise<Host> {
   const host = createHost({
     logger: memoryLogger().logger,
     ...config,
-    plugins: [sqlite({ path: dbPath() }), ...(config.plugins ?? [])],
+    plugins: [memoryStore({ store: testStore() }), ...(config.plugins ?? [])],
   });
   hosts.push(host);
   await host.start();
@@ -71,7 +71,7 @@ describe('task runner', () => {
       logger: memoryLogger().logger,
       agents: [agent('a', () => void order.push('task ran'))],
       plugins: [
-        sqlite({ path: dbPath() }),
+        memoryStore(),
         {
           name: 'early-bird',
           dependsOn: [TaskQueueToken],
@@ -349,8 +349,7 @@ describe('task runner', () => {
   });
 
   it('sends at start the replies a crash left owed', async () => {
-    const path = dbPath();
-    const crashed = openSqliteStore({ path });
+    const crashed = testStore();
     const then = Date.now() - 10 * 60_000;
     const { task } = await crashed.tasks.enqueue(
       { input: 'x', agent: 'a', replyTo: { channel: 'chat', id: '9' } },
@@ -359,13 +358,12 @@ describe('task runner', () => {
     await crashed.tasks.claim({ owner: 'dead-host', leaseMs: 60_000, now: then });
     // The task ended and its reply became owed; the host died before sending it.
     await crashed.tasks.complete(task.id, 'dead-host', 'the answer', then + 1);
-    await crashed.close();
     const sent: { to: string; text?: string; key?: string }[] = [];
     const host = createHost({
       logger: memoryLogger().logger,
       agents: [agent('a', () => 'unused')],
       plugins: [
-        sqlite({ path }),
+        memoryStore({ store: crashed }),
         chatChannel(async (to, message, options) => {
           sent.push({ to: to.id, text: message.text, key: options?.idempotencyKey });
           return { ids: ['1'] };
@@ -387,13 +385,11 @@ describe('task runner', () => {
   });
 
   it('recovers tasks whose lease expired (a crashed host) at start', async () => {
-    const path = dbPath();
-    const crashed = openSqliteStore({ path });
+    const crashed = testStore();
     const then = Date.now() - 1000;
     const { task } = await crashed.tasks.enqueue({ input: 'orphan', agent: 'a' }, then);
     const [claimed] = await crashed.tasks.claim({ owner: 'dead-host', leaseMs: 1, now: then });
     expect(claimed?.status).toBe('running');
-    await crashed.close();
     const host = await startHost({ agents: [agent('a', (i) => `recovered ${i}`)] });
     await until(
       async () => (await host.resolve(TaskStoreToken).get(task.id))?.status === 'completed',
@@ -448,10 +444,8 @@ describe('task runner', () => {
     const started = host.events.next('task.started');
     const { task } = await host.resolve(TaskQueueToken).enqueue({ input: 1 });
     await started;
-    // The CLI (`agentd cancel`) writes to the store file directly, not to this host.
-    const other = openSqliteStore({ path: dbPath() });
-    expect((await other.tasks.cancel(task.id, clock.now()))?.status).toBe('cancelled');
-    await other.close();
+    // The CLI (`agentd cancel`) writes to the store directly, not through this host.
+    expect((await testStore().tasks.cancel(task.id, clock.now()))?.status).toBe('cancelled');
     expect(aborted).toBe(false);
     for (let i = 0; i < 4 && !aborted; i++) await clock.advance(500);
     await until(() => aborted);
@@ -484,11 +478,9 @@ describe('task runner', () => {
     const { task } = await finishing.resolve(TaskQueueToken).enqueue({ input: 1 });
     await started;
     expect((await finishing.stop('test')).ok).toBe(true);
-    const store1 = openSqliteStore({ path: dbPath() });
-    expect((await store1.tasks.get(task.id))?.status).toBe('completed');
+    expect((await testStore().tasks.get(task.id))?.status).toBe('completed');
 
-    const second = await store1.tasks.enqueue({ input: 2, agent: 'long' }, Date.now());
-    await store1.close();
+    const second = await testStore().tasks.enqueue({ input: 2, agent: 'long' }, Date.now());
     const slow = await startHost({
       timeouts: { drainMs: 50 },
       agents: [
@@ -506,12 +498,10 @@ describe('task runner', () => {
     );
     const result = await slow.stop('test');
     expect(result.ok).toBe(false);
-    const store2 = openSqliteStore({ path: dbPath() });
-    expect(await store2.tasks.get(second.task.id)).toMatchObject({
+    expect(await testStore().tasks.get(second.task.id)).toMatchObject({
       status: 'pending',
       error: { name: 'Interrupted' },
     });
-    await store2.close();
   });
 
   it('deletes finished tasks past their retention, keeping failed ones longer', async () => {

@@ -1,4 +1,3 @@
-import { sqlite } from '@agentd/store-sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandAgent } from '../agents/command-agent.js';
 import { llmAgent } from '../agents/llm-agent.js';
@@ -9,9 +8,10 @@ import { SecretMaskerToken } from '../logging/secret-masker.js';
 import { createHost, type HostConfig } from '../preset/host.js';
 import { completion, type FakeOpenAI, startFakeOpenAI } from '../testing/fake-openai.js';
 import { memoryLogger } from '../testing/memory-logger.js';
+import { memoryStore } from '../testing/memory-store.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 
-const { hosts, dbPath } = useTestHosts('agentd-secrets-');
+const { hosts } = useTestHosts();
 
 // The key the config takes from ${OPENAI_API_KEY}, and secrets the config never saw, in the
 // shapes provider error bodies, URLs and stderr tails carry them.
@@ -57,7 +57,7 @@ async function startHost(config: HostConfig): Promise<Harness> {
         ...(config.agents ?? []),
       ],
       plugins: [
-        sqlite({ path: dbPath() }),
+        memoryStore(),
         {
           name: 'chat',
           register: (ctx) =>

@@ -1,4 +1,3 @@
-import { sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
 import type { Agent } from '../contracts/agent.js';
 import { HealthRegistryToken } from '../contracts/health.js';
@@ -11,6 +10,7 @@ import { createHost, type HostConfig } from '../preset/host.js';
 import { agent } from '../runtime/function-agent.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
+import { memoryStore } from '../testing/memory-store.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { DefaultScheduler } from './scheduler.js';
 import { scheduler } from './scheduler-plugin.js';
@@ -19,7 +19,7 @@ import type { ScheduleConfig, SchedulerConfig } from './schema.js';
 const HOUR = 3_600_000;
 const t = (iso: string) => Date.parse(iso);
 
-const { hosts, dbPath } = useTestHosts('agentd-scheduler-host-');
+const { hosts, store } = useTestHosts();
 
 const ran: string[] = [];
 const agents: Agent[] = [
@@ -40,7 +40,7 @@ function makeHost(
     runner: { pollMs: HOUR, recoverEveryMs: HOUR },
     ...extra,
     plugins: [
-      sqlite({ path: dbPath() }),
+      memoryStore({ store: store() }),
       scheduler({ timezone: 'UTC', ...schedulerConfig }),
       ...(extra.plugins ?? []),
     ],

@@ -1,7 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openSqliteStore, type SqliteStore } from '@agentd/store-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentdEvents } from '../contracts/events.js';
 import type { ScheduleDefinition } from '../contracts/scheduler.js';
@@ -14,6 +10,7 @@ import { silentLogger } from '../logging/create-logger.js';
 import { agent } from '../runtime/function-agent.js';
 import { DefaultTaskQueue } from '../runtime/task-queue.js';
 import { ManualClock } from '../testing/manual-clock.js';
+import { type MemoryStore, openMemoryStore } from '../testing/memory-store.js';
 import { cronSlots } from './cron.js';
 import {
   DefaultScheduler,
@@ -27,25 +24,23 @@ import { formatInZone } from './time-zone.js';
 const HOUR = 3_600_000;
 const t = (iso: string) => Date.parse(iso);
 
-let dir: string | undefined;
-const open: SqliteStore[] = [];
+let shared: MemoryStore | undefined;
 const running: DefaultScheduler[] = [];
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()));
-  await Promise.all(open.splice(0).map((s) => s.close()));
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
+  shared = undefined;
 });
 
-function dbPath(): string {
-  dir ??= mkdtempSync(join(tmpdir(), 'agentd-scheduler-'));
-  return join(dir, 'agentd.db');
+/** The store of the current test, which every "host" it boots shares, as they would a database file. */
+function testStore(): MemoryStore {
+  shared ??= openMemoryStore();
+  return shared;
 }
 
 interface Harness {
   scheduler: DefaultScheduler;
-  store: SqliteStore;
+  store: MemoryStore;
   events: EventBus;
   fired: AgentdEvents['schedule.fired'][];
   missed: AgentdEvents['schedule.missed'][];
@@ -60,10 +55,9 @@ interface HarnessOptions {
   wrapQueue?: (queue: TaskQueue) => TaskQueue;
 }
 
-/** One "host process": its own store connection, queue and scheduler, on a shared database file. */
+/** One "host process": its own queue and scheduler, on the test's shared store. */
 function boot(options: HarnessOptions): Harness {
-  const store = openSqliteStore({ path: dbPath() });
-  open.push(store);
+  const store = testStore();
   const logger = silentLogger();
   const events = new EventBus(logger);
   const agents = new DefaultAgentRegistry();
@@ -100,10 +94,9 @@ async function start(h: Harness): Promise<Harness> {
 /** Stops a "host" the way a crash or a restart leaves the store: nothing else is cleaned up. */
 async function shutdown(h: Harness): Promise<void> {
   await h.scheduler.stop();
-  await h.store.close();
 }
 
-async function scheduleTasks(store: SqliteStore): Promise<Task[]> {
+async function scheduleTasks(store: MemoryStore): Promise<Task[]> {
   return store.tasks.list({ type: 'schedule', order: 'oldest', limit: 10_000 });
 }
 

@@ -1,30 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openSqliteStore, type SqliteStore } from '@agentd/store-sqlite';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBus } from '../kernel/events.js';
 import { DefaultAgentRegistry } from '../kernel/registries.js';
 import { agent } from '../runtime/function-agent.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
+import { openMemoryStore } from '../testing/memory-store.js';
 import { SessionError, SessionManager } from './manager.js';
 
 const USER = { channel: 'telegram', id: '42' };
 
 describe('SessionManager.withKnownAgent: a session whose agent was removed', () => {
-  let dir: string | undefined;
-  let store: SqliteStore | undefined;
-  afterEach(async () => {
-    await store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    store = undefined;
-  });
-
-  /** A manager over a real store, with the given agents; the session names `extra`. */
+  /** A manager over a store, with the given agents; the session names `extra`. */
   async function sessionOfRemovedAgent(agents: string[]) {
-    dir = mkdtempSync(join(tmpdir(), 'agentd-fallback-'));
-    store = openSqliteStore({ path: join(dir, 'agentd.db') });
+    const store = openMemoryStore();
     const clock = new ManualClock();
     const session = await store.sessions.create(
       {
@@ -48,7 +36,7 @@ describe('SessionManager.withKnownAgent: a session whose agent was removed', () 
       logger,
       events: new EventBus(logger),
     });
-    return { manager, session: (await store.sessions.get(session.id))!, logs: text };
+    return { manager, store, session: (await store.sessions.get(session.id))!, logs: text };
   }
 
   it('re-binds it to the default agent once, dropping the old agent’s state', async () => {
@@ -62,7 +50,7 @@ describe('SessionManager.withKnownAgent: a session whose agent was removed', () 
   });
 
   it('refuses with a message the user can act on when there is no agent to fall back to', async () => {
-    const { manager, session } = await sessionOfRemovedAgent([]);
+    const { manager, store, session } = await sessionOfRemovedAgent([]);
     const refusal = await manager.withKnownAgent(session).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(SessionError);
     expect(refusal).toMatchObject({
@@ -70,6 +58,6 @@ describe('SessionManager.withKnownAgent: a session whose agent was removed', () 
       message:
         'Your session "work" uses agent "extra", which this host no longer has: /switch or /new',
     });
-    expect((await store!.sessions.get(session.id))?.agent).toBe('extra');
+    expect((await store.sessions.get(session.id))?.agent).toBe('extra');
   });
 });

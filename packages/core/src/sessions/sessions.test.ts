@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { sqlite } from '@agentd/store-sqlite';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { commandAgent } from '../agents/command-agent.js';
 import { ChannelRegistryToken, InboundRouterToken } from '../contracts/channel.js';
@@ -16,13 +14,10 @@ import { machineTag } from '../kernel/owner.js';
 import { createHost, type HostConfig } from '../preset/host.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
+import { type MemoryStore, memoryStore, openMemoryStore } from '../testing/memory-store.js';
 import { SessionManagerToken } from './manager.js';
 import { sessions } from './plugin.js';
 
-const HOST_SCRIPT = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '../test-support/session-host.mjs',
-);
 const root = mkdtempSync(join(tmpdir(), 'agentd-sessions-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const SCRIPT = join(root, 'session-agent.mjs');
@@ -78,11 +73,12 @@ interface Harness {
   session(): Promise<Session>;
 }
 
+/** A host in this process. Hosts given the same `store` share it, as hosts share a database file. */
 async function harness(
-  db = join(root, `s${++n}.db`),
+  store: MemoryStore = openMemoryStore(),
   clock = new ManualClock(Date.now()),
 ): Promise<Harness> {
-  const failFlag = `${db}.fail-resume`;
+  const failFlag = join(root, `s${++n}.fail-resume`);
   const sent: string[] = [];
   const config: HostConfig = {
     clock,
@@ -100,7 +96,7 @@ async function harness(
       }),
     ],
     plugins: [
-      sqlite({ path: db }),
+      memoryStore({ store }),
       failover({ failover: { retries: 0 } }),
       sessions({ killGraceMs: 300 }),
       {
@@ -232,8 +228,8 @@ describe('sessions', () => {
   });
 
   it('ends orphaned processes left by a host that died, after checking the PID, and marks sessions suspended', async () => {
-    const db = join(root, 'orphan.db');
-    const a = await harness(db);
+    const shared = openMemoryStore();
+    const a = await harness(shared);
     const first = await a.say('hi');
     const pid = pidOf(first.result);
     // A second session whose recorded PID now belongs to another program (PID reuse): spared.
@@ -250,7 +246,8 @@ describe('sessions', () => {
     });
     // The first host "dies": nothing of it runs its stop (like kill -9); its process lives on.
     // It ran in this test's process, which lives on too, so its sessions are handed to an owner
-    // whose process is gone, as a real kill -9 would leave them (see process-ownership.test.ts).
+    // whose process is gone, as a real kill -9 would leave them (see
+    // integration/runtime/process-ownership.test.ts).
     hosts.splice(hosts.indexOf(a.host), 1);
     expect(alive(pid)).toBe(true);
     const mine = (await store.listByStatus(['live'])).filter((s) => s.id !== other.id);
@@ -258,7 +255,7 @@ describe('sessions', () => {
     expect(mine[0]!.owner).toBe(a.host.resolve(HostInfoToken).instanceId);
     await store.update(mine[0]!.id, { owner: dead });
 
-    const b = await harness(db);
+    const b = await harness(shared);
     expect(alive(pid)).toBe(false);
     expect(alive(process.pid)).toBe(true);
     expect(await b.session()).toMatchObject({ status: 'suspended', resource: null });
@@ -271,12 +268,12 @@ describe('sessions', () => {
   });
 
   it('leaves a session of a live host alone at start, and takes it over once that host is gone: old process ended, session resumed', async () => {
-    const db = join(root, 'takeover.db');
-    const a = await harness(db);
+    const shared = openMemoryStore();
+    const a = await harness(shared);
     const pid = pidOf((await a.say('hi')).result);
     // The first host stops answering without stopping (it still runs, in this process).
     hosts.splice(hosts.indexOf(a.host), 1);
-    const b = await harness(db);
+    const b = await harness(shared);
     expect(alive(pid)).toBe(true);
     const before = await b.session();
     expect(before).toMatchObject({ status: 'live', resource: { pid } });
@@ -289,31 +286,6 @@ describe('sessions', () => {
     expect(alive(pid)).toBe(false);
     expect(b.sent.some((t) => t.startsWith('Resuming session "main"'))).toBe(true);
     expect((await b.session()).owner).toBe(b.host.resolve(HostInfoToken).instanceId);
-  });
-
-  it('after a real kill -9 of the host, the next host ends the orphaned session process', async () => {
-    const db = join(root, 'killed.db');
-    const child = spawn(process.execPath, [HOST_SCRIPT, db, SCRIPT, `${db}.fail-resume`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const answered = new Promise<number>((resolve, reject) => {
-      child.stdout!.on('data', (d) => {
-        out += d;
-        const m = /SENT fresh#1:hello pid=(\d+)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.on('exit', () => reject(new Error(`host exited early: ${out}`)));
-    });
-    const pid = await answered;
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-    // The agent process ran in its own process group: the kill left it behind.
-    expect(alive(pid)).toBe(true);
-    const b = await harness(db);
-    expect(alive(pid)).toBe(false);
-    expect(await b.session()).toMatchObject({ status: 'suspended', resource: null });
-    expect((await b.say('back')).result).toMatch(/^resumed#1:back/);
   });
 
   it('terminates every session process at stop', async () => {

@@ -1,8 +1,8 @@
 /**
  * @module @agentd/core/testing
  * Helpers for testing hosts and plugins: a manual clock, an in-memory logger, a fake
- * OpenAI-compatible chat API on 127.0.0.1, and the contract suites every store and every
- * channel must pass.
+ * OpenAI-compatible chat API on 127.0.0.1, an in-memory store (`memoryStore()`, not durable),
+ * and the contract suites every store and every channel must pass.
  */
 
 export {
@@ -17,5 +17,15 @@ export { completion, startFakeOpenAI } from './fake-openai.js';
 export { ManualClock } from './manual-clock.js';
 export type { LogLine } from './memory-logger.js';
 export { memoryLogger } from './memory-logger.js';
+export {
+  MemorySessionStore,
+  MemoryStateStore,
+  MemoryStore,
+  type MemoryStoreOptions,
+  type MemoryStorePluginOptions,
+  MemoryTaskStore,
+  memoryStore,
+  openMemoryStore,
+} from './memory-store.js';
 export { describeStoreContract, type StoreContractOptions } from './store-contract.js';
 export { useTestHosts } from './test-hosts.js';

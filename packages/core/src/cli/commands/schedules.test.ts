@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sqlite } from '@agentd/store-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SchedulerToken } from '../../contracts/scheduler.js';
 import { createHost, type HostConfig, validateConfig } from '../../preset/host.js';
@@ -10,6 +9,7 @@ import type { DefaultScheduler } from '../../scheduler/scheduler.js';
 import { scheduler } from '../../scheduler/scheduler-plugin.js';
 import { ManualClock } from '../../testing/manual-clock.js';
 import { memoryLogger } from '../../testing/memory-logger.js';
+import { memoryStore, openMemoryStore } from '../../testing/memory-store.js';
 import type { CheckedConfig } from '../host-config.js';
 import type { CliIO } from '../output.js';
 import { type ScheduleListing, showSchedules } from './schedules.js';
@@ -34,7 +34,8 @@ async function checkedFor(config: HostConfig, baseDir: string): Promise<CheckedC
 describe('agentd schedules', () => {
   it('lists next and last runs and the missed slots, in each schedule zone', async () => {
     dir = mkdtempSync(join(tmpdir(), 'agentd-schedules-cli-'));
-    const path = join(dir, 'agentd.db');
+    // Shared by the two host runs and the command, as a database file would be.
+    const store = openMemoryStore();
     const clock = new ManualClock(t('2026-01-01T09:30:00Z'));
     const schedulerPlugin = () =>
       scheduler({
@@ -58,7 +59,7 @@ describe('agentd schedules', () => {
       logger: memoryLogger().logger,
       clock,
       agents: [agent('writer', () => 'ok')],
-      plugins: [sqlite({ path }), schedulerPlugin()],
+      plugins: [memoryStore({ store }), scheduler()],
     });
 
     // Up 09:30-10:30 (10:00 fires), down until 13:30 (11:00-13:00 missed). A plugin also
@@ -82,7 +83,7 @@ describe('agentd schedules', () => {
     const io = capture();
     const checked = await checkedFor(config(), dir);
     expect(await showSchedules(io, checked, { now: clock.now() })).toBe(0);
-    expect(io.lines[0]).toMatch(/^sqlite:.*: 3 schedule\(s\)/);
+    expect(io.lines[0]).toBe(`${store.description}: 3 schedule(s), times in each schedule's zone`);
     expect(io.lines.slice(1)).toEqual([
       'NAME                         SCHEDULE   ZONE           NEXT RUN          LAST SLOT         MISSED',
       'daily-report                 0 8 * * *  Europe/Berlin  2026-01-02 08:00  -                 0',
@@ -109,7 +110,7 @@ describe('agentd schedules', () => {
   it('says so when there are no schedules', async () => {
     dir = mkdtempSync(join(tmpdir(), 'agentd-schedules-cli-'));
     const io = capture();
-    const checked = await checkedFor({ plugins: [sqlite({ path: join(dir, 'a.db') })] }, dir);
+    const checked = await checkedFor({ plugins: [memoryStore()] }, dir);
     await showSchedules(io, checked);
     expect(io.lines).toEqual(['no schedules (declare them under "schedules" in the config)']);
   });

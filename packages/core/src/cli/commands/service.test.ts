@@ -2,9 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI } from '../../test-support/temp-project.js';
 import { serviceCommand } from './service.js';
+
+/** The real `agentd` bin, so systemd-analyze finds the ExecStart program it verifies. */
+const CLI = fileURLToPath(new URL('../../../bin/agentd.js', import.meta.url));
 
 let dir: string;
 beforeEach(() => {

@@ -5,8 +5,7 @@ import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSqliteStore } from '@agentd/store-sqlite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_DIR, runCli, tempProject } from '../test-support/temp-project.js';
-import { bufferedIO, escapeControls } from './output.js';
+import { CORE_DIR, runCli, tempProject } from '../support/temp-project.js';
 
 type Project = ReturnType<typeof tempProject>;
 
@@ -107,32 +106,6 @@ describe('terminal control characters in task text', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('unknown agent "a\\u001b]0;pwned\\u0007"');
     expect(run.stderr).not.toContain('\u001b');
-  });
-});
-
-describe('escapeControls and bufferedIO', () => {
-  it('escape as JSON does, so JSON stays the same JSON', () => {
-    const value = { s: 'a\u0085b\u2066c\u007f' };
-    const text = escapeControls(JSON.stringify(value));
-    expect(text).toBe('{"s":"a\\u0085b\\u2066c\\u007f"}');
-    expect(JSON.parse(text)).toEqual(value);
-    expect(escapeControls('two\nlines\ttab')).toBe('two\nlines\\u0009tab');
-  });
-
-  it('hold stdout until flushed, and drop it on discard, while stderr goes out at once', () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io = bufferedIO({ out: (l) => out.push(l), err: (l) => err.push(l) });
-    io.out('[Unit]');
-    io.err('warning');
-    expect(out).toEqual([]);
-    expect(err).toEqual(['warning']);
-    io.discard();
-    io.flush();
-    expect(out).toEqual([]);
-    io.out('done');
-    io.flush();
-    expect(out).toEqual(['done']);
   });
 });
 

@@ -3,20 +3,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { agent, createHost, machineTag, processIdentity, TaskStoreToken } from '@agentd/core';
+import { memoryLogger } from '@agentd/core/testing';
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TaskStoreToken } from '../contracts/task.js';
-import { machineTag } from '../kernel/owner.js';
-import { processIdentity } from '../kernel/process.js';
-import { createHost } from '../preset/host.js';
-import { memoryLogger } from '../testing/memory-logger.js';
-import { agent } from './function-agent.js';
 
 // Real hosts in real processes, killed with a real SIGKILL: what a command agent's child, a
 // session process and a lease are owned by, and who may clean them up.
 const here = dirname(fileURLToPath(import.meta.url));
-const COMMAND_HOST = join(here, '../test-support/command-host.mjs');
-const SESSION_HOST = join(here, '../test-support/session-host.mjs');
+const COMMAND_HOST = join(here, '../support/command-host.mjs');
+const SESSION_HOST = join(here, '../support/session-host.mjs');
 
 let dir: string;
 let agentScript: string;
@@ -26,7 +22,7 @@ const strays: number[] = [];
 
 beforeAll(() => {
   for (const pkg of ['core', 'store-sqlite']) {
-    if (!existsSync(join(here, `../../../${pkg}/dist/index.js`))) {
+    if (!existsSync(join(here, `../../packages/${pkg}/dist/index.js`))) {
       throw new Error(`packages/${pkg}/dist is missing: run "npm run build" before these tests`);
     }
   }
@@ -71,6 +67,8 @@ const resumed = process.argv.includes('--continue');
 createInterface({ input: process.stdin }).on('line', (line) => {
   console.log((resumed ? 'resumed' : 'fresh') + ':' + line + ' pid=' + process.pid);
 });
+// Lives on when its host dies and stdin closes, until someone ends it (or the test's cleanup).
+setInterval(() => {}, 60_000);
 `,
   );
 });
@@ -216,7 +214,7 @@ describe('processes and leases of a host killed with SIGKILL', () => {
     expect(out.indexOf('SENT u1 answer:slow')).toBeLessThan(out.indexOf('SENT u1 answer:after'));
   }, 60_000);
 
-  it('a second host on the same store leaves the first host’s live session process alone; a host starting after a kill -9 ends it', async () => {
+  it('a second host on the same store leaves the first host’s live session process alone; a host starting after a kill -9 ends it and resumes the session', async () => {
     const db = join(dir, 'two-hosts.db');
     const failFlag = `${db}.fail-resume`;
     const a = spawnHost(SESSION_HOST, [db, sessionScript, failFlag]);
@@ -254,6 +252,12 @@ describe('processes and leases of a host killed with SIGKILL', () => {
         owner: null,
         resource: null,
       });
+      // The user's next message resumes the session in a new process of the new host.
+      c.say('back');
+      await until(() => /SENT resumed:back pid=\d+/.test(c.out()), 'the resumed answer');
+      const resumedPid = Number(/SENT resumed:back pid=(\d+)/.exec(c.out())![1]);
+      strays.push(resumedPid);
+      expect(resumedPid).not.toBe(pid);
     } finally {
       await store.close();
     }

@@ -1,4 +1,6 @@
-import { AgentdError, type AgentdErrorCode, type JsonValue } from '@agentd/core';
+import type { JsonValue } from '../contracts/json.js';
+import type { AgentdErrorCode } from '../kernel/error-codes.js';
+import { AgentdError } from '../kernel/errors.js';
 
 /** Why a value is not JSON, and where (`input.items[2].at`). */
 interface JsonProblem {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { CORE_DIR, tempProject } from '../test-support/temp-project.js';
+import { CORE_DIR, tempProject } from '../support/temp-project.js';
 
 let project: ReturnType<typeof tempProject> | undefined;
 let hostPid: number | undefined;

@@ -3,19 +3,19 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Task } from '@agentd/core';
 import { openSqliteStore } from '@agentd/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Task } from '../contracts/task.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const HOST_SCRIPT = join(here, '../test-support/crash-host.mjs');
+const HOST_SCRIPT = join(here, '../support/crash-host.mjs');
 // `npm run soak` raises it (500 kills); each kill-and-restart cycle takes under a second here.
 const KILLS = Number(process.env.AGENTD_CRASH_KILLS ?? 50);
 
 let dir: string;
 beforeAll(() => {
   for (const pkg of ['core', 'store-sqlite']) {
-    if (!existsSync(join(here, `../../../${pkg}/dist/index.js`))) {
+    if (!existsSync(join(here, `../../packages/${pkg}/dist/index.js`))) {
       throw new Error(
         `packages/${pkg}/dist is missing: run "npm run build" (npm test does) before these tests`,
       );

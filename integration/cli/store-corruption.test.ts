@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type TempProject, useCliProject } from '../test-support/cli-project.js';
-import { runCli } from '../test-support/temp-project.js';
+import { type TempProject, useCliProject } from '../support/cli-project.js';
+import { runCli } from '../support/temp-project.js';
 
 const projects = useCliProject('corrupt-host');
 const cli = projects.cli;

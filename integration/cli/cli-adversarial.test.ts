@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSqliteStore } from '@agentd/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_DIR, runCli, tempProject } from '../test-support/temp-project.js';
+import { CORE_DIR, runCli, tempProject } from '../support/temp-project.js';
 
 let project: ReturnType<typeof tempProject>;
 const dbPath = () => join(project.dir, '.agentd/agentd.db');

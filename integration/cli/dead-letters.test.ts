@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSqliteStore } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
-import { type TempProject, useCliProject } from '../test-support/cli-project.js';
+import { type TempProject, useCliProject } from '../support/cli-project.js';
 
 const projects = useCliProject('dead-letter-host');
 const cli = projects.cli;

@@ -2,10 +2,10 @@
 // message a user sent is answered, none becomes two tasks, and a clean stop exits 0.
 import { symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { FakeBotApi } from '@agentd/plugin-telegram/testing';
 import { openSqliteStore } from '@agentd/store-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CORE_DIR, runCli, tempProject } from '../../core/src/test-support/temp-project.js';
-import { FakeBotApi } from './testing/fake-bot-api.js';
+import { CORE_DIR, runCli, tempProject } from '../support/temp-project.js';
 
 const USER = { id: 42, firstName: 'Alice' };
 const KILLS = 6;

@@ -12,9 +12,10 @@ import {
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { openSqliteStore } from '@agentd/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, runCli } from '../support/temp-project.js';
 import {
   type DocBlock,
   type Generated,
@@ -25,8 +26,7 @@ import {
   typescriptFileName,
   typescriptModule,
   where,
-} from './test-support/doc-blocks.js';
-import { CORE_DIR, runCli } from './test-support/temp-project.js';
+} from './doc-blocks.js';
 
 /**
  * Every code block of README.md, docs/*.md and the package and example READMEs is run or
@@ -42,7 +42,7 @@ import { CORE_DIR, runCli } from './test-support/temp-project.js';
  *   (see doc-blocks.ts for the annotations), so no block goes untested silently.
  */
 
-const REPO = resolve(CORE_DIR, '../..');
+const REPO = REPO_ROOT;
 const PACKAGES = ['core', 'store-sqlite', 'plugin-webhook', 'plugin-telegram', 'plugin-monitor'];
 
 const docFiles = [

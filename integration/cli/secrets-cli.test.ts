@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { type FakeOpenAI, startFakeOpenAI } from '@agentd/core/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_DIR, runCli, tempProject } from '../test-support/temp-project.js';
-import { type FakeOpenAI, startFakeOpenAI } from '../testing/fake-openai.js';
+import { CORE_DIR, runCli, tempProject } from '../support/temp-project.js';
 
 // The config as a user writes it (docs/agents.md): the key and the URL come from the environment.
 const CONFIG = `

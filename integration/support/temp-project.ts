@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The repository's root directory (this file is in integration/support/). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** packages/core, whose bin and dist the spawned CLI uses. */
-export const CORE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CORE_DIR = join(REPO_ROOT, 'packages/core');
 export const CLI = join(CORE_DIR, 'bin/agentd.js');
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_DIR, logLines, runCli, tempProject } from '../test-support/temp-project.js';
+import { CORE_DIR, logLines, runCli, tempProject } from '../support/temp-project.js';
 
 // Two custom plugins, one depending on the other, written as a user would.
 const PLUGINS_TS = `

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type TempProject, useCliProject } from '../test-support/cli-project.js';
-import { runCli, tempProject } from '../test-support/temp-project.js';
+import { type TempProject, useCliProject } from '../support/cli-project.js';
+import { runCli, tempProject } from '../support/temp-project.js';
 
 const projects = useCliProject('cli-host');
 const cli = projects.cli;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, toJsonText } from './json-value.js';
+import { canonicalJson, toJsonText } from './json-text.js';
 
 describe('toJsonText', () => {
   it('serializes JSON values and drops undefined properties', () => {
