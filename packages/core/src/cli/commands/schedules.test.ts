@@ -37,7 +37,7 @@ describe('agentd schedules', () => {
     // Shared by the two host runs and the command, as a database file would be.
     const store = openMemoryStore();
     const clock = new ManualClock(t('2026-01-01T09:30:00Z'));
-    const schedulerPlugin = () =>
+    const berlinSchedules = () =>
       scheduler({
         timezone: 'Europe/Berlin',
         schedules: [
@@ -59,7 +59,7 @@ describe('agentd schedules', () => {
       logger: memoryLogger().logger,
       clock,
       agents: [agent('writer', () => 'ok')],
-      plugins: [memoryStore({ store }), scheduler()],
+      plugins: [memoryStore({ store }), berlinSchedules()],
     });
 
     // Up 09:30-10:30 (10:00 fires), down until 13:30 (11:00-13:00 missed). A plugin also
