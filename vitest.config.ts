@@ -11,6 +11,12 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@agentd\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
+      { find: /^@agentd\/core\/host$/, replacement: src('core/src/entries/host.ts') },
+      { find: /^@agentd\/core\/store$/, replacement: src('core/src/entries/store.ts') },
+      { find: /^@agentd\/core\/runner$/, replacement: src('core/src/entries/runner.ts') },
+      { find: /^@agentd\/core\/failover$/, replacement: src('core/src/entries/failover.ts') },
+      { find: /^@agentd\/core\/sessions$/, replacement: src('core/src/entries/sessions.ts') },
+      { find: /^@agentd\/core\/scheduler$/, replacement: src('core/src/entries/scheduler.ts') },
       { find: /^@agentd\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@agentd\/store-sqlite$/, replacement: src('store-sqlite/src/index.ts') },
       { find: /^@agentd\/plugin-webhook$/, replacement: src('plugin-webhook/src/index.ts') },

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agent, createHost, machineTag, processIdentity, TaskStoreToken } from '@agentd/core';
+import { agent, createHost, TaskStoreToken } from '@agentd/core';
+import { machineTag, processIdentity } from '@agentd/core/host';
 import { memoryLogger } from '@agentd/core/testing';
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -3,13 +3,8 @@
 // default lease (30 s). Prints READY when ready; each stdin line `<user> <text>` is dispatched as
 // a chat message. Runs until killed. Usage: node command-host.mjs <db> <agent-script> <marker>
 import { createInterface } from 'node:readline';
-import {
-  ChannelRegistryToken,
-  commandAgent,
-  createHost,
-  InboundRouterToken,
-  runUntilSignal,
-} from '@agentd/core';
+import { ChannelRegistryToken, commandAgent, createHost, InboundRouterToken } from '@agentd/core';
+import { runUntilSignal } from '@agentd/core/host';
 import { sqlite } from '@agentd/store-sqlite';
 
 const [db, script, marker] = process.argv.slice(2);

@@ -2,7 +2,8 @@
 // per finished agent run (appendFileSync: the line is on disk before the task is completed).
 // Usage: node crash-host.mjs <db> <journal> [workMs]
 import { appendFileSync } from 'node:fs';
-import { agent, createHost, runUntilSignal } from '@agentd/core';
+import { agent, createHost } from '@agentd/core';
+import { runUntilSignal } from '@agentd/core/host';
 import { sqlite } from '@agentd/store-sqlite';
 
 const [db, journal, workMs = '5'] = process.argv.slice(2);

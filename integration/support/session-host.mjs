@@ -5,13 +5,8 @@
 // one more message from the same user. Runs until killed.
 // Usage: node session-host.mjs <db> <agent-script> <fail-flag> [quiet]
 import { createInterface } from 'node:readline';
-import {
-  ChannelRegistryToken,
-  commandAgent,
-  createHost,
-  InboundRouterToken,
-  runUntilSignal,
-} from '@agentd/core';
+import { ChannelRegistryToken, commandAgent, createHost, InboundRouterToken } from '@agentd/core';
+import { runUntilSignal } from '@agentd/core/host';
 import { sqlite } from '@agentd/store-sqlite';
 
 const [db, script, failFlag, mode] = process.argv.slice(2);

@@ -9,9 +9,8 @@ import {
   NotifierToken,
   type Plugin,
   raiseAlert,
-  type TimerHandle,
-  withTimeout,
 } from '@agentd/core';
+import { type TimerHandle, withTimeout } from '@agentd/core/host';
 import { readingsOf, systemText } from './format.js';
 import {
   type MonitorOptions,

@@ -1,11 +1,5 @@
-import {
-  ALERT_SEVERITIES,
-  type Alert,
-  type AlertSeverity,
-  type Channel,
-  type EventBus,
-  type Logger,
-} from '@agentd/core';
+import type { Alert, AlertSeverity, Channel, EventBus, Logger } from '@agentd/core';
+import { ALERT_SEVERITIES } from '@agentd/core/host';
 
 const ICONS: Record<AlertSeverity, string> = {
   info: 'ℹ️',

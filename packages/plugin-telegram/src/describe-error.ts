@@ -1,4 +1,4 @@
-import { redactSecrets } from '@agentd/core';
+import { redactSecrets } from '@agentd/core/host';
 import { GrammyError, HttpError } from 'grammy';
 
 /**

@@ -3,10 +3,9 @@ import {
   type InboundMessage,
   type InboundRouter,
   InvalidInputError,
-  isForBot,
   type Logger,
-  parseCommand,
 } from '@agentd/core';
+import { isForBot, parseCommand } from '@agentd/core/host';
 import type { Message, Update } from 'grammy/types';
 
 /** How often at most a user who is not on the allow-list is told so. */

@@ -1,4 +1,4 @@
-import { ALERT_SEVERITIES } from '@agentd/core';
+import { ALERT_SEVERITIES } from '@agentd/core/host';
 import { z } from 'zod';
 
 /**

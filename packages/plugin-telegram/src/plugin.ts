@@ -10,13 +10,13 @@ import {
   IntakeClosedError,
   IntakeGateToken,
   IntakeGuardToken,
-  type IntakeOutcome,
   NotifierToken,
   type Plugin,
   type PluginContext,
   raiseAlert,
   StateStoreToken,
 } from '@agentd/core';
+import type { IntakeOutcome } from '@agentd/core/host';
 import { type Api, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { forwardAlerts } from './alerts.js';

@@ -105,9 +105,10 @@ if (process.argv[2] === '--serve') {
     };
     process.send({ port: server.address().port });
   } else {
-    const { agent, createHost, silentLogger } = await import('@agentd/core');
+    const { agent, createHost, HttpServerToken } = await import('@agentd/core');
+    const { silentLogger } = await import('@agentd/core/host');
     const { sqlite } = await import('@agentd/store-sqlite');
-    const { webhook, HttpServerToken } = await import('@agentd/plugin-webhook');
+    const { webhook } = await import('@agentd/plugin-webhook');
     const host = createHost({
       name: 'bench',
       logger: silentLogger(),

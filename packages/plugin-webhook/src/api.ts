@@ -1,29 +1,30 @@
 import {
   AgentdError,
   type Clock,
-  type DeadLetterStatus,
-  type HealthReport,
   type HostInfo,
   HttpError,
   type HttpRequest,
   type HttpResponse,
-  type IntakeGate,
   type IntakeGuard,
   type JsonObject,
   type JsonValue,
-  MAX_TASK_ATTEMPTS,
   type NewTask,
-  type Scheduler,
-  type SessionStatus,
   type SessionStore,
   type Store,
-  TASK_STATUSES,
-  TaskPriorities,
-  type TaskQuery,
   type TaskQueue,
   type TaskStatus,
   type TaskStore,
 } from '@agentd/core';
+import type { HealthReport, IntakeGate } from '@agentd/core/host';
+import type { Scheduler } from '@agentd/core/scheduler';
+import {
+  type DeadLetterStatus,
+  MAX_TASK_ATTEMPTS,
+  type SessionStatus,
+  TASK_STATUSES,
+  TaskPriorities,
+  type TaskQuery,
+} from '@agentd/core/store';
 import { z } from 'zod';
 import { API_PREFIX } from './options.js';
 import { type AgentdHttpServer, isJsonType } from './server.js';

@@ -1,4 +1,5 @@
-import { MAX_TASK_ATTEMPTS, TaskPriorities, type TaskPriority } from '@agentd/core';
+import type { TaskPriority } from '@agentd/core';
+import { MAX_TASK_ATTEMPTS, TaskPriorities } from '@agentd/core/store';
 import { z } from 'zod';
 import { templateProblems } from './template.js';
 import { DEFAULT_TOLERANCE_SECONDS, standardWebhooksKey } from './verify.js';

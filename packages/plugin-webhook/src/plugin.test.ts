@@ -8,12 +8,10 @@ import {
   HttpServerToken,
   type JsonValue,
   type Plugin,
-  type Scheduler,
-  SchedulerToken,
-  type ScheduleStatus,
   SessionStoreToken,
   TaskStoreToken,
 } from '@agentd/core';
+import { type Scheduler, SchedulerToken, type ScheduleStatus } from '@agentd/core/scheduler';
 import { ManualClock, memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';

@@ -10,7 +10,6 @@ import {
   IntakeGuardToken,
   type Plugin,
   type PluginContext,
-  SchedulerToken,
   SecretMaskerToken,
   SessionStoreToken,
   StateStoreToken,
@@ -20,6 +19,7 @@ import {
   type TaskStore,
   TaskStoreToken,
 } from '@agentd/core';
+import { SchedulerToken } from '@agentd/core/scheduler';
 import { mountApi } from './api.js';
 import { EnqueueBatcher } from './batch.js';
 import {

@@ -1,13 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type {
-  HealthCheck,
-  HealthRegistry,
-  HealthReport,
-  HealthStatus,
-  HostInfo,
-  HttpResponse,
-  IntakeGate,
-} from '@agentd/core';
+import type { HealthCheck, HealthRegistry, HostInfo, HttpResponse } from '@agentd/core';
+import type { HealthReport, HealthStatus, IntakeGate } from '@agentd/core/host';
 import type { AgentdHttpServer } from './server.js';
 
 /**

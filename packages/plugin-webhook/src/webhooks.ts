@@ -8,7 +8,6 @@ import {
   HttpError,
   type HttpRequest,
   type HttpResponse,
-  type IntakeGate,
   type JsonValue,
   type Logger,
   type NewTask,
@@ -16,6 +15,7 @@ import {
   type StateStore,
   type TaskQueue,
 } from '@agentd/core';
+import type { IntakeGate } from '@agentd/core/host';
 import './events.js';
 import type { WebhookRouteConfig } from './options.js';
 import { parseJson, textOf } from './server.js';

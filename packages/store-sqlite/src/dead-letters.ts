@@ -1,12 +1,11 @@
+import { type Address, AgentdError } from '@agentd/core';
 import {
-  type Address,
-  AgentdError,
   DEAD_LETTER_RAW_LIMIT,
   type DeadLetter,
   type DeadLetterStatus,
   type NewDeadLetter,
   parseJson,
-} from '@agentd/core';
+} from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** Longest reason kept (a reason is a sentence; a runaway one is cut). */

@@ -4,11 +4,10 @@ import {
   type JsonObject,
   type NewTask,
   PayloadTooLargeError,
-  parseJson,
   type Task,
   type TaskPriority,
-  toJsonText,
 } from '@agentd/core';
+import { parseJson, toJsonText } from '@agentd/core/store';
 
 /**
  * 1 MiB: far above any chat message or webhook body, small enough to keep claims fast.

@@ -3,14 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  createHost,
-  HealthRegistryToken,
-  type Plugin,
-  type StoreOpenMode,
-  StoreOpenModeToken,
-  StoreToken,
-} from '@agentd/core';
+import { createHost, HealthRegistryToken, type Plugin, StoreToken } from '@agentd/core';
+import { type StoreOpenMode, StoreOpenModeToken } from '@agentd/core/store';
 import { memoryLogger } from '@agentd/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBackup } from './backup.js';

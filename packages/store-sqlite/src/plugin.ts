@@ -14,14 +14,12 @@ import {
   type StateStore,
   StateStoreToken,
   type Store,
-  type StoreBackup,
-  type StoreOpenMode,
-  StoreOpenModeToken,
   StoreToken,
   type TaskStore,
   TaskStoreToken,
-  type TimerHandle,
 } from '@agentd/core';
+import type { TimerHandle } from '@agentd/core/host';
+import { type StoreBackup, type StoreOpenMode, StoreOpenModeToken } from '@agentd/core/store';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import {
   type BackupInfo,

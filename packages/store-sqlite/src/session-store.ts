@@ -1,17 +1,19 @@
 import {
   type Address,
   AgentdError,
-  type HistoryEntry,
   type JsonObject,
   type JsonValue,
+  type SessionStore,
+} from '@agentd/core';
+import {
+  type HistoryEntry,
   type NewSession,
   parseJson,
   type Session,
   type SessionPatch,
   type SessionStatus,
-  type SessionStore,
   toJsonText,
-} from '@agentd/core';
+} from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
 import { newId } from './ids.js';

@@ -1,12 +1,6 @@
-import {
-  AgentdError,
-  canonicalJson,
-  type JsonValue,
-  parseJson,
-  type StateSetOptions,
-  type StateStore,
-  toJsonText,
-} from '@agentd/core';
+import { AgentdError, type JsonValue, type StateStore } from '@agentd/core';
+import type { StateSetOptions } from '@agentd/core/host';
+import { canonicalJson, parseJson, toJsonText } from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
 

@@ -1,17 +1,23 @@
 import {
   type Address,
   AgentdError,
+  type EnqueueResult,
+  type JsonObject,
+  type JsonValue,
+  type NewTask,
+  type Task,
+  type TaskPriority,
+  type TaskStatus,
+  type TaskStore,
+} from '@agentd/core';
+import {
   type ClaimRequest,
   type DeadLetter,
   type DeadLetterStatus,
-  type EnqueueResult,
   type FailOptions,
-  type JsonObject,
-  type JsonValue,
   type LeaseInfo,
   type NewAnswer,
   type NewDeadLetter,
-  type NewTask,
   type OwedReply,
   parseJson,
   REPLY_HOLD_MS,
@@ -19,14 +25,10 @@ import {
   type RecoveryReport,
   type ReplyOutcome,
   TASK_STATUSES,
-  type Task,
   type TaskError,
-  type TaskPriority,
   type TaskQuery,
-  type TaskStatus,
-  type TaskStore,
   toJsonText,
-} from '@agentd/core';
+} from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { StoreFaults } from './faults.js';

@@ -23,7 +23,7 @@ export type LoggerConfig = Logger | { level?: LogLevel | 'silent'; pretty?: bool
  *
  * @example
  * ```ts
- * import type { KernelConfig } from '@agentd/core';
+ * import type { KernelConfig } from '@agentd/core/host';
  *
  * const bare: KernelConfig = { name: 'store-only', plugins: [] };
  * ```

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { CORE_ERROR_CODES } from '@agentd/core';
+ * import { CORE_ERROR_CODES } from '@agentd/core/host';
  *
  * CORE_ERROR_CODES.E_NO_AGENT; // 'No agent was named and the host has no default agent.'
  * ```

@@ -107,7 +107,7 @@ export const KERNEL_SERVICES: readonly Token<unknown>[] = [
  *
  * @example
  * ```ts
- * import { createKernelHost } from '@agentd/core';
+ * import { createKernelHost } from '@agentd/core/host';
  * import { sqlite } from '@agentd/store-sqlite';
  *
  * // Just the store: no runner, no scheduler, no sessions.

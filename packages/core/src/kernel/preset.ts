@@ -34,7 +34,8 @@ export interface PresetContext {
  *
  * @example
  * ```ts
- * import { definePreset, type Plugin } from '@agentd/core';
+ * import { definePreset } from '@agentd/core/host';
+ * import type { Plugin } from '@agentd/core';
  * import { z } from 'zod';
  *
  * const greeter = (text: string): Plugin => ({ name: 'greeter', start: (ctx) => ctx.logger.info(text) });

@@ -47,7 +47,7 @@ export interface BuiltinConfig extends SchedulerConfig {
  *
  * @example
  * ```ts
- * import { builtinPreset, createKernelHost } from '@agentd/core';
+ * import { builtinPreset, createKernelHost } from '@agentd/core/host';
  *
  * // What createHost(config) does:
  * const host = createKernelHost(config, { presets: [builtinPreset] });

@@ -35,7 +35,8 @@ export const SCHEDULER_PLUGIN_NAME = 'scheduler';
  *
  * @example
  * ```ts
- * import { defineConfig, scheduler } from '@agentd/core';
+ * import { defineConfig } from '@agentd/core';
+ * import { scheduler } from '@agentd/core/scheduler';
  * import { sqlite } from '@agentd/store-sqlite';
  *
  * export default defineConfig({
