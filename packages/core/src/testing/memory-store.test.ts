@@ -6,7 +6,7 @@ import { createHost } from '../kernel/host.js';
 import { agent } from '../runtime/function-agent.js';
 import { memoryLogger } from './memory-logger.js';
 import { memoryStore, openMemoryStore } from './memory-store.js';
-import { describeStoreContract } from './store-contract.js';
+import { describeStoreContract } from './store-contract/index.js';
 
 describeStoreContract('memory', () => openMemoryStore());
 
