@@ -25,9 +25,15 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    projects: packages.map((name) => ({
-      extends: true,
-      test: { name, root: `packages/${name}`, include: ['src/**/*.test.ts'] },
-    })),
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: { name, root: `packages/${name}`, include: ['src/**/*.test.ts'] },
+      })),
+      {
+        extends: true,
+        test: { name: 'integration', root: 'integration', include: ['**/*.test.ts'] },
+      },
+    ],
   },
 });
