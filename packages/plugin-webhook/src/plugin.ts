@@ -20,6 +20,7 @@ import {
   TaskStoreToken,
 } from '@agentd/core';
 import { SchedulerToken } from '@agentd/core/scheduler';
+import { enqueueManyInto } from '@agentd/core/store';
 import { mountApi } from './api.js';
 import { EnqueueBatcher } from './batch.js';
 import {
@@ -232,7 +233,7 @@ function resolveOptional(ctx: Ctx) {
 function storeQueue(tasks: TaskStore, clock: Clock): TaskQueue {
   return {
     enqueue: (task) => tasks.enqueue(task, clock.now()),
-    enqueueMany: (list) => tasks.enqueueMany(list, clock.now()),
+    enqueueMany: (list) => enqueueManyInto(tasks, list, clock.now()),
     cancel: (id) => tasks.cancel(id, clock.now()),
   };
 }

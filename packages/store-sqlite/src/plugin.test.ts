@@ -10,6 +10,7 @@ import {
   StoreToken,
   TaskStoreToken,
 } from '@agentd/core';
+import { enqueueManyInto } from '@agentd/core/store';
 import { memoryLogger } from '@agentd/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type SqlitePluginOptions, sqlite, sqliteOptionsSchema } from './plugin.js';
@@ -144,7 +145,8 @@ describe('sqlite() plugin: backups and corruption', () => {
     const path = join(dir, 'agentd.db');
     const first = await hostAt(path);
     const store = first.host.resolve(StoreToken);
-    await store.tasks.enqueueMany(
+    await enqueueManyInto(
+      store.tasks,
       Array.from({ length: 300 }, (_, i) => ({ input: `t${i} ${'x'.repeat(200)}` })),
       Date.now(),
     );

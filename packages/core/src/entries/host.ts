@@ -41,7 +41,6 @@ export type { TimerHandle } from '../contracts/clock.js';
 export type { HealthReport, HealthStatus } from '../contracts/health.js';
 export type { LogFn, LogLevel } from '../contracts/logger.js';
 export { ALERT_SEVERITIES } from '../contracts/notifier.js';
-export type { StateSetOptions } from '../contracts/state.js';
 export type { ServiceResolver } from '../kernel/container.js';
 export { CORE_ERROR_CODES } from '../kernel/error-codes.js';
 export { MissingServiceError, PluginGraphError } from '../kernel/errors.js';

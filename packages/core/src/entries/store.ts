@@ -13,6 +13,7 @@ export type {
   SessionPatch,
   SessionStatus,
 } from '../contracts/session.js';
+export type { StateSetOptions } from '../contracts/state.js';
 export type { StoreBackup, StoreOpenMode } from '../contracts/store.js';
 export { StoreOpenModeToken } from '../contracts/store.js';
 export type {
