@@ -3,6 +3,7 @@ import {
   AgentdError,
   AgentRegistryToken,
   type Clock,
+  enqueueManyInto,
   HealthRegistryToken,
   HostInfoToken,
   HttpServerToken,
@@ -232,7 +233,7 @@ function resolveOptional(ctx: Ctx) {
 function storeQueue(tasks: TaskStore, clock: Clock): TaskQueue {
   return {
     enqueue: (task) => tasks.enqueue(task, clock.now()),
-    enqueueMany: (list) => tasks.enqueueMany(list, clock.now()),
+    enqueueMany: (list) => enqueueManyInto(tasks, list, clock.now()),
     cancel: (id) => tasks.cancel(id, clock.now()),
   };
 }

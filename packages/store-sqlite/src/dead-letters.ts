@@ -1,18 +1,16 @@
 import {
   type Address,
   AgentdError,
+  checkDeadLetterQuery,
+  checkSettleStatus,
   DEAD_LETTER_RAW_LIMIT,
   type DeadLetter,
   type DeadLetterStatus,
   type NewDeadLetter,
   parseJson,
+  prepareDeadLetter,
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
-
-/** Longest reason kept (a reason is a sentence; a runaway one is cut). */
-const REASON_MAX = 2_000;
-const STATUSES: readonly DeadLetterStatus[] = ['open', 'discarded', 'retried'];
-const DEFAULT_LIMIT = 50;
 
 interface DeadLetterRow {
   seq: number;
@@ -55,26 +53,6 @@ function seqOf(id: string): number | undefined {
 }
 
 /**
- * `text` cut to at most `limit` UTF-8 bytes, never inside a character.
- *
- * @example
- * ```ts
- * cutUtf8('héllo', 2); // 'h'
- * ```
- */
-export function cutUtf8(text: string, limit: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= limit) return text;
-  // A cut through a multi-byte character decodes to U+FFFD at the end: drop it.
-  return bytes
-    .subarray(0, limit)
-    .toString('utf8')
-    .replace(/\uFFFD+$/, '');
-}
-
-const invalid = (message: string) => new AgentdError('E_INVALID_DEAD_LETTER', message);
-
-/**
  * Dead letters in the `dead_letters` table (migration `0006_dead_letters`): inputs a channel
  * could not take, with their raw form (cut at {@link DEAD_LETTER_RAW_LIMIT} bytes) and reason.
  * The `SqliteTaskStore` exposes these through the TaskStore's dead-letter methods.
@@ -111,40 +89,10 @@ export class SqliteDeadLetters {
   }
 
   add(letter: NewDeadLetter, now: number): { letter: DeadLetter; created: boolean } {
-    if (typeof letter !== 'object' || letter === null) throw invalid('a dead letter is an object');
-    for (const field of ['channel', 'code', 'reason'] as const) {
-      if (typeof letter[field] !== 'string' || letter[field] === '') {
-        throw invalid(`${field} must be a non-empty string`);
-      }
-    }
-    if (typeof letter.raw !== 'string') throw invalid('raw must be a string');
-    if (letter.key !== undefined && (typeof letter.key !== 'string' || letter.key === '')) {
-      throw invalid('key must be a non-empty string when given');
-    }
-    const rawBytes = Buffer.byteLength(letter.raw, 'utf8');
-    const raw =
-      rawBytes > DEAD_LETTER_RAW_LIMIT ? cutUtf8(letter.raw, DEAD_LETTER_RAW_LIMIT) : letter.raw;
-    const to = letter.replyTo;
-    const replyTo =
-      to && typeof to.channel === 'string' && typeof to.id === 'string'
-        ? JSON.stringify({
-            channel: to.channel,
-            id: to.id,
-            ...(typeof to.thread === 'string' && { thread: to.thread }),
-          })
-        : null;
+    const prepared = prepareDeadLetter(letter);
     const row = this.#insert.get({
-      channel: letter.channel,
-      key: letter.key ?? null,
-      code: letter.code,
-      reason:
-        letter.reason.length > REASON_MAX
-          ? `${letter.reason.slice(0, REASON_MAX)}…`
-          : letter.reason,
-      raw,
-      rawBytes,
-      truncated: rawBytes > DEAD_LETTER_RAW_LIMIT ? 1 : 0,
-      replyTo,
+      ...prepared,
+      truncated: prepared.truncated ? 1 : 0,
       now: Math.floor(now),
     }) as DeadLetterRow | undefined;
     if (row) return { letter: toLetter(row), created: true };
@@ -156,19 +104,7 @@ export class SqliteDeadLetters {
   list(
     query: { status?: DeadLetterStatus | readonly DeadLetterStatus[]; limit?: number } = {},
   ): DeadLetter[] {
-    const statuses =
-      query.status === undefined
-        ? []
-        : typeof query.status === 'string'
-          ? [query.status]
-          : [...query.status];
-    for (const s of statuses) {
-      if (!STATUSES.includes(s)) {
-        throw invalid(`unknown dead letter status "${String(s)}" (use ${STATUSES.join(', ')})`);
-      }
-    }
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1) throw invalid('limit must be a positive integer');
+    const { statuses, limit } = checkDeadLetterQuery(query);
     const where = statuses.length ? `WHERE status IN (${statuses.map(() => '?').join(', ')})` : '';
     const rows = this.#db
       .prepare(`SELECT * FROM dead_letters ${where} ORDER BY seq DESC LIMIT ?`)
@@ -184,9 +120,7 @@ export class SqliteDeadLetters {
   }
 
   settle(id: string, status: 'discarded' | 'retried', now: number): DeadLetter | undefined {
-    if (status !== 'discarded' && status !== 'retried') {
-      throw invalid('a dead letter is settled as discarded or retried');
-    }
+    checkSettleStatus(status);
     const seq = seqOf(id);
     if (seq === undefined) return undefined;
     const row = this.#settle.get({ seq, status, now: Math.floor(now) }) as

@@ -13,6 +13,8 @@
  * ```
  */
 
+// Core's task rules, re-exported where they were before they moved to @agentd/core.
+export { DEFAULT_MAX_PAYLOAD_BYTES, MAX_RUN_AT } from '@agentd/core';
 export type { BackupInfo, IntegrityResult, RecoveryOutcome } from './backup.js';
 export {
   checkIntegrity,
@@ -27,7 +29,6 @@ export { openDatabase } from './database.js';
 export { SQLITE_ERROR_CODES } from './error-codes.js';
 export type { Migration } from './migrations.js';
 export { applyMigrations, MIGRATIONS } from './migrations.js';
-export { DEFAULT_MAX_PAYLOAD_BYTES, MAX_RUN_AT } from './new-task.js';
 export type { SqlitePluginOptions } from './plugin.js';
 export { sqlite, sqliteOptionsSchema } from './plugin.js';
 export { DEFAULT_IDLE_TIMEOUT_MS, SqliteSessionStore } from './session-store.js';

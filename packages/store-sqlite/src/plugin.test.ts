@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   ConfigError,
   createHost,
+  enqueueManyInto,
   type Plugin,
   SessionStoreToken,
   StateStoreToken,
@@ -144,7 +145,8 @@ describe('sqlite() plugin: backups and corruption', () => {
     const path = join(dir, 'agentd.db');
     const first = await hostAt(path);
     const store = first.host.resolve(StoreToken);
-    await store.tasks.enqueueMany(
+    await enqueueManyInto(
+      store.tasks,
       Array.from({ length: 300 }, (_, i) => ({ input: `t${i} ${'x'.repeat(200)}` })),
       Date.now(),
     );

@@ -1,74 +1,26 @@
 import {
   type Address,
   AgentdError,
+  checkHistoryEntry,
+  checkHistoryLimit,
   type HistoryEntry,
   type JsonObject,
-  type JsonValue,
   type NewSession,
   parseJson,
+  prepareNewSession,
+  prepareSessionPatch,
   type Session,
   type SessionPatch,
   type SessionStatus,
   type SessionStore,
-  toJsonText,
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
 import { newId } from './ids.js';
 import { queryBuilder, type SessionRow, StatementCache } from './schema.js';
 
-/**
- * Ten minutes, the documented default idle timeout of a session.
- *
- * @example
- * ```ts
- * const idleFor = session.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
- * ```
- */
-export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
-const STATUSES: readonly SessionStatus[] = ['live', 'idle', 'suspended', 'archived'];
-const ROLES: readonly HistoryEntry['role'][] = ['user', 'assistant', 'system', 'tool'];
-
-const invalid = (message: string) => new AgentdError('E_INVALID_SESSION', message);
-
-function requireText(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '')
-    throw invalid(`${field} must be a non-empty string`);
-  return value;
-}
-
-// The range policy (1 to 120 minutes) belongs to the session manager; the store only refuses
-// values that could not be a duration.
-function checkTimeout(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw invalid(`idleTimeoutMs must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkAddress(value: unknown): string {
-  const a = value as Partial<Address> | null;
-  if (
-    typeof a !== 'object' ||
-    a === null ||
-    typeof a.channel !== 'string' ||
-    typeof a.id !== 'string' ||
-    (a.thread !== undefined && typeof a.thread !== 'string')
-  ) {
-    throw invalid('address must be { channel: string, id: string, thread?: string }');
-  }
-  return toJsonText(a, 'address', 'E_INVALID_SESSION');
-}
-
-function objectText(value: unknown, field: string): string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid(`${field} must be a plain object`);
-  }
-  return toJsonText(value, field, 'E_INVALID_SESSION');
-}
-
-const nullableJson = (value: JsonValue | null | undefined, field: string): string | null =>
-  value === null || value === undefined ? null : toJsonText(value, field, 'E_INVALID_SESSION');
+// Core's constant, re-exported where it was before it moved to @agentd/core.
+export { DEFAULT_IDLE_TIMEOUT_MS } from '@agentd/core';
 
 function toSession(row: SessionRow): Session {
   return {
@@ -171,21 +123,22 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async create(session: NewSession, now: number): Promise<Session> {
-    const userKey = requireText(session.userKey, 'userKey');
-    const address = checkAddress(session.address);
-    const name = requireText(session.name, 'name');
-    const agent = requireText(session.agent, 'agent');
-    const persona = session.persona ?? null;
-    if (persona !== null && typeof persona !== 'string') throw invalid('persona must be a string');
-    const timeout =
-      session.idleTimeoutMs === undefined
-        ? DEFAULT_IDLE_TIMEOUT_MS
-        : checkTimeout(session.idleTimeoutMs);
-    const metadata =
-      session.metadata === undefined ? '{}' : objectText(session.metadata, 'metadata');
+    const { userKey, address, name, agent, persona, idleTimeoutMs, metadata } =
+      prepareNewSession(session);
     const id = newId();
     const row = (await this.#write('sessions.create', () =>
-      this.#insert.get(id, userKey, address, name, agent, persona, timeout, now, now, metadata),
+      this.#insert.get(
+        id,
+        userKey,
+        address,
+        name,
+        agent,
+        persona,
+        idleTimeoutMs,
+        now,
+        now,
+        metadata,
+      ),
     )) as SessionRow;
     return toSession(row);
   }
@@ -225,37 +178,18 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async update(id: string, patch: SessionPatch): Promise<Session | undefined> {
+    const p = prepareSessionPatch(patch);
     const set: Partial<Omit<SessionRow, 'id' | 'user_key' | 'active' | 'created_at'>> = {};
-    if (patch.name !== undefined) set.name = requireText(patch.name, 'name');
-    if (patch.agent !== undefined) set.agent = requireText(patch.agent, 'agent');
-    if (patch.persona !== undefined) {
-      if (patch.persona !== null && typeof patch.persona !== 'string') {
-        throw invalid('persona must be a string or null');
-      }
-      set.persona = patch.persona;
-    }
-    if (patch.status !== undefined) {
-      if (!STATUSES.includes(patch.status)) {
-        throw invalid(`status must be one of ${STATUSES.join(', ')}, got ${String(patch.status)}`);
-      }
-      set.status = patch.status;
-    }
-    if (patch.idleTimeoutMs !== undefined) set.idle_timeout_ms = checkTimeout(patch.idleTimeoutMs);
-    if (patch.lastActivityAt !== undefined) {
-      if (!Number.isFinite(patch.lastActivityAt)) throw invalid('lastActivityAt must be a number');
-      set.last_activity_at = patch.lastActivityAt;
-    }
-    if (patch.snapshot !== undefined) set.snapshot = nullableJson(patch.snapshot, 'snapshot');
-    if (patch.resource !== undefined) {
-      set.resource = patch.resource === null ? null : objectText(patch.resource, 'resource');
-    }
-    if (patch.owner !== undefined) {
-      if (patch.owner !== null && (typeof patch.owner !== 'string' || patch.owner === '')) {
-        throw invalid('owner must be a non-empty string or null');
-      }
-      set.owner = patch.owner;
-    }
-    if (patch.metadata !== undefined) set.metadata = objectText(patch.metadata, 'metadata');
+    if (p.name !== undefined) set.name = p.name;
+    if (p.agent !== undefined) set.agent = p.agent;
+    if (p.persona !== undefined) set.persona = p.persona;
+    if (p.status !== undefined) set.status = p.status;
+    if (p.idleTimeoutMs !== undefined) set.idle_timeout_ms = p.idleTimeoutMs;
+    if (p.lastActivityAt !== undefined) set.last_activity_at = p.lastActivityAt;
+    if (p.snapshot !== undefined) set.snapshot = p.snapshot;
+    if (p.resource !== undefined) set.resource = p.resource;
+    if (p.owner !== undefined) set.owner = p.owner;
+    if (p.metadata !== undefined) set.metadata = p.metadata;
     if (Object.keys(set).length === 0) return this.get(id);
     const query = queryBuilder
       .updateTable('sessions')
@@ -281,11 +215,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async appendHistory(sessionId: string, entry: HistoryEntry): Promise<void> {
-    if (!ROLES.includes(entry.role)) {
-      throw invalid(`role must be one of ${ROLES.join(', ')}, got ${String(entry.role)}`);
-    }
-    if (typeof entry.content !== 'string') throw invalid('content must be a string');
-    if (!Number.isFinite(entry.at)) throw invalid('at must be a number of epoch milliseconds');
+    checkHistoryEntry(entry);
     try {
       await this.#write('sessions.appendHistory', () =>
         this.#appendHistory.run(
@@ -307,8 +237,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async history(sessionId: string, limit: number): Promise<HistoryEntry[]> {
-    if (!Number.isInteger(limit) || limit < 0)
-      throw invalid('limit must be an integer of at least 0');
+    checkHistoryLimit(limit);
     const rows = this.#history.all(sessionId, limit) as HistoryRow[];
     rows.reverse();
     return rows.map((row) => {

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JsonValue, NewTask } from '@agentd/core';
-import { describeStoreContract } from '@agentd/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUSY_WAIT_IN_PLACE_MS } from './faults.js';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
@@ -14,8 +13,6 @@ const freshPath = () => join(dir, `db-${++n}.db`);
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-describeStoreContract('sqlite', () => openSqliteStore({ path: freshPath() }));
 
 const T0 = Date.UTC(2026, 0, 1);
 const codeOf = (promise: Promise<unknown>) =>

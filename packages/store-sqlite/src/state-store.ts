@@ -1,11 +1,11 @@
 import {
-  AgentdError,
-  canonicalJson,
+  checkStateName,
   type JsonValue,
   parseJson,
   type StateSetOptions,
   type StateStore,
-  toJsonText,
+  stateExpiresAt,
+  stateValueText,
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
@@ -28,19 +28,6 @@ export interface StateStoreOptions {
 
 // Expired rows are invisible at once; deleting them is housekeeping, done at most this often.
 const PURGE_EVERY_MS = 60_000;
-
-function checkName(value: unknown, field: string): string {
-  if (typeof value !== 'string') {
-    throw new AgentdError('E_INVALID_STATE', `${field} must be a string`);
-  }
-  return value;
-}
-
-// Canonical text (keys sorted) so equal values are equal text: compareAndSet compares text.
-function valueText(value: JsonValue): string {
-  toJsonText(value, 'value', 'E_INVALID_STATE');
-  return canonicalJson(value);
-}
 
 /**
  * The SQLite {@link StateStore}. Values are kept as canonical JSON, so `compareAndSet` is one
@@ -114,20 +101,11 @@ export class SqliteStateStore implements StateStore {
     value: JsonValue,
     options: StateSetOptions = {},
   ): Promise<void> {
-    checkName(namespace, 'namespace');
-    checkName(key, 'key');
+    checkStateName(namespace, 'namespace');
+    checkStateName(key, 'key');
     const now = this.#now();
-    let expiresAt: number | null = null;
-    if (options.ttlMs !== undefined) {
-      if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) {
-        throw new AgentdError(
-          'E_INVALID_STATE',
-          `ttlMs must be a positive number, got ${options.ttlMs}`,
-        );
-      }
-      expiresAt = Math.floor(now + options.ttlMs);
-    }
-    const params = { namespace, key, value: valueText(value), expiresAt };
+    const expiresAt = stateExpiresAt(now, options.ttlMs);
+    const params = { namespace, key, value: stateValueText(value), expiresAt };
     await this.#write('state.set', () => this.#set.run(params));
     if (now - this.#lastPurge >= PURGE_EVERY_MS) {
       this.#lastPurge = now;
@@ -158,16 +136,16 @@ export class SqliteStateStore implements StateStore {
     expected: JsonValue | undefined,
     next: JsonValue,
   ): Promise<boolean> {
-    checkName(namespace, 'namespace');
-    checkName(key, 'key');
-    const value = valueText(next);
+    checkStateName(namespace, 'namespace');
+    checkStateName(key, 'key');
+    const value = stateValueText(next);
     const now = this.#now();
     if (expected === undefined) {
       const params = { namespace, key, value, now };
       const info = await this.#write('state.compareAndSet', () => this.#insertIfAbsent.run(params));
       return info.changes === 1;
     }
-    const params = { namespace, key, value, now, expected: valueText(expected) };
+    const params = { namespace, key, value, now, expected: stateValueText(expected) };
     const info = await this.#write('state.compareAndSet', () => this.#replaceIfEqual.run(params));
     return info.changes === 1;
   }

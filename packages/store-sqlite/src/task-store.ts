@@ -2,6 +2,10 @@ import {
   type Address,
   AgentdError,
   type ClaimRequest,
+  checkClaimLimit,
+  checkClaimOwner,
+  checkTaskTime,
+  DEFAULT_MAX_PAYLOAD_BYTES,
   type DeadLetter,
   type DeadLetterStatus,
   type EnqueueResult,
@@ -14,10 +18,12 @@ import {
   type NewTask,
   type OwedReply,
   parseJson,
+  prepareAnswer,
   REPLY_HOLD_MS,
   type RecoverOptions,
   type RecoveryReport,
   type ReplyOutcome,
+  resultOwesReply,
   TASK_STATUSES,
   type Task,
   type TaskError,
@@ -25,12 +31,13 @@ import {
   type TaskQuery,
   type TaskStatus,
   type TaskStore,
+  taskErrorText,
+  taskResultText,
   toJsonText,
 } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { StoreFaults } from './faults.js';
-import { checkTime, DEFAULT_MAX_PAYLOAD_BYTES } from './new-task.js';
 import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
 import { TaskInserter } from './task-insert.js';
@@ -148,45 +155,6 @@ function readableTask(v: TaskValues, ids: TaskIds): Task {
     for (const c of bad) copy[column[c]] = c === 'metadata' ? '{}' : 'null';
     return toTask(copy, ids);
   }
-}
-
-/** Whether a completion with this result (as stored JSON text) owes its reply_to a reply. */
-const owesReply = (result: string | null) => result !== null && result !== '""';
-
-function resultText(result: JsonValue | null | undefined): string | null {
-  return result === null || result === undefined
-    ? null
-    : toJsonText(result, 'result', 'E_INVALID_RESULT');
-}
-
-// Recording a failure must not fail itself, so a malformed error is coerced, not rejected.
-function errorText(error: TaskError): string {
-  const e = error as Partial<TaskError> | null | undefined;
-  return JSON.stringify({
-    name: typeof e?.name === 'string' ? e.name : 'Error',
-    message: typeof e?.message === 'string' ? e.message : String(e?.message ?? error),
-  });
-}
-
-/** Validates what a claim (of tasks or of replies) asks for; returns the limit. */
-function checkLease(limit: number, leaseMs: number): number {
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new AgentdError(
-      'E_INVALID_CLAIM',
-      `limit must be an integer of at least 1, got ${limit}`,
-    );
-  }
-  if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
-    throw new AgentdError('E_INVALID_CLAIM', `leaseMs must be a positive number, got ${leaseMs}`);
-  }
-  return limit;
-}
-
-function checkOwner(owner: unknown): string {
-  if (typeof owner !== 'string' || owner === '') {
-    throw new AgentdError('E_INVALID_CLAIM', 'owner must be a non-empty string');
-  }
-  return owner;
 }
 
 // The runnable tasks, best first. A task of a session is claimable only when no task of that
@@ -518,7 +486,7 @@ export class SqliteTaskStore implements TaskStore {
   /** Completes a running task held by `owner`; call inside a transaction (it may owe a reply). */
   #completeNow(seq: number, owner: string, result: string | null, now: number): boolean {
     if (this.#complete.run(now, result, seq, owner).changes !== 1) return false;
-    if (owesReply(result)) this.#recordOwedReply(seq, now);
+    if (resultOwesReply(result)) this.#recordOwedReply(seq, now);
     return true;
   }
 
@@ -612,8 +580,8 @@ export class SqliteTaskStore implements TaskStore {
 
   /** Validates a claim request and claims; call inside an IMMEDIATE transaction. */
   #claimNow(request: ClaimRequest): Task[] {
-    const owner = checkOwner(request.owner);
-    const limit = checkLease(request.limit ?? 1, request.leaseMs);
+    const owner = checkClaimOwner(request.owner);
+    const limit = checkClaimLimit(request.limit ?? 1, request.leaseMs);
     const now = request.now;
     const expiresAt = Math.floor(now + request.leaseMs);
     const claimable = this.#cached(this.#claimableByLimit, limit, CLAIMABLE_BY_LIMIT);
@@ -650,7 +618,7 @@ export class SqliteTaskStore implements TaskStore {
     result: JsonValue | null,
     claim: ClaimRequest,
   ): Promise<{ completed: boolean; claimed: Task[] }> {
-    const text = resultText(result);
+    const text = taskResultText(result);
     const seq = this.#ids.parse(id);
     try {
       const done = this.#completeAndClaim.immediate(seq, owner, text, claim);
@@ -688,7 +656,7 @@ export class SqliteTaskStore implements TaskStore {
     result: JsonValue | null,
     now: number,
   ): Promise<boolean> {
-    const text = resultText(result);
+    const text = taskResultText(result);
     const seq = this.#ids.parse(id);
     if (seq === undefined) return false;
     try {
@@ -709,7 +677,7 @@ export class SqliteTaskStore implements TaskStore {
 
   #completeNowOrOwe(seq: number, owner: string, text: string | null, now: number): boolean {
     // Without a result there is no reply to record: one statement, no transaction needed.
-    if (!owesReply(text)) return this.#complete.run(now, text, seq, owner).changes === 1;
+    if (!resultOwesReply(text)) return this.#complete.run(now, text, seq, owner).changes === 1;
     return this.#completeOne.immediate(seq, owner, text, now);
   }
 
@@ -720,7 +688,7 @@ export class SqliteTaskStore implements TaskStore {
   ): Promise<number> {
     const encoded: { seq: number; result: string | null }[] = [];
     for (const item of items) {
-      const result = resultText(item.result);
+      const result = taskResultText(item.result);
       const seq = this.#ids.parse(item.id);
       if (seq !== undefined) encoded.push({ seq, result });
     }
@@ -739,10 +707,11 @@ export class SqliteTaskStore implements TaskStore {
     error: TaskError,
     options: FailOptions,
   ): Promise<Task | undefined> {
-    const retryAt = options.retryAt === undefined ? null : checkTime(options.retryAt, 'retryAt');
+    const retryAt =
+      options.retryAt === undefined ? null : checkTaskTime(options.retryAt, 'retryAt');
     const seq = this.#ids.parse(id);
     if (seq === undefined) return undefined;
-    const params = { seq, owner, retryAt, now: options.now, error: errorText(error) };
+    const params = { seq, owner, retryAt, now: options.now, error: taskErrorText(error) };
     let values: TaskValues | undefined;
     try {
       values = this.#failTx.immediate(params);
@@ -863,7 +832,7 @@ export class SqliteTaskStore implements TaskStore {
     leaseMs: number;
     limit?: number;
   }): Promise<OwedReply[]> {
-    const limit = checkLease(request.limit ?? 50, request.leaseMs);
+    const limit = checkClaimLimit(request.limit ?? 50, request.leaseMs);
     const { now, leaseMs } = request;
     try {
       return this.#claimReplies.immediate(now, leaseMs, limit);
@@ -878,7 +847,7 @@ export class SqliteTaskStore implements TaskStore {
     if (seq === undefined) return;
     // A settled reply leaves the outbox: the table holds only what is owed.
     const record =
-      'retryAt' in outcome ? { seq, dueAt: checkTime(outcome.retryAt, 'retryAt') } : undefined;
+      'retryAt' in outcome ? { seq, dueAt: checkTaskTime(outcome.retryAt, 'retryAt') } : undefined;
     try {
       if (record) this.#retryReply.run(record);
       else this.#settleReply.run(seq);
@@ -913,7 +882,7 @@ export class SqliteTaskStore implements TaskStore {
     const query = {
       sql: `DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE status IN (${placeholders})
         AND finished_at < ? ORDER BY seq LIMIT ?)`,
-      parameters: [...statuses, checkTime(options.before, 'before'), limit],
+      parameters: [...statuses, checkTaskTime(options.before, 'before'), limit],
     };
     try {
       return this.#queries.run(query);
@@ -942,27 +911,15 @@ export class SqliteTaskStore implements TaskStore {
          @result, @replyTo, @metadata)`,
     );
     return this.#db.transaction((answer: NewAnswer, now: number): EnqueueResult => {
-      const to = answer?.replyTo as Partial<Address> | undefined;
-      if (
-        typeof answer?.text !== 'string' ||
-        typeof answer.idempotencyKey !== 'string' ||
-        answer.idempotencyKey === '' ||
-        typeof to?.channel !== 'string' ||
-        typeof to.id !== 'string'
-      ) {
-        throw new AgentdError(
-          'E_INVALID_TASK',
-          'an answer needs text, an idempotencyKey and a replyTo address',
-        );
-      }
-      const at = checkTime(now, 'now');
+      const { task, resultText, replyToText, metadataText, owesReply } = prepareAnswer(answer, now);
+      const at = task.createdAt;
       const info = insert.run({
         now: at,
         key: answer.idempotencyKey,
-        description: answer.text.length > 200 ? `${answer.text.slice(0, 199)}…` : answer.text,
-        result: JSON.stringify(answer.text),
-        replyTo: toJsonText(answer.replyTo, 'replyTo', 'E_INVALID_TASK'),
-        metadata: toJsonText(answer.metadata ?? {}, 'metadata', 'E_INVALID_TASK'),
+        description: task.description,
+        result: resultText,
+        replyTo: replyToText,
+        metadata: metadataText,
       });
       if (info.changes === 0) {
         const existing = this.#row(this.#byIdempotencyKey, answer.idempotencyKey);
@@ -971,7 +928,7 @@ export class SqliteTaskStore implements TaskStore {
       }
       const seq = Number(info.lastInsertRowid);
       // Owed like any finished task's reply: held for its sender, then due for any sweep.
-      if (answer.text.trim() !== '') this.#recordOwedReply(seq, at);
+      if (owesReply) this.#recordOwedReply(seq, at);
       return { task: this.#row(this.#bySeq, seq) as Task, created: true };
     });
   }

@@ -304,16 +304,26 @@ export const DEAD_LETTER_RAW_LIMIT = 64 * 1024;
  * Durable storage of tasks. Implementations must make `claim` atomic across processes sharing
  * the store, order by priority then run-at then creation, never claim a task whose `runAt` is
  * in the future, and never run two tasks of one `sessionKey` at once. `@agentd/core/testing`
- * holds the contract suite every implementation must pass.
+ * holds the contract suite every implementation must pass (`describeTaskStoreContract`), and an
+ * in-memory implementation to read (`memoryStore()`).
+ *
+ * A new store can start small: `enqueueMany`, `completeAndClaim` and `completeMany` are optional
+ * fast paths that core replaces with the basic operations when absent; the outbox's
+ * `recordAnswer` and the dead-letter methods are optional too.
  */
 export interface TaskStore {
+  /**
+   * Checks the task with core's `prepareNewTask` (every store applies the same rules and
+   * defaults), then stores it, or returns the task already holding its idempotency key.
+   */
   enqueue(task: NewTask, now: number): Promise<EnqueueResult>;
   /**
-   * Enqueues many in one transaction, all or nothing: one invalid task rejects the call (its
-   * error message starts with `tasks[i]: `) and none is stored. Results are in input order, and
-   * tasks of equal priority and run-at are claimed in that order.
+   * Optional fast path. Enqueues many in one transaction, all or nothing: one invalid task
+   * rejects the call (its error message starts with `tasks[i]: `) and none is stored. Results
+   * are in input order, and tasks of equal priority and run-at are claimed in that order.
+   * Without it, core (`enqueueManyInto`) checks every task first, then calls `enqueue` for each.
    */
-  enqueueMany(tasks: readonly NewTask[], now: number): Promise<EnqueueResult[]>;
+  enqueueMany?(tasks: readonly NewTask[], now: number): Promise<EnqueueResult[]>;
   /** Atomically leases up to `limit` runnable tasks and marks them `running` (attempts + 1). */
   claim(request: ClaimRequest): Promise<Task[]>;
   /** Extends the lease if `owner` still holds it; false means the task was lost (recovered or cancelled). */
@@ -321,18 +331,22 @@ export interface TaskStore {
   /** Ends a running task held by `owner` as `completed`. False if the lease was lost. */
   complete(id: string, owner: string, result: JsonValue | null, now: number): Promise<boolean>;
   /**
-   * Completes `id` (as {@link complete}) and claims up to `claim.limit` more tasks (as
-   * {@link claim}) in one transaction: the runner's hot path, one write transaction per task
-   * instead of two. The claim happens even if the completion did not hold.
+   * Optional fast path. Completes `id` (as {@link complete}) and claims up to `claim.limit` more
+   * tasks (as {@link claim}) in one transaction: the runner's hot path, one write transaction per
+   * task instead of two. The claim happens even if the completion did not hold. Without it, core
+   * (`completeAndClaimIn`) calls `complete`, then `claim`.
    */
-  completeAndClaim(
+  completeAndClaim?(
     id: string,
     owner: string,
     result: JsonValue | null,
     claim: ClaimRequest,
   ): Promise<{ completed: boolean; claimed: Task[] }>;
-  /** Completes many tasks held by `owner` in one transaction; returns how many were still held. */
-  completeMany(
+  /**
+   * Optional fast path. Completes many tasks held by `owner` in one transaction; returns how
+   * many were still held. Without it, core (`completeManyIn`) calls `complete` for each.
+   */
+  completeMany?(
     items: readonly { id: string; result: JsonValue | null }[],
     owner: string,
     now: number,

@@ -11,6 +11,7 @@ import { endRecordedProcess } from '../kernel/process.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { lazyChild } from '../logging/lazy-child.js';
 import type { SecretMasker } from '../logging/secret-masker.js';
+import { completeAndClaimIn, completeManyIn } from '../store-kit/fast-paths.js';
 import { AgentContext } from './agent-context.js';
 import { ReplyOutbox } from './reply-outbox.js';
 import { retryDelay } from './retry-delay.js';
@@ -483,7 +484,7 @@ export class TaskRunner implements RunnerHandle {
           ? { owner, leaseMs: this.#options.leaseMs, limit: 1, now: clock.now() }
           : undefined;
       const { completed, claimed } = claim
-        ? await store.completeAndClaim(task.id, owner, result.output, claim)
+        ? await completeAndClaimIn(store, task.id, owner, result.output, claim)
         : {
             completed: await store.complete(task.id, owner, result.output, clock.now()),
             claimed: [],
@@ -567,7 +568,7 @@ export class TaskRunner implements RunnerHandle {
     if (batch.length === 0) return;
     this.#pendingCompletions = [];
     try {
-      await this.#deps.store.completeMany(batch, this.#deps.owner, this.#deps.clock.now());
+      await completeManyIn(this.#deps.store, batch, this.#deps.owner, this.#deps.clock.now());
       for (const item of batch) this.#completed(item.task, item.result);
     } catch (err) {
       this.#deps.logger.error(

@@ -3,6 +3,7 @@ import type { Clock } from '../contracts/clock.js';
 import type { EnqueueResult, NewTask, Task, TaskQueue, TaskStore } from '../contracts/task.js';
 import { AgentdError } from '../kernel/errors.js';
 import type { EventBus } from '../kernel/events.js';
+import { enqueueManyInto } from '../store-kit/fast-paths.js';
 
 /** What the queue needs from the runner: a wake-up call and a way to abort a running task. */
 export interface RunnerHandle {
@@ -31,7 +32,9 @@ export class DefaultTaskQueue implements TaskQueue {
   }
 
   async enqueueMany(tasks: readonly NewTask[]): Promise<EnqueueResult[]> {
-    const results = await this.store.enqueueMany(
+    // The store's enqueueMany when it has one, else core's fallback on enqueue.
+    const results = await enqueueManyInto(
+      this.store,
       tasks.map((t) => this.#prepare(t)),
       this.clock.now(),
     );

@@ -11,6 +11,11 @@ export {
   type PreparedDeadLetter,
   prepareDeadLetter,
 } from './dead-letter.js';
+export {
+  completeAndClaimIn,
+  completeManyIn,
+  enqueueManyInto,
+} from './fast-paths.js';
 export { canonicalJson, parseJson, toJsonText } from './json-text.js';
 export {
   atTaskIndex,

@@ -151,17 +151,20 @@ export function prepareNewTask(
 ): Task {
   if (typeof input !== 'object' || input === null) throw invalid('a task must be an object');
   if (!Number.isFinite(now)) throw invalid(`now must be epoch milliseconds, got ${String(now)}`);
-  if (input.input === undefined && input.description === undefined) {
+  // Each field is read once: a getter on the task cannot change between the check and the use.
+  const value = input.input;
+  const given = input.description;
+  if (value === undefined && given === undefined) {
     throw invalid('a task needs an input or a description');
   }
-  const inputText =
-    input.input === undefined ? 'null' : toJsonText(input.input, 'input', 'E_INVALID_TASK');
+  const inputText = value === undefined ? 'null' : toJsonText(value, 'input', 'E_INVALID_TASK');
   let metadataText = '{}';
-  if (input.metadata !== undefined && input.metadata !== null) {
-    if (typeof input.metadata !== 'object' || Array.isArray(input.metadata)) {
+  const metadata = input.metadata;
+  if (metadata !== undefined && metadata !== null) {
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) {
       throw invalid('metadata must be a plain object');
     }
-    metadataText = toJsonText(input.metadata, 'metadata', 'E_INVALID_TASK');
+    metadataText = toJsonText(metadata, 'metadata', 'E_INVALID_TASK');
   }
   const chars = inputText.length + metadataText.length;
   // UTF-8 takes at most 3 bytes per UTF-16 unit: most payloads skip the exact count.
@@ -191,15 +194,16 @@ export function prepareNewTask(
   const idempotencyKey = optionalKey(input.idempotencyKey, 'idempotencyKey');
   const sessionKey = optionalKey(input.sessionKey, 'sessionKey');
   let description: string;
-  if (input.description !== undefined) {
-    if (typeof input.description !== 'string') throw invalid('description must be a string');
-    description = input.description;
+  if (given !== undefined) {
+    if (typeof given !== 'string') throw invalid('description must be a string');
+    description = given;
   } else {
-    description = typeof input.input === 'string' ? truncate(input.input) : type;
+    description = typeof value === 'string' ? truncate(value) : type;
   }
   let replyText: string | null = null;
-  if (input.replyTo !== undefined && input.replyTo !== null) {
-    const to = input.replyTo as Partial<Address>;
+  const replyTo = input.replyTo;
+  if (replyTo !== undefined && replyTo !== null) {
+    const to = replyTo as Partial<Address>;
     if (
       typeof to !== 'object' ||
       typeof to.channel !== 'string' ||
@@ -219,10 +223,7 @@ export function prepareNewTask(
     // Objects are parsed back from the stored text, so the caller gets exactly what a later
     // read returns and later changes to its own object cannot alias the task. Primitives are
     // already immutable and identical to their round trip: skip the parse on the hot path.
-    input:
-      typeof input.input === 'object' && input.input !== null
-        ? parseJson(inputText)
-        : (input.input ?? null),
+    input: typeof value === 'object' && value !== null ? parseJson(inputText) : (value ?? null),
     description,
     type,
     agent,

@@ -27,5 +27,16 @@ export {
   memoryStore,
   openMemoryStore,
 } from './memory-store.js';
-export { describeStoreContract, type StoreContractOptions } from './store-contract.js';
+export {
+  type ContractFactory,
+  type ContractSuiteOptions,
+  describeDeadLetterContract,
+  describeReplyContract,
+  describeSessionStoreContract,
+  describeStateStoreContract,
+  describeStoreContract,
+  describeTaskStoreContract,
+  type StoreContractOptions,
+} from './store-contract/index.js';
 export { useTestHosts } from './test-hosts.js';
+export { withoutFastPaths } from './without-fast-paths.js';

@@ -6,9 +6,6 @@ import { createHost } from '../preset/host.js';
 import { agent } from '../runtime/function-agent.js';
 import { memoryLogger } from './memory-logger.js';
 import { memoryStore, openMemoryStore } from './memory-store.js';
-import { describeStoreContract } from './store-contract.js';
-
-describeStoreContract('memory', () => openMemoryStore());
 
 describe('openMemoryStore', () => {
   it('keeps separate data per store', async () => {

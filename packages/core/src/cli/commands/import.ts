@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { NewTask } from '../../contracts/task.js';
 import { AgentdError } from '../../kernel/errors.js';
 import { errorMessage } from '../../kernel/timeout.js';
+import { enqueueManyInto } from '../../store-kit/fast-paths.js';
 import { oneLine } from '../format.js';
 import { loadCheckedConfig } from '../host-config.js';
 import type { CliIO } from '../output.js';
@@ -46,7 +47,7 @@ export async function importCommand(
       );
   }
   return withStore(checked, async (store) => {
-    const results = await store.tasks.enqueueMany(tasks, Date.now());
+    const results = await enqueueManyInto(store.tasks, tasks, Date.now());
     const created = results.filter((r) => r.created).length;
     io.out(
       `imported ${created} task(s) from ${file}; ${results.length - created} already imported, ${parsed.skipped.length + unknown.length} skipped`,

@@ -1,0 +1,27 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Store } from '@agentd/core';
+import { describeStoreContract, openMemoryStore } from '@agentd/core/testing';
+import { openSqliteStore } from '@agentd/store-sqlite';
+import { afterAll } from 'vitest';
+
+// Every store in the repository, each run through the whole contract (Kysely's DIALECTS loop):
+// a new store joins by adding one entry here. Store packages keep only their own specific tests.
+
+const dir = mkdtempSync(join(tmpdir(), 'agentd-store-contracts-'));
+let files = 0;
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A store under test: its name in the test report, and how to open a fresh, empty one. */
+interface StoreUnderTest {
+  name: string;
+  open(): Store | Promise<Store>;
+}
+
+const STORES: StoreUnderTest[] = [
+  { name: 'memory', open: () => openMemoryStore() },
+  { name: 'sqlite', open: () => openSqliteStore({ path: join(dir, `store-${++files}.db`) }) },
+];
+
+for (const store of STORES) describeStoreContract(store.name, store.open);

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { HealthRegistryToken } from '../contracts/health.js';
+import { SessionStoreToken } from '../contracts/session.js';
+import { StateStoreToken } from '../contracts/state.js';
+import { StoreToken } from '../contracts/store.js';
+import { TaskQueueToken, type TaskStore, TaskStoreToken } from '../contracts/task.js';
+import type { Plugin } from '../kernel/plugin.js';
+import { createHost } from '../preset/host.js';
+import { agent } from '../runtime/function-agent.js';
+import { memoryLogger } from '../testing/memory-logger.js';
+import { openMemoryStore } from '../testing/memory-store.js';
+import {
+  describeReplyContract,
+  describeTaskStoreContract,
+} from '../testing/store-contract/index.js';
+import { withoutFastPaths } from '../testing/without-fast-paths.js';
+import { completeAndClaimIn, completeManyIn, enqueueManyInto } from './fast-paths.js';
+
+// A store that implements only the basic operations must keep every promise of the contract
+// through core's fallbacks: the same suites as a full store, then a host running its tasks.
+const basicTasks = () => withoutFastPaths(openMemoryStore().tasks);
+
+describeTaskStoreContract('memory without fast paths', basicTasks);
+describeReplyContract('memory without fast paths', basicTasks);
+
+describe('withoutFastPaths', () => {
+  it('hides exactly the three fast paths', () => {
+    const tasks = basicTasks();
+    expect(tasks.enqueueMany).toBeUndefined();
+    expect(tasks.completeAndClaim).toBeUndefined();
+    expect(tasks.completeMany).toBeUndefined();
+    expect('enqueueMany' in tasks).toBe(false);
+    expect(typeof tasks.enqueue).toBe('function');
+    expect(typeof tasks.addDeadLetter).toBe('function');
+  });
+});
+
+describe('the fallbacks', () => {
+  it('refuse a batch with an invalid task before storing any, naming its index', async () => {
+    const tasks = basicTasks();
+    await expect(
+      enqueueManyInto(tasks, [{ input: 'ok' }, { input: 'bad', maxAttempts: 0 }], 0),
+    ).rejects.toMatchObject({ code: 'E_INVALID_TASK', message: /^tasks\[1\]: maxAttempts/ });
+    expect(await tasks.list()).toEqual([]);
+  });
+
+  it('use a store’s fast path when it has one', async () => {
+    const calls: string[] = [];
+    const full = openMemoryStore().tasks;
+    const spy = new Proxy(full, {
+      get: (target, key) => {
+        const value = Reflect.get(target, key, target);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(key));
+          return value.apply(target, args);
+        };
+      },
+    }) as TaskStore;
+    const [a, b] = await enqueueManyInto(spy, [{ input: 'a' }, { input: 'b' }], 0);
+    const owner = 'runner-1';
+    await spy.claim({ owner, leaseMs: 1000, limit: 1, now: 0 });
+    await completeAndClaimIn(spy, a!.task.id, owner, 'ra', { owner, leaseMs: 1000, now: 1 });
+    await completeManyIn(spy, [{ id: b!.task.id, result: 'rb' }], owner, 2);
+    expect(calls).toEqual(['enqueueMany', 'claim', 'completeAndClaim', 'completeMany']);
+  });
+});
+
+/** A store plugin whose task store offers only the basic operations. */
+function basicStore(): Plugin {
+  const store = openMemoryStore();
+  const tasks = withoutFastPaths(store.tasks);
+  return {
+    name: 'store-basic',
+    provides: [StoreToken, TaskStoreToken, SessionStoreToken, StateStoreToken],
+    register(ctx) {
+      ctx.provide(StoreToken, {
+        tasks,
+        sessions: store.sessions,
+        state: store.state,
+        description: 'basic',
+        close: async () => {},
+      });
+      ctx.provide(TaskStoreToken, tasks);
+      ctx.provide(SessionStoreToken, store.sessions);
+      ctx.provide(StateStoreToken, store.state);
+      ctx.resolve(HealthRegistryToken).add({ name: 'store', check: () => ({ status: 'pass' }) });
+    },
+  };
+}
+
+describe('a host on a store without fast paths', () => {
+  for (const batchSize of [1, 8]) {
+    it(`runs its tasks (runner batchSize ${batchSize})`, async () => {
+      const host = createHost({
+        logger: memoryLogger().logger,
+        agents: [agent('upper', (input) => String(input).toUpperCase())],
+        runner: { batchSize },
+        plugins: [basicStore()],
+      });
+      await host.start();
+      try {
+        const results = await host
+          .resolve(TaskQueueToken)
+          .enqueueMany(Array.from({ length: 20 }, (_, i) => ({ input: `task ${i}` })));
+        const tasks = host.resolve(TaskStoreToken);
+        const end = Date.now() + 5000;
+        while ((await tasks.counts()).completed < 20 && Date.now() < end) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        for (const [i, { task }] of results.entries()) {
+          expect(await tasks.get(task.id)).toMatchObject({
+            status: 'completed',
+            result: `TASK ${i}`,
+            attempts: 1,
+          });
+        }
+      } finally {
+        await host.stop('test end');
+      }
+    });
+  }
+});

@@ -1,0 +1,94 @@
+import type { JsonValue } from '../contracts/json.js';
+import type { ClaimRequest, EnqueueResult, NewTask, Task, TaskStore } from '../contracts/task.js';
+import { atTaskIndex, newTaskJson, prepareNewTask } from './new-task.js';
+import { taskResultText } from './task-rules.js';
+
+// The TaskStore's fast paths (enqueueMany, completeAndClaim, completeMany) are optional, so a
+// new store can start with the basic operations and add them for speed. Core never calls them
+// directly: it calls these functions, which use a store's fast path when it has one and
+// otherwise do the same work with the basic operations.
+
+/**
+ * Enqueues `tasks` in `store`, in order: by the store's `enqueueMany` (one transaction, all or
+ * nothing) when it has one; otherwise every task is first checked with core's rules
+ * ({@link prepareNewTask}: an invalid task rejects the call, its message starting `tasks[i]: `,
+ * before any task is stored), then enqueued one by one. Without the fast path a failure of the
+ * store itself part-way (a full disk) leaves the tasks before it stored.
+ *
+ * @example
+ * ```ts
+ * const results = await enqueueManyInto(store.tasks, [{ input: 'a' }, { input: 'b' }], Date.now());
+ * ```
+ */
+export async function enqueueManyInto(
+  store: TaskStore,
+  tasks: readonly NewTask[],
+  now: number,
+): Promise<EnqueueResult[]> {
+  if (store.enqueueMany) return store.enqueueMany(tasks, now);
+  const json = newTaskJson();
+  for (let i = 0; i < tasks.length; i++) {
+    try {
+      // The store checks again with its own payload cap; this catches what core's rules refuse.
+      prepareNewTask(tasks[i] as NewTask, now, Number.POSITIVE_INFINITY, json);
+    } catch (error) {
+      throw atTaskIndex(error, i);
+    }
+  }
+  const results: EnqueueResult[] = [];
+  for (let i = 0; i < tasks.length; i++) {
+    try {
+      results.push(await store.enqueue(tasks[i] as NewTask, now));
+    } catch (error) {
+      throw atTaskIndex(error, i);
+    }
+  }
+  return results;
+}
+
+/**
+ * Completes task `id` (as `store.complete`) and claims up to `claim.limit` more (as
+ * `store.claim`): in one transaction by the store's `completeAndClaim` when it has one, else by
+ * the two calls in turn. The claim happens even if the completion did not hold.
+ *
+ * @example
+ * ```ts
+ * const { completed, claimed } = await completeAndClaimIn(store.tasks, task.id, owner, 'done', {
+ *   owner, leaseMs: 60_000, limit: 1, now: Date.now(),
+ * });
+ * ```
+ */
+export async function completeAndClaimIn(
+  store: TaskStore,
+  id: string,
+  owner: string,
+  result: JsonValue | null,
+  claim: ClaimRequest,
+): Promise<{ completed: boolean; claimed: Task[] }> {
+  if (store.completeAndClaim) return store.completeAndClaim(id, owner, result, claim);
+  const completed = await store.complete(id, owner, result, claim.now);
+  return { completed, claimed: await store.claim(claim) };
+}
+
+/**
+ * Completes many tasks held by `owner` and returns how many were still held: in one transaction
+ * by the store's `completeMany` when it has one, else one `complete` after another (every result
+ * is checked first, so a result JSON cannot hold completes none).
+ *
+ * @example
+ * ```ts
+ * const held = await completeManyIn(store.tasks, [{ id: a.id, result: 'ok' }], owner, Date.now());
+ * ```
+ */
+export async function completeManyIn(
+  store: TaskStore,
+  items: readonly { id: string; result: JsonValue | null }[],
+  owner: string,
+  now: number,
+): Promise<number> {
+  if (store.completeMany) return store.completeMany(items, owner, now);
+  for (const item of items) taskResultText(item.result);
+  let held = 0;
+  for (const item of items) if (await store.complete(item.id, owner, item.result, now)) held++;
+  return held;
+}
