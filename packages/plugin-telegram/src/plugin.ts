@@ -6,6 +6,7 @@ import {
   ChannelRegistryToken,
   HealthRegistryToken,
   type HealthResult,
+  HttpServerToken,
   InboundRouterToken,
   IntakeClosedError,
   IntakeGateToken,
@@ -35,7 +36,7 @@ import { grammySignal, withDeadline } from './signals.js';
 import { TelegramChannel } from './telegram-channel.js';
 import { TypingIndicator } from './typing.js';
 import { type PollerState, UpdatePoller } from './update-poller.js';
-import { HttpRoutesToken, mountWebhook } from './webhook-intake.js';
+import { mountWebhook } from './webhook-intake.js';
 
 type Ctx = PluginContext<ResolvedTelegramOptions>;
 
@@ -100,7 +101,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
   return {
     name,
     // Webhook mode mounts its route on the host's HTTP server (@agentd/plugin-webhook).
-    ...(options?.webhook ? { dependsOn: [HttpRoutesToken] } : {}),
+    ...(options?.webhook ? { dependsOn: [HttpServerToken] } : {}),
     optionsSchema: telegramOptionsSchema,
     options,
 
@@ -236,7 +237,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         // The route first: Telegram may post as soon as it has the URL.
         // Left in place at stop: while the host stops it answers 503, so Telegram delivers again.
         const gate = ctx.resolve(IntakeGateToken);
-        mountWebhook(ctx.resolve(HttpRoutesToken), {
+        mountWebhook(ctx.resolve(HttpServerToken), {
           path: o.webhook.path ?? new URL(o.webhook.url).pathname,
           secretToken: o.webhook.secretToken,
           handle: async (update) => void (await take(update)),

@@ -1,38 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import {
-  HttpServerToken,
-  IntakeClosedError,
-  type JsonValue,
-  type Logger,
-  type Token,
-} from '@agentd/core';
+import { type HttpServer, IntakeClosedError, type Logger } from '@agentd/core';
 import type { Update } from 'grammy/types';
-
-/** The part of `@agentd/plugin-webhook`'s HttpServer this plugin uses (a structural subset). */
-export interface WebhookRoutes {
-  route(definition: {
-    method: 'POST';
-    path: string;
-    bodyLimitBytes?: number;
-    handler: (request: {
-      body: Buffer;
-      header(name: string): string | undefined;
-      /** The server's own JSON parse (UTF-8 and nesting-depth checks); `JSON.parse` without it. */
-      json?(): JsonValue;
-    }) => Promise<{ status: number; json: JsonValue }>;
-  }): () => void;
-}
-
-/**
- * The host's HTTP server: core's {@link HttpServerToken} (provided by `@agentd/plugin-webhook`),
- * seen through the part of it this plugin uses.
- *
- * @example
- * ```ts
- * ctx.tryResolve(HttpRoutesToken)?.route({ method: 'POST', path: '/telegram', handler });
- * ```
- */
-export const HttpRoutesToken: Token<WebhookRoutes> = HttpServerToken;
 
 /** Telegram sends updates of at most a few KB; a megabyte leaves room for long captions. */
 const UPDATE_LIMIT_BYTES = 1024 * 1024;
@@ -57,7 +25,7 @@ const problem = (status: number, code: string, message: string) => ({
  * ```
  */
 export function mountWebhook(
-  http: WebhookRoutes,
+  http: Pick<HttpServer, 'route'>,
   options: {
     path: string;
     secretToken: string;
@@ -79,7 +47,7 @@ export function mountWebhook(
       }
       let update: unknown;
       try {
-        update = request.json ? request.json() : JSON.parse(request.body.toString('utf8'));
+        update = request.json();
       } catch (error) {
         // plugin-webhook's parse names what is wrong (not UTF-8, nested too deeply, not JSON).
         const detail = error instanceof Error && 'status' in error ? `: ${error.message}` : '';
