@@ -1,5 +1,5 @@
 import { agent, createHost, type Host, TaskStoreToken } from '@agentd/core';
-import { memoryLogger, useTestHosts } from '@agentd/core/testing';
+import { type LogLine, memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { sqlite } from '@agentd/store-sqlite';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { telegram } from './plugin.js';
@@ -20,10 +20,15 @@ const ALICE = { id: 42, firstName: 'Alice' };
 /** Far beyond the test: no sweep runs while it waits. */
 const NO_SWEEP_MS = 10 * 60_000;
 
-async function startBot(): Promise<{ host: Host; api: FakeBotApi; logs: () => string }> {
+async function startBot(): Promise<{
+  host: Host;
+  api: FakeBotApi;
+  logs: () => string;
+  lines: () => LogLine[];
+}> {
   const api = await FakeBotApi.start({ token: '123456:ANSWERS-test' });
   apis.push(api);
-  const { logger, text } = memoryLogger();
+  const { logger, text, lines } = memoryLogger();
   const host = createHost({
     logger,
     agents: [agent('echo', async (input) => `echo: ${String(input)}`)],
@@ -40,28 +45,37 @@ async function startBot(): Promise<{ host: Host; api: FakeBotApi; logs: () => st
   });
   hosts.push(host);
   await host.start();
-  return { host, api, logs: text };
+  return { host, api, logs: text, lines };
 }
 
-/** Milliseconds between the failed send and the one that got through. */
-function resendDelay(api: FakeBotApi): number {
+/** When the failed send and the one that got through reached the fake server. */
+function sendTimes(api: FakeBotApi): { failedAt: number; resentAt: number } {
   const sends = api.calls.filter((c) => c.method === 'sendMessage');
   const failed = sends.findIndex((c) => c.failed);
-  return (sends[failed + 1]?.at ?? Number.NaN) - (sends[failed]?.at ?? Number.NaN);
+  return {
+    failedAt: sends[failed]?.at ?? Number.NaN,
+    resentAt: sends[failed + 1]?.at ?? Number.NaN,
+  };
 }
 
 describe('telegram answers and replies through the reply outbox', () => {
   it('retries a task reply that got a 500 at its computed time, not at the next sweep', async () => {
-    const { api, logs } = await startBot();
+    const { api, lines } = await startBot();
     api.failNext('sendMessage', { status: 500 });
     api.sendText(ALICE, 'hello');
     const [reply] = await api.waitForMessages(1, { timeoutMs: 20_000 });
     expect(reply?.text).toBe('echo: hello');
-    const delay = resendDelay(api);
-    // The first retry is due after about 5 s (exponential backoff with jitter).
-    expect(delay).toBeGreaterThan(2_000);
-    expect(delay).toBeLessThan(12_000);
-    expect(logs()).toContain('could not deliver the task result; will retry');
+    const { failedAt, resentAt } = sendTimes(api);
+    // The retry time the outbox computed (about 5 s on, with decorrelated jitter, which can
+    // also be well under a second) and logged: the resend comes then, not before and not at
+    // a sweep minutes later.
+    const retryAt = Number(
+      lines().find((l) => l.msg === 'could not deliver the task result; will retry')?.retryAt,
+    );
+    expect(retryAt - failedAt).toBeGreaterThan(0);
+    expect(retryAt - failedAt).toBeLessThan(12_000);
+    expect(resentAt).toBeGreaterThanOrEqual(retryAt - 5);
+    expect(resentAt - retryAt).toBeLessThan(3_000);
   }, 30_000);
 
   it('delivers a command answer (/sessions) after one Telegram 500, once', async () => {
