@@ -7,10 +7,11 @@ import {
   type NewTask,
   type Plugin,
   TaskQueueToken,
+  TaskStoreToken,
 } from '@agentd/core';
 import { memoryLogger, memoryStore, useTestHosts } from '@agentd/core/testing';
 import { webhook } from '@agentd/plugin-webhook';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MetricsRegistryToken, metrics, metricsRouteAuth } from './metrics.js';
 import { metricsOptionsSchema } from './metrics-options.js';
 import { monitor, SystemMonitorToken } from './plugin.js';
@@ -150,6 +151,25 @@ describe('metrics() over a real scrape', () => {
     expect(second.get('agentd_tasks_enqueued_total{agent="ok",type="reminder"}')).toBe(1);
     expect(second.get('agentd_tasks{status="pending"}')).toBe(1);
     expect(second.get('agentd_tasks{status="completed"}')).toBe(2);
+  });
+
+  it('reads the store once per scrape, and once per storeCacheMs for back-to-back scrapes', async () => {
+    const uncached = await startHost([webhook({ port: 0 }), metrics({ storeCacheMs: 0 })]);
+    const counts = vi.spyOn(uncached.host.resolve(TaskStoreToken), 'counts');
+    const owed = vi.spyOn(uncached.host.resolve(TaskStoreToken), 'countOwedReplies');
+    await scrape(uncached.host);
+    // Four gauges come from the store: they share one read.
+    expect(counts).toHaveBeenCalledTimes(1);
+    expect(owed).toHaveBeenCalledTimes(1);
+    await Promise.all([scrape(uncached.host), scrape(uncached.host)]);
+    expect(counts.mock.calls.length).toBeLessThanOrEqual(3);
+
+    const cached = await startHost([webhook({ port: 0 }), metrics({ storeCacheMs: 60_000 })]);
+    const cachedCounts = vi.spyOn(cached.host.resolve(TaskStoreToken), 'counts');
+    await scrape(cached.host);
+    await scrape(cached.host);
+    await scrape(cached.host);
+    expect(cachedCounts).toHaveBeenCalledTimes(1);
   });
 
   it('counts channel messages in and alerts by severity, with bounded label sets', async () => {

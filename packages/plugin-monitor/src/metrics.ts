@@ -397,13 +397,18 @@ function readOnScrape(
   registry: Registry,
   store: { tasks?: TaskStore },
 ): void {
-  let cached: { at: number; figures: Promise<StoreFigures | undefined> } | undefined;
+  let cached:
+    | { at: number; figures: Promise<StoreFigures | undefined>; pending: boolean }
+    | undefined;
   let failing = false;
+  /** The four store gauges of one scrape (and concurrent scrapes) share one read. */
   const figures = (): Promise<StoreFigures | undefined> => {
     const tasks = store.tasks;
     if (!tasks) return Promise.resolve(undefined);
     const now = Date.now();
-    if (cached && now - cached.at < ctx.options.storeCacheMs) return cached.figures;
+    if (cached && (cached.pending || now - cached.at < ctx.options.storeCacheMs)) {
+      return cached.figures;
+    }
     const started = performance.now();
     const read = Promise.all([
       tasks.counts(),
@@ -427,7 +432,11 @@ function readOnScrape(
         return undefined;
       },
     );
-    cached = { at: now, figures: read };
+    const entry = { at: now, figures: read, pending: true };
+    cached = entry;
+    void read.then(() => {
+      entry.pending = false;
+    });
     return read;
   };
 
