@@ -9,15 +9,14 @@ import {
   TaskStoreToken,
 } from '@agentd/core';
 import {
-  Counter,
   collectDefaultMetrics,
   Gauge,
-  Histogram,
   type Metric,
   type MetricObject,
   type OpenMetricsContentType,
   Registry,
 } from 'prom-client';
+import { leanCounter, leanHistogram } from './lean-metrics.js';
 import {
   type MetricsOptions,
   metricsOptionsSchema,
@@ -102,20 +101,6 @@ function bounded(limit = LABEL_VALUES_LIMIT): (value: string) => string {
     if (seen.size >= limit) return 'other';
     seen.add(value);
     return value;
-  };
-}
-
-/** A counter whose label children are cached: an increment on the hot path is a map lookup. */
-function fastCounter<L extends string>(counter: Counter<L>) {
-  const children = new Map<string, { inc(n?: number): void }>();
-  return (labels: Record<L, string>, n = 1) => {
-    const key = Object.values(labels).join('\u0000');
-    let child = children.get(key);
-    if (!child) {
-      child = counter.labels(labels as never);
-      children.set(key, child);
-    }
-    child.inc(n);
   };
 }
 
@@ -216,14 +201,7 @@ function countEvents(
 ): (() => void)[] {
   const registers = [registry];
   const taskCounter = (name: string, help: string) =>
-    fastCounter(
-      new Counter({
-        name: `${METRICS_PREFIX}tasks_${name}_total`,
-        help,
-        labelNames: ['agent', 'type'] as const,
-        registers,
-      }),
-    );
+    leanCounter(registry, `${METRICS_PREFIX}tasks_${name}_total`, help, ['agent', 'type'] as const);
   const enqueued = taskCounter('enqueued', 'Tasks enqueued (created, not idempotent repeats).');
   const started = taskCounter('started', 'Task attempts started (a retry starts again).');
   const completed = taskCounter('completed', 'Tasks completed.');
@@ -234,35 +212,31 @@ function countEvents(
     'Tasks that ended failed for good: attempts exhausted, or a lease expired on the last one.',
   );
   const cancelled = taskCounter('cancelled', 'Tasks cancelled.');
-  const recovered = fastCounter(
-    new Counter({
-      name: `${METRICS_PREFIX}task_leases_recovered_total`,
-      help: 'Running tasks whose lease expired (a crash, a kill), by what became of them.',
-      labelNames: ['outcome'] as const,
-      registers,
-    }),
+  const recovered = leanCounter(
+    registry,
+    `${METRICS_PREFIX}task_leases_recovered_total`,
+    'Running tasks whose lease expired (a crash, a kill), by what became of them.',
+    ['outcome'] as const,
   );
-  const wait = new Histogram({
-    name: `${METRICS_PREFIX}task_wait_seconds`,
-    help: 'Seconds from a task becoming runnable (enqueued, or its retry or run-at time) to its attempt starting.',
-    labelNames: ['agent'] as const,
-    buckets: ctx.options.buckets.wait,
-    registers,
-  });
-  const run = new Histogram({
-    name: `${METRICS_PREFIX}task_run_seconds`,
-    help: 'Seconds one task attempt ran, by how it ended.',
-    labelNames: ['agent', 'outcome'] as const,
-    buckets: ctx.options.buckets.run,
-    registers,
-  });
-  const attempts = fastCounter(
-    new Counter({
-      name: `${METRICS_PREFIX}agent_attempts_total`,
-      help: "Agent attempts recorded by failover, by agent and outcome (success or the error's class).",
-      labelNames: ['agent', 'outcome'] as const,
-      registers,
-    }),
+  const wait = leanHistogram(
+    registry,
+    `${METRICS_PREFIX}task_wait_seconds`,
+    'Seconds from a task becoming runnable (enqueued, or its retry or run-at time) to its attempt starting.',
+    ['agent'] as const,
+    ctx.options.buckets.wait,
+  );
+  const run = leanHistogram(
+    registry,
+    `${METRICS_PREFIX}task_run_seconds`,
+    'Seconds one task attempt ran, by how it ended.',
+    ['agent', 'outcome'] as const,
+    ctx.options.buckets.run,
+  );
+  const attempts = leanCounter(
+    registry,
+    `${METRICS_PREFIX}agent_attempts_total`,
+    "Agent attempts recorded by failover, by agent and outcome (success or the error's class).",
+    ['agent', 'outcome'] as const,
   );
   const circuit = new Gauge({
     name: `${METRICS_PREFIX}agent_circuit_state`,
@@ -270,45 +244,35 @@ function countEvents(
     labelNames: ['agent', 'state'] as const,
     registers,
   });
-  const messages = fastCounter(
-    new Counter({
-      name: `${METRICS_PREFIX}channel_messages_received_total`,
-      help: 'Messages received, by channel.',
-      labelNames: ['channel'] as const,
-      registers,
-    }),
+  const messages = leanCounter(
+    registry,
+    `${METRICS_PREFIX}channel_messages_received_total`,
+    'Messages received, by channel.',
+    ['channel'] as const,
   );
-  const alerts = fastCounter(
-    new Counter({
-      name: `${METRICS_PREFIX}alerts_total`,
-      help: 'Alerts raised, by severity and source.',
-      labelNames: ['severity', 'source'] as const,
-      registers,
-    }),
+  const alerts = leanCounter(
+    registry,
+    `${METRICS_PREFIX}alerts_total`,
+    'Alerts raised, by severity and source.',
+    ['severity', 'source'] as const,
   );
-  const fires = fastCounter(
-    new Counter({
-      name: `${METRICS_PREFIX}schedule_fires_total`,
-      help: 'Schedule slots fired here, by schedule and whether late (catch-up after downtime).',
-      labelNames: ['schedule', 'late'] as const,
-      registers,
-    }),
+  const fires = leanCounter(
+    registry,
+    `${METRICS_PREFIX}schedule_fires_total`,
+    'Schedule slots fired here, by schedule and whether late (catch-up after downtime).',
+    ['schedule', 'late'] as const,
   );
-  const missed = fastCounter(
-    new Counter({
-      name: `${METRICS_PREFIX}schedule_missed_slots_total`,
-      help: 'Schedule slots that did not fire, by schedule and reason (downtime, overlap).',
-      labelNames: ['schedule', 'reason'] as const,
-      registers,
-    }),
+  const missed = leanCounter(
+    registry,
+    `${METRICS_PREFIX}schedule_missed_slots_total`,
+    'Schedule slots that did not fire, by schedule and reason (downtime, overlap).',
+    ['schedule', 'reason'] as const,
   );
-  const refused = fastCounter(
-    new Counter({
-      name: `${METRICS_PREFIX}budget_exceeded_total`,
-      help: 'Work refused by a rate limit or a cost cap, by limit.',
-      labelNames: ['limit'] as const,
-      registers,
-    }),
+  const refused = leanCounter(
+    registry,
+    `${METRICS_PREFIX}budget_exceeded_total`,
+    'Work refused by a rate limit or a cost cap, by limit.',
+    ['limit'] as const,
   );
 
   const type = bounded();
