@@ -3,6 +3,7 @@
  * Watches CPU, memory and the disks an agentd host writes to, raises alerts through the host's
  * notifier when thresholds are crossed (a Telegram chat receives them with the Telegram
  * plugin's `alerts` option), reports them in the `system` health check, and answers `/system`.
+ * `metrics()` exports the host's figures to Prometheus at `GET /metrics` (prom-client).
  *
  * @example
  * ```ts
@@ -17,6 +18,21 @@
 import { monitor } from './plugin.js';
 
 export { formatBytes, readingsOf, systemText } from './format.js';
+export {
+  METRICS_PLUGIN_NAME,
+  METRICS_PREFIX,
+  type MetricsRegistry,
+  MetricsRegistryToken,
+  metrics,
+  metricsRouteAuth,
+} from './metrics.js';
+export {
+  DEFAULT_RUN_BUCKETS,
+  DEFAULT_WAIT_BUCKETS,
+  type MetricsOptions,
+  metricsOptionsSchema,
+  type ResolvedMetricsOptions,
+} from './metrics-options.js';
 export {
   type MonitorOptions,
   monitorOptionsSchema,
