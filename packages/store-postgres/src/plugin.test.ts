@@ -171,6 +171,8 @@ describe.skipIf(!available)('postgres() plugin', () => {
     expect(down?.output).not.toContain('hunter2');
     await expect(state.get('test', 'k')).rejects.toThrow();
     expect(host.state).toBe('ready');
+    // The idle connection that broke was reported on the pool: logged, not thrown.
+    expect(logs.text()).toContain('a PostgreSQL connection broke');
     expect(logs.text()).not.toContain('hunter2');
 
     await proxy.restore();
