@@ -204,9 +204,10 @@ export class PostgresSessionStore implements SessionStore {
       try {
         // Lock the user's sessions first: two hosts activating for one user take turns, so the
         // second sees the first's choice and replaces it instead of hitting the unique index.
-        await client.query(`select id from ${this.#sessions} where user_key = $1 for update`, [
-          userKey,
-        ]);
+        await client.query(
+          `select id from ${this.#sessions} where user_key = $1 order by id for update`,
+          [userKey],
+        );
         await client.query(
           `update ${this.#sessions} set active = false where user_key = $1 and active and id <> $2`,
           [userKey, id],
