@@ -124,6 +124,30 @@ describe('connection options', () => {
       expect.objectContaining({ code: 'E_POSTGRES_OPTIONS' }),
     );
     expect(() => resolveConnection({ url: 'mysql://a@b/c' })).toThrow(/postgres:\/\//);
+    const tls = resolveConnection({
+      host: 'db',
+      user: 'a',
+      password: 'pw-123456',
+      ssl: { ca: 'PEM' },
+    });
+    expect(tls.config).toMatchObject({ host: 'db', user: 'a', ssl: { ca: 'PEM' }, port: 5432 });
+    expect(tls.description).toBe('postgres://a@db:5432/?schema=agentd');
+  });
+
+  it.skipIf(!postgres.available)('names its connections with applicationName', async () => {
+    const { schema, drop } = await createTestSchema();
+    cleanup.push(drop);
+    const store = await openPostgresStore({
+      url: TEST_POSTGRES_URL,
+      schema,
+      applicationName: 'agentd-test-app',
+      migrate: false,
+    });
+    cleanup.push(() => store.close());
+    const { rows } = await store.handle.pool.query(
+      'select application_name from pg_stat_activity where pid = pg_backend_pid()',
+    );
+    expect(rows).toEqual([{ application_name: 'agentd-test-app' }]);
   });
 
   it('fails to open with E_POSTGRES_UNREACHABLE, and no password, when nothing listens', async () => {
