@@ -24,11 +24,11 @@ async function fresh(): Promise<{ schema: string; pool: pg.Pool }> {
 const STEPS: Migration[] = [
   {
     name: '0001_counter',
-    sql: `create table {{schema}}.applied (n int);
+    sql: `create table "{{schema}}".applied (n int);
           select pg_sleep(0.2);
-          insert into {{schema}}.applied values (1);`,
+          insert into "{{schema}}".applied values (1);`,
   },
-  { name: '0002_more', sql: 'insert into {{schema}}.applied values (2);' },
+  { name: '0002_more', sql: 'insert into "{{schema}}".applied values (2);' },
 ];
 
 const codeOf = (promise: Promise<unknown>) =>
@@ -81,7 +81,7 @@ describe.skipIf(!postgres.available)('applyMigrations', () => {
     const { schema, pool } = await fresh();
     const broken: Migration = {
       name: '0003_broken',
-      sql: `insert into {{schema}}.applied values (3); select * from {{schema}}.missing;`,
+      sql: `insert into "{{schema}}".applied values (3); select * from "{{schema}}".missing;`,
     };
     const error = await applyMigrations(pool, schema, [...STEPS, broken]).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'E_STORE_SCHEMA' });
@@ -91,7 +91,7 @@ describe.skipIf(!postgres.available)('applyMigrations', () => {
     // The lock was released: a fixed list applies at once.
     const fixed: Migration = {
       name: '0003_broken',
-      sql: 'insert into {{schema}}.applied values (3);',
+      sql: 'insert into "{{schema}}".applied values (3);',
     };
     expect(await applyMigrations(pool, schema, [...STEPS, fixed])).toEqual(['0003_broken']);
   });

@@ -13,9 +13,13 @@ const UNLOCK_SQL = "select pg_advisory_unlock(hashtext('agentd.migrations'), has
 /** A schema name that is safe to put in SQL unquoted or quoted: letters, digits, `_`. */
 export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-/** A migration's SQL with `{{schema}}` replaced by the quoted schema name. */
+/**
+ * A migration's SQL with `{{schema}}` replaced by the schema name. The SQL quotes it
+ * (`"{{schema}}".tasks`); the name is checked against {@link SCHEMA_NAME} first, so it cannot
+ * break out of the quotes.
+ */
 export function migrationSql(migration: Migration, schema: string): string {
-  return migration.sql.replaceAll('{{schema}}', `"${schema}"`);
+  return migration.sql.replaceAll('{{schema}}', schema);
 }
 
 /**

@@ -10,7 +10,7 @@ export const SESSION_STATE_MIGRATIONS: Migration[] = [
   {
     name: '0101_sessions_state',
     sql: `
-      create table {{schema}}.sessions (
+      create table "{{schema}}".sessions (
         id text primary key,
         seq bigint generated always as identity,
         user_key text not null,
@@ -28,29 +28,29 @@ export const SESSION_STATE_MIGRATIONS: Migration[] = [
         owner text,
         metadata text not null
       );
-      create index sessions_user on {{schema}}.sessions (user_key, created_at, seq);
+      create index sessions_user on "{{schema}}".sessions (user_key, created_at, seq);
       -- The database itself guarantees one active session per user.
-      create unique index sessions_active on {{schema}}.sessions (user_key) where active;
-      create index sessions_status on {{schema}}.sessions (status);
+      create unique index sessions_active on "{{schema}}".sessions (user_key) where active;
+      create index sessions_status on "{{schema}}".sessions (status);
 
-      create table {{schema}}.session_history (
+      create table "{{schema}}".session_history (
         seq bigint generated always as identity primary key,
-        session_id text not null references {{schema}}.sessions (id) on delete cascade,
+        session_id text not null references "{{schema}}".sessions (id) on delete cascade,
         role text not null,
         content text not null,
         at bigint not null,
         task_id text
       );
-      create index session_history_session on {{schema}}.session_history (session_id, seq);
+      create index session_history_session on "{{schema}}".session_history (session_id, seq);
 
-      create table {{schema}}.state (
+      create table "{{schema}}".state (
         namespace text not null,
         key text collate "C" not null,
         value text not null,
         expires_at bigint,
         primary key (namespace, key)
       );
-      create index state_expiry on {{schema}}.state (expires_at) where expires_at is not null;
+      create index state_expiry on "{{schema}}".state (expires_at) where expires_at is not null;
     `,
   },
 ];
