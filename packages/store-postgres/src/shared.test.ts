@@ -75,3 +75,20 @@ describe.skipIf(!postgres.available)('several hosts on one schema', () => {
     expect(await a!.sessions.history(s.id, 10)).toEqual([{ role: 'user', content: 'hi', at: 6 }]);
   });
 });
+
+describe.skipIf(!postgres.available)('closing', () => {
+  it('ends the pool, so no connection is left open', async () => {
+    const { schema, drop } = await createTestSchema();
+    cleanup.push(drop);
+    const store = await openPostgresStore({
+      url: TEST_POSTGRES_URL,
+      schema,
+      migrations: SESSION_STATE_MIGRATIONS,
+    });
+    await store.state.set('ns', 'k', 1);
+    await store.close();
+    expect(store.handle.pool.ended).toBe(true);
+    expect(store.handle.pool.totalCount).toBe(0);
+    await expect(store.close()).resolves.toBeUndefined();
+  });
+});

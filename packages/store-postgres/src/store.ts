@@ -203,6 +203,11 @@ export async function openPostgresStore(
   pool.on('error', (error) => options.onPoolError?.(new Error(resolved.mask(error.message))));
   // biome-ignore lint/suspicious/noExplicitAny: the handle's Kysely is untyped (see handle.ts).
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  // Kysely ends the pool only if it ran a query itself (its driver starts lazily): end it here.
+  const end = async () => {
+    await db.destroy();
+    if (!pool.ended) await pool.end();
+  };
   const handle: PostgresHandle = {
     pool,
     db,
@@ -213,7 +218,7 @@ export async function openPostgresStore(
     try {
       await applyMigrations(pool, schema, options.migrations ?? ALL_MIGRATIONS);
     } catch (error) {
-      await db.destroy().catch(() => {});
+      await end().catch(() => {});
       if (error instanceof AgentdError) {
         throw error.code === 'E_STORE_SCHEMA' && isConnectionError(error.cause)
           ? unreachable(resolved, error.cause)
@@ -250,7 +255,7 @@ export async function openPostgresStore(
       }
     },
     close() {
-      closed ??= db.destroy();
+      closed ??= end();
       return closed;
     },
   };
