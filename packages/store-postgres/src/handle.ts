@@ -9,6 +9,7 @@ import type pg from 'pg';
 export interface PostgresHandle {
   readonly pool: pg.Pool;
   /** Kysely over the same pool, for queries that are not on the hot path. */
+  // biome-ignore lint/suspicious/noExplicitAny: tables are named at run time (the schema is an option).
   readonly db: Kysely<any>;
   /** The schema every table is in (default `agentd`). */
   readonly schema: string;
