@@ -1,5 +1,6 @@
 import { AgentdError } from '@agentd/core';
 import type pg from 'pg';
+import { withClient } from './client.js';
 import type { Migration } from './handle.js';
 
 /**
@@ -49,9 +50,7 @@ export async function applyMigrations(
       `schema must be letters, digits and _ (at most 63, not starting with a digit), got ${JSON.stringify(schema)}`,
     );
   }
-  const client = await pool.connect();
-  let broken = false;
-  try {
+  return withClient(pool, async (client) => {
     await client.query(LOCK_SQL, [schema]);
     try {
       await client.query(`create schema if not exists "${schema}"`);
@@ -96,15 +95,8 @@ export async function applyMigrations(
       }
       return done;
     } finally {
-      await client.query(UNLOCK_SQL, [schema]).catch(() => {
-        // A connection that broke lost its session lock with it: drop it from the pool.
-        broken = true;
-      });
+      // A connection that broke lost its session lock with it (and withClient destroys it).
+      await client.query(UNLOCK_SQL, [schema]).catch(() => {});
     }
-  } catch (error) {
-    if (!(error instanceof AgentdError)) broken = true;
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  });
 }

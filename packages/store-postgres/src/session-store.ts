@@ -12,6 +12,7 @@ import {
   type SessionPatch,
   type SessionStatus,
 } from '@agentd/core/store';
+import { withClient } from './client.js';
 import type { PostgresHandle } from './handle.js';
 
 /** A row of `sessions` as node-postgres returns it (`bigint` columns come back as text). */
@@ -197,13 +198,12 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async activate(userKey: string, id: string): Promise<void> {
-    const client = await this.#handle.pool.connect();
-    let broken = false;
-    try {
+    await withClient(this.#handle.pool, async (client) => {
       await client.query('begin');
       try {
-        // Lock the user's sessions first: two hosts activating for one user take turns, so the
-        // second sees the first's choice and replaces it instead of hitting the unique index.
+        // Lock the user's sessions first (in id order: no deadlock): two hosts activating for
+        // one user take turns, so the second replaces the first's choice instead of hitting
+        // the unique index.
         await client.query(
           `select id from ${this.#sessions} where user_key = $1 order by id for update`,
           [userKey],
@@ -225,14 +225,10 @@ export class PostgresSessionStore implements SessionStore {
         }
         await client.query('commit');
       } catch (error) {
-        await client.query('rollback').catch(() => {
-          broken = true;
-        });
+        await client.query('rollback').catch(() => {});
         throw error;
       }
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   async appendHistory(sessionId: string, entry: HistoryEntry): Promise<void> {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { withClient } from './client.js';
 import { SESSION_STATE_MIGRATIONS } from './session-state-schema.js';
 import { openPostgresStore, type PostgresStore } from './store.js';
 import { createTestSchema, probePostgres, TEST_POSTGRES_URL } from './test-database.js';
@@ -6,6 +7,7 @@ import { createTestSchema, probePostgres, TEST_POSTGRES_URL } from './test-datab
 // Several hosts on one schema: each has its own pool, as separate processes would.
 
 const postgres = await probePostgres();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
@@ -90,5 +92,23 @@ describe.skipIf(!postgres.available)('closing', () => {
     expect(store.handle.pool.ended).toBe(true);
     expect(store.handle.pool.totalCount).toBe(0);
     await expect(store.close()).resolves.toBeUndefined();
+  });
+});
+
+describe.skipIf(!postgres.available)('a connection that breaks while checked out', () => {
+  it('rejects the query, does not crash the process, and is not reused', async () => {
+    const [store] = await hosts(1);
+    const pool = store!.handle.pool;
+    const error = await withClient(pool, async (client) => {
+      const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      // Another connection ends this one, as a server restart or a network cut would.
+      await pool.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+      await sleep(50);
+      await client.query('select 1');
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(pool.totalCount).toBeLessThanOrEqual(1); // the broken one was destroyed
+    await store!.state.set('ns', 'k', 'still works');
+    expect(await store!.state.get('ns', 'k')).toBe('still works');
   });
 });
