@@ -2,7 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Packages that have tests so far; add one here when it gains its first test.
-const packages = ['core', 'store-sqlite', 'plugin-webhook', 'plugin-telegram', 'plugin-monitor'];
+const packages = [
+  'core',
+  'store-sqlite',
+  'store-postgres',
+  'plugin-webhook',
+  'plugin-telegram',
+  'plugin-monitor',
+];
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
 // Tests import sibling packages from source, so a stale dist/ never hides a change.
@@ -19,6 +26,7 @@ export default defineConfig({
       { find: /^@agentd\/core\/scheduler$/, replacement: src('core/src/entries/scheduler.ts') },
       { find: /^@agentd\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@agentd\/store-sqlite$/, replacement: src('store-sqlite/src/index.ts') },
+      { find: /^@agentd\/store-postgres$/, replacement: src('store-postgres/src/index.ts') },
       { find: /^@agentd\/plugin-webhook$/, replacement: src('plugin-webhook/src/index.ts') },
       {
         find: /^@agentd\/plugin-telegram\/testing$/,

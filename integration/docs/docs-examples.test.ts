@@ -43,7 +43,14 @@ import {
  */
 
 const REPO = REPO_ROOT;
-const PACKAGES = ['core', 'store-sqlite', 'plugin-webhook', 'plugin-telegram', 'plugin-monitor'];
+const PACKAGES = [
+  'core',
+  'store-sqlite',
+  'store-postgres',
+  'plugin-webhook',
+  'plugin-telegram',
+  'plugin-monitor',
+];
 
 const docFiles = [
   'README.md',
@@ -69,6 +76,7 @@ const PLACEHOLDER_ENV: Record<string, string> = {
   BILLING_WEBHOOK_SECRET: `whsec_${Buffer.from('docs-example-billing-secret').toString('base64')}`,
   BACKUP_WEBHOOK_SECRET: 'docs-example-backup-secret',
   OPENAI_API_KEY: 'sk-docs-example-key',
+  DATABASE_URL: 'postgres://agentd:docs-example-password@127.0.0.1:5432/agentd',
 };
 
 /** Files a page's examples refer to without showing them (the user's own code). */

@@ -1,0 +1,17 @@
+import type { Migration } from './handle.js';
+import { SESSION_STATE_MIGRATIONS } from './session-state-schema.js';
+import { TASK_MIGRATIONS } from './task-schema.js';
+
+/**
+ * Every migration of the store, in the order they apply: the task tables, then sessions and
+ * state. A name, once released, never changes: it is what `<schema>.migrations` records.
+ *
+ * @example
+ * ```ts
+ * await applyMigrations(pool, 'agentd', ALL_MIGRATIONS);
+ * ```
+ */
+export const ALL_MIGRATIONS: readonly Migration[] = [
+  ...TASK_MIGRATIONS,
+  ...SESSION_STATE_MIGRATIONS,
+];

@@ -1,0 +1,218 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import {
+  agent,
+  createHost,
+  HealthRegistryToken,
+  SessionStoreToken,
+  StateStoreToken,
+  StoreToken,
+  TaskStoreToken,
+} from '@agentd/core';
+import { memoryLogger, openMemoryStore } from '@agentd/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { postgresOptionsSchema } from './options.js';
+import { postgres } from './plugin.js';
+import { PostgresTaskStore } from './task-store.js';
+import { createTestSchema, probePostgres, TEST_POSTGRES_URL } from './test-database.js';
+
+const available = (await probePostgres()).available;
+/** The real task store (not this branch's placeholder) is in the package. */
+const hasTaskStore = typeof PostgresTaskStore.prototype.enqueue === 'function';
+/** Until it is, hosts run their tasks in memory beside PostgreSQL sessions and state. */
+const internal = hasTaskStore ? {} : { createTasks: () => openMemoryStore().tasks };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function freshSchema(): Promise<string> {
+  const { schema, drop } = await createTestSchema();
+  cleanup.push(drop);
+  return schema;
+}
+
+/**
+ * A TCP proxy to the test server that can be cut (every connection dropped, nothing listens)
+ * and restored on the same port: the database "goes away" and comes back.
+ */
+async function cuttableProxy(): Promise<{
+  url: string;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+}> {
+  const target = new URL(TEST_POSTGRES_URL);
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const listen = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((client) => {
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('close', () => sockets.delete(s));
+          s.on('error', () => {});
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => {
+        port = (server!.address() as { port: number }).port;
+        resolve();
+      });
+    });
+  const cut = async () => {
+    const closed = new Promise((resolve) => server?.close(resolve));
+    for (const s of sockets) s.destroy();
+    await closed;
+  };
+  await listen();
+  cleanup.push(cut);
+  const url = new URL(TEST_POSTGRES_URL);
+  url.host = `127.0.0.1:${port}`;
+  // Trust auth ignores the password: it is here to show it never leaks.
+  url.password = 'hunter2-secret';
+  return { url: url.toString(), cut, restore: listen };
+}
+
+describe('postgres() options', () => {
+  it('accepts the documented options and names what is wrong, without echoing values', async () => {
+    const good = {
+      url: 'postgres://agentd:pw@db:5432/agentd',
+      schema: 'tenant_1',
+      pool: { max: 5, idleTimeoutMillis: 1000, connectionTimeoutMillis: 2000 },
+      ssl: { rejectUnauthorized: false, ca: '-----BEGIN CERTIFICATE-----' },
+      applicationName: 'agentd-a',
+      healthTimeoutMs: 500,
+    };
+    expect(await postgresOptionsSchema['~standard'].validate(good)).toEqual({ value: good });
+    const bad = await postgresOptionsSchema['~standard'].validate({
+      url: 'mysql://root:hunter2-secret@db/x',
+      shema: 'x',
+      pool: { max: 0 },
+      ssl: 'yes',
+    });
+    expect(bad.issues?.map((i) => [i.path?.join('.'), i.message])).toEqual([
+      ['url', 'must be a postgres:// or postgresql:// URL'],
+      ['shema', expect.stringContaining('unknown option (known: url,')],
+      ['pool.max', 'must be an integer of at least 1'],
+      ['ssl', 'must be true, false or { rejectUnauthorized, ca }'],
+    ]);
+    expect(JSON.stringify(bad)).not.toContain('hunter2');
+    expect(postgres({}).secretOptions).toEqual(['url', 'password']);
+  });
+});
+
+describe.skipIf(!available)('postgres() plugin', () => {
+  it('opens in start, provides the store and its parts, reports health, closes in stop', async () => {
+    const schema = await freshSchema();
+    const host = createHost({
+      logger: memoryLogger().logger,
+      plugins: [postgres({ url: TEST_POSTGRES_URL, schema, pool: { max: 3 } }, internal)],
+    });
+    await host.start();
+    try {
+      const store = host.resolve(StoreToken);
+      const target = new URL(TEST_POSTGRES_URL);
+      expect(store.description).toBe(
+        `postgres://${target.username}@${target.hostname}:${target.port || 5432}${target.pathname}?schema=${schema}`,
+      );
+      await host.resolve(StateStoreToken).set('test', 'k', { n: 1 });
+      expect(await store.state.get('test', 'k')).toEqual({ n: 1 });
+      const sessions = host.resolve(SessionStoreToken);
+      const s = await sessions.create(
+        {
+          userKey: 'telegram:1',
+          address: { channel: 'telegram', id: '1' },
+          name: 'main',
+          agent: 'echo',
+        },
+        Date.now(),
+      );
+      expect((await store.sessions.get(s.id))?.name).toBe('main');
+      const health = await host.resolve(HealthRegistryToken).run();
+      expect(health.checks.store).toMatchObject({ status: 'pass', observedUnit: 'ms' });
+      // A consumer closing the shared store must not close it for everyone.
+      await store.close();
+      expect(await store.state.get('test', 'k')).toEqual({ n: 1 });
+    } finally {
+      await host.stop();
+    }
+    const error = await host
+      .resolve(StateStoreToken)
+      .get('test', 'k')
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_STORE_NOT_OPEN' });
+  });
+
+  it('survives losing the database: health fails without the password, then recovers', async () => {
+    const schema = await freshSchema();
+    const proxy = await cuttableProxy();
+    const logs = memoryLogger();
+    const host = createHost({
+      logger: logs.logger,
+      plugins: [
+        postgres({ url: proxy.url, schema, pool: { connectionTimeoutMillis: 500 } }, internal),
+      ],
+    });
+    await host.start();
+    cleanup.push(() => host.stop());
+    const health = host.resolve(HealthRegistryToken);
+    const state = host.resolve(StateStoreToken);
+    await state.set('test', 'k', 1);
+    expect((await health.run()).checks.store).toMatchObject({ status: 'pass' });
+
+    await proxy.cut();
+    await sleep(50); // the pool's idle connections see their sockets close
+    const down = (await health.run()).checks.store;
+    expect(down?.status).toBe('fail');
+    expect(down?.output).toMatch(/cannot use PostgreSQL at postgres:\/\/\S+@127\.0\.0\.1:\d+\//);
+    expect(down?.output).not.toContain('hunter2');
+    await expect(state.get('test', 'k')).rejects.toThrow();
+    expect(host.state).toBe('ready');
+    // The idle connection that broke was reported on the pool: logged, not thrown.
+    expect(logs.text()).toContain('a PostgreSQL connection broke');
+    expect(logs.text()).not.toContain('hunter2');
+
+    await proxy.restore();
+    expect((await health.run()).checks.store).toMatchObject({ status: 'pass' });
+    expect(await state.get('test', 'k')).toBe(1);
+  });
+
+  it('fails to start with E_POSTGRES_UNREACHABLE when nothing listens', async () => {
+    const host = createHost({
+      logger: memoryLogger().logger,
+      plugins: [
+        postgres({
+          url: 'postgres://agentd:hunter2-secret@127.0.0.1:1/none',
+          pool: { connectionTimeoutMillis: 500 },
+        }),
+      ],
+    });
+    const error = (await host.start().catch((e: unknown) => e)) as Error;
+    expect(error).toMatchObject({ code: 'E_PLUGIN_START' });
+    expect(error.cause).toMatchObject({ code: 'E_POSTGRES_UNREACHABLE' });
+    expect(error.message).toContain('cannot use PostgreSQL at postgres://agentd@127.0.0.1:1/none');
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it.skipIf(!hasTaskStore)('runs a task to completion on a fresh schema', async () => {
+    const schema = await freshSchema();
+    const host = createHost({
+      logger: memoryLogger().logger,
+      agents: [agent('echo', (input) => `ran ${String(input)}`)],
+      plugins: [postgres({ url: TEST_POSTGRES_URL, schema })],
+    });
+    await host.start();
+    cleanup.push(() => host.stop());
+    const tasks = host.resolve(TaskStoreToken);
+    const { task } = await tasks.enqueue({ input: 'hello', agent: 'echo' }, Date.now());
+    const deadline = Date.now() + 10_000;
+    while ((await tasks.get(task.id))?.status !== 'completed') {
+      if (Date.now() > deadline) throw new Error('the task did not complete');
+      await sleep(20);
+    }
+    expect(await tasks.get(task.id)).toMatchObject({ result: 'ran hello', attempts: 1 });
+  });
+});
