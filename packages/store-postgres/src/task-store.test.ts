@@ -1,0 +1,198 @@
+import type { TaskStore } from '@agentd/core';
+import {
+  describeDeadLetterContract,
+  describeReplyContract,
+  describeTaskStoreContract,
+} from '@agentd/core/testing';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { PostgresHandle } from './handle.js';
+import { TASK_MIGRATIONS } from './task-schema.js';
+import { PostgresTaskStore } from './task-store.js';
+import { createTestSchema, probePostgres, TEST_POSTGRES_URL } from './test-database.js';
+
+const postgres = await probePostgres();
+
+/** A handle over `pool` for `schema`, as the store's plugin builds it. */
+function handleFor(pool: pg.Pool, schema: string): PostgresHandle {
+  return {
+    pool,
+    db: new Kysely({ dialect: new PostgresDialect({ pool }) }),
+    schema,
+    table: (name) => `"${schema}"."${name}"`,
+  };
+}
+
+/** Applies the task migrations to `schema`, each in a transaction (the runner's job in production). */
+async function migrate(pool: pg.Pool, schema: string): Promise<void> {
+  for (const migration of TASK_MIGRATIONS) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(migration.sql.replaceAll('{{schema}}', schema));
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+describe.skipIf(!postgres.available)('PostgresTaskStore', () => {
+  // One pool for the contract suites (every store gets its own schema); pools of their own for
+  // the tests that play several hosts.
+  const pool = new pg.Pool({ connectionString: TEST_POSTGRES_URL, max: 4 });
+  const drops = new Map<TaskStore, () => Promise<void>>();
+  afterAll(async () => {
+    await pool.end();
+  });
+
+  const create = async () => {
+    const { schema, drop } = await createTestSchema();
+    await migrate(pool, schema);
+    const store = new PostgresTaskStore(handleFor(pool, schema));
+    drops.set(store, drop);
+    return store;
+  };
+  const close = async (store: TaskStore) => {
+    await drops.get(store)?.();
+    drops.delete(store);
+  };
+
+  describeTaskStoreContract('postgres', create, { close });
+  describeReplyContract('postgres', create, { close });
+  describeDeadLetterContract('postgres', create, { close });
+});
+
+describe.skipIf(!postgres.available)('PostgresTaskStore across hosts', () => {
+  const T0 = Date.UTC(2026, 0, 1);
+
+  /** Two stores over one schema, each with a pool of its own: two agentd hosts. */
+  async function twoHosts() {
+    const { schema, drop } = await createTestSchema();
+    const pools = [1, 2].map(() => new pg.Pool({ connectionString: TEST_POSTGRES_URL, max: 3 }));
+    const [a, b] = pools as [pg.Pool, pg.Pool];
+    await migrate(a, schema);
+    return {
+      a: new PostgresTaskStore(handleFor(a, schema)),
+      b: new PostgresTaskStore(handleFor(b, schema)),
+      pool: a,
+      schema,
+      async close() {
+        await Promise.all(pools.map((p) => p.end()));
+        await drop();
+      },
+    };
+  }
+
+  it('never hands one task to two hosts, nor runs two tasks of one session at once', async () => {
+    const hosts = await twoHosts();
+    try {
+      const sessions = ['s1', 's2', 's3', 's4', 's5'];
+      const enqueued: { id: string; sessionKey: string | null }[] = [];
+      for (let i = 0; i < 80; i++) {
+        const sessionKey = i % 4 === 0 ? null : (sessions[i % sessions.length] as string);
+        const { task } = await hosts.a.enqueue(
+          { input: `task ${i}`, ...(sessionKey ? { sessionKey } : {}) },
+          T0,
+        );
+        enqueued.push({ id: task.id, sessionKey });
+      }
+      const claimedIds: string[] = [];
+      const running = new Map<string, string>(); // session key -> task id, as the hosts see it
+      const violations: string[] = [];
+      const orderBySession = new Map<string, string[]>();
+
+      const work = async (store: PostgresTaskStore, owner: string) => {
+        let idle = 0;
+        while (idle < 3) {
+          const claimed = await store.claim({ owner, leaseMs: 60_000, limit: 3, now: T0 });
+          if (claimed.length === 0) {
+            idle++;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            continue;
+          }
+          idle = 0;
+          for (const task of claimed) {
+            claimedIds.push(task.id);
+            if (task.sessionKey !== null) {
+              const other = running.get(task.sessionKey);
+              if (other !== undefined) {
+                violations.push(`${task.id} and ${other} of ${task.sessionKey} ran at once`);
+              }
+              running.set(task.sessionKey, task.id);
+              orderBySession.set(task.sessionKey, [
+                ...(orderBySession.get(task.sessionKey) ?? []),
+                task.id,
+              ]);
+            }
+          }
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          for (const task of claimed) {
+            // Released before the completion commits: while it is in flight the task still
+            // runs in the database, so no other task of its session can be claimed yet.
+            if (task.sessionKey !== null) running.delete(task.sessionKey);
+            expect(await store.complete(task.id, owner, 'ok', T0)).toBe(true);
+          }
+        }
+      };
+      await Promise.all([work(hosts.a, 'host-a'), work(hosts.b, 'host-b')]);
+
+      expect(violations).toEqual([]);
+      // Every task claimed exactly once, by one host or the other.
+      expect(claimedIds).toHaveLength(enqueued.length);
+      expect(new Set(claimedIds).size).toBe(enqueued.length);
+      // A session's tasks ran in enqueue order.
+      for (const key of sessions) {
+        const expected = enqueued.filter((t) => t.sessionKey === key).map((t) => t.id);
+        expect(orderBySession.get(key)).toEqual(expected);
+      }
+      expect(await hosts.b.counts()).toMatchObject({ completed: 80, pending: 0, running: 0 });
+    } finally {
+      await hosts.close();
+    }
+  });
+
+  it('refuses a second running task of one session whatever writes it', async () => {
+    const hosts = await twoHosts();
+    try {
+      await hosts.a.enqueue({ input: 'first', sessionKey: 'chat:1' }, T0);
+      await hosts.a.enqueue({ input: 'second', sessionKey: 'chat:1' }, T0);
+      expect(
+        await hosts.b.claim({ owner: 'host-b', leaseMs: 60_000, limit: 5, now: T0 }),
+      ).toHaveLength(1);
+      const forced = hosts.pool.query(
+        `UPDATE "${hosts.schema}".tasks SET status = 'running' WHERE status = 'pending'`,
+      );
+      await expect(forced).rejects.toMatchObject({
+        code: '23505',
+        constraint: 'tasks_one_running_per_session',
+      });
+    } finally {
+      await hosts.close();
+    }
+  });
+
+  it("recovers a gone host's lease from another host, and the gone host's completion is refused", async () => {
+    const hosts = await twoHosts();
+    try {
+      const { task } = await hosts.a.enqueue(
+        { input: 'x', replyTo: { channel: 'test', id: '1' } },
+        T0,
+      );
+      const [claimed] = await hosts.a.claim({ owner: 'host-a', leaseMs: 60_000, now: T0 });
+      expect(claimed?.id).toBe(task.id);
+      const report = await hosts.b.recoverExpired(T0 + 1000, { owners: ['host-a'] });
+      expect(report).toEqual({ requeued: [task.id], failed: [] });
+      expect(await hosts.a.complete(task.id, 'host-a', 'late', T0 + 2000)).toBe(false);
+      const [again] = await hosts.b.claim({ owner: 'host-b', leaseMs: 60_000, now: T0 + 3000 });
+      expect(again).toMatchObject({ id: task.id, attempts: 2, leaseOwner: 'host-b' });
+      expect((await hosts.a.get(task.id))?.error?.name).toBe('RunnerGone');
+    } finally {
+      await hosts.close();
+    }
+  });
+});
