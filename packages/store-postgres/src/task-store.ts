@@ -11,6 +11,7 @@ import {
   type TaskStore,
 } from '@agentd/core';
 import {
+  atTaskIndex,
   type ClaimRequest,
   checkClaimLimit,
   checkClaimOwner,
@@ -24,6 +25,7 @@ import {
   type LeaseInfo,
   type NewAnswer,
   type NewDeadLetter,
+  type NewTaskJson,
   newTaskJson,
   type OwedReply,
   parseJson,
@@ -46,6 +48,11 @@ import {
 import type pg from 'pg';
 import type { PostgresHandle } from './handle.js';
 import { decodeNullable, decodeText, encodeNullable, encodeText } from './task-text.js';
+
+/** A pool or one of its connections (inside a transaction): what a statement runs on. */
+interface Queryable {
+  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
 
 /** A `tasks` row as node-postgres returns it: BIGINT columns arrive as strings. */
 interface TaskRow {
@@ -94,8 +101,37 @@ const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'can
 const DEFAULT_LIST_LIMIT = 100;
 /** SQLSTATE of a unique violation. */
 const UNIQUE_VIOLATION = '23505';
+/** Inserts tried again when the task holding their idempotency key vanished in between. */
+const INSERT_ATTEMPTS = 3;
 /** Claims retried after a session-key conflict (see the claim's comment) before giving up. */
 const CLAIM_ATTEMPTS = 5;
+
+const INSERT_COLUMNS = `input, description, type, agent, priority, status, max_attempts,
+  created_at, run_at, idempotency_key, session_key, reply_to, metadata`;
+
+/** A new task's values for INSERT_COLUMNS, but status (always 'pending'). */
+function insertValues(task: Task, json: NewTaskJson): unknown[] {
+  return [
+    json.input,
+    encodeText(task.description),
+    encodeText(task.type),
+    encodeNullable(task.agent),
+    task.priority,
+    task.maxAttempts,
+    task.createdAt,
+    task.runAt,
+    encodeNullable(task.idempotencyKey),
+    encodeNullable(task.sessionKey),
+    json.replyTo,
+    json.metadata,
+  ];
+}
+
+const keyVanished = (key: string | null) =>
+  new AgentdError(
+    'E_STORE',
+    `the task holding idempotency key ${key === null ? '(one of the batch)' : JSON.stringify(key)} was deleted each time it was looked up; enqueue again`,
+  );
 
 const num = (value: string | number): number => Number(value);
 const numOrNull = (value: string | number | null): number | null =>
@@ -130,6 +166,7 @@ export class PostgresTaskStore implements TaskStore {
   readonly #replies: string;
   readonly #letters: string;
   readonly #meta: string;
+  readonly #claimSql: string;
   #prefix: Promise<string> | undefined;
 
   constructor(handle: PostgresHandle, options: { maxPayloadBytes?: number } = {}) {
@@ -139,6 +176,7 @@ export class PostgresTaskStore implements TaskStore {
     this.#replies = handle.table('task_replies');
     this.#letters = handle.table('dead_letters');
     this.#meta = handle.table('task_meta');
+    this.#claimSql = this.#buildClaimSql();
   }
 
   // ---- ids ------------------------------------------------------------------------------
@@ -207,29 +245,15 @@ export class PostgresTaskStore implements TaskStore {
     const json = newTaskJson();
     const task = prepareNewTask(input, now, this.#maxPayloadBytes, json);
     // A duplicate idempotency key is resolved by the unique index, atomically across hosts: the
-    // INSERT does nothing and the existing row is read. The loop covers the (rare) case of that
-    // row being pruned in between.
-    for (;;) {
+    // INSERT does nothing (after waiting for the other host's transaction, if it is still open)
+    // and the existing row is read. Another try covers that row being pruned in between.
+    for (let attempt = 1; attempt <= INSERT_ATTEMPTS; attempt++) {
       const { rows } = await this.#pool.query<{ seq: string }>(
-        `INSERT INTO ${this.#tasks} (input, description, type, agent, priority, status, attempts,
-           max_attempts, created_at, run_at, idempotency_key, session_key, reply_to, metadata)
-         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $8, $9, $10, $11, $12)
+        `INSERT INTO ${this.#tasks} (${INSERT_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (idempotency_key) DO NOTHING
          RETURNING seq`,
-        [
-          json.input,
-          encodeText(task.description),
-          encodeText(task.type),
-          encodeNullable(task.agent),
-          task.priority,
-          task.maxAttempts,
-          task.createdAt,
-          task.runAt,
-          encodeNullable(task.idempotencyKey),
-          encodeNullable(task.sessionKey),
-          json.replyTo,
-          json.metadata,
-        ],
+        insertValues(task, json),
       );
       const row = rows[0];
       if (row) {
@@ -239,6 +263,87 @@ export class PostgresTaskStore implements TaskStore {
       const existing = await this.findByIdempotencyKey(task.idempotencyKey as string);
       if (existing) return { task: existing, created: false };
     }
+    throw keyVanished(task.idempotencyKey);
+  }
+
+  async enqueueMany(tasks: readonly NewTask[], now: number): Promise<EnqueueResult[]> {
+    // All or nothing: every task is checked before the first is stored.
+    const prepared = tasks.map((input, i) => {
+      const json = newTaskJson();
+      try {
+        return { task: prepareNewTask(input, now, this.#maxPayloadBytes, json), json };
+      } catch (error) {
+        throw atTaskIndex(error, i);
+      }
+    });
+    if (prepared.length === 0) return [];
+    const prefix = await this.#idPrefix();
+    const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+    for (const { task, json } of prepared) {
+      for (const [c, value] of insertValues(task, json).entries()) columns[c]?.push(value);
+    }
+    for (let attempt = 1; attempt <= INSERT_ATTEMPTS; attempt++) {
+      const results = await this.#tx(async (client) => {
+        // One statement for the batch. Rows are produced, and so numbered, in input order, so
+        // tasks of equal priority and run-at are claimed in that order. A key seen earlier in
+        // the batch or already stored is skipped by ON CONFLICT DO NOTHING.
+        const { rows } = await client.query<{ seq: string; idempotency_key: string | null }>(
+          `INSERT INTO ${this.#tasks} (${INSERT_COLUMNS})
+           SELECT input, description, type, agent, priority, 'pending', max_attempts, created_at,
+             run_at, idempotency_key, session_key, reply_to, metadata
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[],
+             $6::integer[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[],
+             $12::text[]) WITH ORDINALITY AS v(input, description, type, agent, priority,
+             max_attempts, created_at, run_at, idempotency_key, session_key, reply_to, metadata, ord)
+           ORDER BY ord
+           ON CONFLICT (idempotency_key) DO NOTHING
+           RETURNING seq, idempotency_key`,
+          columns,
+        );
+        // Inserted rows: by key, and (keyless ones) in seq order, which is input order.
+        const byKey = new Map<string, number>();
+        const keyless: number[] = [];
+        for (const row of rows) {
+          if (row.idempotency_key === null) keyless.push(num(row.seq));
+          else byKey.set(row.idempotency_key, num(row.seq));
+        }
+        keyless.sort((a, b) => a - b);
+        const out: (EnqueueResult | string)[] = [];
+        const firstOfKey = new Set<string>();
+        let next = 0;
+        for (const { task } of prepared) {
+          const key = encodeNullable(task.idempotencyKey);
+          let seq: number | undefined;
+          if (key === null) seq = keyless[next++];
+          else if (!firstOfKey.has(key)) {
+            firstOfKey.add(key);
+            seq = byKey.get(key);
+          }
+          if (seq === undefined) {
+            out.push(key as string); // an existing task's key: read below
+          } else {
+            task.id = prefix + seq.toString(36);
+            out.push({ task, created: true });
+          }
+        }
+        const missing = [...new Set(out.filter((r): r is string => typeof r === 'string'))];
+        if (missing.length === 0) return out as EnqueueResult[];
+        const existing = await client.query<TaskRow>(
+          `SELECT ${TASK_COLUMNS} FROM ${this.#tasks} WHERE idempotency_key = ANY($1::text[])`,
+          [missing],
+        );
+        const found = new Map(existing.rows.map((row) => [row.idempotency_key, row]));
+        // A key whose task was pruned between the two statements: try the batch again.
+        if (found.size < missing.length) return undefined;
+        return out.map((r) =>
+          typeof r === 'string'
+            ? { task: toTask(found.get(r) as TaskRow, prefix), created: false }
+            : r,
+        );
+      });
+      if (results) return results;
+    }
+    throw keyVanished(null);
   }
 
   // ---- claim ----------------------------------------------------------------------------
@@ -255,7 +360,7 @@ export class PostgresTaskStore implements TaskStore {
   // clocks (`now`) disagree about whether a task is due; the partial unique index
   // tasks_one_running_per_session makes the second of such claims fail instead of running two
   // tasks of one session, and the claim retries (the retry sees the first as running).
-  #claimSql(): string {
+  #buildClaimSql(): string {
     return `
       WITH picked AS (
         SELECT t.seq FROM ${this.#tasks} t
@@ -282,25 +387,18 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async claim(request: ClaimRequest): Promise<Task[]> {
-    const owner = checkClaimOwner(request.owner);
-    const limit = checkClaimLimit(request.limit ?? 1, request.leaseMs);
-    const now = checkTaskTime(request.now, 'now');
-    const expiresAt = Math.floor(request.now + request.leaseMs);
-    const sql = this.#claimSql();
+    const claim = checkClaim(request);
+    return this.#retryingClaims(() => this.#claimOn(this.#pool, claim));
+  }
+
+  /**
+   * Runs `fn` (which claims), again when a claim met a session key another host just started
+   * (see the claim's comment): the next try sees that task running and skips its session.
+   */
+  async #retryingClaims<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { rows } = await this.#pool.query<TaskRow>(sql, [
-          now,
-          limit,
-          encodeText(owner),
-          expiresAt,
-        ]);
-        // RETURNING keeps no order: back to claim order.
-        rows.sort(
-          (a, b) =>
-            a.priority - b.priority || num(a.run_at) - num(b.run_at) || num(a.seq) - num(b.seq),
-        );
-        return await this.#toTasks(rows);
+        return await fn();
       } catch (error) {
         if (attempt < CLAIM_ATTEMPTS && isUniqueViolation(error, 'tasks_one_running_per_session')) {
           continue;
@@ -310,15 +408,30 @@ export class PostgresTaskStore implements TaskStore {
     }
   }
 
+  async #claimOn(q: Queryable, claim: CheckedClaim): Promise<Task[]> {
+    const { rows } = await q.query<TaskRow>(this.#claimSql, [
+      claim.now,
+      claim.limit,
+      claim.owner,
+      claim.expiresAt,
+    ]);
+    // RETURNING keeps no order: back to claim order.
+    rows.sort(
+      (a, b) => a.priority - b.priority || num(a.run_at) - num(b.run_at) || num(a.seq) - num(b.seq),
+    );
+    return this.#toTasks(rows);
+  }
+
   // ---- leases and endings ---------------------------------------------------------------
 
   async renewLease(id: string, owner: string, expiresAt: number): Promise<boolean> {
+    const until = checkTaskTime(expiresAt, 'expiresAt');
     const seq = await this.#seqOf(id);
     if (seq === undefined) return false;
     const { rowCount } = await this.#pool.query(
       `UPDATE ${this.#tasks} SET lease_expires_at = $1
        WHERE seq = $2 AND status = 'running' AND lease_owner = $3`,
-      [Math.floor(expiresAt), seq, encodeText(String(owner))],
+      [until, seq, encodeText(String(owner))],
     );
     return (rowCount ?? 0) > 0;
   }
@@ -333,8 +446,18 @@ export class PostgresTaskStore implements TaskStore {
     const at = checkTaskTime(now, 'now');
     const seq = await this.#seqOf(id);
     if (seq === undefined) return false;
-    // The completion and the reply it owes are one statement, so one commit.
-    const { rows } = await this.#pool.query<{ n: string }>(
+    return this.#completeOn(this.#pool, seq, String(owner), text, at);
+  }
+
+  /** Ends a held task `completed`; with a result to tell, the reply it owes is the same statement. */
+  async #completeOn(
+    q: Queryable,
+    seq: number,
+    owner: string,
+    text: string | null,
+    at: number,
+  ): Promise<boolean> {
+    const { rows } = await q.query<{ n: string }>(
       `WITH done AS (
          UPDATE ${this.#tasks} SET status = 'completed', finished_at = $1, result = $2,
            lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
@@ -346,9 +469,70 @@ export class PostgresTaskStore implements TaskStore {
          ON CONFLICT (seq) DO NOTHING
        )
        SELECT count(*) AS n FROM done`,
-      [at, text, seq, encodeText(String(owner)), at + REPLY_HOLD_MS, resultOwesReply(text)],
+      [at, text, seq, encodeText(owner), at + REPLY_HOLD_MS, resultOwesReply(text)],
     );
     return num(rows[0]?.n ?? 0) > 0;
+  }
+
+  async completeAndClaim(
+    id: string,
+    owner: string,
+    result: JsonValue | null,
+    request: ClaimRequest,
+  ): Promise<{ completed: boolean; claimed: Task[] }> {
+    const text = taskResultText(result);
+    const claim = checkClaim(request);
+    const seq = await this.#seqOf(id);
+    // One transaction: the claim sees the completion (the next task of its session is free).
+    return this.#retryingClaims(() =>
+      this.#tx(async (client) => ({
+        completed:
+          seq !== undefined &&
+          (await this.#completeOn(client, seq, String(owner), text, claim.now)),
+        claimed: await this.#claimOn(client, claim),
+      })),
+    );
+  }
+
+  async completeMany(
+    items: readonly { id: string; result: JsonValue | null }[],
+    owner: string,
+    now: number,
+  ): Promise<number> {
+    // Every result is checked before anything is written.
+    const texts = items.map((item) => taskResultText(item.result));
+    const at = checkTaskTime(now, 'now');
+    const seqs: number[] = [];
+    const results: (string | null)[] = [];
+    const owes: boolean[] = [];
+    const seen = new Set<number>();
+    for (const [i, item] of items.entries()) {
+      const seq = await this.#seqOf(item.id);
+      // A task listed twice completes once, with its first result, as one by one.
+      if (seq === undefined || seen.has(seq)) continue;
+      seen.add(seq);
+      const text = texts[i] ?? null;
+      seqs.push(seq);
+      results.push(text);
+      owes.push(resultOwesReply(text));
+    }
+    if (seqs.length === 0) return 0;
+    const { rows } = await this.#pool.query<{ n: string }>(
+      `WITH done AS (
+         UPDATE ${this.#tasks} t SET status = 'completed', finished_at = $1, result = v.result,
+           lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
+         FROM unnest($2::bigint[], $3::text[], $4::boolean[]) AS v(seq, result, owes)
+         WHERE t.seq = v.seq AND t.status = 'running' AND t.lease_owner = $5
+         RETURNING t.seq, t.reply_to, v.owes
+       ), owed AS (
+         INSERT INTO ${this.#replies} (seq, due_at)
+         SELECT seq, $6 FROM done WHERE owes AND reply_to IS NOT NULL
+         ON CONFLICT (seq) DO NOTHING
+       )
+       SELECT count(*) AS n FROM done`,
+      [at, seqs, results, owes, encodeText(String(owner)), at + REPLY_HOLD_MS],
+    );
+    return num(rows[0]?.n ?? 0);
   }
 
   async fail(
@@ -820,5 +1004,25 @@ function toLetter(row: LetterRow): DeadLetter {
     status: row.status,
     createdAt: num(row.created_at),
     settledAt: numOrNull(row.settled_at),
+  };
+}
+
+/** A claim request, checked by core's rules and ready to bind. */
+interface CheckedClaim {
+  owner: string;
+  limit: number;
+  now: number;
+  expiresAt: number;
+}
+
+function checkClaim(request: ClaimRequest): CheckedClaim {
+  const owner = checkClaimOwner(request.owner);
+  const limit = checkClaimLimit(request.limit ?? 1, request.leaseMs);
+  const now = checkTaskTime(request.now, 'now');
+  return {
+    owner: encodeText(owner),
+    limit,
+    now,
+    expiresAt: Math.floor(request.now + request.leaseMs),
   };
 }
