@@ -176,6 +176,41 @@ describe.skipIf(!postgres.available)('PostgresTaskStore across hosts', () => {
     }
   });
 
+  it('retries a claim that raced another host for a session, when their clocks disagree', async () => {
+    const hosts = await twoHosts();
+    try {
+      // Host A's clock is ahead: for it the first task is due; for host B it is not, so B takes
+      // the second as the session's next task. The unique index must stop B.
+      const { task: first } = await hosts.a.enqueue(
+        { input: 'first', sessionKey: 'chat:1', runAt: T0 + 50 },
+        T0,
+      );
+      await hosts.a.enqueue({ input: 'second', sessionKey: 'chat:1' }, T0);
+      const hostA = await hosts.pool.connect();
+      try {
+        // Host A's claim of the first task, caught before its commit.
+        await hostA.query('BEGIN');
+        await hostA.query(
+          `UPDATE "${hosts.schema}".tasks SET status = 'running', attempts = 1, lease_owner = 'host-a',
+             lease_expires_at = $1 WHERE status = 'pending' AND input = '"first"'`,
+          [T0 + 60_000],
+        );
+        const claimB = hosts.b.claim({ owner: 'host-b', leaseMs: 60_000, now: T0 });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await hostA.query('COMMIT');
+        // B's first try waited on A's row, then failed on the index; its retry sees A's task.
+        expect(await claimB).toEqual([]);
+      } finally {
+        hostA.release();
+      }
+      expect((await hosts.b.listLeases()).map((l) => [l.taskId, l.owner])).toEqual([
+        [first.id, 'host-a'],
+      ]);
+    } finally {
+      await hosts.close();
+    }
+  });
+
   it("recovers a gone host's lease from another host, and the gone host's completion is refused", async () => {
     const hosts = await twoHosts();
     try {
