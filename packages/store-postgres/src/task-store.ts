@@ -45,6 +45,7 @@ import {
   taskResultText,
   toJsonText,
 } from '@agentd/core/store';
+import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { PostgresHandle } from './handle.js';
 import { decodeNullable, decodeText, encodeNullable, encodeText } from './task-text.js';
@@ -79,6 +80,11 @@ interface TaskRow {
   lease_expires_at: string | null;
 }
 
+/** The tables as Kysely sees them (for the queries built with it). */
+interface TaskTables {
+  tasks: TaskRow;
+}
+
 interface LetterRow {
   seq: string;
   channel: string;
@@ -97,6 +103,7 @@ interface LetterRow {
 const TASK_COLUMNS = `seq, input, description, type, agent, priority, status, attempts, max_attempts,
   created_at, run_at, started_at, finished_at, result, error, idempotency_key, session_key,
   reply_to, metadata, lease_owner, lease_expires_at`;
+const TASK_COLUMN_LIST = TASK_COLUMNS.split(',').map((c) => c.trim() as keyof TaskRow);
 const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 const DEFAULT_LIST_LIMIT = 100;
 /** SQLSTATE of a unique violation. */
@@ -161,6 +168,8 @@ const isUniqueViolation = (error: unknown, constraint?: string): boolean =>
  */
 export class PostgresTaskStore implements TaskStore {
   readonly #pool: pg.Pool;
+  readonly #db: Kysely<TaskTables>;
+  readonly #schema: string;
   readonly #maxPayloadBytes: number;
   readonly #tasks: string;
   readonly #replies: string;
@@ -171,6 +180,8 @@ export class PostgresTaskStore implements TaskStore {
 
   constructor(handle: PostgresHandle, options: { maxPayloadBytes?: number } = {}) {
     this.#pool = handle.pool;
+    this.#db = handle.db as Kysely<TaskTables>;
+    this.#schema = handle.schema;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.#tasks = handle.table('tasks');
     this.#replies = handle.table('task_replies');
@@ -226,16 +237,20 @@ export class PostgresTaskStore implements TaskStore {
   /** Runs `fn` in one transaction on one pooled connection. */
   async #tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
+      // A connection that cannot even roll back is dropped from the pool, not reused.
+      await client.query('ROLLBACK').catch((rollback: Error) => {
+        broken = rollback;
+      });
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
@@ -608,29 +623,25 @@ export class PostgresTaskStore implements TaskStore {
     if (!Number.isInteger(limit) || limit < 0 || !Number.isInteger(offset) || offset < 0) {
       throw new AgentdError('E_INVALID_QUERY', 'limit and offset must be integers of at least 0');
     }
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (clause: (p: string) => string, value: unknown) => {
-      params.push(value);
-      where.push(clause(`$${params.length}`));
-    };
+    // Off the hot path, with filters that vary: built with Kysely.
+    let select = this.#db
+      .withSchema(this.#schema)
+      .selectFrom('tasks')
+      .select(TASK_COLUMN_LIST)
+      .orderBy('seq', query.order === 'oldest' ? 'asc' : 'desc')
+      .limit(limit)
+      .offset(offset);
     if (query.status !== undefined) {
       const statuses = typeof query.status === 'string' ? [query.status] : [...query.status];
-      add((p) => `status = ANY(${p}::text[])`, statuses);
+      if (statuses.length === 0) return [];
+      select = select.where('status', 'in', statuses);
     }
-    if (query.agent !== undefined) add((p) => `agent = ${p}`, encodeText(query.agent));
+    if (query.agent !== undefined) select = select.where('agent', '=', encodeText(query.agent));
     if (query.sessionKey !== undefined) {
-      add((p) => `session_key = ${p}`, encodeText(query.sessionKey));
+      select = select.where('session_key', '=', encodeText(query.sessionKey));
     }
-    if (query.type !== undefined) add((p) => `type = ${p}`, encodeText(query.type));
-    params.push(limit, offset);
-    const { rows } = await this.#pool.query<TaskRow>(
-      `SELECT ${TASK_COLUMNS} FROM ${this.#tasks}
-       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY seq ${query.order === 'oldest' ? 'ASC' : 'DESC'}
-       LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      params,
-    );
+    if (query.type !== undefined) select = select.where('type', '=', encodeText(query.type));
+    const rows = await select.execute();
     return this.#toTasks(rows);
   }
 
