@@ -231,3 +231,91 @@ describe.skipIf(!postgres.available)('PostgresTaskStore across hosts', () => {
     }
   });
 });
+
+describe.skipIf(!postgres.available)('PostgresTaskStore.onWork', () => {
+  const T0 = Date.UTC(2026, 0, 1);
+
+  /** Resolves when `count()` reaches `n`, or fails after `ms`. */
+  async function until(count: () => number, n: number, ms = 5_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (count() < n) {
+      if (Date.now() > deadline) throw new Error(`expected ${n} wake-ups, got ${count()}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async function twoHosts() {
+    const { schema, drop } = await createTestSchema();
+    const pools = [1, 2].map(() => new pg.Pool({ connectionString: TEST_POSTGRES_URL, max: 3 }));
+    const [a, b] = pools as [pg.Pool, pg.Pool];
+    await migrate(a, schema);
+    return {
+      a: new PostgresTaskStore(handleFor(a, schema)),
+      b: new PostgresTaskStore(handleFor(b, schema)),
+      schema,
+      admin: a,
+      async close() {
+        await Promise.all(pools.map((p) => p.end()));
+        await drop();
+      },
+    };
+  }
+
+  it('wakes a host when another enqueues, requeues or recovers work, and stops when closed', async () => {
+    const hosts = await twoHosts();
+    try {
+      let wakes = 0;
+      const subscription = await hosts.b.onWork(() => wakes++);
+      const { task } = await hosts.a.enqueue({ input: 'x', idempotencyKey: 'k' }, T0);
+      await until(() => wakes, 1);
+      await hosts.a.enqueueMany([{ input: 'y' }, { input: 'z' }], T0);
+      await until(() => wakes, 2);
+      await hosts.a.claim({ owner: 'host-a', leaseMs: 1_000, now: T0 });
+      await hosts.a.fail(
+        task.id,
+        'host-a',
+        { name: 'Error', message: 'x' },
+        {
+          retryAt: T0 + 5_000,
+          now: T0,
+        },
+      );
+      await until(() => wakes, 3);
+      await hosts.a.claim({ owner: 'host-a', leaseMs: 1_000, limit: 3, now: T0 + 5_000 });
+      expect((await hosts.a.recoverExpired(T0 + 10_000)).requeued).toHaveLength(3);
+      await until(() => wakes, 4);
+      await subscription.close();
+      await hosts.a.enqueue({ input: 'after close' }, T0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(wakes).toBe(4);
+    } finally {
+      await hosts.close();
+    }
+  });
+
+  it('listens again after its connection breaks, and wakes once for what it may have missed', async () => {
+    const hosts = await twoHosts();
+    try {
+      let wakes = 0;
+      const errors: Error[] = [];
+      const subscription = await hosts.b.onWork(() => wakes++, {
+        retryMs: 20,
+        onError: (error) => errors.push(error),
+      });
+      // An operator (or a failover) ends the listening backend.
+      const { rowCount } = await hosts.admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE query = $1 AND pid <> pg_backend_pid()`,
+        [`LISTEN "agentd_work:${hosts.schema}"`],
+      );
+      expect(rowCount).toBe(1);
+      await until(() => wakes, 1);
+      expect(errors.length).toBeGreaterThan(0);
+      await hosts.a.enqueue({ input: 'x' }, T0);
+      await until(() => wakes, 2);
+      await subscription.close();
+    } finally {
+      await hosts.close();
+    }
+  });
+});

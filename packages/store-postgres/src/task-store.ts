@@ -48,6 +48,12 @@ import {
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { PostgresHandle } from './handle.js';
+import {
+  listenForWork,
+  type WorkListenerOptions,
+  type WorkSubscription,
+  workChannel,
+} from './task-notify.js';
 import { decodeNullable, decodeText, encodeNullable, encodeText } from './task-text.js';
 
 /** A pool or one of its connections (inside a transaction): what a statement runs on. */
@@ -176,6 +182,7 @@ export class PostgresTaskStore implements TaskStore {
   readonly #letters: string;
   readonly #meta: string;
   readonly #claimSql: string;
+  readonly #channel: string;
   #prefix: Promise<string> | undefined;
 
   constructor(handle: PostgresHandle, options: { maxPayloadBytes?: number } = {}) {
@@ -188,6 +195,7 @@ export class PostgresTaskStore implements TaskStore {
     this.#letters = handle.table('dead_letters');
     this.#meta = handle.table('task_meta');
     this.#claimSql = this.#buildClaimSql();
+    this.#channel = workChannel(handle.schema);
   }
 
   // ---- ids ------------------------------------------------------------------------------
@@ -254,6 +262,30 @@ export class PostgresTaskStore implements TaskStore {
     }
   }
 
+  /** Notifies the hosts listening for work, when `q`'s transaction commits. */
+  async #wake(q: Queryable): Promise<void> {
+    await q.query(`SELECT pg_notify($1, '')`, [this.#channel]);
+  }
+
+  /**
+   * Calls `listener` whenever work may have become claimable on any host sharing this schema:
+   * a task enqueued, or one requeued by a retry or by lease recovery. It uses LISTEN/NOTIFY on
+   * one connection held from the pool; notifications arrive when the writing transaction
+   * commits, and several from one transaction arrive once. A runner keeps polling as a
+   * fallback: a notification sent while the connection was broken is lost (the listener is
+   * called once after each reconnect for that reason).
+   *
+   * @example
+   * ```ts
+   * const subscription = await tasks.onWork(() => runner.wake());
+   * // ... on shutdown:
+   * await subscription.close();
+   * ```
+   */
+  onWork(listener: () => void, options: WorkListenerOptions = {}): Promise<WorkSubscription> {
+    return listenForWork(this.#pool, this.#channel, listener, options);
+  }
+
   // ---- enqueue --------------------------------------------------------------------------
 
   async enqueue(input: NewTask, now: number): Promise<EnqueueResult> {
@@ -263,12 +295,15 @@ export class PostgresTaskStore implements TaskStore {
     // INSERT does nothing (after waiting for the other host's transaction, if it is still open)
     // and the existing row is read. Another try covers that row being pruned in between.
     for (let attempt = 1; attempt <= INSERT_ATTEMPTS; attempt++) {
+      // The insert wakes every host listening (onWork) when it commits; a duplicate key does not.
       const { rows } = await this.#pool.query<{ seq: string }>(
-        `INSERT INTO ${this.#tasks} (${INSERT_COLUMNS})
+        `WITH added AS (
+         INSERT INTO ${this.#tasks} (${INSERT_COLUMNS})
          VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (idempotency_key) DO NOTHING
-         RETURNING seq`,
-        insertValues(task, json),
+         RETURNING seq
+       ) SELECT seq, pg_notify($13, '') FROM added`,
+        [...insertValues(task, json), this.#channel],
       );
       const row = rows[0];
       if (row) {
@@ -315,6 +350,7 @@ export class PostgresTaskStore implements TaskStore {
            RETURNING seq, idempotency_key`,
           columns,
         );
+        if (rows.length > 0) await this.#wake(client);
         // Inserted rows: by key, and (keyless ones) in seq order, which is input order.
         const byKey = new Map<string, number>();
         const keyless: number[] = [];
@@ -579,6 +615,8 @@ export class PostgresTaskStore implements TaskStore {
        SELECT * FROM ended`,
       [retryAt, now, errorText, seq, encodeText(String(owner)), now + REPLY_HOLD_MS],
     );
+    // A retry is work again (at its retryAt): hosts sleeping until a later run-at should know.
+    if (rows[0]?.status === 'pending') await this.#wake(this.#pool);
     return this.#toTask(rows[0]);
   }
 
@@ -709,6 +747,7 @@ export class PostgresTaskStore implements TaskStore {
          ON CONFLICT (seq) DO NOTHING`,
         [at, seqs, errors, at + REPLY_HOLD_MS],
       );
+      if (report.requeued.length > 0) await this.#wake(client);
     });
     return report;
   }
