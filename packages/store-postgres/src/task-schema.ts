@@ -55,9 +55,10 @@ CREATE TABLE "{{schema}}".tasks (
 );
 -- The claim walks pending tasks in claim order.
 CREATE INDEX tasks_claim ON "{{schema}}".tasks (priority, run_at, seq) WHERE status = 'pending';
--- The claim's session checks: is a task of this session running, is an earlier one waiting.
-CREATE INDEX tasks_session_open ON "{{schema}}".tasks (session_key, seq)
-  WHERE status IN ('pending', 'running') AND session_key IS NOT NULL;
+-- The claim's session check "is an earlier task of this session waiting" (whether one runs is
+-- answered by tasks_one_running_per_session below).
+CREATE INDEX tasks_session_pending ON "{{schema}}".tasks (session_key, seq)
+  WHERE status = 'pending' AND session_key IS NOT NULL;
 -- The guarantee behind the claim's session rule: whatever the hosts' clocks say, the database
 -- never holds two running tasks of one session key.
 CREATE UNIQUE INDEX tasks_one_running_per_session ON "{{schema}}".tasks (session_key)

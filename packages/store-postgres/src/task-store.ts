@@ -816,7 +816,13 @@ export class PostgresTaskStore implements TaskStore {
 
   async nextRunAt(now: number): Promise<number | undefined> {
     const { rows } = await this.#pool.query<{ next: string | null }>(
-      `SELECT min(run_at) AS next FROM ${this.#tasks} WHERE status = 'pending' AND run_at > $1`,
+      // One seek into tasks_claim per priority instead of a scan of every pending task.
+      `SELECT least(${[0, 1, 2, 3]
+        .map(
+          (p) =>
+            `(SELECT min(run_at) FROM ${this.#tasks} WHERE status = 'pending' AND priority = ${p} AND run_at > $1)`,
+        )
+        .join(', ')}) AS next`,
       [checkTaskTime(now, 'now')],
     );
     const next = rows[0]?.next ?? null;
