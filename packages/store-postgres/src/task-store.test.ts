@@ -62,6 +62,35 @@ describe.skipIf(!postgres.available)('PostgresTaskStore', () => {
     drops.delete(store);
   };
 
+  it('keeps strings PostgreSQL TEXT cannot hold exactly, and tells look-alikes apart', async () => {
+    const store = await create();
+    try {
+      // U+0000 is escaped as U+0001 U+0002: a string that holds those two itself must stay apart.
+      const tricky = ['a\u0000', 'a\u0001\u0002', 'a\u0001', 'a\u0001\u0001', '\u0001', 'a'];
+      const ids: string[] = [];
+      for (const text of tricky) {
+        const { task, created } = await store.enqueue(
+          { input: text, description: text, idempotencyKey: text, sessionKey: text, agent: text },
+          Date.UTC(2026, 0, 1),
+        );
+        expect(created).toBe(true);
+        ids.push(task.id);
+      }
+      for (const [i, text] of tricky.entries()) {
+        const found = await store.findByIdempotencyKey(text);
+        expect(found).toMatchObject({
+          id: ids[i],
+          description: text,
+          sessionKey: text,
+          agent: text,
+        });
+        expect(await store.list({ sessionKey: text })).toHaveLength(1);
+      }
+    } finally {
+      await close(store);
+    }
+  });
+
   describeTaskStoreContract('postgres', create, { close });
   describeReplyContract('postgres', create, { close });
   describeDeadLetterContract('postgres', create, { close });
