@@ -185,6 +185,22 @@ describe.skipIf(!postgres.available)('PostgresTaskStore across hosts', () => {
     }
   });
 
+  it('creates a task once when hosts enqueue one idempotency key at the same time', async () => {
+    const hosts = await twoHosts();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 === 0 ? hosts.a : hosts.b).enqueue({ input: i, idempotencyKey: 'delivery:7' }, T0),
+        ),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.task.id)).size).toBe(1);
+      expect((await hosts.a.counts()).pending).toBe(1);
+    } finally {
+      await hosts.close();
+    }
+  });
+
   it('refuses a second running task of one session whatever writes it', async () => {
     const hosts = await twoHosts();
     try {
