@@ -27,6 +27,9 @@ export {
   type PostgresStore,
   type PostgresStoreOptions,
 } from './store.js';
+export type { WorkListenerOptions, WorkSubscription } from './task-notify.js';
+export { TASK_MIGRATIONS } from './task-schema.js';
+export { PostgresTaskStore } from './task-store.js';
 
 import { postgres } from './plugin.js';
 

@@ -8,18 +8,13 @@ import {
   StoreToken,
   TaskStoreToken,
 } from '@agentd/core';
-import { memoryLogger, openMemoryStore } from '@agentd/core/testing';
+import { memoryLogger } from '@agentd/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { postgresOptionsSchema } from './options.js';
 import { postgres } from './plugin.js';
-import { PostgresTaskStore } from './task-store.js';
 import { createTestSchema, probePostgres, TEST_POSTGRES_URL } from './test-database.js';
 
 const available = (await probePostgres()).available;
-/** The real task store (not this branch's placeholder) is in the package. */
-const hasTaskStore = typeof PostgresTaskStore.prototype.enqueue === 'function';
-/** Until it is, hosts run their tasks in memory beside PostgreSQL sessions and state. */
-const internal = hasTaskStore ? {} : { createTasks: () => openMemoryStore().tasks };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -109,7 +104,7 @@ describe.skipIf(!available)('postgres() plugin', () => {
     const schema = await freshSchema();
     const host = createHost({
       logger: memoryLogger().logger,
-      plugins: [postgres({ url: TEST_POSTGRES_URL, schema, pool: { max: 3 } }, internal)],
+      plugins: [postgres({ url: TEST_POSTGRES_URL, schema, pool: { max: 3 } })],
     });
     await host.start();
     try {
@@ -152,9 +147,7 @@ describe.skipIf(!available)('postgres() plugin', () => {
     const logs = memoryLogger();
     const host = createHost({
       logger: logs.logger,
-      plugins: [
-        postgres({ url: proxy.url, schema, pool: { connectionTimeoutMillis: 500 } }, internal),
-      ],
+      plugins: [postgres({ url: proxy.url, schema, pool: { connectionTimeoutMillis: 500 } })],
     });
     await host.start();
     cleanup.push(() => host.stop());
@@ -197,7 +190,7 @@ describe.skipIf(!available)('postgres() plugin', () => {
     expect(error.message).not.toContain('hunter2');
   });
 
-  it.skipIf(!hasTaskStore)('runs a task to completion on a fresh schema', async () => {
+  it('runs a task to completion on a fresh schema', async () => {
     const schema = await freshSchema();
     const host = createHost({
       logger: memoryLogger().logger,

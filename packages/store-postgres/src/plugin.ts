@@ -14,12 +14,7 @@ import {
 } from '@agentd/core';
 import { completeAndClaimIn, completeManyIn, enqueueManyInto } from '@agentd/core/store';
 import { type PostgresPluginOptions, postgresOptionsSchema } from './options.js';
-import {
-  openPostgresStore,
-  type PostgresStore,
-  type PostgresStoreOptions,
-  resolveConnection,
-} from './store.js';
+import { openPostgresStore, type PostgresStore, resolveConnection } from './store.js';
 
 const DEFAULT_HEALTH_TIMEOUT_MS = 800;
 
@@ -44,14 +39,8 @@ const DEFAULT_HEALTH_TIMEOUT_MS = 800;
  *   plugins: [postgres({ url: '${DATABASE_URL}', pool: { max: 10 } })],
  * });
  * ```
- *
- * `internal` is not part of the public API: tests use it to put another task store beside
- * PostgreSQL sessions and state.
  */
-export function postgres(
-  options: PostgresPluginOptions = {},
-  internal: Pick<PostgresStoreOptions, 'createTasks'> = {},
-): Plugin<PostgresPluginOptions> {
+export function postgres(options: PostgresPluginOptions = {}): Plugin<PostgresPluginOptions> {
   let store: PostgresStore | undefined;
   let description = 'postgres (not configured yet)';
   const open = (): PostgresStore => {
@@ -162,7 +151,6 @@ export function postgres(
       const { healthTimeoutMs: _, ...connection } = ctx.options;
       store = await openPostgresStore({
         ...connection,
-        ...internal,
         onPoolError: (error) =>
           ctx.logger.warn(
             { err: error.message, database: description },

@@ -69,11 +69,6 @@ export interface PostgresStoreOptions extends PostgresConnectionOptions {
   now?: () => number;
   /** The migrations to apply (default: all of the store's). For tests. */
   migrations?: readonly Migration[];
-  /**
-   * Makes the task store over the shared handle (default `new PostgresTaskStore(handle)`).
-   * Internal: for tests that put another task store beside PostgreSQL sessions and state.
-   */
-  createTasks?: (handle: PostgresHandle) => TaskStore;
 }
 
 /** The store {@link openPostgresStore} returns: the three parts over one pool. */
@@ -229,7 +224,7 @@ export async function openPostgresStore(
   }
   let closed: Promise<void> | undefined;
   return {
-    tasks: options.createTasks ? options.createTasks(handle) : new PostgresTaskStore(handle),
+    tasks: new PostgresTaskStore(handle),
     sessions: new PostgresSessionStore(handle),
     state: new PostgresStateStore(handle, options.now ? { now: options.now } : {}),
     handle,

@@ -1,22 +1,1086 @@
-import type { TaskStore } from '@agentd/core';
+import {
+  type Address,
+  AgentdError,
+  type EnqueueResult,
+  type JsonObject,
+  type JsonValue,
+  type NewTask,
+  type Task,
+  type TaskPriority,
+  type TaskStatus,
+  type TaskStore,
+} from '@agentd/core';
+import {
+  atTaskIndex,
+  type ClaimRequest,
+  checkClaimLimit,
+  checkClaimOwner,
+  checkDeadLetterQuery,
+  checkSettleStatus,
+  checkTaskTime,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  type DeadLetter,
+  type DeadLetterStatus,
+  type FailOptions,
+  type LeaseInfo,
+  type NewAnswer,
+  type NewDeadLetter,
+  type NewTaskJson,
+  newTaskJson,
+  type OwedReply,
+  parseJson,
+  prepareAnswer,
+  prepareDeadLetter,
+  prepareNewTask,
+  REPLY_HOLD_MS,
+  type RecoverOptions,
+  type RecoveryReport,
+  type ReplyOutcome,
+  recoveryError,
+  resultOwesReply,
+  TASK_STATUSES,
+  type TaskError,
+  type TaskQuery,
+  taskErrorText,
+  taskResultText,
+  toJsonText,
+} from '@agentd/core/store';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import { withClient } from './client.js';
 import type { PostgresHandle } from './handle.js';
+import {
+  listenForWork,
+  type WorkListenerOptions,
+  type WorkSubscription,
+  workChannel,
+} from './task-notify.js';
+import { decodeNullable, decodeText, encodeNullable, encodeText } from './task-text.js';
 
-// TEMPORARY: replaced by the task store branch (k16/pg-tasks), which builds the real
-// PostgresTaskStore. Until then every call rejects, so the rest of the package builds and the
-// plugin starts; tests that need tasks skip (see `hasTaskStore` in plugin.test.ts).
-class TaskStoreNotBuilt {
-  constructor(_handle: PostgresHandle) {
-    // biome-ignore lint/correctness/noConstructorReturn: a temporary placeholder, see above.
-    return new Proxy(this, {
-      get: (_target, property) =>
-        property === 'then'
-          ? undefined
-          : () =>
-              Promise.reject(new Error('the PostgreSQL task store is not built in this branch')),
+/** A pool or one of its connections (inside a transaction): what a statement runs on. */
+interface Queryable {
+  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/** A `tasks` row as node-postgres returns it: BIGINT columns arrive as strings. */
+interface TaskRow {
+  seq: string;
+  input: string;
+  description: string;
+  type: string;
+  agent: string | null;
+  priority: number;
+  status: TaskStatus;
+  attempts: number;
+  max_attempts: number;
+  created_at: string;
+  run_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  result: string | null;
+  error: string | null;
+  idempotency_key: string | null;
+  session_key: string | null;
+  reply_to: string | null;
+  metadata: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+}
+
+/** The tables as Kysely sees them (for the queries built with it). */
+interface TaskTables {
+  tasks: TaskRow;
+}
+
+interface LetterRow {
+  seq: string;
+  channel: string;
+  key: string | null;
+  code: string;
+  reason: string;
+  raw: string;
+  raw_bytes: number;
+  truncated: boolean;
+  reply_to: string | null;
+  status: DeadLetterStatus;
+  created_at: string;
+  settled_at: string | null;
+}
+
+const TASK_COLUMNS = `seq, input, description, type, agent, priority, status, attempts, max_attempts,
+  created_at, run_at, started_at, finished_at, result, error, idempotency_key, session_key,
+  reply_to, metadata, lease_owner, lease_expires_at`;
+const TASK_COLUMN_LIST = TASK_COLUMNS.split(',').map((c) => c.trim() as keyof TaskRow);
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+const DEFAULT_LIST_LIMIT = 100;
+/** SQLSTATE of a unique violation. */
+const UNIQUE_VIOLATION = '23505';
+/** Inserts tried again when the task holding their idempotency key vanished in between. */
+const INSERT_ATTEMPTS = 3;
+/** Claims retried after a session-key conflict (see the claim's comment) before giving up. */
+const CLAIM_ATTEMPTS = 5;
+
+const INSERT_COLUMNS = `input, description, type, agent, priority, status, max_attempts,
+  created_at, run_at, idempotency_key, session_key, reply_to, metadata`;
+
+/** A new task's values for INSERT_COLUMNS, but status (always 'pending'). */
+function insertValues(task: Task, json: NewTaskJson): unknown[] {
+  return [
+    json.input,
+    encodeText(task.description),
+    encodeText(task.type),
+    encodeNullable(task.agent),
+    task.priority,
+    task.maxAttempts,
+    task.createdAt,
+    task.runAt,
+    encodeNullable(task.idempotencyKey),
+    encodeNullable(task.sessionKey),
+    json.replyTo,
+    json.metadata,
+  ];
+}
+
+const keyVanished = (key: string | null) =>
+  new AgentdError(
+    'E_STORE',
+    `the task holding idempotency key ${key === null ? '(one of the batch)' : JSON.stringify(key)} was deleted each time it was looked up; enqueue again`,
+  );
+
+const num = (value: string | number): number => Number(value);
+const numOrNull = (value: string | number | null): number | null =>
+  value === null ? null : Number(value);
+
+const isUniqueViolation = (error: unknown, constraint?: string): boolean =>
+  (error as { code?: unknown })?.code === UNIQUE_VIOLATION &&
+  (constraint === undefined || (error as { constraint?: unknown }).constraint === constraint);
+
+/**
+ * The PostgreSQL {@link TaskStore}: every rule of the contract over tables that several agentd
+ * hosts share. All rules (checks, defaults, JSON text, error codes) come from core's store kit,
+ * so it accepts and refuses exactly what the memory and SQLite stores do; this class only maps
+ * them to SQL. Hot paths are raw SQL on the pool, one statement (or one short transaction) each.
+ *
+ * Claims are safe across hosts: rows are picked with `FOR UPDATE SKIP LOCKED` (two hosts never
+ * pick the same task, and never wait on each other), and a partial unique index on
+ * `session_key WHERE status = 'running'` makes two running tasks of one session impossible.
+ *
+ * @example
+ * ```ts
+ * const tasks = new PostgresTaskStore(handle);
+ * const { task } = await tasks.enqueue({ input: 'hello', sessionKey: 'chat:1' }, Date.now());
+ * const [claimed] = await tasks.claim({ owner: 'host-a:1', leaseMs: 30_000, now: Date.now() });
+ * await tasks.complete(claimed.id, 'host-a:1', 'done', Date.now());
+ * ```
+ */
+export class PostgresTaskStore implements TaskStore {
+  readonly #pool: pg.Pool;
+  readonly #db: Kysely<TaskTables>;
+  readonly #schema: string;
+  readonly #maxPayloadBytes: number;
+  readonly #tasks: string;
+  readonly #replies: string;
+  readonly #letters: string;
+  readonly #meta: string;
+  readonly #claimSql: string;
+  readonly #channel: string;
+  #prefix: Promise<string> | undefined;
+
+  constructor(handle: PostgresHandle, options: { maxPayloadBytes?: number } = {}) {
+    this.#pool = handle.pool;
+    this.#db = handle.db as Kysely<TaskTables>;
+    this.#schema = handle.schema;
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.#tasks = handle.table('tasks');
+    this.#replies = handle.table('task_replies');
+    this.#letters = handle.table('dead_letters');
+    this.#meta = handle.table('task_meta');
+    this.#claimSql = this.#buildClaimSql();
+    this.#channel = workChannel(handle.schema);
+  }
+
+  // ---- ids ------------------------------------------------------------------------------
+
+  /** The schema's task id prefix, read once (the migration chose it). */
+  #idPrefix(): Promise<string> {
+    this.#prefix ??= this.#pool
+      .query<{ value: string }>(`SELECT value FROM ${this.#meta} WHERE key = 'task_id_prefix'`)
+      .then(({ rows }) => {
+        const value = rows[0]?.value;
+        if (value === undefined) {
+          throw new AgentdError(
+            'E_STORE_SCHEMA',
+            `${this.#meta} has no task_id_prefix row: the task migrations were not applied`,
+          );
+        }
+        return value;
+      })
+      .catch((error: unknown) => {
+        this.#prefix = undefined;
+        throw error;
+      });
+    return this.#prefix;
+  }
+
+  /** The row's seq for a task id of this store, or undefined for any other string. */
+  async #seqOf(id: string): Promise<number | undefined> {
+    if (typeof id !== 'string') return undefined;
+    const prefix = await this.#idPrefix();
+    if (!id.startsWith(prefix)) return undefined;
+    const digits = id.slice(prefix.length);
+    const seq = Number.parseInt(digits, 36);
+    // Round trip: rejects "", "01a", "1a!" and anything past the safe integers.
+    return Number.isSafeInteger(seq) && seq > 0 && seq.toString(36) === digits ? seq : undefined;
+  }
+
+  async #toTasks(rows: readonly TaskRow[]): Promise<Task[]> {
+    if (rows.length === 0) return [];
+    const prefix = await this.#idPrefix();
+    return rows.map((row) => toTask(row, prefix));
+  }
+
+  async #toTask(row: TaskRow | undefined): Promise<Task | undefined> {
+    return row && toTask(row, await this.#idPrefix());
+  }
+
+  /**
+   * Runs `fn` in one transaction on one pooled connection. `withClient` listens for the
+   * connection breaking while it is checked out (an unheard `error` would end the process) and
+   * drops a broken connection, or one whose rollback failed, instead of reusing it.
+   */
+  async #tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withClient(this.#pool, async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        // A failed rollback rejects with the driver's error, not an AgentdError, so withClient
+        // destroys the connection rather than give the pool one with a transaction still open.
+        await client.query('ROLLBACK');
+        throw error;
+      }
     });
+  }
+
+  /** Notifies the hosts listening for work, when `q`'s transaction commits. */
+  async #wake(q: Queryable): Promise<void> {
+    await q.query(`SELECT pg_notify($1, '')`, [this.#channel]);
+  }
+
+  /**
+   * Calls `listener` whenever work may have become claimable on any host sharing this schema:
+   * a task enqueued, or one requeued by a retry or by lease recovery. It uses LISTEN/NOTIFY on
+   * one connection held from the pool; notifications arrive when the writing transaction
+   * commits, and several from one transaction arrive once. A runner keeps polling as a
+   * fallback: a notification sent while the connection was broken is lost (the listener is
+   * called once after each reconnect for that reason).
+   *
+   * @example
+   * ```ts
+   * const subscription = await tasks.onWork(() => runner.wake());
+   * // ... on shutdown:
+   * await subscription.close();
+   * ```
+   */
+  onWork(listener: () => void, options: WorkListenerOptions = {}): Promise<WorkSubscription> {
+    return listenForWork(this.#pool, this.#channel, listener, options);
+  }
+
+  // ---- enqueue --------------------------------------------------------------------------
+
+  async enqueue(input: NewTask, now: number): Promise<EnqueueResult> {
+    const json = newTaskJson();
+    const task = prepareNewTask(input, now, this.#maxPayloadBytes, json);
+    // A duplicate idempotency key is resolved by the unique index, atomically across hosts: the
+    // INSERT does nothing (after waiting for the other host's transaction, if it is still open)
+    // and the existing row is read. Another try covers that row being pruned in between.
+    for (let attempt = 1; attempt <= INSERT_ATTEMPTS; attempt++) {
+      // The insert wakes every host listening (onWork) when it commits; a duplicate key does not.
+      const { rows } = await this.#pool.query<{ seq: string }>(
+        `WITH added AS (
+         INSERT INTO ${this.#tasks} (${INSERT_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING seq
+       ) SELECT seq, pg_notify($13, '') FROM added`,
+        [...insertValues(task, json), this.#channel],
+      );
+      const row = rows[0];
+      if (row) {
+        task.id = (await this.#idPrefix()) + num(row.seq).toString(36);
+        return { task, created: true };
+      }
+      const existing = await this.findByIdempotencyKey(task.idempotencyKey as string);
+      if (existing) return { task: existing, created: false };
+    }
+    throw keyVanished(task.idempotencyKey);
+  }
+
+  async enqueueMany(tasks: readonly NewTask[], now: number): Promise<EnqueueResult[]> {
+    // All or nothing: every task is checked before the first is stored.
+    const prepared = tasks.map((input, i) => {
+      const json = newTaskJson();
+      try {
+        return { task: prepareNewTask(input, now, this.#maxPayloadBytes, json), json };
+      } catch (error) {
+        throw atTaskIndex(error, i);
+      }
+    });
+    if (prepared.length === 0) return [];
+    const prefix = await this.#idPrefix();
+    const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+    for (const { task, json } of prepared) {
+      for (const [c, value] of insertValues(task, json).entries()) columns[c]?.push(value);
+    }
+    for (let attempt = 1; attempt <= INSERT_ATTEMPTS; attempt++) {
+      const results = await this.#tx(async (client) => {
+        // One statement for the batch. Rows are produced, and so numbered, in input order, so
+        // tasks of equal priority and run-at are claimed in that order. A key seen earlier in
+        // the batch or already stored is skipped by ON CONFLICT DO NOTHING.
+        const { rows } = await client.query<{ seq: string; idempotency_key: string | null }>(
+          `INSERT INTO ${this.#tasks} (${INSERT_COLUMNS})
+           SELECT input, description, type, agent, priority, 'pending', max_attempts, created_at,
+             run_at, idempotency_key, session_key, reply_to, metadata
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[],
+             $6::integer[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[],
+             $12::text[]) WITH ORDINALITY AS v(input, description, type, agent, priority,
+             max_attempts, created_at, run_at, idempotency_key, session_key, reply_to, metadata, ord)
+           ORDER BY ord
+           ON CONFLICT (idempotency_key) DO NOTHING
+           RETURNING seq, idempotency_key`,
+          columns,
+        );
+        if (rows.length > 0) await this.#wake(client);
+        // Inserted rows: by key, and (keyless ones) in seq order, which is input order.
+        const byKey = new Map<string, number>();
+        const keyless: number[] = [];
+        for (const row of rows) {
+          if (row.idempotency_key === null) keyless.push(num(row.seq));
+          else byKey.set(row.idempotency_key, num(row.seq));
+        }
+        keyless.sort((a, b) => a - b);
+        const out: (EnqueueResult | string)[] = [];
+        const firstOfKey = new Set<string>();
+        let next = 0;
+        for (const { task } of prepared) {
+          const key = encodeNullable(task.idempotencyKey);
+          let seq: number | undefined;
+          if (key === null) seq = keyless[next++];
+          else if (!firstOfKey.has(key)) {
+            firstOfKey.add(key);
+            seq = byKey.get(key);
+          }
+          if (seq === undefined) {
+            out.push(key as string); // an existing task's key: read below
+          } else {
+            task.id = prefix + seq.toString(36);
+            out.push({ task, created: true });
+          }
+        }
+        const missing = [...new Set(out.filter((r): r is string => typeof r === 'string'))];
+        if (missing.length === 0) return out as EnqueueResult[];
+        const existing = await client.query<TaskRow>(
+          `SELECT ${TASK_COLUMNS} FROM ${this.#tasks} WHERE idempotency_key = ANY($1::text[])`,
+          [missing],
+        );
+        const found = new Map(existing.rows.map((row) => [row.idempotency_key, row]));
+        // A key whose task was pruned between the two statements: try the batch again.
+        if (found.size < missing.length) return undefined;
+        return out.map((r) =>
+          typeof r === 'string'
+            ? { task: toTask(found.get(r) as TaskRow, prefix), created: false }
+            : r,
+        );
+      });
+      if (results) return results;
+    }
+    throw keyVanished(null);
+  }
+
+  // ---- claim ----------------------------------------------------------------------------
+
+  // The runnable tasks, best first, locked as they are picked. A task of a session is
+  // claimable only when no task of that session runs and no earlier one waits to run: an
+  // earlier task blocks it once it is due, or if it already started once (a retry keeps its
+  // place); one scheduled for later that never started does not. So a session has at most one
+  // claimable task in any snapshot, and `FOR UPDATE SKIP LOCKED` hands each row to one host:
+  // two hosts claiming at once get different sessions, never two tasks of one session.
+  //
+  // Why not per-key advisory locks: the rule above already serializes a session through its
+  // single claimable row, with no extra lock traffic. What it cannot cover is two hosts whose
+  // clocks (`now`) disagree about whether a task is due; the partial unique index
+  // tasks_one_running_per_session makes the second of such claims fail instead of running two
+  // tasks of one session, and the claim retries (the retry sees the first as running).
+  #buildClaimSql(): string {
+    return `
+      WITH picked AS (
+        SELECT t.seq FROM ${this.#tasks} t
+        WHERE t.status = 'pending' AND t.run_at <= $1
+          AND (t.session_key IS NULL OR (
+            NOT EXISTS (
+              SELECT 1 FROM ${this.#tasks} r
+              WHERE r.session_key = t.session_key AND r.status = 'running'
+            )
+            AND NOT EXISTS (
+              SELECT 1 FROM ${this.#tasks} o
+              WHERE o.session_key = t.session_key AND o.status = 'pending' AND o.seq < t.seq
+                AND (o.run_at <= $1 OR o.attempts > 0)
+            )
+          ))
+        ORDER BY t.priority, t.run_at, t.seq
+        LIMIT $2
+        FOR UPDATE OF t SKIP LOCKED
+      )
+      UPDATE ${this.#tasks} t SET status = 'running', attempts = t.attempts + 1, started_at = $1,
+        lease_owner = $3, lease_expires_at = $4, lease_process = NULL
+      FROM picked WHERE t.seq = picked.seq AND t.status = 'pending'
+      RETURNING ${prefixed('t', TASK_COLUMNS)}`;
+  }
+
+  async claim(request: ClaimRequest): Promise<Task[]> {
+    const claim = checkClaim(request);
+    return this.#retryingClaims(() => this.#claimOn(this.#pool, claim));
+  }
+
+  /**
+   * Runs `fn` (which claims), again when a claim met a session key another host just started
+   * (see the claim's comment): the next try sees that task running and skips its session.
+   */
+  async #retryingClaims<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (attempt < CLAIM_ATTEMPTS && isUniqueViolation(error, 'tasks_one_running_per_session')) {
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  async #claimOn(q: Queryable, claim: CheckedClaim): Promise<Task[]> {
+    const { rows } = await q.query<TaskRow>(this.#claimSql, [
+      claim.now,
+      claim.limit,
+      claim.owner,
+      claim.expiresAt,
+    ]);
+    // RETURNING keeps no order: back to claim order.
+    rows.sort(
+      (a, b) => a.priority - b.priority || num(a.run_at) - num(b.run_at) || num(a.seq) - num(b.seq),
+    );
+    return this.#toTasks(rows);
+  }
+
+  // ---- leases and endings ---------------------------------------------------------------
+
+  async renewLease(id: string, owner: string, expiresAt: number): Promise<boolean> {
+    const until = checkTaskTime(expiresAt, 'expiresAt');
+    const seq = await this.#seqOf(id);
+    if (seq === undefined) return false;
+    const { rowCount } = await this.#pool.query(
+      `UPDATE ${this.#tasks} SET lease_expires_at = $1
+       WHERE seq = $2 AND status = 'running' AND lease_owner = $3`,
+      [until, seq, encodeText(String(owner))],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async complete(
+    id: string,
+    owner: string,
+    result: JsonValue | null,
+    now: number,
+  ): Promise<boolean> {
+    const text = taskResultText(result);
+    const at = checkTaskTime(now, 'now');
+    const seq = await this.#seqOf(id);
+    if (seq === undefined) return false;
+    return this.#completeOn(this.#pool, seq, String(owner), text, at);
+  }
+
+  /** Ends a held task `completed`; with a result to tell, the reply it owes is the same statement. */
+  async #completeOn(
+    q: Queryable,
+    seq: number,
+    owner: string,
+    text: string | null,
+    at: number,
+  ): Promise<boolean> {
+    const { rows } = await q.query<{ n: string }>(
+      `WITH done AS (
+         UPDATE ${this.#tasks} SET status = 'completed', finished_at = $1, result = $2,
+           lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
+         WHERE seq = $3 AND status = 'running' AND lease_owner = $4
+         RETURNING seq, reply_to
+       ), owed AS (
+         INSERT INTO ${this.#replies} (seq, due_at)
+         SELECT seq, $5 FROM done WHERE $6 AND reply_to IS NOT NULL
+         ON CONFLICT (seq) DO NOTHING
+       )
+       SELECT count(*) AS n FROM done`,
+      [at, text, seq, encodeText(owner), at + REPLY_HOLD_MS, resultOwesReply(text)],
+    );
+    return num(rows[0]?.n ?? 0) > 0;
+  }
+
+  async completeAndClaim(
+    id: string,
+    owner: string,
+    result: JsonValue | null,
+    request: ClaimRequest,
+  ): Promise<{ completed: boolean; claimed: Task[] }> {
+    const text = taskResultText(result);
+    const claim = checkClaim(request);
+    const seq = await this.#seqOf(id);
+    // One transaction: the claim sees the completion (the next task of its session is free).
+    return this.#retryingClaims(() =>
+      this.#tx(async (client) => ({
+        completed:
+          seq !== undefined &&
+          (await this.#completeOn(client, seq, String(owner), text, claim.now)),
+        claimed: await this.#claimOn(client, claim),
+      })),
+    );
+  }
+
+  async completeMany(
+    items: readonly { id: string; result: JsonValue | null }[],
+    owner: string,
+    now: number,
+  ): Promise<number> {
+    // Every result is checked before anything is written.
+    const texts = items.map((item) => taskResultText(item.result));
+    const at = checkTaskTime(now, 'now');
+    const seqs: number[] = [];
+    const results: (string | null)[] = [];
+    const owes: boolean[] = [];
+    const seen = new Set<number>();
+    for (const [i, item] of items.entries()) {
+      const seq = await this.#seqOf(item.id);
+      // A task listed twice completes once, with its first result, as one by one.
+      if (seq === undefined || seen.has(seq)) continue;
+      seen.add(seq);
+      const text = texts[i] ?? null;
+      seqs.push(seq);
+      results.push(text);
+      owes.push(resultOwesReply(text));
+    }
+    if (seqs.length === 0) return 0;
+    const { rows } = await this.#pool.query<{ n: string }>(
+      `WITH done AS (
+         UPDATE ${this.#tasks} t SET status = 'completed', finished_at = $1, result = v.result,
+           lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
+         FROM unnest($2::bigint[], $3::text[], $4::boolean[]) AS v(seq, result, owes)
+         WHERE t.seq = v.seq AND t.status = 'running' AND t.lease_owner = $5
+         RETURNING t.seq, t.reply_to, v.owes
+       ), owed AS (
+         INSERT INTO ${this.#replies} (seq, due_at)
+         SELECT seq, $6 FROM done WHERE owes AND reply_to IS NOT NULL
+         ON CONFLICT (seq) DO NOTHING
+       )
+       SELECT count(*) AS n FROM done`,
+      [at, seqs, results, owes, encodeText(String(owner)), at + REPLY_HOLD_MS],
+    );
+    return num(rows[0]?.n ?? 0);
+  }
+
+  async fail(
+    id: string,
+    owner: string,
+    error: TaskError,
+    options: FailOptions,
+  ): Promise<Task | undefined> {
+    const retryAt =
+      options.retryAt === undefined ? null : checkTaskTime(options.retryAt, 'retryAt');
+    const now = checkTaskTime(options.now, 'now');
+    const errorText = taskErrorText(error);
+    const seq = await this.#seqOf(id);
+    if (seq === undefined) return undefined;
+    const { rows } = await this.#pool.query<TaskRow>(
+      `WITH ended AS (
+         UPDATE ${this.#tasks} SET
+           status = CASE WHEN $1::bigint IS NOT NULL AND attempts < max_attempts THEN 'pending' ELSE 'failed' END,
+           run_at = CASE WHEN $1::bigint IS NOT NULL AND attempts < max_attempts THEN $1::bigint ELSE run_at END,
+           finished_at = CASE WHEN $1::bigint IS NOT NULL AND attempts < max_attempts THEN NULL ELSE $2::bigint END,
+           error = $3, lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
+         WHERE seq = $4 AND status = 'running' AND lease_owner = $5
+         RETURNING ${TASK_COLUMNS}
+       ), owed AS (
+         INSERT INTO ${this.#replies} (seq, due_at)
+         SELECT seq, $6 FROM ended WHERE status = 'failed' AND reply_to IS NOT NULL
+         ON CONFLICT (seq) DO NOTHING
+       )
+       SELECT * FROM ended`,
+      [retryAt, now, errorText, seq, encodeText(String(owner)), now + REPLY_HOLD_MS],
+    );
+    // A retry is work again (at its retryAt): hosts sleeping until a later run-at should know.
+    if (rows[0]?.status === 'pending') await this.#wake(this.#pool);
+    return this.#toTask(rows[0]);
+  }
+
+  async cancel(id: string, now: number): Promise<Task | undefined> {
+    const at = checkTaskTime(now, 'now');
+    const seq = await this.#seqOf(id);
+    if (seq === undefined) return undefined;
+    const { rows } = await this.#pool.query<TaskRow>(
+      `UPDATE ${this.#tasks} SET status = 'cancelled', finished_at = $1, lease_owner = NULL,
+         lease_expires_at = NULL, lease_process = NULL
+       WHERE seq = $2 AND status IN ('pending', 'running')
+       RETURNING ${TASK_COLUMNS}`,
+      [at, seq],
+    );
+    return this.#toTask(rows[0]);
+  }
+
+  // ---- reads ----------------------------------------------------------------------------
+
+  async get(id: string): Promise<Task | undefined> {
+    const seq = await this.#seqOf(id);
+    if (seq === undefined) return undefined;
+    const { rows } = await this.#pool.query<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM ${this.#tasks} WHERE seq = $1`,
+      [seq],
+    );
+    return this.#toTask(rows[0]);
+  }
+
+  async findByIdempotencyKey(key: string): Promise<Task | undefined> {
+    if (typeof key !== 'string') return undefined;
+    const { rows } = await this.#pool.query<TaskRow>(
+      `SELECT ${TASK_COLUMNS} FROM ${this.#tasks} WHERE idempotency_key = $1`,
+      [encodeText(key)],
+    );
+    return this.#toTask(rows[0]);
+  }
+
+  async list(query: TaskQuery = {}): Promise<Task[]> {
+    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
+    const offset = query.offset ?? 0;
+    if (!Number.isInteger(limit) || limit < 0 || !Number.isInteger(offset) || offset < 0) {
+      throw new AgentdError('E_INVALID_QUERY', 'limit and offset must be integers of at least 0');
+    }
+    // Off the hot path, with filters that vary: built with Kysely.
+    let select = this.#db
+      .withSchema(this.#schema)
+      .selectFrom('tasks')
+      .select(TASK_COLUMN_LIST)
+      .orderBy('seq', query.order === 'oldest' ? 'asc' : 'desc')
+      .limit(limit)
+      .offset(offset);
+    if (query.status !== undefined) {
+      const statuses = typeof query.status === 'string' ? [query.status] : [...query.status];
+      if (statuses.length === 0) return [];
+      select = select.where('status', 'in', statuses);
+    }
+    if (query.agent !== undefined) select = select.where('agent', '=', encodeText(query.agent));
+    if (query.sessionKey !== undefined) {
+      select = select.where('session_key', '=', encodeText(query.sessionKey));
+    }
+    if (query.type !== undefined) select = select.where('type', '=', encodeText(query.type));
+    const rows = await select.execute();
+    return this.#toTasks(rows);
+  }
+
+  async counts(): Promise<Record<TaskStatus, number>> {
+    const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<
+      TaskStatus,
+      number
+    >;
+    const { rows } = await this.#pool.query<{ status: TaskStatus; n: string }>(
+      `SELECT status, count(*) AS n FROM ${this.#tasks} GROUP BY status`,
+    );
+    for (const row of rows) counts[row.status] = num(row.n);
+    return counts;
+  }
+
+  // ---- recovery -------------------------------------------------------------------------
+
+  async recoverExpired(now: number, options: RecoverOptions = {}): Promise<RecoveryReport> {
+    const at = checkTaskTime(now, 'now');
+    const gone = [
+      ...new Set((options.owners ?? []).filter((o) => typeof o === 'string' && o !== '')),
+    ].map(encodeText);
+    const report: RecoveryReport = { requeued: [], failed: [] };
+    const prefix = await this.#idPrefix();
+    await this.#tx(async (client) => {
+      // Leases read and ended under row locks; rows another host is recovering (or renewing)
+      // right now are skipped, not waited for: that host deals with them.
+      const { rows } = await client.query<{
+        seq: string;
+        lease_owner: string | null;
+        lease_expires_at: string | null;
+        attempts: number;
+        max_attempts: number;
+      }>(
+        `SELECT seq, lease_owner, lease_expires_at, attempts, max_attempts FROM ${this.#tasks}
+         WHERE status = 'running' AND (lease_expires_at <= $1 OR lease_owner = ANY($2::text[]))
+         ORDER BY seq
+         FOR UPDATE SKIP LOCKED`,
+        [at, gone],
+      );
+      if (rows.length === 0) return;
+      const seqs: number[] = [];
+      const errors: string[] = [];
+      for (const row of rows) {
+        const expired = num(row.lease_expires_at ?? 0) <= at;
+        seqs.push(num(row.seq));
+        errors.push(JSON.stringify(recoveryError(decodeNullable(row.lease_owner), expired)));
+        const id = prefix + num(row.seq).toString(36);
+        // The attempt was counted by the claim: a requeued task waits for its next claim.
+        if (row.attempts < row.max_attempts) report.requeued.push(id);
+        else report.failed.push(id);
+      }
+      await client.query(
+        `WITH ended AS (
+           UPDATE ${this.#tasks} t SET
+             status = CASE WHEN t.attempts < t.max_attempts THEN 'pending' ELSE 'failed' END,
+             finished_at = CASE WHEN t.attempts < t.max_attempts THEN NULL ELSE $1::bigint END,
+             error = e.error, lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
+           FROM unnest($2::bigint[], $3::text[]) AS e(seq, error)
+           WHERE t.seq = e.seq
+           RETURNING t.seq, t.status, t.reply_to
+         )
+         INSERT INTO ${this.#replies} (seq, due_at)
+         SELECT seq, $4 FROM ended WHERE status = 'failed' AND reply_to IS NOT NULL
+         ON CONFLICT (seq) DO NOTHING`,
+        [at, seqs, errors, at + REPLY_HOLD_MS],
+      );
+      if (report.requeued.length > 0) await this.#wake(client);
+    });
+    return report;
+  }
+
+  async recordLeaseProcess(id: string, owner: string, process: JsonObject): Promise<boolean> {
+    if (typeof process !== 'object' || process === null || Array.isArray(process)) {
+      throw new AgentdError('E_INVALID_PROCESS', 'the process record must be a plain object');
+    }
+    const text = toJsonText(process, 'process', 'E_INVALID_PROCESS');
+    const seq = await this.#seqOf(id);
+    if (seq === undefined) return false;
+    const { rowCount } = await this.#pool.query(
+      `UPDATE ${this.#tasks} SET lease_process = $1
+       WHERE seq = $2 AND status = 'running' AND lease_owner = $3`,
+      [text, seq, encodeText(String(owner))],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
+  async listLeases(): Promise<LeaseInfo[]> {
+    const prefix = await this.#idPrefix();
+    const { rows } = await this.#pool.query<{
+      seq: string;
+      lease_owner: string | null;
+      lease_expires_at: string | null;
+      lease_process: string | null;
+    }>(
+      `SELECT seq, lease_owner, lease_expires_at, lease_process FROM ${this.#tasks}
+       WHERE status = 'running' ORDER BY lease_expires_at, seq`,
+    );
+    return rows.map((row) => ({
+      taskId: prefix + num(row.seq).toString(36),
+      owner: decodeNullable(row.lease_owner) ?? '',
+      expiresAt: num(row.lease_expires_at ?? 0),
+      process: row.lease_process === null ? null : parseJson<JsonObject>(row.lease_process),
+    }));
+  }
+
+  async prune(options: {
+    before: number;
+    statuses: readonly ('completed' | 'failed' | 'cancelled')[];
+    limit?: number;
+  }): Promise<number> {
+    const statuses = [...new Set(options.statuses.filter((s) => FINAL_STATUSES.has(s)))];
+    if (statuses.length === 0) return 0;
+    const limit = options.limit ?? 1000;
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new AgentdError(
+        'E_INVALID_PRUNE',
+        `limit must be an integer of at least 1, got ${limit}`,
+      );
+    }
+    const before = checkTaskTime(options.before, 'before');
+    // Oldest first; replies still owed go with their task (ON DELETE CASCADE).
+    const { rowCount } = await this.#pool.query(
+      `DELETE FROM ${this.#tasks} WHERE seq IN (
+         SELECT seq FROM ${this.#tasks}
+         WHERE status = ANY($1::text[]) AND finished_at < $2
+         ORDER BY seq LIMIT $3
+         FOR UPDATE SKIP LOCKED
+       )`,
+      [statuses, before, limit],
+    );
+    return rowCount ?? 0;
+  }
+
+  async nextRunAt(now: number): Promise<number | undefined> {
+    const { rows } = await this.#pool.query<{ next: string | null }>(
+      // One seek into tasks_claim per priority instead of a scan of every pending task.
+      `SELECT least(${[0, 1, 2, 3]
+        .map(
+          (p) =>
+            `(SELECT min(run_at) FROM ${this.#tasks} WHERE status = 'pending' AND priority = ${p} AND run_at > $1)`,
+        )
+        .join(', ')}) AS next`,
+      [checkTaskTime(now, 'now')],
+    );
+    const next = rows[0]?.next ?? null;
+    return next === null ? undefined : num(next);
+  }
+
+  // ---- the reply outbox -----------------------------------------------------------------
+
+  async claimReplies(request: {
+    now: number;
+    leaseMs: number;
+    limit?: number;
+  }): Promise<OwedReply[]> {
+    const limit = checkClaimLimit(request.limit ?? 50, request.leaseMs);
+    const now = checkTaskTime(request.now, 'now');
+    const heldUntil = Math.floor(request.now + request.leaseMs);
+    // Picked and held in one statement; SKIP LOCKED hands each reply to one deliverer.
+    const { rows } = await this.#pool.query<TaskRow & { reply_attempts: number; was_due: string }>(
+      `WITH due AS (
+         SELECT seq, due_at FROM ${this.#replies}
+         WHERE due_at <= $1 ORDER BY due_at, seq LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       ), held AS (
+         UPDATE ${this.#replies} r SET due_at = $3 FROM due WHERE r.seq = due.seq
+         RETURNING r.seq, r.attempts, due.due_at AS was_due
+       )
+       SELECT ${prefixed('t', TASK_COLUMNS)}, held.attempts AS reply_attempts, held.was_due
+       FROM held JOIN ${this.#tasks} t ON t.seq = held.seq
+       ORDER BY held.was_due, held.seq`,
+      [now, limit, heldUntil],
+    );
+    const prefix = await this.#idPrefix();
+    return rows.map((row) => ({ task: toTask(row, prefix), attempts: row.reply_attempts }));
+  }
+
+  async recordReply(id: string, outcome: ReplyOutcome): Promise<void> {
+    const seq = await this.#seqOf(id);
+    if (seq === undefined) return;
+    if ('retryAt' in outcome) {
+      const dueAt = checkTaskTime(outcome.retryAt, 'retryAt');
+      await this.#pool.query(
+        `UPDATE ${this.#replies} SET due_at = $1, attempts = attempts + 1 WHERE seq = $2`,
+        [dueAt, seq],
+      );
+    } else {
+      // A settled reply leaves the outbox: it holds only what is owed.
+      await this.#pool.query(`DELETE FROM ${this.#replies} WHERE seq = $1`, [seq]);
+    }
+  }
+
+  async countOwedReplies(): Promise<number> {
+    const { rows } = await this.#pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${this.#replies}`,
+    );
+    return num(rows[0]?.n ?? 0);
+  }
+
+  async recordAnswer(answer: NewAnswer, now: number): Promise<EnqueueResult> {
+    const prepared = prepareAnswer(answer, now);
+    const { task } = prepared;
+    for (;;) {
+      // The answer and the reply it owes: one statement, one commit.
+      const { rows } = await this.#pool.query<{ seq: string }>(
+        `WITH added AS (
+           INSERT INTO ${this.#tasks} (input, description, type, agent, priority, status,
+             attempts, max_attempts, created_at, run_at, started_at, finished_at, result,
+             idempotency_key, reply_to, metadata)
+           VALUES ('null', $1, $2, NULL, $3, 'completed', 0, $4, $5, $5, $5, $5, $6, $7, $8, $9)
+           ON CONFLICT (idempotency_key) DO NOTHING
+           RETURNING seq
+         ), owed AS (
+           INSERT INTO ${this.#replies} (seq, due_at) SELECT seq, $10 FROM added WHERE $11
+         )
+         SELECT seq FROM added`,
+        [
+          encodeText(task.description),
+          encodeText(task.type),
+          task.priority,
+          task.maxAttempts,
+          task.createdAt,
+          prepared.resultText,
+          encodeText(answer.idempotencyKey),
+          prepared.replyToText,
+          prepared.metadataText,
+          task.createdAt + REPLY_HOLD_MS,
+          prepared.owesReply,
+        ],
+      );
+      const row = rows[0];
+      if (row) {
+        task.id = (await this.#idPrefix()) + num(row.seq).toString(36);
+        return { task, created: true };
+      }
+      const existing = await this.findByIdempotencyKey(answer.idempotencyKey);
+      if (existing) return { task: existing, created: false };
+    }
+  }
+
+  // ---- dead letters ---------------------------------------------------------------------
+
+  async addDeadLetter(
+    letter: NewDeadLetter,
+    now: number,
+  ): Promise<{ letter: DeadLetter; created: boolean }> {
+    const prepared = prepareDeadLetter(letter);
+    const createdAt = checkTaskTime(now, 'now');
+    for (;;) {
+      const { rows } = await this.#pool.query<LetterRow>(
+        `INSERT INTO ${this.#letters} (channel, key, code, reason, raw, raw_bytes, truncated,
+           reply_to, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (key) DO NOTHING
+         RETURNING *`,
+        [
+          encodeText(prepared.channel),
+          encodeNullable(prepared.key),
+          encodeText(prepared.code),
+          encodeText(prepared.reason),
+          encodeText(prepared.raw),
+          prepared.rawBytes,
+          prepared.truncated,
+          prepared.replyTo,
+          createdAt,
+        ],
+      );
+      if (rows[0]) return { letter: toLetter(rows[0]), created: true };
+      const existing = await this.#pool.query<LetterRow>(
+        `SELECT * FROM ${this.#letters} WHERE key = $1`,
+        [encodeNullable(prepared.key)],
+      );
+      if (existing.rows[0]) return { letter: toLetter(existing.rows[0]), created: false };
+    }
+  }
+
+  async listDeadLetters(query?: {
+    status?: DeadLetterStatus | readonly DeadLetterStatus[];
+    limit?: number;
+  }): Promise<DeadLetter[]> {
+    const { statuses, limit } = checkDeadLetterQuery(query);
+    const { rows } = await this.#pool.query<LetterRow>(
+      `SELECT * FROM ${this.#letters}
+       WHERE cardinality($1::text[]) = 0 OR status = ANY($1::text[])
+       ORDER BY seq DESC LIMIT $2`,
+      [[...statuses], limit],
+    );
+    return rows.map(toLetter);
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetter | undefined> {
+    const seq = letterSeq(id);
+    if (seq === undefined) return undefined;
+    const { rows } = await this.#pool.query<LetterRow>(
+      `SELECT * FROM ${this.#letters} WHERE seq = $1`,
+      [seq],
+    );
+    return rows[0] && toLetter(rows[0]);
+  }
+
+  async settleDeadLetter(
+    id: string,
+    status: 'discarded' | 'retried',
+    now: number,
+  ): Promise<DeadLetter | undefined> {
+    const settled = checkSettleStatus(status);
+    const seq = letterSeq(id);
+    if (seq === undefined) return undefined;
+    const { rows } = await this.#pool.query<LetterRow>(
+      `UPDATE ${this.#letters} SET status = $1, settled_at = $2
+       WHERE seq = $3 AND status = 'open' RETURNING *`,
+      [settled, Math.floor(now), seq],
+    );
+    return rows[0] && toLetter(rows[0]);
+  }
+
+  async countOpenDeadLetters(): Promise<number> {
+    const { rows } = await this.#pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${this.#letters} WHERE status = 'open'`,
+    );
+    return num(rows[0]?.n ?? 0);
   }
 }
 
-export const PostgresTaskStore = TaskStoreNotBuilt as unknown as new (
-  handle: PostgresHandle,
-) => TaskStore;
+/** `a, b` as `t.a, t.b`. */
+function prefixed(alias: string, columns: string): string {
+  return columns
+    .split(',')
+    .map((c) => `${alias}.${c.trim()}`)
+    .join(', ');
+}
+
+function toTask(row: TaskRow, prefix: string): Task {
+  return {
+    id: prefix + num(row.seq).toString(36),
+    input: parseJson(row.input),
+    description: decodeText(row.description),
+    type: decodeText(row.type),
+    agent: decodeNullable(row.agent),
+    priority: row.priority as TaskPriority,
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    createdAt: num(row.created_at),
+    runAt: num(row.run_at),
+    startedAt: numOrNull(row.started_at),
+    finishedAt: numOrNull(row.finished_at),
+    result: row.result === null ? null : parseJson(row.result),
+    error: row.error === null ? null : parseJson<TaskError>(row.error),
+    idempotencyKey: decodeNullable(row.idempotency_key),
+    sessionKey: decodeNullable(row.session_key),
+    replyTo: row.reply_to === null ? null : parseJson<Address>(row.reply_to),
+    metadata: parseJson<JsonObject>(row.metadata),
+    leaseOwner: decodeNullable(row.lease_owner),
+    leaseExpiresAt: numOrNull(row.lease_expires_at),
+  };
+}
+
+function letterSeq(id: string): number | undefined {
+  if (typeof id !== 'string' || !id.startsWith('dl_')) return undefined;
+  const digits = id.slice(3);
+  const seq = Number(digits);
+  return Number.isSafeInteger(seq) && seq > 0 && String(seq) === digits ? seq : undefined;
+}
+
+function toLetter(row: LetterRow): DeadLetter {
+  return {
+    id: `dl_${row.seq}`,
+    channel: decodeText(row.channel),
+    key: decodeNullable(row.key),
+    code: decodeText(row.code),
+    reason: decodeText(row.reason),
+    raw: decodeText(row.raw),
+    rawBytes: row.raw_bytes,
+    truncated: row.truncated,
+    replyTo: row.reply_to === null ? null : parseJson<Address>(row.reply_to),
+    status: row.status,
+    createdAt: num(row.created_at),
+    settledAt: numOrNull(row.settled_at),
+  };
+}
+
+/** A claim request, checked by core's rules and ready to bind. */
+interface CheckedClaim {
+  owner: string;
+  limit: number;
+  now: number;
+  expiresAt: number;
+}
+
+function checkClaim(request: ClaimRequest): CheckedClaim {
+  const owner = checkClaimOwner(request.owner);
+  const limit = checkClaimLimit(request.limit ?? 1, request.leaseMs);
+  const now = checkTaskTime(request.now, 'now');
+  return {
+    owner: encodeText(owner),
+    limit,
+    now,
+    expiresAt: Math.floor(request.now + request.leaseMs),
+  };
+}

@@ -1,0 +1,366 @@
+import type { TaskStore } from '@agentd/core';
+import {
+  describeDeadLetterContract,
+  describeReplyContract,
+  describeTaskStoreContract,
+} from '@agentd/core/testing';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { PostgresHandle } from './handle.js';
+import { TASK_MIGRATIONS } from './task-schema.js';
+import { PostgresTaskStore } from './task-store.js';
+import { createTestSchema, probePostgres, TEST_POSTGRES_URL } from './test-database.js';
+
+const postgres = await probePostgres();
+
+/** A handle over `pool` for `schema`, as the store's plugin builds it. */
+function handleFor(pool: pg.Pool, schema: string): PostgresHandle {
+  return {
+    pool,
+    db: new Kysely({ dialect: new PostgresDialect({ pool }) }),
+    schema,
+    table: (name) => `"${schema}"."${name}"`,
+  };
+}
+
+/** Applies the task migrations to `schema`, each in a transaction (the runner's job in production). */
+async function migrate(pool: pg.Pool, schema: string): Promise<void> {
+  for (const migration of TASK_MIGRATIONS) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(migration.sql.replaceAll('{{schema}}', schema));
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+describe.skipIf(!postgres.available)('PostgresTaskStore', () => {
+  // One pool for the contract suites (every store gets its own schema); pools of their own for
+  // the tests that play several hosts.
+  const pool = new pg.Pool({ connectionString: TEST_POSTGRES_URL, max: 4 });
+  const drops = new Map<TaskStore, () => Promise<void>>();
+  afterAll(async () => {
+    await pool.end();
+  });
+
+  const create = async () => {
+    const { schema, drop } = await createTestSchema();
+    await migrate(pool, schema);
+    const store = new PostgresTaskStore(handleFor(pool, schema));
+    drops.set(store, drop);
+    return store;
+  };
+  const close = async (store: TaskStore) => {
+    await drops.get(store)?.();
+    drops.delete(store);
+  };
+
+  it('keeps strings PostgreSQL TEXT cannot hold exactly, and tells look-alikes apart', async () => {
+    const store = await create();
+    try {
+      // U+0000 is escaped as U+0001 U+0002: a string that holds those two itself must stay apart.
+      const tricky = ['a\u0000', 'a\u0001\u0002', 'a\u0001', 'a\u0001\u0001', '\u0001', 'a'];
+      const ids: string[] = [];
+      for (const text of tricky) {
+        const { task, created } = await store.enqueue(
+          { input: text, description: text, idempotencyKey: text, sessionKey: text, agent: text },
+          Date.UTC(2026, 0, 1),
+        );
+        expect(created).toBe(true);
+        ids.push(task.id);
+      }
+      for (const [i, text] of tricky.entries()) {
+        const found = await store.findByIdempotencyKey(text);
+        expect(found).toMatchObject({
+          id: ids[i],
+          description: text,
+          sessionKey: text,
+          agent: text,
+        });
+        expect(await store.list({ sessionKey: text })).toHaveLength(1);
+      }
+    } finally {
+      await close(store);
+    }
+  });
+
+  describeTaskStoreContract('postgres', create, { close });
+  describeReplyContract('postgres', create, { close });
+  describeDeadLetterContract('postgres', create, { close });
+});
+
+describe.skipIf(!postgres.available)('PostgresTaskStore across hosts', () => {
+  const T0 = Date.UTC(2026, 0, 1);
+
+  /** Two stores over one schema, each with a pool of its own: two agentd hosts. */
+  async function twoHosts() {
+    const { schema, drop } = await createTestSchema();
+    const pools = [1, 2].map(() => new pg.Pool({ connectionString: TEST_POSTGRES_URL, max: 3 }));
+    const [a, b] = pools as [pg.Pool, pg.Pool];
+    await migrate(a, schema);
+    return {
+      a: new PostgresTaskStore(handleFor(a, schema)),
+      b: new PostgresTaskStore(handleFor(b, schema)),
+      pool: a,
+      schema,
+      async close() {
+        await Promise.all(pools.map((p) => p.end()));
+        await drop();
+      },
+    };
+  }
+
+  it('never hands one task to two hosts, nor runs two tasks of one session at once', async () => {
+    const hosts = await twoHosts();
+    try {
+      const sessions = ['s1', 's2', 's3', 's4', 's5'];
+      const enqueued: { id: string; sessionKey: string | null }[] = [];
+      for (let i = 0; i < 80; i++) {
+        const sessionKey = i % 4 === 0 ? null : (sessions[i % sessions.length] as string);
+        const { task } = await hosts.a.enqueue(
+          { input: `task ${i}`, ...(sessionKey ? { sessionKey } : {}) },
+          T0,
+        );
+        enqueued.push({ id: task.id, sessionKey });
+      }
+      const claimedIds: string[] = [];
+      const running = new Map<string, string>(); // session key -> task id, as the hosts see it
+      const violations: string[] = [];
+      const orderBySession = new Map<string, string[]>();
+
+      const work = async (store: PostgresTaskStore, owner: string) => {
+        let idle = 0;
+        while (idle < 3) {
+          const claimed = await store.claim({ owner, leaseMs: 60_000, limit: 3, now: T0 });
+          if (claimed.length === 0) {
+            idle++;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            continue;
+          }
+          idle = 0;
+          for (const task of claimed) {
+            claimedIds.push(task.id);
+            if (task.sessionKey !== null) {
+              const other = running.get(task.sessionKey);
+              if (other !== undefined) {
+                violations.push(`${task.id} and ${other} of ${task.sessionKey} ran at once`);
+              }
+              running.set(task.sessionKey, task.id);
+              orderBySession.set(task.sessionKey, [
+                ...(orderBySession.get(task.sessionKey) ?? []),
+                task.id,
+              ]);
+            }
+          }
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          for (const task of claimed) {
+            // Released before the completion commits: while it is in flight the task still
+            // runs in the database, so no other task of its session can be claimed yet.
+            if (task.sessionKey !== null) running.delete(task.sessionKey);
+            expect(await store.complete(task.id, owner, 'ok', T0)).toBe(true);
+          }
+        }
+      };
+      await Promise.all([work(hosts.a, 'host-a'), work(hosts.b, 'host-b')]);
+
+      expect(violations).toEqual([]);
+      // Every task claimed exactly once, by one host or the other.
+      expect(claimedIds).toHaveLength(enqueued.length);
+      expect(new Set(claimedIds).size).toBe(enqueued.length);
+      // A session's tasks ran in enqueue order.
+      for (const key of sessions) {
+        const expected = enqueued.filter((t) => t.sessionKey === key).map((t) => t.id);
+        expect(orderBySession.get(key)).toEqual(expected);
+      }
+      expect(await hosts.b.counts()).toMatchObject({ completed: 80, pending: 0, running: 0 });
+    } finally {
+      await hosts.close();
+    }
+  });
+
+  it('creates a task once when hosts enqueue one idempotency key at the same time', async () => {
+    const hosts = await twoHosts();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 === 0 ? hosts.a : hosts.b).enqueue({ input: i, idempotencyKey: 'delivery:7' }, T0),
+        ),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.task.id)).size).toBe(1);
+      expect((await hosts.a.counts()).pending).toBe(1);
+    } finally {
+      await hosts.close();
+    }
+  });
+
+  it('refuses a second running task of one session whatever writes it', async () => {
+    const hosts = await twoHosts();
+    try {
+      await hosts.a.enqueue({ input: 'first', sessionKey: 'chat:1' }, T0);
+      await hosts.a.enqueue({ input: 'second', sessionKey: 'chat:1' }, T0);
+      expect(
+        await hosts.b.claim({ owner: 'host-b', leaseMs: 60_000, limit: 5, now: T0 }),
+      ).toHaveLength(1);
+      const forced = hosts.pool.query(
+        `UPDATE "${hosts.schema}".tasks SET status = 'running' WHERE status = 'pending'`,
+      );
+      await expect(forced).rejects.toMatchObject({
+        code: '23505',
+        constraint: 'tasks_one_running_per_session',
+      });
+    } finally {
+      await hosts.close();
+    }
+  });
+
+  it('retries a claim that raced another host for a session, when their clocks disagree', async () => {
+    const hosts = await twoHosts();
+    try {
+      // Host A's clock is ahead: for it the first task is due; for host B it is not, so B takes
+      // the second as the session's next task. The unique index must stop B.
+      const { task: first } = await hosts.a.enqueue(
+        { input: 'first', sessionKey: 'chat:1', runAt: T0 + 50 },
+        T0,
+      );
+      await hosts.a.enqueue({ input: 'second', sessionKey: 'chat:1' }, T0);
+      const hostA = await hosts.pool.connect();
+      try {
+        // Host A's claim of the first task, caught before its commit.
+        await hostA.query('BEGIN');
+        await hostA.query(
+          `UPDATE "${hosts.schema}".tasks SET status = 'running', attempts = 1, lease_owner = 'host-a',
+             lease_expires_at = $1 WHERE status = 'pending' AND input = '"first"'`,
+          [T0 + 60_000],
+        );
+        const claimB = hosts.b.claim({ owner: 'host-b', leaseMs: 60_000, now: T0 });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await hostA.query('COMMIT');
+        // B's first try waited on A's row, then failed on the index; its retry sees A's task.
+        expect(await claimB).toEqual([]);
+      } finally {
+        hostA.release();
+      }
+      expect((await hosts.b.listLeases()).map((l) => [l.taskId, l.owner])).toEqual([
+        [first.id, 'host-a'],
+      ]);
+    } finally {
+      await hosts.close();
+    }
+  });
+
+  it("recovers a gone host's lease from another host, and the gone host's completion is refused", async () => {
+    const hosts = await twoHosts();
+    try {
+      const { task } = await hosts.a.enqueue(
+        { input: 'x', replyTo: { channel: 'test', id: '1' } },
+        T0,
+      );
+      const [claimed] = await hosts.a.claim({ owner: 'host-a', leaseMs: 60_000, now: T0 });
+      expect(claimed?.id).toBe(task.id);
+      const report = await hosts.b.recoverExpired(T0 + 1000, { owners: ['host-a'] });
+      expect(report).toEqual({ requeued: [task.id], failed: [] });
+      expect(await hosts.a.complete(task.id, 'host-a', 'late', T0 + 2000)).toBe(false);
+      const [again] = await hosts.b.claim({ owner: 'host-b', leaseMs: 60_000, now: T0 + 3000 });
+      expect(again).toMatchObject({ id: task.id, attempts: 2, leaseOwner: 'host-b' });
+      expect((await hosts.a.get(task.id))?.error?.name).toBe('RunnerGone');
+    } finally {
+      await hosts.close();
+    }
+  });
+});
+
+describe.skipIf(!postgres.available)('PostgresTaskStore.onWork', () => {
+  const T0 = Date.UTC(2026, 0, 1);
+
+  /** Resolves when `count()` reaches `n`, or fails after `ms`. */
+  async function until(count: () => number, n: number, ms = 5_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (count() < n) {
+      if (Date.now() > deadline) throw new Error(`expected ${n} wake-ups, got ${count()}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async function twoHosts() {
+    const { schema, drop } = await createTestSchema();
+    const pools = [1, 2].map(() => new pg.Pool({ connectionString: TEST_POSTGRES_URL, max: 3 }));
+    const [a, b] = pools as [pg.Pool, pg.Pool];
+    await migrate(a, schema);
+    return {
+      a: new PostgresTaskStore(handleFor(a, schema)),
+      b: new PostgresTaskStore(handleFor(b, schema)),
+      schema,
+      admin: a,
+      async close() {
+        await Promise.all(pools.map((p) => p.end()));
+        await drop();
+      },
+    };
+  }
+
+  it('wakes a host when another enqueues, requeues or recovers work, and stops when closed', async () => {
+    const hosts = await twoHosts();
+    try {
+      let wakes = 0;
+      const subscription = await hosts.b.onWork(() => wakes++);
+      const { task } = await hosts.a.enqueue({ input: 'x', idempotencyKey: 'k' }, T0);
+      await until(() => wakes, 1);
+      await hosts.a.enqueueMany([{ input: 'y' }, { input: 'z' }], T0);
+      await until(() => wakes, 2);
+      await hosts.a.claim({ owner: 'host-a', leaseMs: 1_000, now: T0 });
+      await hosts.a.fail(
+        task.id,
+        'host-a',
+        { name: 'Error', message: 'x' },
+        {
+          retryAt: T0 + 5_000,
+          now: T0,
+        },
+      );
+      await until(() => wakes, 3);
+      await hosts.a.claim({ owner: 'host-a', leaseMs: 1_000, limit: 3, now: T0 + 5_000 });
+      expect((await hosts.a.recoverExpired(T0 + 10_000)).requeued).toHaveLength(3);
+      await until(() => wakes, 4);
+      await subscription.close();
+      await hosts.a.enqueue({ input: 'after close' }, T0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(wakes).toBe(4);
+    } finally {
+      await hosts.close();
+    }
+  });
+
+  it('listens again after its connection breaks, and wakes once for what it may have missed', async () => {
+    const hosts = await twoHosts();
+    try {
+      let wakes = 0;
+      const errors: Error[] = [];
+      const subscription = await hosts.b.onWork(() => wakes++, {
+        retryMs: 20,
+        onError: (error) => errors.push(error),
+      });
+      // An operator (or a failover) ends the listening backend.
+      const { rowCount } = await hosts.admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE query = $1 AND pid <> pg_backend_pid()`,
+        [`LISTEN "agentd_work:${hosts.schema}"`],
+      );
+      expect(rowCount).toBe(1);
+      await until(() => wakes, 1);
+      expect(errors.length).toBeGreaterThan(0);
+      await hosts.a.enqueue({ input: 'x' }, T0);
+      await until(() => wakes, 2);
+      await subscription.close();
+    } finally {
+      await hosts.close();
+    }
+  });
+});
