@@ -208,4 +208,40 @@ describe.skipIf(!available)('postgres() plugin', () => {
     }
     expect(await tasks.get(task.id)).toMatchObject({ result: 'ran hello', attempts: 1 });
   });
+
+  it('wakes a host at once on work another host enqueued (LISTEN/NOTIFY, not its poll)', async () => {
+    const schema = await freshSchema();
+    // The worker polls once a minute: only a notification explains a run within seconds.
+    const worker = createHost({
+      name: 'worker',
+      logger: memoryLogger().logger,
+      agents: [agent('echo', (input) => `ran ${String(input)}`)],
+      runner: { pollMs: 60_000 },
+      plugins: [postgres({ url: TEST_POSTGRES_URL, schema })],
+    });
+    const intake = createHost({
+      name: 'intake',
+      logger: memoryLogger().logger,
+      agents: [agent('echo', (input) => `ran ${String(input)}`)],
+      runner: false,
+      plugins: [postgres({ url: TEST_POSTGRES_URL, schema })],
+    });
+    await worker.start();
+    cleanup.push(() => worker.stop());
+    await intake.start();
+    cleanup.push(() => intake.stop());
+    // Let the worker's first (empty) claim pass, so it is asleep until its next poll.
+    await sleep(300);
+    const enqueuedAt = Date.now();
+    const { task } = await intake
+      .resolve(TaskStoreToken)
+      .enqueue({ input: 'from intake', agent: 'echo' }, Date.now());
+    const store = worker.resolve(TaskStoreToken);
+    while ((await store.get(task.id))?.status !== 'completed') {
+      if (Date.now() - enqueuedAt > 10_000) throw new Error('the worker did not wake up');
+      await sleep(20);
+    }
+    expect(Date.now() - enqueuedAt).toBeLessThan(5_000);
+    expect(await store.get(task.id)).toMatchObject({ result: 'ran from intake' });
+  });
 });

@@ -81,6 +81,8 @@ export function postgres(options: PostgresPluginOptions = {}): Plugin<PostgresPl
       open().tasks.recordLeaseProcess(id, owner, process),
     listLeases: async () => open().tasks.listLeases(),
     nextRunAt: async (now) => open().tasks.nextRunAt(now),
+    // LISTEN/NOTIFY: the runner claims at once when another host enqueues.
+    onWork: async (listener, opts) => optional('onWork')(listener, opts),
     prune: async (opts) => open().tasks.prune(opts),
     claimReplies: async (request) => open().tasks.claimReplies(request),
     countOwedReplies: async () => open().tasks.countOwedReplies(),

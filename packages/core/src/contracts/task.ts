@@ -395,6 +395,25 @@ export interface TaskStore {
   /** Earliest `runAt` among pending tasks later than `now`, so the runner can sleep until then. */
   nextRunAt(now: number): Promise<number | undefined>;
   /**
+   * Optional: calls `listener` when work may have become claimable because another process
+   * changed the store (a host sharing the database enqueued or requeued a task), so the runner
+   * claims at once instead of at its next poll. The runner subscribes at start and closes the
+   * subscription at stop; polling stays the fallback, so a missed call only delays work. A store
+   * shared by one process only (SQLite, memory) leaves it out: the local queue wakes the runner.
+   *
+   * @example
+   * ```ts
+   * const subscription = await store.onWork?.(() => runner.notify(), {
+   *   onError: (error) => logger.warn({ err: error }, 'work notifications interrupted'),
+   * });
+   * await subscription?.close();
+   * ```
+   */
+  onWork?(
+    listener: () => void,
+    options?: { onError?: (error: Error) => void },
+  ): Promise<{ close(): Promise<void> }>;
+  /**
    * The outbox. A task with a `replyTo` owes a reply from the moment it ends `completed` with a
    * result other than null or `''`, or `failed` for good (by `fail` or by lease recovery); the
    * same write that ends it records the debt, first due {@link REPLY_HOLD_MS} later. This hands

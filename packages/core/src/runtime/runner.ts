@@ -138,6 +138,8 @@ export class TaskRunner implements RunnerHandle {
   #nextForeignExpiry = Number.POSITIVE_INFINITY;
   /** Renews every running task's lease; set only while tasks run (see #keepLeases). */
   #leaseTimer: TimerHandle | undefined;
+  /** The store's work notifications (another host enqueued), when the store offers them. */
+  #workSubscription: Promise<{ close(): Promise<void> } | undefined> | undefined;
   #pendingCompletions: { id: string; result: JsonValue | null; task: Task }[] = [];
   #flushScheduled = false;
   #idleWaiters: (() => void)[] = [];
@@ -242,7 +244,23 @@ export class TaskRunner implements RunnerHandle {
     this.#state = 'running';
     this.#scheduleRecovery();
     this.#sweepReplies();
+    this.#listenForWork();
     this.notify();
+  }
+
+  /** Claims at once when another process adds work to a shared store (polling stays the fallback). */
+  #listenForWork(): void {
+    const { store, logger } = this.#deps;
+    if (!store.onWork) return;
+    this.#workSubscription = store
+      .onWork(() => this.notify(), {
+        onError: (err) =>
+          logger.warn({ err }, 'work notifications from the store were interrupted'),
+      })
+      .catch((err: unknown) => {
+        logger.warn({ err }, 'could not listen for work from other hosts; polling instead');
+        return undefined;
+      });
   }
 
   /** Sends replies left owed (a crash between a task's end and its reply, a failed send). */
@@ -319,6 +337,11 @@ export class TaskRunner implements RunnerHandle {
     this.#state = 'stopped';
     this.#clearTimers();
     this.#outbox.stop();
+    const subscription = await this.#workSubscription;
+    this.#workSubscription = undefined;
+    await subscription?.close().catch((err: unknown) => {
+      this.#deps.logger.warn({ err }, 'could not stop listening for work');
+    });
     this.#leaseTimer?.cancel();
     this.#leaseTimer = undefined;
   }
