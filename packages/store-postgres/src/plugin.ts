@@ -1,18 +1,14 @@
 import {
   AgentdError,
   HealthRegistryToken,
-  type JsonValue,
   type Plugin,
-  type SessionStore,
   SessionStoreToken,
-  type StateStore,
   StateStoreToken,
   type Store,
   StoreToken,
-  type TaskStore,
   TaskStoreToken,
 } from '@agentd/core';
-import { completeAndClaimIn, completeManyIn, enqueueManyInto } from '@agentd/core/store';
+import { forwardingStoreParts } from '@agentd/core/store';
 import { type PostgresPluginOptions, postgresOptionsSchema } from './options.js';
 import { openPostgresStore, type PostgresStore, resolveConnection } from './store.js';
 
@@ -52,69 +48,17 @@ export function postgres(options: PostgresPluginOptions = {}): Plugin<PostgresPl
     }
     return store;
   };
-  const optional = <K extends keyof TaskStore>(name: K): NonNullable<TaskStore[K]> => {
-    const method = open().tasks[name];
-    if (typeof method !== 'function') {
-      throw new AgentdError('E_STORE', `the PostgreSQL task store has no ${String(name)}()`);
-    }
-    return method.bind(open().tasks) as NonNullable<TaskStore[K]>;
-  };
-
-  // async, so "not open" becomes a rejected promise like any other store failure.
-  const tasks: TaskStore = {
-    enqueue: async (task, now) => open().tasks.enqueue(task, now),
-    enqueueMany: async (list, now) => enqueueManyInto(open().tasks, list, now),
-    claim: async (request) => open().tasks.claim(request),
-    renewLease: async (id, owner, expiresAt) => open().tasks.renewLease(id, owner, expiresAt),
-    complete: async (id, owner, result, now) => open().tasks.complete(id, owner, result, now),
-    completeAndClaim: async (id, owner, result, claim) =>
-      completeAndClaimIn(open().tasks, id, owner, result, claim),
-    completeMany: async (items, owner, now) => completeManyIn(open().tasks, items, owner, now),
-    fail: async (id, owner, error, opts) => open().tasks.fail(id, owner, error, opts),
-    cancel: async (id, now) => open().tasks.cancel(id, now),
-    get: async (id) => open().tasks.get(id),
-    findByIdempotencyKey: async (key) => open().tasks.findByIdempotencyKey(key),
-    list: async (query) => open().tasks.list(query),
-    counts: async () => open().tasks.counts(),
-    recoverExpired: async (now, opts) => open().tasks.recoverExpired(now, opts),
-    recordLeaseProcess: async (id, owner, process) =>
-      open().tasks.recordLeaseProcess(id, owner, process),
-    listLeases: async () => open().tasks.listLeases(),
-    nextRunAt: async (now) => open().tasks.nextRunAt(now),
+  // Every call goes to the open database at call time; "not open" is a rejected promise.
+  const { tasks, sessions, state } = forwardingStoreParts(open, [
+    'recordAnswer',
+    'addDeadLetter',
+    'listDeadLetters',
+    'getDeadLetter',
+    'settleDeadLetter',
+    'countOpenDeadLetters',
     // LISTEN/NOTIFY: the runner claims at once when another host enqueues.
-    onWork: async (listener, opts) => optional('onWork')(listener, opts),
-    prune: async (opts) => open().tasks.prune(opts),
-    claimReplies: async (request) => open().tasks.claimReplies(request),
-    countOwedReplies: async () => open().tasks.countOwedReplies(),
-    recordReply: async (id, outcome) => open().tasks.recordReply(id, outcome),
-    recordAnswer: async (answer, now) => optional('recordAnswer')(answer, now),
-    addDeadLetter: async (letter, now) => optional('addDeadLetter')(letter, now),
-    listDeadLetters: async (query) => optional('listDeadLetters')(query),
-    getDeadLetter: async (id) => optional('getDeadLetter')(id),
-    settleDeadLetter: async (id, status, now) => optional('settleDeadLetter')(id, status, now),
-    countOpenDeadLetters: async () => optional('countOpenDeadLetters')(),
-  };
-  const sessions: SessionStore = {
-    create: async (session, now) => open().sessions.create(session, now),
-    get: async (id) => open().sessions.get(id),
-    findActive: async (userKey) => open().sessions.findActive(userKey),
-    findByName: async (userKey, name) => open().sessions.findByName(userKey, name),
-    listByUser: async (userKey, opts) => open().sessions.listByUser(userKey, opts),
-    listByStatus: async (statuses) => open().sessions.listByStatus(statuses),
-    update: async (id, patch) => open().sessions.update(id, patch),
-    activate: async (userKey, id) => open().sessions.activate(userKey, id),
-    appendHistory: async (id, entry) => open().sessions.appendHistory(id, entry),
-    history: async (id, limit) => open().sessions.history(id, limit),
-  };
-  const state: StateStore = {
-    get: async <T extends JsonValue>(namespace: string, key: string) =>
-      open().state.get<T>(namespace, key),
-    set: async (namespace, key, value, opts) => open().state.set(namespace, key, value, opts),
-    delete: async (namespace, key) => open().state.delete(namespace, key),
-    compareAndSet: async (namespace, key, expected, next) =>
-      open().state.compareAndSet(namespace, key, expected, next),
-    list: async (namespace, prefix) => open().state.list(namespace, prefix),
-  };
+    'onWork',
+  ]);
   const facade: Store = {
     tasks,
     sessions,

@@ -16,6 +16,11 @@ export {
   completeManyIn,
   enqueueManyInto,
 } from './fast-paths.js';
+export {
+  forwardingStoreParts,
+  type OptionalTaskStoreMethod,
+  type StoreParts,
+} from './forwarding.js';
 export { canonicalJson, parseJson, toJsonText } from './json-text.js';
 export {
   atTaskIndex,
