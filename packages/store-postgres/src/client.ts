@@ -38,3 +38,33 @@ export async function withClient<T>(
     client.release(lost || failed);
   }
 }
+
+/**
+ * Runs `fn` in one transaction on a connection of its own ({@link withClient}): committed when
+ * `fn` resolves, rolled back when it throws. A rollback that fails rejects with the driver's
+ * error, so `withClient` destroys that connection rather than give the pool one with a
+ * transaction still open.
+ *
+ * @example
+ * ```ts
+ * await inTransaction(pool, async (client) => {
+ *   await client.query('update ...');
+ * });
+ * ```
+ */
+export function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  return withClient(pool, async (client) => {
+    await client.query('begin');
+    try {
+      const result = await fn(client);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    }
+  });
+}

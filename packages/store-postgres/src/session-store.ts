@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Address, AgentdError, type JsonObject, type SessionStore } from '@agentd/core';
+import type { Address, JsonObject, SessionStore } from '@agentd/core';
 import {
   checkHistoryEntry,
   checkHistoryLimit,
@@ -11,8 +11,9 @@ import {
   type Session,
   type SessionPatch,
   type SessionStatus,
+  unknownSession,
 } from '@agentd/core/store';
-import { withClient } from './client.js';
+import { inTransaction } from './client.js';
 import type { PostgresHandle } from './handle.js';
 
 /** A row of `sessions` as node-postgres returns it (`bigint` columns come back as text). */
@@ -198,35 +199,25 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async activate(userKey: string, id: string): Promise<void> {
-    await withClient(this.#handle.pool, async (client) => {
-      await client.query('begin');
-      try {
-        // Lock the user's sessions first (in id order: no deadlock): two hosts activating for
-        // one user take turns, so the second replaces the first's choice instead of hitting
-        // the unique index.
-        await client.query(
-          `select id from ${this.#sessions} where user_key = $1 order by id for update`,
-          [userKey],
-        );
-        await client.query(
-          `update ${this.#sessions} set active = false where user_key = $1 and active and id <> $2`,
-          [userKey, id],
-        );
-        const set = await client.query(
-          `update ${this.#sessions} set active = true where id = $1 and user_key = $2`,
-          [id, userKey],
-        );
-        if (set.rowCount !== 1) {
-          // Rolling back keeps the previous active session active.
-          throw new AgentdError(
-            'E_UNKNOWN_SESSION',
-            `no session ${JSON.stringify(id)} belongs to user ${JSON.stringify(userKey)}`,
-          );
-        }
-        await client.query('commit');
-      } catch (error) {
-        await client.query('rollback').catch(() => {});
-        throw error;
+    await inTransaction(this.#handle.pool, async (client) => {
+      // Lock the user's sessions first (in id order: no deadlock): two hosts activating for
+      // one user take turns, so the second replaces the first's choice instead of hitting
+      // the unique index.
+      await client.query(
+        `select id from ${this.#sessions} where user_key = $1 order by id for update`,
+        [userKey],
+      );
+      await client.query(
+        `update ${this.#sessions} set active = false where user_key = $1 and active and id <> $2`,
+        [userKey, id],
+      );
+      const set = await client.query(
+        `update ${this.#sessions} set active = true where id = $1 and user_key = $2`,
+        [id, userKey],
+      );
+      if (set.rowCount !== 1) {
+        // Rolling back keeps the previous active session active.
+        throw unknownSession(id, userKey);
       }
     });
   }
@@ -241,9 +232,7 @@ export class PostgresSessionStore implements SessionStore {
       );
     } catch (error) {
       if ((error as { code?: unknown }).code === '23503') {
-        throw new AgentdError('E_UNKNOWN_SESSION', `no session ${JSON.stringify(sessionId)}`, {
-          cause: error,
-        });
+        throw unknownSession(sessionId, undefined, error);
       }
       throw error;
     }

@@ -32,6 +32,7 @@ import {
   prepareAnswer,
   prepareDeadLetter,
   prepareNewTask,
+  preparePrune,
   REPLY_HOLD_MS,
   type RecoverOptions,
   type RecoveryReport,
@@ -47,7 +48,7 @@ import {
 } from '@agentd/core/store';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { withClient } from './client.js';
+import { inTransaction } from './client.js';
 import type { PostgresHandle } from './handle.js';
 import {
   listenForWork,
@@ -111,7 +112,6 @@ const TASK_COLUMNS = `seq, input, description, type, agent, priority, status, at
   created_at, run_at, started_at, finished_at, result, error, idempotency_key, session_key,
   reply_to, metadata, lease_owner, lease_expires_at`;
 const TASK_COLUMN_LIST = TASK_COLUMNS.split(',').map((c) => c.trim() as keyof TaskRow);
-const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 const DEFAULT_LIST_LIMIT = 100;
 /** SQLSTATE of a unique violation. */
 const UNIQUE_VIOLATION = '23505';
@@ -243,25 +243,9 @@ export class PostgresTaskStore implements TaskStore {
     return row && toTask(row, await this.#idPrefix());
   }
 
-  /**
-   * Runs `fn` in one transaction on one pooled connection. `withClient` listens for the
-   * connection breaking while it is checked out (an unheard `error` would end the process) and
-   * drops a broken connection, or one whose rollback failed, instead of reusing it.
-   */
-  async #tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return withClient(this.#pool, async (client) => {
-      await client.query('BEGIN');
-      try {
-        const result = await fn(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        // A failed rollback rejects with the driver's error, not an AgentdError, so withClient
-        // destroys the connection rather than give the pool one with a transaction still open.
-        await client.query('ROLLBACK');
-        throw error;
-      }
-    });
+  /** Runs `fn` in one transaction on one pooled connection. */
+  #tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.#pool, fn);
   }
 
   /** Notifies the hosts listening for work, when `q`'s transaction commits. */
@@ -793,16 +777,9 @@ export class PostgresTaskStore implements TaskStore {
     statuses: readonly ('completed' | 'failed' | 'cancelled')[];
     limit?: number;
   }): Promise<number> {
-    const statuses = [...new Set(options.statuses.filter((s) => FINAL_STATUSES.has(s)))];
-    if (statuses.length === 0) return 0;
-    const limit = options.limit ?? 1000;
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new AgentdError(
-        'E_INVALID_PRUNE',
-        `limit must be an integer of at least 1, got ${limit}`,
-      );
-    }
-    const before = checkTaskTime(options.before, 'before');
+    const plan = preparePrune(options);
+    if (!plan) return 0;
+    const { statuses, limit, before } = plan;
     // Oldest first; replies still owed go with their task (ON DELETE CASCADE).
     const { rowCount } = await this.#pool.query(
       `DELETE FROM ${this.#tasks} WHERE seq IN (

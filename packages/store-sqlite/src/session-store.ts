@@ -1,4 +1,4 @@
-import { type Address, AgentdError, type JsonObject, type SessionStore } from '@agentd/core';
+import type { Address, JsonObject, SessionStore } from '@agentd/core';
 import {
   checkHistoryEntry,
   checkHistoryLimit,
@@ -10,6 +10,7 @@ import {
   type Session,
   type SessionPatch,
   type SessionStatus,
+  unknownSession,
 } from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
@@ -111,10 +112,7 @@ export class SqliteSessionStore implements SessionStore {
       clear.run(userKey, id);
       if (set.run(id, userKey).changes !== 1) {
         // Throwing rolls the transaction back: the previous active session stays active.
-        throw new AgentdError(
-          'E_UNKNOWN_SESSION',
-          `no session ${JSON.stringify(id)} belongs to user ${JSON.stringify(userKey)}`,
-        );
+        throw unknownSession(id, userKey);
       }
     });
   }
@@ -225,9 +223,7 @@ export class SqliteSessionStore implements SessionStore {
       );
     } catch (error) {
       if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-        throw new AgentdError('E_UNKNOWN_SESSION', `no session ${JSON.stringify(sessionId)}`, {
-          cause: error,
-        });
+        throw unknownSession(sessionId, undefined, error);
       }
       throw error;
     }

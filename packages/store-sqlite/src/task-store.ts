@@ -25,6 +25,7 @@ import {
   type OwedReply,
   parseJson,
   prepareAnswer,
+  preparePrune,
   REPLY_HOLD_MS,
   type RecoverOptions,
   type RecoveryReport,
@@ -868,15 +869,9 @@ export class SqliteTaskStore implements TaskStore {
     statuses: readonly ('completed' | 'failed' | 'cancelled')[];
     limit?: number;
   }): Promise<number> {
-    const statuses = options.statuses.filter((s) => FINAL_STATUSES.has(s));
-    if (statuses.length === 0) return 0;
-    const limit = options.limit ?? 1000;
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new AgentdError(
-        'E_INVALID_PRUNE',
-        `limit must be an integer of at least 1, got ${limit}`,
-      );
-    }
+    const plan = preparePrune(options);
+    if (!plan) return 0;
+    const { statuses, limit, before } = plan;
     // Rowid order visits the oldest tasks first, which on a long-running host are finished
     // ones, so the scan stops after `limit` matches without an index on finished_at (which
     // every completion would have to maintain).
@@ -884,7 +879,7 @@ export class SqliteTaskStore implements TaskStore {
     const query = {
       sql: `DELETE FROM tasks WHERE seq IN (SELECT seq FROM tasks WHERE status IN (${placeholders})
         AND finished_at < ? ORDER BY seq LIMIT ?)`,
-      parameters: [...statuses, checkTaskTime(options.before, 'before'), limit],
+      parameters: [...statuses, before, limit],
     };
     try {
       return this.#queries.run(query);
@@ -983,5 +978,3 @@ function readProcess(text: string | null): JsonObject | null {
     return null;
   }
 }
-
-const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);

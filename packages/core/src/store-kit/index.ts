@@ -44,11 +44,14 @@ export {
   type PreparedSessionPatch,
   prepareNewSession,
   prepareSessionPatch,
+  unknownSession,
 } from './session-rules.js';
 export { checkStateName, stateExpiresAt, stateValueText } from './state-rules.js';
 export {
   checkClaimLimit,
   checkClaimOwner,
+  type PrunePlan,
+  preparePrune,
   recoveryError,
   resultOwesReply,
   taskErrorText,

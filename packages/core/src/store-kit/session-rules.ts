@@ -193,3 +193,21 @@ export function checkHistoryLimit(limit: number): number {
   }
   return limit;
 }
+
+/**
+ * The `E_UNKNOWN_SESSION` error every store raises for a session id that does not exist, or
+ * (with `userKey`) does not belong to that user: one wording for all stores.
+ *
+ * @example
+ * ```ts
+ * if (changed !== 1) throw unknownSession(id, userKey);
+ * ```
+ */
+export function unknownSession(id: string, userKey?: string, cause?: unknown): AgentdError {
+  const owner = userKey === undefined ? '' : ` belongs to user ${JSON.stringify(userKey)}`;
+  return new AgentdError(
+    'E_UNKNOWN_SESSION',
+    `no session ${JSON.stringify(id)}${owner}`,
+    cause === undefined ? undefined : { cause },
+  );
+}

@@ -2,6 +2,7 @@ import type { JsonValue } from '../contracts/json.js';
 import type { ClaimRequest, TaskError } from '../contracts/task.js';
 import { AgentdError } from '../kernel/errors.js';
 import { toJsonText } from './json-text.js';
+import { checkTaskTime } from './new-task.js';
 
 // Checks every store applies to the calls after enqueue (claims, completions, failures), kept
 // with prepareNewTask so that two stores cannot drift apart on them.
@@ -108,4 +109,44 @@ export function recoveryError(owner: string | null, expired: boolean): TaskError
         name: 'RunnerGone',
         message: `the process holding the lease (${owner}) is gone (killed or crashed) and the task did not finish`,
       };
+}
+
+/** The statuses `prune` may delete: a task in any other state is still someone's work. */
+const PRUNABLE: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
+/** A `prune` call's options, checked: what a store deletes. */
+export interface PrunePlan {
+  /** The final statuses asked for, each once. */
+  statuses: ('completed' | 'failed' | 'cancelled')[];
+  /** At most this many tasks (default 1000). */
+  limit: number;
+  /** Tasks that finished before this time (epoch ms). */
+  before: number;
+}
+
+/**
+ * Checks a `prune` call: keeps only final statuses (undefined when none is left: nothing to
+ * delete), `limit` an integer ≥ 1 (`E_INVALID_PRUNE`), `before` a time (`E_INVALID_TASK`).
+ *
+ * @example
+ * ```ts
+ * const plan = preparePrune(options);
+ * if (!plan) return 0;
+ * ```
+ */
+export function preparePrune(options: {
+  before: number;
+  statuses: readonly ('completed' | 'failed' | 'cancelled')[];
+  limit?: number;
+}): PrunePlan | undefined {
+  const statuses = [...new Set(options.statuses.filter((s) => PRUNABLE.has(s)))];
+  if (statuses.length === 0) return undefined;
+  const limit = options.limit ?? 1000;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new AgentdError(
+      'E_INVALID_PRUNE',
+      `limit must be an integer of at least 1, got ${limit}`,
+    );
+  }
+  return { statuses, limit, before: checkTaskTime(options.before, 'before') };
 }

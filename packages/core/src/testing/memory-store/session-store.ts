@@ -8,13 +8,13 @@ import type {
   SessionStatus,
   SessionStore,
 } from '../../contracts/session.js';
-import { AgentdError } from '../../kernel/errors.js';
 import { parseJson } from '../../store-kit/json-text.js';
 import {
   checkHistoryEntry,
   checkHistoryLimit,
   prepareNewSession,
   prepareSessionPatch,
+  unknownSession,
 } from '../../store-kit/session-rules.js';
 
 /** A stored session; JSON values as text, parsed on every read (see MemoryTaskStore). */
@@ -134,10 +134,7 @@ export class MemorySessionStore implements SessionStore {
   async activate(userKey: string, id: string): Promise<void> {
     const target = this.#sessions.get(id);
     if (target?.fields.userKey !== userKey) {
-      throw new AgentdError(
-        'E_UNKNOWN_SESSION',
-        `no session ${JSON.stringify(id)} belongs to user ${JSON.stringify(userKey)}`,
-      );
+      throw unknownSession(id, userKey);
     }
     for (const record of this.#ofUser(userKey)) record.fields.active = record === target;
   }
@@ -146,7 +143,7 @@ export class MemorySessionStore implements SessionStore {
     checkHistoryEntry(entry);
     const history = this.#history.get(sessionId);
     if (!history) {
-      throw new AgentdError('E_UNKNOWN_SESSION', `no session ${JSON.stringify(sessionId)}`);
+      throw unknownSession(sessionId);
     }
     const copy: HistoryEntry = { role: entry.role, content: entry.content, at: entry.at };
     if (entry.taskId !== undefined && entry.taskId !== null) copy.taskId = entry.taskId;

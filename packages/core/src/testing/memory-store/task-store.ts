@@ -42,6 +42,7 @@ import {
 import {
   checkClaimLimit,
   checkClaimOwner,
+  preparePrune,
   recoveryError,
   resultOwesReply,
   taskErrorText,
@@ -78,7 +79,6 @@ interface DeadLetterRecord extends Omit<PreparedDeadLetter, 'replyTo'> {
   settledAt: number | null;
 }
 
-const FINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 const DEFAULT_LIST_LIMIT = 100;
 
 function toTask(record: TaskRecord): Task {
@@ -441,16 +441,10 @@ export class MemoryTaskStore implements TaskStore {
     statuses: readonly ('completed' | 'failed' | 'cancelled')[];
     limit?: number;
   }): Promise<number> {
-    const statuses = new Set<string>(options.statuses.filter((s) => FINAL_STATUSES.has(s)));
-    if (statuses.size === 0) return 0;
-    const limit = options.limit ?? 1000;
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new AgentdError(
-        'E_INVALID_PRUNE',
-        `limit must be an integer of at least 1, got ${limit}`,
-      );
-    }
-    const before = checkTaskTime(options.before, 'before');
+    const plan = preparePrune(options);
+    if (!plan) return 0;
+    const { limit, before } = plan;
+    const statuses = new Set<string>(plan.statuses);
     let deleted = 0;
     // Oldest first (seq order), as the SQLite store does.
     for (const record of [...this.#byId.values()]) {
