@@ -1,6 +1,4 @@
-import type { ResolvedMonitorOptions } from './options.js';
 import type { SystemSample } from './sample.js';
-import type { Reading } from './thresholds.js';
 
 /**
  * Bytes for people: `12.3 GB`.
@@ -19,48 +17,6 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
-/**
- * The readings of a sample, each with its threshold.
- *
- * @example
- * ```ts
- * readingsOf(sample, options).map((r) => r.key); // ['cpu', 'memory', 'disk:/']
- * ```
- */
-export function readingsOf(sample: SystemSample, options: ResolvedMonitorOptions): Reading[] {
-  const { thresholds } = options;
-  return [
-    {
-      key: 'cpu',
-      label: 'CPU',
-      value: sample.cpuPercent,
-      threshold: thresholds.cpu,
-      samplesNeeded: options.cpuSamples,
-      detail: `load ${sample.cpuPercent}% over ${options.cpuSamples} sample(s) in a row`,
-    },
-    {
-      key: 'memory',
-      label: 'Memory',
-      value: sample.memory.usedPercent,
-      threshold: thresholds.memory,
-      samplesNeeded: 1,
-      criticalAt: Math.max(thresholds.memory, 95),
-      detail: `${formatBytes(sample.memory.availableBytes)} available of ${formatBytes(sample.memory.totalBytes)}`,
-    },
-    ...sample.disks.map(
-      (disk): Reading => ({
-        key: `disk:${disk.path}`,
-        label: `Disk ${disk.path}`,
-        value: disk.usedPercent,
-        threshold: thresholds.disk,
-        samplesNeeded: 1,
-        criticalAt: Math.max(thresholds.disk, 95),
-        detail: `${formatBytes(disk.availableBytes)} free of ${formatBytes(disk.sizeBytes)}`,
-      }),
-    ),
-  ];
 }
 
 /**

@@ -1,5 +1,6 @@
 import {
   type Alert,
+  ChannelRegistryToken,
   command,
   createToken,
   HealthRegistryToken,
@@ -9,16 +10,25 @@ import {
   NotifierToken,
   type Plugin,
   raiseAlert,
+  SecretMaskerToken,
+  StateStoreToken,
+  TaskStoreToken,
 } from '@agentd/core';
+import { BudgetGuardToken } from '@agentd/core/failover';
 import { type TimerHandle, withTimeout } from '@agentd/core/host';
-import { readingsOf, systemText } from './format.js';
+import { systemText } from './format.js';
+import { Heartbeat } from './heartbeat.js';
+import { MetricsRegistryToken } from './metrics.js';
 import {
   type MonitorOptions,
   monitorOptionsSchema,
   type ResolvedMonitorOptions,
 } from './options.js';
+import { resolveRules } from './rules/default-rules.js';
+import type { RuleInstance } from './rules/rule-engine.js';
+import { RuleEvaluator } from './rules/rule-evaluator.js';
+import { BuiltinSignals } from './rules/signals.js';
 import { type SystemSample, sampleSystem } from './sample.js';
-import { ThresholdWatch } from './thresholds.js';
 
 /**
  * The plugin's name in a host, and the `source` of its alerts.
@@ -56,11 +66,14 @@ export interface SystemMonitor {
 export const SystemMonitorToken = createToken<SystemMonitor>('agentd.monitor');
 
 /**
- * Watches the machine: CPU load, memory, and the file systems the host writes to, sampled with
- * systeminformation every `intervalSeconds`. A value at or above its threshold raises an alert
- * through the host's notifier (repeated every `repeatMinutes` while it stays high; `info` once
- * it is back), which reaches every channel that delivers alerts, such as a Telegram chat. The
- * `system` health check turns `warn` while a value is high, and `/system` answers on every
+ * Watches the host: CPU load, memory and the file systems it writes to (sampled with
+ * systeminformation every `intervalSeconds`), and alert rules over built-in signals (a stalled
+ * runner, the error rate, the queue, budgets, circuits, channels, restarts) and the Prometheus
+ * metrics of `metrics()`. A rule that fires raises an alert through the host's notifier
+ * (repeated while it fires; an `info` notice once it resolves), which reaches every channel that
+ * delivers alerts, such as a Telegram chat. With `heartbeat`, it pings a dead man's switch
+ * (healthchecks.io, Uptime Kuma, Better Stack) that alerts when the host goes quiet. The `system`
+ * and `alert-rules` health checks turn `warn` while a rule fires, and `/system` answers on every
  * channel with the latest figures.
  *
  * @example
@@ -85,25 +98,59 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
   /** The paths whose file systems are watched; set in register. */
   let paths: string[] = [];
   const offs: (() => void)[] = [];
+  let signals: BuiltinSignals | undefined;
+  let evaluator: RuleEvaluator | undefined;
+  let heartbeat: Heartbeat | undefined;
 
   return {
     name: MONITOR_PLUGIN_NAME,
     provides: [SystemMonitorToken],
+    // Read when present: the store's queue, budgets, restarts. (metrics() lists this plugin in
+    // its own `after`, so its registry is read lazily, at evaluation.)
+    after: [TaskStoreToken, StateStoreToken, BudgetGuardToken],
     optionsSchema: monitorOptionsSchema,
     options,
+    // The heartbeat URL: whoever has it can ping (or silence) the dead man's switch.
+    secretOptions: ['url'],
 
     register(ctx) {
       const o = ctx.options;
-      paths = o.disks ?? [ctx.resolve(HostInfoToken).dataDir];
-      const watch = new ThresholdWatch(o.repeatMinutes * 60_000);
+      const hostInfo = ctx.resolve(HostInfoToken);
+      paths = o.disks ?? [hostInfo.dataDir];
       // A stale network mount can hang a file-system call: a sample gives up rather than
       // stopping the monitor (or the host's start) for good.
       sample = () =>
         withTimeout(
-          () => sampleSystem(paths, ctx.clock.now()),
+          async () => {
+            const at = ctx.clock.now();
+            return o.sampler ? { ...(await o.sampler(paths)), at } : sampleSystem(paths, at);
+          },
           SAMPLE_TIMEOUT_MS,
           'sampling the system',
         );
+      signals = new BuiltinSignals({
+        clock: ctx.clock,
+        events: ctx.events,
+        logger: ctx.logger,
+        hostName: hostInfo.name,
+        tasks: () => ctx.tryResolve(TaskStoreToken),
+        state: () => ctx.tryResolve(StateStoreToken),
+        budgets: () => ctx.tryResolve(BudgetGuardToken),
+        channels: () => ctx.tryResolve(ChannelRegistryToken),
+        health: () => ctx.tryResolve(HealthRegistryToken),
+        system: () => latest,
+      });
+      evaluator = new RuleEvaluator(
+        resolveRules(o).rules,
+        signals,
+        () => ctx.tryResolve(MetricsRegistryToken),
+        ctx.logger,
+      );
+      const rules = evaluator;
+      const systemRules = new Set(
+        rules.rules.filter((r) => r.signal?.startsWith('system_')).map((r) => r.name),
+      );
+      const instanceName = (i: RuleInstance) => (i.series ? `${i.rule}:${i.series}` : i.rule);
 
       const raise = (alert: Omit<Alert, 'source'>) =>
         void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, {
@@ -114,9 +161,13 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       tick = async () => {
         try {
           latest = await sample();
-          for (const alert of watch.evaluate(readingsOf(latest, o), latest.at)) raise(alert);
         } catch (err) {
           ctx.logger.warn({ err }, 'could not sample the system');
+        }
+        try {
+          for (const alert of await rules.evaluate(ctx.clock.now())) raise(alert);
+        } catch (err) {
+          ctx.logger.warn({ err }, 'could not evaluate the alert rules');
         }
         if (!stopped) timer = ctx.clock.setTimeout(() => void tick(), o.intervalSeconds * 1000);
       };
@@ -124,15 +175,58 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       ctx.provide(SystemMonitorToken, { latest: () => latest, sample: () => sample() });
       ctx.resolve(HealthRegistryToken).add({
         name: 'system',
-        check: () => systemHealth(latest, watch.over(), ctx.clock.now(), o.intervalSeconds * 1000),
+        check: () =>
+          systemHealth(
+            latest,
+            rules.engine
+              .instances()
+              .filter((i) => systemRules.has(i.rule))
+              .map(instanceName),
+            ctx.clock.now(),
+            o.intervalSeconds * 1000,
+          ),
       });
+      ctx.resolve(HealthRegistryToken).add({
+        name: 'alert-rules',
+        check: () => {
+          const firing = rules.engine.instances().filter((i) => i.state === 'firing');
+          return firing.length === 0
+            ? { status: 'pass', observedValue: rules.rules.length, observedUnit: 'rules' }
+            : {
+                status: 'warn',
+                output: `firing: ${firing.map(instanceName).join(', ')}`,
+                observedValue: firing.length,
+                observedUnit: 'firing',
+              };
+        },
+      });
+      if (o.heartbeat) {
+        const masker = ctx.tryResolve(SecretMaskerToken);
+        masker?.add(o.heartbeat.url);
+        heartbeat = new Heartbeat(o.heartbeat, {
+          clock: ctx.clock,
+          logger: ctx.logger,
+          health: () => ctx.tryResolve(HealthRegistryToken),
+          mask: (text) => (masker ? masker.mask(text) : text),
+        });
+      }
       offs.push(() => {
         stopped = true;
         timer?.cancel();
+        heartbeat?.stop();
+        signals?.stop();
       });
     },
 
     async start(ctx) {
+      evaluator?.checkSources();
+      await signals?.start();
+      if (heartbeat) {
+        const beat = heartbeat;
+        beat.start();
+        // Pings start once every plugin is up: a check of a plugin still starting is no failure.
+        offs.push(ctx.events.on('host.ready', () => beat.begin()));
+      }
       // Not awaited: the first CPU reading takes half a second, which the start need not wait
       // for. Until it is in, /health says "no sample yet".
       void tick();
@@ -147,8 +241,12 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
         );
       }
       ctx.logger.info(
-        { everySeconds: ctx.options.intervalSeconds, thresholds: ctx.options.thresholds },
-        `watching CPU, memory and ${paths.join(', ')}`,
+        {
+          everySeconds: ctx.options.intervalSeconds,
+          thresholds: ctx.options.thresholds,
+          rules: evaluator?.rules.map((r) => r.name),
+        },
+        `watching CPU, memory and ${paths.join(', ')}, with ${evaluator?.rules.length ?? 0} alert rules`,
       );
     },
 

@@ -1,110 +1,75 @@
-import type { Alert } from '@agentd/core';
+import type { AlertRule } from './rules/rule-schema.js';
 
-/** One value a sample gives, with what it is measured against. */
-export interface Reading {
-  /** Stable per metric: `cpu`, `memory`, `disk:/var`. */
-  key: string;
-  /** How the alert names it: `CPU`, `Memory`, `Disk /var`. */
-  label: string;
-  /** Percent. */
-  value: number;
-  threshold: number;
-  /** Samples in a row at or above the threshold before an alert. */
-  samplesNeeded: number;
-  /** From this value on the alert is `critical` rather than `warning` (none: never). */
-  criticalAt?: number;
-  /** Extra words for the alert, e.g. `12.3 GB free of 250 GB`. */
-  detail: string;
+/** The options the default rules are made from (the `thresholds` options are sugar for them). */
+export interface DefaultRuleSettings {
+  thresholds: { cpu: number; memory: number; disk: number };
+  cpuSamples: number;
+  intervalSeconds: number;
+  repeatMinutes: number;
 }
 
-/** An alert the watch wants raised, without a source (the plugin adds its name). */
-export type WatchAlert = Omit<Alert, 'source' | 'at'>;
-
-/** How far below its threshold a value must fall to count as recovered (no flapping). */
+/** How far below its threshold a system value must fall to count as recovered (no flapping). */
 export const RECOVERY_MARGIN = 5;
-
-interface MetricState {
-  above: number;
-  /** The severity last raised in this episode (none: not alerting). */
-  raised: 'warning' | 'critical' | undefined;
-  alertedAt: number;
-  /** When this episode's first alert went out: part of its dedupe key, so a new episode is new. */
-  episode: number;
-  over: boolean;
-}
+/** From this percent on, memory and disks alert as `critical`. */
+export const CRITICAL_PERCENT = 95;
 
 /**
- * Decides, sample after sample, which readings deserve an alert: a value at or above its
- * threshold for `samplesNeeded` samples raises one, again at once if it rises to critical, and
- * again every `repeatMs` while it stays high; a value back more than {@link RECOVERY_MARGIN}
- * points below raises an `info` that it recovered. Each episode (high, then recovered) has its
- * own dedupe keys, so a notifier's cooldown never swallows a new episode's first alert.
+ * The machine's rules, `cpu`, `memory` and `disk`, made from the monitor's `thresholds`,
+ * `cpuSamples`, `intervalSeconds` and `repeatMinutes` options: a value at or above its threshold
+ * fires (CPU only after `cpuSamples` samples in a row), memory and disks turn critical from 95 %,
+ * and a value must fall {@link RECOVERY_MARGIN} points below its threshold to resolve.
  *
  * @example
  * ```ts
- * const watch = new ThresholdWatch(30 * 60_000);
- * watch.evaluate([{ key: 'disk:/', label: 'Disk /', value: 93, threshold: 90, samplesNeeded: 1, detail: '' }], now);
- * // [{ severity: 'warning', title: 'Disk / at 93% (threshold 90%)', ... }]
+ * systemRules({ thresholds: { cpu: 85, memory: 85, disk: 90 }, cpuSamples: 3, intervalSeconds: 60, repeatMinutes: 30 })
+ *   .find((r) => r.name === 'cpu')?.forMs; // 120_000
  * ```
  */
-export class ThresholdWatch {
-  readonly #repeatMs: number;
-  readonly #state = new Map<string, MetricState>();
-
-  constructor(repeatMs: number) {
-    this.#repeatMs = repeatMs;
-  }
-
-  /** The readings at or above their thresholds in the last sample (for health output). */
-  over(): string[] {
-    return [...this.#state].filter(([, s]) => s.over).map(([key]) => key);
-  }
-
-  evaluate(readings: readonly Reading[], now: number): WatchAlert[] {
-    const alerts: WatchAlert[] = [];
-    for (const r of readings) {
-      const state = this.#state.get(r.key) ?? {
-        above: 0,
-        raised: undefined,
-        alertedAt: 0,
-        episode: 0,
-        over: false,
-      };
-      this.#state.set(r.key, state);
-      const value = Math.round(r.value);
-      state.over = r.value >= r.threshold;
-      if (state.over) {
-        state.above++;
-        const severity =
-          r.criticalAt !== undefined && r.value >= r.criticalAt ? 'critical' : 'warning';
-        const due =
-          state.raised === undefined ||
-          (severity === 'critical' && state.raised === 'warning') ||
-          now - state.alertedAt >= this.#repeatMs;
-        if (state.above >= r.samplesNeeded && due) {
-          if (state.raised === undefined) state.episode = now;
-          state.raised = severity;
-          state.alertedAt = now;
-          alerts.push({
-            severity,
-            title: `${r.label} at ${value}% (threshold ${r.threshold}%)`,
-            message: r.detail,
-            dedupeKey: `monitor:${r.key}:${state.episode}:${severity}`,
-          });
-        }
-        continue;
-      }
-      state.above = 0;
-      if (state.raised !== undefined && r.value < r.threshold - RECOVERY_MARGIN) {
-        state.raised = undefined;
-        alerts.push({
-          severity: 'info',
-          title: `${r.label} back to ${value}%`,
-          message: r.detail,
-          dedupeKey: `monitor:${r.key}:${state.episode}:recovered`,
-        });
-      }
-    }
-    return alerts;
-  }
+export function systemRules(s: DefaultRuleSettings): AlertRule[] {
+  const base = {
+    aggregate: 'each',
+    recovery: true,
+    repeatEveryMs: s.repeatMinutes * 60_000,
+  } as const;
+  return [
+    {
+      ...base,
+      name: 'cpu',
+      signal: 'system_cpu_percent',
+      comparison: '>=',
+      threshold: s.thresholds.cpu,
+      recoverAt: s.thresholds.cpu - RECOVERY_MARGIN,
+      // N samples in a row: the first is at the start of the wait, the N-th N-1 intervals later.
+      forMs: (s.cpuSamples - 1) * s.intervalSeconds * 1000,
+      severity: 'warning',
+      message: 'CPU at {value} (threshold {threshold})',
+      recoveryMessage: 'CPU back to {value}',
+    },
+    {
+      ...base,
+      name: 'memory',
+      signal: 'system_memory_percent',
+      comparison: '>=',
+      threshold: s.thresholds.memory,
+      recoverAt: s.thresholds.memory - RECOVERY_MARGIN,
+      criticalAt: Math.max(s.thresholds.memory, CRITICAL_PERCENT),
+      forMs: 0,
+      severity: 'warning',
+      message: 'Memory at {value} (threshold {threshold})',
+      recoveryMessage: 'Memory back to {value}',
+    },
+    {
+      ...base,
+      name: 'disk',
+      signal: 'system_disk_percent',
+      comparison: '>=',
+      threshold: s.thresholds.disk,
+      recoverAt: s.thresholds.disk - RECOVERY_MARGIN,
+      criticalAt: Math.max(s.thresholds.disk, CRITICAL_PERCENT),
+      forMs: 0,
+      severity: 'warning',
+      message: 'Disk {path} at {value} (threshold {threshold})',
+      recoveryMessage: 'Disk {path} back to {value}',
+    },
+  ];
 }
