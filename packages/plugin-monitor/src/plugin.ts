@@ -180,7 +180,7 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
             latest,
             rules.engine
               .instances()
-              .filter((i) => systemRules.has(i.rule))
+              .filter((i) => i.state === 'firing' && systemRules.has(i.rule))
               .map(instanceName),
             ctx.clock.now(),
             o.intervalSeconds * 1000,

@@ -112,7 +112,7 @@ export function defaultRules(s: DefaultRuleSettings): AlertRule[] {
       forMs: 0,
       severity: 'critical',
       message: 'Host restarting in a loop: {value} restarts in 30 minutes',
-      recoveryMessage: 'Host up without a restart for 30 minutes',
+      recoveryMessage: 'Host restarts back to {value} in 30 minutes',
     }),
   ];
 }
