@@ -145,6 +145,7 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
         signals,
         () => ctx.tryResolve(MetricsRegistryToken),
         ctx.logger,
+        { state: () => ctx.tryResolve(StateStoreToken), key: `rules:${hostInfo.name}` },
       );
       const rules = evaluator;
       const systemRules = new Set(
@@ -221,6 +222,7 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
     async start(ctx) {
       evaluator?.checkSources();
       await signals?.start();
+      await evaluator?.load();
       if (heartbeat) {
         const beat = heartbeat;
         beat.start();

@@ -185,6 +185,27 @@ describe('alert rules in the config', () => {
     expect(h.fresh()).toEqual(['3 tasks enqueued', '3 tasks enqueued', '3 tasks enqueued']);
   });
 
+  it('keeps firing rules across a restart: no second alert for the same episode, a recovery notice after', async () => {
+    const shared = store();
+    const first = await startRulesHost(hosts, shared);
+    first.machine.disk = 93;
+    await first.minutes(1);
+    expect(first.fresh()).toEqual(['Disk /data at 93% (threshold 90%)']);
+    const key = first.alerts.at(-1)?.dedupeKey;
+    await first.host.stop('restart');
+
+    await first.clock.advance(60_000);
+    const second = await startRulesHost(hosts, shared, {}, {}, first.clock, { disk: 93 });
+    await second.minutes(5);
+    expect(second.fresh()).toEqual([]); // the same episode, told 7 minutes ago
+    await second.minutes(24);
+    expect(second.fresh()).toEqual(['Disk /data at 93% (threshold 90%)']); // 30 minutes on: repeated
+    expect(second.alerts.at(-1)?.dedupeKey).toBe(key);
+    second.machine.disk = 50;
+    await second.minutes(1);
+    expect(second.fresh()).toEqual(['Disk /data back to 50%']);
+  });
+
   it('refuses to start a metric rule without metrics(), saying what to add', async () => {
     const failure = await startRulesHost(hosts, store(), {
       rules: [{ name: 'x', metric: 'agentd_tasks', comparison: '>', threshold: 1 }],

@@ -18,6 +18,18 @@ export interface RuleInstance {
   severity: AlertSeverity;
 }
 
+/** A firing instance as kept in the state store (JSON). */
+export interface SavedInstance {
+  rule: string;
+  series: string;
+  labels: Record<string, string>;
+  since: number;
+  value: number;
+  severity: AlertSeverity;
+  episode: number;
+  lastSentAt: number;
+}
+
 interface InstanceState extends RuleInstance {
   labels: Record<string, string>;
   /** When the first alert of this episode went out: part of its dedupe keys. */
@@ -131,10 +143,30 @@ export class RuleEngine {
     }));
   }
 
-  /** Forgets the instances of rules not in `names` (a rule removed from the config). */
-  retain(names: ReadonlySet<string>): void {
-    for (const [key, instance] of this.#instances) {
-      if (!names.has(instance.rule)) this.#instances.delete(key);
+  /**
+   * The firing instances, to keep across a restart: a host that comes back (or keeps
+   * restarting) goes on with the same episodes instead of raising each alert again.
+   */
+  snapshot(): SavedInstance[] {
+    return [...this.#instances.values()]
+      .filter((i) => i.state === 'firing')
+      .map(({ rule, series, labels, since, value, severity, episode, lastSentAt }) => ({
+        rule,
+        series,
+        labels,
+        since,
+        value,
+        severity,
+        episode,
+        lastSentAt,
+      }));
+  }
+
+  /** Takes back the firing instances of a snapshot, for the rules in `names`. */
+  restore(saved: readonly SavedInstance[], names: ReadonlySet<string>): void {
+    for (const s of saved) {
+      if (!names.has(s.rule)) continue;
+      this.#instances.set(`${s.rule}\u0000${s.series}`, { ...s, state: 'firing' });
     }
   }
 

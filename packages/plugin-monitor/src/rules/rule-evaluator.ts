@@ -1,9 +1,13 @@
-import { AgentdError, type Logger } from '@agentd/core';
+import { AgentdError, type JsonValue, type Logger, type StateStore } from '@agentd/core';
 import type { MetricsRegistry } from '../metrics.js';
 import { type MetricSelector, parseSelector, readSeries } from './metric-selector.js';
-import { type RuleAlert, RuleEngine } from './rule-engine.js';
+import { type RuleAlert, RuleEngine, type SavedInstance } from './rule-engine.js';
 import type { AlertRule, SignalName } from './rule-schema.js';
 import { type BuiltinSignals, type Series, SIGNAL_UNITS } from './signals.js';
+
+const STATE_NAMESPACE = 'monitor';
+/** Firing rules kept longer than this across a stop are forgotten (their episode starts anew). */
+const SAVED_TTL_MS = 7 * 86_400_000;
 
 /**
  * One evaluation round of every rule: reads the built-in signals the rules need (once) and the
@@ -21,12 +25,16 @@ export class RuleEvaluator {
   readonly #selectors = new Map<string, MetricSelector>();
   readonly #signals: Set<SignalName>;
   readonly #missingFamilies = new Set<string>();
+  /** The snapshot last written, so an unchanged one is not written again. */
+  #saved = '[]';
 
   constructor(
     readonly rules: readonly AlertRule[],
     private readonly signals: BuiltinSignals,
     private readonly metrics: () => MetricsRegistry | undefined,
     private readonly logger: Logger,
+    /** Where firing rules are kept across restarts (none: forgotten at stop). */
+    private readonly persistence?: { state: () => StateStore | undefined; key: string },
   ) {
     this.#signals = new Set(rules.flatMap((r) => (r.signal ? [r.signal] : [])));
     for (const rule of rules) {
@@ -48,6 +56,39 @@ export class RuleEvaluator {
     }
   }
 
+  /** Takes back the rules that were firing when the host last stopped (or died). */
+  async load(): Promise<void> {
+    const state = this.persistence?.state();
+    if (!state || !this.persistence) return;
+    try {
+      const saved = await state.get(STATE_NAMESPACE, this.persistence.key);
+      if (!Array.isArray(saved)) return;
+      this.engine.restore(
+        saved as unknown as SavedInstance[],
+        new Set(this.rules.map((r) => r.name)),
+      );
+      this.#saved = JSON.stringify(this.engine.snapshot());
+    } catch (err) {
+      this.logger.warn({ err }, 'alert rules: could not read the rules firing before this boot');
+    }
+  }
+
+  async #save(): Promise<void> {
+    const state = this.persistence?.state();
+    if (!state || !this.persistence) return;
+    const snapshot = this.engine.snapshot();
+    const text = JSON.stringify(snapshot);
+    if (text === this.#saved) return;
+    try {
+      await state.set(STATE_NAMESPACE, this.persistence.key, snapshot as unknown as JsonValue, {
+        ttlMs: SAVED_TTL_MS,
+      });
+      this.#saved = text;
+    } catch (err) {
+      this.logger.warn({ err }, 'alert rules: could not keep the firing rules in the store');
+    }
+  }
+
   /** Evaluates every rule at `now`; returns the alerts to raise. */
   async evaluate(now: number): Promise<RuleAlert[]> {
     let values: Map<SignalName, Series[]>;
@@ -64,6 +105,7 @@ export class RuleEvaluator {
       const unit = rule.signal ? SIGNAL_UNITS[rule.signal] : undefined;
       alerts.push(...this.engine.evaluate(rule, series, unit, now));
     }
+    await this.#save();
     return alerts;
   }
 

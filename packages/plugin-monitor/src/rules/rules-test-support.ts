@@ -66,8 +66,9 @@ export async function startRulesHost(
   options: MonitorOptions = {},
   config: Partial<HostConfig> = {},
   clock = new ManualClock(START),
+  initial: Partial<Machine> = {},
 ): Promise<RulesHost> {
-  const machine: Machine = { cpu: 10, memory: 30, disk: 40 };
+  const machine: Machine = { cpu: 10, memory: 30, disk: 40, ...initial };
   const host = createHost({
     name: 'box',
     clock,
