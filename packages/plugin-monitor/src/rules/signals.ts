@@ -39,8 +39,6 @@ export const ERROR_RATIO_WINDOW_MS = 15 * 60_000;
 export const ERROR_RATIO_MIN_ATTEMPTS = 10;
 /** The window over which `host_restarts` counts boots. */
 export const RESTART_WINDOW_MS = 30 * 60_000;
-/** Pending tasks read to find the oldest runnable one (delayed tasks ahead of it are skipped). */
-const OLDEST_SCAN = 100;
 const STATE_NAMESPACE = 'monitor';
 
 /** Where the signals read from; each part is optional (a host without a store has no queue). */
@@ -116,20 +114,21 @@ export class BuiltinSignals {
     const now = this.sources.clock.now();
     const out = new Map<SignalName, Series[]>();
     const wants = (...names: SignalName[]) => names.some((n) => needed.has(n));
-    if (wants('runner_stalled_seconds', 'queue_depth', 'queue_oldest_runnable_seconds')) {
-      const queue = await this.#readQueue(now);
-      if (queue) {
-        const stalledFrom = Math.max(this.#lastFinishedAt, queue.oldestRunnableAt ?? now);
-        const stalled = queue.oldestRunnableAt === undefined ? 0 : now - stalledFrom;
-        out.set('runner_stalled_seconds', [
-          one(stalled / 1000, `${queue.pending} task(s) pending`),
-        ]);
-        out.set('queue_depth', [one(queue.pending)]);
-        const age = queue.oldestRunnableAt === undefined ? 0 : now - queue.oldestRunnableAt;
-        out.set('queue_oldest_runnable_seconds', [
-          one(age / 1000, `${queue.pending} task(s) pending`),
-        ]);
-      }
+    const tasks = this.sources.tasks?.();
+    if (tasks && wants('runner_stalled_seconds', 'queue_oldest_runnable_seconds')) {
+      // The earliest run-at of all pending tasks (an index seek in the stores): when it has
+      // come, that task is the oldest runnable one; when it has not, nothing is runnable.
+      const earliest = await tasks.nextRunAt(-1);
+      const oldestRunnableAt = earliest !== undefined && earliest <= now ? earliest : undefined;
+      const stalled =
+        oldestRunnableAt === undefined ? 0 : now - Math.max(this.#lastFinishedAt, oldestRunnableAt);
+      const age = oldestRunnableAt === undefined ? 0 : now - oldestRunnableAt;
+      out.set('runner_stalled_seconds', [one(stalled / 1000)]);
+      out.set('queue_oldest_runnable_seconds', [one(age / 1000)]);
+    }
+    if (tasks && wants('queue_depth')) {
+      const counts = await tasks.counts();
+      out.set('queue_depth', [one(counts.pending ?? 0)]);
     }
     if (wants('task_error_ratio')) {
       this.#prune(now);
@@ -198,24 +197,6 @@ export class BuiltinSignals {
     let i = 0;
     while (i < this.#attempts.length && (this.#attempts[i]?.[0] ?? 0) <= from) i++;
     if (i > 0) this.#attempts = this.#attempts.slice(i);
-  }
-
-  async #readQueue(
-    now: number,
-  ): Promise<{ pending: number; oldestRunnableAt: number | undefined } | undefined> {
-    const tasks = this.sources.tasks?.();
-    if (!tasks) return undefined;
-    const counts = await tasks.counts();
-    const pending = counts.pending ?? 0;
-    if (pending === 0) return { pending, oldestRunnableAt: undefined };
-    const oldest = await tasks.list({ status: 'pending', order: 'oldest', limit: OLDEST_SCAN });
-    let oldestRunnableAt: number | undefined;
-    for (const task of oldest) {
-      if (task.runAt <= now && (oldestRunnableAt === undefined || task.runAt < oldestRunnableAt)) {
-        oldestRunnableAt = task.runAt;
-      }
-    }
-    return { pending, oldestRunnableAt };
   }
 
   #budget(now: number): Series[] {
