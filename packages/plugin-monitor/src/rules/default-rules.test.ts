@@ -172,15 +172,44 @@ describe('default alert rules', () => {
   });
 
   it('circuit-open fires for a circuit open 15 minutes, and resolves when it closes', async () => {
-    const h = await startRulesHost(hosts, store());
-    // As failover's circuit board reports it.
-    h.host.events.emit('circuit.changed', { agent: 'writer', state: 'open' });
-    await h.minutes(5);
-    h.host.events.emit('circuit.changed', { agent: 'writer', state: 'half-open' });
-    await h.minutes(10);
-    expect(h.fresh()).toEqual(['Circuit of agent writer open for 15m']);
-    h.host.events.emit('circuit.changed', { agent: 'writer', state: 'closed' });
+    let healthy = false;
+    const h = await startRulesHost(
+      hosts,
+      store(),
+      {},
+      {
+        agents: [
+          agent('writer', () => {
+            if (!healthy) throw new Error('provider down');
+            return 'written';
+          }),
+        ],
+        // Two failures open the circuit; a trial call is let through 50 ms (real time) later.
+        failover: { retries: 0, circuit: { threshold: 2, halfOpenAfterMs: 50 } },
+      },
+    );
+    const queue = h.host.resolve(TaskQueueToken);
+    const opened = new Promise<void>((resolve) => {
+      h.host.events.on('circuit.changed', ({ state }) => {
+        if (state === 'open') resolve();
+      });
+    });
+    for (let i = 0; i < 2; i++) await queue.enqueue({ input: i, maxAttempts: 1 });
+    await opened; // at once: the runner takes both tasks as they are enqueued
+    await h.minutes(14);
+    expect(h.fresh()).toEqual([]);
     await h.minutes(1);
+    expect(h.fresh()).toEqual([expect.stringMatching(/^Circuit of agent writer open for 15m/)]);
+
+    healthy = true;
+    const closed = new Promise<void>((resolve) => {
+      h.host.events.on('circuit.changed', ({ state }) => {
+        if (state === 'closed') resolve();
+      });
+    });
+    await queue.enqueue({ input: 'trial', maxAttempts: 1 });
+    for (let i = 0; i < 20; i++) await h.minutes(1).then(() => settle());
+    await closed;
     expect(h.fresh()).toEqual(['Circuit of agent writer closed again']);
   });
 
