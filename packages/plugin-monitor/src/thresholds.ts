@@ -31,6 +31,8 @@ interface MetricState {
   /** When this episode's first alert went out: part of its dedupe key, so a new episode is new. */
   episode: number;
   over: boolean;
+  /** Over for as many samples in a row as an alert needs: what health reports. */
+  sustained: boolean;
 }
 
 /**
@@ -55,9 +57,12 @@ export class ThresholdWatch {
     this.#repeatMs = repeatMs;
   }
 
-  /** The readings at or above their thresholds in the last sample (for health output). */
+  /**
+   * The readings at or above their thresholds for as many samples in a row as an alert needs
+   * (health output): one busy sample of a 3-sample CPU rule does not make the host unhealthy.
+   */
   over(): string[] {
-    return [...this.#state].filter(([, s]) => s.over).map(([key]) => key);
+    return [...this.#state].filter(([, s]) => s.sustained).map(([key]) => key);
   }
 
   evaluate(readings: readonly Reading[], now: number): WatchAlert[] {
@@ -69,12 +74,15 @@ export class ThresholdWatch {
         alertedAt: 0,
         episode: 0,
         over: false,
+        sustained: false,
       };
       this.#state.set(r.key, state);
       const value = Math.round(r.value);
       state.over = r.value >= r.threshold;
+      state.sustained = false;
       if (state.over) {
         state.above++;
+        state.sustained = state.above >= r.samplesNeeded;
         const severity =
           r.criticalAt !== undefined && r.value >= r.criticalAt ? 'critical' : 'warning';
         const due =
