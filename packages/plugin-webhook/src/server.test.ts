@@ -344,7 +344,9 @@ describe('HTTP server', () => {
   it(`answers 431 to more than ${MAX_REQUEST_HEADERS} headers or 16 KiB of them, not a silent truncation`, async () => {
     const { server } = makeServer({ apiToken: 'a-long-enough-api-token' });
     const { url } = await server.listen();
-    const many = await withHeaders(url, 2000);
+    // Twice the limit, yet well under 16 KiB: Node 22 and later check the size first, so a request
+    // over both limits would test the size limit only.
+    const many = await withHeaders(url, MAX_REQUEST_HEADERS * 2);
     expect(many.status).toBe(431);
     expect(many.json()).toEqual({
       error: {
