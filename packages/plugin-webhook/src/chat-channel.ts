@@ -27,6 +27,8 @@ const KEEP_PER_CONVERSATION = 200;
 /** How long a delivered message is kept in the StateStore (a client that comes back later). */
 const KEEP_MS = 24 * 3600_000;
 const NAMESPACE = 'chat-channel';
+/** Idempotency keys remembered in memory. */
+const MEMORY_KEYS = 10_000;
 
 /** A message delivered to a conversation, as a client fetches it. */
 export interface ChatMessage {
@@ -89,24 +91,36 @@ export class ChatChannel implements Channel {
     message: OutboundMessage,
     options: SendOptions = {},
   ): Promise<SentMessage> {
-    const conversation = to.id;
     const state = this.#state();
     const key = options.idempotencyKey;
     if (key !== undefined) {
-      const seen =
-        this.#delivered.has(key) ||
-        (state !== undefined && (await state.get(NAMESPACE, `key:${key}`)) !== undefined);
-      if (seen) return { ids: [] };
+      // Marked before any await: two sends of one reply at once (a sweep meeting the first
+      // attempt) must not both pass the check.
+      if (this.#delivered.has(key)) return { ids: [] };
+      this.#remember(key);
+      if (state !== undefined && (await state.get(NAMESPACE, `key:${key}`)) !== undefined) {
+        return { ids: [] };
+      }
     }
+    try {
+      return await this.#append(to.id, message.text, key);
+    } catch (error) {
+      if (key !== undefined) this.#delivered.delete(key);
+      throw error;
+    }
+  }
+
+  async #append(conversation: string, text: string, key: string | undefined): Promise<SentMessage> {
+    const state = this.#state();
+    // Loaded before this message is stored, or the load would find it and it would count twice.
+    const box = await this.#box(conversation);
     const at = this.#clock.now();
     const seq = `${String(at).padStart(15, '0')}-${String(++this.#counter).padStart(9, '0')}`;
-    const entry: ChatMessage = { seq, text: message.text, at };
+    const entry: ChatMessage = { seq, text, at };
     if (state) {
       await state.set(NAMESPACE, `msg:${conversation}/${seq}`, { ...entry }, { ttlMs: KEEP_MS });
       if (key !== undefined) await state.set(NAMESPACE, `key:${key}`, seq, { ttlMs: KEEP_MS });
     }
-    if (key !== undefined) this.#delivered.add(key);
-    const box = await this.#box(conversation);
     box.push(entry);
     if (box.length > KEEP_PER_CONVERSATION) box.splice(0, box.length - KEEP_PER_CONVERSATION);
     const waiters = this.#waiters.get(conversation);
@@ -145,6 +159,15 @@ export class ChatChannel implements Channel {
       signal?.addEventListener('abort', done, { once: true });
     });
     return { messages: await newer() };
+  }
+
+  #remember(key: string): void {
+    this.#delivered.add(key);
+    // The StateStore remembers for a day; memory only needs the recent ones.
+    if (this.#delivered.size > MEMORY_KEYS) {
+      const oldest = this.#delivered.values().next().value;
+      if (oldest !== undefined) this.#delivered.delete(oldest);
+    }
   }
 
   /** Wakes every waiting read (the host stops: a long poll must not hold the drain up). */
