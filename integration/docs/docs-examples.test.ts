@@ -132,6 +132,21 @@ export default defineConfig({
 });
 `,
   },
+  // The host `agentd ask` and the OpenAI-compatible endpoint's examples talk to.
+  'docs/talking-to-your-host.md': {
+    'host.config.ts': `import { agent, defineConfig } from '@agentd/core';
+import { webhook } from '@agentd/plugin-webhook';
+import { sqlite } from '@agentd/store-sqlite';
+export default defineConfig({
+  name: 'home-bot',
+  agents: [agent('assistant', (input) => \`You said: \${input}\`)],
+  plugins: [
+    sqlite(),
+    webhook({ port: '\${PORT}', api: { token: '\${AGENTD_API_TOKEN}' }, openai: true }),
+  ],
+});
+`,
+  },
   'docs/running-24-7.md': {
     'agentd.config.ts': `import { defineConfig } from '@agentd/core';
 import { sqlite } from '@agentd/store-sqlite';
