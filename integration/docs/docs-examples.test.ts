@@ -243,6 +243,9 @@ beforeAll(async () => {
   for (const name of ['zod', 'vitest', '@types/node']) {
     link(join(REPO, 'node_modules', name), name);
   }
+  // As npm install leaves it: `npx agentd` in a script run beside a host (`host=` blocks).
+  mkdirSync(join(root, 'node_modules/.bin'), { recursive: true });
+  symlinkSync('../@agentd/core/bin/agentd.js', join(root, 'node_modules/.bin/agentd'));
   writeFileSync(
     join(root, 'tsconfig.json'),
     JSON.stringify({
