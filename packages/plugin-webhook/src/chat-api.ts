@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { TYPED_TEXT, waitParam } from './api-replies.js';
 import { CHAT_CHANNEL, type ChatChannel, isConversationId } from './chat-channel.js';
 import { API_PREFIX } from './options.js';
+import { isJsonType } from './server.js';
 
 /** Longest chat message accepted, in characters. */
 export const MAX_CHAT_TEXT = 16_000;
@@ -79,7 +80,7 @@ export function mountChatApi(server: HttpServer, deps: ChatApiDeps): void {
     handler: async (req) => {
       const conversation = conversationOf(req);
       const type = req.header('content-type');
-      if (type !== undefined && !/^application\/json\b/i.test(type)) {
+      if (type !== undefined && !isJsonType(type)) {
         throw new HttpError(415, 'unsupported_media_type', 'the body must be application/json');
       }
       const parsed = chatMessageSchema.safeParse(req.json());

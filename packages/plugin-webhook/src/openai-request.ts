@@ -1,6 +1,7 @@
 import { HttpError, type HttpRequest } from '@agentd/core';
 import { z } from 'zod';
 import { TYPED_TEXT } from './api-replies.js';
+import { isJsonType } from './server.js';
 
 /** An error in OpenAI's shape, `{ error: { message, type, code, param } }`, which its clients read. */
 export class OpenAiError extends HttpError {
@@ -79,7 +80,7 @@ type Message = CompletionRequest['messages'][number];
 /** Parses and validates the body: OpenAI-style 400s for anything wrong. */
 export function parseCompletionRequest(req: HttpRequest): CompletionRequest {
   const type = req.header('content-type');
-  if (type !== undefined && !/^application\/json\b/i.test(type)) {
+  if (type !== undefined && !isJsonType(type)) {
     throw new OpenAiError(
       415,
       'invalid_request_error',

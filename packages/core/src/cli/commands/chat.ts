@@ -107,6 +107,7 @@ export async function chatCommand(io: CliIO, options: ChatOptions): Promise<numb
 
   const polling = new AbortController();
   let lastReceivedAt = Date.now();
+  let lost = false;
   const poll = async () => {
     while (!polling.signal.aborted) {
       try {
@@ -121,9 +122,13 @@ export async function chatCommand(io: CliIO, options: ChatOptions): Promise<numb
           lastReceivedAt = Date.now();
         }
         cursor = body.cursor;
+        if (lost) show('(the host is back)');
+        lost = false;
       } catch (error) {
         if (polling.signal.aborted) return;
-        show(`(lost the host: ${(error as Error).message}; retrying)`);
+        // Said once, not every retry: a restart of the host takes a few seconds.
+        if (!lost) show(`(lost the host: ${(error as Error).message}; retrying)`);
+        lost = true;
         await new Promise((r) => setTimeout(r, 2000));
       }
     }
