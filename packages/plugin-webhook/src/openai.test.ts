@@ -198,6 +198,18 @@ describe('OpenAI-compatible endpoint', () => {
     await expect(stranger.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
   });
 
+  it("applies the model's failover chain: a failing agent's work is answered by the next", async () => {
+    const { client, tasks } = await startHost({
+      config: { failover: { chains: ['broken -> writer'] } },
+    });
+    const completion = await client.chat.completions.create({
+      model: 'broken',
+      messages: [{ role: 'user', content: 'anyone there?' }],
+    });
+    expect(completion.choices[0]!.message.content).toBe('wrote: anyone there?');
+    expect((await tasks())[0]).toMatchObject({ agent: 'broken', status: 'completed' });
+  });
+
   it('applies the budgets: over the rate limit, a 429', async () => {
     const { client } = await startHost({ config: { budgets: { rateLimits: { perMinute: 1 } } } });
     const ask = () =>
