@@ -12,6 +12,7 @@ import {
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
+import type { WebhookOptions } from './options.js';
 import { webhook } from './plugin.js';
 import { send, until } from './test-support.js';
 
@@ -45,7 +46,7 @@ function gate() {
   return { opened, release: () => release() };
 }
 
-async function startHost(config: HostConfig = {}) {
+async function startHost(config: HostConfig = {}, server: Partial<WebhookOptions> = {}) {
   const box = inbox();
   const held = gate();
   const host = createHost({
@@ -65,7 +66,7 @@ async function startHost(config: HostConfig = {}) {
     ...config,
     plugins: [
       sqlite({ path: dbPath() }),
-      webhook({ port: 0, api: { token: TOKEN } }),
+      webhook({ port: 0, api: { token: TOKEN }, ...server }),
       box.plugin,
       ...(config.plugins ?? []),
     ],
@@ -192,6 +193,18 @@ describe('GET /api/v1/tasks/:id/wait', () => {
     }
     const unknown = await api('/tasks/no-such-task/wait?timeout=1s');
     expect(unknown.status).toBe(404);
+  });
+
+  it("outlasts the server's request timeout, which bounds receiving a request, not answering it", async () => {
+    const { api, release } = await startHost({}, { headersTimeoutMs: 300, requestTimeoutMs: 500 });
+    const created = await api('/tasks', { method: 'POST', body: { input: 'q', agent: 'slow' } });
+    const id = created.json<{ task: { id: string } }>().task.id;
+    const t0 = Date.now();
+    const answer = await api(`/tasks/${id}/wait?timeout=2s`);
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toMatchObject({ done: false });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+    release();
   });
 
   it('ends a wait when the host stops, so the drain is not held up', async () => {
