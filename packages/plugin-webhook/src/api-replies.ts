@@ -11,7 +11,14 @@ import { z } from 'zod';
 import { API_PREFIX } from './options.js';
 import { parseWaitDuration, waitForTask } from './task-wait.js';
 
-/** Longest wait one request may ask for (`timeout` of the wait route). */
+/**
+ * Longest wait one request may ask for (`timeout` of the wait route).
+ *
+ * @example
+ * ```ts
+ * await fetch(`${url}/api/v1/tasks/${id}/wait?timeout=${MAX_WAIT_MS}ms`, { headers });
+ * ```
+ */
 export const MAX_WAIT_MS = 300_000;
 /** The wait when none is asked for. */
 export const DEFAULT_WAIT_MS = 30_000;

@@ -45,8 +45,8 @@ export interface ApiDeps {
   scheduler: () => Scheduler | undefined;
   /** The host's intake guard: retries dead letters through their channel. */
   guard?: IntakeGuard;
-  /** Wakes the wait route when a task ends. */
-  events: EventBus;
+  /** Wakes the wait route when a task ends; without it, the route is not mounted. */
+  events?: EventBus;
   /** Where a task's `replyTo` must name a channel. */
   channels?: ChannelRegistry;
 }
@@ -252,7 +252,7 @@ export function mountApi(server: AgentdHttpServer, deps: ApiDeps): void {
     }
   });
 
-  mountTaskWait(server, { events: deps.events, tasks: deps.tasks });
+  if (deps.events) mountTaskWait(server, { events: deps.events, tasks: deps.tasks });
 
   route('GET', '/tasks/:id', async (req) => {
     const tasks = need(deps.tasks(), 'task store');

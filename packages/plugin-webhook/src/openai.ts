@@ -32,7 +32,14 @@ import { waitForTask } from './task-wait.js';
  * ```
  */
 export const OPENAI_CHANNEL = 'openai';
-/** Header naming the conversation when the body has no `user`. */
+/**
+ * Header naming the conversation when the body has no `user`.
+ *
+ * @example
+ * ```ts
+ * new OpenAI({ baseURL, apiKey, defaultHeaders: { [SESSION_HEADER]: 'alice' } });
+ * ```
+ */
 export const SESSION_HEADER = 'x-agentd-session';
 /** Comment line sent while a streamed answer is awaited, so proxies keep the connection. */
 const KEEP_ALIVE_MS = 10_000;
