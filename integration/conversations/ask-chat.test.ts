@@ -21,6 +21,8 @@ export default defineConfig({
   runner: { pollMs: 50 },
   agents: [
     agent('writer', (input) => 'wrote: ' + input),
+    // An answer with a terminal escape sequence (a retitle), as an LLM could be made to write.
+    agent('evil', () => 'done\\u001b]0;pwned\\u0007'),
     agent('slow', async (input) => {
       await new Promise((r) => setTimeout(r, 5000));
       return 'late: ' + input;
@@ -80,6 +82,13 @@ describe('agentd ask', () => {
     expect(code).toBe(0);
     expect(out.trim()).toBe('wrote: hello there');
     expect(out + err).not.toContain(TOKEN);
+  });
+
+  it('prints escape sequences of an answer as text, not to the terminal', async () => {
+    const { code, out } = await cli(['ask', 'x', '--agent', 'evil']);
+    expect(code).toBe(0);
+    expect(out.trim()).toBe('done\\u001b]0;pwned\\u0007');
+    expect(out).not.toContain('\u001b');
   });
 
   it('exits 1 when the task fails, with a summary and not the raw error', async () => {
