@@ -132,6 +132,21 @@ export default defineConfig({
 });
 `,
   },
+  // The host `agentd ask` and the OpenAI-compatible endpoint's examples talk to.
+  'docs/talking-to-your-host.md': {
+    'host.config.ts': `import { agent, defineConfig } from '@agentd/core';
+import { webhook } from '@agentd/plugin-webhook';
+import { sqlite } from '@agentd/store-sqlite';
+export default defineConfig({
+  name: 'home-bot',
+  agents: [agent('assistant', (input) => \`You said: \${input}\`)],
+  plugins: [
+    sqlite(),
+    webhook({ port: '\${PORT}', api: { token: '\${AGENTD_API_TOKEN}' }, openai: true }),
+  ],
+});
+`,
+  },
   'docs/running-24-7.md': {
     'agentd.config.ts': `import { defineConfig } from '@agentd/core';
 import { sqlite } from '@agentd/store-sqlite';
@@ -228,6 +243,9 @@ beforeAll(async () => {
   for (const name of ['zod', 'vitest', '@types/node']) {
     link(join(REPO, 'node_modules', name), name);
   }
+  // As npm install leaves it: `npx agentd` in a script run beside a host (`host=` blocks).
+  mkdirSync(join(root, 'node_modules/.bin'), { recursive: true });
+  symlinkSync('../@agentd/core/bin/agentd.js', join(root, 'node_modules/.bin/agentd'));
   writeFileSync(
     join(root, 'tsconfig.json'),
     JSON.stringify({

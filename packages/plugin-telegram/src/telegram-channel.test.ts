@@ -166,3 +166,17 @@ describe('TelegramChannel.send', () => {
     });
   });
 });
+
+describe('TelegramChannel.checkAddress', () => {
+  it('takes chat ids and public usernames, and says what is wrong with anything else', () => {
+    const bot = channel();
+    for (const id of ['42', '-1001234567890', '@agentd_news']) {
+      expect(bot.checkAddress({ channel: 'telegram', id }), id).toBeUndefined();
+    }
+    expect(bot.checkAddress({ channel: 'telegram', id: '42', thread: '7' })).toBeUndefined();
+    for (const id of ['', 'alice', '12ab', '@ab', '4 2', '1'.repeat(30)]) {
+      expect(bot.checkAddress({ channel: 'telegram', id }), id).toMatch(/chat id is a number/);
+    }
+    expect(bot.checkAddress({ channel: 'telegram', id: '42', thread: 'general' })).toMatch(/topic/);
+  });
+});

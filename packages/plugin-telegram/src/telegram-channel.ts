@@ -94,6 +94,17 @@ export class TelegramChannel implements Channel {
     this.#deps = deps;
   }
 
+  /** A chat is a (possibly negative) number or a public `@username`; a topic is a number. */
+  checkAddress(to: Address): string | undefined {
+    if (!/^-?\d{1,20}$/.test(to.id) && !/^@[A-Za-z]\w{3,31}$/.test(to.id)) {
+      return 'a Telegram chat id is a number (e.g. "123456789", "-100123") or a public @username';
+    }
+    if (to.thread !== undefined && !/^\d{1,20}$/.test(to.thread)) {
+      return 'a Telegram topic (thread) id is a number';
+    }
+    return undefined;
+  }
+
   send(to: Address, message: OutboundMessage, options: SendOptions = {}): Promise<SentMessage> {
     const chat = to.id;
     const previous = this.#lastSend.get(chat) ?? Promise.resolve();

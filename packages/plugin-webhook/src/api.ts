@@ -1,6 +1,7 @@
 import {
   AgentdError,
   type Clock,
+  type EventBus,
   type HostInfo,
   HttpError,
   type HttpRequest,
@@ -15,7 +16,7 @@ import {
   type TaskStatus,
   type TaskStore,
 } from '@agentd/core';
-import type { HealthReport, IntakeGate } from '@agentd/core/host';
+import type { ChannelRegistry, HealthReport, IntakeGate } from '@agentd/core/host';
 import type { Scheduler } from '@agentd/core/scheduler';
 import {
   type DeadLetterStatus,
@@ -26,6 +27,7 @@ import {
   type TaskQuery,
 } from '@agentd/core/store';
 import { z } from 'zod';
+import { checkReplyTo, mountTaskWait, replyToSchema } from './api-replies.js';
 import { API_PREFIX } from './options.js';
 import { type AgentdHttpServer, isJsonType } from './server.js';
 
@@ -43,6 +45,10 @@ export interface ApiDeps {
   scheduler: () => Scheduler | undefined;
   /** The host's intake guard: retries dead letters through their channel. */
   guard?: IntakeGuard;
+  /** Wakes the wait route when a task ends; without it, the route is not mounted. */
+  events?: EventBus;
+  /** Where a task's `replyTo` must name a channel. */
+  channels?: ChannelRegistry;
 }
 
 /** Enqueue errors that are the caller's to fix (their messages hold no secrets). */
@@ -116,6 +122,7 @@ const newTaskSchema = z
     sessionKey: identifier(500).optional(),
     type: identifier(100).optional(),
     metadata: z.record(z.string(), z.json()).optional(),
+    replyTo: replyToSchema.optional(),
   })
   .strict()
   .refine((t) => t.input !== undefined || t.description !== undefined, {
@@ -156,6 +163,7 @@ function parseNewTask(req: HttpRequest): NewTask {
     sessionKey: t.sessionKey,
     type: t.type ?? 'api',
     metadata: sent.metadata,
+    ...(t.replyTo && { replyTo: t.replyTo }),
   };
 }
 
@@ -232,6 +240,7 @@ export function mountApi(server: AgentdHttpServer, deps: ApiDeps): void {
   route('POST', '/tasks', async (req) => {
     const queue = need(deps.queue(), 'task store (and so no task queue)');
     const task = parseNewTask(req);
+    if (task.replyTo) checkReplyTo(deps.channels, task.replyTo);
     try {
       const { task: stored, created } = await deps.gate.run(() => queue.enqueue(task));
       return json({ task: stored, created }, created ? 201 : 200);
@@ -242,6 +251,8 @@ export function mountApi(server: AgentdHttpServer, deps: ApiDeps): void {
       throw error;
     }
   });
+
+  if (deps.events) mountTaskWait(server, { events: deps.events, tasks: deps.tasks });
 
   route('GET', '/tasks/:id', async (req) => {
     const tasks = need(deps.tasks(), 'task store');

@@ -2,7 +2,8 @@
  * @module @agentd/plugin-webhook
  * One HTTP server per host: signed webhook routes (Standard Webhooks, GitHub, generic
  * HMAC-SHA256) whose deliveries become durable, de-duplicated tasks; `/live`, `/ready` and
- * `/health`; a bearer-token API under `/api/v1`. Its server implements core's HTTP route contract
+ * `/health`; a bearer-token API under `/api/v1` with a chat channel; an opt-in OpenAI-compatible
+ * endpoint under `/v1`. Its server implements core's HTTP route contract
  * (`HttpServer`, provided under `HttpServerToken` from `@agentd/core`), on which other plugins
  * mount routes.
  *
@@ -20,10 +21,14 @@
 
 export type { ApiDeps } from './api.js';
 export { mountApi } from './api.js';
+export { MAX_WAIT_MS } from './api-replies.js';
+export type { ChatMessage } from './chat-channel.js';
+export { CHAT_CHANNEL } from './chat-channel.js';
 export { WEBHOOK_ERROR_CODES } from './error-codes.js';
 export type { WebhookReceivedEvent } from './events.js';
+export { OPENAI_CHANNEL, SESSION_HEADER } from './openai.js';
 export type { ResolvedWebhookOptions, WebhookOptions, WebhookRouteConfig } from './options.js';
-export { API_PREFIX, PROBE_PATHS, webhookOptionsSchema } from './options.js';
+export { API_PREFIX, OPENAI_PREFIX, PROBE_PATHS, webhookOptionsSchema } from './options.js';
 export { WEBHOOK_PLUGIN_NAME, webhook } from './plugin.js';
 export type { HealthBody, HealthCheckEntry } from './probes.js';
 export { HEALTH_CONTENT_TYPE } from './probes.js';

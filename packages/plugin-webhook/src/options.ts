@@ -24,6 +24,16 @@ export const PROBE_PATHS = ['/live', '/ready', '/health'] as const;
  * ```
  */
 export const API_PREFIX = '/api/v1';
+/**
+ * Prefix of the OpenAI-compatible endpoint (an OpenAI client's `baseURL` is the server's URL
+ * followed by it).
+ *
+ * @example
+ * ```ts
+ * new OpenAI({ baseURL: `${url}${OPENAI_PREFIX}`, apiKey: token });
+ * ```
+ */
+export const OPENAI_PREFIX = '/v1';
 
 // `${PORT}` placeholders interpolate to strings, so a port may arrive as one.
 const portSchema = z
@@ -175,6 +185,24 @@ export const webhookOptionsSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * The OpenAI-compatible endpoint (`POST /v1/chat/completions`, `GET /v1/models`), behind
+     * the API token. Off by default; `true` turns it on with the defaults.
+     */
+    openai: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            /** How long a completion waits for its task before answering 504 (ms). */
+            timeoutMs: z.number().int().min(1000).max(3_600_000).default(300_000),
+            /** Body cap of the completions route; at most the server's. */
+            bodyLimitBytes: z.number().int().min(1024).optional(),
+          })
+          .strict(),
+      ])
+      .default(false)
+      .transform((o) => (o === false ? undefined : o === true ? { timeoutMs: 300_000 } : o)),
     /** `bearer`: /health needs the API token too (/live and /ready stay open for probes). */
     healthAuth: z.enum(['none', 'bearer']).default('none'),
     /**
@@ -206,6 +234,13 @@ export const webhookOptionsSchema = z
         message: '"bearer" needs api.token: there is no token to check',
       });
     }
+    if (o.openai && !o.api) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['openai'],
+        message: 'the OpenAI-compatible endpoint needs api.token: clients send it as their API key',
+      });
+    }
     const names = new Set<string>();
     const paths = new Set<string>();
     o.routes.forEach((route, i) => {
@@ -219,6 +254,7 @@ export const webhookOptionsSchema = z
       names.add(route.name);
       const reserved =
         (PROBE_PATHS as readonly string[]).includes(route.path) ||
+        (o.openai !== undefined && route.path.startsWith(`${OPENAI_PREFIX}/`)) ||
         route.path === API_PREFIX ||
         route.path.startsWith(`${API_PREFIX}/`);
       if (paths.has(route.path) || reserved) {

@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import {
   AgentdError,
   AgentRegistryToken,
+  AnswersToken,
+  ChannelRegistryToken,
   type Clock,
   HealthRegistryToken,
   HostInfoToken,
@@ -23,6 +25,7 @@ import { SchedulerToken } from '@agentd/core/scheduler';
 import { enqueueManyInto } from '@agentd/core/store';
 import { mountApi } from './api.js';
 import { EnqueueBatcher } from './batch.js';
+import { mountConversations } from './conversations.js';
 import {
   PROBE_PATHS,
   type ResolvedWebhookOptions,
@@ -149,6 +152,13 @@ export function webhook(options: WebhookOptions = {}): Plugin<ResolvedWebhookOpt
           sessions: () => services.optional?.sessions,
           scheduler: () => services.optional?.scheduler,
           guard: ctx.resolve(IntakeGuardToken),
+          events: ctx.events,
+          channels: ctx.resolve(ChannelRegistryToken),
+        });
+        mountConversations(ctx, http, {
+          tasks: () => services.optional?.tasks,
+          state: () => services.optional?.state,
+          answers: () => services.optional?.answers,
         });
       }
 
@@ -227,6 +237,7 @@ function resolveOptional(ctx: Ctx) {
     sessions: ctx.tryResolve(SessionStoreToken),
     state: ctx.tryResolve(StateStoreToken),
     scheduler: ctx.tryResolve(SchedulerToken),
+    answers: ctx.tryResolve(AnswersToken),
   };
 }
 

@@ -334,6 +334,10 @@ export class AgentdHttpServer implements HttpServer {
     const headers: Record<string, string | number | string[]> = answer.headers
       ? { ...answer.headers }
       : {};
+    if (answer.stream !== undefined) {
+      this.#stream(res, answer.stream, answer.status ?? 200, headers);
+      return;
+    }
     let payload: string | Uint8Array | undefined;
     if (answer.json !== undefined) {
       payload = JSON.stringify(answer.json);
@@ -356,6 +360,45 @@ export class AgentdHttpServer implements HttpServer {
     if (this.#draining) headers.connection = 'close';
     res.writeHead(answer.status ?? 200, headers);
     res.end(payload);
+  }
+
+  /**
+   * Writes each piece as it comes (chunked), waiting for the socket to take a piece before
+   * asking for the next; stops iterating (its `finally` runs) when the client goes away.
+   */
+  #stream(
+    res: ServerResponse,
+    stream: AsyncIterable<string>,
+    status: number,
+    headers: Record<string, string | number | string[]>,
+  ): void {
+    if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'text/plain; charset=utf-8';
+    if (this.#draining) headers.connection = 'close';
+    res.writeHead(status, headers);
+    res.flushHeaders();
+    const mask = this.#options.mask;
+    const iterator = stream[Symbol.asyncIterator]();
+    const stop = () => void iterator.return?.().catch(() => {});
+    res.once('close', stop);
+    const pump = async () => {
+      for (;;) {
+        const { value, done } = await iterator.next();
+        if (done || res.destroyed) break;
+        const piece = mask ? mask(value) : value;
+        if (!res.write(piece)) {
+          await new Promise((r) => {
+            res.once('drain', r);
+            res.once('close', r);
+          });
+        }
+      }
+      res.off('close', stop);
+      res.end();
+    };
+    pump().catch((error: unknown) => {
+      this.#logger.error({ err: error }, 'HTTP stream failed');
+      res.destroy();
+    });
   }
 
   #sendError(res: ServerResponse, error: unknown): void {

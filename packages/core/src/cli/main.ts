@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { MAX_TASK_ATTEMPTS } from '../contracts/task.js';
+import { type AskOptions, askCommand } from './commands/ask.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
+import { chatCommand } from './commands/chat.js';
 import { checkCommand } from './commands/check.js';
 import { deadLettersCommand } from './commands/dead-letters.js';
 import { importCommand } from './commands/import.js';
@@ -211,6 +213,31 @@ export async function main(
     .option(...configOption)
     .action(async (opts: { json?: boolean; config?: string }) => {
       code = await statusCommand(io, { ...opts, cwd, envFile: envFile() });
+    });
+  program
+    .command('ask <text>')
+    .description(
+      'ask the running host one question through its HTTP API and print the answer (exit 0 answered, 1 failed, 2 timed out, 3 no host, 4 refused)',
+    )
+    .option('-a, --agent <name>', 'agent to ask (default: the default agent)')
+    .option('-s, --session <key>', 'asks with the same key share a conversation')
+    .option('-t, --timeout <duration>', 'how long to wait, e.g. 90s, 5m (default 10m)')
+    .option('--json', 'print the finished task as JSON')
+    .option(...configOption)
+    .action(async (text: string, opts: Omit<AskOptions, 'cwd'>) => {
+      code = await askCommand(io, text, { ...opts, cwd, envFile: envFile() });
+    });
+  program
+    .command('chat')
+    .description('talk with the running host in this terminal, through its HTTP API')
+    .option(
+      '--conversation <id>',
+      'conversation (and session) to talk in (default: terminal-<user>)',
+    )
+    .option(...configOption)
+    .action(async (opts: { conversation?: string; config?: string }) => {
+      // Replies are printed as they come, not held until the command ends.
+      code = await chatCommand(maskingIO(target), { ...opts, cwd, envFile: envFile() });
     });
   program
     .command('service')

@@ -99,6 +99,12 @@ export interface Channel {
   send(to: Address, message: OutboundMessage, options?: SendOptions): Promise<SentMessage>;
   /** Shows "typing..." or similar while work runs, where the channel supports it. */
   indicateActivity?(to: Address): Promise<void>;
+  /**
+   * Says what is wrong with `to` as an address of this channel (a Telegram chat id that is not
+   * a number), or undefined when it could be one. Checked before work is accepted for it (the
+   * HTTP API's `replyTo`), so a reply is not owed to an address that can never take it.
+   */
+  checkAddress?(to: Address): string | undefined;
 }
 
 /** The host's channels by name. Provided by the kernel. */

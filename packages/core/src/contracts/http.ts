@@ -60,6 +60,12 @@ export interface HttpResponse {
   headers?: Record<string, string | number | string[]>;
   json?: JsonValue;
   body?: string | Uint8Array;
+  /**
+   * A body sent piece by piece as the iterable yields (server-sent events, long answers), with
+   * chunked transfer encoding; the server stops iterating when the client goes away. Each text
+   * piece is masked like any answer. Takes the place of `json` and `body`.
+   */
+  stream?: AsyncIterable<string>;
 }
 
 /** Answers one request. Throw an {@link HttpError} for an error answer with the stable JSON shape. */

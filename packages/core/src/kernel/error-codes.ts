@@ -91,6 +91,8 @@ export const CORE_ERROR_CODES = {
   E_USAGE: 'A command was given options or arguments it cannot use.',
   E_IMPORT: 'A task import file cannot be read or parsed.',
   E_NO_STORE: 'The config has no store plugin, and the command needs one.',
+  E_NO_API:
+    "The command talks to the running host's HTTP API, and none answers (or the config has none).",
 } as const;
 
 type CoreErrorCodes = typeof CORE_ERROR_CODES;

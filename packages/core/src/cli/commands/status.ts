@@ -81,7 +81,7 @@ export function apiEndpoint(checked: CheckedConfig): ApiEndpoint | undefined {
  * secret that only another plugin needs is not demanded, and an unset API token is a reason to
  * read the store instead of an error.
  */
-async function findApi(checked: CheckedConfig): Promise<ApiEndpoint | { reason: string }> {
+export async function findApi(checked: CheckedConfig): Promise<ApiEndpoint | { reason: string }> {
   const noApi = { reason: 'the config has no webhook plugin, so no HTTP API to ask' };
   const plugin = flattenPlugins(checked.config.plugins ?? [])
     .map((p) => p.plugin)
