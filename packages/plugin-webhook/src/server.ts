@@ -23,6 +23,7 @@ import {
   type RouteHandler,
 } from '@agentd/core';
 import { Router } from './router.js';
+import { sendStream } from './stream.js';
 
 /** How the server listens and what it tolerates. */
 export interface ServerOptions {
@@ -116,6 +117,8 @@ export class AgentdHttpServer implements HttpServer {
   #inFlight = 0;
   #draining = false;
   #idleWaiters: (() => void)[] = [];
+  /** Streamed answers still open (Server-Sent Events): ended when the server drains. */
+  readonly #streams = new Set<() => void>();
 
   constructor(options: ServerOptions, logger: Logger) {
     this.#options = options;
@@ -224,6 +227,7 @@ export class AgentdHttpServer implements HttpServer {
   async drain(signal?: AbortSignal): Promise<void> {
     this.#draining = true;
     this.#server?.closeIdleConnections();
+    for (const stop of [...this.#streams]) stop();
     if (this.#inFlight === 0 || signal?.aborted) return;
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -334,6 +338,18 @@ export class AgentdHttpServer implements HttpServer {
     const headers: Record<string, string | number | string[]> = answer.headers
       ? { ...answer.headers }
       : {};
+    if (answer.stream !== undefined) {
+      if (this.#draining) headers.connection = 'close';
+      const stop = sendStream(
+        res,
+        { ...answer, stream: answer.stream },
+        headers,
+        this.#options.mask,
+      );
+      this.#streams.add(stop);
+      res.once('close', () => this.#streams.delete(stop));
+      return;
+    }
     let payload: string | Uint8Array | undefined;
     if (answer.json !== undefined) {
       payload = JSON.stringify(answer.json);

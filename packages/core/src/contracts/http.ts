@@ -60,6 +60,20 @@ export interface HttpResponse {
   headers?: Record<string, string | number | string[]>;
   json?: JsonValue;
   body?: string | Uint8Array;
+  /**
+   * A body written as it is produced (Server-Sent Events, a long export): each chunk is sent as
+   * it comes, without a content-length, and the answer ends when the iterable ends. The server
+   * stops iterating (calls its `return`) when the client goes away or the server drains, so a
+   * producer that waits should also watch {@link HttpRequest.signal}. Takes precedence over
+   * `json` and `body`.
+   *
+   * @example
+   * ```ts
+   * async function* ticks() { yield 'data: 1\n\n'; yield 'data: 2\n\n'; }
+   * return { headers: { 'content-type': 'text/event-stream' }, stream: ticks() };
+   * ```
+   */
+  stream?: AsyncIterable<string | Uint8Array>;
 }
 
 /** Answers one request. Throw an {@link HttpError} for an error answer with the stable JSON shape. */
