@@ -13,7 +13,6 @@
  * export default defineConfig({ plugins: [sqlite(), webhook(), dashboard()] });
  * ```
  */
-import './error-codes.js';
 
 export { CSRF_HEADER, SESSION_COOKIE } from './auth.js';
 export { DASHBOARD_ERROR_CODES } from './error-codes.js';
