@@ -16,6 +16,15 @@ async function csrfOf(url: string, cookie?: string): Promise<string> {
   return ((await me.json()) as { csrf: string }).csrf;
 }
 
+/** The answers' fields these tests read (one shape for all, as loose as JSON). */
+interface ApiBody {
+  tasks: { id: string; status: string }[];
+  next: string | null;
+  counts: Record<string, number>;
+  task: Record<string, unknown>;
+  error?: { code: string };
+}
+
 /** A GET with a Host header of our choosing (fetch does not let one be set). */
 function rawGet(url: string, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -33,7 +42,7 @@ function rawGet(url: string, host: string): Promise<{ status: number; body: stri
 
 async function getJson(url: string, path: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${url}/dashboard/api${path}`, { headers });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as ApiBody };
 }
 
 describe('the dashboard on loopback (no login)', () => {

@@ -57,7 +57,9 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
       // Tasks: every stored task listed, newest first; a filter narrows the list.
       await page.getByRole('link', { name: 'Tasks' }).click();
       await page.locator('tr[data-task]').first().waitFor();
-      const listed = await page.locator('tr[data-task]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task')));
+      const listed = await page
+        .locator('tr[data-task]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task')));
       const stored = (await store.list({ limit: 100 })).map((t) => t.id);
       expect(listed).toEqual(stored);
       expect(await page.content()).not.toContain(SEEDED_SECRET);
@@ -67,7 +69,11 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
       await page.getByPlaceholder('Search id, description, type').fill('invoice');
       await page.getByRole('button', { name: /^all/ }).click();
       await expect
-        .poll(() => page.locator('tr[data-task]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task'))))
+        .poll(() =>
+          page
+            .locator('tr[data-task]')
+            .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task'))),
+        )
         .toEqual([seeded.completed[2]!.id]);
 
       // A failed task: its error, attempts and timings; Retry enqueues a copy.
@@ -78,7 +84,10 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
       await page.getByRole('button', { name: 'Retry' }).click();
       await page.waitForURL((url) => !url.hash.endsWith(seeded.failed.id));
       const retryId = decodeURIComponent(new URL(page.url()).hash.split('/').pop() ?? '');
-      expect(await store.get(retryId)).toMatchObject({ input: 'sync the CRM', metadata: { retryOf: seeded.failed.id } });
+      expect(await store.get(retryId)).toMatchObject({
+        input: 'sync the CRM',
+        metadata: { retryOf: seeded.failed.id },
+      });
 
       // Cancel the pending task (the page asks first).
       page.once('dialog', (dialog) => void dialog.accept());
@@ -94,7 +103,9 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
       await page.locator('form.enqueue input[name=agent]').fill('echo');
       await page.getByRole('button', { name: 'Enqueue' }).click();
       const fromDashboard = async () =>
-        (await store.list({ limit: 100 })).filter((t) => t.metadata.via === 'dashboard').map((t) => t.input);
+        (await store.list({ limit: 100 }))
+          .filter((t) => t.metadata.via === 'dashboard')
+          .map((t) => t.input);
       await expect.poll(fromDashboard).toEqual(['typed in the browser']);
 
       // Schedules: next run shown; Run now enqueues the schedule's task.
@@ -106,15 +117,23 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
 
       // Dead letters: the stored one, discarded from the page.
       await page.getByRole('link', { name: 'Dead letters' }).click();
-      await page.locator(`[data-letter="${seeded.deadLetterId}"]`).getByText('the message has no chat').waitFor();
+      await page
+        .locator(`[data-letter="${seeded.deadLetterId}"]`)
+        .getByText('the message has no chat')
+        .waitFor();
       await screenshot(page, 'dead-letters');
       page.once('dialog', (dialog) => void dialog.accept());
       await page.getByRole('button', { name: 'Discard', exact: true }).click();
-      await expect.poll(async () => (await store.getDeadLetter!(seeded.deadLetterId))?.status).toBe('discarded');
+      await expect
+        .poll(async () => (await store.getDeadLetter!(seeded.deadLetterId))?.status)
+        .toBe('discarded');
 
       // Sessions: the stored session and its history.
       await page.getByRole('link', { name: 'Sessions' }).click();
-      await page.locator(`tr[data-session="${seeded.sessionId}"]`).getByText('telegram:4711').waitFor();
+      await page
+        .locator(`tr[data-session="${seeded.sessionId}"]`)
+        .getByText('telegram:4711')
+        .waitFor();
       await screenshot(page, 'sessions');
       await page.getByRole('link', { name: 'main' }).click();
       await page.getByText('echo: hello there').waitFor();
@@ -136,9 +155,13 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
       await seeded.host.resolve(TaskStoreToken).cancel(seeded.pending.id, Date.now());
       // The store changed behind the queue's back: no event. Through the queue there is one.
       const { TaskQueueToken } = await import('@agentd/core');
-      const other = await seeded.host.resolve(TaskQueueToken).enqueue({ agent: 'echo', input: 'later', runAt: Date.now() + 60_000 });
+      const other = await seeded.host
+        .resolve(TaskQueueToken)
+        .enqueue({ agent: 'echo', input: 'later', runAt: Date.now() + 60_000 });
       await seeded.host.resolve(TaskQueueToken).cancel(other.task.id);
-      await expect.poll(() => page.locator(`tr[data-task="${other.task.id}"]`).count(), { timeout: 5000 }).toBe(1);
+      await expect
+        .poll(() => page.locator(`tr[data-task="${other.task.id}"]`).count(), { timeout: 5000 })
+        .toBe(1);
     } finally {
       await context.close();
     }
@@ -150,10 +173,11 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
     try {
       await page.goto(`${seeded.url}/dashboard/#/tasks`);
       await page.locator('tr[data-task]').first().waitFor();
-      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      await expect.poll(() => page.locator('.live.up').count()).toBe(1);
+      const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
       expect(background).toBe('rgb(13, 17, 23)');
       // Nothing wider than the screen: no sideways scrolling.
-      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      const width = await page.evaluate('document.documentElement.scrollWidth');
       expect(width).toBeLessThanOrEqual(390);
       await screenshot(page, 'phone-dark');
     } finally {
@@ -162,7 +186,10 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
   });
 
   it('asks for the token when bound beyond loopback, and keeps the session in an HttpOnly, SameSite=Strict cookie', async () => {
-    const seeded = await startSeededHost(dbPath(), hosts, { bind: '0.0.0.0', dashboard: { token: DASHBOARD_TOKEN } });
+    const seeded = await startSeededHost(dbPath(), hosts, {
+      bind: '0.0.0.0',
+      dashboard: { token: DASHBOARD_TOKEN },
+    });
     const { context, page } = await openPage();
     try {
       await page.goto(`${seeded.url}/dashboard/`);
@@ -177,9 +204,14 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
       expect(page.url()).not.toContain(DASHBOARD_TOKEN);
       const [cookie, ...others] = await context.cookies();
       expect(others).toEqual([]);
-      expect(cookie).toMatchObject({ name: 'agentd_dashboard', httpOnly: true, sameSite: 'Strict', path: '/dashboard' });
+      expect(cookie).toMatchObject({
+        name: 'agentd_dashboard',
+        httpOnly: true,
+        sameSite: 'Strict',
+        path: '/dashboard',
+      });
       expect(cookie?.value).not.toContain(DASHBOARD_TOKEN);
-      expect(await page.evaluate(() => document.cookie)).toBe('');
+      expect(await page.evaluate('document.cookie')).toBe('');
 
       // The cookie alone changes nothing: a forged request lacks the CSRF header.
       const status = await page.evaluate(async (id) => {
@@ -187,7 +219,9 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
         return response.status;
       }, seeded.pending.id);
       expect(status).toBe(403);
-      expect((await seeded.host.resolve(TaskStoreToken).get(seeded.pending.id))?.status).toBe('pending');
+      expect((await seeded.host.resolve(TaskStoreToken).get(seeded.pending.id))?.status).toBe(
+        'pending',
+      );
 
       await page.getByRole('button', { name: 'Log out' }).click();
       await page.getByLabel('API token').waitFor();

@@ -35,7 +35,10 @@ export function pageSqliteTasks<Row>(
 ): { tasks: Row[]; next: TaskPage['next'] } {
   const q = prepareTaskPageQuery(query);
   const bounds = queries.allRaw(
-    sql<unknown>`SELECT min(seq), max(seq) FROM tasks`.compile(queryBuilder),
+    // Two subqueries: `min(seq), max(seq)` in one select scans the table; each alone is a seek.
+    sql<unknown>`SELECT (SELECT min(seq) FROM tasks), (SELECT max(seq) FROM tasks)`.compile(
+      queryBuilder,
+    ),
   )[0] as [number | null, number | null];
   const [min, max] = bounds;
   let before: number;

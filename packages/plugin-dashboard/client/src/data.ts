@@ -17,7 +17,7 @@ export function useData<T>(path: string, kinds: readonly string[] = []): Data<T>
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((n) => n + 1), []);
   useLive(kinds, reload);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: tick re-reads on purpose
+  // `tick` is a dependency on purpose: reload() bumps it to read again.
   useEffect(() => {
     let live = true;
     setState((s) => ({ ...s, loading: true }));

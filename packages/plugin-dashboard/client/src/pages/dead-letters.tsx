@@ -29,7 +29,8 @@ export function DeadLetters({ params }: { params: URLSearchParams }) {
   return (
     <>
       <Header title="Dead letters" />
-      <div class="chips" role="group" aria-label="status">
+      <fieldset class="chips">
+        <legend class="visually-hidden">Status</legend>
         {STATUSES.map((s) => (
           <button
             key={s}
@@ -40,7 +41,7 @@ export function DeadLetters({ params }: { params: URLSearchParams }) {
             {s}
           </button>
         ))}
-      </div>
+      </fieldset>
       <ErrorNote error={error} />
       {data?.deadLetters.map((d) => (
         <section key={d.id} class="card letter" data-letter={d.id}>

@@ -27,7 +27,8 @@ export function Sessions({ params }: { params: URLSearchParams }) {
   return (
     <>
       <Header title="Sessions" />
-      <div class="chips" role="group" aria-label="status">
+      <fieldset class="chips">
+        <legend class="visually-hidden">Status</legend>
         <button
           type="button"
           class={status === 'live,idle,suspended' ? 'chip on' : 'chip'}
@@ -45,7 +46,7 @@ export function Sessions({ params }: { params: URLSearchParams }) {
             {s}
           </button>
         ))}
-      </div>
+      </fieldset>
       <ErrorNote error={error} />
       <table class="list">
         <thead>

@@ -120,7 +120,8 @@ export function Tasks({ params }: { params: URLSearchParams }) {
         <Enqueue onDone={reload} />
       </Header>
       <div class="filters">
-        <div class="chips" role="group" aria-label="status">
+        <fieldset class="chips">
+          <legend class="visually-hidden">Status</legend>
           <button
             type="button"
             class={status === '' ? 'chip on' : 'chip'}
@@ -138,7 +139,7 @@ export function Tasks({ params }: { params: URLSearchParams }) {
               {s} <span class="muted">{data?.counts[s] ?? ''}</span>
             </button>
           ))}
-        </div>
+        </fieldset>
         <input
           type="search"
           name="text"
