@@ -219,6 +219,37 @@ export function mountHostRoutes(route: ApiRoute, deps: DashboardDeps): void {
     return answer(deps, { session, history: await sessions.history(id, limit) });
   });
 
+  route('POST', '/sessions/:id/archive', async (request) => {
+    const sessions = need(deps.sessions, 'session store');
+    const manager = need(deps.sessionManager, 'session manager');
+    const session = await sessions.get(request.params.id ?? '');
+    if (!session) throw new HttpError(404, 'not_found', 'no such session');
+    if (session.status === 'archived')
+      throw new HttpError(409, 'conflict', 'the session is already archived');
+    return answer(deps, { session: await manager.archive(session.userKey, session.name) });
+  });
+
+  // Reminders are one-off tasks of type `reminder`: the pending ones, soonest first.
+  route('GET', '/reminders', async () => {
+    const tasks = need(deps.tasks, 'task store');
+    const pending = await tasks.list({
+      type: 'reminder',
+      status: 'pending',
+      order: 'oldest',
+      limit: 200,
+    });
+    pending.sort((a, b) => a.runAt - b.runAt);
+    return answer(deps, {
+      reminders: pending.map((t) => ({
+        id: t.id,
+        description: t.description,
+        agent: t.agent,
+        runAt: t.runAt,
+        createdAt: t.createdAt,
+      })),
+    });
+  });
+
   route('GET', '/events', (request) => {
     if (deps.live.streams >= deps.maxStreams) {
       throw new HttpError(503, 'unavailable', 'too many open dashboard streams');

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { createHost, TaskStoreToken } from '@agentd/core';
+import { createHost, SessionStoreToken, TaskStoreToken } from '@agentd/core';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { webhook } from '@agentd/plugin-webhook';
 import { sqlite } from '@agentd/store-sqlite';
@@ -68,9 +68,12 @@ describe('the dashboard on loopback (no login)', () => {
 
     const all = await getJson(url, '/tasks');
     expect(all.status).toBe(200);
-    const expectedIds = [seeded.pending, seeded.failed, ...[...seeded.completed].reverse()].map(
-      (t) => t.id,
-    );
+    const expectedIds = [
+      seeded.reminder,
+      seeded.pending,
+      seeded.failed,
+      ...[...seeded.completed].reverse(),
+    ].map((t) => t.id);
     expect(all.body.tasks.map((t: { id: string }) => t.id)).toEqual(expectedIds);
     const counts = await seeded.host.resolve(TaskStoreToken).counts();
     expect(all.body.counts).toEqual(counts);
@@ -90,7 +93,7 @@ describe('the dashboard on loopback (no login)', () => {
     // Keyset paging: pages of two walk every task once, newest first.
     const seen: string[] = [];
     let after = '';
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       const page = await getJson(url, `/tasks?limit=2${after ? `&after=${after}` : ''}`);
       seen.push(...page.body.tasks.map((t: { id: string }) => t.id));
       if (!page.body.next) break;
@@ -147,7 +150,7 @@ describe('the dashboard on loopback (no login)', () => {
       expect({ text, status, n: body.tasks.length }).toEqual({ text, status: 200, n: 0 });
     }
     // The table is still there, and the host still serves.
-    expect((await getJson(url, '/tasks')).body.tasks).toHaveLength(5);
+    expect((await getJson(url, '/tasks')).body.tasks).toHaveLength(6);
   });
 
   it('changes the store only with the CSRF header, from its own origin, at a loopback host name', async () => {
@@ -239,6 +242,23 @@ describe('the dashboard on loopback (no login)', () => {
       ).status,
     ).toBe(404);
 
+    const reminders = await getJson(url, '/reminders');
+    expect(reminders.body).toMatchObject({
+      reminders: [{ id: seeded.reminder.id, description: 'call the dentist' }],
+    });
+
+    const archive = `${url}/dashboard/api/sessions/${seeded.sessionId}/archive`;
+    expect((await fetch(archive, { method: 'POST' })).status).toBe(403);
+    expect(
+      (await fetch(archive, { method: 'POST', headers: { 'x-agentd-csrf': csrf } })).status,
+    ).toBe(200);
+    expect((await seeded.host.resolve(SessionStoreToken).get(seeded.sessionId))?.status).toBe(
+      'archived',
+    );
+    expect(
+      (await fetch(archive, { method: 'POST', headers: { 'x-agentd-csrf': csrf } })).status,
+    ).toBe(409);
+
     const discard = await fetch(
       `${url}/dashboard/api/dead-letters/${seeded.deadLetterId}/discard`,
       {
@@ -315,7 +335,7 @@ describe('the dashboard beyond loopback', () => {
     const cookie = setCookie.split(';')[0]!;
     const tasks = await getJson(url, '/tasks', { cookie });
     expect(tasks.status).toBe(200);
-    expect(tasks.body.tasks).toHaveLength(5);
+    expect(tasks.body.tasks).toHaveLength(6);
 
     const cancel = `${url}/dashboard/api/tasks/${seeded.pending.id}/cancel`;
     expect((await fetch(cancel, { method: 'POST', headers: { cookie } })).status).toBe(403);

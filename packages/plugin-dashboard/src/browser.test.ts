@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { TaskStoreToken } from '@agentd/core';
+import { SessionStoreToken, TaskStoreToken } from '@agentd/core';
 import { useTestHosts } from '@agentd/core/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,9 @@ async function openPage(options: { colorScheme?: 'light' | 'dark'; phone?: boole
 }
 
 describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
-  it('shows every page with what the SQLite store holds, and its buttons change the store', async () => {
+  it('shows every page with what the SQLite store holds, and its buttons change the store', {
+    timeout: 90_000,
+  }, async () => {
     const seeded = await startSeededHost(dbPath(), hosts);
     const store = seeded.host.resolve(TaskStoreToken);
     const { context, page, errors } = await openPage();
@@ -111,6 +113,10 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
       // Schedules: next run shown; Run now enqueues the schedule's task.
       await page.getByRole('link', { name: 'Schedules' }).click();
       await page.locator('tr[data-schedule="nightly-report"]').waitFor();
+      await page
+        .locator(`[data-reminder="${seeded.reminder.id}"]`)
+        .getByText('call the dentist')
+        .waitFor();
       await screenshot(page, 'schedules');
       await page.getByRole('button', { name: 'Run now' }).click();
       await expect.poll(async () => (await store.list({ type: 'schedule' })).length).toBe(1);
@@ -138,6 +144,13 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
       await page.getByRole('link', { name: 'main' }).click();
       await page.getByText('echo: hello there').waitFor();
       await screenshot(page, 'session');
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('button', { name: 'Archive' }).click();
+      await expect
+        .poll(
+          async () => (await seeded.host.resolve(SessionStoreToken).get(seeded.sessionId))?.status,
+        )
+        .toBe('archived');
       expect(errors).toEqual([]);
     } finally {
       await context.close();

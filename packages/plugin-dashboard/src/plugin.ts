@@ -16,6 +16,7 @@ import {
 } from '@agentd/core';
 import { REDACTED, redactSecrets, SECRET_KEYS } from '@agentd/core/host';
 import { SchedulerToken } from '@agentd/core/scheduler';
+import { SessionManagerToken } from '@agentd/core/sessions';
 import { mountAuthRoutes, mountHostRoutes } from './api-host.js';
 import { mountTaskRoutes } from './api-tasks.js';
 import { ClientAssets } from './assets.js';
@@ -70,7 +71,7 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
     name: DASHBOARD_PLUGIN_NAME,
     dependsOn: [HttpServerToken],
     // Optional partners, started first when present so the API can read them.
-    after: [TaskStoreToken, SessionStoreToken, TaskQueueToken, SchedulerToken],
+    after: [TaskStoreToken, SessionStoreToken, TaskQueueToken, SchedulerToken, SessionManagerToken],
     optionsSchema: dashboardOptionsSchema,
     options,
     secretOptions: ['token'],
@@ -102,6 +103,7 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
         tasks: ctx.tryResolve(TaskStoreToken),
         queue: ctx.tryResolve(TaskQueueToken),
         sessions: ctx.tryResolve(SessionStoreToken),
+        sessionManager: ctx.tryResolve(SessionManagerToken),
         scheduler: ctx.tryResolve(SchedulerToken),
         guard: ctx.tryResolve(IntakeGuardToken),
         storeDescription: ctx.tryResolve(StoreToken)?.description,

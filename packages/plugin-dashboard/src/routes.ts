@@ -16,6 +16,7 @@ import {
   type TaskStore,
 } from '@agentd/core';
 import type { Scheduler } from '@agentd/core/scheduler';
+import type { SessionManager } from '@agentd/core/sessions';
 import { SECURITY_HEADERS } from './assets.js';
 import type { DashboardAuth } from './auth.js';
 import type { LiveHub } from './live.js';
@@ -33,6 +34,8 @@ export interface DashboardDeps {
   tasks: TaskStore | undefined;
   queue: TaskQueue | undefined;
   sessions: SessionStore | undefined;
+  /** Archives sessions (closing their agent's resource); absent in hosts without sessions. */
+  sessionManager: SessionManager | undefined;
   scheduler: Scheduler | undefined;
   guard: IntakeGuard | undefined;
   storeDescription: string | undefined;

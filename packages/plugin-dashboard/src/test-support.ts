@@ -8,6 +8,7 @@ import {
   TaskQueueToken,
   TaskStoreToken,
 } from '@agentd/core';
+import { SchedulerToken } from '@agentd/core/scheduler';
 import { memoryLogger } from '@agentd/core/testing';
 import { webhook } from '@agentd/plugin-webhook';
 import { sqlite } from '@agentd/store-sqlite';
@@ -24,14 +25,16 @@ export interface Seeded {
   completed: Task[];
   failed: Task;
   pending: Task;
+  /** A reminder due in two hours (a pending task of type `reminder`). */
+  reminder: Task;
   deadLetterId: string;
   sessionId: string;
 }
 
 /**
  * A real host (SQLite file, `webhook()` on port 0, `dashboard()`) with tasks that really ran:
- * completed ones (one quoting a secret), a failed one, a pending one due in an hour, a dead
- * letter, a session with history and a schedule.
+ * completed ones (one quoting a secret), a failed one, a pending one due in an hour, a reminder
+ * due in two hours, a dead letter, a session with history and a schedule.
  */
 export async function startSeededHost(
   dbPath: string,
@@ -103,6 +106,13 @@ export async function startSeededHost(
       runAt: Date.now() + 3_600_000,
     })
   ).task;
+  const reminder = (
+    await host.resolve(SchedulerToken).remind(Date.now() + 7_200_000, {
+      agent: 'echo',
+      input: 'call the dentist',
+      description: 'call the dentist',
+    })
+  ).task;
   const tasks = await Promise.all(ids.map((id) => store.get(id)));
   const { letter } = await store.addDeadLetter!(
     {
@@ -140,6 +150,7 @@ export async function startSeededHost(
     completed: tasks.slice(0, 3) as Task[],
     failed: tasks[3] as Task,
     pending,
+    reminder,
     deadLetterId: letter.id,
     sessionId: session.id,
   };

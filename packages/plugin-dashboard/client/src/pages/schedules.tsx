@@ -1,6 +1,7 @@
 import { post } from '../api';
 import { useData } from '../data';
 import { ago, when } from '../format';
+import { href } from '../router';
 import { ActionButton, Badge, ErrorNote, Header } from '../ui';
 
 interface Schedule {
@@ -13,6 +14,37 @@ interface Schedule {
   lastFiredAt: number | null;
   missedSlots: number[];
   missedTotal: number;
+}
+
+interface Reminder {
+  id: string;
+  description: string;
+  agent: string | null;
+  runAt: number;
+}
+
+/** Pending reminders (one-off tasks of type `reminder`), soonest first; cancel one here. */
+function Reminders() {
+  const { data, error, reload } = useData<{ reminders: Reminder[] }>('/reminders', ['task']);
+  return (
+    <section class="card reminders">
+      <h2>Reminders</h2>
+      <ErrorNote error={error} />
+      {data && data.reminders.length === 0 ? <p class="muted">No pending reminders.</p> : null}
+      {data?.reminders.map((r) => (
+        <div key={r.id} class="row reminder" data-reminder={r.id}>
+          <span title={when(r.runAt)}>{ago(r.runAt)}</span>
+          <a href={href(['tasks', r.id])}>{r.description}</a>
+          <ActionButton
+            label="Cancel"
+            danger
+            confirm="Cancel this reminder?"
+            run={() => post(`/tasks/${encodeURIComponent(r.id)}/cancel`).then(reload)}
+          />
+        </div>
+      ))}
+    </section>
+  );
 }
 
 export function Schedules() {
@@ -54,6 +86,7 @@ export function Schedules() {
         </tbody>
       </table>
       {data && data.schedules.length === 0 ? <p class="muted">No schedules.</p> : null}
+      <Reminders />
     </>
   );
 }

@@ -1,8 +1,8 @@
-import { query } from '../api';
+import { post, query } from '../api';
 import { useData } from '../data';
 import { ago, duration, when } from '../format';
 import { href, navigate } from '../router';
-import { Badge, ErrorNote, Facts, Header } from '../ui';
+import { ActionButton, Badge, ErrorNote, Facts, Header } from '../ui';
 
 interface SessionRow {
   id: string;
@@ -87,14 +87,23 @@ interface SessionDetailData {
 }
 
 export function SessionDetail({ id }: { id: string }) {
-  const { data, error } = useData<SessionDetailData>(`/sessions/${encodeURIComponent(id)}`, [
-    'session',
-    'task',
-  ]);
+  const { data, error, reload } = useData<SessionDetailData>(
+    `/sessions/${encodeURIComponent(id)}`,
+    ['session', 'task'],
+  );
   const s = data?.session;
   return (
     <>
-      <Header title={s ? `Session ${s.name}` : 'Session'} />
+      <Header title={s ? `Session ${s.name}` : 'Session'}>
+        {s && s.status !== 'archived' ? (
+          <ActionButton
+            label="Archive"
+            danger
+            confirm="Archive this session? Its agent's resources are released for good."
+            run={() => post(`/sessions/${encodeURIComponent(id)}/archive`).then(reload)}
+          />
+        ) : null}
+      </Header>
       <ErrorNote error={error} />
       {s && data ? (
         <div class="grid">
