@@ -2,6 +2,18 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get } from './api';
 import { useLive } from './live';
 
+let firstDataMarked = false;
+
+/**
+ * Marks (`agentd:first-data`) the first frame painted with data from the API, so tests and
+ * users (the browser's performance panel) can see how long the first view took.
+ */
+function markFirstData(): void {
+  if (firstDataMarked) return;
+  firstDataMarked = true;
+  requestAnimationFrame(() => performance.mark('agentd:first-data'));
+}
+
 export interface Data<T> {
   data: T | undefined;
   error: string | undefined;
@@ -22,7 +34,11 @@ export function useData<T>(path: string, kinds: readonly string[] = []): Data<T>
     let live = true;
     setState((s) => ({ ...s, loading: true }));
     get<T>(path).then(
-      (data) => live && setState({ data, loading: false }),
+      (data) => {
+        if (!live) return;
+        setState({ data, loading: false });
+        markFirstData();
+      },
       (error: Error) => live && setState((s) => ({ ...s, error: error.message, loading: false })),
     );
     return () => {

@@ -86,7 +86,10 @@ function App() {
     return () => window.removeEventListener('agentd:logged-out', onLoggedOut);
   }, []);
   if (error) return <p class="error">{error}</p>;
-  if (!me) return <p class="muted center">Loading…</p>;
+  // The page starts reading its data while /api/me is still on its way (one round trip less to
+  // the first view); a login-mode dashboard without a session turns to the login form when
+  // either answer says so.
+  if (!me) return <Shell me={{ auth: 'open', authenticated: true }} onLogout={() => undefined} />;
   if (!me.authenticated) {
     if (me.auth === 'open') {
       return (
