@@ -190,7 +190,11 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
         await page.locator('tr[data-task]').first().waitFor();
         // Milliseconds from the start of navigation to the first frame painted with API data.
         await page.waitForFunction("performance.getEntriesByName('agentd:first-data').length > 0");
-        times.push(Number(await page.evaluate("performance.getEntriesByName('agentd:first-data')[0].startTime")));
+        times.push(
+          Number(
+            await page.evaluate("performance.getEntriesByName('agentd:first-data')[0].startTime"),
+          ),
+        );
       } finally {
         await context.close();
       }
