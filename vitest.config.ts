@@ -9,6 +9,7 @@ const packages = [
   'plugin-webhook',
   'plugin-telegram',
   'plugin-monitor',
+  'plugin-dashboard',
 ];
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
@@ -34,6 +35,7 @@ export default defineConfig({
       },
       { find: /^@agentd\/plugin-telegram$/, replacement: src('plugin-telegram/src/index.ts') },
       { find: /^@agentd\/plugin-monitor$/, replacement: src('plugin-monitor/src/index.ts') },
+      { find: /^@agentd\/plugin-dashboard$/, replacement: src('plugin-dashboard/src/index.ts') },
     ],
   },
   test: {

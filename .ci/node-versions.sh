@@ -35,8 +35,8 @@ for major in $versions; do
   mkdir -p "$copy"
   tar -C "$root" --exclude=./.ci/.node --exclude=./.git -cf - . | tar -C "$copy" -xf -
 
-  echo "node-versions: building better-sqlite3 for Node $version (compiles from source, about a minute)"
-  (cd "$copy" && PATH="$nodedir/bin:$PATH" npm_config_nodedir="$nodedir" npm rebuild better-sqlite3 >/dev/null)
+  echo "node-versions: building the native modules (better-sqlite3, node-pty) for Node $version (compiles from source, about a minute)"
+  (cd "$copy" && PATH="$nodedir/bin:$PATH" npm_config_nodedir="$nodedir" npm rebuild better-sqlite3 node-pty >/dev/null)
 
   echo "node-versions: running the test suite on Node $version"
   (cd "$copy" && PATH="$nodedir/bin:$PATH" npx vitest run)

@@ -50,6 +50,7 @@ const PACKAGES = [
   'plugin-webhook',
   'plugin-telegram',
   'plugin-monitor',
+  'plugin-dashboard',
 ];
 
 const docFiles = [
@@ -144,6 +145,18 @@ export default defineConfig({
     sqlite(),
     webhook({ port: '\${PORT}', api: { token: '\${AGENTD_API_TOKEN}' }, openai: true }),
   ],
+});
+`,
+  },
+  // The host the dashboard page's API calls talk to: the page's config, on the test's port.
+  'docs/dashboard.md': {
+    'host.config.ts': `import { agent, defineConfig } from '@agentd/core';
+import { dashboard } from '@agentd/plugin-dashboard';
+import { webhook } from '@agentd/plugin-webhook';
+import { sqlite } from '@agentd/store-sqlite';
+export default defineConfig({
+  agents: [agent('echo', (input) => input)],
+  plugins: [sqlite(), webhook({ port: '\${PORT}' }), dashboard()],
 });
 `,
   },

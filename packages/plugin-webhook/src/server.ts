@@ -23,6 +23,7 @@ import {
   type RouteHandler,
 } from '@agentd/core';
 import { Router } from './router.js';
+import { sendStream } from './stream.js';
 
 /** How the server listens and what it tolerates. */
 export interface ServerOptions {
@@ -116,6 +117,8 @@ export class AgentdHttpServer implements HttpServer {
   #inFlight = 0;
   #draining = false;
   #idleWaiters: (() => void)[] = [];
+  /** Streamed answers still open (Server-Sent Events): ended when the server drains. */
+  readonly #streams = new Set<() => void>();
 
   constructor(options: ServerOptions, logger: Logger) {
     this.#options = options;
@@ -224,6 +227,7 @@ export class AgentdHttpServer implements HttpServer {
   async drain(signal?: AbortSignal): Promise<void> {
     this.#draining = true;
     this.#server?.closeIdleConnections();
+    for (const stop of [...this.#streams]) stop();
     if (this.#inFlight === 0 || signal?.aborted) return;
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -335,7 +339,15 @@ export class AgentdHttpServer implements HttpServer {
       ? { ...answer.headers }
       : {};
     if (answer.stream !== undefined) {
-      this.#stream(res, answer.stream, answer.status ?? 200, headers);
+      if (this.#draining) headers.connection = 'close';
+      const stop = sendStream(
+        res,
+        { ...answer, stream: answer.stream },
+        headers,
+        this.#options.mask,
+      );
+      this.#streams.add(stop);
+      res.once('close', () => this.#streams.delete(stop));
       return;
     }
     let payload: string | Uint8Array | undefined;
@@ -360,45 +372,6 @@ export class AgentdHttpServer implements HttpServer {
     if (this.#draining) headers.connection = 'close';
     res.writeHead(answer.status ?? 200, headers);
     res.end(payload);
-  }
-
-  /**
-   * Writes each piece as it comes (chunked), waiting for the socket to take a piece before
-   * asking for the next; stops iterating (its `finally` runs) when the client goes away.
-   */
-  #stream(
-    res: ServerResponse,
-    stream: AsyncIterable<string>,
-    status: number,
-    headers: Record<string, string | number | string[]>,
-  ): void {
-    if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'text/plain; charset=utf-8';
-    if (this.#draining) headers.connection = 'close';
-    res.writeHead(status, headers);
-    res.flushHeaders();
-    const mask = this.#options.mask;
-    const iterator = stream[Symbol.asyncIterator]();
-    const stop = () => void iterator.return?.().catch(() => {});
-    res.once('close', stop);
-    const pump = async () => {
-      for (;;) {
-        const { value, done } = await iterator.next();
-        if (done || res.destroyed) break;
-        const piece = mask ? mask(value) : value;
-        if (!res.write(piece)) {
-          await new Promise((r) => {
-            res.once('drain', r);
-            res.once('close', r);
-          });
-        }
-      }
-      res.off('close', stop);
-      res.end();
-    };
-    pump().catch((error: unknown) => {
-      this.#logger.error({ err: error }, 'HTTP stream failed');
-      res.destroy();
-    });
   }
 
   #sendError(res: ServerResponse, error: unknown): void {

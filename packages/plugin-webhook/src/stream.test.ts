@@ -1,17 +1,14 @@
-// Streamed answers (`HttpResponse.stream`): pieces reach the client as they are yielded, masked
-// like any answer, and a client that leaves stops the iteration.
-import { request } from 'node:http';
 import { memoryLogger } from '@agentd/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentdHttpServer } from './server.js';
-import { until } from './test-support.js';
 
 const servers: AgentdHttpServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function serve(stream: () => AsyncIterable<string>) {
+async function listen(stream: (signal: AbortSignal, ended: () => void) => AsyncIterable<string>) {
+  const state = { ended: 0 };
   const server = new AgentdHttpServer(
     {
       host: '127.0.0.1',
@@ -20,69 +17,76 @@ async function serve(stream: () => AsyncIterable<string>) {
       headersTimeoutMs: 2000,
       requestTimeoutMs: 4000,
       keepAliveTimeoutMs: 1000,
-      mask: (text) => text.replaceAll('s3cret', '***'),
+      mask: (text) => text.replaceAll('hunter2', '[redacted]'),
     },
     memoryLogger().logger,
   );
   servers.push(server);
   server.route({
     method: 'GET',
-    path: '/stream',
-    handler: () => ({ headers: { 'content-type': 'text/event-stream' }, stream: stream() }),
+    path: '/events',
+    handler: (request) => ({
+      headers: { 'content-type': 'text/event-stream' },
+      stream: stream(request.signal, () => {
+        state.ended++;
+      }),
+    }),
   });
-  return (await server.listen()).url;
+  const { url } = await server.listen();
+  return { server, url, state };
 }
 
-describe('streamed answers', () => {
-  it('sends each piece as it is yielded, masked', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const url = await serve(async function* () {
-      yield 'data: first\n\n';
-      await gate;
-      yield 'data: the s3cret\n\n';
-    });
-    const pieces: string[] = [];
-    const done = new Promise<number>((ok, fail) => {
-      request(`${url}/stream`, (res) => {
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => pieces.push(d));
-        res.on('end', () => ok(res.statusCode ?? 0));
-      })
-        .on('error', fail)
-        .end();
-    });
-    // The first piece arrives while the stream is still open.
-    await until(() => pieces.join('').includes('data: first'));
-    release();
-    expect(await done).toBe(200);
-    expect(pieces.join('')).toBe('data: first\n\ndata: the ***\n\n');
+/** Ticks until the consumer stops it (the iterator's return runs the finally). */
+async function* ticks(signal: AbortSignal, ended: () => void): AsyncGenerator<string> {
+  try {
+    for (let i = 0; !signal.aborted; i++) {
+      yield `data: ${i} hunter2\n\n`;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    ended();
+  }
+}
+
+describe('streamed answers (HttpResponse.stream)', () => {
+  it('sends chunks as they come, masked, and stops the producer when the client goes', async () => {
+    const { url, state, server } = await listen(ticks);
+    const abort = new AbortController();
+    const response = await fetch(`${url}/events`, { signal: abort.signal });
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    expect(response.headers.get('content-length')).toBeNull();
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const reader = response.body!.getReader();
+    let text = '';
+    while (!text.includes('data: 2')) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text).toContain('data: 0 [redacted]');
+    expect(text).not.toContain('hunter2');
+    expect(server.inFlight).toBe(1);
+    abort.abort();
+    await expect.poll(() => state.ended).toBe(1);
+    await expect.poll(() => server.inFlight).toBe(0);
   });
 
-  it('stops iterating when the client goes away', async () => {
-    let finished = false;
-    const url = await serve(async function* () {
-      try {
-        for (;;) {
-          yield 'tick\n';
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      } finally {
-        finished = true;
-      }
+  it('ends open streams when the server drains, so a drain does not wait for them', async () => {
+    const { url, state, server } = await listen(ticks);
+    const response = await fetch(`${url}/events`);
+    const reader = response.body!.getReader();
+    await reader.read();
+    const started = Date.now();
+    await server.drain(AbortSignal.timeout(5000));
+    expect(Date.now() - started).toBeLessThan(1000);
+    await expect.poll(() => state.ended).toBe(1);
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+  });
+
+  it('ends the answer when the producer throws, without an error answer after the headers', async () => {
+    const { url } = await listen(async function* broken() {
+      yield 'data: first\n\n';
+      throw new Error('producer broke');
     });
-    await new Promise<void>((ok) => {
-      const req = request(`${url}/stream`, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          ok();
-        });
-      });
-      req.on('error', () => {});
-      req.end();
-    });
-    await until(() => finished, 3000);
+    const response = await fetch(`${url}/events`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('data: first\n\n');
   });
 });

@@ -293,6 +293,7 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     'getDeadLetter',
     'settleDeadLetter',
     'countOpenDeadLetters',
+    'pageTasks',
   ]);
   const facade: Store = {
     tasks,

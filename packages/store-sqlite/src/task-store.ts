@@ -33,6 +33,8 @@ import {
   resultOwesReply,
   TASK_STATUSES,
   type TaskError,
+  type TaskPage,
+  type TaskPageQuery,
   type TaskQuery,
   taskErrorText,
   taskResultText,
@@ -44,6 +46,7 @@ import { StoreFaults } from './faults.js';
 import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
 import { TaskInserter } from './task-insert.js';
+import { pageSqliteTasks } from './task-page.js';
 
 /**
  * Options of {@link SqliteTaskStore}.
@@ -747,6 +750,11 @@ export class SqliteTaskStore implements TaskStore {
 
   async findByIdempotencyKey(key: string): Promise<Task | undefined> {
     return this.#row(this.#byIdempotencyKey, key);
+  }
+
+  /** Keyset paging for dashboards: see {@link pageSqliteTasks}. */
+  async pageTasks(query: TaskPageQuery = {}): Promise<TaskPage> {
+    return pageSqliteTasks(this.#queries, this.#ids, TASK_COLUMNS, this.#toTask, query);
   }
 
   async list(query: TaskQuery = {}): Promise<Task[]> {

@@ -61,11 +61,19 @@ export interface HttpResponse {
   json?: JsonValue;
   body?: string | Uint8Array;
   /**
-   * A body sent piece by piece as the iterable yields (server-sent events, long answers), with
-   * chunked transfer encoding; the server stops iterating when the client goes away. Each text
-   * piece is masked like any answer. Takes the place of `json` and `body`.
+   * A body written as it is produced (Server-Sent Events, a long export): each chunk is sent as
+   * it comes, without a content-length, and the answer ends when the iterable ends. The server
+   * stops iterating (calls its `return`) when the client goes away or the server drains, so a
+   * producer that waits should also watch {@link HttpRequest.signal}. Takes precedence over
+   * `json` and `body`.
+   *
+   * @example
+   * ```ts
+   * async function* ticks() { yield 'data: 1\n\n'; yield 'data: 2\n\n'; }
+   * return { headers: { 'content-type': 'text/event-stream' }, stream: ticks() };
+   * ```
    */
-  stream?: AsyncIterable<string>;
+  stream?: AsyncIterable<string | Uint8Array>;
 }
 
 /** Answers one request. Throw an {@link HttpError} for an error answer with the stable JSON shape. */

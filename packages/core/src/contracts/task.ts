@@ -128,6 +128,42 @@ export interface TaskQuery {
   offset?: number;
 }
 
+/**
+ * Filter and position of {@link TaskStore.pageTasks}: newest first, keyset paging (a cursor,
+ * not an offset, so page 1,000 costs what page 1 costs).
+ *
+ * @example
+ * ```ts
+ * const first = await store.tasks.pageTasks?.({ status: 'failed', text: 'invoice', limit: 50 });
+ * const second = first?.next ? await store.tasks.pageTasks?.({ status: 'failed', after: first.next }) : undefined;
+ * ```
+ */
+export interface TaskPageQuery {
+  status?: TaskStatus | readonly TaskStatus[];
+  agent?: string;
+  type?: string;
+  /**
+   * Case-insensitive text the task's id, description or type contains, matched literally
+   * (`%`, `_` and quotes are plain characters).
+   */
+  text?: string;
+  /** The previous page's {@link TaskPage.next}; absent for the newest tasks. */
+  after?: string;
+  /** Tasks per page (default 50). */
+  limit?: number;
+}
+
+/**
+ * One page of {@link TaskStore.pageTasks}. A call examines a bounded number of tasks, so a
+ * filter that matches rarely may return fewer than `limit` tasks with a `next` cursor: ask
+ * again from there to search older tasks.
+ */
+export interface TaskPage {
+  tasks: Task[];
+  /** Where the next (older) page starts, or null when no older task is left to examine. */
+  next: string | null;
+}
+
 /** What {@link TaskStore.recoverExpired} did. */
 export interface RecoveryReport {
   /** Back to `pending`, attempt counted. */
@@ -366,6 +402,13 @@ export interface TaskStore {
   get(id: string): Promise<Task | undefined>;
   findByIdempotencyKey(key: string): Promise<Task | undefined>;
   list(query?: TaskQuery): Promise<Task[]>;
+  /**
+   * Optional: one page of tasks, newest first, filtered by status, agent, type and text, with a
+   * keyset cursor that stays fast however many tasks are stored (a dashboard's task list).
+   * Cursors are the store's own; only pass back a `next` it returned. Without it, core
+   * (`pageTasksIn` in `@agentd/core/store`) pages with `list` and offsets.
+   */
+  pageTasks?(query: TaskPageQuery): Promise<TaskPage>;
   counts(): Promise<Record<TaskStatus, number>>;
   /**
    * Returns running tasks whose lease expired by `now` (and, with `options.owners`, every task

@@ -29,6 +29,8 @@ export type {
   RecoveryReport,
   ReplyOutcome,
   TaskError,
+  TaskPage,
+  TaskPageQuery,
   TaskQuery,
 } from '../contracts/task.js';
 export {

@@ -24,7 +24,8 @@ export type OptionalTaskStoreMethod =
   | 'getDeadLetter'
   | 'settleDeadLetter'
   | 'countOpenDeadLetters'
-  | 'onWork';
+  | 'onWork'
+  | 'pageTasks';
 
 /**
  * Services a store plugin can provide in `register`, before its database opens in `start`:

@@ -48,6 +48,16 @@ export {
 } from './session-rules.js';
 export { checkStateName, stateExpiresAt, stateValueText } from './state-rules.js';
 export {
+  DEFAULT_TASK_PAGE_LIMIT,
+  MAX_TASK_PAGE_LIMIT,
+  MAX_TASK_TEXT_FILTER,
+  type PreparedTaskPageQuery,
+  pageTasksIn,
+  prepareTaskPageQuery,
+  TASK_PAGE_SCAN_LIMIT,
+  taskMatchesText,
+} from './task-page.js';
+export {
   checkClaimLimit,
   checkClaimOwner,
   type PrunePlan,

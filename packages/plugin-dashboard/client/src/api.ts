@@ -1,0 +1,68 @@
+// The dashboard's calls to its own API: same origin, the session cookie sent by the browser,
+// and the CSRF token (from /api/me) on every change.
+
+let csrf: string | undefined;
+
+/** An API error answer, with the server's code and message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Where the API lives: beside the page (`/dashboard/` → `/dashboard/api`). */
+export const apiBase = new URL('api', document.baseURI.replace(/[?#].*$/, '')).pathname;
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrf) headers['x-agentd-csrf'] = csrf;
+  const response = await fetch(`${apiBase}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  const data = (await response.json().catch(() => ({}))) as {
+    error?: { code: string; message: string };
+  };
+  if (!response.ok) {
+    if (response.status === 401) window.dispatchEvent(new Event('agentd:logged-out'));
+    throw new ApiError(
+      response.status,
+      data.error?.code ?? 'error',
+      data.error?.message ?? response.statusText,
+    );
+  }
+  return data as T;
+}
+
+export const get = <T>(path: string) => call<T>('GET', path);
+export const post = <T>(path: string, body: unknown = {}) => call<T>('POST', path, body);
+
+export interface Me {
+  auth: 'open' | 'login';
+  authenticated: boolean;
+  csrf?: string;
+}
+
+/** Who the API thinks we are; keeps the CSRF token for later changes. */
+export async function whoAmI(): Promise<Me> {
+  const me = await get<Me>('/me');
+  csrf = me.csrf;
+  return me;
+}
+
+/** A query string from the values that are set. */
+export function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== '') search.set(k, String(v));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}

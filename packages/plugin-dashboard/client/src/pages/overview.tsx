@@ -1,0 +1,129 @@
+import { useData } from '../data';
+import { ago, duration } from '../format';
+import { href } from '../router';
+import { Badge, ErrorNote, Facts, Header } from '../ui';
+
+interface Overview {
+  host: {
+    name: string;
+    state: string;
+    version: string;
+    node: string;
+    pid: number;
+    readyAt: number | null;
+    uptimeMs: number | null;
+    plugins: string[];
+    store: string | null;
+  };
+  health: { status: string; checks: Record<string, { status: string; output?: string }> };
+  tasks: Record<string, number> | null;
+  owedReplies: number | null;
+  openDeadLetters: number | null;
+  agents: string[];
+  defaultAgent: string | null;
+  throughput: { at: number; enqueued: number; completed: number; failed: number }[];
+}
+
+/** Bars of tasks finished per minute over the last hour (a chart library comes with metrics history). */
+function Throughput({ minutes }: { minutes: Overview['throughput'] }) {
+  const max = Math.max(1, ...minutes.map((m) => m.completed + m.failed));
+  const total = minutes.reduce(
+    (sum, m) => ({
+      completed: sum.completed + m.completed,
+      failed: sum.failed + m.failed,
+      enqueued: sum.enqueued + m.enqueued,
+    }),
+    { completed: 0, failed: 0, enqueued: 0 },
+  );
+  return (
+    <section class="card">
+      <h2>Throughput, last hour</h2>
+      <p class="muted">
+        {total.enqueued} enqueued · {total.completed} completed · {total.failed} failed (since the
+        dashboard started)
+      </p>
+      <div class="bars" role="img" aria-label="tasks finished per minute">
+        {minutes.map((m) => (
+          <div
+            key={m.at}
+            class="bar"
+            title={`${new Date(m.at).toLocaleTimeString()}: ${m.completed} completed, ${m.failed} failed`}
+          >
+            <span class="failed" style={{ height: `${(m.failed / max) * 100}%` }} />
+            <span class="completed" style={{ height: `${(m.completed / max) * 100}%` }} />
+          </div>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+export function Overview() {
+  const { data, error } = useData<Overview>('/overview', [
+    'task',
+    'alert',
+    'circuit',
+    'dead-letter',
+  ]);
+  return (
+    <>
+      <Header title="Overview" />
+      <ErrorNote error={error} />
+      {data ? (
+        <div class="grid">
+          <section class="card">
+            <h2>
+              {data.host.name} <Badge status={data.health.status} />
+            </h2>
+            <Facts
+              rows={[
+                ['State', data.host.state],
+                ['Uptime', duration(data.host.uptimeMs)],
+                ['Ready since', ago(data.host.readyAt)],
+                ['Version', `agentd ${data.host.version} · Node ${data.host.node}`],
+                ['Process', String(data.host.pid)],
+                ['Store', data.host.store ?? '—'],
+                ['Agents', data.agents.length ? data.agents.join(', ') : '—'],
+                ['Plugins', data.host.plugins.join(', ')],
+              ]}
+            />
+          </section>
+          <section class="card">
+            <h2>Tasks</h2>
+            <div class="counts">
+              {Object.entries(data.tasks ?? {}).map(([status, n]) => (
+                <a key={status} class="count" href={href(['tasks'], { status })}>
+                  <strong>{n}</strong>
+                  <Badge status={status} />
+                </a>
+              ))}
+            </div>
+            <Facts
+              rows={[
+                ['Replies owed', String(data.owedReplies ?? '—')],
+                [
+                  'Open dead letters',
+                  <a key="dl" href={href(['dead-letters'])}>
+                    {String(data.openDeadLetters ?? '—')}
+                  </a>,
+                ],
+              ]}
+            />
+          </section>
+          <section class="card">
+            <h2>Health checks</h2>
+            <ul class="checks">
+              {Object.entries(data.health.checks).map(([name, check]) => (
+                <li key={name}>
+                  <Badge status={check.status} /> <span class="mono">{name}</span>
+                  {check.output ? <span class="muted"> — {check.output}</span> : null}
+                </li>
+              ))}
+            </ul>
+          </section>
+          <Throughput minutes={data.throughput} />
+        </div>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,378 @@
+import { request as httpRequest } from 'node:http';
+import { createHost, SessionStoreToken, TaskStoreToken } from '@agentd/core';
+import { memoryLogger, useTestHosts } from '@agentd/core/testing';
+import { webhook } from '@agentd/plugin-webhook';
+import { sqlite } from '@agentd/store-sqlite';
+import { describe, expect, it } from 'vitest';
+import { ClientAssets } from './assets.js';
+import { dashboard } from './index.js';
+import { DASHBOARD_TOKEN, SEEDED_SECRET, startSeededHost } from './test-support.js';
+
+const { hosts, dbPath } = useTestHosts('agentd-dashboard-api-');
+
+/** The CSRF token a same-origin page gets. */
+async function csrfOf(url: string, cookie?: string): Promise<string> {
+  const me = await fetch(`${url}/dashboard/api/me`, { headers: cookie ? { cookie } : {} });
+  return ((await me.json()) as { csrf: string }).csrf;
+}
+
+/** The answers' fields these tests read (one shape for all, as loose as JSON). */
+interface ApiBody {
+  tasks: { id: string; status: string }[];
+  next: string | null;
+  counts: Record<string, number>;
+  task: Record<string, unknown>;
+  error?: { code: string };
+}
+
+/** A GET with a Host header of our choosing (fetch does not let one be set). */
+function rawGet(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { headers: { host } }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+async function getJson(url: string, path: string, headers: Record<string, string> = {}) {
+  const response = await fetch(`${url}/dashboard/api${path}`, { headers });
+  return { status: response.status, body: (await response.json()) as ApiBody };
+}
+
+describe('the dashboard on loopback (no login)', () => {
+  it('serves the page, its assets gzipped with a content policy, and tasks matching the store', async () => {
+    const seeded = await startSeededHost(dbPath(), hosts);
+    const { url } = seeded;
+    const redirect = await fetch(`${url}/dashboard`, { redirect: 'manual' });
+    expect(redirect.status).toBe(308);
+    expect(redirect.headers.get('location')).toBe('/dashboard/');
+    const page = await fetch(`${url}/dashboard/`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    const html = await page.text();
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${url}/dashboard/${script}`, {
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(asset.headers.get('content-encoding')).toBe('gzip');
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${url}/dashboard/assets/nope.js`)).status).toBe(404);
+
+    const all = await getJson(url, '/tasks');
+    expect(all.status).toBe(200);
+    const expectedIds = [
+      seeded.reminder,
+      seeded.pending,
+      seeded.failed,
+      ...[...seeded.completed].reverse(),
+    ].map((t) => t.id);
+    expect(all.body.tasks.map((t: { id: string }) => t.id)).toEqual(expectedIds);
+    const counts = await seeded.host.resolve(TaskStoreToken).counts();
+    expect(all.body.counts).toEqual(counts);
+    expect(all.body.next).toBeNull();
+
+    const failed = await getJson(url, '/tasks?status=failed');
+    expect(failed.body.tasks).toMatchObject([
+      { id: seeded.failed.id, status: 'failed', error: 'Error' },
+    ]);
+    const byAgent = await getJson(url, '/tasks?agent=broken');
+    expect(byAgent.body.tasks.map((t: { id: string }) => t.id)).toEqual([seeded.failed.id]);
+    const byText = await getJson(url, '/tasks?text=INVOICE');
+    expect(byText.body.tasks.map((t: { id: string }) => t.id)).toEqual([seeded.completed[2]!.id]);
+    const byId = await getJson(url, `/tasks?text=${seeded.pending.id}`);
+    expect(byId.body.tasks.map((t: { id: string }) => t.id)).toEqual([seeded.pending.id]);
+
+    // Keyset paging: pages of two walk every task once, newest first.
+    const seen: string[] = [];
+    let after = '';
+    for (let i = 0; i < 6; i++) {
+      const page = await getJson(url, `/tasks?limit=2${after ? `&after=${after}` : ''}`);
+      seen.push(...page.body.tasks.map((t: { id: string }) => t.id));
+      if (!page.body.next) break;
+      after = page.body.next;
+    }
+    expect(seen).toEqual(expectedIds);
+
+    const detail = await getJson(url, `/tasks/${seeded.failed.id}`);
+    expect(detail.body.task).toMatchObject({
+      id: seeded.failed.id,
+      input: 'sync the CRM',
+      error: { name: 'Error', message: 'the upstream API answered 502' },
+      attempts: 1,
+    });
+    expect((await getJson(url, '/tasks/nope')).status).toBe(404);
+  });
+
+  it('masks secrets in everything it answers', async () => {
+    const seeded = await startSeededHost(dbPath(), hosts);
+    const id = seeded.completed[1]!.id;
+    const response = await fetch(`${seeded.url}/dashboard/api/tasks/${id}`);
+    const text = await response.text();
+    expect(text).not.toContain(SEEDED_SECRET);
+    expect(text).toContain('sk-proj-[redacted]');
+    const stored = await seeded.host.resolve(TaskStoreToken).get(id);
+    expect(JSON.stringify(stored?.input)).toContain(SEEDED_SECRET);
+  });
+
+  it('refuses bad filters, huge pages and injection with 400, and finds text literally', async () => {
+    const { url } = await startSeededHost(dbPath(), hosts);
+    for (const q of [
+      'limit=100000',
+      'limit=0',
+      'limit=-1',
+      'limit=1e3',
+      'limit=abc',
+      'status=bogus',
+      'status=failed,../../etc',
+      `text=${'x'.repeat(201)}`,
+      'text=%00abc',
+      'agent=a%0Ab',
+      'after=garbage',
+      `after=${'s'.repeat(41)}`,
+    ]) {
+      const { status, body } = await getJson(url, `/tasks?${q}`);
+      expect({ q, status, code: body.error?.code }).toEqual({
+        q,
+        status: 400,
+        code: 'bad_request',
+      });
+    }
+    for (const text of ["' OR 1=1 --", '%', '_', '"); DROP TABLE tasks; --', '\\', '*']) {
+      const { status, body } = await getJson(url, `/tasks?text=${encodeURIComponent(text)}`);
+      expect({ text, status, n: body.tasks.length }).toEqual({ text, status: 200, n: 0 });
+    }
+    // The table is still there, and the host still serves.
+    expect((await getJson(url, '/tasks')).body.tasks).toHaveLength(6);
+  });
+
+  it('changes the store only with the CSRF header, from its own origin, at a loopback host name', async () => {
+    const seeded = await startSeededHost(dbPath(), hosts);
+    const { url } = seeded;
+    const store = seeded.host.resolve(TaskStoreToken);
+    const cancel = `${url}/dashboard/api/tasks/${seeded.pending.id}/cancel`;
+    const csrf = await csrfOf(url);
+
+    const without = await fetch(cancel, { method: 'POST' });
+    expect(without.status).toBe(403);
+    const wrong = await fetch(cancel, { method: 'POST', headers: { 'x-agentd-csrf': 'guess' } });
+    expect(wrong.status).toBe(403);
+    const crossOrigin = await fetch(cancel, {
+      method: 'POST',
+      headers: { 'x-agentd-csrf': csrf, origin: 'https://evil.example' },
+    });
+    expect(crossOrigin.status).toBe(403);
+    // DNS rebinding: the attacker's name resolves to 127.0.0.1, the Host header gives it away.
+    const rebound = await rawGet(`${url}/dashboard/api/me`, 'evil.example:8787');
+    expect(JSON.parse(rebound.body)).toMatchObject({ authenticated: false });
+    expect((await rawGet(`${url}/dashboard/api/tasks`, 'evil.example')).status).toBe(403);
+    expect((await rawGet(`${url}/dashboard/api/tasks`, 'localhost:1')).status).toBe(200);
+    expect((await store.get(seeded.pending.id))?.status).toBe('pending');
+
+    const ok = await fetch(cancel, {
+      method: 'POST',
+      headers: { 'x-agentd-csrf': csrf, origin: url },
+    });
+    expect(ok.status).toBe(200);
+    expect((await store.get(seeded.pending.id))?.status).toBe('cancelled');
+    const again = await fetch(cancel, { method: 'POST', headers: { 'x-agentd-csrf': csrf } });
+    expect(again.status).toBe(409);
+
+    const retry = await fetch(`${url}/dashboard/api/tasks/${seeded.failed.id}/retry`, {
+      method: 'POST',
+      headers: { 'x-agentd-csrf': csrf },
+    });
+    expect(retry.status).toBe(201);
+    const copy = ((await retry.json()) as { task: { id: string } }).task;
+    expect(await store.get(copy.id)).toMatchObject({
+      input: 'sync the CRM',
+      agent: 'broken',
+      metadata: { retryOf: seeded.failed.id },
+    });
+    const retryCompleted = await fetch(
+      `${url}/dashboard/api/tasks/${seeded.completed[0]!.id}/retry`,
+      {
+        method: 'POST',
+        headers: { 'x-agentd-csrf': csrf },
+      },
+    );
+    expect(retryCompleted.status).toBe(409);
+
+    const enqueue = await fetch(`${url}/dashboard/api/tasks`, {
+      method: 'POST',
+      headers: { 'x-agentd-csrf': csrf, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'from the dashboard', agent: 'echo' }),
+    });
+    expect(enqueue.status).toBe(201);
+    const made = ((await enqueue.json()) as { task: { id: string } }).task;
+    expect(await store.get(made.id)).toMatchObject({ input: 'from the dashboard', type: 'manual' });
+    const badEnqueue = await fetch(`${url}/dashboard/api/tasks`, {
+      method: 'POST',
+      headers: { 'x-agentd-csrf': csrf, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'x', agent: 'nobody' }),
+    });
+    expect(badEnqueue.status).toBe(400);
+    const extraField = await fetch(`${url}/dashboard/api/tasks`, {
+      method: 'POST',
+      headers: { 'x-agentd-csrf': csrf, 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'x', maxAttempts: 1e9 }),
+    });
+    expect(extraField.status).toBe(400);
+
+    const runNow = await fetch(`${url}/dashboard/api/schedules/nightly-report/run`, {
+      method: 'POST',
+      headers: { 'x-agentd-csrf': csrf },
+    });
+    expect(runNow.status).toBe(202);
+    const fromSchedule = await store.list({ type: 'schedule' });
+    expect(fromSchedule.length).toBe(1);
+    expect(
+      (
+        await fetch(`${url}/dashboard/api/schedules/nope/run`, {
+          method: 'POST',
+          headers: { 'x-agentd-csrf': csrf },
+        })
+      ).status,
+    ).toBe(404);
+
+    const reminders = await getJson(url, '/reminders');
+    expect(reminders.body).toMatchObject({
+      reminders: [{ id: seeded.reminder.id, description: 'call the dentist' }],
+    });
+
+    const archive = `${url}/dashboard/api/sessions/${seeded.sessionId}/archive`;
+    expect((await fetch(archive, { method: 'POST' })).status).toBe(403);
+    expect(
+      (await fetch(archive, { method: 'POST', headers: { 'x-agentd-csrf': csrf } })).status,
+    ).toBe(200);
+    expect((await seeded.host.resolve(SessionStoreToken).get(seeded.sessionId))?.status).toBe(
+      'archived',
+    );
+    expect(
+      (await fetch(archive, { method: 'POST', headers: { 'x-agentd-csrf': csrf } })).status,
+    ).toBe(409);
+
+    const discard = await fetch(
+      `${url}/dashboard/api/dead-letters/${seeded.deadLetterId}/discard`,
+      {
+        method: 'POST',
+        headers: { 'x-agentd-csrf': csrf },
+      },
+    );
+    expect(discard.status).toBe(200);
+    expect((await store.getDeadLetter!(seeded.deadLetterId))?.status).toBe('discarded');
+  });
+
+  it('pushes task events to an open stream, and the host stops with the stream open', async () => {
+    const seeded = await startSeededHost(dbPath(), hosts);
+    const abort = new AbortController();
+    const response = await fetch(`${seeded.url}/dashboard/api/events`, {
+      headers: { accept: 'text/event-stream' },
+      signal: abort.signal,
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const csrf = await csrfOf(seeded.url);
+    await fetch(`${seeded.url}/dashboard/api/tasks/${seeded.pending.id}/cancel`, {
+      method: 'POST',
+      headers: { 'x-agentd-csrf': csrf },
+    });
+    while (!text.includes('task.cancelled')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value);
+    }
+    expect(text).toContain('event: task');
+    expect(text).toContain(`"id":"${seeded.pending.id}"`);
+    const started = Date.now();
+    await seeded.host.stop('test');
+    expect(Date.now() - started).toBeLessThan(3000);
+    abort.abort();
+  });
+});
+
+describe('the dashboard beyond loopback', () => {
+  it('asks for the token: HttpOnly SameSite=Strict cookie, CSRF refusal, throttled guesses, logout', async () => {
+    const seeded = await startSeededHost(dbPath(), hosts, {
+      bind: '0.0.0.0',
+      dashboard: { token: DASHBOARD_TOKEN },
+    });
+    const { url } = seeded;
+    expect((await getJson(url, '/me')).body).toEqual({ auth: 'login', authenticated: false });
+    expect((await getJson(url, '/tasks')).status).toBe(401);
+    const login = (token: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${url}/dashboard/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ token }),
+      });
+    expect((await login('wrong-token-wrong-token')).status).toBe(401);
+    expect((await login(DASHBOARD_TOKEN, { origin: 'https://evil.example' })).status).toBe(403);
+    const formPost = await fetch(`${url}/dashboard/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ token: DASHBOARD_TOKEN }),
+    });
+    expect(formPost.status).toBe(415);
+
+    const ok = await login(DASHBOARD_TOKEN);
+    expect(ok.status).toBe(200);
+    const setCookie = ok.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^agentd_dashboard=[A-Za-z0-9_-]{40,};/);
+    expect(setCookie).toContain('HttpOnly');
+    expect(setCookie).toContain('SameSite=Strict');
+    expect(setCookie).toContain('Path=/dashboard');
+    expect(setCookie).not.toContain(DASHBOARD_TOKEN);
+    const cookie = setCookie.split(';')[0]!;
+    const tasks = await getJson(url, '/tasks', { cookie });
+    expect(tasks.status).toBe(200);
+    expect(tasks.body.tasks).toHaveLength(6);
+
+    const cancel = `${url}/dashboard/api/tasks/${seeded.pending.id}/cancel`;
+    expect((await fetch(cancel, { method: 'POST', headers: { cookie } })).status).toBe(403);
+    const csrf = await csrfOf(url, cookie);
+    expect(csrf).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    expect(
+      (await fetch(cancel, { method: 'POST', headers: { cookie, 'x-agentd-csrf': csrf } })).status,
+    ).toBe(200);
+
+    const logout = await fetch(`${url}/dashboard/api/logout`, {
+      method: 'POST',
+      headers: { cookie, 'x-agentd-csrf': csrf },
+    });
+    expect(logout.headers.get('set-cookie')).toContain('Max-Age=0');
+    expect((await getJson(url, '/tasks', { cookie })).status).toBe(401);
+
+    // Guessing: five wrong tokens a minute, then 429 even for the right one.
+    for (let i = 0; i < 5; i++) await login(`guess-${i}-guess-guess-guess`);
+    const throttled = await login(DASHBOARD_TOKEN);
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
+  it('refuses to start beyond loopback without a token', async () => {
+    const host = createHost({
+      logger: memoryLogger().logger,
+      plugins: [sqlite({ path: dbPath() }), webhook({ port: 0, host: '0.0.0.0' }), dashboard()],
+    });
+    hosts.push(host);
+    await expect(host.start()).rejects.toMatchObject({ cause: { code: 'E_DASHBOARD_TOKEN' } });
+  });
+});
+
+describe('the shipped assets', () => {
+  it('weigh at most 150 KB gzipped', () => {
+    const assets = ClientAssets.load();
+    expect(assets.names).toContain('index.html');
+    expect(assets.gzippedBytes).toBeLessThanOrEqual(150 * 1024);
+  });
+});

@@ -1,0 +1,25 @@
+/**
+ * @module @agentd/plugin-dashboard
+ * A web dashboard in the host: tasks, schedules, dead letters, sessions and an overview, served
+ * by the host's own HTTP server at `/dashboard`, live by Server-Sent Events. See docs/dashboard.md.
+ *
+ * @example
+ * ```ts
+ * import { defineConfig } from '@agentd/core';
+ * import { sqlite } from '@agentd/store-sqlite';
+ * import { webhook } from '@agentd/plugin-webhook';
+ * import { dashboard } from '@agentd/plugin-dashboard';
+ *
+ * export default defineConfig({ plugins: [sqlite(), webhook(), dashboard()] });
+ * ```
+ */
+
+export { CSRF_HEADER, SESSION_COOKIE } from './auth.js';
+export { DASHBOARD_ERROR_CODES } from './error-codes.js';
+export type { LiveEvent, ThroughputMinute } from './live.js';
+export {
+  type DashboardOptions,
+  dashboardOptionsSchema,
+  type ResolvedDashboardOptions,
+} from './options.js';
+export { DASHBOARD_PLUGIN_NAME, dashboard } from './plugin.js';

@@ -1,0 +1,168 @@
+import { createRequire } from 'node:module';
+import {
+  AgentdError,
+  AgentRegistryToken,
+  HealthRegistryToken,
+  HostInfoToken,
+  HttpError,
+  HttpServerToken,
+  IntakeGuardToken,
+  type Plugin,
+  SecretMaskerToken,
+  SessionStoreToken,
+  StoreToken,
+  TaskQueueToken,
+  TaskStoreToken,
+} from '@agentd/core';
+import { REDACTED, redactSecrets, SECRET_KEYS } from '@agentd/core/host';
+import { SchedulerToken } from '@agentd/core/scheduler';
+import { SessionManagerToken } from '@agentd/core/sessions';
+import { mountAuthRoutes, mountHostRoutes } from './api-host.js';
+import { mountTaskRoutes } from './api-tasks.js';
+import { ClientAssets } from './assets.js';
+import { boundToLoopback, DashboardAuth } from './auth.js';
+import { LiveHub } from './live.js';
+import {
+  type DashboardOptions,
+  dashboardOptionsSchema,
+  type ResolvedDashboardOptions,
+} from './options.js';
+import { apiRouter, type DashboardDeps } from './routes.js';
+
+/** The plugin's name in a host. */
+export const DASHBOARD_PLUGIN_NAME = 'dashboard';
+
+const coreVersion = (): string => {
+  try {
+    return (createRequire(import.meta.url)('@agentd/core/package.json') as { version: string })
+      .version;
+  } catch {
+    return 'unknown';
+  }
+};
+
+/**
+ * A web dashboard served by the host's own HTTP server (`webhook()`) at `/dashboard`: tasks
+ * (filter, page, detail, cancel, retry, enqueue), schedules (run now), dead letters (retry,
+ * discard), sessions and an overview (health, uptime, version, throughput), live by
+ * Server-Sent Events from the event bus. The browser client ships prebuilt in the package.
+ *
+ * Open without login while the server listens on loopback only; beyond loopback (or with
+ * `auth: 'login'`) a login form asks for `token` and sets an HttpOnly, SameSite=Strict cookie.
+ * Every change needs a CSRF token header; everything shown is masked for secrets.
+ *
+ * @example
+ * ```ts
+ * // agentd.config.ts
+ * import { defineConfig } from '@agentd/core';
+ * import { sqlite } from '@agentd/store-sqlite';
+ * import { webhook } from '@agentd/plugin-webhook';
+ * import { dashboard } from '@agentd/plugin-dashboard';
+ *
+ * export default defineConfig({
+ *   plugins: [sqlite(), webhook({ port: 8787 }), dashboard({ token: '${AGENTD_API_TOKEN}' })],
+ * });
+ * ```
+ */
+export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashboardOptions> {
+  const offs: (() => void)[] = [];
+  let live: LiveHub | undefined;
+  return {
+    name: DASHBOARD_PLUGIN_NAME,
+    dependsOn: [HttpServerToken],
+    // Optional partners, started first when present so the API can read them.
+    after: [TaskStoreToken, SessionStoreToken, TaskQueueToken, SchedulerToken, SessionManagerToken],
+    optionsSchema: dashboardOptionsSchema,
+    options,
+    secretOptions: ['token'],
+
+    start(ctx) {
+      const o = ctx.options;
+      const http = ctx.resolve(HttpServerToken);
+      const loopback = boundToLoopback(http.address?.host);
+      const mode = o.auth === 'login' || !loopback ? 'login' : 'open';
+      if (mode === 'login' && o.token === undefined) {
+        throw new AgentdError(
+          'E_DASHBOARD_TOKEN',
+          `the dashboard needs a token to check logins (dashboard({ token: '\${AGENTD_API_TOKEN}' })): ${loopback ? 'auth is "login"' : `the HTTP server listens beyond loopback (${http.address?.host ?? 'unknown address'})`}`,
+        );
+      }
+      const assets = ClientAssets.load();
+      const masker = ctx.tryResolve(SecretMaskerToken);
+      const maskText = (text: string) => (masker ? masker.mask(text) : redactSecrets(text));
+      live = new LiveHub(ctx.events, () => ctx.clock.now(), maskText);
+      const deps: DashboardDeps = {
+        auth: new DashboardAuth(mode, o.path, o.token, o.sessionIdleMs, () => ctx.clock.now()),
+        live,
+        clock: ctx.clock,
+        logger: ctx.logger,
+        info: ctx.resolve(HostInfoToken),
+        version: coreVersion(),
+        health: ctx.resolve(HealthRegistryToken),
+        agents: ctx.tryResolve(AgentRegistryToken),
+        tasks: ctx.tryResolve(TaskStoreToken),
+        queue: ctx.tryResolve(TaskQueueToken),
+        sessions: ctx.tryResolve(SessionStoreToken),
+        sessionManager: ctx.tryResolve(SessionManagerToken),
+        scheduler: ctx.tryResolve(SchedulerToken),
+        guard: ctx.tryResolve(IntakeGuardToken),
+        storeDescription: ctx.tryResolve(StoreToken)?.description,
+        mask: <T>(value: T) => maskJson(value, maskText) as T,
+        maxStreams: o.maxStreams,
+      };
+      const route = apiRouter(http, o.path, deps, offs);
+      mountAuthRoutes(route, deps);
+      mountTaskRoutes(route, deps);
+      mountHostRoutes(route, deps);
+      // The page itself: `/dashboard` sends the browser to `/dashboard/`, so the client's
+      // relative asset paths work under any mount path.
+      offs.push(
+        http.route({
+          method: 'GET',
+          path: o.path,
+          handler: () => ({ status: 308, headers: { location: `${o.path}/` } }),
+        }),
+        http.route({
+          method: 'GET',
+          path: `${o.path}/`,
+          handler: (request) => assets.answer('index.html', request) ?? { status: 404 },
+        }),
+        http.route({
+          method: 'GET',
+          path: `${o.path}/assets/*`,
+          handler: (request) => {
+            const found = assets.answer(`assets/${request.params['*'] ?? ''}`, request);
+            if (!found) throw notFound();
+            return found;
+          },
+        }),
+      );
+      ctx.logger.info(
+        { path: o.path, auth: mode },
+        `serving the dashboard at ${http.address?.url ?? ''}${o.path}/${mode === 'login' ? ' (login with the token)' : ''}`,
+      );
+    },
+
+    stop() {
+      live?.close();
+      live = undefined;
+      for (const off of offs.splice(0).reverse()) off();
+    },
+  };
+}
+
+function notFound() {
+  return new HttpError(404, 'not_found', 'no such dashboard file');
+}
+
+/** Every string of a JSON-like value masked; secret-named keys hidden. */
+function maskJson(value: unknown, mask: (text: string) => string, depth = 0): unknown {
+  if (typeof value === 'string') return mask(value);
+  if (typeof value !== 'object' || value === null || depth > 64) return value;
+  if (Array.isArray(value)) return value.map((v) => maskJson(v, mask, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEYS.has(k.toLowerCase()) ? REDACTED : maskJson(v, mask, depth + 1);
+  }
+  return out;
+}

@@ -1,0 +1,157 @@
+import {
+  agent,
+  createHost,
+  type Host,
+  HttpServerToken,
+  SessionStoreToken,
+  type Task,
+  TaskQueueToken,
+  TaskStoreToken,
+} from '@agentd/core';
+import { SchedulerToken } from '@agentd/core/scheduler';
+import { memoryLogger } from '@agentd/core/testing';
+import { webhook } from '@agentd/plugin-webhook';
+import { sqlite } from '@agentd/store-sqlite';
+import { type DashboardOptions, dashboard } from './index.js';
+
+/** A secret that appears in a seeded task's input: the dashboard must never show it. */
+export const SEEDED_SECRET = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123456789';
+export const DASHBOARD_TOKEN = 'dashboard-test-token-0123456789abcdef';
+
+/** What {@link startSeededHost} stored, to compare the dashboard's pages with. */
+export interface Seeded {
+  host: Host;
+  url: string;
+  completed: Task[];
+  failed: Task;
+  pending: Task;
+  /** A reminder due in two hours (a pending task of type `reminder`). */
+  reminder: Task;
+  deadLetterId: string;
+  sessionId: string;
+}
+
+/**
+ * A real host (SQLite file, `webhook()` on port 0, `dashboard()`) with tasks that really ran:
+ * completed ones (one quoting a secret), a failed one, a pending one due in an hour, a reminder
+ * due in two hours, a dead letter, a session with history and a schedule.
+ */
+export async function startSeededHost(
+  dbPath: string,
+  hosts: Host[],
+  options: { bind?: string; dashboard?: DashboardOptions } = {},
+): Promise<Seeded> {
+  const host = createHost({
+    name: 'dash-host',
+    logger: memoryLogger().logger,
+    agents: [
+      agent(
+        'echo',
+        (input) => `echo: ${typeof input === 'string' ? input : JSON.stringify(input)}`,
+      ),
+      agent('broken', () => {
+        throw Object.assign(new Error('the upstream API answered 502'), { retryable: false });
+      }),
+    ],
+    schedules: [
+      {
+        name: 'nightly-report',
+        cron: '0 3 * * *',
+        task: { agent: 'echo', input: 'write the report' },
+      },
+    ],
+    plugins: [
+      sqlite({ path: dbPath }),
+      webhook({ port: 0, host: options.bind ?? '127.0.0.1' }),
+      dashboard(options.dashboard ?? {}),
+    ],
+  });
+  hosts.push(host);
+  await host.start();
+  const queue = host.resolve(TaskQueueToken);
+  const store = host.resolve(TaskStoreToken);
+  const finished = new Set<string>();
+  const waiters: (() => void)[] = [];
+  const done = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  host.events.on('task.completed', ({ task }) => {
+    finished.add(task.id);
+    done();
+  });
+  host.events.on('task.failed', ({ task, willRetry }) => {
+    if (!willRetry) finished.add(task.id);
+    done();
+  });
+  const runs = [
+    { agent: 'echo', input: 'summarise the inbox', description: 'summarise the inbox' },
+    {
+      agent: 'echo',
+      input: `call the API with ${SEEDED_SECRET}`,
+      description: 'call the billing API',
+    },
+    { agent: 'echo', input: { invoice: 42, customer: 'ACME' }, description: 'file invoice 42' },
+    { agent: 'broken', input: 'sync the CRM', description: 'sync the CRM', maxAttempts: 1 },
+  ];
+  const results = await queue.enqueueMany(runs);
+  const ids = results.map((r) => r.task.id);
+  while (!ids.every((id) => finished.has(id))) {
+    await new Promise<void>((resolve) => waiters.push(resolve));
+  }
+  const pending = (
+    await queue.enqueue({
+      agent: 'echo',
+      input: 'remind me later',
+      description: 'a reminder for later',
+      runAt: Date.now() + 3_600_000,
+    })
+  ).task;
+  const reminder = (
+    await host.resolve(SchedulerToken).remind(Date.now() + 7_200_000, {
+      agent: 'echo',
+      input: 'call the dentist',
+      description: 'call the dentist',
+    })
+  ).task;
+  const tasks = await Promise.all(ids.map((id) => store.get(id)));
+  const { letter } = await store.addDeadLetter!(
+    {
+      channel: 'telegram',
+      key: 'telegram:update:9',
+      code: 'E_INVALID_INPUT',
+      reason: 'the message has no chat',
+      raw: '{"update_id":9}',
+    },
+    Date.now(),
+  );
+  const sessions = host.resolve(SessionStoreToken);
+  const session = await sessions.create(
+    {
+      userKey: 'telegram:4711',
+      address: { channel: 'telegram', id: '4711' },
+      name: 'main',
+      agent: 'echo',
+    },
+    Date.now(),
+  );
+  await sessions.appendHistory(session.id, {
+    role: 'user',
+    content: 'hello there',
+    at: Date.now(),
+  });
+  await sessions.appendHistory(session.id, {
+    role: 'assistant',
+    content: 'echo: hello there',
+    at: Date.now(),
+  });
+  return {
+    host,
+    url: host.resolve(HttpServerToken).address!.url.replace('0.0.0.0', '127.0.0.1'),
+    completed: tasks.slice(0, 3) as Task[],
+    failed: tasks[3] as Task,
+    pending,
+    reminder,
+    deadLetterId: letter.id,
+    sessionId: session.id,
+  };
+}
