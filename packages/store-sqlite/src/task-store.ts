@@ -34,6 +34,7 @@ import {
   TASK_STATUSES,
   type TaskError,
   type TaskQuery,
+  type TaskStats,
   taskErrorText,
   taskResultText,
   toJsonText,
@@ -44,6 +45,7 @@ import { StoreFaults } from './faults.js';
 import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
 import { TaskInserter } from './task-insert.js';
+import { SqliteTaskStats } from './task-stats.js';
 
 /**
  * Options of {@link SqliteTaskStore}.
@@ -333,7 +335,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #anyExpired: BetterSqlite3.Statement;
   readonly #countReplies: BetterSqlite3.Statement;
   readonly #nextRun: BetterSqlite3.Statement;
-  readonly #counts: BetterSqlite3.Statement;
+  readonly #stats: SqliteTaskStats;
   readonly #completeAndClaim: BetterSqlite3.Transaction<
     (
       seq: number | undefined,
@@ -418,7 +420,7 @@ export class SqliteTaskStore implements TaskStore {
     this.#anyExpired = db.prepare(ANY_EXPIRED_SQL).pluck();
     this.#countReplies = db.prepare('SELECT count(*) FROM task_replies').pluck();
     this.#nextRun = db.prepare(NEXT_RUN_SQL);
-    this.#counts = db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status');
+    this.#stats = new SqliteTaskStats(db);
     this.#completeOne = db.transaction(
       (seq: number, owner: string, result: string | null, now: number) =>
         this.#completeNow(seq, owner, result, now),
@@ -773,14 +775,20 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async counts(): Promise<Record<TaskStatus, number>> {
+    const { byPriority } = this.#stats.read(0);
     const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<
       TaskStatus,
       number
     >;
-    for (const row of this.#counts.all() as { status: TaskStatus; n: number }[]) {
-      counts[row.status] = row.n;
+    for (const status of TASK_STATUSES) {
+      counts[status] = byPriority[status].reduce((a, b) => a + b, 0);
     }
     return counts;
+  }
+
+  /** From `task_counts` (kept by triggers) and four index probes: cheap at any queue size. */
+  async stats(now: number): Promise<TaskStats> {
+    return this.#stats.read(now);
   }
 
   async recoverExpired(now: number, options: RecoverOptions = {}): Promise<RecoveryReport> {

@@ -30,6 +30,7 @@ export type {
   ReplyOutcome,
   TaskError,
   TaskQuery,
+  TaskStats,
 } from '../contracts/task.js';
 export {
   DEAD_LETTER_RAW_LIMIT,
