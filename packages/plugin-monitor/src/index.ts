@@ -3,7 +3,8 @@
  * Watches CPU, memory and the disks an agentd host writes to, raises alerts through the host's
  * notifier when thresholds are crossed (a Telegram chat receives them with the Telegram
  * plugin's `alerts` option), reports them in the `system` health check, and answers `/system`.
- * `metrics()` exports the host's figures to Prometheus at `GET /metrics` (prom-client).
+ * `metrics()` exports the host's figures to Prometheus at `GET /metrics` (prom-client) and keeps
+ * key series as history in the host's store (`MetricsHistoryToken`, `GET /api/metrics/series`).
  *
  * @example
  * ```ts
@@ -17,7 +18,16 @@
 
 import { monitor } from './plugin.js';
 
+export { MONITOR_ERROR_CODES } from './error-codes.js';
 export { formatBytes, readingsOf, systemText } from './format.js';
+export {
+  HISTORY_NAMESPACE,
+  type MetricsHistory,
+  MetricsHistoryToken,
+  type Series,
+  type SeriesQuery,
+} from './history.js';
+export { HISTORY_SERIES, type HistorySeriesDefinition } from './history-series.js';
 export {
   METRICS_PLUGIN_NAME,
   METRICS_PREFIX,
@@ -26,6 +36,12 @@ export {
   metrics,
   metricsRouteAuth,
 } from './metrics.js';
+export {
+  METRICS_SERIES_PATH,
+  METRICS_SUMMARY_PATH,
+  type MetricsSummary,
+  summarize,
+} from './metrics-api.js';
 export {
   DEFAULT_RUN_BUCKETS,
   DEFAULT_WAIT_BUCKETS,

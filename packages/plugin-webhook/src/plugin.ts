@@ -23,6 +23,7 @@ import { SchedulerToken } from '@agentd/core/scheduler';
 import { enqueueManyInto } from '@agentd/core/store';
 import { mountApi } from './api.js';
 import { EnqueueBatcher } from './batch.js';
+import { reportingDeliveries } from './delivery-events.js';
 import {
   PROBE_PATHS,
   type ResolvedWebhookOptions,
@@ -32,7 +33,6 @@ import {
 import { createProbes, eventLoopCheck, httpCheck } from './probes.js';
 import { AgentdHttpServer } from './server.js';
 import { type WebhookDeps, webhookHandler } from './webhooks.js';
-import { reportingDeliveries } from './delivery-events.js';
 
 /**
  * The plugin's name in a host (what `agentd status` looks for in the config).
