@@ -158,7 +158,8 @@ export class StateHistory implements MetricsHistory {
       const points = this.#hour.chunk[s.name] ?? [];
       this.#hour.chunk[s.name] = points;
       while (points.length <= slot) points.push(null);
-      points[slot] = v;
+      // A minute recorded twice (a stop, a restart) adds its increases and keeps its last level.
+      points[slot] = s.kind === 'increase' ? (points[slot] ?? 0) + v : v;
     }
     await this.#state.set(HISTORY_NAMESPACE, this.#key('m', start), this.#hour.chunk as JsonValue, {
       ttlMs: MINUTE_RETENTION_MS + HOUR_MS,

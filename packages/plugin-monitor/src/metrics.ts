@@ -202,20 +202,21 @@ export function metrics(options: MetricsOptions = {}): Plugin<ResolvedMetricsOpt
     },
 
     async stop(ctx) {
-      for (const off of offs.splice(0).reverse()) off();
-      // The minute in progress, so a restart loses nothing it had.
+      // The minute in progress first, while the registry and the store are there, so a restart
+      // loses nothing it had.
       await history
         ?.record()
         .catch((err: unknown) =>
           ctx.logger.debug({ err }, 'metrics: could not record the last minute'),
         );
+      for (const off of offs.splice(0).reverse()) off();
     },
   };
 }
 
 /**
- * Calls `fn` a few seconds into every minute (points are stamped with their minute); returns
- * the stop function. Unref'd: the history never keeps a process alive.
+ * Calls `fn` a second before every minute ends, so the point stamped with a minute covers that
+ * minute; returns the stop function. Unref'd: the history never keeps a process alive.
  */
 function everyMinute(fn: () => void): () => void {
   let interval: NodeJS.Timeout | undefined;
@@ -225,7 +226,7 @@ function everyMinute(fn: () => void): () => void {
       interval = setInterval(fn, MINUTE_MS);
       interval.unref();
     },
-    MINUTE_MS - (Date.now() % MINUTE_MS) + 1000,
+    (2 * MINUTE_MS - (Date.now() % MINUTE_MS) - 1000) % MINUTE_MS,
   );
   first.unref();
   return () => {
