@@ -154,4 +154,19 @@ describe('metrics history', () => {
       .series('tasks_completed', { from: NINE, to: NINE + 4 * HOUR_MS, step: HOUR_MS });
     expect(hours.points).toEqual([{ t: NINE, v: 2 }]);
   });
+
+  it('is left out on a host without a store, which still starts and serves metrics', async () => {
+    const host = createHost({
+      name: 'storeless',
+      logger: memoryLogger().logger,
+      plugins: [webhook({ port: 0 }), metrics()],
+    });
+    hosts.push(host);
+    await host.start();
+    expect(host.tryResolve(MetricsHistoryToken)).toBeUndefined();
+    const { url } = host.resolve(HttpServerToken).address!;
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+    expect((await fetch(`${url}/api/metrics/series`)).status).toBe(404);
+    expect((await fetch(`${url}/api/metrics/summary`)).status).toBe(200);
+  });
 });

@@ -59,7 +59,10 @@ export interface MetricsHistory {
   record(): Promise<void>;
 }
 
-/** The {@link MetricsHistory} service, provided by `metrics()`. */
+/**
+ * The {@link MetricsHistory} service, provided by `metrics()` when the host has a store (list
+ * `after: [MetricsRegistryToken]` to start after it, and `tryResolve` this token).
+ */
 export const MetricsHistoryToken = createToken<MetricsHistory>('agentd.metrics.history');
 
 /** Points of one chunk: per series, one slot per minute of the hour or hour of the day. */

@@ -120,7 +120,9 @@ export function metrics(options: MetricsOptions = {}): Plugin<ResolvedMetricsOpt
     // Optional partners: when the host has them, they are provided (register) and started
     // (start) before this plugin, so the store can be read and the server's address is known.
     after: [TaskStoreToken, StateStoreToken, SystemMonitorToken, HttpServerToken],
-    provides: [MetricsRegistryToken, MetricsHistoryToken],
+    // MetricsHistoryToken is provided too, when the host has a store: not declared, as a host
+    // without a store has none (order after MetricsRegistryToken to read it).
+    provides: [MetricsRegistryToken],
     optionsSchema: metricsOptionsSchema,
     options,
 
