@@ -26,15 +26,21 @@ CREATE TABLE "{{schema}}".task_counts (
 );
 CREATE FUNCTION "{{schema}}".task_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'INSERT' THEN
-    INSERT INTO "{{schema}}".task_counts AS c (slot, status, priority, n)
-      VALUES (pg_backend_pid(), OLD.status, OLD.priority, -1)
-      ON CONFLICT (slot, status, priority) DO UPDATE SET n = c.n - 1;
-  END IF;
-  IF TG_OP <> 'DELETE' THEN
+  IF TG_OP = 'INSERT' THEN
     INSERT INTO "{{schema}}".task_counts AS c (slot, status, priority, n)
       VALUES (pg_backend_pid(), NEW.status, NEW.priority, 1)
       ON CONFLICT (slot, status, priority) DO UPDATE SET n = c.n + 1;
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO "{{schema}}".task_counts AS c (slot, status, priority, n)
+      VALUES (pg_backend_pid(), OLD.status, OLD.priority, -1)
+      ON CONFLICT (slot, status, priority) DO UPDATE SET n = c.n - 1;
+  ELSE
+    -- One statement for both rows of a status change (rows in key order: no lock-order cycle).
+    INSERT INTO "{{schema}}".task_counts AS c (slot, status, priority, n)
+      SELECT pg_backend_pid(), v.status, v.priority, v.n
+      FROM (VALUES (OLD.status, OLD.priority, -1), (NEW.status, NEW.priority, 1)) AS v (status, priority, n)
+      ORDER BY v.status, v.priority
+      ON CONFLICT (slot, status, priority) DO UPDATE SET n = c.n + EXCLUDED.n;
   END IF;
   RETURN NULL;
 END $$;
