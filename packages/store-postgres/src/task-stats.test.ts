@@ -37,7 +37,7 @@ describe.skipIf(!postgres.available)('PostgreSQL task counters', () => {
   it('count right across two hosts working at once, and keep totals when slots fold', async () => {
     const { a, b, schema } = await twoStores();
     const now = Date.now();
-    await a.tasks.enqueueMany(
+    await a.tasks.enqueueMany?.(
       Array.from({ length: 120 }, (_, i) => ({ input: i, priority: (i % 4) as 0 | 1 | 2 | 3 })),
       now,
     );
