@@ -3,12 +3,13 @@
 //   node bench/metrics-cost.mjs [--tasks 50000] [--runs 6] [--scrape 1000000]
 // The unbatched burn-down of bench/run.mjs (SQLite, a no-op agent, one task per claim) with and
 // without metrics(), in alternating runs so drift on a shared machine falls on both; then the
-// time of a full scrape (registry render, store figures read fresh) with `--scrape` tasks stored.
+// time of a full scrape (registry render, store figures read fresh) with `--scrape` tasks stored
+// (pending, so the queue itself is a million deep), and of `TaskStore.stats()` alone.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { agent, createHost } from '@agentd/core';
+import { agent, createHost, TaskStoreToken } from '@agentd/core';
 import { silentLogger } from '@agentd/core/host';
 import { MetricsRegistryToken, metrics } from '@agentd/plugin-monitor';
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
@@ -94,6 +95,14 @@ if (stored > 0) {
   log(
     `scrape with ${stored.toLocaleString('en')} tasks stored: median ${median(times).toFixed(1)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`,
   );
+  const tasks = host.resolve(TaskStoreToken);
+  const reads = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    await tasks.stats(Date.now());
+    reads.push(performance.now() - t0);
+  }
+  log(`TaskStore.stats() alone: median ${median(reads).toFixed(2)} ms`);
   await host.stop('bench');
 }
 rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,8 @@
 export const MONITOR_ERROR_CODES = {
   E_MONITOR_NO_METRICS:
     'An alert rule reads a Prometheus metric, but the host has no metrics() plugin to read it from.',
+  E_METRICS_QUERY:
+    'A metrics history query names an unknown series, or its range or step is out of bounds.',
 } as const;
 
 type MonitorErrorCodes = typeof MONITOR_ERROR_CODES;

@@ -5,7 +5,8 @@
  * custom ones over Prometheus metrics) and raises their alerts through the host's notifier (a
  * Telegram chat receives them with the Telegram plugin's `alerts` option), pings a dead man's
  * switch (`heartbeat`), reports in the `system` and `alert-rules` health checks, and answers `/system`.
- * `metrics()` exports the host's figures to Prometheus at `GET /metrics` (prom-client).
+ * `metrics()` exports the host's figures to Prometheus at `GET /metrics` (prom-client) and keeps
+ * key series as history in the host's store (`MetricsHistoryToken`, `GET /api/metrics/series`).
  *
  * @example
  * ```ts
@@ -31,6 +32,14 @@ export {
   type ResolvedHeartbeatOptions,
 } from './heartbeat.js';
 export {
+  HISTORY_NAMESPACE,
+  type MetricsHistory,
+  MetricsHistoryToken,
+  type Series,
+  type SeriesQuery,
+} from './history.js';
+export { HISTORY_SERIES, type HistorySeriesDefinition } from './history-series.js';
+export {
   METRICS_PLUGIN_NAME,
   METRICS_PREFIX,
   type MetricsRegistry,
@@ -38,6 +47,12 @@ export {
   metrics,
   metricsRouteAuth,
 } from './metrics.js';
+export {
+  METRICS_SERIES_PATH,
+  METRICS_SUMMARY_PATH,
+  type MetricsSummary,
+  summarize,
+} from './metrics-api.js';
 export {
   DEFAULT_RUN_BUCKETS,
   DEFAULT_WAIT_BUCKETS,
@@ -89,7 +104,7 @@ export {
   ERROR_RATIO_MIN_ATTEMPTS,
   ERROR_RATIO_WINDOW_MS,
   RESTART_WINDOW_MS,
-  type Series,
+  type RuleSeries,
   SIGNAL_UNITS,
   type SignalSources,
   type SignalUnit,

@@ -36,11 +36,17 @@ export const metricsOptionsSchema = z
      * token. `none`: never (only behind a proxy that authenticates).
      */
     auth: z.enum(['auto', 'bearer', 'none']).default('auto'),
-    /** prom-client's process metrics (CPU, RSS, heap, event-loop lag, GC), default true. */
+    /** The process's own metrics (CPU, RSS, heap, event-loop lag, GC), default true. */
     processMetrics: z.boolean().default(true),
     /**
-     * Store figures (tasks by status, owed replies, open dead letters) are read at most this
-     * often (ms, default 1000): several scrapers at once cost one read.
+     * Keep key series in the host's state store (1-minute points for 7 days, 1-hour points for
+     * 90 days), for charts, reports and rules without Prometheus; default true (needs a store).
+     */
+    history: z.boolean().default(true),
+    /**
+     * Store figures (tasks by status and priority, oldest runnable task, owed replies, open dead
+     * letters, sessions) are read at most this often (ms, default 1000): several scrapers at
+     * once cost one read.
      */
     storeCacheMs: z.number().int().min(0).max(300_000).default(1000),
     /** Histogram buckets, in seconds. */

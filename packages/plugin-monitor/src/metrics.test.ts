@@ -155,17 +155,17 @@ describe('metrics() over a real scrape', () => {
 
   it('reads the store once per scrape, and once per storeCacheMs for back-to-back scrapes', async () => {
     const uncached = await startHost([webhook({ port: 0 }), metrics({ storeCacheMs: 0 })]);
-    const counts = vi.spyOn(uncached.host.resolve(TaskStoreToken), 'counts');
+    const counts = vi.spyOn(uncached.host.resolve(TaskStoreToken), 'stats');
     const owed = vi.spyOn(uncached.host.resolve(TaskStoreToken), 'countOwedReplies');
     await scrape(uncached.host);
-    // Four gauges come from the store: they share one read.
+    // Seven gauges come from the store: they share one read.
     expect(counts).toHaveBeenCalledTimes(1);
     expect(owed).toHaveBeenCalledTimes(1);
     await Promise.all([scrape(uncached.host), scrape(uncached.host)]);
     expect(counts.mock.calls.length).toBeLessThanOrEqual(3);
 
     const cached = await startHost([webhook({ port: 0 }), metrics({ storeCacheMs: 60_000 })]);
-    const cachedCounts = vi.spyOn(cached.host.resolve(TaskStoreToken), 'counts');
+    const cachedCounts = vi.spyOn(cached.host.resolve(TaskStoreToken), 'stats');
     await scrape(cached.host);
     await scrape(cached.host);
     await scrape(cached.host);
@@ -196,7 +196,8 @@ describe('metrics() over a real scrape', () => {
     // Labels are names and statuses, never ids: no task id, chat id or user id anywhere.
     const allowed = new Set([
       ...['agent', 'type', 'outcome', 'status', 'severity', 'source', 'channel', 'le'],
-      ...['schedule', 'late', 'reason', 'limit', 'path', 'state'],
+      ...['schedule', 'late', 'reason', 'limit', 'path', 'state', 'priority', 'period'],
+      ...['method', 'route', 'code', 'kind', 'version'],
     ]);
     for (const [key] of s) {
       if (!key.startsWith('agentd_') || /^agentd_(process|nodejs)_/.test(key)) continue;

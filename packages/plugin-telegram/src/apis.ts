@@ -23,15 +23,31 @@ export function pollingApi(token: string, apiRoot: string, pollTimeoutSeconds: n
 /**
  * The client for sending messages: a 429 whose `retry_after` is at most `maxRetryDelaySeconds`
  * is waited out inside the call (grammY's auto-retry, up to 3 times); network and server errors
- * fail the send at once, for its caller (the reply outbox) to retry with backoff.
+ * fail the send at once, for its caller (the reply outbox) to retry with backoff. `onRateLimited`
+ * hears every 429 (for metrics).
  *
  * @example
  * ```ts
  * const api = sendingApi(token, 'https://api.telegram.org', 30);
  * ```
  */
-export function sendingApi(token: string, apiRoot: string, maxRetryDelaySeconds: number): Api {
+export function sendingApi(
+  token: string,
+  apiRoot: string,
+  maxRetryDelaySeconds: number,
+  onRateLimited?: (retryAfterSeconds: number | undefined) => void,
+): Api {
   const api = new Api(token, { apiRoot });
+  // Installed first, so it sits inside auto-retry and hears every 429, waited out or not.
+  if (onRateLimited) {
+    api.config.use(async (prev, method, payload, signal) => {
+      const response = await prev(method, payload, signal);
+      if (!response.ok && response.error_code === 429) {
+        onRateLimited(response.parameters?.retry_after);
+      }
+      return response;
+    });
+  }
   api.config.use(
     autoRetry({
       maxDelaySeconds: maxRetryDelaySeconds,

@@ -108,13 +108,22 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
     register(ctx) {
       const o = ctx.options;
       pollApi = pollingApi(o.token, o.apiRoot, o.pollTimeoutSeconds);
-      const sendApi = sendingApi(o.token, o.apiRoot, o.maxRetryDelaySeconds);
+      const sendApi = sendingApi(o.token, o.apiRoot, o.maxRetryDelaySeconds, (retryAfterSeconds) =>
+        ctx.events.emit('channel.rate_limited', {
+          channel: o.name,
+          ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+        }),
+      );
       channel = new TelegramChannel({
         name: o.name,
         api: sendApi,
         activityApi: pollApi,
         state: () => ctx.tryResolve(StateStoreToken),
         logger: ctx.logger,
+        onSent: (outcome) =>
+          'parts' in outcome
+            ? ctx.events.emit('channel.sent', { channel: o.name, parts: outcome.parts })
+            : ctx.events.emit('channel.send_failed', { channel: o.name, code: outcome.code }),
       });
       ctx.resolve(ChannelRegistryToken).add(channel);
       // The command menu is published once every plugin has started, so commands a plugin

@@ -43,6 +43,8 @@ export interface TelegramChannelDeps {
   /** Where delivered parts are remembered per idempotency key (absent: no de-duplication). */
   state: () => StateStore | undefined;
   logger: Logger;
+  /** Hears each send's outcome (the plugin emits `channel.sent` / `channel.send_failed`). */
+  onSent?: (outcome: { parts: number } | { code: string }) => void;
 }
 
 // Telegram chat ids fit in 52 bits; a JSON number carries them exactly.
@@ -112,6 +114,14 @@ export class TelegramChannel implements Channel {
       () => this.#send(to, message, options),
       () => this.#send(to, message, options),
     );
+    const observe = this.#deps.onSent;
+    if (observe) {
+      next.then(
+        (sent) => observe({ parts: sent.ids.length }),
+        (error: unknown) =>
+          observe({ code: error instanceof AgentdError ? error.code : 'E_TELEGRAM_SEND' }),
+      );
+    }
     const settled = next.catch(() => {});
     this.#lastSend.set(chat, settled);
     void settled.then(() => {

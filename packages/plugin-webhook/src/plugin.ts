@@ -26,6 +26,7 @@ import { enqueueManyInto } from '@agentd/core/store';
 import { mountApi } from './api.js';
 import { EnqueueBatcher } from './batch.js';
 import { mountConversations } from './conversations.js';
+import { reportingDeliveries } from './delivery-events.js';
 import {
   PROBE_PATHS,
   type ResolvedWebhookOptions,
@@ -111,6 +112,8 @@ export function webhook(options: WebhookOptions = {}): Plugin<ResolvedWebhookOpt
           maxConnections: o.maxConnections,
           apiToken: o.api?.token,
           mask: maskerOf(ctx),
+          // For metrics: a timer and one event per request, microseconds against a request's cost.
+          observe: (request) => ctx.events.emit('http.request', request),
         },
         ctx.logger,
       );
@@ -178,7 +181,9 @@ export function webhook(options: WebhookOptions = {}): Plugin<ResolvedWebhookOpt
           method: 'POST',
           path: route.path,
           bodyLimitBytes: route.bodyLimitBytes,
-          handler: webhookHandler(route, deps),
+          handler: reportingDeliveries(webhookHandler(route, deps), (status) =>
+            ctx.events.emit('webhook.delivery', { route: route.name, status }),
+          ),
         });
       }
 

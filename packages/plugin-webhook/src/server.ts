@@ -11,6 +11,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import {
   AgentdError,
+  type AgentdEvents,
   type HttpAddress,
   HttpError,
   type HttpMethod,
@@ -44,9 +45,12 @@ export interface ServerOptions {
   apiToken?: string;
   /** Masks the host's secrets in every text answer (the host's `SecretMasker`). */
   mask?: (text: string) => string;
+  /** Hears every answered request (metrics): its route pattern, status and duration. */
+  observe?: (request: AgentdEvents['http.request']) => void;
 }
 
 interface MountedRoute {
+  path: string;
   handler: RouteHandler;
   bodyLimitBytes: number;
   bearer: boolean;
@@ -87,6 +91,8 @@ export const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
 export const DRAIN_MAX_MS = 2000;
 
 const EMPTY = Buffer.alloc(0);
+/** The mounted path pattern a response answers, for `observe` (a bounded metrics label). */
+const routeOf = new WeakMap<ServerResponse, string>();
 const JSON_TYPE = 'application/json; charset=utf-8';
 const UNAUTHORIZED = new HttpError(401, 'unauthorized', 'missing or invalid credentials', {
   'www-authenticate': 'Bearer realm="agentd"',
@@ -148,6 +154,7 @@ export class AgentdHttpServer implements HttpServer {
     }
     const limit = definition.bodyLimitBytes ?? this.#options.bodyLimitBytes;
     const mounted: MountedRoute = {
+      path: definition.path,
       handler: definition.handler,
       bodyLimitBytes: Math.min(limit, this.#options.bodyLimitBytes),
       bearer: definition.auth === 'bearer',
@@ -255,6 +262,18 @@ export class AgentdHttpServer implements HttpServer {
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     this.#inFlight++;
     res.once('close', this.#onSettled);
+    const observe = this.#options.observe;
+    if (observe) {
+      const started = performance.now();
+      res.once('finish', () =>
+        observe({
+          method: req.method ?? 'GET',
+          route: routeOf.get(res) ?? 'unmatched',
+          status: res.statusCode,
+          durationMs: performance.now() - started,
+        }),
+      );
+    }
     try {
       this.#handle(req, res);
     } catch (error) {
@@ -295,6 +314,7 @@ export class AgentdHttpServer implements HttpServer {
       });
     }
     const route = found.value;
+    if (this.#options.observe) routeOf.set(res, route.path);
     if (this.#draining && !route.duringDrain) throw draining();
     if (route.bearer && !this.#authorized(req.headers.authorization)) throw UNAUTHORIZED;
     const search = q === -1 ? '' : url.slice(q + 1);

@@ -1,10 +1,12 @@
 import type { Migration } from './handle.js';
 import { SESSION_STATE_MIGRATIONS } from './session-state-schema.js';
 import { TASK_MIGRATIONS } from './task-schema.js';
+import { TASK_STATS_MIGRATION } from './task-stats.js';
 
 /**
  * Every migration of the store, in the order they apply: the task tables, then sessions and
- * state. A name, once released, never changes: it is what `<schema>.migrations` records.
+ * state, then the task counters (`task-stats.ts`). A name, once released, never changes: it is
+ * what `<schema>.migrations` records.
  *
  * @example
  * ```ts
@@ -14,4 +16,5 @@ import { TASK_MIGRATIONS } from './task-schema.js';
 export const ALL_MIGRATIONS: readonly Migration[] = [
   ...TASK_MIGRATIONS,
   ...SESSION_STATE_MIGRATIONS,
+  TASK_STATS_MIGRATION,
 ];

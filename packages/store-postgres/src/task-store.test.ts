@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PostgresHandle } from './handle.js';
 import { TASK_MIGRATIONS } from './task-schema.js';
+import { TASK_STATS_MIGRATION } from './task-stats.js';
 import { PostgresTaskStore } from './task-store.js';
 import { createTestSchema, probePostgres, TEST_POSTGRES_URL } from './test-database.js';
 
@@ -26,7 +27,7 @@ function handleFor(pool: pg.Pool, schema: string): PostgresHandle {
 
 /** Applies the task migrations to `schema`, each in a transaction (the runner's job in production). */
 async function migrate(pool: pg.Pool, schema: string): Promise<void> {
-  for (const migration of TASK_MIGRATIONS) {
+  for (const migration of [...TASK_MIGRATIONS, TASK_STATS_MIGRATION]) {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');

@@ -42,6 +42,7 @@ import {
   TASK_STATUSES,
   type TaskError,
   type TaskQuery,
+  type TaskStats,
   taskErrorText,
   taskResultText,
   toJsonText,
@@ -56,6 +57,7 @@ import {
   type WorkSubscription,
   workChannel,
 } from './task-notify.js';
+import { PostgresTaskStats } from './task-stats.js';
 import { decodeNullable, decodeText, encodeNullable, encodeText } from './task-text.js';
 
 /** A pool or one of its connections (inside a transaction): what a statement runs on. */
@@ -185,6 +187,7 @@ export class PostgresTaskStore implements TaskStore {
   readonly #claimSql: string;
   readonly #channel: string;
   #prefix: Promise<string> | undefined;
+  readonly #stats: PostgresTaskStats;
 
   constructor(handle: PostgresHandle, options: { maxPayloadBytes?: number } = {}) {
     this.#pool = handle.pool;
@@ -197,6 +200,7 @@ export class PostgresTaskStore implements TaskStore {
     this.#meta = handle.table('task_meta');
     this.#claimSql = this.#buildClaimSql();
     this.#channel = workChannel(handle.schema);
+    this.#stats = new PostgresTaskStats(handle.pool, handle.schema, (name) => handle.table(name));
   }
 
   // ---- ids ------------------------------------------------------------------------------
@@ -679,6 +683,11 @@ export class PostgresTaskStore implements TaskStore {
     );
     for (const row of rows) counts[row.status] = num(row.n);
     return counts;
+  }
+
+  /** From `task_counts` (kept by a trigger, see task-stats.ts) and four index probes. */
+  stats(now: number): Promise<TaskStats> {
+    return this.#stats.read(now);
   }
 
   // ---- recovery -------------------------------------------------------------------------

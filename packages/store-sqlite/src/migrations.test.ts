@@ -145,7 +145,11 @@ describe('migrations', () => {
     // rebuilt table: the finished task reads back, the waiting one is claimed, the expired
     // lease is recovered.
     expect(() => db.prepare("UPDATE tasks SET status = 'done'").run()).toThrow(/CHECK/);
-    expect(applyMigrations(db)).toEqual(['0005_process_owners', '0006_dead_letters']);
+    expect(applyMigrations(db)).toEqual([
+      '0005_process_owners',
+      '0006_dead_letters',
+      '0007_task_counts',
+    ]);
     const store = new SqliteTaskStore(db);
     const prefix = db.prepare("SELECT value FROM meta WHERE key = 'task_id_prefix'").pluck().get();
     expect((await store.get(`${prefix}${Number(answered).toString(36)}`))?.result).toBe('hello');
@@ -176,7 +180,11 @@ describe('migrations', () => {
       idle_timeout_ms, last_activity_at, created_at, resource, metadata)
       VALUES ('s1', 'chat:1', '{"channel":"chat","id":"1"}', 'main', 'cli', 'live', 1, 600000, ?, ?,
       '{"pid":1}', '{}')`).run(T0, T0);
-    expect(applyMigrations(db)).toEqual(['0005_process_owners', '0006_dead_letters']);
+    expect(applyMigrations(db)).toEqual([
+      '0005_process_owners',
+      '0006_dead_letters',
+      '0007_task_counts',
+    ]);
     const tasks = new SqliteTaskStore(db);
     expect(await tasks.listLeases()).toEqual([
       { taskId: expect.any(String), owner: 'old-host', expiresAt: T0 + 30_000, process: null },

@@ -2,6 +2,7 @@ import { AgentdError } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { rebuildTable } from './rebuild-table.js';
 import { newTaskIdPrefix, TASK_ID_PREFIX_KEY } from './task-ids.js';
+import { TASK_COUNTS_MIGRATION } from './task-stats.js';
 
 /**
  * One schema change, applied once per database file.
@@ -226,6 +227,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  TASK_COUNTS_MIGRATION,
 ];
 
 /**

@@ -36,6 +36,7 @@ import {
   type TaskPage,
   type TaskPageQuery,
   type TaskQuery,
+  type TaskStats,
   taskErrorText,
   taskResultText,
   toJsonText,
@@ -47,6 +48,7 @@ import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
 import { TaskInserter } from './task-insert.js';
 import { pageSqliteTasks } from './task-page.js';
+import { SqliteTaskStats } from './task-stats.js';
 
 /**
  * Options of {@link SqliteTaskStore}.
@@ -336,7 +338,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #anyExpired: BetterSqlite3.Statement;
   readonly #countReplies: BetterSqlite3.Statement;
   readonly #nextRun: BetterSqlite3.Statement;
-  readonly #counts: BetterSqlite3.Statement;
+  readonly #stats: SqliteTaskStats;
   readonly #completeAndClaim: BetterSqlite3.Transaction<
     (
       seq: number | undefined,
@@ -421,7 +423,7 @@ export class SqliteTaskStore implements TaskStore {
     this.#anyExpired = db.prepare(ANY_EXPIRED_SQL).pluck();
     this.#countReplies = db.prepare('SELECT count(*) FROM task_replies').pluck();
     this.#nextRun = db.prepare(NEXT_RUN_SQL);
-    this.#counts = db.prepare('SELECT status, count(*) AS n FROM tasks GROUP BY status');
+    this.#stats = new SqliteTaskStats(db);
     this.#completeOne = db.transaction(
       (seq: number, owner: string, result: string | null, now: number) =>
         this.#completeNow(seq, owner, result, now),
@@ -781,14 +783,20 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async counts(): Promise<Record<TaskStatus, number>> {
+    const { byPriority } = this.#stats.read(0);
     const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<
       TaskStatus,
       number
     >;
-    for (const row of this.#counts.all() as { status: TaskStatus; n: number }[]) {
-      counts[row.status] = row.n;
+    for (const status of TASK_STATUSES) {
+      counts[status] = byPriority[status].reduce((a, b) => a + b, 0);
     }
     return counts;
+  }
+
+  /** From `task_counts` (kept by triggers) and four index probes: cheap at any queue size. */
+  async stats(now: number): Promise<TaskStats> {
+    return this.#stats.read(now);
   }
 
   async recoverExpired(now: number, options: RecoverOptions = {}): Promise<RecoveryReport> {

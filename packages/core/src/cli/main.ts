@@ -7,6 +7,7 @@ import { chatCommand } from './commands/chat.js';
 import { checkCommand } from './commands/check.js';
 import { deadLettersCommand } from './commands/dead-letters.js';
 import { importCommand } from './commands/import.js';
+import { metricsCommand } from './commands/metrics.js';
 import { schedulesCommand } from './commands/schedules.js';
 import { serviceCommand } from './commands/service.js';
 import { sessionsCommand } from './commands/sessions.js';
@@ -238,6 +239,17 @@ export async function main(
     .action(async (opts: { conversation?: string; config?: string }) => {
       // Replies are printed as they come, not held until the command ends.
       code = await chatCommand(maskingIO(target), { ...opts, cwd, envFile: envFile() });
+    });
+  program
+    .command('metrics')
+    .description(
+      "the running host's metrics with p50/p95/p99, or the history's newest minute (exit 3)",
+    )
+    .option('--json', 'print JSON instead of tables')
+    .option('--all', 'include zero values')
+    .option(...configOption)
+    .action(async (opts: { json?: boolean; all?: boolean; config?: string }) => {
+      code = await metricsCommand(io, { ...opts, cwd, envFile: envFile() });
     });
   program
     .command('service')

@@ -51,6 +51,15 @@ export interface AgentdEvents {
     caughtUp: number[];
   };
   alert: Alert;
+  /**
+   * A channel delivered one outbound message (`parts`: the pieces it was split into). Channels
+   * emit these three so metrics count every channel alike.
+   */
+  'channel.sent': { channel: string; parts: number };
+  /** A channel could not deliver an outbound message (its caller may retry). */
+  'channel.send_failed': { channel: string; code: string };
+  /** The channel's service asked it to slow down (an HTTP 429); `retryAfterSeconds` if told. */
+  'channel.rate_limited': { channel: string; retryAfterSeconds?: number };
   /** One agent attempt of a task ended (failover records every one). */
   'agent.attempt': { taskId: string; attempt: AttemptRecord };
   /** An agent's circuit breaker changed state. */
@@ -60,6 +69,13 @@ export interface AgentdEvents {
   'session.suspended': { session: Session; reason: 'idle' | 'shutdown' | 'crash-recovery' };
   'session.resumed': { session: Session; idleMs: number };
   'session.archived': { session: Session };
+  /**
+   * The host's HTTP server answered a request: `route` is the mounted path pattern
+   * (`/api/tasks/:id`), or `unmatched`, never the raw URL, so it stays a bounded label.
+   */
+  'http.request': { method: string; route: string; status: number; durationMs: number };
+  /** A configured webhook route answered a delivery with `status` (202, 401, 400, 503...). */
+  'webhook.delivery': { route: string; status: number };
   /** Work was refused by a rate limit or a cost cap. */
   'budget.exceeded': { userKey: string | null; limit: string; message: string };
 }

@@ -164,6 +164,17 @@ export interface TaskPage {
   next: string | null;
 }
 
+/**
+ * What {@link TaskStore.stats} reads in one cheap call: the figures a metrics scrape wants on
+ * every scrape, served from maintained counters or indexes rather than by counting rows.
+ */
+export interface TaskStats {
+  /** Tasks by status, then by priority: `byPriority.pending[0]` is the critical queue depth. */
+  byPriority: Record<TaskStatus, [number, number, number, number]>;
+  /** `runAt` of the oldest pending task due by `now` (the longest wait), or null when none is. */
+  oldestRunnableAt: number | null;
+}
+
 /** What {@link TaskStore.recoverExpired} did. */
 export interface RecoveryReport {
   /** Back to `pending`, attempt counted. */
@@ -410,6 +421,13 @@ export interface TaskStore {
    */
   pageTasks?(query: TaskPageQuery): Promise<TaskPage>;
   counts(): Promise<Record<TaskStatus, number>>;
+  /**
+   * Optional fast read: tasks by status and priority, and the oldest runnable task's `runAt`
+   * (pending, due by `now`), cheap with a million tasks stored (maintained counters, index
+   * probes). Without it, core (`taskStatsOf`) builds the same figures from `counts` and `list`,
+   * which reads every open task.
+   */
+  stats?(now: number): Promise<TaskStats>;
   /**
    * Returns running tasks whose lease expired by `now` (and, with `options.owners`, every task
    * those owners hold) to `pending`, or `failed` past max attempts. A lease renewed after it

@@ -32,6 +32,7 @@ export type {
   TaskPage,
   TaskPageQuery,
   TaskQuery,
+  TaskStats,
 } from '../contracts/task.js';
 export {
   DEAD_LETTER_RAW_LIMIT,

@@ -4,6 +4,7 @@ import type { StateStore } from '../contracts/state.js';
 import type { TaskStore } from '../contracts/task.js';
 import { AgentdError } from '../kernel/errors.js';
 import { completeAndClaimIn, completeManyIn, enqueueManyInto } from './fast-paths.js';
+import { taskStatsOf } from './task-stats.js';
 
 /** The parts a store plugin provides as services. */
 export interface StoreParts {
@@ -71,6 +72,7 @@ export function forwardingStoreParts(
     findByIdempotencyKey: async (key) => t().findByIdempotencyKey(key),
     list: async (query) => t().list(query),
     counts: async () => t().counts(),
+    stats: async (now) => taskStatsOf(t(), now),
     recoverExpired: async (now, options) => t().recoverExpired(now, options),
     recordLeaseProcess: async (id, owner, process) => t().recordLeaseProcess(id, owner, process),
     listLeases: async () => t().listLeases(),

@@ -67,3 +67,4 @@ export {
   taskErrorText,
   taskResultText,
 } from './task-rules.js';
+export { addToTaskStats, emptyTaskStats, taskStatsOf } from './task-stats.js';

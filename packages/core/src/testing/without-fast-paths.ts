@@ -1,10 +1,10 @@
 import type { TaskStore } from '../contracts/task.js';
 
 /**
- * `store` without its optional fast paths (`enqueueMany`, `completeAndClaim`, `completeMany`):
- * what a new store that implements only the basic operations looks like. Tests use it to prove
- * that core's fallbacks (`enqueueManyInto`, `completeAndClaimIn`,
- * `completeManyIn`) keep every promise of the contract.
+ * `store` without its optional fast paths (`enqueueMany`, `completeAndClaim`, `completeMany`,
+ * `stats`): what a new store that implements only the basic operations looks like. Tests use it
+ * to prove that core's fallbacks (`enqueueManyInto`, `completeAndClaimIn`, `completeManyIn`,
+ * `taskStatsOf`) keep every promise of the contract.
  *
  * @example
  * ```ts
@@ -13,7 +13,7 @@ import type { TaskStore } from '../contracts/task.js';
  * ```
  */
 export function withoutFastPaths(store: TaskStore): TaskStore {
-  const hidden = new Set<PropertyKey>(['enqueueMany', 'completeAndClaim', 'completeMany']);
+  const hidden = new Set<PropertyKey>(['enqueueMany', 'completeAndClaim', 'completeMany', 'stats']);
   return new Proxy(store, {
     get: (target, key) => {
       if (hidden.has(key)) return undefined;

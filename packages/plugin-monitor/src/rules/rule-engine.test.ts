@@ -4,7 +4,7 @@ import { formatDuration, parseDuration } from '../duration.js';
 import { type MetricSelector, parseSelector, readSeries } from './metric-selector.js';
 import { RuleEngine, render } from './rule-engine.js';
 import { type AlertRule, completeRule } from './rule-schema.js';
-import type { Series } from './signals.js';
+import type { RuleSeries } from './signals.js';
 
 const rule = (fields: Partial<AlertRule>): AlertRule => ({
   name: 'r',
@@ -19,7 +19,7 @@ const rule = (fields: Partial<AlertRule>): AlertRule => ({
   recovery: true,
   ...fields,
 });
-const one = (value: number, key = ''): Series[] => [
+const one = (value: number, key = ''): RuleSeries[] => [
   { key, labels: key ? { agent: key } : {}, value },
 ];
 

@@ -1,7 +1,7 @@
 import type { Alert, AlertSeverity } from '@agentd/core';
 import { formatDuration } from '../duration.js';
 import type { AlertRule, Comparison } from './rule-schema.js';
-import type { Series, SignalUnit } from './signals.js';
+import type { RuleSeries, SignalUnit } from './signals.js';
 
 /** An alert the engine wants raised, without a source (the plugin adds its name). */
 export type RuleAlert = Omit<Alert, 'source' | 'at'>;
@@ -176,7 +176,7 @@ export class RuleEngine {
    */
   evaluate(
     rule: AlertRule,
-    series: readonly Series[] | undefined,
+    series: readonly RuleSeries[] | undefined,
     unit: SignalUnit | undefined,
     now: number,
   ): RuleAlert[] {
@@ -247,7 +247,7 @@ export class RuleEngine {
   #advance(
     rule: AlertRule,
     instance: InstanceState,
-    s: Series,
+    s: RuleSeries,
     unit: SignalUnit | undefined,
     now: number,
     alerts: RuleAlert[],
@@ -263,7 +263,7 @@ export class RuleEngine {
   #repeat(
     rule: AlertRule,
     instance: InstanceState,
-    s: Series,
+    s: RuleSeries,
     unit: SignalUnit | undefined,
     now: number,
     alerts: RuleAlert[],
@@ -277,7 +277,7 @@ export class RuleEngine {
     alerts.push(this.#firing(rule, instance, s, unit));
   }
 
-  #values(rule: AlertRule, s: Series, unit: SignalUnit | undefined): Record<string, string> {
+  #values(rule: AlertRule, s: RuleSeries, unit: SignalUnit | undefined): Record<string, string> {
     return {
       ...s.labels,
       rule: rule.name,
@@ -294,7 +294,7 @@ export class RuleEngine {
   #firing(
     rule: AlertRule,
     instance: InstanceState,
-    s: Series,
+    s: RuleSeries,
     unit: SignalUnit | undefined,
   ): RuleAlert {
     const values = this.#values(rule, s, unit);
@@ -311,7 +311,7 @@ export class RuleEngine {
   #recovery(
     rule: AlertRule,
     instance: InstanceState,
-    s: Series,
+    s: RuleSeries,
     unit: SignalUnit | undefined,
   ): RuleAlert {
     const values = this.#values(rule, s, unit);

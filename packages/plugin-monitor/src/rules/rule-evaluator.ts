@@ -3,7 +3,7 @@ import type { MetricsRegistry } from '../metrics.js';
 import { type MetricSelector, parseSelector, readSeries } from './metric-selector.js';
 import { type RuleAlert, RuleEngine, type SavedInstance } from './rule-engine.js';
 import type { AlertRule, SignalName } from './rule-schema.js';
-import { type BuiltinSignals, type Series, SIGNAL_UNITS } from './signals.js';
+import { type BuiltinSignals, type RuleSeries, SIGNAL_UNITS } from './signals.js';
 
 const STATE_NAMESPACE = 'monitor';
 /** Firing rules kept longer than this across a stop are forgotten (their episode starts anew). */
@@ -91,7 +91,7 @@ export class RuleEvaluator {
 
   /** Evaluates every rule at `now`; returns the alerts to raise. */
   async evaluate(now: number): Promise<RuleAlert[]> {
-    let values: Map<SignalName, Series[]>;
+    let values: Map<SignalName, RuleSeries[]>;
     try {
       values = this.#signals.size > 0 ? await this.signals.read(this.#signals) : new Map();
     } catch (err) {
@@ -109,7 +109,7 @@ export class RuleEvaluator {
     return alerts;
   }
 
-  async #metricSeries(rule: AlertRule): Promise<Series[] | undefined> {
+  async #metricSeries(rule: AlertRule): Promise<RuleSeries[] | undefined> {
     const selector = this.#selectors.get(rule.name);
     const registry = this.metrics()?.registry;
     if (!selector || !registry) return undefined;

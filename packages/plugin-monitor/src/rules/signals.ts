@@ -6,7 +6,7 @@ import type { SystemSample } from '../sample.js';
 import type { SignalName } from './rule-schema.js';
 
 /** One series of a signal (or of a metric): what identifies it, and its current value. */
-export interface Series {
+export interface RuleSeries {
   /** Stable within the rule: `/var`, `agent=echo`; empty for a single series. */
   key: string;
   labels: Record<string, string>;
@@ -110,9 +110,9 @@ export class BuiltinSignals {
   }
 
   /** The current series of each signal asked for; a signal with no source has none. */
-  async read(needed: ReadonlySet<SignalName>): Promise<Map<SignalName, Series[]>> {
+  async read(needed: ReadonlySet<SignalName>): Promise<Map<SignalName, RuleSeries[]>> {
     const now = this.sources.clock.now();
-    const out = new Map<SignalName, Series[]>();
+    const out = new Map<SignalName, RuleSeries[]>();
     const wants = (...names: SignalName[]) => names.some((n) => needed.has(n));
     const tasks = this.sources.tasks?.();
     if (tasks && wants('runner_stalled_seconds', 'queue_oldest_runnable_seconds')) {
@@ -199,11 +199,11 @@ export class BuiltinSignals {
     if (i > 0) this.#attempts = this.#attempts.slice(i);
   }
 
-  #budget(now: number): Series[] {
+  #budget(now: number): RuleSeries[] {
     const budgets = this.sources.budgets?.();
     if (!budgets) return [];
     const spend = budgets.report(now);
-    const out: Series[] = [];
+    const out: RuleSeries[] = [];
     const usd = (n: number) => `$${n.toFixed(2)}`;
     if (spend.dailyCapUsd) {
       out.push({
@@ -224,12 +224,12 @@ export class BuiltinSignals {
     return out;
   }
 
-  async #channels(now: number): Promise<Series[]> {
+  async #channels(now: number): Promise<RuleSeries[]> {
     const channels = this.sources.channels?.()?.list() ?? [];
     const health = this.sources.health?.();
     if (channels.length === 0 || !health) return [];
     const report = await health.run();
-    const out: Series[] = [];
+    const out: RuleSeries[] = [];
     for (const { name } of channels) {
       const check = report.checks[name];
       if (!check) continue;
@@ -264,6 +264,6 @@ export class BuiltinSignals {
   }
 }
 
-function one(value: number, detail?: string): Series {
+function one(value: number, detail?: string): RuleSeries {
   return { key: '', labels: {}, value, ...(detail ? { detail } : {}) };
 }

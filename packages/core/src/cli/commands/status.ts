@@ -80,6 +80,12 @@ export function apiEndpoint(checked: CheckedConfig): ApiEndpoint | undefined {
  * The HTTP API of a store-only load: only the webhook plugin's options are checked here, so a
  * secret that only another plugin needs is not demanded, and an unset API token is a reason to
  * read the store instead of an error.
+ *
+ * @example
+ * ```ts
+ * const found = await findApi(await loadCheckedConfig(cwd, undefined, { storeOnly: true }));
+ * if ('url' in found) console.log(found.url);
+ * ```
  */
 export async function findApi(checked: CheckedConfig): Promise<ApiEndpoint | { reason: string }> {
   const noApi = { reason: 'the config has no webhook plugin, so no HTTP API to ask' };

@@ -19,6 +19,7 @@ import {
   type Task,
   type TaskError,
   type TaskQuery,
+  type TaskStats,
   type TaskStatus,
   type TaskStore,
 } from '../../contracts/task.js';
@@ -48,6 +49,7 @@ import {
   taskErrorText,
   taskResultText,
 } from '../../store-kit/task-rules.js';
+import { addToTaskStats, emptyTaskStats } from '../../store-kit/task-stats.js';
 
 /**
  * A stored task. JSON values are kept as text and parsed on every read, as a database would:
@@ -384,6 +386,13 @@ export class MemoryTaskStore implements TaskStore {
     >;
     for (const { task } of this.#byId.values()) counts[task.status]++;
     return counts;
+  }
+
+  /** Folds every task: a memory store holds few enough for a scrape to afford it. */
+  async stats(now: number): Promise<TaskStats> {
+    const stats = emptyTaskStats();
+    for (const { task } of this.#byId.values()) addToTaskStats(stats, task, now);
+    return stats;
   }
 
   async recoverExpired(now: number, options: RecoverOptions = {}): Promise<RecoveryReport> {

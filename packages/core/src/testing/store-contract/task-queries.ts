@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { NewTask, TaskStatus } from '../../contracts/task.js';
 import { enqueueManyInto } from '../../store-kit/fast-paths.js';
+import { taskStatsOf } from '../../store-kit/task-stats.js';
 import { ids, T0, type TaskHelpers, type TaskSubject } from './shared.js';
 
 /**
- * The read side of the task store contract: `get`, `nextRunAt`, `counts` and `list`.
+ * The read side of the task store contract: `get`, `nextRunAt`, `counts`, `stats` and `list`.
  * Declared by {@link describeTaskStoreContract}; `store.tasks` is the current test's store.
  */
 export function describeQueryContract(
@@ -59,6 +60,45 @@ export function describeQueryContract(
         failed: 1,
         cancelled: 1,
       });
+    });
+
+    it('reads tasks by status and priority, and the oldest runnable task, in one call', async () => {
+      const empty = await taskStatsOf(store.tasks, T0);
+      expect(empty.oldestRunnableAt).toBeNull();
+      for (const row of Object.values(empty.byPriority)) expect(row).toEqual([0, 0, 0, 0]);
+
+      const a = await enqueue({ input: 'a', priority: 0 }, T0);
+      await enqueue({ input: 'b', priority: 3 }, T0 + 5);
+      await enqueue({ input: 'c', priority: 3 }, T0 + 6);
+      await enqueue({ input: 'later', priority: 1, runAt: T0 + 60_000 }, T0 + 7);
+      const e = await enqueue({ input: 'e' }, T0 + 8);
+      const [running] = await claim(T0 + 10, 1); // a (priority 0) runs
+      expect(running?.id).toBe(a.id);
+      await store.tasks.cancel(e.id, T0 + 10);
+
+      const stats = await taskStatsOf(store.tasks, T0 + 20);
+      expect(stats.byPriority.pending).toEqual([0, 1, 0, 2]);
+      expect(stats.byPriority.running).toEqual([1, 0, 0, 0]);
+      // The oldest due pending task: b (enqueued T0 + 5); the later task is not due yet.
+      expect(stats.oldestRunnableAt).toBe(T0 + 5);
+      const finals = (s: 'completed' | 'failed' | 'cancelled') =>
+        stats.byPriority[s].reduce((x, y) => x + y, 0);
+      expect(finals('cancelled')).toBe(1);
+      expect(finals('completed') + finals('failed')).toBe(0);
+      if (store.tasks.stats) expect(stats.byPriority.cancelled).toEqual([0, 0, 1, 0]);
+
+      await store.tasks.complete(a.id, 'runner-1', 'ok', T0 + 30);
+      const after = await taskStatsOf(store.tasks, T0 + 30);
+      expect(after.byPriority.running).toEqual([0, 0, 0, 0]);
+      if (store.tasks.stats) expect(after.byPriority.completed).toEqual([1, 0, 0, 0]);
+      expect(await taskStatsOf(store.tasks, T0)).toMatchObject({ oldestRunnableAt: null });
+      expect(
+        await store.tasks.prune({ before: T0 + 31, statuses: ['completed', 'cancelled'] }),
+      ).toBe(2);
+      const pruned = await taskStatsOf(store.tasks, T0 + 30);
+      expect(pruned.byPriority.completed.reduce((x, y) => x + y, 0)).toBe(0);
+      expect(pruned.byPriority.cancelled.reduce((x, y) => x + y, 0)).toBe(0);
+      expect(pruned.byPriority.pending).toEqual([0, 1, 0, 2]);
     });
 
     it('lists newest first by default, filters, and pages', async () => {

@@ -1,0 +1,239 @@
+import type { PluginContext, Task, TaskStore } from '@agentd/core';
+import { Gauge, type Registry } from 'prom-client';
+import { leanCounter, leanHistogram } from './lean-metrics.js';
+import type { ResolvedMetricsOptions } from './metrics-options.js';
+
+/** Every metric name starts with this, the process metrics included. */
+export const METRICS_PREFIX = 'agentd_';
+
+/** Seconds to answer an HTTP request: 1 ms (a probe) to 30 s (a slow upload). */
+const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Distinct values a free-form label (task type, alert source) may take before `other`. */
+const LABEL_VALUES_LIMIT = 50;
+
+/**
+ * Keeps a label's values bounded: the first `limit` distinct values pass, later ones read
+ * `other`. Task types come from API callers, so they cannot be trusted to stay few.
+ */
+export function bounded(limit = LABEL_VALUES_LIMIT): (value: string) => string {
+  const seen = new Set<string>();
+  return (value) => {
+    if (seen.has(value)) return value;
+    if (seen.size >= limit) return 'other';
+    seen.add(value);
+    return value;
+  };
+}
+
+/** A finished attempt's agent: tasks always name one once enqueued through the queue. */
+const agentOf = (task: Task) => task.agent ?? 'default';
+
+/**
+ * Counters and histograms fed by the event bus (an event costs a map lookup and an add);
+ * returns the unsubscribe functions.
+ *
+ * @example
+ * ```ts
+ * offs.push(...countEvents(ctx, registry, store));
+ * ```
+ */
+export function countEvents(
+  ctx: PluginContext<ResolvedMetricsOptions>,
+  registry: Registry,
+  store: { tasks?: TaskStore },
+): (() => void)[] {
+  const registers = [registry];
+  const taskCounter = (name: string, help: string) =>
+    leanCounter(registry, `${METRICS_PREFIX}tasks_${name}_total`, help, ['agent', 'type'] as const);
+  const enqueued = taskCounter('enqueued', 'Tasks enqueued (created, not idempotent repeats).');
+  const started = taskCounter('started', 'Task attempts started (a retry starts again).');
+  const completed = taskCounter('completed', 'Tasks completed.');
+  const failed = taskCounter('failed', 'Task attempts that failed, retried or not.');
+  const retried = taskCounter('retried', 'Failed attempts whose task goes back to pending.');
+  const dead = taskCounter(
+    'dead',
+    'Tasks that ended failed for good: attempts exhausted, or a lease expired on the last one.',
+  );
+  const cancelled = taskCounter('cancelled', 'Tasks cancelled.');
+  const recovered = leanCounter(
+    registry,
+    `${METRICS_PREFIX}task_leases_recovered_total`,
+    'Running tasks whose lease expired (a crash, a kill), by what became of them.',
+    ['outcome'] as const,
+  );
+  const wait = leanHistogram(
+    registry,
+    `${METRICS_PREFIX}task_wait_seconds`,
+    'Seconds from a task becoming runnable (enqueued, or its retry or run-at time) to its attempt starting.',
+    ['agent'] as const,
+    ctx.options.buckets.wait,
+  );
+  const run = leanHistogram(
+    registry,
+    `${METRICS_PREFIX}task_run_seconds`,
+    'Seconds one task attempt ran, by how it ended.',
+    ['agent', 'outcome'] as const,
+    ctx.options.buckets.run,
+  );
+  const attempts = leanCounter(
+    registry,
+    `${METRICS_PREFIX}agent_attempts_total`,
+    "Agent attempts recorded by failover, by agent and outcome (success or the error's class).",
+    ['agent', 'outcome'] as const,
+  );
+  const circuit = new Gauge({
+    name: `${METRICS_PREFIX}agent_circuit_state`,
+    help: "1 for an agent's current circuit-breaker state, 0 for the others (agents whose circuit changed).",
+    labelNames: ['agent', 'state'] as const,
+    registers,
+  });
+  const messages = leanCounter(
+    registry,
+    `${METRICS_PREFIX}channel_messages_received_total`,
+    'Messages received, by channel.',
+    ['channel'] as const,
+  );
+  const alerts = leanCounter(
+    registry,
+    `${METRICS_PREFIX}alerts_total`,
+    'Alerts raised, by severity and source.',
+    ['severity', 'source'] as const,
+  );
+  const fires = leanCounter(
+    registry,
+    `${METRICS_PREFIX}schedule_fires_total`,
+    'Schedule slots fired here, by schedule and whether late (catch-up after downtime).',
+    ['schedule', 'late'] as const,
+  );
+  const missed = leanCounter(
+    registry,
+    `${METRICS_PREFIX}schedule_missed_slots_total`,
+    'Schedule slots that did not fire, by schedule and reason (downtime, overlap).',
+    ['schedule', 'reason'] as const,
+  );
+  const refused = leanCounter(
+    registry,
+    `${METRICS_PREFIX}budget_exceeded_total`,
+    'Work refused by a rate limit or a cost cap, by limit.',
+    ['limit'] as const,
+  );
+  const sent = leanCounter(
+    registry,
+    `${METRICS_PREFIX}channel_replies_sent_total`,
+    'Outbound messages (replies, alerts) a channel delivered, by channel.',
+    ['channel'] as const,
+  );
+  const sendFailures = leanCounter(
+    registry,
+    `${METRICS_PREFIX}channel_send_failures_total`,
+    'Outbound messages a channel could not deliver (the outbox retries them), by channel and error code.',
+    ['channel', 'code'] as const,
+  );
+  const rateLimited = leanCounter(
+    registry,
+    `${METRICS_PREFIX}channel_rate_limited_total`,
+    "Times a channel's service asked it to slow down (HTTP 429), by channel.",
+    ['channel'] as const,
+  );
+  const deliveries = leanCounter(
+    registry,
+    `${METRICS_PREFIX}webhook_deliveries_total`,
+    'Webhook deliveries answered, by configured route and HTTP status.',
+    ['route', 'status'] as const,
+  );
+  const requests = leanHistogram(
+    registry,
+    `${METRICS_PREFIX}http_request_duration_seconds`,
+    'Seconds from a request arriving to its answer being sent, by method, route pattern and status class.',
+    ['method', 'route', 'status'] as const,
+    HTTP_BUCKETS,
+  );
+
+  const type = bounded();
+  const source = bounded();
+  const channel = bounded();
+  const schedule = bounded();
+  const limit = bounded();
+  const route = bounded();
+  const code = bounded();
+  const labels = (task: Task) => ({ agent: agentOf(task), type: type(task.type) });
+  const seconds = (ms: number) => Math.max(0, ms) / 1000;
+  const { events } = ctx;
+  return [
+    events.on('task.enqueued', ({ task }) => enqueued(labels(task))),
+    events.on('task.started', ({ task }) => {
+      started(labels(task));
+      if (task.startedAt !== null) {
+        wait.observe({ agent: agentOf(task) }, seconds(task.startedAt - task.runAt));
+      }
+    }),
+    events.on('task.completed', ({ task }) => {
+      completed(labels(task));
+      if (task.startedAt !== null) {
+        const end = task.finishedAt ?? ctx.clock.now();
+        run.observe({ agent: agentOf(task), outcome: 'completed' }, seconds(end - task.startedAt));
+      }
+    }),
+    events.on('task.failed', ({ task, willRetry }) => {
+      const l = labels(task);
+      failed(l);
+      if (willRetry) retried(l);
+      else dead(l);
+      if (task.startedAt !== null) {
+        const end = task.finishedAt ?? ctx.clock.now();
+        run.observe({ agent: l.agent, outcome: 'failed' }, seconds(end - task.startedAt));
+      }
+    }),
+    events.on('task.cancelled', ({ task }) => cancelled(labels(task))),
+    events.on('task.recovered', ({ requeued, failed: lost }) => {
+      if (requeued.length > 0) recovered({ outcome: 'requeued' }, requeued.length);
+      if (lost.length > 0) recovered({ outcome: 'failed' }, lost.length);
+      // Rare (a crash): the event carries ids only, so the dead tasks' agents are looked up.
+      for (const id of lost) {
+        void store.tasks
+          ?.get(id)
+          .then((task) => dead(task ? labels(task) : { agent: 'unknown', type: 'unknown' }))
+          .catch((err: unknown) => ctx.logger.debug({ err, id }, 'could not read a lost task'));
+      }
+    }),
+    events.on('agent.attempt', ({ attempt }) =>
+      attempts({
+        agent: attempt.agent,
+        outcome: attempt.outcome === 'success' ? 'success' : attempt.outcome.class,
+      }),
+    ),
+    events.on('circuit.changed', ({ agent, state }) => {
+      for (const s of ['closed', 'open', 'half-open', 'isolated'] as const) {
+        circuit.set({ agent, state: s }, s === state ? 1 : 0);
+      }
+    }),
+    events.on('message.received', ({ message }) =>
+      messages({ channel: channel(message.from.channel) }),
+    ),
+    events.on('alert', (alert) =>
+      alerts({ severity: alert.severity, source: source(alert.source) }),
+    ),
+    events.on('schedule.fired', (fire) =>
+      fires({ schedule: schedule(fire.schedule), late: String(fire.late) }),
+    ),
+    events.on('schedule.missed', (m) =>
+      missed({ schedule: schedule(m.schedule), reason: m.reason }, m.count),
+    ),
+    events.on('budget.exceeded', (b) => refused({ limit: limit(b.limit) })),
+    events.on('channel.sent', (s) => sent({ channel: channel(s.channel) })),
+    events.on('channel.send_failed', (f) =>
+      sendFailures({ channel: channel(f.channel), code: code(f.code) }),
+    ),
+    events.on('channel.rate_limited', (r) => rateLimited({ channel: channel(r.channel) })),
+    events.on('webhook.delivery', (d) =>
+      deliveries({ route: route(d.route), status: String(d.status) }),
+    ),
+    events.on('http.request', (r) =>
+      requests.observe(
+        { method: r.method, route: route(r.route), status: `${Math.floor(r.status / 100)}xx` },
+        r.durationMs / 1000,
+      ),
+    ),
+  ];
+}
