@@ -127,10 +127,17 @@ async function timedCallers(callers, count, step) {
 const payloads = (from, size) =>
   Array.from({ length: Math.min(size, N - from) }, (_, k) => ({ i: from + k }));
 
+const addOne = (intake) => ({
+  size: 1,
+  run: async (i) => {
+    await intake.add({ i });
+    return 1;
+  },
+});
+
 const MEASURES = {
-  enqueueOne: (c, intake) =>
-    timedCallers(1, N, { size: 1, run: async (i) => (await intake.add({ i }), 1) }),
-  enqueueBatch: (c, intake) =>
+  enqueueOne: (intake) => timedCallers(1, N, addOne(intake)),
+  enqueueBatch: (intake) =>
     timedCallers(1, N, {
       size: BATCH,
       run: async (from) => {
@@ -139,8 +146,7 @@ const MEASURES = {
         return batch.length;
       },
     }),
-  enqueueConcurrent: (c, intake) =>
-    timedCallers(CALLERS, N, { size: 1, run: async (i) => (await intake.add({ i }), 1) }),
+  enqueueConcurrent: (intake) => timedCallers(CALLERS, N, addOne(intake)),
 };
 
 async function seed(intake) {
@@ -168,7 +174,7 @@ async function intakeMeasure(contender, measure) {
   return withSchema(contender.name.replace(/\W/g, ''), async (schema) => {
     const intake = await contender.intake(URL_, schema);
     try {
-      return await MEASURES[measure](contender, intake);
+      return await MEASURES[measure](intake);
     } finally {
       await intake.close();
     }
@@ -216,7 +222,9 @@ for (let r = 0; r < RUNS; r++) {
   for (const [key, title, measure] of FIGURES) {
     for (const contender of order) {
       const value = await measure(contender);
-      ((runs[key] ??= {})[contender.name] ??= []).push(value);
+      runs[key] ??= {};
+      runs[key][contender.name] ??= [];
+      runs[key][contender.name].push(value);
       log(`  ${title}: ${contender.name} ${fmt(value)}`);
     }
   }
@@ -224,7 +232,7 @@ for (let r = 0; r < RUNS; r++) {
     const got = await withSchema('lat', (schema) =>
       addToStart(contender, URL_, schema, { samples: SAMPLES, warmup: 50, capMs: CAP_MS }),
     );
-    (samples[contender.name] ??= []).push(...got);
+    samples[contender.name] = [...(samples[contender.name] ?? []), ...got];
     log(
       `  add-to-start: ${contender.name} p50 ${percentile(got, 50).toFixed(2)} ms over ${got.length}`,
     );

@@ -105,7 +105,8 @@ export async function drainWithHosts(url, schema, { hosts, n, capMs }) {
   }
   await Promise.all(children.map((c) => c.stop()));
   const total = counts.reduce((s, c) => s + c, 0);
-  const endNs = lasts.reduce((m, l) => (l > m ? l : m), 0n);
+  let endNs = 0n;
+  for (const last of lasts) if (last > endNs) endNs = last;
   return {
     rate: total / (Number(endNs - startNs) / 1e9),
     done: total,
