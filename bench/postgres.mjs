@@ -7,6 +7,7 @@
 //   --callers N      concurrent callers for the concurrent-enqueue measure (default 100)
 //   --cap-seconds N  a measure stops after this long and reports the rate reached (default 30)
 //   --samples N      add-to-start latency samples per contender (default 500, after 50 warm-up)
+//   --only A,B       only these contenders (agentd, graphile-worker, pg-boss), for a quick look
 //   --json FILE      also write the results to FILE
 // The server: AGENTD_BENCH_POSTGRES_URL, else postgres://postgres@127.0.0.1:5432/test. Without a
 // reachable server the bench says so and exits 0. Each contender works in a schema of its own,
@@ -16,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { CONTENDERS } from './postgres/contenders.mjs';
+import { CONTENDERS as ALL_CONTENDERS } from './postgres/contenders.mjs';
 import { addToStart, drainWithHosts } from './postgres/processes.mjs';
 
 const { values: args } = parseArgs({
@@ -27,9 +28,13 @@ const { values: args } = parseArgs({
     callers: { type: 'string', default: '100' },
     'cap-seconds': { type: 'string', default: '30' },
     samples: { type: 'string', default: '500' },
+    only: { type: 'string' },
     json: { type: 'string' },
   },
 });
+const CONTENDERS = args.only
+  ? ALL_CONTENDERS.filter((c) => args.only.split(',').includes(c.name))
+  : ALL_CONTENDERS;
 const N = Number(args.jobs);
 const RUNS = Number(args.runs);
 const BATCH = Number(args.batch);

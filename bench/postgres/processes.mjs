@@ -37,7 +37,7 @@ function startHost(contender, url, schema, concurrency, onMessage) {
  * client, as a host taking intake would); a host process runs it, woken by the contender's own
  * mechanism (LISTEN/NOTIFY for agentd and graphile-worker, polling for pg-boss). Each sample is
  * the time from just before the enqueue call to the start of the job's body, on the machine's
- * monotonic clock. The next job is enqueued once the previous one started.
+ * monotonic clock. The next job is enqueued 10 ms after the previous one started.
  */
 export async function addToStart(contender, url, schema, { samples, warmup, capMs }) {
   const intake = await contender.intake(url, schema);
@@ -54,6 +54,9 @@ export async function addToStart(contender, url, schema, { samples, warmup, capM
       await intake.add({ i, t0: String(process.hrtime.bigint()) });
       const ms = await ran;
       if (i >= warmup) out.push(ms);
+      // A short pause: the host finishes the job and goes idle, so each sample is the wake-up
+      // of an idle host, not a queue behind the previous job's completion.
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   } finally {
     await host.stop();
