@@ -166,7 +166,9 @@ async function burnDown(contender, batched) {
     await intake.close();
     const { done, ms, capped } = await contender.burnDown(URL_, schema, {
       n: N,
-      concurrency: batched && contender.name === 'agentd' ? 200 : 10,
+      // Batched, agentd claims and completes up to 500 per statement, as pg-boss fetches 500 per
+      // poll in each of its 10 workers; one job per claim, everyone runs 10 at a time.
+      concurrency: batched && contender.name === 'agentd' ? 500 : 10,
       batched,
       limitMs: CAP_MS,
     });
