@@ -9,6 +9,7 @@ import {
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { ALL_MIGRATIONS } from './all-migrations.js';
+import { isConnectionError, reportUnavailable } from './connection-errors.js';
 import type { Migration, PostgresHandle } from './handle.js';
 import { applyMigrations, SCHEMA_NAME } from './migrations.js';
 import { PostgresSessionStore } from './session-store.js';
@@ -158,21 +159,6 @@ export function unreachable(resolved: Pick<Resolved, 'description' | 'mask'>, er
   );
 }
 
-/** Errors that mean "the server is not there" or "it will not let us in", not a bad query. */
-function isConnectionError(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown };
-  const code = typeof e?.code === 'string' ? e.code : '';
-  return (
-    /^(ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)/.test(code) ||
-    code.startsWith('08') || // connection exception
-    code === '28P01' || // invalid password
-    code === '28000' || // invalid authorization
-    code === '3D000' || // no such database
-    code === '57P03' || // cannot connect now (starting up)
-    (typeof e?.message === 'string' && /timeout|terminat|Connection/i.test(e.message))
-  );
-}
-
 /**
  * Opens a pool to PostgreSQL, applies the store's migrations (once, under an advisory lock, so
  * several hosts can start together) and returns the store's parts over that pool. Fails with
@@ -223,10 +209,17 @@ export async function openPostgresStore(
     }
   }
   let closed: Promise<void> | undefined;
+  // A call that fails because the database is gone says so with E_STORE_UNAVAILABLE: intake
+  // then answers 503 and keeps no dead letter, and the caller retries.
+  const lost = (error: unknown) =>
+    `PostgreSQL at ${resolved.description} cannot be reached just now (${resolved.mask((error as Error)?.message || String(error))}); retry later`;
   return {
-    tasks: new PostgresTaskStore(handle),
-    sessions: new PostgresSessionStore(handle),
-    state: new PostgresStateStore(handle, options.now ? { now: options.now } : {}),
+    tasks: reportUnavailable(new PostgresTaskStore(handle), lost),
+    sessions: reportUnavailable(new PostgresSessionStore(handle), lost),
+    state: reportUnavailable(
+      new PostgresStateStore(handle, options.now ? { now: options.now } : {}),
+      lost,
+    ),
     handle,
     description: resolved.description,
     async health(timeoutMs = 1000): Promise<HealthResult> {
