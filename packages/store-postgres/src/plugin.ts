@@ -69,6 +69,9 @@ export function postgres(options: PostgresPluginOptions = {}): Plugin<PostgresPl
     // The plugin owns the pool: stop() closes it. A consumer's close() must not pull the store
     // from under every other plugin, so it does nothing.
     close: async () => {},
+    // `agentd store copy`.
+    exportRecords: (exportOptions) => open().exportRecords(exportOptions),
+    importRecords: async (records) => open().importRecords(records),
   };
 
   return {

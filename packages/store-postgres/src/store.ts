@@ -6,6 +6,7 @@ import {
   type Store,
   type TaskStore,
 } from '@agentd/core';
+import type { StoreRecords } from '@agentd/core/store';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { ALL_MIGRATIONS } from './all-migrations.js';
@@ -14,6 +15,7 @@ import type { Migration, PostgresHandle } from './handle.js';
 import { applyMigrations, SCHEMA_NAME } from './migrations.js';
 import { PostgresSessionStore } from './session-store.js';
 import { PostgresStateStore } from './state-store.js';
+import { postgresStoreRecords } from './store-records.js';
 import { PostgresTaskStore } from './task-store.js';
 
 /**
@@ -83,6 +85,10 @@ export interface PostgresStore extends Store {
   readonly description: string;
   /** `select 1` within `timeoutMs` (default 1000): `pass`, or `fail` saying why (no password). */
   health(timeoutMs?: number): Promise<HealthResult>;
+  /** Every record out, in batches, for `agentd store copy`. */
+  exportRecords: StoreRecords['exportRecords'];
+  /** Records in, as they were, in one transaction, for `agentd store copy`. */
+  importRecords: StoreRecords['importRecords'];
   close(): Promise<void>;
 }
 
@@ -208,20 +214,26 @@ export async function openPostgresStore(
       throw isConnectionError(error) ? unreachable(resolved, error) : error;
     }
   }
-  let closed: Promise<void> | undefined;
   // A call that fails because the database is gone says so with E_STORE_UNAVAILABLE: intake
   // then answers 503 and keeps no dead letter, and the caller retries.
   const lost = (error: unknown) =>
     `PostgreSQL at ${resolved.description} cannot be reached just now (${resolved.mask((error as Error)?.message || String(error))}); retry later`;
+  const tasks = reportUnavailable(new PostgresTaskStore(handle), lost);
+  const sessions = reportUnavailable(new PostgresSessionStore(handle), lost);
+  const records = postgresStoreRecords(handle, { tasks, sessions }, options.now ?? Date.now);
+  let closed: Promise<void> | undefined;
   return {
-    tasks: reportUnavailable(new PostgresTaskStore(handle), lost),
-    sessions: reportUnavailable(new PostgresSessionStore(handle), lost),
+    tasks,
+    sessions,
     state: reportUnavailable(
       new PostgresStateStore(handle, options.now ? { now: options.now } : {}),
       lost,
     ),
     handle,
     description: resolved.description,
+    // `agentd store copy`.
+    exportRecords: (exportOptions) => records.exportRecords(exportOptions),
+    importRecords: (batch) => records.importRecords(batch),
     async health(timeoutMs = 1000): Promise<HealthResult> {
       let timer: NodeJS.Timeout | undefined;
       const started = Date.now();
