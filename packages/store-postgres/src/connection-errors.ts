@@ -21,6 +21,10 @@ export function isConnectionError(error: unknown): boolean {
     code === '57P01' || // admin shutdown (pg_terminate_backend, a fast stop)
     code === '57P02' || // crash shutdown
     code === '57P03' || // cannot connect now (starting up, shutting down)
+    // TLS: a certificate that cannot be verified (self-signed, expired, wrong name), a failed
+    // handshake. Not a bad query: the server cannot be used as configured.
+    /CERT|SSL|TLS|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code) ||
+    (typeof e?.message === 'string' && /does not support SSL/i.test(e.message)) ||
     (typeof e?.message === 'string' && /timeout|terminat|Connection/i.test(e.message))
   );
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +95,8 @@ export interface PrivateCluster {
   restart(mode?: 'immediate' | 'fast'): Promise<void>;
   /** The server's log so far (for a failing test's message). */
   log(): string;
+  /** With `tls: true`: the server's self-signed certificate (PEM), to trust as `ssl.ca`. */
+  readonly caCert?: string;
   /** Stops the server (immediate) and deletes its directory. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -109,6 +111,11 @@ export interface PrivateClusterOptions {
   fsync?: boolean;
   /** Extra `-c name=value` server settings, e.g. `{ max_connections: '50' }`. */
   settings?: Record<string, string>;
+  /**
+   * Serve TLS with a self-signed certificate for 127.0.0.1 and localhost (made with `openssl`);
+   * its PEM text is {@link PrivateCluster.caCert}. Plain connections are still accepted.
+   */
+  tls?: boolean;
 }
 
 /**
@@ -168,6 +175,36 @@ export async function startPrivateCluster(
     max_connections: '100',
     ...options.settings,
   };
+  let caCert: string | undefined;
+  if (options.tls) {
+    const cert = join(dir, 'server.crt');
+    const key = join(dir, 'server.key');
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
+    // The server refuses a key others can read.
+    chmodSync(key, 0o600);
+    if (owner) {
+      chownSync(key, owner.uid, owner.gid);
+      chownSync(cert, owner.uid, owner.gid);
+    }
+    caCert = readFileSync(cert, 'utf8');
+    Object.assign(settings, { ssl: 'on', ssl_cert_file: cert, ssl_key_file: key });
+  }
   const serverArgs = Object.entries(settings)
     .map(([k, v]) => `-c ${k}=${v}`)
     .join(' ');
@@ -178,6 +215,7 @@ export async function startPrivateCluster(
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     dir,
+    ...(caCert !== undefined && { caCert }),
     get running() {
       return running;
     },
