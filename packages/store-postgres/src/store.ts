@@ -188,6 +188,11 @@ export async function openPostgresStore(
   // An idle connection that breaks (a restarted server) emits 'error' on the pool; unhandled,
   // that would end the process. The next query gets a fresh connection.
   pool.on('error', (error) => options.onPoolError?.(new Error(resolved.mask(error.message))));
+  // A connection checked out of the pool has no 'error' listener of the pool's: one that breaks
+  // mid-query (a restart, pg_terminate_backend) while Kysely holds it would emit an unheard
+  // 'error' and end the process. The query itself rejects with the error, and the pool drops the
+  // broken connection when it comes back, so hearing the event is all that is needed.
+  pool.on('connect', (client) => client.on('error', () => {}));
   // biome-ignore lint/suspicious/noExplicitAny: the handle's Kysely is untyped (see handle.ts).
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   // Kysely ends the pool only if it ran a query itself (its driver starts lazily): end it here.
