@@ -27,6 +27,10 @@ export default defineConfig({
       { find: /^@agentd\/core\/scheduler$/, replacement: src('core/src/entries/scheduler.ts') },
       { find: /^@agentd\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@agentd\/store-sqlite$/, replacement: src('store-sqlite/src/index.ts') },
+      {
+        find: /^@agentd\/store-postgres\/testing$/,
+        replacement: src('store-postgres/src/testing/index.ts'),
+      },
       { find: /^@agentd\/store-postgres$/, replacement: src('store-postgres/src/index.ts') },
       { find: /^@agentd\/plugin-webhook$/, replacement: src('plugin-webhook/src/index.ts') },
       {

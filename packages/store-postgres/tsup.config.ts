@@ -1,3 +1,3 @@
 import { packageBuild } from '../../tsup.package';
 
-export default packageBuild(['src/index.ts'], ['pg']);
+export default packageBuild(['src/index.ts', 'src/testing/index.ts'], ['pg']);

@@ -402,6 +402,14 @@ export class AgentdHttpServer implements HttpServer {
       return;
     } else if (error instanceof AgentdError && error.code === 'E_INTAKE_CLOSED') {
       http = draining();
+    } else if (error instanceof AgentdError && error.code === 'E_STORE_UNAVAILABLE') {
+      // The database is gone for now (a restart, a cut): nothing was stored, the caller retries.
+      this.#logger.warn({ err: error.message }, 'answered 503: the store cannot be reached');
+      http = new HttpError(
+        503,
+        'store_unavailable',
+        'the store cannot be reached just now; nothing was stored, retry later',
+      );
     } else {
       this.#logger.error({ err: error }, 'HTTP handler failed');
       http = new HttpError(500, 'internal', 'internal error');

@@ -182,7 +182,13 @@ export function webhookHandler(route: WebhookRouteConfig, deps: WebhookDeps): Ro
 }
 
 function enqueueError(error: unknown, route: string, logger: Logger): unknown {
-  if (!(error instanceof AgentdError) || error.code === 'E_INTAKE_CLOSED') return error;
+  if (
+    !(error instanceof AgentdError) ||
+    error.code === 'E_INTAKE_CLOSED' ||
+    error.code === 'E_STORE_UNAVAILABLE' // 503 store_unavailable: the sender delivers again
+  ) {
+    return error;
+  }
   if (error.code === 'E_INVALID_TASK' && /over the cap/.test(error.message)) {
     return new HttpError(413, 'payload_too_large', 'the payload is too large to store as a task');
   }

@@ -61,9 +61,9 @@ describe.skipIf(!postgres.available)('applyMigrations', () => {
       await Promise.all(pools.map((p) => p.end()));
     });
     const results = await Promise.all(pools.map((p) => applyMigrations(p, schema, STEPS)));
-    // One runner applied both; the others waited for the lock and found nothing to do.
-    expect(results.flat()).toEqual(['0001_counter', '0002_more']);
-    expect(results.filter((r) => r.length === 0)).toHaveLength(2);
+    // Each migration applied once, in order, by whichever host held the lock (the lock is per
+    // migration's transaction, so hosts may share the work); the others found it done.
+    expect(results.flat().sort()).toEqual(['0001_counter', '0002_more']);
     const { rows } = await pools[0]!.query(`select n from "${schema}".applied order by n`);
     expect(rows).toEqual([{ n: 1 }, { n: 2 }]);
   });

@@ -6,10 +6,12 @@ import type { Migration } from './handle.js';
 /**
  * The advisory lock every host takes while it migrates one schema: the first key names
  * agentd's migrations, the second the schema, so stores in other schemas of the same database
- * migrate independently.
+ * migrate independently. A transaction-level lock (released by the transaction's end), not a
+ * session one: behind PgBouncer in transaction mode consecutive statements outside a
+ * transaction may run on different server connections, and a session lock would be taken on
+ * one and released (or not) on another.
  */
-const LOCK_SQL = "select pg_advisory_lock(hashtext('agentd.migrations'), hashtext($1))";
-const UNLOCK_SQL = "select pg_advisory_unlock(hashtext('agentd.migrations'), hashtext($1))";
+const LOCK_SQL = "select pg_advisory_xact_lock(hashtext('agentd.migrations'), hashtext($1))";
 
 /** A schema name that is safe to put in SQL unquoted or quoted: letters, digits, `_`. */
 export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -26,7 +28,7 @@ export function migrationSql(migration: Migration, schema: string): string {
 /**
  * Applies `migrations` in order to `schema`, each once, and returns the names it applied (`[]`
  * when the schema is current). Several hosts may call it at the same moment: each takes a
- * session-level `pg_advisory_lock` on the schema first, so one migrates and the others then
+ * transaction-level `pg_advisory_xact_lock` on the schema first, so one migrates and the others then
  * find everything applied. Each migration runs in its own transaction together with the row
  * that records it in `<schema>.migrations`, so a failed migration leaves nothing half-applied.
  *
@@ -51,52 +53,57 @@ export async function applyMigrations(
     );
   }
   return withClient(pool, async (client) => {
-    await client.query(LOCK_SQL, [schema]);
-    try {
-      await client.query(`create schema if not exists "${schema}"`);
-      await client.query(
-        `create table if not exists "${schema}".migrations (
-           name text primary key,
-           applied_at bigint not null
-         )`,
-      );
-      const { rows } = await client.query<{ name: string }>(
-        `select name from "${schema}".migrations`,
-      );
-      const applied = new Set(rows.map((row) => row.name));
-      const known = new Set(migrations.map((m) => m.name));
-      const unknown = [...applied].filter((name) => !known.has(name));
-      if (unknown.length > 0) {
-        throw new AgentdError(
-          'E_STORE_SCHEMA_NEWER',
-          `the PostgreSQL schema "${schema}" was migrated by a newer @agentd/store-postgres (unknown migrations: ${unknown.join(', ')}); upgrade this host`,
+    const done: string[] = [];
+    // One transaction per migration, each under the lock: a failed migration leaves the ones
+    // before it applied, and the lock ends with each transaction.
+    for (;;) {
+      await client.query('begin');
+      let next: Migration | undefined;
+      try {
+        await client.query(LOCK_SQL, [schema]);
+        await client.query(`create schema if not exists "${schema}"`);
+        await client.query(
+          `create table if not exists "${schema}".migrations (
+             name text primary key,
+             applied_at bigint not null
+           )`,
         );
-      }
-      const done: string[] = [];
-      for (const migration of migrations) {
-        if (applied.has(migration.name)) continue;
-        await client.query('begin');
-        try {
-          await client.query(migrationSql(migration, schema));
-          await client.query(
-            `insert into "${schema}".migrations (name, applied_at) values ($1, $2)`,
-            [migration.name, now()],
-          );
-          await client.query('commit');
-        } catch (error) {
-          await client.query('rollback').catch(() => {});
+        const { rows } = await client.query<{ name: string }>(
+          `select name from "${schema}".migrations`,
+        );
+        const applied = new Set(rows.map((row) => row.name));
+        const known = new Set(migrations.map((m) => m.name));
+        const unknown = [...applied].filter((name) => !known.has(name));
+        if (unknown.length > 0) {
           throw new AgentdError(
-            'E_STORE_SCHEMA',
-            `migration ${migration.name} of the PostgreSQL schema "${schema}" failed: ${(error as Error).message}`,
-            { cause: error },
+            'E_STORE_SCHEMA_NEWER',
+            `the PostgreSQL schema "${schema}" was migrated by a newer @agentd/store-postgres (unknown migrations: ${unknown.join(', ')}); upgrade this host`,
           );
         }
-        done.push(migration.name);
+        next = migrations.find((m) => !applied.has(m.name));
+        if (next) {
+          try {
+            await client.query(migrationSql(next, schema));
+          } catch (error) {
+            throw new AgentdError(
+              'E_STORE_SCHEMA',
+              `migration ${next.name} of the PostgreSQL schema "${schema}" failed: ${(error as Error).message}`,
+              { cause: error },
+            );
+          }
+          await client.query(
+            `insert into "${schema}".migrations (name, applied_at) values ($1, $2)`,
+            [next.name, now()],
+          );
+        }
+        await client.query('commit');
+      } catch (error) {
+        // A connection that broke lost its transaction and lock with it (withClient destroys it).
+        await client.query('rollback').catch(() => {});
+        throw error;
       }
-      return done;
-    } finally {
-      // A connection that broke lost its session lock with it (and withClient destroys it).
-      await client.query(UNLOCK_SQL, [schema]).catch(() => {});
+      if (!next) return done;
+      done.push(next.name);
     }
   });
 }

@@ -20,6 +20,12 @@ type Issue = StandardSchemaV1.Issue;
 export interface PostgresPluginOptions extends PostgresConnectionOptions {
   /** How long the `store` health check waits for `select 1` (default 800 ms). */
   healthTimeoutMs?: number;
+  /**
+   * Wake runners at once with LISTEN/NOTIFY when another host enqueues (default `true`). Set
+   * `false` behind PgBouncer in transaction mode, where LISTEN does not work: runners then find
+   * work at their next poll (`runner.pollMs`).
+   */
+  listen?: boolean;
 }
 
 const KNOWN = [
@@ -34,6 +40,7 @@ const KNOWN = [
   'ssl',
   'applicationName',
   'healthTimeoutMs',
+  'listen',
 ] as const;
 
 const positiveInt = (v: unknown, min: number) =>
@@ -161,6 +168,10 @@ export const postgresOptionsSchema: StandardSchemaV1<unknown, PostgresPluginOpti
           case 'healthTimeoutMs':
             if (positiveInt(v, 1)) out.healthTimeoutMs = v as number;
             else issues.push({ message: 'must be an integer of at least 1', path: [key] });
+            break;
+          case 'listen':
+            if (typeof v === 'boolean') out.listen = v;
+            else issues.push({ message: 'must be true or false', path: [key] });
             break;
           case 'pool': {
             const pool = parsePool(v, issues);

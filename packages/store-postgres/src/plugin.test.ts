@@ -141,6 +141,28 @@ describe.skipIf(!available)('postgres() plugin', () => {
     expect(error).toMatchObject({ code: 'E_STORE_NOT_OPEN' });
   });
 
+  it('offers LISTEN/NOTIFY (onWork) by default, and not with listen: false (PgBouncer)', async () => {
+    const schema = await freshSchema();
+    for (const listen of [undefined, false]) {
+      const host = createHost({
+        logger: memoryLogger().logger,
+        plugins: [
+          postgres({ url: TEST_POSTGRES_URL, schema, ...(listen === false && { listen }) }),
+        ],
+      });
+      await host.start();
+      try {
+        expect(typeof host.resolve(TaskStoreToken).onWork).toBe(
+          listen === false ? 'undefined' : 'function',
+        );
+      } finally {
+        await host.stop();
+      }
+    }
+    const bad = await postgresOptionsSchema['~standard'].validate({ listen: 'no' });
+    expect(bad).toEqual({ issues: [{ message: 'must be true or false', path: ['listen'] }] });
+  });
+
   it('survives losing the database: health fails without the password, then recovers', async () => {
     const schema = await freshSchema();
     const proxy = await cuttableProxy();

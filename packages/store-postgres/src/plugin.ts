@@ -56,8 +56,9 @@ export function postgres(options: PostgresPluginOptions = {}): Plugin<PostgresPl
     'getDeadLetter',
     'settleDeadLetter',
     'countOpenDeadLetters',
-    // LISTEN/NOTIFY: the runner claims at once when another host enqueues.
-    'onWork',
+    // LISTEN/NOTIFY: the runner claims at once when another host enqueues. Left out with
+    // `listen: false` (PgBouncer in transaction mode): the runner polls.
+    ...(options.listen === false ? [] : (['onWork'] as const)),
   ]);
   const facade: Store = {
     tasks,
@@ -69,6 +70,9 @@ export function postgres(options: PostgresPluginOptions = {}): Plugin<PostgresPl
     // The plugin owns the pool: stop() closes it. A consumer's close() must not pull the store
     // from under every other plugin, so it does nothing.
     close: async () => {},
+    // `agentd store copy`.
+    exportRecords: (exportOptions) => open().exportRecords(exportOptions),
+    importRecords: async (records) => open().importRecords(records),
   };
 
   return {
@@ -94,7 +98,7 @@ export function postgres(options: PostgresPluginOptions = {}): Plugin<PostgresPl
       });
     },
     async start(ctx) {
-      const { healthTimeoutMs: _, ...connection } = ctx.options;
+      const { healthTimeoutMs: _, listen: __, ...connection } = ctx.options;
       store = await openPostgresStore({
         ...connection,
         onPoolError: (error) =>

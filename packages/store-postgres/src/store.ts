@@ -6,13 +6,16 @@ import {
   type Store,
   type TaskStore,
 } from '@agentd/core';
+import type { StoreRecords } from '@agentd/core/store';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { ALL_MIGRATIONS } from './all-migrations.js';
+import { isConnectionError, reportUnavailable } from './connection-errors.js';
 import type { Migration, PostgresHandle } from './handle.js';
 import { applyMigrations, SCHEMA_NAME } from './migrations.js';
 import { PostgresSessionStore } from './session-store.js';
 import { PostgresStateStore } from './state-store.js';
+import { postgresStoreRecords } from './store-records.js';
 import { PostgresTaskStore } from './task-store.js';
 
 /**
@@ -82,6 +85,10 @@ export interface PostgresStore extends Store {
   readonly description: string;
   /** `select 1` within `timeoutMs` (default 1000): `pass`, or `fail` saying why (no password). */
   health(timeoutMs?: number): Promise<HealthResult>;
+  /** Every record out, in batches, for `agentd store copy`. */
+  exportRecords: StoreRecords['exportRecords'];
+  /** Records in, as they were, in one transaction, for `agentd store copy`. */
+  importRecords: StoreRecords['importRecords'];
   close(): Promise<void>;
 }
 
@@ -158,21 +165,6 @@ export function unreachable(resolved: Pick<Resolved, 'description' | 'mask'>, er
   );
 }
 
-/** Errors that mean "the server is not there" or "it will not let us in", not a bad query. */
-function isConnectionError(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown };
-  const code = typeof e?.code === 'string' ? e.code : '';
-  return (
-    /^(ECONN|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)/.test(code) ||
-    code.startsWith('08') || // connection exception
-    code === '28P01' || // invalid password
-    code === '28000' || // invalid authorization
-    code === '3D000' || // no such database
-    code === '57P03' || // cannot connect now (starting up)
-    (typeof e?.message === 'string' && /timeout|terminat|Connection/i.test(e.message))
-  );
-}
-
 /**
  * Opens a pool to PostgreSQL, applies the store's migrations (once, under an advisory lock, so
  * several hosts can start together) and returns the store's parts over that pool. Fails with
@@ -196,6 +188,11 @@ export async function openPostgresStore(
   // An idle connection that breaks (a restarted server) emits 'error' on the pool; unhandled,
   // that would end the process. The next query gets a fresh connection.
   pool.on('error', (error) => options.onPoolError?.(new Error(resolved.mask(error.message))));
+  // A connection checked out of the pool has no 'error' listener of the pool's: one that breaks
+  // mid-query (a restart, pg_terminate_backend) while Kysely holds it would emit an unheard
+  // 'error' and end the process. The query itself rejects with the error, and the pool drops the
+  // broken connection when it comes back, so hearing the event is all that is needed.
+  pool.on('connect', (client) => client.on('error', () => {}));
   // biome-ignore lint/suspicious/noExplicitAny: the handle's Kysely is untyped (see handle.ts).
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   // Kysely ends the pool only if it ran a query itself (its driver starts lazily): end it here.
@@ -222,13 +219,26 @@ export async function openPostgresStore(
       throw isConnectionError(error) ? unreachable(resolved, error) : error;
     }
   }
+  // A call that fails because the database is gone says so with E_STORE_UNAVAILABLE: intake
+  // then answers 503 and keeps no dead letter, and the caller retries.
+  const lost = (error: unknown) =>
+    `PostgreSQL at ${resolved.description} cannot be reached just now (${resolved.mask((error as Error)?.message || String(error))}); retry later`;
+  const tasks = reportUnavailable(new PostgresTaskStore(handle), lost);
+  const sessions = reportUnavailable(new PostgresSessionStore(handle), lost);
+  const records = postgresStoreRecords(handle, { tasks, sessions }, options.now ?? Date.now);
   let closed: Promise<void> | undefined;
   return {
-    tasks: new PostgresTaskStore(handle),
-    sessions: new PostgresSessionStore(handle),
-    state: new PostgresStateStore(handle, options.now ? { now: options.now } : {}),
+    tasks,
+    sessions,
+    state: reportUnavailable(
+      new PostgresStateStore(handle, options.now ? { now: options.now } : {}),
+      lost,
+    ),
     handle,
     description: resolved.description,
+    // `agentd store copy`.
+    exportRecords: (exportOptions) => records.exportRecords(exportOptions),
+    importRecords: (batch) => records.importRecords(batch),
     async health(timeoutMs = 1000): Promise<HealthResult> {
       let timer: NodeJS.Timeout | undefined;
       const started = Date.now();

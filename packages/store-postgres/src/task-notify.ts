@@ -63,32 +63,45 @@ export async function listenForWork(
   let client: pg.PoolClient | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  let detach = (): (() => void) => () => {};
   const listenSql = `LISTEN "${channel.replaceAll('"', '""')}"`;
 
   const onNotification = (message: pg.Notification) => {
     if (message.channel === channel) call();
   };
-  const onError = (error: Error) => {
-    const broken = client;
-    client = undefined;
-    broken?.off('notification', onNotification);
-    broken?.release(error);
-    report(error);
-    if (!closed) timer = setTimeout(reconnect, retryMs);
-  };
+  // One handler per connection: a late second error from a connection already replaced must
+  // not release the new one, nor start a second reconnect loop.
   const connect = async () => {
     const c = await pool.connect();
+    let broken = false;
+    const onError = (error: Error) => {
+      if (broken) return;
+      broken = true;
+      c.off('notification', onNotification);
+      if (client === c) client = undefined;
+      c.release(error);
+      report(error);
+      if (!closed) timer = setTimeout(reconnect, retryMs);
+    };
     c.on('notification', onNotification);
     c.on('error', onError);
     try {
       await c.query(listenSql);
     } catch (error) {
       c.off('notification', onNotification);
-      c.off('error', onError);
-      c.release(error as Error);
+      if (!broken) {
+        broken = true;
+        c.release(error as Error);
+      }
+      // The 'error' handler stays: a destroyed connection may still emit, and unheard that ends
+      // the process.
       throw error;
     }
     client = c;
+    detach = () => {
+      broken = true;
+      return () => c.off('error', onError);
+    };
   };
   const reconnect = () => {
     timer = undefined;
@@ -109,12 +122,14 @@ export async function listenForWork(
     client = undefined;
     if (!c) return;
     c.off('notification', onNotification);
+    // From here the connection's errors are ours to ignore (its 'error' handler stays attached).
+    const stopHearing = detach();
     try {
       await c.query('UNLISTEN *');
-      c.off('error', onError);
+      // Back in the pool, the pool hears its errors.
+      stopHearing();
       c.release();
     } catch (error) {
-      c.off('error', onError);
       c.release(error as Error);
     }
   };

@@ -305,6 +305,9 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     // The plugin owns the file: stop() closes it. A consumer's close() must not pull the store
     // from under every other plugin, so it does nothing.
     close: async () => {},
+    // `agentd store copy`.
+    exportRecords: (options) => open().exportRecords(options),
+    importRecords: async (records) => open().importRecords(records),
     backup: async () => {
       if (!backups) throw new AgentdError('E_NO_BACKUPS', 'backups are turned off (backup: false)');
       return toStoreBackup(await createBackup(open().database, backups.dir, backups.keep));

@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { AgentdError, type HealthResult, type Store } from '@agentd/core';
+import type { ImportReport, StoreRecord, StoreRecords } from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
 import { BackgroundCheckpointer } from './checkpointer.js';
 import { isMemoryPath, openDatabase } from './database.js';
 import { BUSY_WAIT_IN_PLACE_MS, StoreFaults } from './faults.js';
 import { SqliteSessionStore } from './session-store.js';
 import { SqliteStateStore } from './state-store.js';
+import { sqliteStoreRecords } from './store-records.js';
 import { SqliteTaskStore } from './task-store.js';
 
 /**
@@ -61,11 +63,13 @@ export class SqliteStore implements Store {
   readonly #checkpointer: BackgroundCheckpointer | undefined;
   readonly #faults: StoreFaults;
   readonly #probe: BetterSqlite3.Statement;
+  readonly #now: () => number;
 
   constructor(db: BetterSqlite3.Database, options: SqliteStoreOptions) {
     this.#db = db;
     this.path = options.path;
     this.description = `sqlite:${options.path}`;
+    this.#now = options.now ?? Date.now;
     // From here on SQLite waits for another process's lock only briefly in place (the event loop
     // waits with it); longer waits happen on timers, up to busyTimeoutMs (see StoreFaults.retry).
     db.pragma(`busy_timeout = ${Math.min(BUSY_WAIT_IN_PLACE_MS, options.busyTimeoutMs ?? 5000)}`);
@@ -118,6 +122,22 @@ export class SqliteStore implements Store {
       observedValue: ms,
       observedUnit: 'ms',
     };
+  }
+
+  /** Every record out, in batches, for `agentd store copy` (see `StoreRecords`). */
+  exportRecords(options?: { batchSize?: number }): AsyncIterable<StoreRecord[]> {
+    return this.#records().exportRecords(options);
+  }
+
+  /** Records in, as they were, in one transaction, for `agentd store copy`. */
+  importRecords(records: readonly StoreRecord[]): Promise<ImportReport> {
+    return this.#records().importRecords(records);
+  }
+
+  #recordsOf: StoreRecords | undefined;
+  #records(): StoreRecords {
+    this.#recordsOf ??= sqliteStoreRecords(this.#db, this, this.#now);
+    return this.#recordsOf;
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import { serviceCommand } from './commands/service.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { startCommand } from './commands/start.js';
 import { statusCommand } from './commands/status.js';
+import { registerStoreCommands } from './commands/store-copy.js';
 import { cancelCommand, enqueueCommand, tasksCommand } from './commands/tasks.js';
 import { bufferedIO, type CliIO, maskingIO, printError, processIO } from './output.js';
 
@@ -139,6 +140,7 @@ export async function main(
     .action(async (file: string | undefined, opts: { config?: string }) => {
       code = await restoreCommand(io, file, { ...opts, cwd, envFile: envFile() });
     });
+  registerStoreCommands(program, { io, cwd, envFile, done: (c) => (code = c) });
   program
     .command('schedules')
     .description('list schedules with their next and last runs and missed slots')

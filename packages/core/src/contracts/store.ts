@@ -1,6 +1,7 @@
 import { createToken } from '../kernel/token.js';
 import type { SessionStore } from './session.js';
 import type { StateStore } from './state.js';
+import type { StoreRecords } from './store-records.js';
 import type { TaskStore } from './task.js';
 
 /** A backup a store took of itself. */
@@ -34,6 +35,10 @@ export interface Store {
    * the data it replaces aside. Only while no host uses the store (the CLI's `agentd restore`).
    */
   restore?(location?: string): Promise<{ restored: StoreBackup; keptAside?: string }>;
+  /** Every record out, in batches, for `agentd store copy` (see {@link StoreRecords}). */
+  exportRecords?: StoreRecords['exportRecords'];
+  /** Records in, as they were, for `agentd store copy` (see {@link StoreRecords}). */
+  importRecords?: StoreRecords['importRecords'];
 }
 
 export const StoreToken = createToken<Store>('agentd.store');

@@ -17,6 +17,16 @@ export type { StateSetOptions } from '../contracts/state.js';
 export type { StoreBackup, StoreOpenMode } from '../contracts/store.js';
 export { StoreOpenModeToken } from '../contracts/store.js';
 export type {
+  DeadLetterRecord,
+  ImportReport,
+  SessionRecord,
+  StateRecord,
+  StoreRecord,
+  StoreRecords,
+  TaskRecord,
+} from '../contracts/store-records.js';
+export { STORE_RECORD_KINDS } from '../contracts/store-records.js';
+export type {
   ClaimRequest,
   DeadLetter,
   DeadLetterStatus,

@@ -77,6 +77,10 @@ export const CORE_ERROR_CODES = {
   E_STORE_NOT_OPEN: 'The store was used before its plugin started or after it stopped.',
   E_STORE_SCHEMA: "A migration failed or left the store's data inconsistent.",
   E_STORE_SCHEMA_NEWER: 'The store was migrated by a newer version of agentd.',
+  E_STORE_UNAVAILABLE:
+    'The store cannot be reached just now (a database restart, a network cut); retry later.',
+  E_STORE_COPY:
+    'agentd store copy cannot copy: a store cannot export or import, the target is not empty, or the counts differ.',
   E_NO_BACKUPS: 'The store cannot back up or restore, or backups are turned off.',
   E_INVALID_CLAIM: 'A claim was asked for with a bad limit, lease or owner.',
   E_INVALID_RESULT: "A task's result cannot be stored as JSON.",

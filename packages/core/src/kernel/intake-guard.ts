@@ -217,6 +217,9 @@ export class IntakeGuard {
         failure = this.#classify(again);
       }
     }
+    // The store itself is out of reach (a database restart): the input is fine and stays with
+    // its sender (an unconfirmed Telegram update, a webhook answered 503), who delivers it again.
+    if (failure.code === 'E_STORE_UNAVAILABLE') throw error;
     const deadLetter = await this.#keep(source, failure, error);
     return { ok: false, failure, deadLetter };
   }

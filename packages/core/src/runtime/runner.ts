@@ -257,6 +257,12 @@ export class TaskRunner implements RunnerHandle {
         onError: (err) =>
           logger.warn({ err }, 'work notifications from the store were interrupted'),
       })
+      .then((subscription) => {
+        // Work another host added while the subscription was being set up sent its
+        // notification to nobody: look once now that we listen.
+        this.notify();
+        return subscription;
+      })
       .catch((err: unknown) => {
         logger.warn({ err }, 'could not listen for work from other hosts; polling instead');
         return undefined;

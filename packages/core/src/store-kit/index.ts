@@ -36,6 +36,7 @@ export {
   prepareNewTask,
   TASK_DESCRIPTION_MAX,
 } from './new-task.js';
+export { type ExportSources, exportRecordsThrough, renumberHistory } from './records.js';
 export {
   checkHistoryEntry,
   checkHistoryLimit,

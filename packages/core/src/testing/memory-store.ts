@@ -3,8 +3,10 @@ import { HealthRegistryToken } from '../contracts/health.js';
 import { SessionStoreToken } from '../contracts/session.js';
 import { StateStoreToken } from '../contracts/state.js';
 import { type Store, StoreToken } from '../contracts/store.js';
+import type { ImportReport, StoreRecord } from '../contracts/store-records.js';
 import { TaskStoreToken } from '../contracts/task.js';
 import type { Plugin } from '../kernel/plugin.js';
+import { exportRecordsThrough } from '../store-kit/records.js';
 import { MemorySessionStore } from './memory-store/session-store.js';
 import { MemoryStateStore } from './memory-store/state-store.js';
 import { MemoryTaskStore } from './memory-store/task-store.js';
@@ -47,6 +49,30 @@ export class MemoryStore implements Store {
     );
     this.sessions = new MemorySessionStore();
     this.state = new MemoryStateStore(options.now);
+  }
+
+  /** Every record out, in batches, for `agentd store copy` (see `StoreRecords`). */
+  exportRecords(options?: { batchSize?: number }): AsyncIterable<StoreRecord[]> {
+    return exportRecordsThrough(
+      this,
+      {
+        owedReplies: async () => this.tasks.owedReplies(),
+        stateRecords: async () => this.state.entries(),
+      },
+      options,
+    );
+  }
+
+  /** Records in, as they were, with new task ids (see `StoreRecords`). */
+  async importRecords(records: readonly StoreRecord[]): Promise<ImportReport> {
+    const taskIds = new Map<string, string>();
+    for (const r of records) {
+      if (r.kind === 'task') taskIds.set(r.task.id, this.tasks.importTask(r.task, r.reply));
+      else if (r.kind === 'deadLetter') this.tasks.importDeadLetter(r.letter);
+      else if (r.kind === 'session') this.sessions.importSession(r.session, r.history);
+      else this.state.importEntry(r);
+    }
+    return { taskIds };
   }
 
   /** Nothing to release: the data lives as long as something refers to the store. */

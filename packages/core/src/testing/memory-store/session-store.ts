@@ -155,4 +155,28 @@ export class MemorySessionStore implements SessionStore {
     const history = this.#history.get(sessionId) ?? [];
     return (limit === 0 ? [] : history.slice(-limit)).map((entry) => ({ ...entry }));
   }
+
+  /**
+   * Stores a copied session and its history as they were, unless its id exists (`agentd store
+   * copy`); it stays active only if its user has no active session here.
+   */
+  importSession(session: Session, history: readonly HistoryEntry[]): void {
+    if (this.#sessions.has(session.id)) return;
+    const activeHere = [...this.#sessions.values()].some(
+      (r) => r.fields.userKey === session.userKey && r.fields.active,
+    );
+    const { address, snapshot, resource, metadata, ...fields } = session;
+    this.#sessions.set(session.id, {
+      seq: this.#nextSeq++,
+      fields: { ...fields, active: session.active && !activeHere },
+      address: JSON.stringify(address),
+      snapshot: snapshot === null ? null : JSON.stringify(snapshot),
+      resource: resource === null ? null : JSON.stringify(resource),
+      metadata: JSON.stringify(metadata),
+    });
+    this.#history.set(
+      session.id,
+      history.map((h) => ({ ...h })),
+    );
+  }
 }

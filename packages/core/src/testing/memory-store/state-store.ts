@@ -1,5 +1,6 @@
 import type { JsonValue } from '../../contracts/json.js';
 import type { StateSetOptions, StateStore } from '../../contracts/state.js';
+import type { StateRecord } from '../../contracts/store-records.js';
 import { parseJson } from '../../store-kit/json-text.js';
 import { checkStateName, stateExpiresAt, stateValueText } from '../../store-kit/state-rules.js';
 
@@ -95,5 +96,34 @@ export class MemoryStateStore implements StateStore {
       if (entry) out.push({ key, value: parseJson(entry.value) });
     }
     return out;
+  }
+
+  /** Every live value with its expiry, for `exportRecords` (see `MemoryStore`). */
+  entries(): StateRecord[] {
+    const out: StateRecord[] = [];
+    for (const [namespace, entries] of this.#namespaces) {
+      for (const key of entries.keys()) {
+        const entry = this.#live(namespace, key);
+        if (entry) {
+          out.push({
+            kind: 'state',
+            namespace,
+            key,
+            value: parseJson(entry.value),
+            expiresAt: entry.expiresAt,
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Stores a copied value as it was, unless the key is set (`agentd store copy`). */
+  importEntry(record: StateRecord): void {
+    if (this.#live(record.namespace, record.key)) return;
+    this.#put(record.namespace, record.key, {
+      value: stateValueText(record.value),
+      expiresAt: record.expiresAt,
+    });
   }
 }

@@ -611,4 +611,68 @@ export class MemoryTaskStore implements TaskStore {
     for (const record of this.#letters.values()) if (record.status === 'open') open++;
     return open;
   }
+
+  /** The owed replies by task id, for `exportRecords` (see `MemoryStore`). */
+  owedReplies(): Map<string, { dueAt: number; attempts: number }> {
+    const out = new Map<string, { dueAt: number; attempts: number }>();
+    for (const record of this.#byId.values()) {
+      const owed = this.#owed.get(record.seq);
+      if (owed) out.set(record.id, { ...owed });
+    }
+    return out;
+  }
+
+  /**
+   * Stores a copied task as it was (`agentd store copy`), with a new id; returns that id, or
+   * the id of the task that holds its idempotency key already. A running task whose session
+   * already has one running here comes in pending, its lease dropped.
+   */
+  importTask(task: Task, reply: { dueAt: number; attempts: number } | null): string {
+    if (task.idempotencyKey !== null) {
+      const existing = this.#byKey.get(task.idempotencyKey);
+      if (existing) return existing.id;
+    }
+    const demote =
+      task.status === 'running' &&
+      task.sessionKey !== null &&
+      [...this.#open.values()].some(
+        (r) => r.task.status === 'running' && r.task.sessionKey === task.sessionKey,
+      );
+    const seq = this.#nextSeq++;
+    const { input, result, error, replyTo, metadata, ...rest } = task;
+    const record: TaskRecord = {
+      seq,
+      id: this.#prefix + seq.toString(36),
+      task: demote
+        ? { ...rest, status: 'pending', leaseOwner: null, leaseExpiresAt: null }
+        : { ...rest },
+      input: JSON.stringify(input),
+      result: result === null ? null : JSON.stringify(result),
+      error: error === null ? null : JSON.stringify(error),
+      replyTo: replyTo === null ? null : JSON.stringify(replyTo),
+      metadata: JSON.stringify(metadata),
+      leaseProcess: null,
+    };
+    record.task.id = record.id;
+    this.#byId.set(record.id, record);
+    if (record.task.status === 'pending' || record.task.status === 'running') {
+      this.#open.set(seq, record);
+    }
+    if (task.idempotencyKey !== null) this.#byKey.set(task.idempotencyKey, record);
+    if (reply) this.#owed.set(seq, { ...reply });
+    return record.id;
+  }
+
+  /** Stores a copied dead letter as it was, unless its key is taken (`agentd store copy`). */
+  importDeadLetter(letter: DeadLetter): void {
+    if (letter.key !== null && this.#letterKeys.has(letter.key)) return;
+    const { id: _, replyTo, ...rest } = letter;
+    const record: DeadLetterRecord = {
+      ...rest,
+      seq: this.#nextLetter++,
+      replyTo: replyTo === null ? null : JSON.stringify(replyTo),
+    };
+    this.#letters.set(record.seq, record);
+    if (record.key !== null) this.#letterKeys.set(record.key, record);
+  }
 }
