@@ -38,5 +38,6 @@ export {
   describeTaskStoreContract,
   type StoreContractOptions,
 } from './store-contract/index.js';
+export { describeRolesContract } from './roles-contract.js';
 export { useTestHosts } from './test-hosts.js';
 export { withoutFastPaths } from './without-fast-paths.js';
