@@ -1,0 +1,171 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+// Real hosts in real processes on one SQLite file, each campaigning for one role: the holder is
+// killed with SIGKILL, frozen with SIGSTOP, or stopped with SIGTERM, and another takes over.
+const here = dirname(fileURLToPath(import.meta.url));
+const ROLE_HOST = join(here, '../support/role-host.mjs');
+const LEASE_SECONDS = 2;
+const LEASE_MS = LEASE_SECONDS * 1000;
+const CHECK_MS = LEASE_MS / 10;
+/** Room for process scheduling on a busy machine. */
+const SLACK_MS = 700;
+
+interface RoleLine {
+  event: 'ready' | 'role.acquired' | 'role.lost' | 'role.released';
+  pid: number;
+  at: number;
+  role?: string;
+  holder?: string;
+  epoch?: number;
+  reason?: string;
+  previous?: string;
+  by?: string;
+}
+
+interface RoleHost {
+  child: ChildProcess;
+  lines: RoleLine[];
+  exited: Promise<number | string | null>;
+  waitFor(predicate: (line: RoleLine) => boolean, timeoutMs?: number): Promise<RoleLine>;
+}
+
+let dir: string;
+let db: string;
+let count = 0;
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  for (const pkg of ['core', 'store-sqlite']) {
+    if (!existsSync(join(here, `../../packages/${pkg}/dist/index.js`))) {
+      throw new Error(`packages/${pkg}/dist is missing: run "npm run build" before these tests`);
+    }
+  }
+  dir = mkdtempSync(join(tmpdir(), 'agentd-roles-'));
+});
+afterEach(() => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+    }
+  }
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function startHost(name: string): RoleHost {
+  const child = spawn(process.execPath, [ROLE_HOST, db, name, String(LEASE_SECONDS)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const lines: RoleLine[] = [];
+  const waiters = new Set<() => void>();
+  let buffer = '';
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout!.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    const parts = buffer.split('\n');
+    buffer = parts.pop()!;
+    for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as RoleLine);
+    for (const waiter of [...waiters]) waiter();
+  });
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(signal ?? code)),
+  );
+  return {
+    child,
+    lines,
+    exited,
+    waitFor(predicate, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = lines.find(predicate);
+          if (!found) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`${name}: timed out; lines ${JSON.stringify(lines)}; stderr ${stderr}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+const acquired = (line: RoleLine) => line.event === 'role.acquired';
+
+/** Starts a holder and two standbys; resolves once all three are ready and the first holds. */
+async function threeHosts(): Promise<[RoleHost, RoleHost, RoleHost]> {
+  db = join(dir, `roles-${++count}.db`);
+  const holder = startHost('host-a');
+  await holder.waitFor(acquired);
+  const standbys = [startHost('host-b'), startHost('host-c')];
+  await Promise.all(standbys.map((h) => h.waitFor((l) => l.event === 'ready')));
+  // A few checks pass: the standbys have seen the holder renew.
+  await new Promise((r) => setTimeout(r, 3 * CHECK_MS));
+  for (const h of standbys) expect(h.lines.filter(acquired)).toEqual([]);
+  return [holder, standbys[0]!, standbys[1]!];
+}
+
+/** The one standby that took the role (failing if both or neither did). */
+async function takeover(standbys: RoleHost[]): Promise<RoleLine> {
+  const line = await Promise.race(standbys.map((h) => h.waitFor(acquired)));
+  // The other one keeps standing by for a while.
+  await new Promise((r) => setTimeout(r, 4 * CHECK_MS));
+  expect(standbys.flatMap((h) => h.lines.filter(acquired))).toEqual([line]);
+  return line;
+}
+
+describe('roles across processes on one SQLite file', () => {
+  it('hands the role of a holder killed with SIGKILL to exactly one standby within one lease', async () => {
+    const [a, b, c] = await threeHosts();
+    const killedAt = Date.now();
+    a.child.kill('SIGKILL');
+    expect(await a.exited).toBe('SIGKILL');
+    const taken = await takeover([b, c]);
+    // On the same machine the dead PID is noticed at the next check; elsewhere within a lease.
+    expect(taken.at - killedAt).toBeLessThanOrEqual(LEASE_MS + CHECK_MS + SLACK_MS);
+    expect(taken).toMatchObject({ role: 'test:singleton', epoch: 2, reason: 'holder-gone' });
+    expect(taken.previous).toMatch(/^host-a:/);
+  });
+
+  it('hands the role of a frozen holder (SIGSTOP) over after its lease; the holder learns it lost', async () => {
+    const [a, b, c] = await threeHosts();
+    const frozenAt = Date.now();
+    a.child.kill('SIGSTOP');
+    const taken = await takeover([b, c]);
+    // The holder's process still exists: the standby waits until the record stood still a lease.
+    expect(taken).toMatchObject({ epoch: 2, reason: 'expired' });
+    expect(taken.at - frozenAt).toBeGreaterThanOrEqual(LEASE_MS - LEASE_MS / 3 - CHECK_MS);
+    expect(taken.at - frozenAt).toBeLessThanOrEqual(LEASE_MS + 2 * CHECK_MS + SLACK_MS);
+    a.child.kill('SIGCONT');
+    const lost = await a.waitFor((l) => l.event === 'role.lost');
+    expect(lost).toMatchObject({ role: 'test:singleton', epoch: 1 });
+    expect(['taken', 'expired']).toContain(lost.reason);
+    // It stands by now: the role stays where it is.
+    await new Promise((r) => setTimeout(r, LEASE_MS));
+    expect(a.lines.filter(acquired)).toHaveLength(1);
+  });
+
+  it('hands the role over within one check when the holder stops gracefully', async () => {
+    const [a, b, c] = await threeHosts();
+    a.child.kill('SIGTERM');
+    const released = await a.waitFor((l) => l.event === 'role.released');
+    expect(released).toMatchObject({ role: 'test:singleton', epoch: 1 });
+    expect(await a.exited).toBe(0);
+    const taken = await takeover([b, c]);
+    expect(taken).toMatchObject({ epoch: 2, reason: 'released' });
+    expect(taken.at - released.at).toBeLessThanOrEqual(CHECK_MS + SLACK_MS);
+  });
+});
