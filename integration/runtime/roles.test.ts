@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type JsonLinesChild, spawnJsonLines } from '../support/json-lines-child.js';
 
 // Real hosts in real processes on one SQLite file, each campaigning for one role: the holder is
 // killed with SIGKILL, frozen with SIGSTOP, or stopped with SIGTERM, and another takes over.
@@ -27,12 +28,7 @@ interface RoleLine {
   by?: string;
 }
 
-interface RoleHost {
-  child: ChildProcess;
-  lines: RoleLine[];
-  exited: Promise<number | string | null>;
-  waitFor(predicate: (line: RoleLine) => boolean, timeoutMs?: number): Promise<RoleLine>;
-}
+type RoleHost = JsonLinesChild<RoleLine>;
 
 let dir: string;
 let db: string;
@@ -58,49 +54,9 @@ afterEach(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function startHost(name: string): RoleHost {
-  const child = spawn(process.execPath, [ROLE_HOST, db, name, String(LEASE_SECONDS)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const lines: RoleLine[] = [];
-  const waiters = new Set<() => void>();
-  let buffer = '';
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  child.stdout!.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop()!;
-    for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part) as RoleLine);
-    for (const waiter of [...waiters]) waiter();
-  });
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.on('exit', (code, signal) => resolve(signal ?? code)),
-  );
-  return {
-    child,
-    lines,
-    exited,
-    waitFor(predicate, timeoutMs = 15_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = lines.find(predicate);
-          if (!found) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(found);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`${name}: timed out; lines ${JSON.stringify(lines)}; stderr ${stderr}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
+  const host = spawnJsonLines<RoleLine>(ROLE_HOST, [db, name, String(LEASE_SECONDS)]);
+  children.push(host.child);
+  return host;
 }
 
 const acquired = (line: RoleLine) => line.event === 'role.acquired';

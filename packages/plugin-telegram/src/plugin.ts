@@ -18,6 +18,7 @@ import {
   StateStoreToken,
 } from '@agentd/core';
 import type { IntakeOutcome } from '@agentd/core/host';
+import { type RoleCampaign, type RoleLease, RolesToken } from '@agentd/core/roles';
 import { type Api, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { forwardAlerts } from './alerts.js';
@@ -75,6 +76,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
   let pollApi: Api | undefined;
   let channel: TelegramChannel | undefined;
   let poller: UpdatePoller | undefined;
+  /** Polling mode on a host with roles: only the holder of `<name>:polling` polls. */
+  let polling: RoleCampaign | undefined;
   let typing: TypingIndicator | undefined;
   let username: string | undefined;
   let stopped = false;
@@ -102,6 +105,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
     name,
     // Webhook mode mounts its route on the host's HTTP server (@agentd/plugin-webhook).
     ...(options?.webhook ? { dependsOn: [HttpServerToken] } : {}),
+    // Several hosts on one store poll in turn: a bot takes updates in one place only (409).
+    after: [RolesToken],
     optionsSchema: telegramOptionsSchema,
     options,
 
@@ -157,10 +162,13 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       }
       ctx.resolve(HealthRegistryToken).add({
         name: o.name,
-        check: () =>
-          o.webhook
-            ? webhookHealth(webhookState, o.webhook.url)
-            : pollerHealth(poller?.state, ctx.clock.now(), o.pollTimeoutSeconds),
+        check: () => {
+          if (o.webhook) return webhookHealth(webhookState, o.webhook.url);
+          if (polling && !polling.held) {
+            return { status: 'pass', output: `standing by: another host polls (${polling.role})` };
+          }
+          return pollerHealth(poller?.state, ctx.clock.now(), o.pollTimeoutSeconds);
+        },
       });
     },
 
@@ -277,36 +285,72 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         );
         return;
       }
-      poller = new UpdatePoller({
-        api,
-        handle: async (update) => void (await take(update)),
-        isStopping: (error) => error instanceof IntakeClosedError,
-        // Telegram was out of reach at start: learn the bot's name, clear a webhook, first.
-        prepare: reachable
-          ? undefined
-          : async (signal) => {
-              username = (await prepareBot(api, signal, o)).username;
-              ctx.logger.info({ bot: username }, `reached Telegram: this is @${username}`);
-            },
-        onFailing: (state) => {
-          const alert = {
-            severity: state.unauthorized ? ('critical' as const) : ('warning' as const),
-            title: `Telegram channel "${o.name}" cannot poll for messages`,
-            message: `${state.failures} failed polls in a row: ${state.lastError ?? 'unknown error'}`,
-            source: o.name,
-            dedupeKey: `${o.name}:polling`,
-          };
-          void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, alert);
-        },
-        logger: ctx.logger,
-        timeoutSeconds: o.pollTimeoutSeconds,
-        now: () => ctx.clock.now(),
-      });
-      void poller.run();
-      ctx.logger.info(
-        { bot: username, allowedUsers: o.allowedUsers === '*' ? '*' : o.allowedUsers.length },
-        `Telegram bot ${username ? `@${username}` : '(not reached yet)'} is polling for messages`,
-      );
+      const startPolling = (lease?: RoleLease) => {
+        poller = new UpdatePoller({
+          api,
+          handle: async (update) => void (await take(update)),
+          isStopping: (error) => error instanceof IntakeClosedError,
+          // Telegram was out of reach so far: learn the bot's name, clear a webhook, first.
+          prepare: username
+            ? undefined
+            : async (signal) => {
+                username = (await prepareBot(api, signal, o)).username;
+                ctx.logger.info({ bot: username }, `reached Telegram: this is @${username}`);
+              },
+          onFailing: (state) => {
+            const alert = {
+              severity: state.unauthorized ? ('critical' as const) : ('warning' as const),
+              title: `Telegram channel "${o.name}" cannot poll for messages`,
+              message: `${state.failures} failed polls in a row: ${state.lastError ?? 'unknown error'}`,
+              source: o.name,
+              dedupeKey: `${o.name}:polling`,
+            };
+            void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, alert);
+          },
+          logger: ctx.logger,
+          timeoutSeconds: o.pollTimeoutSeconds,
+          now: () => ctx.clock.now(),
+          ...(lease && { lease }),
+        });
+        ctx.logger.info(
+          {
+            bot: username,
+            allowedUsers: o.allowedUsers === '*' ? '*' : o.allowedUsers.length,
+            ...(lease && { role: lease.role, epoch: lease.epoch }),
+          },
+          `Telegram bot ${username ? `@${username}` : '(not reached yet)'} is polling for messages`,
+        );
+        return poller.run();
+      };
+      const roles = ctx.tryResolve(RolesToken);
+      if (!roles) {
+        void startPolling();
+        return;
+      }
+      // Hosts sharing the store take turns: the holder of the role polls, the others stand by
+      // and take over within one lease when it dies (at once when it stops). Replies are sent
+      // from every host. A host alone takes the role at once: one store read and one write.
+      const campaign = roles.campaign(`${o.name}:polling`);
+      polling = campaign;
+      void (async () => {
+        while (!stopped) {
+          const lease = await campaign.acquired(lifetime.signal).catch(() => undefined);
+          if (!lease || stopped) return;
+          await startPolling(lease);
+          if (!stopped) {
+            ctx.logger.info(
+              { role: lease.role },
+              'stopped polling Telegram: another host polls now; standing by',
+            );
+          }
+        }
+      })();
+      if (!campaign.held) {
+        ctx.logger.info(
+          { role: campaign.role },
+          'Telegram polling: standing by while another host polls (it takes over if that host stops)',
+        );
+      }
     },
 
     async stop() {
@@ -317,6 +361,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       stopMenu?.();
       typing?.stop();
       await poller?.stop();
+      // Handed over at once (after the last confirmation): a standby polls at its next check.
+      await polling?.resign();
       // Answers to updates the poller just confirmed get a moment to go out before the rest
       // are cut short.
       const settled = Promise.allSettled(answers);
