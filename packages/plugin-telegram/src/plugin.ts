@@ -5,7 +5,6 @@ import {
   AnswersToken,
   ChannelRegistryToken,
   HealthRegistryToken,
-  type HealthResult,
   HttpServerToken,
   InboundRouterToken,
   IntakeClosedError,
@@ -23,6 +22,7 @@ import { type Api, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { forwardAlerts } from './alerts.js';
 import { pollingApi, sendingApi } from './apis.js';
+import { pollerHealth, webhookHealth } from './channel-health.js';
 import { menuOf } from './command-menu.js';
 import { describeError } from './describe-error.js';
 import { replyTargetOf, TelegramInbound } from './inbound.js';
@@ -32,11 +32,12 @@ import {
   type TelegramOptions,
   telegramOptionsSchema,
 } from './options.js';
+import { pollInTurns } from './polling-turns.js';
 import { isPermanent, keepTrying } from './retry.js';
 import { grammySignal, withDeadline } from './signals.js';
 import { TelegramChannel } from './telegram-channel.js';
 import { TypingIndicator } from './typing.js';
-import { type PollerState, UpdatePoller } from './update-poller.js';
+import { UpdatePoller } from './update-poller.js';
 import { mountWebhook } from './webhook-intake.js';
 
 type Ctx = PluginContext<ResolvedTelegramOptions>;
@@ -327,30 +328,15 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         void startPolling();
         return;
       }
-      // Hosts sharing the store take turns: the holder of the role polls, the others stand by
-      // and take over within one lease when it dies (at once when it stops). Replies are sent
-      // from every host. A host alone takes the role at once: one store read and one write.
-      const campaign = roles.campaign(`${o.name}:polling`);
-      polling = campaign;
-      void (async () => {
-        while (!stopped) {
-          const lease = await campaign.acquired(lifetime.signal).catch(() => undefined);
-          if (!lease || stopped) return;
-          await startPolling(lease);
-          if (!stopped) {
-            ctx.logger.info(
-              { role: lease.role },
-              'stopped polling Telegram: another host polls now; standing by',
-            );
-          }
-        }
-      })();
-      if (!campaign.held) {
-        ctx.logger.info(
-          { role: campaign.role },
-          'Telegram polling: standing by while another host polls (it takes over if that host stops)',
-        );
-      }
+      // Hosts sharing the store take turns: the holder of the role polls, the others stand by.
+      polling = roles.campaign(`${o.name}:polling`);
+      pollInTurns({
+        campaign: polling,
+        poll: startPolling,
+        stopped: () => stopped,
+        signal: lifetime.signal,
+        logger: ctx.logger,
+      });
     },
 
     async stop() {
@@ -425,38 +411,4 @@ async function checkToken(ctx: Ctx, api: Api): Promise<{ username: string } | un
     );
     return undefined;
   }
-}
-
-function webhookHealth(state: { set: boolean; lastError?: string }, url: string): HealthResult {
-  return state.set
-    ? { status: 'pass', output: `webhook set: ${url}` }
-    : {
-        status: 'warn',
-        output: `webhook not set yet${state.lastError ? `: ${state.lastError}` : ' (Telegram not reached)'}`,
-      };
-}
-
-function pollerHealth(
-  state: PollerState | undefined,
-  now: number,
-  pollTimeoutSeconds: number,
-): HealthResult {
-  if (!state || (state.lastPollAt === 0 && state.failures === 0)) {
-    return { status: 'pass', output: 'starting' };
-  }
-  if (state.unauthorized) {
-    return { status: 'fail', output: 'Telegram refuses the bot token (401 Unauthorized)' };
-  }
-  if (state.failures > 0) {
-    return {
-      status: state.failures >= 3 || state.lastPollAt === 0 ? 'warn' : 'pass',
-      output: `${state.failures} failed poll(s) in a row: ${state.lastError}`,
-    };
-  }
-  const sinceMs = now - state.lastPollAt;
-  return {
-    status: sinceMs > (pollTimeoutSeconds + 60) * 1000 ? 'warn' : 'pass',
-    observedValue: Math.round(sinceMs / 1000),
-    observedUnit: 's since the last poll',
-  };
 }
