@@ -10,7 +10,8 @@ import {
   type Plugin,
   raiseAlert,
 } from '@agentd/core';
-import { type TimerHandle, withTimeout } from '@agentd/core/host';
+import { machineTag, type TimerHandle, withTimeout } from '@agentd/core/host';
+import { type RoleCampaign, RolesToken } from '@agentd/core/roles';
 import { readingsOf, systemText } from './format.js';
 import {
   type MonitorOptions,
@@ -29,6 +30,9 @@ import { ThresholdWatch } from './thresholds.js';
  * ```
  */
 export const MONITOR_PLUGIN_NAME = 'monitor';
+
+/** How long start waits to learn whether this host raises the machine's alerts. */
+const ALERT_ROLE_WAIT_MS = 1_000;
 
 /** How long one sample may take (a hung `statfs` on a stale network mount). */
 const SAMPLE_TIMEOUT_MS = 10_000;
@@ -85,10 +89,17 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
   /** The paths whose file systems are watched; set in register. */
   let paths: string[] = [];
   const offs: (() => void)[] = [];
+  /**
+   * Processes on one machine watch the same CPU, memory and disks: with roles (hosts sharing a
+   * store), only the holder of this machine's alert role raises alerts. The others keep
+   * sampling and evaluating (health, `/system`, and the same repeat timing when they take over).
+   */
+  let alertRole: RoleCampaign | undefined;
 
   return {
     name: MONITOR_PLUGIN_NAME,
     provides: [SystemMonitorToken],
+    after: [RolesToken],
     optionsSchema: monitorOptionsSchema,
     options,
 
@@ -105,11 +116,13 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
           'sampling the system',
         );
 
-      const raise = (alert: Omit<Alert, 'source'>) =>
+      const raise = (alert: Omit<Alert, 'source'>) => {
+        if (alertRole && !alertRole.held) return;
         void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, {
           ...alert,
           source: MONITOR_PLUGIN_NAME,
         });
+      };
 
       tick = async () => {
         try {
@@ -133,6 +146,14 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
     },
 
     async start(ctx) {
+      const roles = ctx.tryResolve(RolesToken);
+      if (roles) {
+        const campaign = roles.campaign(`${MONITOR_PLUGIN_NAME}:alerts@${machineTag()}`);
+        alertRole = campaign;
+        // Held at once by a host alone: wait for that before the first sample's alerts.
+        await campaign.acquired(AbortSignal.timeout(ALERT_ROLE_WAIT_MS)).catch(() => {});
+        offs.push(() => void campaign.resign());
+      }
       // Not awaited: the first CPU reading takes half a second, which the start need not wait
       // for. Until it is in, /health says "no sample yet".
       void tick();
