@@ -31,7 +31,7 @@ import { ThresholdWatch } from './thresholds.js';
  */
 export const MONITOR_PLUGIN_NAME = 'monitor';
 
-/** How long start waits to learn whether this host raises the machine's alerts. */
+/** How long the first sample's alerts wait to learn whether this host raises them. */
 const ALERT_ROLE_WAIT_MS = 1_000;
 
 /** How long one sample may take (a hung `statfs` on a stale network mount). */
@@ -95,6 +95,8 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
    * sampling and evaluating (health, `/system`, and the same repeat timing when they take over).
    */
   let alertRole: RoleCampaign | undefined;
+  /** Settles once this host knows whether it holds the alert role (a host alone: at once). */
+  let alertRoleKnown: Promise<void> = Promise.resolve();
 
   return {
     name: MONITOR_PLUGIN_NAME,
@@ -127,6 +129,7 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       tick = async () => {
         try {
           latest = await sample();
+          await alertRoleKnown;
           for (const alert of watch.evaluate(readingsOf(latest, o), latest.at)) raise(alert);
         } catch (err) {
           ctx.logger.warn({ err }, 'could not sample the system');
@@ -150,8 +153,11 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       if (roles) {
         const campaign = roles.campaign(`${MONITOR_PLUGIN_NAME}:alerts@${machineTag()}`);
         alertRole = campaign;
-        // Held at once by a host alone: wait for that before the first sample's alerts.
-        await campaign.acquired(AbortSignal.timeout(ALERT_ROLE_WAIT_MS)).catch(() => {});
+        // A host alone holds it at once; the first sample's alerts wait for that (not the start).
+        alertRoleKnown = campaign.acquired(AbortSignal.timeout(ALERT_ROLE_WAIT_MS)).then(
+          () => {},
+          () => {},
+        );
         offs.push(() => void campaign.resign());
       }
       // Not awaited: the first CPU reading takes half a second, which the start need not wait
