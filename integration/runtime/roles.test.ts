@@ -4,10 +4,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTestSchema,
+  probePostgres,
+  TEST_POSTGRES_URL,
+} from '../../packages/store-postgres/src/test-database.js';
 import { type JsonLinesChild, spawnJsonLines } from '../support/json-lines-child.js';
 
-// Real hosts in real processes on one SQLite file, each campaigning for one role: the holder is
-// killed with SIGKILL, frozen with SIGSTOP, or stopped with SIGTERM, and another takes over.
+// Real hosts in real processes on one store (a SQLite file; a PostgreSQL schema where a server
+// answers), each campaigning for one role: the holder is killed with SIGKILL, frozen with
+// SIGSTOP, or stopped with SIGTERM, and another takes over.
 const here = dirname(fileURLToPath(import.meta.url));
 const ROLE_HOST = join(here, '../support/role-host.mjs');
 const LEASE_SECONDS = 2;
@@ -36,7 +42,7 @@ let count = 0;
 const children: ChildProcess[] = [];
 
 beforeAll(() => {
-  for (const pkg of ['core', 'store-sqlite']) {
+  for (const pkg of ['core', 'store-sqlite', 'store-postgres']) {
     if (!existsSync(join(here, `../../packages/${pkg}/dist/index.js`))) {
       throw new Error(`packages/${pkg}/dist is missing: run "npm run build" before these tests`);
     }
@@ -62,8 +68,8 @@ function startHost(name: string): RoleHost {
 const acquired = (line: RoleLine) => line.event === 'role.acquired';
 
 /** Starts a holder and two standbys; resolves once all three are ready and the first holds. */
-async function threeHosts(): Promise<[RoleHost, RoleHost, RoleHost]> {
-  db = join(dir, `roles-${++count}.db`);
+async function threeHosts(store: StoreKind): Promise<[RoleHost, RoleHost, RoleHost]> {
+  db = await store.open();
   const holder = startHost('host-a');
   await holder.waitFor(acquired);
   const standbys = [startHost('host-b'), startHost('host-c')];
@@ -83,9 +89,33 @@ async function takeover(standbys: RoleHost[]): Promise<RoleLine> {
   return line;
 }
 
-describe('roles across processes on one SQLite file', () => {
+interface StoreKind {
+  name: string;
+  /** A fresh store for one test: a SQLite path, or `postgres://...#schema`. */
+  open(): Promise<string>;
+}
+
+const STORES: StoreKind[] = [
+  { name: 'one SQLite file', open: async () => join(dir, `roles-${++count}.db`) },
+];
+if ((await probePostgres()).available) {
+  const drops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const drop of drops) await drop();
+  });
+  STORES.push({
+    name: 'one PostgreSQL schema',
+    async open() {
+      const { schema, drop } = await createTestSchema();
+      drops.push(drop);
+      return `${TEST_POSTGRES_URL}#${schema}`;
+    },
+  });
+}
+
+describe.each(STORES)('roles across processes on $name', (store) => {
   it('hands the role of a holder killed with SIGKILL to exactly one standby within one lease', async () => {
-    const [a, b, c] = await threeHosts();
+    const [a, b, c] = await threeHosts(store);
     const killedAt = Date.now();
     a.child.kill('SIGKILL');
     expect(await a.exited).toBe('SIGKILL');
@@ -97,7 +127,7 @@ describe('roles across processes on one SQLite file', () => {
   });
 
   it('hands the role of a frozen holder (SIGSTOP) over after its lease; the holder learns it lost', async () => {
-    const [a, b, c] = await threeHosts();
+    const [a, b, c] = await threeHosts(store);
     const frozenAt = Date.now();
     a.child.kill('SIGSTOP');
     const taken = await takeover([b, c]);
@@ -115,7 +145,7 @@ describe('roles across processes on one SQLite file', () => {
   });
 
   it('hands the role over within one check when the holder stops gracefully', async () => {
-    const [a, b, c] = await threeHosts();
+    const [a, b, c] = await threeHosts(store);
     a.child.kill('SIGTERM');
     const released = await a.waitFor((l) => l.event === 'role.released');
     expect(released).toMatchObject({ role: 'test:singleton', epoch: 1 });

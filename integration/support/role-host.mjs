@@ -1,9 +1,11 @@
-// A host for role tests: campaigns for the role `test:singleton` on the SQLite file given in argv
-// and writes each role event as a JSON line on stdout (with the time it saw it), then READY.
+// A host for role tests: campaigns for the role `test:singleton` on the store given in argv (a
+// SQLite file, or `postgres://...#schema`) and writes each role event and `ready` as JSON lines
+// on stdout (with the time it saw it).
 // Usage: node role-host.mjs <db> <name> <leaseSeconds>
 import { createHost } from '@agentd/core';
 import { runUntilSignal } from '@agentd/core/host';
 import { RolesToken } from '@agentd/core/roles';
+import { postgres } from '@agentd/store-postgres';
 import { sqlite } from '@agentd/store-sqlite';
 
 const [db, name, leaseSeconds = '2'] = process.argv.slice(2);
@@ -16,7 +18,9 @@ const host = createHost({
   runner: false,
   sessions: false,
   plugins: [
-    sqlite({ path: db }),
+    db.startsWith('postgres://')
+      ? postgres({ url: db.split('#')[0], schema: db.split('#')[1], pool: { max: 2 } })
+      : sqlite({ path: db }),
     {
       name: 'singleton',
       dependsOn: [RolesToken],
