@@ -1,6 +1,6 @@
-// Two and three Telegram hosts in child processes on one SQLite file and one fake Bot API: only
-// the holder of the polling role calls getUpdates; when it is killed with SIGKILL, or stopped,
-// another host takes over, and every message is answered exactly once.
+// Telegram hosts in child processes on one SQLite file and one fake Bot API: only the holder of
+// the polling role calls getUpdates; when it is killed with SIGKILL, stopped, or frozen with
+// SIGSTOP, another host takes over, and every message is answered exactly once.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,7 +45,7 @@ afterEach(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Telegram polling as a role', () => {
-  it('polls from one host at a time and answers every message once across a SIGKILL and a stop', async () => {
+  it('polls from one host at a time and answers every message once across a SIGKILL, a stop and a freeze', async () => {
     const api = await FakeBotApi.start({ token: '4242:roles-test-token' });
     cleanups.push(() => api.close());
     const db = join(dir, 'telegram.db');
@@ -104,6 +104,24 @@ describe('Telegram polling as a role', () => {
     expect(await b.exited).toBe(0);
     send(5);
     expect(await polling(c)).toMatchObject({ epoch: 3, reason: 'released' });
+    await allAnswered();
+
+    // host-d joins; host-c freezes (SIGSTOP) mid long poll: its process still exists, so host-d
+    // waits out the lease. No long poll of host-c outlasts its lease, so none overlaps host-d's.
+    const d = start('host-d');
+    await d.waitFor((l) => l.event === 'ready');
+    // Nothing arrives until host-d has polled, so a poll host-c left open would still be open.
+    c.child.kill('SIGSTOP');
+    const frozenAt = polls();
+    expect(await polling(d)).toMatchObject({ epoch: 4, reason: 'expired' });
+    await api.waitFor(() => polls() > frozenAt, 10_000, 'host-d to poll');
+    await new Promise((r) => setTimeout(r, 200));
+    send(5);
+    await allAnswered();
+    // host-c wakes: it finds its lease gone and stands by without polling again.
+    c.child.kill('SIGCONT');
+    await c.waitFor((l) => l.event === 'role.lost');
+    send(2);
     await allAnswered();
 
     // Exactly once: one reply per message, and never two polls open at once.
