@@ -11,8 +11,8 @@ export type {
   RoleHolder,
   RoleLease,
   RoleLostReason,
-  Roles,
   RoleStatus,
+  Roles,
 } from '../contracts/roles.js';
 export { RolesToken } from '../contracts/roles.js';
 export type { RolesConfig } from '../roles/plugin.js';

@@ -82,7 +82,7 @@ export class StoreRoles implements Roles {
         holderId,
         leaseMs: this.leaseMs,
         renewEveryMs: this.leaseMs / 3,
-        // A released role is taken within a tenth of a lease; a dead holder's within a lease and a tenth.
+        // A released role is taken within a tenth of a lease; a dead holder's within a lease and two tenths.
         checkEveryMs: Math.max(50, this.leaseMs / 10),
         isGone: this.#deps.isGone ?? ownerIsGone,
       },

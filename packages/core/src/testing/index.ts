@@ -27,6 +27,7 @@ export {
   memoryStore,
   openMemoryStore,
 } from './memory-store.js';
+export { describeRolesContract } from './roles-contract.js';
 export {
   type ContractFactory,
   type ContractSuiteOptions,
@@ -38,6 +39,5 @@ export {
   describeTaskStoreContract,
   type StoreContractOptions,
 } from './store-contract/index.js';
-export { describeRolesContract } from './roles-contract.js';
 export { useTestHosts } from './test-hosts.js';
 export { withoutFastPaths } from './without-fast-paths.js';

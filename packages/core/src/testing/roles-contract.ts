@@ -28,7 +28,7 @@ interface TestHost {
  * Declares, as vitest tests, how roles held by one host at a time behave over a
  * {@link StateStore}: a lone host takes a vacant role at once; of several hosts exactly one holds
  * it while it renews; a holder that stops renewing (dead, frozen) loses it to a standby within a
- * lease and a check, by the standby's own clock (hosts' clocks may be hours apart); a resigned
+ * lease and two checks, by the standby's own clock (hosts' clocks may be hours apart); a resigned
  * role is handed over within one check; a stale holder finds its lease invalid and its epoch
  * overtaken. Every host has its own {@link ManualClock}, so each runs in milliseconds. The
  * repository runs it over every store from `integration/store-contracts.test.ts`.
@@ -142,7 +142,7 @@ export function describeRolesContract(
       expect(all.flatMap((h) => h.events.map((e) => e.name))).toEqual(['role.acquired']);
     });
 
-    it('hands the role of a holder that stopped renewing to a standby within a lease and a check, by the standby clock alone', async () => {
+    it('hands the role of a holder that stopped renewing to a standby within a lease and two checks, by the standby clock alone', async () => {
       // Hosts' clocks are five hours apart: expiry never compares them.
       const a = await host('host-a', { start: Date.UTC(2026, 0, 1, 12) });
       const b = await host('host-b', { start: Date.UTC(2026, 0, 1, 7) });
