@@ -177,10 +177,12 @@ export class StoreRoleCampaign implements RoleCampaign {
   }
 
   async #tick(): Promise<void> {
+    let failed = false;
     try {
       if (this.#lease) await this.#renew(this.#lease);
       else await this.#tryAcquire();
     } catch (err) {
+      failed = true;
       this.#deps.logger.warn(
         { err, role: this.role },
         this.#lease
@@ -194,7 +196,8 @@ export class StoreRoleCampaign implements RoleCampaign {
       () => {
         this.#running = this.#tick();
       },
-      this.#lease ? renewEveryMs : checkEveryMs,
+      // A failed renewal is retried at the pace of a standby's checks: the lease is running out.
+      this.#lease && !failed ? renewEveryMs : checkEveryMs,
     );
   }
 
