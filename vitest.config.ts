@@ -25,6 +25,7 @@ export default defineConfig({
       { find: /^@agentd\/core\/failover$/, replacement: src('core/src/entries/failover.ts') },
       { find: /^@agentd\/core\/sessions$/, replacement: src('core/src/entries/sessions.ts') },
       { find: /^@agentd\/core\/scheduler$/, replacement: src('core/src/entries/scheduler.ts') },
+      { find: /^@agentd\/core\/roles$/, replacement: src('core/src/entries/roles.ts') },
       { find: /^@agentd\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@agentd\/store-sqlite$/, replacement: src('store-sqlite/src/index.ts') },
       {

@@ -1,8 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Store } from '@agentd/core';
-import { describeStoreContract, openMemoryStore } from '@agentd/core/testing';
+import type { StateStore, Store } from '@agentd/core';
+import {
+  describeRolesContract,
+  describeStoreContract,
+  openMemoryStore,
+} from '@agentd/core/testing';
 import { openPostgresStore } from '@agentd/store-postgres';
 import { openSqliteStore } from '@agentd/store-sqlite';
 import { afterAll } from 'vitest';
@@ -48,4 +52,22 @@ if ((await probePostgres()).available) {
   });
 }
 
-for (const store of STORES) describeStoreContract(store.name, store.open);
+for (const store of STORES) {
+  describeStoreContract(store.name, store.open);
+  // Roles live on the state store's compareAndSet: each store proves they work on it.
+  const stores = new Map<StateStore, Store>();
+  describeRolesContract(
+    store.name,
+    async () => {
+      const opened = await store.open();
+      stores.set(opened.state, opened);
+      return opened.state;
+    },
+    {
+      close: async (state) => {
+        await stores.get(state)?.close();
+        stores.delete(state);
+      },
+    },
+  );
+}

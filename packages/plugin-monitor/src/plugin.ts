@@ -15,7 +15,8 @@ import {
   TaskStoreToken,
 } from '@agentd/core';
 import { BudgetGuardToken } from '@agentd/core/failover';
-import { type TimerHandle, withTimeout } from '@agentd/core/host';
+import { machineTag, type TimerHandle, withTimeout } from '@agentd/core/host';
+import { type RoleCampaign, RolesToken } from '@agentd/core/roles';
 import { systemText } from './format.js';
 import { Heartbeat } from './heartbeat.js';
 import { MetricsRegistryToken } from './metrics.js';
@@ -39,6 +40,9 @@ import { type SystemSample, sampleSystem } from './sample.js';
  * ```
  */
 export const MONITOR_PLUGIN_NAME = 'monitor';
+
+/** How long the first sample's alerts wait to learn whether this host raises them. */
+const ALERT_ROLE_WAIT_MS = 1_000;
 
 /** How long one sample may take (a hung `statfs` on a stale network mount). */
 const SAMPLE_TIMEOUT_MS = 10_000;
@@ -101,13 +105,21 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
   let signals: BuiltinSignals | undefined;
   let evaluator: RuleEvaluator | undefined;
   let heartbeat: Heartbeat | undefined;
+  /**
+   * Processes on one machine watch the same CPU, memory and disks: with roles (hosts sharing a
+   * store), only the holder of this machine's alert role raises alerts. The others keep
+   * sampling and evaluating (health, `/system`, and the same repeat timing when they take over).
+   */
+  let alertRole: RoleCampaign | undefined;
+  /** Settles once this host knows whether it holds the alert role (a host alone: at once). */
+  let alertRoleKnown: Promise<void> = Promise.resolve();
 
   return {
     name: MONITOR_PLUGIN_NAME,
     provides: [SystemMonitorToken],
     // Read when present: the store's queue, budgets, restarts. (metrics() lists this plugin in
     // its own `after`, so its registry is read lazily, at evaluation.)
-    after: [TaskStoreToken, StateStoreToken, BudgetGuardToken],
+    after: [TaskStoreToken, StateStoreToken, BudgetGuardToken, RolesToken],
     optionsSchema: monitorOptionsSchema,
     options,
     // The heartbeat URL: whoever has it can ping (or silence) the dead man's switch.
@@ -153,11 +165,13 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       );
       const instanceName = (i: RuleInstance) => (i.series ? `${i.rule}:${i.series}` : i.rule);
 
-      const raise = (alert: Omit<Alert, 'source'>) =>
+      const raise = (alert: Omit<Alert, 'source'>) => {
+        if (alertRole && !alertRole.held) return;
         void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, {
           ...alert,
           source: MONITOR_PLUGIN_NAME,
         });
+      };
 
       tick = async () => {
         try {
@@ -166,6 +180,7 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
           ctx.logger.warn({ err }, 'could not sample the system');
         }
         try {
+          await alertRoleKnown;
           for (const alert of await rules.evaluate(ctx.clock.now())) raise(alert);
         } catch (err) {
           ctx.logger.warn({ err }, 'could not evaluate the alert rules');
@@ -220,6 +235,17 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
     },
 
     async start(ctx) {
+      const roles = ctx.tryResolve(RolesToken);
+      if (roles) {
+        const campaign = roles.campaign(`${MONITOR_PLUGIN_NAME}:alerts@${machineTag()}`);
+        alertRole = campaign;
+        // A host alone holds it at once; the first sample's alerts wait for that (not the start).
+        alertRoleKnown = campaign.acquired(AbortSignal.timeout(ALERT_ROLE_WAIT_MS)).then(
+          () => {},
+          () => {},
+        );
+        offs.push(() => void campaign.resign());
+      }
       evaluator?.checkSources();
       await signals?.start();
       await evaluator?.load();

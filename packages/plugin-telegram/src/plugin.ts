@@ -5,7 +5,6 @@ import {
   AnswersToken,
   ChannelRegistryToken,
   HealthRegistryToken,
-  type HealthResult,
   HttpServerToken,
   InboundRouterToken,
   IntakeClosedError,
@@ -18,10 +17,12 @@ import {
   StateStoreToken,
 } from '@agentd/core';
 import type { IntakeOutcome } from '@agentd/core/host';
+import { type RoleCampaign, type RoleLease, RolesToken } from '@agentd/core/roles';
 import { type Api, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { forwardAlerts } from './alerts.js';
 import { pollingApi, sendingApi } from './apis.js';
+import { pollerHealth, webhookHealth } from './channel-health.js';
 import { menuOf } from './command-menu.js';
 import { describeError } from './describe-error.js';
 import { replyTargetOf, TelegramInbound } from './inbound.js';
@@ -31,11 +32,12 @@ import {
   type TelegramOptions,
   telegramOptionsSchema,
 } from './options.js';
+import { pollInTurns } from './polling-turns.js';
 import { isPermanent, keepTrying } from './retry.js';
 import { grammySignal, withDeadline } from './signals.js';
 import { TelegramChannel } from './telegram-channel.js';
 import { TypingIndicator } from './typing.js';
-import { type PollerState, UpdatePoller } from './update-poller.js';
+import { UpdatePoller } from './update-poller.js';
 import { mountWebhook } from './webhook-intake.js';
 
 type Ctx = PluginContext<ResolvedTelegramOptions>;
@@ -75,6 +77,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
   let pollApi: Api | undefined;
   let channel: TelegramChannel | undefined;
   let poller: UpdatePoller | undefined;
+  /** Polling mode on a host with roles: only the holder of `<name>:polling` polls. */
+  let polling: RoleCampaign | undefined;
   let typing: TypingIndicator | undefined;
   let username: string | undefined;
   let stopped = false;
@@ -102,6 +106,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
     name,
     // Webhook mode mounts its route on the host's HTTP server (@agentd/plugin-webhook).
     ...(options?.webhook ? { dependsOn: [HttpServerToken] } : {}),
+    // Several hosts on one store poll in turn: a bot takes updates in one place only (409).
+    after: [RolesToken],
     optionsSchema: telegramOptionsSchema,
     options,
 
@@ -166,10 +172,13 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       }
       ctx.resolve(HealthRegistryToken).add({
         name: o.name,
-        check: () =>
-          o.webhook
-            ? webhookHealth(webhookState, o.webhook.url)
-            : pollerHealth(poller?.state, ctx.clock.now(), o.pollTimeoutSeconds),
+        check: () => {
+          if (o.webhook) return webhookHealth(webhookState, o.webhook.url);
+          if (polling && !polling.held) {
+            return { status: 'pass', output: `standing by: another host polls (${polling.role})` };
+          }
+          return pollerHealth(poller?.state, ctx.clock.now(), o.pollTimeoutSeconds);
+        },
       });
     },
 
@@ -286,36 +295,57 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         );
         return;
       }
-      poller = new UpdatePoller({
-        api,
-        handle: async (update) => void (await take(update)),
-        isStopping: (error) => error instanceof IntakeClosedError,
-        // Telegram was out of reach at start: learn the bot's name, clear a webhook, first.
-        prepare: reachable
-          ? undefined
-          : async (signal) => {
-              username = (await prepareBot(api, signal, o)).username;
-              ctx.logger.info({ bot: username }, `reached Telegram: this is @${username}`);
-            },
-        onFailing: (state) => {
-          const alert = {
-            severity: state.unauthorized ? ('critical' as const) : ('warning' as const),
-            title: `Telegram channel "${o.name}" cannot poll for messages`,
-            message: `${state.failures} failed polls in a row: ${state.lastError ?? 'unknown error'}`,
-            source: o.name,
-            dedupeKey: `${o.name}:polling`,
-          };
-          void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, alert);
-        },
+      const startPolling = (lease?: RoleLease) => {
+        poller = new UpdatePoller({
+          api,
+          handle: async (update) => void (await take(update)),
+          isStopping: (error) => error instanceof IntakeClosedError,
+          // Telegram was out of reach so far: learn the bot's name, clear a webhook, first.
+          prepare: username
+            ? undefined
+            : async (signal) => {
+                username = (await prepareBot(api, signal, o)).username;
+                ctx.logger.info({ bot: username }, `reached Telegram: this is @${username}`);
+              },
+          onFailing: (state) => {
+            const alert = {
+              severity: state.unauthorized ? ('critical' as const) : ('warning' as const),
+              title: `Telegram channel "${o.name}" cannot poll for messages`,
+              message: `${state.failures} failed polls in a row: ${state.lastError ?? 'unknown error'}`,
+              source: o.name,
+              dedupeKey: `${o.name}:polling`,
+            };
+            void raiseAlert(ctx.tryResolve(NotifierToken), ctx.events, alert);
+          },
+          logger: ctx.logger,
+          timeoutSeconds: o.pollTimeoutSeconds,
+          now: () => ctx.clock.now(),
+          ...(lease && { lease }),
+        });
+        ctx.logger.info(
+          {
+            bot: username,
+            allowedUsers: o.allowedUsers === '*' ? '*' : o.allowedUsers.length,
+            ...(lease && { role: lease.role, epoch: lease.epoch }),
+          },
+          `Telegram bot ${username ? `@${username}` : '(not reached yet)'} is polling for messages`,
+        );
+        return poller.run();
+      };
+      const roles = ctx.tryResolve(RolesToken);
+      if (!roles) {
+        void startPolling();
+        return;
+      }
+      // Hosts sharing the store take turns: the holder of the role polls, the others stand by.
+      polling = roles.campaign(`${o.name}:polling`);
+      pollInTurns({
+        campaign: polling,
+        poll: startPolling,
+        stopped: () => stopped,
+        signal: lifetime.signal,
         logger: ctx.logger,
-        timeoutSeconds: o.pollTimeoutSeconds,
-        now: () => ctx.clock.now(),
       });
-      void poller.run();
-      ctx.logger.info(
-        { bot: username, allowedUsers: o.allowedUsers === '*' ? '*' : o.allowedUsers.length },
-        `Telegram bot ${username ? `@${username}` : '(not reached yet)'} is polling for messages`,
-      );
     },
 
     async stop() {
@@ -326,6 +356,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       stopMenu?.();
       typing?.stop();
       await poller?.stop();
+      // Handed over at once (after the last confirmation): a standby polls at its next check.
+      await polling?.resign();
       // Answers to updates the poller just confirmed get a moment to go out before the rest
       // are cut short.
       const settled = Promise.allSettled(answers);
@@ -388,38 +420,4 @@ async function checkToken(ctx: Ctx, api: Api): Promise<{ username: string } | un
     );
     return undefined;
   }
-}
-
-function webhookHealth(state: { set: boolean; lastError?: string }, url: string): HealthResult {
-  return state.set
-    ? { status: 'pass', output: `webhook set: ${url}` }
-    : {
-        status: 'warn',
-        output: `webhook not set yet${state.lastError ? `: ${state.lastError}` : ' (Telegram not reached)'}`,
-      };
-}
-
-function pollerHealth(
-  state: PollerState | undefined,
-  now: number,
-  pollTimeoutSeconds: number,
-): HealthResult {
-  if (!state || (state.lastPollAt === 0 && state.failures === 0)) {
-    return { status: 'pass', output: 'starting' };
-  }
-  if (state.unauthorized) {
-    return { status: 'fail', output: 'Telegram refuses the bot token (401 Unauthorized)' };
-  }
-  if (state.failures > 0) {
-    return {
-      status: state.failures >= 3 || state.lastPollAt === 0 ? 'warn' : 'pass',
-      output: `${state.failures} failed poll(s) in a row: ${state.lastError}`,
-    };
-  }
-  const sinceMs = now - state.lastPollAt;
-  return {
-    status: sinceMs > (pollTimeoutSeconds + 60) * 1000 ? 'warn' : 'pass',
-    observedValue: Math.round(sinceMs / 1000),
-    observedUnit: 's since the last poll',
-  };
 }

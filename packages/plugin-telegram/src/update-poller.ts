@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@agentd/core';
+import type { RoleLease } from '@agentd/core/roles';
 import { type Api, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { describeError } from './describe-error.js';
@@ -47,12 +48,21 @@ export interface UpdatePollerOptions {
   logger: Logger;
   timeoutSeconds: number;
   now: () => number;
+  /**
+   * The polling role's lease when hosts share the bot (see docs/roles.md): the loop ends when it
+   * is lost, no long poll outlasts it, and a poller that lost it confirms nothing at the end
+   * (the new holder fetches those updates again and the store recognises them).
+   */
+  lease?: Pick<RoleLease, 'signal' | 'validUntil' | 'isValid'>;
 }
 
 /** Failed polls in a row after which the poller reports itself failing (about a minute). */
 export const FAILURES_BEFORE_ALERT = 5;
 /** How long the last confirmation at stop may take. */
 const FINAL_CONFIRM_MS = 5_000;
+
+/** The pause before each short poll when a lease leaves no time for a long one. */
+const SHORT_POLL_PAUSE_MS = 200;
 
 const ALLOWED_UPDATES = ['message'] as const;
 
@@ -84,6 +94,7 @@ export class UpdatePoller {
 
   constructor(options: UpdatePollerOptions) {
     this.#options = options;
+    options.lease?.signal.addEventListener('abort', () => this.#abort.abort(), { once: true });
   }
 
   /** Starts the loop (once); resolves when it ended. */
@@ -101,7 +112,7 @@ export class UpdatePoller {
   async #loop(): Promise<void> {
     const { signal } = this.#abort;
     let prepare = this.#options.prepare;
-    while (!signal.aborted) {
+    while (!signal.aborted && this.#holding()) {
       if (prepare) {
         try {
           await prepare(signal);
@@ -113,12 +124,17 @@ export class UpdatePoller {
         }
       }
       let updates: Update[];
+      const pollSeconds = this.#pollSeconds();
+      // A lease too short to poll long: short polls, paced.
+      if (pollSeconds === 0)
+        await sleep(SHORT_POLL_PAUSE_MS, undefined, { signal }).catch(() => {});
+      if (signal.aborted || !this.#holding()) break;
       try {
         this.#sentOffset = this.#offset;
         updates = await this.#options.api.getUpdates(
           {
             offset: this.#offset,
-            timeout: this.#options.timeoutSeconds,
+            timeout: pollSeconds,
             allowed_updates: [...ALLOWED_UPDATES],
           },
           grammySignal(signal),
@@ -150,6 +166,22 @@ export class UpdatePoller {
     await this.#confirmHandled();
   }
 
+  /** Whether this host may poll: always without a lease; with one, while it holds. */
+  #holding(): boolean {
+    return this.#options.lease?.isValid() ?? true;
+  }
+
+  /**
+   * The long poll's timeout: with a lease, no longer than what is left of it, so even a holder
+   * frozen mid-poll has its request ended by Telegram before another host may take over.
+   */
+  #pollSeconds(): number {
+    const { lease, timeoutSeconds, now } = this.#options;
+    if (!lease) return timeoutSeconds;
+    const left = Math.floor((lease.validUntil - now()) / 1000) - 1;
+    return Math.max(0, Math.min(timeoutSeconds, left));
+  }
+
   #polled(): void {
     this.state.lastPollAt = this.#options.now();
     this.state.unauthorized = false;
@@ -168,6 +200,8 @@ export class UpdatePoller {
    */
   async #confirmHandled(): Promise<void> {
     if (this.#offset === undefined || this.#offset === this.#sentOffset) return;
+    // Another host may poll already: it fetches these again, and the store recognises them.
+    if (!this.#holding()) return;
     try {
       await this.#options.api.getUpdates(
         { offset: this.#offset, limit: 1, timeout: 0 },

@@ -1,6 +1,7 @@
 import type { InboundMessage } from './channel.js';
 import type { AttemptRecord } from './failover.js';
 import type { Alert } from './notifier.js';
+import type { RoleAcquiredReason, RoleLostReason } from './roles.js';
 import type { ScheduleFire } from './scheduler.js';
 import type { Session } from './session.js';
 import type { Task } from './task.js';
@@ -78,6 +79,21 @@ export interface AgentdEvents {
   'webhook.delivery': { route: string; status: number };
   /** Work was refused by a rate limit or a cost cap. */
   'budget.exceeded': { userKey: string | null; limit: string; message: string };
+  /** This host took a role (see docs/roles.md); `previous` held it before, if anyone. */
+  'role.acquired': {
+    role: string;
+    holder: string;
+    epoch: number;
+    reason: RoleAcquiredReason;
+    previous?: string;
+  };
+  /**
+   * This host lost a role without releasing it: another host took it (`taken`, with `by`), or
+   * its lease ran out before a renewal got through (`expired`: the store was out of reach).
+   */
+  'role.lost': { role: string; holder: string; epoch: number; reason: RoleLostReason; by?: string };
+  /** This host handed a role over: it released it (at stop), so another host takes it at once. */
+  'role.released': { role: string; holder: string; epoch: number };
 }
 
 /** A circuit breaker's state, as shown in status output. */

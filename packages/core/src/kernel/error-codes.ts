@@ -72,6 +72,9 @@ export const CORE_ERROR_CODES = {
   E_SESSION_TIMEOUT: 'An idle timeout is outside the allowed range.',
   E_STOPPING: 'The host is stopping; no session is resumed.',
   E_RESUME_FAILED: 'A suspended session could not be resumed; it stays suspended.',
+  // Roles held by one host at a time.
+  E_INVALID_ROLE: 'A role name is empty or not a string, or this host already campaigns for it.',
+  E_ROLE_LOST: 'Work for a role was attempted after this host lost or released the role.',
   // The store contract: every store raises these.
   E_STORE: 'The store broke an invariant of its own (a write that stored and found nothing).',
   E_STORE_NOT_OPEN: 'The store was used before its plugin started or after it stopped.',

@@ -26,7 +26,7 @@ async function builtinsFor(config: HostConfig): Promise<string[]> {
 }
 
 describe('the built-in preset', () => {
-  it('adds the runner, failover, sessions and the notifier with a store, ordered by after', async () => {
+  it('adds the runner, failover, sessions, the notifier and roles with a store, ordered by after', async () => {
     // failover follows sessions and the notifier, the runner follows failover (its executor).
     expect(await builtinsFor({ plugins: [fakeStore] })).toEqual([
       'store',
@@ -34,6 +34,7 @@ describe('the built-in preset', () => {
       'notifier',
       'failover',
       'runner',
+      'roles',
     ]);
   });
 
@@ -43,7 +44,15 @@ describe('the built-in preset', () => {
       sessions: false,
       schedules: [{ name: 'daily', cron: '0 8 * * *', task: { input: 'report' } }],
     });
-    expect(names).toEqual(['store', 'runner', 'notifier', 'scheduler']);
+    expect(names).toEqual(['store', 'runner', 'notifier', 'roles', 'scheduler']);
+  });
+
+  it('leaves roles out with roles: false, and validates the roles key', async () => {
+    const names = await builtinsFor({ plugins: [fakeStore], sessions: false, roles: false });
+    expect(names).toEqual(['store', 'runner', 'notifier']);
+    await expect(
+      validateConfig({ plugins: [fakeStore], roles: { leaseSeconds: 0 } }),
+    ).rejects.toThrow(ConfigError);
   });
 
   it('adds no built-in a config plugin replaces', async () => {

@@ -1,7 +1,9 @@
 import { AgentExecutorToken } from '../contracts/agent.js';
 import { NotifierToken } from '../contracts/notifier.js';
+import { RolesToken } from '../contracts/roles.js';
 import { SchedulerToken } from '../contracts/scheduler.js';
 import { SessionStoreToken } from '../contracts/session.js';
+import { StateStoreToken } from '../contracts/state.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { failover } from '../failover/plugin.js';
 import {
@@ -12,6 +14,7 @@ import {
 import type { Plugin } from '../kernel/plugin.js';
 import { definePreset } from '../kernel/preset.js';
 import { notifier } from '../notifier/notifier.js';
+import { type RolesConfig, roles, rolesConfigShape } from '../roles/plugin.js';
 import { runner } from '../runtime/runner-plugin.js';
 import { type RunnerConfig, runnerConfigShape } from '../runtime/runner-schema.js';
 import { scheduler } from '../scheduler/scheduler-plugin.js';
@@ -35,14 +38,19 @@ export interface BuiltinConfig extends SchedulerConfig {
   budgets?: BudgetsConfig;
   /** Named sessions per user with idle suspend and resume (default on); `false` turns them off. */
   sessions?: SessionsConfig | false;
+  /**
+   * Roles held by one host at a time (see docs/roles.md), on by default with a store:
+   * `{ leaseSeconds: 15 }`, or `false` to turn them off.
+   */
+  roles?: RolesConfig;
 }
 
 /**
  * agentd's built-ins as a preset: each built-in owns its config schema, and this preset adds
  * the built-in plugins the config asks for: the task runner (and queue) whenever a plugin
  * provides a TaskStore; failover and sessions (on by default with a store); a notifier unless a
- * plugin provides one; and the scheduler when the config has schedules, a heartbeat or
- * reminders. A plugin in the config that provides the same service replaces the built-in.
+ * plugin provides one; roles held by one host at a time whenever a plugin provides a StateStore;
+ * and the scheduler when the config has schedules, a heartbeat or reminders. A plugin in the config that provides the same service replaces the built-in.
  * `createHost` applies it by default.
  *
  * @example
@@ -60,6 +68,7 @@ export const builtinPreset = definePreset({
     ...failoverConfigShape,
     ...sessionsConfigShape,
     ...runnerConfigShape,
+    ...rolesConfigShape,
   },
   resolvePlugins(settings, { provided }) {
     const plugins: Plugin[] = [];
@@ -82,6 +91,9 @@ export const builtinPreset = definePreset({
     }
     if (wantSessions) plugins.push(sessions((settings.sessions as SessionsConfig) || {}));
     if (!provided(NotifierToken)) plugins.push(notifier());
+    if (settings.roles !== false && provided(StateStoreToken) && !provided(RolesToken)) {
+      plugins.push(roles((settings.roles as RolesConfig) || {}));
+    }
     if (
       (settings.schedules || settings.heartbeat || settings.reminders) &&
       !provided(SchedulerToken)

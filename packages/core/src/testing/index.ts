@@ -27,6 +27,7 @@ export {
   memoryStore,
   openMemoryStore,
 } from './memory-store.js';
+export { describeRolesContract } from './roles-contract.js';
 export {
   type ContractFactory,
   type ContractSuiteOptions,

@@ -49,6 +49,8 @@ interface PendingPoll {
   offset: number;
   limit: number;
   respond: (updates: BotApiObject[]) => void;
+  /** Ends the poll with 409 Conflict. */
+  conflict: () => void;
 }
 
 interface Waiter {
@@ -89,6 +91,16 @@ export class FakeBotApi {
   readonly token: string;
   /** Every call received, in order (including failed ones). */
   readonly calls: RecordedCall[] = [];
+  /**
+   * The most `getUpdates` calls that were open at once: 1 when the bot polls from one place at a
+   * time, as Telegram requires.
+   */
+  maxOpenPolls = 0;
+  /**
+   * Long polls ended with 409 Conflict because another `getUpdates` came while they were open,
+   * as Telegram ends them ("terminated by other getUpdates request").
+   */
+  conflicts = 0;
 
   readonly #server: Server;
   readonly #username: string;
@@ -357,6 +369,12 @@ export class FakeBotApi {
     const limit = typeof params.limit === 'number' ? params.limit : 100;
     const timeoutSeconds = typeof params.timeout === 'number' ? params.timeout : 0;
     this.#record({ method: 'getUpdates', params });
+    // Telegram serves one poller per bot: a new poll ends the open ones with 409 Conflict.
+    this.maxOpenPolls = Math.max(this.maxOpenPolls, this.#polls.size + 1);
+    for (const open of [...this.#polls]) {
+      this.conflicts++;
+      open.conflict();
+    }
     const poll: PendingPoll = {
       offset,
       limit,
@@ -364,6 +382,16 @@ export class FakeBotApi {
         clearTimeout(timer);
         this.#polls.delete(poll);
         reply(res, 200, { ok: true, result: updates });
+      },
+      conflict: () => {
+        clearTimeout(timer);
+        this.#polls.delete(poll);
+        reply(res, 409, {
+          ok: false,
+          error_code: 409,
+          description:
+            'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running',
+        });
       },
     };
     const timer = setTimeout(() => poll.respond([]), timeoutSeconds * 1000);

@@ -9,6 +9,7 @@ import { formatTime } from '../format.js';
 import { type CheckedConfig, loadCheckedConfig } from '../host-config.js';
 import type { CliIO } from '../output.js';
 import { withStore } from '../store-access.js';
+import { rolesLineFromHealth, rolesLineFromStore } from './status-roles.js';
 
 /** Name of the plugin whose options say where the host's HTTP API listens. */
 const HTTP_PLUGIN = 'webhook';
@@ -199,6 +200,8 @@ export async function statusCommand(
     );
     io.out(`  tasks: ${s.tasks ? countsLine(s.tasks) : 'no task store'}`);
     if (s.replies) io.out(`  ${repliesLine(s.replies.owed)}`);
+    const roles = rolesLineFromHealth(s.health);
+    if (roles) io.out(`  ${roles}`);
     io.out(`  store: ${s.store ?? 'none'}`);
     io.out(`  plugins: ${s.host.plugins.join(', ')}`);
     return 0;
@@ -225,6 +228,7 @@ export async function statusCommand(
   return withStore(checked, async (store) => {
     const counts = await store.tasks.counts();
     const owed = await store.tasks.countOwedReplies();
+    const roles = await rolesLineFromStore(store.state, Date.now());
     if (options.json) {
       io.out(
         JSON.stringify(
@@ -245,6 +249,7 @@ export async function statusCommand(
       io.out(`  source: the store, read directly (${asked.reason})`);
       io.out(`  tasks: ${countsLine(counts)}`);
       io.out(`  ${repliesLine(owed)}`);
+      if (roles) io.out(`  ${roles}`);
       io.out(`  store: ${store.description}`);
     }
     return STATUS_NOT_RUNNING;
