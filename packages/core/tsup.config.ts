@@ -11,6 +11,7 @@ export default packageBuild(
     'src/entries/failover.ts',
     'src/entries/sessions.ts',
     'src/entries/scheduler.ts',
+    'src/entries/chat-commands.ts',
   ],
   ['vitest'],
 );

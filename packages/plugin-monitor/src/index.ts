@@ -17,7 +17,7 @@
 
 import { monitor } from './plugin.js';
 
-export { formatBytes, readingsOf, systemText } from './format.js';
+export { formatBytes, readingsOf, systemLines, systemText } from './format.js';
 export {
   METRICS_PLUGIN_NAME,
   METRICS_PREFIX,

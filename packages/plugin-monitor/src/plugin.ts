@@ -10,8 +10,9 @@ import {
   type Plugin,
   raiseAlert,
 } from '@agentd/core';
+import { StatusReportToken } from '@agentd/core/chat-commands';
 import { type TimerHandle, withTimeout } from '@agentd/core/host';
-import { readingsOf, systemText } from './format.js';
+import { readingsOf, systemLines, systemText } from './format.js';
 import {
   type MonitorOptions,
   monitorOptionsSchema,
@@ -61,7 +62,7 @@ export const SystemMonitorToken = createToken<SystemMonitor>('agentd.monitor');
  * through the host's notifier (repeated every `repeatMinutes` while it stays high; `info` once
  * it is back), which reaches every channel that delivers alerts, such as a Telegram chat. The
  * `system` health check turns `warn` while a value is high, and `/system` answers on every
- * channel with the latest figures.
+ * channel with the latest figures (which the built-in `/status` shows too).
  *
  * @example
  * ```ts
@@ -136,6 +137,16 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       // Not awaited: the first CPU reading takes half a second, which the start need not wait
       // for. Until it is in, /health says "no sample yet".
       void tick();
+      // The built-in /status shows the figures too, when the host has the chat commands.
+      const status = ctx.tryResolve(StatusReportToken);
+      if (status) {
+        offs.push(
+          status.addSection({
+            title: 'System',
+            render: async () => systemLines(latest ?? (await sample())),
+          }),
+        );
+      }
       if (ctx.options.command) {
         const host = ctx.resolve(HostInfoToken).name;
         offs.push(
