@@ -53,5 +53,17 @@ export type CommandsConfig = z.input<typeof commandsConfigSchema>;
  * ```
  */
 export const commandsConfigShape = {
-  commands: z.union([z.literal(false), commandsConfigSchema]).optional(),
+  // Not a z.union: a union that fails reports only "Invalid input" for the whole key, where
+  // the object's own issues name the field (`commands.operators[0]: must be ...`).
+  commands: z
+    .custom<CommandsConfig | false | undefined>()
+    .transform((value, ctx): z.output<typeof commandsConfigSchema> | false | undefined => {
+      if (value === undefined || value === false) return value;
+      const parsed = commandsConfigSchema.safeParse(value);
+      if (parsed.success) return parsed.data;
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      }
+      return z.NEVER;
+    }),
 };
