@@ -35,6 +35,13 @@ type ReadReminder = { at: number; text: string } | { problem: string };
  * Reads `<when> <text>`: the longest run of leading words (up to five) that is a time in one of
  * the accepted forms, then the rest as the text. A run that has a form but a bad value
  * (`25:00`) is answered with what is wrong with it.
+ *
+ * @example
+ * ```ts
+ * readReminder('tomorrow 9:00 standup', Date.parse('2026-07-01T10:00:00Z'), 'UTC');
+ * // { at: Date.parse('2026-07-02T09:00:00Z'), text: 'standup' }
+ * readReminder('25:00 wake up', Date.now(), 'UTC'); // { problem: 'cannot read "25:00" as a time (hour 25 is past 23); ...' }
+ * ```
  */
 export function readReminder(argText: string, now: number, timezone: string): ReadReminder {
   const words = argText.split(/\s+/);
