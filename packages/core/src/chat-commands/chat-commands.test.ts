@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type InboundMessage, InboundRouterToken } from '../contracts/channel.js';
 import { TaskStoreToken } from '../contracts/task.js';
-import { createHost, type HostConfig } from '../preset/host.js';
+import { ConfigError } from '../kernel/errors.js';
+import { createHost, type HostConfig, validateConfig } from '../preset/host.js';
 import { agent } from '../runtime/function-agent.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
@@ -9,6 +10,7 @@ import { memoryStore } from '../testing/memory-store.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { Operators } from './access.js';
 import { MAX_COMMAND_TEXT, textProblem } from './arguments.js';
+import { chatCommands } from './plugin.js';
 import { readReminder } from './remind-commands.js';
 
 const { hosts, store } = useTestHosts();
@@ -131,6 +133,17 @@ describe('chat commands on the inbound chain', () => {
     const off = await start({ commands: false });
     expect((await off.say('/help')).outcome).toBe('accepted');
     expect((await off.say('/nope')).outcome).toBe('accepted');
+  });
+
+  it('checks its options when given as a plugin, naming the field', async () => {
+    const error = await validateConfig({
+      plugins: [chatCommands({ operators: ['42'], timezone: 'Mars/Olympus' })],
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual([
+      expect.stringMatching(/^plugins\[0\]\.operators\[0\]: must be "channel:id"/),
+      expect.stringMatching(/^plugins\[0\]\.timezone: must be an IANA time zone/),
+    ]);
   });
 
   it('shows an operator every schedule with its next run in /status', async () => {

@@ -10,7 +10,7 @@ import { type ChatCommands, ChatCommandsToken, Operators } from './access.js';
 import type { ChatCommandDeps } from './deps.js';
 import { helpCommand, unknownCommands } from './help-command.js';
 import { reminderCommands } from './remind-commands.js';
-import type { CommandsConfig } from './schema.js';
+import { type CommandsConfig, chatCommandsOptionsSchema } from './schema.js';
 import { StatusReportToken, statusCommand } from './status-command.js';
 import { taskCommands } from './task-commands.js';
 
@@ -50,12 +50,16 @@ export interface ChatCommandsOptions extends CommandsConfig {
  * });
  * ```
  */
-export function chatCommands(options: ChatCommandsOptions = {}): Plugin {
+export function chatCommands(given: ChatCommandsOptions = {}): Plugin<ChatCommandsOptions> {
   const offs: (() => void)[] = [];
   return {
     name: CHAT_COMMANDS_PLUGIN_NAME,
     provides: [ChatCommandsToken, StatusReportToken],
+    optionsSchema: chatCommandsOptionsSchema,
+    options: given,
     register(ctx) {
+      // A preset's plugins come with options its config schema already checked.
+      const options = ctx.options ?? given;
       const operators = new Operators(options.operators ?? []);
       const deps: ChatCommandDeps = {
         store: () => ctx.tryResolve(TaskStoreToken),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timezoneProblem } from '../scheduler/time-zone.js';
 
 /**
  * An operator as the config names them: a channel name and an id on it, `telegram:42`. The id
@@ -43,6 +44,25 @@ export const commandsConfigSchema = z
 
 /** The `commands` config key. */
 export type CommandsConfig = z.input<typeof commandsConfigSchema>;
+
+/**
+ * Options of `chatCommands()`: the `commands` config key plus the zone users' times are read in
+ * when they set none (the builtin preset passes the config's top-level `timezone`).
+ *
+ * @example
+ * ```ts
+ * chatCommandsOptionsSchema.parse({ operators: ['telegram:42'], timezone: 'Europe/Berlin' });
+ * ```
+ */
+export const chatCommandsOptionsSchema = commandsConfigSchema.extend({
+  timezone: z
+    .string()
+    .refine(
+      (zone) => timezoneProblem(zone) === undefined,
+      'must be an IANA time zone such as "Europe/Berlin"',
+    )
+    .optional(),
+});
 
 /**
  * The `commands` config key, to spread into a host config schema.
