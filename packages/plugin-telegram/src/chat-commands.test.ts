@@ -165,7 +165,8 @@ describe('chat commands through Telegram', () => {
     const queued = await bot.ask(ALICE, '/task summarise the logs');
     expect(queued).toMatch(/^Task \S+ queued; I will answer here when it is done\./);
     const id = idIn(queued);
-    expect(await bot.next(ALICE)).toBe('echo: summarise the logs');
+    // Its first line says which task it answers (a user may have several running).
+    expect(await bot.next(ALICE)).toBe('Task "summarise the logs":\necho: summarise the logs');
     const detail = await bot.ask(ALICE, `/task ${id}`);
     expect(detail).toBe(
       `Task ${id} (background): completed just now, 1 attempt\nAsked: summarise the logs\nResult: echo: summarise the logs`,

@@ -4,6 +4,7 @@ import { TaskStoreToken } from '../contracts/task.js';
 import { ConfigError } from '../kernel/errors.js';
 import { createHost, type HostConfig, validateConfig } from '../preset/host.js';
 import { agent } from '../runtime/function-agent.js';
+import { replyText } from '../runtime/reply-outbox.js';
 import { ManualClock } from '../testing/manual-clock.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { memoryStore } from '../testing/memory-store.js';
@@ -108,6 +109,14 @@ describe('chat commands on the inbound chain', () => {
     expect(again).toMatchObject({ outcome: 'duplicate', taskId: first.taskId });
     const work = (await host.resolve(TaskStoreToken).list()).filter((t) => t.type === 'background');
     expect(work.map((t) => t.id)).toEqual([first.taskId]);
+    // Its answer names it on the first line, for a result and for a failure alike.
+    const task = work[0]!;
+    expect(replyText({ ...task, status: 'completed', result: 'done' })).toBe(
+      'Task "water the plants":\ndone',
+    );
+    expect(
+      replyText({ ...task, status: 'failed', error: { name: 'TimeoutError', message: 'x' } }),
+    ).toMatch(/^Task "water the plants":\nSorry, this task failed/);
   });
 
   it('refuses /task and /remind over a user’s budget, as it refuses plain text', async () => {

@@ -103,7 +103,12 @@ export function taskCommands(deps: ChatCommandDeps): CommandMiddleware[] {
           // The message's key: a re-delivered `/task` finds this task instead of making another.
           ...(ctx.task.idempotencyKey !== undefined && { idempotencyKey: ctx.task.idempotencyKey }),
           replyTo: ctx.message.from,
-          metadata: { ...(ctx.task.metadata ?? {}), owner: senderKey(ctx.message) },
+          metadata: {
+            ...(ctx.task.metadata ?? {}),
+            owner: senderKey(ctx.message),
+            // The answer may come after others: its first line says which task it answers.
+            replyHeading: `Task ${quoted(argText)}:`,
+          },
         });
         return {
           outcome: created ? 'accepted' : 'duplicate',
