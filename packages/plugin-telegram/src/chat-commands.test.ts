@@ -260,10 +260,12 @@ describe('chat commands through Telegram', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(bot.api.messages(ALICE.id)).toHaveLength(4);
     await bot.clock.advance(60_000);
-    expect(await bot.next(ALICE)).toBe('echo: Reminder: stand up and stretch');
+    expect(await bot.next(ALICE)).toBe(
+      'Reminder "stand up and stretch":\necho: Reminder: stand up and stretch',
+    );
 
     await bot.clock.advanceTo(Date.parse('2026-07-02T07:00:00Z'));
-    expect(await bot.next(ALICE)).toBe('echo: Reminder: standup notes');
+    expect(await bot.next(ALICE)).toBe('Reminder "standup notes":\necho: Reminder: standup notes');
   });
 
   it('answers malformed arguments clearly and changes nothing', async () => {

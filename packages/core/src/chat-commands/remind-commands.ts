@@ -97,7 +97,12 @@ export function reminderCommands(deps: ChatCommandDeps): CommandMiddleware[] {
       runAt: read.at,
       ...(ctx.task.idempotencyKey !== undefined && { idempotencyKey: ctx.task.idempotencyKey }),
       replyTo: ctx.message.from,
-      metadata: { ...(ctx.task.metadata ?? {}), owner: senderKey(ctx.message) },
+      metadata: {
+        ...(ctx.task.metadata ?? {}),
+        owner: senderKey(ctx.message),
+        // The agent words the reminder; the first line says which one it is.
+        replyHeading: `Reminder ${quoted(read.text)}:`,
+      },
     });
     return {
       outcome: created ? 'accepted' : 'duplicate',
