@@ -26,6 +26,10 @@ export default defineConfig({
       { find: /^@agentd\/core\/sessions$/, replacement: src('core/src/entries/sessions.ts') },
       { find: /^@agentd\/core\/scheduler$/, replacement: src('core/src/entries/scheduler.ts') },
       { find: /^@agentd\/core\/roles$/, replacement: src('core/src/entries/roles.ts') },
+      {
+        find: /^@agentd\/core\/chat-commands$/,
+        replacement: src('core/src/entries/chat-commands.ts'),
+      },
       { find: /^@agentd\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@agentd\/store-sqlite$/, replacement: src('store-sqlite/src/index.ts') },
       {

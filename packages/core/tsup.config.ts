@@ -12,6 +12,7 @@ export default packageBuild(
     'src/entries/sessions.ts',
     'src/entries/scheduler.ts',
     'src/entries/roles.ts',
+    'src/entries/chat-commands.ts',
   ],
   ['vitest'],
 );

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The root of `@agentd/core` is for config writers and plugin authors. Everything else has a
- * subpath (`/host`, `/store`, `/runner`, `/failover`, `/sessions`, `/scheduler`, `/testing`), so
+ * subpath (`/host`, `/store`, `/runner`, `/failover`, `/sessions`, `/scheduler`, `/chat-commands`,
+ * `/testing`), so
  * the root stays a list a newcomer can read. Raise the budget only for a name that config files or
  * plugins need; say why in the commit.
  */
@@ -11,7 +12,7 @@ const ROOT_BUDGET = 100;
 
 const SUBPATH_HINT =
   'Export new names from a subpath instead (packages/core/src/entries/*.ts: host, store, runner, ' +
-  'failover, sessions, scheduler) unless config writers or plugin authors need them.';
+  'failover, sessions, scheduler, chat-commands) unless config writers or plugin authors need them.';
 
 /** Names exported with `export type { ... }` (or inline `type X`) by the root entry. */
 function typeExportNames(source: string): string[] {
@@ -68,6 +69,7 @@ describe('the public API of @agentd/core', () => {
     ['failover', 'failover'],
     ['sessions', 'sessions'],
     ['scheduler', 'scheduler'],
+    ['chat-commands', 'chatCommands'],
   ])('the %s subpath exports %s, which the root does not', async (entry, name) => {
     const subpath = await import(`./entries/${entry}.ts`);
     expect(subpath).toHaveProperty(name);

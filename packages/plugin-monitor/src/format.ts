@@ -29,8 +29,21 @@ export function formatBytes(bytes: number): string {
  * ```
  */
 export function systemText(sample: SystemSample, host: string): string {
+  return `${host}: ${systemLines(sample)}`;
+}
+
+/**
+ * The figures of a sample, one reading a line, as `/status` shows them under `System`.
+ *
+ * @example
+ * ```ts
+ * systemLines(sample);
+ * // 'CPU 5%\nMemory 32% used (16.2 GB available of 25.3 GB)\nDisk / 23% used (83.6 GB free of 270.6 GB)'
+ * ```
+ */
+export function systemLines(sample: SystemSample): string {
   const lines = [
-    `${host}: CPU ${sample.cpuPercent}%`,
+    `CPU ${sample.cpuPercent}%`,
     `Memory ${sample.memory.usedPercent}% used (${formatBytes(sample.memory.availableBytes)} available of ${formatBytes(sample.memory.totalBytes)})`,
     ...sample.disks.map(
       (d) =>

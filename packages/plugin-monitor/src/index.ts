@@ -22,7 +22,7 @@ import { monitor } from './plugin.js';
 
 export { durationSchema, formatDuration, parseDuration } from './duration.js';
 export { MONITOR_ERROR_CODES } from './error-codes.js';
-export { formatBytes, systemText } from './format.js';
+export { formatBytes, systemLines, systemText } from './format.js';
 export {
   failReason,
   Heartbeat,

@@ -14,10 +14,11 @@ import {
   StateStoreToken,
   TaskStoreToken,
 } from '@agentd/core';
+import { StatusReportToken } from '@agentd/core/chat-commands';
 import { BudgetGuardToken } from '@agentd/core/failover';
 import { machineTag, type TimerHandle, withTimeout } from '@agentd/core/host';
 import { type RoleCampaign, RolesToken } from '@agentd/core/roles';
-import { systemText } from './format.js';
+import { systemLines, systemText } from './format.js';
 import { Heartbeat } from './heartbeat.js';
 import { MetricsRegistryToken } from './metrics.js';
 import {
@@ -78,7 +79,7 @@ export const SystemMonitorToken = createToken<SystemMonitor>('agentd.monitor');
  * delivers alerts, such as a Telegram chat. With `heartbeat`, it pings a dead man's switch
  * (healthchecks.io, Uptime Kuma, Better Stack) that alerts when the host goes quiet. The `system`
  * and `alert-rules` health checks turn `warn` while a rule fires, and `/system` answers on every
- * channel with the latest figures.
+ * channel with the latest figures (which the built-in `/status` shows too).
  *
  * @example
  * ```ts
@@ -258,6 +259,16 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       // Not awaited: the first CPU reading takes half a second, which the start need not wait
       // for. Until it is in, /health says "no sample yet".
       void tick();
+      // The built-in /status shows the figures too, when the host has the chat commands.
+      const status = ctx.tryResolve(StatusReportToken);
+      if (status) {
+        offs.push(
+          status.addSection({
+            title: 'System',
+            render: async () => systemLines(latest ?? (await sample())),
+          }),
+        );
+      }
       if (ctx.options.command) {
         const host = ctx.resolve(HostInfoToken).name;
         offs.push(

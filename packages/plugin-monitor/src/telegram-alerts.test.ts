@@ -42,6 +42,7 @@ describe('monitor alerts in a Telegram chat', () => {
           pollTimeoutSeconds: 1,
         }),
       ],
+      commands: { operators: [`telegram:${owner.id}`] },
     });
     hosts.push(host);
     await host.start();
@@ -54,6 +55,14 @@ describe('monitor alerts in a Telegram chat', () => {
     api.sendText(owner, '/system');
     const messages = await api.waitForMessages(2, { chatId: owner.id });
     expect(messages[1]?.text).toMatch(/^home-bot: CPU \d+(\.\d)?%\nMemory /);
+
+    // The built-in /status shows the monitor's figures under System (through its token: core
+    // does not know this package).
+    api.sendText(owner, '/status');
+    const withStatus = await api.waitForMessages(3, { chatId: owner.id });
+    const status = withStatus[2]?.text as string;
+    expect(status).toMatch(/^home-bot: ready, up \d+ min, \d+ plugins\nQueue: /);
+    expect(status).toMatch(/\nSystem:\nCPU \d+(\.\d)?%\nMemory \d+(\.\d)?% used .*\nDisk \//);
   });
 
   it('channel-failing: Telegram polls failing for 5 minutes page the owner, and the recovery follows', async () => {

@@ -1,4 +1,5 @@
 import type { CommandInfo } from '@agentd/core';
+import type { ChatCommands } from '@agentd/core/chat-commands';
 import type { BotCommand } from 'grammy/types';
 
 /** Telegram's rules for a menu entry: a lower-case name of up to 32 characters, ≤ 256 for the text. */
@@ -28,4 +29,42 @@ export function menuOf(commands: readonly CommandInfo[]): BotCommand[] {
     if (menu.length === MAX_COMMANDS) break;
   }
   return menu;
+}
+
+/** A menu to publish: for everyone (no scope), or for one chat (Telegram's `chat` scope). */
+export interface ScopedMenu {
+  scope?: { type: 'chat'; chat_id: number };
+  commands: BotCommand[];
+}
+
+/**
+ * The menus channel `channel` publishes. With the built-in chat commands: everyone's menu (no
+ * operator commands) in the default scope, and the full menu in each operator's chat (an
+ * operator's user id is their private chat's id; a group's id puts it in that group). Without
+ * them: every command in the default scope.
+ *
+ * @example
+ * ```ts
+ * commandMenus('telegram', router.commands(), ctx.tryResolve(ChatCommandsToken));
+ * // [{ commands: [...] }, { scope: { type: 'chat', chat_id: 42 }, commands: [...] }]
+ * ```
+ */
+export function commandMenus(
+  channel: string,
+  commands: readonly CommandInfo[],
+  chat: ChatCommands | undefined,
+): ScopedMenu[] {
+  if (!chat) return [{ commands: menuOf(commands) }];
+  const menus = chat.menus(channel);
+  const operatorMenu = menuOf(menus.operators);
+  return [
+    { commands: menuOf(menus.everyone) },
+    ...menus.operatorIds
+      // Telegram chat ids are numbers; an entry that is not one names no Telegram chat.
+      .filter((id) => /^-?\d{1,20}$/.test(id) && Number.isSafeInteger(Number(id)))
+      .map((id) => ({
+        scope: { type: 'chat' as const, chat_id: Number(id) },
+        commands: operatorMenu,
+      })),
+  ];
 }

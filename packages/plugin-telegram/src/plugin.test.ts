@@ -11,6 +11,7 @@ import {
   type Task,
   TaskStoreToken,
 } from '@agentd/core';
+import type { CommandsConfig } from '@agentd/core/chat-commands';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { sqlite } from '@agentd/store-sqlite';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -30,6 +31,21 @@ const ALICE = { id: 42, firstName: 'Alice' };
 const MALLORY = { id: 666, firstName: 'Mallory' };
 const BIG_ID_USER = { id: 5_000_000_123, firstName: 'Big' }; // beyond 2^32
 
+/** The built-in chat commands as everyone's menu lists them (no operator's /status). */
+const CHAT_COMMAND_MENU = [
+  { command: 'help', description: 'List the commands' },
+  { command: 'tasks', description: 'Your recent tasks' },
+  { command: 'task', description: 'Start a background task: /task TEXT, or see one: /task ID' },
+  { command: 'cancel', description: 'Cancel a task or reminder: /cancel ID' },
+  {
+    command: 'remind',
+    description:
+      'Set a reminder: /remind 18:30 TEXT, /remind in 10m TEXT, /remind tomorrow 9:00 TEXT',
+  },
+  { command: 'reminders', description: 'Your pending reminders' },
+  { command: 'timezone', description: 'Show or set your time zone: /timezone Europe/Berlin' },
+];
+
 async function fakeApi(): Promise<FakeBotApi> {
   const api = await FakeBotApi.start({ token: '123456:SECRET-test-token' });
   apis.push(api);
@@ -45,7 +61,12 @@ interface BotHost {
 async function startBot(
   api: FakeBotApi,
   options: Partial<TelegramOptions> = {},
-  extra: { plugins?: Plugin[]; path?: string; run?: (input: unknown) => unknown } = {},
+  extra: {
+    plugins?: Plugin[];
+    path?: string;
+    run?: (input: unknown) => unknown;
+    commands?: CommandsConfig;
+  } = {},
 ): Promise<BotHost> {
   const { logger, text } = memoryLogger();
   const host = createHost({
@@ -67,6 +88,7 @@ async function startBot(
       }),
       ...(extra.plugins ?? []),
     ],
+    ...(extra.commands && { commands: extra.commands }),
   });
   hosts.push(host);
   await host.start();
@@ -210,6 +232,7 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     const bot = await startBot(api, {}, { plugins: [systemInfo] });
     await api.waitFor(() => api.commandMenu() !== undefined, 10_000, 'the command menu');
     expect(api.commandMenu()).toEqual([
+      ...CHAT_COMMAND_MENU,
       { command: 'sessions', description: 'List your sessions' },
       { command: 'new', description: 'Start a session: /new NAME [AGENT] [PERSONA...]' },
       { command: 'switch', description: 'Switch to another session: /switch NAME' },
@@ -251,11 +274,12 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
 
   it('answers stickers with the text-only note, reads captions, welcomes /start, strips @bot from commands', async () => {
     const api = await fakeApi();
-    const bot = await startBot(api);
+    // Unknown commands go to the agent here, so the mention's removal shows in the task.
+    const bot = await startBot(api, {}, { commands: { unknown: 'agent' } });
     api.sendText(ALICE, undefined); // a sticker
     api.sendText(ALICE, undefined, { caption: 'what is in this photo?' });
     api.sendText(ALICE, '/start');
-    const last = api.sendText(ALICE, '/status@agentd_test_bot now', { chatId: -1001 });
+    const last = api.sendText(ALICE, '/weather@agentd_test_bot now', { chatId: -1001 });
     await api.waitFor(() => api.confirmedBelow > last);
     await api.waitForMessages(4);
     expect(api.messages(ALICE.id).map((m) => m.text)).toEqual(
@@ -270,7 +294,7 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
       .filter((t) => t.type === 'message')
       .map((t) => t.input)
       .sort();
-    expect(inputs).toEqual(['/status now', 'what is in this photo?']);
+    expect(inputs).toEqual(['/weather now', 'what is in this photo?']);
     // The text-only note and the welcome went through the reply outbox, as sent answers.
     expect(tasks.filter((t) => t.type === 'answer').map((t) => t.result)).toEqual(
       expect.arrayContaining([
@@ -281,7 +305,7 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     await vi.waitFor(async () =>
       expect(await bot.host.resolve(TaskStoreToken).countOwedReplies()).toBe(0),
     );
-    const group = (await bot.tasks()).find((t) => t.input === '/status now');
+    const group = (await bot.tasks()).find((t) => t.input === '/weather now');
     expect(group?.replyTo).toEqual({ channel: 'telegram', id: '-1001' });
   });
 
@@ -430,12 +454,12 @@ describe('telegram plugin, start and secrets', () => {
   it('when Telegram answers only after the start, learns the bot’s name then and takes messages', async () => {
     const api = await fakeApi();
     api.failNext('getMe', { status: 502 });
-    const bot = await startBot(api);
+    const bot = await startBot(api, {}, { commands: { unknown: 'agent' } });
     expect(bot.logs()).toContain('could not reach the Telegram Bot API at start');
     await api.waitFor(() => api.calls.some((c) => c.method === 'deleteWebhook'), 10_000);
-    api.sendText(ALICE, '/status@agentd_test_bot');
+    api.sendText(ALICE, '/weather@agentd_test_bot');
     const [reply] = await api.waitForMessages(1);
-    expect(reply?.text).toBe('echo: /status');
+    expect(reply?.text).toBe('echo: /weather');
     expect(bot.logs()).toContain('reached Telegram: this is @agentd_test_bot');
   });
 

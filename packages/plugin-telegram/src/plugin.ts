@@ -16,6 +16,7 @@ import {
   raiseAlert,
   StateStoreToken,
 } from '@agentd/core';
+import { ChatCommandsToken } from '@agentd/core/chat-commands';
 import type { IntakeOutcome } from '@agentd/core/host';
 import { type RoleCampaign, type RoleLease, RolesToken } from '@agentd/core/roles';
 import { type Api, GrammyError } from 'grammy';
@@ -23,7 +24,7 @@ import type { Update } from 'grammy/types';
 import { forwardAlerts } from './alerts.js';
 import { pollingApi, sendingApi } from './apis.js';
 import { pollerHealth, webhookHealth } from './channel-health.js';
-import { menuOf } from './command-menu.js';
+import { commandMenus } from './command-menu.js';
 import { describeError } from './describe-error.js';
 import { replyTargetOf, TelegramInbound } from './inbound.js';
 import {
@@ -136,19 +137,28 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       // adds in `start` are listed too. Best effort: without it commands still work when typed.
       const router = ctx.resolve(InboundRouterToken);
       stopMenu = ctx.events.once('host.ready', () => {
-        const menu = menuOf(router.commands());
-        void track(sendApi.setMyCommands(menu, undefined, grammySignal(answering.signal))).then(
-          () =>
-            ctx.logger.debug(
-              { commands: menu.map((c) => c.command) },
-              'published the Telegram command menu',
+        const menus = commandMenus(o.name, router.commands(), ctx.tryResolve(ChatCommandsToken));
+        for (const { scope, commands } of menus) {
+          const where = scope ? `chat ${scope.chat_id}` : 'everyone';
+          void track(
+            sendApi.setMyCommands(
+              commands,
+              scope ? { scope } : undefined,
+              grammySignal(answering.signal),
             ),
-          (err: unknown) =>
-            ctx.logger.warn(
-              { reason: describeError(err) },
-              'could not publish the Telegram command menu',
-            ),
-        );
+          ).then(
+            () =>
+              ctx.logger.debug(
+                { commands: commands.map((c) => c.command), scope: where },
+                'published the Telegram command menu',
+              ),
+            (err: unknown) =>
+              ctx.logger.warn(
+                { reason: describeError(err), scope: where },
+                'could not publish the Telegram command menu',
+              ),
+          );
+        }
       });
       if (o.alerts) {
         // From register on, so alerts other plugins raise while the host starts (a disk already

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ChatCommandsToken } from '../chat-commands/access.js';
 import { NotifierToken } from '../contracts/notifier.js';
 import { SessionStoreToken } from '../contracts/session.js';
 import { StateStoreToken } from '../contracts/state.js';
@@ -30,6 +31,7 @@ describe('the built-in preset', () => {
     // failover follows sessions and the notifier, the runner follows failover (its executor).
     expect(await builtinsFor({ plugins: [fakeStore] })).toEqual([
       'store',
+      'commands',
       'sessions',
       'notifier',
       'failover',
@@ -42,6 +44,7 @@ describe('the built-in preset', () => {
     const names = await builtinsFor({
       plugins: [fakeStore],
       sessions: false,
+      commands: false,
       schedules: [{ name: 'daily', cron: '0 8 * * *', task: { input: 'report' } }],
     });
     expect(names).toEqual(['store', 'runner', 'notifier', 'roles', 'scheduler']);
@@ -61,13 +64,22 @@ describe('the built-in preset', () => {
       provides: [NotifierToken],
       register: (ctx) => ctx.provide(NotifierToken, { notify: async () => {} }),
     };
-    expect(await builtinsFor({ plugins: [alerts] })).toEqual(['alerts']);
+    const commands: Plugin = {
+      name: 'my-commands',
+      provides: [ChatCommandsToken],
+      register: (ctx) =>
+        ctx.provide(ChatCommandsToken, {
+          menus: () => ({ everyone: [], operators: [], operatorIds: [] }),
+          isOperator: () => false,
+        }),
+    };
+    expect(await builtinsFor({ plugins: [alerts, commands] })).toEqual(['alerts', 'my-commands']);
   });
 
   it('createHost applies it by default, presets: [] leaves it out', async () => {
     const withPreset = createHost({ logger: memoryLogger().logger });
     await withPreset.start();
-    expect(withPreset.plugins).toEqual(['notifier']);
+    expect(withPreset.plugins).toEqual(['commands', 'notifier']);
     await withPreset.stop('test');
 
     const bare = createHost({ logger: memoryLogger().logger }, { presets: [] });
@@ -80,11 +92,14 @@ describe('the built-in preset', () => {
     const error = await validateConfig({
       schedules: [{ name: 'x', cron: '61 * * * *', task: { input: 'x' } }],
       runner: { concurrency: 0 },
+      commands: { operators: ['42'], unknown: 'ignore' } as never,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues).toEqual([
       expect.stringMatching(/^schedules\[0\]\.cron: /),
       expect.stringMatching(/^runner\.concurrency: /),
+      expect.stringMatching(/^commands\.operators\[0\]: must be "channel:id"/),
+      expect.stringMatching(/^commands\.unknown: /),
     ]);
   });
 });

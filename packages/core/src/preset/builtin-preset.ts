@@ -1,3 +1,6 @@
+import { ChatCommandsToken } from '../chat-commands/access.js';
+import { chatCommands } from '../chat-commands/plugin.js';
+import { type CommandsConfig, commandsConfigShape } from '../chat-commands/schema.js';
 import { AgentExecutorToken } from '../contracts/agent.js';
 import { NotifierToken } from '../contracts/notifier.js';
 import { RolesToken } from '../contracts/roles.js';
@@ -43,11 +46,16 @@ export interface BuiltinConfig extends SchedulerConfig {
    * `{ leaseSeconds: 15 }`, or `false` to turn them off.
    */
   roles?: RolesConfig;
+  /**
+   * The built-in chat commands (`/help`, `/status`, `/tasks`, `/task`, `/cancel`, `/remind`...,
+   * on by default): who the operators are, what an unknown command gets; `false` turns them off.
+   */
+  commands?: CommandsConfig | false;
 }
 
 /**
  * agentd's built-ins as a preset: each built-in owns its config schema, and this preset adds
- * the built-in plugins the config asks for: the task runner (and queue) whenever a plugin
+ * the built-in plugins the config asks for: the chat commands (unless `commands: false`); the task runner (and queue) whenever a plugin
  * provides a TaskStore; failover and sessions (on by default with a store); a notifier unless a
  * plugin provides one; roles held by one host at a time whenever a plugin provides a StateStore;
  * and the scheduler when the config has schedules, a heartbeat or reminders. A plugin in the config that provides the same service replaces the built-in.
@@ -69,9 +77,18 @@ export const builtinPreset = definePreset({
     ...sessionsConfigShape,
     ...runnerConfigShape,
     ...rolesConfigShape,
+    ...commandsConfigShape,
   },
   resolvePlugins(settings, { provided }) {
     const plugins: Plugin[] = [];
+    if (settings.commands !== false && !provided(ChatCommandsToken)) {
+      plugins.push(
+        chatCommands({
+          ...((settings.commands as CommandsConfig | undefined) ?? {}),
+          ...(settings.timezone !== undefined && { timezone: settings.timezone }),
+        }),
+      );
+    }
     if (provided(TaskStoreToken) && !provided(TaskQueueToken)) {
       plugins.push(runner((settings.runner as RunnerConfig | undefined) ?? {}));
     }

@@ -57,18 +57,25 @@ export function owesReply(task: Task): boolean {
 
 /**
  * The text sent to a task's `replyTo`: its result (JSON other than a string is pretty-printed),
- * or an apology with a short summary of the failure (never the raw error, see `failureSummary`).
+ * or an apology with a short summary of the failure (never the raw error, see `failureSummary`),
+ * after the task's `metadata.replyHeading` line when it has one.
  *
  * @example
  * ```ts
  * replyText({ ...task, status: 'completed', result: { total: 3 } }); // '{\n  "total": 3\n}'
+ * replyText({ ...task, status: 'completed', result: 'ok', metadata: { replyHeading: 'Task "x":' } }); // 'Task "x":\nok'
  * ```
  */
 export function replyText(task: Task): string {
-  if (task.status === 'failed') {
-    return failureReply(task);
-  }
-  return typeof task.result === 'string' ? task.result : JSON.stringify(task.result, null, 2);
+  const body =
+    task.status === 'failed'
+      ? failureReply(task)
+      : typeof task.result === 'string'
+        ? task.result
+        : JSON.stringify(task.result, null, 2);
+  // A heading says which of several answers this is (`Task "check the backups":`).
+  const heading = task.metadata.replyHeading;
+  return typeof heading === 'string' && heading !== '' ? `${heading}\n${body}` : body;
 }
 
 /**

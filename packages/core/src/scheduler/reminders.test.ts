@@ -90,9 +90,26 @@ describe('parseReminderTime', () => {
     ).toBe(Date.parse('2026-11-01T05:30:00Z'));
   });
 
+  it('reads today HH:MM and tomorrow HH:MM on that day, refusing a passed today', () => {
+    const berlin = { now, timezone: 'Europe/Berlin' };
+    const at = (text: string) => formatInZone(parseReminderTime(text, berlin), 'Europe/Berlin');
+    expect(at('tomorrow 9:00')).toBe('2026-07-02 09:00');
+    expect(at('Tomorrow 18:30')).toBe('2026-07-02 18:30');
+    expect(at('today 18:30')).toBe('2026-07-01 18:30');
+    expect(errorOf(() => parseReminderTime('today 08:00', berlin)).message).toContain(
+      'that time has passed today',
+    );
+    expect(errorOf(() => parseReminderTime('tomorrow 24:00', berlin)).message).toContain(
+      'hour 24 is past 23',
+    );
+    expect(reminderTimeForm('tomorrow 9:00')).toBe('clock');
+  });
+
   it('gives E_BAD_TIME errors that list the accepted forms', () => {
     for (const bad of [
       'tomorrow',
+      'tomorrow 9',
+      'yesterday 9:00',
       'in a while',
       'in 10 parsecs',
       '25:00',

@@ -10,7 +10,7 @@ import { systemTimezone, timezoneProblem, wallTimeAt, wallTimeToEpoch } from './
  * ```
  */
 export const REMINDER_TIME_FORMS =
-  'HH:MM (e.g. 08:30: today, or tomorrow if already past), an ISO-8601 date-time (e.g. 2026-05-01T09:00, 2026-05-01 09:00 or 2026-05-01T09:00:00+02:00), or a relative time (e.g. in 90s, in 10m, in 2h, in 1d, in 1h30m)';
+  'HH:MM (e.g. 08:30: today, or tomorrow if already past), today HH:MM or tomorrow HH:MM (e.g. tomorrow 9:00), an ISO-8601 date-time (e.g. 2026-05-01T09:00, 2026-05-01 09:00 or 2026-05-01T09:00:00+02:00), or a relative time (e.g. in 90s, in 10m, in 2h, in 1d, in 1h30m)';
 
 const UNIT_MS: Record<string, number> = {
   ms: 1,
@@ -40,6 +40,8 @@ const UNIT_MS: Record<string, number> = {
 const DURATION = /^(?:\d+\s*[a-z]+\s*)+$/i;
 const DURATION_PART = /(\d+)\s*([a-z]+)/gi;
 const CLOCK = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+/** `today 18:00`, `tomorrow 9:00`: a clock time on a named day. */
+const DAY_CLOCK = /^(today|tomorrow)\s+(\d{1,2}:\d{2}(?::\d{2})?)$/i;
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
@@ -88,7 +90,7 @@ export type ReminderTimeForm = 'clock' | 'iso' | 'relative';
 export function reminderTimeForm(text: string): ReminderTimeForm | undefined {
   const t = text.trim();
   if (/^in\s+/i.test(t)) return 'relative';
-  if (CLOCK.test(t)) return 'clock';
+  if (CLOCK.test(t) || DAY_CLOCK.test(t)) return 'clock';
   if (ISO.test(t)) return 'iso';
   return undefined;
 }
@@ -123,6 +125,7 @@ function checkClock(text: string, hour: number, minute: number, second: number):
 /**
  * Reads a reminder time as users type it and returns it as epoch ms:
  * - `HH:MM` or `HH:MM:SS`: today in the time zone, or tomorrow if that time has passed;
+ * - `today HH:MM` (refused once passed) or `tomorrow HH:MM`;
  * - an ISO-8601 date-time (`2026-05-01T09:00`, with `T` or a space, optional seconds, optional
  *   `Z` or offset); without an offset it is read in the time zone;
  * - `in <duration>`: `in 90s`, `in 10m`, `in 2h`, `in 1d`, `in 1h30m`.
@@ -154,7 +157,8 @@ export function parseReminderTime(text: string, options: ParseTimeOptions): numb
     return now + ms;
   }
 
-  const clock = CLOCK.exec(input);
+  const dayClock = DAY_CLOCK.exec(input);
+  const clock = CLOCK.exec(dayClock ? dayClock[2]! : input);
   if (clock) {
     const hour = Number(clock[1]);
     const minute = Number(clock[2]);
@@ -176,7 +180,10 @@ export function parseReminderTime(text: string, options: ParseTimeOptions): numb
         timezone,
       );
     };
+    const day = dayClock?.[1]?.toLowerCase();
+    if (day === 'tomorrow') return at(1);
     const candidate = at(0);
+    if (day === 'today' && candidate <= now) throw badTime(text, 'that time has passed today');
     return candidate > now ? candidate : at(1);
   }
 

@@ -50,8 +50,9 @@ describe('agentd service print', () => {
     );
     expect(text).toContain('Restart=always');
     expect(text).toContain('KillMode=mixed');
-    // The drain (20 s), then each plugin's stop (5 s; at least one), plus a 5 s margin.
-    expect(text).toContain('TimeoutStopSec=30');
+    // The drain (20 s), then each plugin's stop (5 s; here the built-in chat commands and
+    // notifier), plus a 5 s margin.
+    expect(text).toContain('TimeoutStopSec=35');
     expect(text).toContain('Environment=PATH=/usr/local/bin:/usr/bin:/bin');
     expect(text).toContain('WantedBy=default.target');
     expect(text).not.toContain('User=');
