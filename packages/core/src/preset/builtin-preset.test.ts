@@ -51,7 +51,12 @@ describe('the built-in preset', () => {
   });
 
   it('leaves roles out with roles: false, and validates the roles key', async () => {
-    const names = await builtinsFor({ plugins: [fakeStore], sessions: false, roles: false });
+    const names = await builtinsFor({
+      plugins: [fakeStore],
+      sessions: false,
+      roles: false,
+      commands: false,
+    });
     expect(names).toEqual(['store', 'runner', 'notifier']);
     await expect(
       validateConfig({ plugins: [fakeStore], roles: { leaseSeconds: 0 } }),
