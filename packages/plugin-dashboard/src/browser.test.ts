@@ -14,8 +14,16 @@ afterAll(async () => {
   if (launched.available) await launched.browser.close();
 });
 
-/** Screenshots land in docs/images, where docs/dashboard.md shows them. */
-const IMAGES = fileURLToPath(new URL('../../../docs/images/', import.meta.url));
+/**
+ * Screenshots land in the ignored `screenshots/` folder of this package on every run, so a test
+ * run leaves the tree clean; with `AGENTD_UPDATE_SCREENSHOTS=1` they replace the ones in
+ * docs/images that docs/dashboard.md shows.
+ */
+const IMAGES = fileURLToPath(
+  process.env.AGENTD_UPDATE_SCREENSHOTS === '1'
+    ? new URL('../../../docs/images/', import.meta.url)
+    : new URL('../screenshots/', import.meta.url),
+);
 
 async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(IMAGES, { recursive: true });
