@@ -17,6 +17,7 @@ import {
 import { REDACTED, redactSecrets, SECRET_KEYS } from '@agentd/core/host';
 import { SchedulerToken } from '@agentd/core/scheduler';
 import { SessionManagerToken } from '@agentd/core/sessions';
+import { MetricsHistoryReaderToken, mountChartRoutes } from './api-charts.js';
 import { mountAuthRoutes, mountHostRoutes } from './api-host.js';
 import { mountTaskRoutes } from './api-tasks.js';
 import { ClientAssets } from './assets.js';
@@ -114,6 +115,8 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
       mountAuthRoutes(route, deps);
       mountTaskRoutes(route, deps);
       mountHostRoutes(route, deps);
+      // Read per request: plugin-monitor's history, when the host has one (no dependency on it).
+      mountChartRoutes(route, deps, () => ctx.tryResolve(MetricsHistoryReaderToken));
       // The page itself: `/dashboard` sends the browser to `/dashboard/`, so the client's
       // relative asset paths work under any mount path.
       offs.push(

@@ -3,6 +3,7 @@ import {
   createHost,
   type Host,
   HttpServerToken,
+  type Plugin,
   SessionStoreToken,
   type Task,
   TaskQueueToken,
@@ -39,7 +40,7 @@ export interface Seeded {
 export async function startSeededHost(
   dbPath: string,
   hosts: Host[],
-  options: { bind?: string; dashboard?: DashboardOptions } = {},
+  options: { bind?: string; dashboard?: DashboardOptions; plugins?: Plugin[] } = {},
 ): Promise<Seeded> {
   const host = createHost({
     name: 'dash-host',
@@ -63,6 +64,7 @@ export async function startSeededHost(
     plugins: [
       sqlite({ path: dbPath }),
       webhook({ port: 0, host: options.bind ?? '127.0.0.1' }),
+      ...(options.plugins ?? []),
       dashboard(options.dashboard ?? {}),
     ],
   });

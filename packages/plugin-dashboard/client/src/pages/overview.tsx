@@ -1,3 +1,4 @@
+import { HistoryCharts } from '../charts';
 import { useData } from '../data';
 import { ago, duration } from '../format';
 import { href } from '../router';
@@ -124,6 +125,7 @@ export function Overview() {
           <Throughput minutes={data.throughput} />
         </div>
       ) : null}
+      {data ? <HistoryCharts /> : null}
     </>
   );
 }
