@@ -128,7 +128,7 @@ export function HistoryCharts() {
   const t = data.t;
   return (
     <>
-      <div class="row chart-ranges" role="group" aria-label="chart range">
+      <fieldset class="row chart-ranges" aria-label="chart range">
         {RANGES.map((r) => (
           <button
             key={r}
@@ -139,7 +139,7 @@ export function HistoryCharts() {
             {r}
           </button>
         ))}
-      </div>
+      </fieldset>
       <div class="grid charts">
         <Chart
           title="Throughput"
