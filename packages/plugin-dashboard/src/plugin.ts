@@ -14,9 +14,11 @@ import {
   TaskQueueToken,
   TaskStoreToken,
 } from '@agentd/core';
+import { BudgetGuardToken, FailoverPolicyToken } from '@agentd/core/failover';
 import { REDACTED, redactSecrets, SECRET_KEYS } from '@agentd/core/host';
 import { SchedulerToken } from '@agentd/core/scheduler';
 import { SessionManagerToken } from '@agentd/core/sessions';
+import { FailureRing, mountAgentRoutes } from './api-agents.js';
 import { MetricsHistoryReaderToken, mountChartRoutes } from './api-charts.js';
 import { mountAuthRoutes, mountHostRoutes } from './api-host.js';
 import { mountTaskRoutes } from './api-tasks.js';
@@ -68,6 +70,7 @@ const coreVersion = (): string => {
 export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashboardOptions> {
   const offs: (() => void)[] = [];
   let live: LiveHub | undefined;
+  let failures: FailureRing | undefined;
   return {
     name: DASHBOARD_PLUGIN_NAME,
     dependsOn: [HttpServerToken],
@@ -117,6 +120,12 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
       mountHostRoutes(route, deps);
       // Read per request: plugin-monitor's history, when the host has one (no dependency on it).
       mountChartRoutes(route, deps, () => ctx.tryResolve(MetricsHistoryReaderToken));
+      failures = new FailureRing(ctx.events, maskText);
+      mountAgentRoutes(route, deps, {
+        policy: () => ctx.tryResolve(FailoverPolicyToken),
+        budgets: () => ctx.tryResolve(BudgetGuardToken),
+        failures,
+      });
       // The page itself: `/dashboard` sends the browser to `/dashboard/`, so the client's
       // relative asset paths work under any mount path.
       offs.push(
@@ -149,6 +158,8 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
     stop() {
       live?.close();
       live = undefined;
+      failures?.close();
+      failures = undefined;
       for (const off of offs.splice(0).reverse()) off();
     },
   };

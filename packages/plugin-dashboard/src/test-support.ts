@@ -53,6 +53,9 @@ export async function startSeededHost(
       agent('broken', () => {
         throw Object.assign(new Error('the upstream API answered 502'), { retryable: false });
       }),
+      agent('leaky', () => {
+        throw new Error(`the key ${SEEDED_SECRET} was refused`);
+      }),
     ],
     schedules: [
       {

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type Me, post, whoAmI } from './api';
 import { connectLive, useLiveStatus } from './live';
+import { Agents } from './pages/agents';
 import { DeadLetters } from './pages/dead-letters';
 import { Login } from './pages/login';
 import { Overview } from './pages/overview';
@@ -18,6 +19,7 @@ const PAGES = [
   ['schedules', 'Schedules'],
   ['dead-letters', 'Dead letters'],
   ['sessions', 'Sessions'],
+  ['agents', 'Agents'],
 ] as const;
 
 function Page() {
@@ -29,6 +31,7 @@ function Page() {
   if (page === 'dead-letters') return <DeadLetters params={route.params} />;
   if (page === 'sessions' && id) return <SessionDetail id={id} />;
   if (page === 'sessions') return <Sessions params={route.params} />;
+  if (page === 'agents') return <Agents />;
   return <Overview />;
 }
 
