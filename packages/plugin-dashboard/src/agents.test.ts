@@ -1,8 +1,7 @@
 import { TaskQueueToken, TaskStoreToken } from '@agentd/core';
-import { failover } from '@agentd/core/failover';
 import { useTestHosts } from '@agentd/core/testing';
 import { describe, expect, it } from 'vitest';
-import { DASHBOARD_TOKEN, SEEDED_SECRET, startSeededHost } from './test-support.js';
+import { DASHBOARD_TOKEN, failoverPlugin, SEEDED_SECRET, startSeededHost } from './test-support.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-dashboard-agents-');
 
@@ -26,16 +25,6 @@ async function agents(url: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${url}/dashboard/api/agents`, { headers });
   return { status: response.status, body: (await response.json()) as AgentsBody };
 }
-
-/** A failover set-up: echo falls over to broken; broken's circuit opens on its first failure. */
-export const failoverPlugin = () =>
-  failover({
-    failover: {
-      chains: ['echo -> broken'],
-      agents: { broken: { circuit: { threshold: 1 } }, leaky: { circuit: { threshold: 1000 } } },
-    },
-    budgets: { cost: { dailyUsd: 5, monthlyUsd: 50 } },
-  });
 
 describe('the agents page API (GET /dashboard/api/agents)', () => {
   it('lists chains, circuit states, failed attempts by class and the spend', async () => {

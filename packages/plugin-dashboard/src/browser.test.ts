@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { SessionStoreToken, TaskStoreToken } from '@agentd/core';
 import { useTestHosts } from '@agentd/core/testing';
 import { MetricsHistoryToken, metrics, monitor } from '@agentd/plugin-monitor';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { launchTestBrowser } from './test-browser.js';
+import { launchTestBrowser, pageHelpers } from './test-browser.js';
 import { DASHBOARD_TOKEN, SEEDED_SECRET, startSeededHost } from './test-support.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-dashboard-browser-');
@@ -15,36 +13,7 @@ afterAll(async () => {
   if (launched.available) await launched.browser.close();
 });
 
-/**
- * Screenshots land in the ignored `screenshots/` folder of this package on every run, so a test
- * run leaves the tree clean; with `AGENTD_UPDATE_SCREENSHOTS=1` they replace the ones in
- * docs/images that docs/dashboard.md shows.
- */
-const IMAGES = fileURLToPath(
-  process.env.AGENTD_UPDATE_SCREENSHOTS === '1'
-    ? new URL('../../../docs/images/', import.meta.url)
-    : new URL('../screenshots/', import.meta.url),
-);
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(IMAGES, { recursive: true });
-  await page.screenshot({ path: `${IMAGES}dashboard-${name}.png`, fullPage: true });
-}
-
-async function openPage(options: { colorScheme?: 'light' | 'dark'; phone?: boolean } = {}) {
-  const context = await browser.newContext({
-    colorScheme: options.colorScheme ?? 'light',
-    viewport: options.phone ? { width: 390, height: 844 } : { width: 1280, height: 800 },
-    deviceScaleFactor: 1,
-  });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  return { context, page, errors };
-}
+const { openPage, screenshot } = pageHelpers(browser);
 
 describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
   it('shows every page with what the SQLite store holds, and its buttons change the store', {

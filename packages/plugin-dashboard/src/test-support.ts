@@ -9,6 +9,7 @@ import {
   TaskQueueToken,
   TaskStoreToken,
 } from '@agentd/core';
+import { failover } from '@agentd/core/failover';
 import { SchedulerToken } from '@agentd/core/scheduler';
 import { memoryLogger } from '@agentd/core/testing';
 import { webhook } from '@agentd/plugin-webhook';
@@ -160,3 +161,13 @@ export async function startSeededHost(
     sessionId: session.id,
   };
 }
+
+/** A failover set-up: echo falls over to broken; broken's circuit opens on its first failure. */
+export const failoverPlugin = () =>
+  failover({
+    failover: {
+      chains: ['echo -> broken'],
+      agents: { broken: { circuit: { threshold: 1 } }, leaky: { circuit: { threshold: 1000 } } },
+    },
+    budgets: { cost: { dailyUsd: 5, monthlyUsd: 50 } },
+  });
