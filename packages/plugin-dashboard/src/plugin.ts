@@ -19,6 +19,7 @@ import { REDACTED, redactSecrets, SECRET_KEYS } from '@agentd/core/host';
 import { SchedulerToken } from '@agentd/core/scheduler';
 import { SessionManagerToken } from '@agentd/core/sessions';
 import { FailureRing, mountAgentRoutes } from './api-agents.js';
+import { AlertRing, mountAlertRoutes } from './api-alerts.js';
 import { MetricsHistoryReaderToken, mountChartRoutes } from './api-charts.js';
 import { mountAuthRoutes, mountHostRoutes } from './api-host.js';
 import { mountTaskRoutes } from './api-tasks.js';
@@ -71,6 +72,7 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
   const offs: (() => void)[] = [];
   let live: LiveHub | undefined;
   let failures: FailureRing | undefined;
+  let alerts: AlertRing | undefined;
   return {
     name: DASHBOARD_PLUGIN_NAME,
     dependsOn: [HttpServerToken],
@@ -126,6 +128,8 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
         budgets: () => ctx.tryResolve(BudgetGuardToken),
         failures,
       });
+      alerts = new AlertRing(ctx.events, maskText, () => ctx.clock.now());
+      mountAlertRoutes(route, deps, alerts);
       // The page itself: `/dashboard` sends the browser to `/dashboard/`, so the client's
       // relative asset paths work under any mount path.
       offs.push(
@@ -160,6 +164,8 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
       live = undefined;
       failures?.close();
       failures = undefined;
+      alerts?.close();
+      alerts = undefined;
       for (const off of offs.splice(0).reverse()) off();
     },
   };

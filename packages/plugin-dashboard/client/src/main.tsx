@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { type Me, post, whoAmI } from './api';
 import { connectLive, useLiveStatus } from './live';
 import { Agents } from './pages/agents';
+import { Alerts } from './pages/alerts';
 import { DeadLetters } from './pages/dead-letters';
 import { Login } from './pages/login';
 import { Overview } from './pages/overview';
@@ -20,6 +21,7 @@ const PAGES = [
   ['dead-letters', 'Dead letters'],
   ['sessions', 'Sessions'],
   ['agents', 'Agents'],
+  ['alerts', 'Alerts'],
 ] as const;
 
 function Page() {
@@ -32,6 +34,7 @@ function Page() {
   if (page === 'sessions' && id) return <SessionDetail id={id} />;
   if (page === 'sessions') return <Sessions params={route.params} />;
   if (page === 'agents') return <Agents />;
+  if (page === 'alerts') return <Alerts />;
   return <Overview />;
 }
 
