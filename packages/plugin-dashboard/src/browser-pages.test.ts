@@ -1,11 +1,11 @@
-import { TaskQueueToken } from '@agentd/core';
+import { raiseAlert, TaskQueueToken } from '@agentd/core';
 import { useTestHosts } from '@agentd/core/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchTestBrowser, pageHelpers } from './test-browser.js';
 import { failoverPlugin, SEEDED_SECRET, startSeededHost } from './test-support.js';
 
-const { hosts, dbPath } = useTestHosts('agentd-dashboard-browser-agents-');
+const { hosts, dbPath } = useTestHosts('agentd-dashboard-browser-pages-');
 const launched = await launchTestBrowser();
 const browser = launched.available ? launched.browser : (undefined as unknown as Browser);
 afterAll(async () => {
@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 const { openPage, screenshot } = pageHelpers(browser);
 
-describe.skipIf(!launched.available)('the Agents page in Chromium', () => {
+describe.skipIf(!launched.available)('the Agents and Alerts pages in Chromium', () => {
   it('shows chains, circuits, failures by class and the spend, live as attempts fail', async () => {
     const seeded = await startSeededHost(dbPath(), hosts, { plugins: [failoverPlugin()] });
     const { context, page, errors } = await openPage();
@@ -40,6 +40,37 @@ describe.skipIf(!launched.available)('the Agents page in Chromium', () => {
       // A failure links to its task.
       await page.locator(`tr[data-failure="${seeded.failed.id}"] a`).click();
       await page.getByText('1 of 1').waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('lists alerts as they are raised, and Acknowledge marks one', async () => {
+    const seeded = await startSeededHost(dbPath(), hosts);
+    const { context, page, errors } = await openPage();
+    try {
+      await page.goto(`${seeded.url}/dashboard/#/alerts`);
+      await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+      await expect.poll(() => page.locator('.live.up').count()).toBe(1);
+      await raiseAlert(undefined, seeded.host.events, {
+        severity: 'warning',
+        source: 'monitor',
+        title: 'Disk 91% full',
+        message: `/var has 2 GB left (${SEEDED_SECRET})`,
+      });
+      const row = page.locator('tr[data-alert]', { hasText: 'Disk 91% full' });
+      await row.getByText('/var has 2 GB left').waitFor({ timeout: 5000 });
+      expect(await page.content()).not.toContain(SEEDED_SECRET);
+      await screenshot(page, 'alerts');
+      const id = (await row.getAttribute('data-alert')) ?? '';
+      await row.getByRole('button', { name: 'Acknowledge' }).click();
+      await row.getByText(/acknowledged/).waitFor();
+      const response = await fetch(`${seeded.url}/dashboard/api/alerts`);
+      const { alerts } = (await response.json()) as {
+        alerts: { id: string; acknowledgedAt: number | null }[];
+      };
+      expect(alerts.find((a) => a.id === id)?.acknowledgedAt).toBeGreaterThan(0);
       expect(errors).toEqual([]);
     } finally {
       await context.close();
