@@ -32,6 +32,9 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
       expect(await completedCount.textContent()).toBe(String(counts.completed));
       await page.getByText('Health checks').waitFor();
       await expect.poll(() => page.locator('.live.up').count()).toBe(1);
+      const alerts = await fetch(`${seeded.url}/dashboard/api/alerts`);
+      const { open } = (await alerts.json()) as { open: number };
+      await expect.poll(() => page.locator('a.open-alerts').textContent()).toBe(String(open));
       // This host keeps no metrics history: the charts say how to get one.
       await page.locator('.history-off').getByText('Enable metrics history').waitFor();
       await screenshot(page, 'overview');
