@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { SessionStoreToken, TaskStoreToken } from '@agentd/core';
 import { useTestHosts } from '@agentd/core/testing';
-import type { Browser, Page } from 'playwright-core';
+import { MetricsHistoryToken, metrics, monitor } from '@agentd/plugin-monitor';
+import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { launchTestBrowser } from './test-browser.js';
+import { launchTestBrowser, pageHelpers } from './test-browser.js';
 import { DASHBOARD_TOKEN, SEEDED_SECRET, startSeededHost } from './test-support.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-dashboard-browser-');
@@ -14,28 +13,7 @@ afterAll(async () => {
   if (launched.available) await launched.browser.close();
 });
 
-/** Screenshots land in docs/images, where docs/dashboard.md shows them. */
-const IMAGES = fileURLToPath(new URL('../../../docs/images/', import.meta.url));
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(IMAGES, { recursive: true });
-  await page.screenshot({ path: `${IMAGES}dashboard-${name}.png`, fullPage: true });
-}
-
-async function openPage(options: { colorScheme?: 'light' | 'dark'; phone?: boolean } = {}) {
-  const context = await browser.newContext({
-    colorScheme: options.colorScheme ?? 'light',
-    viewport: options.phone ? { width: 390, height: 844 } : { width: 1280, height: 800 },
-    deviceScaleFactor: 1,
-  });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  return { context, page, errors };
-}
+const { openPage, screenshot } = pageHelpers(browser);
 
 describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
   it('shows every page with what the SQLite store holds, and its buttons change the store', {
@@ -54,6 +32,11 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
       expect(await completedCount.textContent()).toBe(String(counts.completed));
       await page.getByText('Health checks').waitFor();
       await expect.poll(() => page.locator('.live.up').count()).toBe(1);
+      const alerts = await fetch(`${seeded.url}/dashboard/api/alerts`);
+      const { open } = (await alerts.json()) as { open: number };
+      await expect.poll(() => page.locator('a.open-alerts').textContent()).toBe(String(open));
+      // This host keeps no metrics history: the charts say how to get one.
+      await page.locator('.history-off').getByText('Enable metrics history').waitFor();
       await screenshot(page, 'overview');
 
       // Tasks: every stored task listed, newest first; a filter narrows the list.
@@ -151,6 +134,41 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
           async () => (await seeded.host.resolve(SessionStoreToken).get(seeded.sessionId))?.status,
         )
         .toBe('archived');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('charts the metrics history on the overview (uPlot), for each range', async () => {
+    const seeded = await startSeededHost(dbPath(), hosts, {
+      plugins: [monitor({ intervalSeconds: 60 }), metrics()],
+    });
+    await seeded.host.resolve(MetricsHistoryToken).record();
+    const { context, page, errors } = await openPage();
+    try {
+      await page.goto(`${seeded.url}/dashboard`);
+      const titles = ['Throughput', 'Latency', 'Error rate', 'CPU, memory, disk'];
+      for (const title of titles) {
+        await page.locator(`[data-chart="${title}"] canvas`).waitFor();
+      }
+      // The legend shows the value under the cursor; hovering the last minute shows the
+      // completed count the store has.
+      const throughput = page.locator('[data-chart="Throughput"]');
+      const plot = throughput.locator('.u-over');
+      await plot.scrollIntoViewIfNeeded();
+      const box = (await plot.boundingBox())!;
+      await page.mouse.move(box.x + box.width - 1, box.y + box.height / 2, { steps: 4 });
+      const completed = (await seeded.host.resolve(TaskStoreToken).counts()).completed;
+      await expect
+        .poll(() => throughput.locator('.u-series', { hasText: 'completed' }).textContent())
+        .toContain(String(completed));
+      await screenshot(page, 'overview-charts');
+      await page.getByRole('button', { name: '7d', exact: true }).click();
+      await expect
+        .poll(() => page.locator('.chart-ranges button.primary').textContent())
+        .toBe('7d');
+      await page.locator('[data-chart="Latency"] canvas').waitFor();
       expect(errors).toEqual([]);
     } finally {
       await context.close();

@@ -14,9 +14,13 @@ import {
   TaskQueueToken,
   TaskStoreToken,
 } from '@agentd/core';
+import { BudgetGuardToken, FailoverPolicyToken } from '@agentd/core/failover';
 import { REDACTED, redactSecrets, SECRET_KEYS } from '@agentd/core/host';
 import { SchedulerToken } from '@agentd/core/scheduler';
 import { SessionManagerToken } from '@agentd/core/sessions';
+import { FailureRing, mountAgentRoutes } from './api-agents.js';
+import { AlertRing, mountAlertRoutes } from './api-alerts.js';
+import { MetricsHistoryReaderToken, mountChartRoutes } from './api-charts.js';
 import { mountAuthRoutes, mountHostRoutes } from './api-host.js';
 import { mountTaskRoutes } from './api-tasks.js';
 import { ClientAssets } from './assets.js';
@@ -44,7 +48,8 @@ const coreVersion = (): string => {
 /**
  * A web dashboard served by the host's own HTTP server (`webhook()`) at `/dashboard`: tasks
  * (filter, page, detail, cancel, retry, enqueue), schedules (run now), dead letters (retry,
- * discard), sessions and an overview (health, uptime, version, throughput), live by
+ * discard), sessions, agents (chains, circuits, failures, spend), alerts (acknowledge) and an
+ * overview (health, uptime, version, throughput, charts of plugin-monitor's history), live by
  * Server-Sent Events from the event bus. The browser client ships prebuilt in the package.
  *
  * Open without login while the server listens on loopback only; beyond loopback (or with
@@ -67,6 +72,8 @@ const coreVersion = (): string => {
 export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashboardOptions> {
   const offs: (() => void)[] = [];
   let live: LiveHub | undefined;
+  let failures: FailureRing | undefined;
+  let alerts: AlertRing | undefined;
   return {
     name: DASHBOARD_PLUGIN_NAME,
     dependsOn: [HttpServerToken],
@@ -114,6 +121,16 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
       mountAuthRoutes(route, deps);
       mountTaskRoutes(route, deps);
       mountHostRoutes(route, deps);
+      // Read per request: plugin-monitor's history, when the host has one (no dependency on it).
+      mountChartRoutes(route, deps, () => ctx.tryResolve(MetricsHistoryReaderToken));
+      failures = new FailureRing(ctx.events, maskText);
+      mountAgentRoutes(route, deps, {
+        policy: () => ctx.tryResolve(FailoverPolicyToken),
+        budgets: () => ctx.tryResolve(BudgetGuardToken),
+        failures,
+      });
+      alerts = new AlertRing(ctx.events, maskText, () => ctx.clock.now());
+      mountAlertRoutes(route, deps, alerts);
       // The page itself: `/dashboard` sends the browser to `/dashboard/`, so the client's
       // relative asset paths work under any mount path.
       offs.push(
@@ -146,6 +163,10 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
     stop() {
       live?.close();
       live = undefined;
+      failures?.close();
+      failures = undefined;
+      alerts?.close();
+      alerts = undefined;
       for (const off of offs.splice(0).reverse()) off();
     },
   };

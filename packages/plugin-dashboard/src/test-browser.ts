@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** The Chromium the browser tests drive: `AGENTD_TEST_CHROMIUM`, or Debian's package. */
 export const TEST_CHROMIUM = process.env.AGENTD_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -42,4 +43,48 @@ export async function launchTestBrowser(): Promise<
   if (process.env.CI) throw new Error(`browser tests cannot run in CI: ${reason}`);
   console.warn(`skipping browser tests: ${reason}`);
   return { available: false, reason };
+}
+
+/**
+ * Screenshots land in the ignored `screenshots/` folder of this package on every run, so a test
+ * run leaves the tree clean; with `AGENTD_UPDATE_SCREENSHOTS=1` they replace the ones in
+ * docs/images that docs/dashboard.md shows.
+ */
+export const SCREENSHOTS = fileURLToPath(
+  process.env.AGENTD_UPDATE_SCREENSHOTS === '1'
+    ? new URL('../../../docs/images/', import.meta.url)
+    : new URL('../screenshots/', import.meta.url),
+);
+
+/**
+ * `openPage` (a fresh context; console errors and page errors collected) and `screenshot`
+ * (`dashboard-<name>.png` in {@link SCREENSHOTS}) for the browser tests.
+ *
+ * @example
+ * ```ts
+ * const { openPage, screenshot } = pageHelpers(browser);
+ * const { page } = await openPage({ colorScheme: 'dark' });
+ * await screenshot(page, 'overview');
+ * ```
+ */
+export function pageHelpers(browser: Browser) {
+  async function screenshot(page: Page, name: string): Promise<void> {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}dashboard-${name}.png`, fullPage: true });
+  }
+  async function openPage(options: { colorScheme?: 'light' | 'dark'; phone?: boolean } = {}) {
+    const context = await browser.newContext({
+      colorScheme: options.colorScheme ?? 'light',
+      viewport: options.phone ? { width: 390, height: 844 } : { width: 1280, height: 800 },
+      deviceScaleFactor: 1,
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    return { context, page, errors };
+  }
+  return { openPage, screenshot };
 }

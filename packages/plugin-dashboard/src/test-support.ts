@@ -3,11 +3,13 @@ import {
   createHost,
   type Host,
   HttpServerToken,
+  type Plugin,
   SessionStoreToken,
   type Task,
   TaskQueueToken,
   TaskStoreToken,
 } from '@agentd/core';
+import { failover } from '@agentd/core/failover';
 import { SchedulerToken } from '@agentd/core/scheduler';
 import { memoryLogger } from '@agentd/core/testing';
 import { webhook } from '@agentd/plugin-webhook';
@@ -39,7 +41,7 @@ export interface Seeded {
 export async function startSeededHost(
   dbPath: string,
   hosts: Host[],
-  options: { bind?: string; dashboard?: DashboardOptions } = {},
+  options: { bind?: string; dashboard?: DashboardOptions; plugins?: Plugin[] } = {},
 ): Promise<Seeded> {
   const host = createHost({
     name: 'dash-host',
@@ -52,6 +54,9 @@ export async function startSeededHost(
       agent('broken', () => {
         throw Object.assign(new Error('the upstream API answered 502'), { retryable: false });
       }),
+      agent('leaky', () => {
+        throw new Error(`the key ${SEEDED_SECRET} was refused`);
+      }),
     ],
     schedules: [
       {
@@ -63,6 +68,7 @@ export async function startSeededHost(
     plugins: [
       sqlite({ path: dbPath }),
       webhook({ port: 0, host: options.bind ?? '127.0.0.1' }),
+      ...(options.plugins ?? []),
       dashboard(options.dashboard ?? {}),
     ],
   });
@@ -155,3 +161,13 @@ export async function startSeededHost(
     sessionId: session.id,
   };
 }
+
+/** A failover set-up: echo falls over to broken; broken's circuit opens on its first failure. */
+export const failoverPlugin = () =>
+  failover({
+    failover: {
+      chains: ['echo -> broken'],
+      agents: { broken: { circuit: { threshold: 1 } }, leaky: { circuit: { threshold: 1000 } } },
+    },
+    budgets: { cost: { dailyUsd: 5, monthlyUsd: 50 } },
+  });

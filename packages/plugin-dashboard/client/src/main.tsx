@@ -2,6 +2,8 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type Me, post, whoAmI } from './api';
 import { connectLive, useLiveStatus } from './live';
+import { Agents } from './pages/agents';
+import { Alerts } from './pages/alerts';
 import { DeadLetters } from './pages/dead-letters';
 import { Login } from './pages/login';
 import { Overview } from './pages/overview';
@@ -18,6 +20,8 @@ const PAGES = [
   ['schedules', 'Schedules'],
   ['dead-letters', 'Dead letters'],
   ['sessions', 'Sessions'],
+  ['agents', 'Agents'],
+  ['alerts', 'Alerts'],
 ] as const;
 
 function Page() {
@@ -29,6 +33,8 @@ function Page() {
   if (page === 'dead-letters') return <DeadLetters params={route.params} />;
   if (page === 'sessions' && id) return <SessionDetail id={id} />;
   if (page === 'sessions') return <Sessions params={route.params} />;
+  if (page === 'agents') return <Agents />;
+  if (page === 'alerts') return <Alerts />;
   return <Overview />;
 }
 

@@ -1,3 +1,4 @@
+import { HistoryCharts } from '../charts';
 import { useData } from '../data';
 import { ago, duration } from '../format';
 import { href } from '../router';
@@ -58,6 +59,16 @@ function Throughput({ minutes }: { minutes: Overview['throughput'] }) {
   );
 }
 
+/** Open (unacknowledged) alerts, linking to the Alerts page. */
+function OpenAlerts() {
+  const { data } = useData<{ open: number }>('/alerts', ['alert']);
+  return (
+    <a key="alerts" class="open-alerts" href={href(['alerts'])}>
+      {data ? String(data.open) : '—'}
+    </a>
+  );
+}
+
 export function Overview() {
   const { data, error } = useData<Overview>('/overview', [
     'task',
@@ -101,6 +112,7 @@ export function Overview() {
             <Facts
               rows={[
                 ['Replies owed', String(data.owedReplies ?? '—')],
+                ['Open alerts', <OpenAlerts key="alerts" />],
                 [
                   'Open dead letters',
                   <a key="dl" href={href(['dead-letters'])}>
@@ -124,6 +136,7 @@ export function Overview() {
           <Throughput minutes={data.throughput} />
         </div>
       ) : null}
+      {data ? <HistoryCharts /> : null}
     </>
   );
 }
