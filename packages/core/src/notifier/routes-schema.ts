@@ -62,7 +62,8 @@ const webhookTarget = z
             'must be a Standard Webhooks secret: "whsec_" followed by base64',
           ),
         /** Per attempt (default 5 s). */
-        timeout: duration.default(5),
+        // zod 4 returns a default as output: in ms.
+        timeout: duration.default(5_000),
         /** Attempts after the first (default 3), with exponential backoff. */
         retries: z.number().int().min(0).max(10).default(3),
       })
