@@ -78,7 +78,7 @@ const routeSchema = z
     /** Names the route in logs and in the state store (default `route-<n>`). */
     name: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use a-z, 0-9, "_", "." and "-"')
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, "_", "." and "-"')
       .optional(),
     /** Alerts of this severity or worse (default `info`: all). */
     minSeverity: z.enum(ALERT_SEVERITIES).optional(),
