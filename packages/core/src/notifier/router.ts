@@ -89,6 +89,7 @@ export class NotificationRouter implements NotificationRoutes {
   #timer: TimerHandle | undefined;
   #flushing: Promise<void> | undefined;
   #unnamed = 0;
+  #heldSeq = 0;
 
   constructor(deps: NotificationRouterDeps) {
     this.#deps = deps;
@@ -194,7 +195,9 @@ export class NotificationRouter implements NotificationRoutes {
       this.#memoryHeld.set(route.name!, list);
       return;
     }
-    const key = `held:${route.name}:${String(alert.at).padStart(15, '0')}:${randomUUID()}`;
+    // By time, then in raising order within one millisecond (the state store lists by key).
+    const seq = String(++this.#heldSeq).padStart(6, '0');
+    const key = `held:${route.name}:${String(alert.at).padStart(15, '0')}:${seq}:${randomUUID()}`;
     // Held for at most a week: a route removed from the config must not leave them forever.
     await state.set(STATE_NAMESPACE, key, alert as unknown as JsonValue, {
       ttlMs: 7 * 24 * 3_600_000,
