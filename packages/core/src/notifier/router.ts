@@ -126,6 +126,7 @@ export class NotificationRouter implements NotificationRoutes {
     for (const route of this.#routes) {
       if (!matches(route, stamped)) continue;
       if (route.cooldown) {
+        if (this.#lastSent.size > 10_000) this.#forgetCooldownsBefore(now - route.cooldown);
         const last = this.#lastSent.get(`${route.name}\u0000${key}`);
         if (last !== undefined && now - last < route.cooldown) continue;
         this.#lastSent.set(`${route.name}\u0000${key}`, now);
@@ -171,6 +172,14 @@ export class NotificationRouter implements NotificationRoutes {
       } catch (err) {
         this.#deps.logger.warn({ err, route: route.name }, 'could not read held notifications');
       }
+    }
+  }
+
+  /** Bounds the cooldown map: keys enough older than every cooldown can go. */
+  #forgetCooldownsBefore(before: number): void {
+    const longest = Math.max(0, ...this.#routes.map((r) => r.cooldown ?? 0));
+    for (const [key, at] of this.#lastSent) {
+      if (at < before && at < this.#deps.clock.now() - longest) this.#lastSent.delete(key);
     }
   }
 
