@@ -17,7 +17,7 @@ import {
   StateStoreToken,
 } from '@agentd/core';
 import { ChatCommandsToken } from '@agentd/core/chat-commands';
-import type { IntakeOutcome } from '@agentd/core/host';
+import { type IntakeOutcome, NotificationRoutesToken } from '@agentd/core/host';
 import { type RoleCampaign, type RoleLease, RolesToken } from '@agentd/core/roles';
 import { type Api, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
@@ -108,7 +108,7 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
     // Webhook mode mounts its route on the host's HTTP server (@agentd/plugin-webhook).
     ...(options?.webhook ? { dependsOn: [HttpServerToken] } : {}),
     // Several hosts on one store poll in turn: a bot takes updates in one place only (409).
-    after: [RolesToken],
+    after: [RolesToken, NotificationRoutesToken],
     optionsSchema: telegramOptionsSchema,
     options,
 
@@ -160,9 +160,18 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
           );
         }
       });
-      if (o.alerts) {
-        // From register on, so alerts other plugins raise while the host starts (a disk already
-        // full, a store restored from a backup) reach the chats too.
+      const alertRoutes = ctx.tryResolve(NotificationRoutesToken);
+      if (o.alerts && alertRoutes) {
+        // Sugar for a notification route to these chats (delivered through the reply outbox).
+        // Added in register, so alerts other plugins raise while the host starts (a disk
+        // already full, a store restored from a backup) reach the chats too.
+        stopAlerts = alertRoutes.add({
+          name: `${o.name}-alerts`,
+          minSeverity: o.alerts.minSeverity,
+          targets: o.alerts.chats.map((id) => ({ channel: o.name, id })),
+        });
+      } else if (o.alerts) {
+        // A host whose notifier is not the built-in one (no routes): forward alert events.
         const alertChannel = channel;
         stopAlerts = forwardAlerts({
           events: ctx.events,

@@ -82,7 +82,29 @@ export type { LoggerOptions } from '../logging/create-logger.js';
 export { createLogger, maskingLogger, silentLogger } from '../logging/create-logger.js';
 export { REDACTED, redactSecrets, redactValue, SECRET_KEYS } from '../logging/redact.js';
 export { MIN_SECRET_LENGTH, SecretMasker, secretOptionValues } from '../logging/secret-masker.js';
-export { LogNotifier, NOTIFIER_PLUGIN_NAME, notifier } from '../notifier/notifier.js';
+export { digestOf, notificationText } from '../notifier/alert-text.js';
+export {
+  LogNotifier,
+  NOTIFIER_PLUGIN_NAME,
+  type NotifierOptions,
+  notifier,
+} from '../notifier/notifier.js';
+export {
+  NotificationRouter,
+  type NotificationRouterDeps,
+  type NotificationRoutes,
+  NotificationRoutesToken,
+} from '../notifier/router.js';
+export {
+  type NotificationRoute,
+  type NotificationRouteInput,
+  type NotificationsConfig,
+  type NotificationTarget,
+  notificationsConfigShape,
+  notificationsSchema,
+  parseRoute,
+} from '../notifier/routes-schema.js';
+export { postSignedWebhook, type WebhookTarget } from '../notifier/webhook-delivery.js';
 export type { BuiltinConfig } from '../preset/builtin-preset.js';
 export { builtinPreset } from '../preset/builtin-preset.js';
 export { validateConfig } from '../preset/host.js';

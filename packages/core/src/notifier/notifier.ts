@@ -1,9 +1,14 @@
+import { AnswersToken, ChannelRegistryToken } from '../contracts/channel.js';
 import type { Logger } from '../contracts/logger.js';
 import type { Alert, Notifier } from '../contracts/notifier.js';
 import { NotifierToken } from '../contracts/notifier.js';
+import { StateStoreToken } from '../contracts/state.js';
 import type { EventBus } from '../kernel/events.js';
 import type { Plugin } from '../kernel/plugin.js';
 import { type SecretMasker, SecretMaskerToken } from '../logging/secret-masker.js';
+import { systemTimezone } from '../scheduler/time-zone.js';
+import { NotificationRouter, NotificationRoutesToken } from './router.js';
+import type { NotificationRouteInput } from './routes-schema.js';
 
 /**
  * Name of the built-in default notifier plugin (reserved).
@@ -79,19 +84,41 @@ export class LogNotifier implements Notifier {
 }
 
 /**
- * The default notifier as a plugin: provides {@link NotifierToken} with a {@link LogNotifier}.
- * The built-in preset adds it when no other plugin provides a notifier.
+ * Options of the built-in {@link notifier}.
+ *
+ * @example
+ * ```ts
+ * const options: NotifierOptions = { cooldownMs: 60_000, routes: [{ minSeverity: 'error', targets: [{ log: true }] }] };
+ * ```
+ */
+export interface NotifierOptions {
+  /** Alerts with the same dedupe key within this time are sent once (default 5 minutes). */
+  cooldownMs?: number;
+  /** Notification routes (the config's `notifications.routes`, see docs/notifications.md). */
+  routes?: readonly NotificationRouteInput[];
+  /** Zone of quiet hours that name none (default: the machine's). */
+  timezone?: string;
+}
+
+/**
+ * The default notifier as a plugin: provides {@link NotifierToken} with a {@link LogNotifier},
+ * and {@link NotificationRoutesToken} with the router that sends each alert along its routes.
+ * The built-in preset adds it when no other plugin provides a notifier, with the config's
+ * `notifications.routes`.
  *
  * @example
  * ```ts
  * createHost({ plugins: [sqlite(), notifier({ cooldownMs: 60_000 })] });
  * ```
  */
-export function notifier(options: { cooldownMs?: number } = {}): Plugin {
+export function notifier(options: NotifierOptions = {}): Plugin {
   let logNotifier: LogNotifier | undefined;
+  let router: NotificationRouter | undefined;
   return {
     name: NOTIFIER_PLUGIN_NAME,
-    provides: [NotifierToken],
+    provides: [NotifierToken, NotificationRoutesToken],
+    // Held quiet-hours alerts are read from the state store at start.
+    after: [StateStoreToken],
     register(ctx) {
       logNotifier = new LogNotifier(
         ctx.events,
@@ -100,10 +127,35 @@ export function notifier(options: { cooldownMs?: number } = {}): Plugin {
         options.cooldownMs,
         ctx.tryResolve(SecretMaskerToken),
       );
+      router = new NotificationRouter({
+        events: ctx.events,
+        logger: ctx.logger,
+        clock: ctx.clock,
+        timezone: options.timezone ?? systemTimezone(),
+        state: () => ctx.tryResolve(StateStoreToken),
+        channels: () => ctx.tryResolve(ChannelRegistryToken),
+        answers: () => ctx.tryResolve(AnswersToken),
+      });
+      for (const route of options.routes ?? []) router.add(route);
       ctx.provide(NotifierToken, logNotifier);
+      ctx.provide(NotificationRoutesToken, router);
     },
-    stop() {
+    start() {
+      router?.start();
+    },
+    async stop() {
       logNotifier?.close();
+      router?.stop();
+      // Sends under way get a moment to finish (durable ones are retried by the outbox anyway).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        router?.idle(),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, 2_000);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
     },
   };
 }

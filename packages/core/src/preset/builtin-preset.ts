@@ -17,6 +17,7 @@ import {
 import type { Plugin } from '../kernel/plugin.js';
 import { definePreset } from '../kernel/preset.js';
 import { notifier } from '../notifier/notifier.js';
+import { type NotificationsConfig, notificationsConfigShape } from '../notifier/routes-schema.js';
 import { type RolesConfig, roles, rolesConfigShape } from '../roles/plugin.js';
 import { runner } from '../runtime/runner-plugin.js';
 import { type RunnerConfig, runnerConfigShape } from '../runtime/runner-schema.js';
@@ -51,6 +52,11 @@ export interface BuiltinConfig extends SchedulerConfig {
    * on by default): who the operators are, what an unknown command gets; `false` turns them off.
    */
   commands?: CommandsConfig | false;
+  /**
+   * Where alerts and notices go: routes by severity and source to channels, signed webhooks
+   * and the log, with quiet hours and cooldowns (see docs/notifications.md).
+   */
+  notifications?: NotificationsConfig;
 }
 
 /**
@@ -78,6 +84,7 @@ export const builtinPreset = definePreset({
     ...runnerConfigShape,
     ...rolesConfigShape,
     ...commandsConfigShape,
+    ...notificationsConfigShape,
   },
   resolvePlugins(settings, { provided }) {
     const plugins: Plugin[] = [];
@@ -107,7 +114,15 @@ export const builtinPreset = definePreset({
       );
     }
     if (wantSessions) plugins.push(sessions((settings.sessions as SessionsConfig) || {}));
-    if (!provided(NotifierToken)) plugins.push(notifier());
+    if (!provided(NotifierToken)) {
+      const routes = (settings.notifications as { routes?: NotificationsConfig['routes'] })?.routes;
+      plugins.push(
+        notifier({
+          ...(routes && { routes }),
+          ...(settings.timezone !== undefined && { timezone: settings.timezone as string }),
+        }),
+      );
+    }
     if (settings.roles !== false && provided(StateStoreToken) && !provided(RolesToken)) {
       plugins.push(roles((settings.roles as RolesConfig) || {}));
     }
