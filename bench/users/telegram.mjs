@@ -7,6 +7,7 @@
 //   --updates N   updates per throughput burst (default 3000)
 //   --rate N      offered updates/s for the latency run (default 500)
 //   --chats N     chats (default 100)
+//   --profile     agentd only, one burst (for `node --cpu-prof`), no figures
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     updates: { type: 'string', default: '3000' },
     rate: { type: 'string', default: '500' },
     chats: { type: 'string', default: '100' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(args.runs);
@@ -163,6 +165,10 @@ async function grammyRun(mode) {
   }
 }
 
+if (args.profile) {
+  console.log(await agentdRun('burst'));
+  process.exit(0);
+}
 printMachine(
   `agentd Telegram pipeline bench: ${CHATS} chats, bursts of ${UPDATES} updates, latency at ${RATE} updates/s offered for ${LATENCY_SECONDS} s, ${RUNS} alternating runs, medians`,
 );
