@@ -57,7 +57,14 @@ export async function alternate(runs, contenders) {
 export const med = (runs, field) => median(runs.map((r) => r[field]));
 
 /** One printed line: a figure, its reference and the ratio (higher is better unless `lowerIsBetter`). */
-export function line(label, value, unit, ref, refLabel, { lowerIsBetter = false, digits = 0 } = {}) {
+export function line(
+  label,
+  value,
+  unit,
+  ref,
+  refLabel,
+  { lowerIsBetter = false, digits = 0 } = {},
+) {
   let text = `${label.padEnd(44)} ${fmt(value, digits).padStart(10)} ${unit}`;
   if (ref !== undefined) {
     const ratio = lowerIsBetter ? ref / value : value / ref;

@@ -90,7 +90,9 @@ async function cronerRun() {
   const db = new Database(join(dir, `c${fileNo++}.db`));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE fires (schedule TEXT NOT NULL, slot INTEGER NOT NULL, PRIMARY KEY (schedule, slot))');
+  db.exec(
+    'CREATE TABLE fires (schedule TEXT NOT NULL, slot INTEGER NOT NULL, PRIMARY KEY (schedule, slot))',
+  );
   const insert = db.prepare('INSERT OR IGNORE INTO fires (schedule, slot) VALUES (?, ?)');
   let listener = () => {};
   const jobs = Array.from({ length: SCHEDULES }, (_, i) => {
@@ -116,9 +118,29 @@ printMachine(
 );
 const r = await alternate(RUNS, { agentd: agentdRun, croner: cronerRun });
 const ref = 'croner+SQLite';
-line('fire lateness p50', med(r.agentd, 'p50'), 'ms', med(r.croner, 'p50'), ref, { lowerIsBetter: true });
-line('fire lateness p99', med(r.agentd, 'p99'), 'ms', med(r.croner, 'p99'), ref, { lowerIsBetter: true });
-line('CPU per fire (task enqueued and run)', med(r.agentd, 'cpuMicrosPerFire'), 'µs', med(r.croner, 'cpuMicrosPerFire'), ref, { lowerIsBetter: true });
-line('heap per schedule', med(r.agentd, 'bytesPerSchedule'), 'bytes', med(r.croner, 'bytesPerSchedule'), ref, { lowerIsBetter: true });
-console.log(`fires per run: agentd ${med(r.agentd, 'fires')}, reference ${med(r.croner, 'fires')} (expected ≈ ${Math.round((SCHEDULES * WINDOW) / 60)})`);
+line('fire lateness p50', med(r.agentd, 'p50'), 'ms', med(r.croner, 'p50'), ref, {
+  lowerIsBetter: true,
+});
+line('fire lateness p99', med(r.agentd, 'p99'), 'ms', med(r.croner, 'p99'), ref, {
+  lowerIsBetter: true,
+});
+line(
+  'CPU per fire (task enqueued and run)',
+  med(r.agentd, 'cpuMicrosPerFire'),
+  'µs',
+  med(r.croner, 'cpuMicrosPerFire'),
+  ref,
+  { lowerIsBetter: true },
+);
+line(
+  'heap per schedule',
+  med(r.agentd, 'bytesPerSchedule'),
+  'bytes',
+  med(r.croner, 'bytesPerSchedule'),
+  ref,
+  { lowerIsBetter: true },
+);
+console.log(
+  `fires per run: agentd ${med(r.agentd, 'fires')}, reference ${med(r.croner, 'fires')} (expected ≈ ${Math.round((SCHEDULES * WINDOW) / 60)})`,
+);
 rmSync(dir, { recursive: true, force: true });

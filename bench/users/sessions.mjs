@@ -95,7 +95,8 @@ async function run(withSessions) {
   let live = 0;
   if (withSessions) {
     const store = host.resolve(SessionStoreToken);
-    for (let u = 0; u < USERS; u++) if ((await store.findActive(`chat:u${u}`))?.status === 'live') live++;
+    for (let u = 0; u < USERS; u++)
+      if ((await store.findActive(`chat:u${u}`))?.status === 'live') live++;
   }
   await host.stop('bench');
   return {
@@ -109,11 +110,19 @@ printMachine(
   `agentd sessions bench: ${USERS} users × ${MESSAGES} messages, ${RUNS} alternating runs, medians`,
 );
 const r = await alternate(RUNS, { sessions: () => run(true), plain: () => run(false) });
-line('messages/s, 1,000 users with live sessions', med(r.sessions, 'messagesPerSecond'), 'msg/s', med(r.plain, 'messagesPerSecond'), 'same host without sessions');
+line(
+  'messages/s, 1,000 users with live sessions',
+  med(r.sessions, 'messagesPerSecond'),
+  'msg/s',
+  med(r.plain, 'messagesPerSecond'),
+  'same host without sessions',
+);
 const perSession = med(r.sessions, 'bytesPerUser') - med(r.plain, 'bytesPerUser');
 console.log(
   `memory per idle live session (heap after − before, per user, minus the no-sessions host's):  ${Math.round(perSession)} bytes ` +
     `(with sessions ${med(r.sessions, 'bytesPerUser')} B/user, without ${med(r.plain, 'bytesPerUser')} B/user)`,
 );
-console.log(`live sessions at the end (idle timers armed): ${med(r.sessions, 'liveSessions')} of ${USERS}`);
+console.log(
+  `live sessions at the end (idle timers armed): ${med(r.sessions, 'liveSessions')} of ${USERS}`,
+);
 rmSync(dir, { recursive: true, force: true });

@@ -115,7 +115,28 @@ const reads = await alternate(RUNS, {
 });
 rmSync(dir, { recursive: true, force: true });
 
-line('agentd start → ready (starter host)', med(start.agentd, 'ms'), 'ms', med(start.nodeFloor, 'ms'), 'node + SQLite open', { lowerIsBetter: true });
-line(`agentd status, ${fmt(stored)} tasks`, med(reads.status, 'ms'), 'ms', med(reads.statusRef, 'ms'), 'node + GROUP BY', { lowerIsBetter: true });
-line(`agentd tasks, ${fmt(stored)} tasks`, med(reads.tasks, 'ms'), 'ms', med(reads.tasksRef, 'ms'), 'node + LIMIT 20', { lowerIsBetter: true });
+line(
+  'agentd start → ready (starter host)',
+  med(start.agentd, 'ms'),
+  'ms',
+  med(start.nodeFloor, 'ms'),
+  'node + SQLite open',
+  { lowerIsBetter: true },
+);
+line(
+  `agentd status, ${fmt(stored)} tasks`,
+  med(reads.status, 'ms'),
+  'ms',
+  med(reads.statusRef, 'ms'),
+  'node + GROUP BY',
+  { lowerIsBetter: true },
+);
+line(
+  `agentd tasks, ${fmt(stored)} tasks`,
+  med(reads.tasks, 'ms'),
+  'ms',
+  med(reads.tasksRef, 'ms'),
+  'node + LIMIT 20',
+  { lowerIsBetter: true },
+);
 console.log('targets: ready within 1,000 ms; each read command within 300 ms');

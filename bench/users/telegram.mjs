@@ -145,7 +145,9 @@ async function grammyRun(mode) {
   db.exec(
     'CREATE TABLE updates (update_id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL, text TEXT, answered INTEGER NOT NULL DEFAULT 0)',
   );
-  const insert = db.prepare('INSERT OR IGNORE INTO updates (update_id, chat_id, text) VALUES (?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO updates (update_id, chat_id, text) VALUES (?, ?, ?)',
+  );
   const markAnswered = db.prepare('UPDATE updates SET answered = 1 WHERE update_id = ?');
   const bot = new Bot(api.token, { client: { apiRoot: api.url } });
   bot.on('message:text', async (ctx) => {
@@ -172,14 +174,54 @@ if (args.profile) {
 printMachine(
   `agentd Telegram pipeline bench: ${CHATS} chats, bursts of ${UPDATES} updates, latency at ${RATE} updates/s offered for ${LATENCY_SECONDS} s, ${RUNS} alternating runs, medians`,
 );
-const burst = await alternate(RUNS, { agentd: () => agentdRun('burst'), grammY: () => grammyRun('burst') });
-const paced = await alternate(RUNS, { agentd: () => agentdRun('paced'), grammY: () => grammyRun('paced') });
+const burst = await alternate(RUNS, {
+  agentd: () => agentdRun('burst'),
+  grammY: () => grammyRun('burst'),
+});
+const paced = await alternate(RUNS, {
+  agentd: () => agentdRun('paced'),
+  grammY: () => grammyRun('paced'),
+});
 
-line('updates/s end to end (burst)', med(burst.agentd, 'updatesPerSecond'), 'updates/s', med(burst.grammY, 'updatesPerSecond'), 'grammY+SQLite');
-line(`reply latency p50 at ${RATE}/s`, med(paced.agentd, 'p50'), 'ms', med(paced.grammY, 'p50'), 'grammY+SQLite', { lowerIsBetter: true });
-line(`reply latency p99 at ${RATE}/s`, med(paced.agentd, 'p99'), 'ms', med(paced.grammY, 'p99'), 'grammY+SQLite', { lowerIsBetter: true });
-line('reply latency p50 in the burst', med(burst.agentd, 'p50'), 'ms', med(burst.grammY, 'p50'), 'grammY+SQLite', { lowerIsBetter: true });
-line('reply latency p99 in the burst', med(burst.agentd, 'p99'), 'ms', med(burst.grammY, 'p99'), 'grammY+SQLite', { lowerIsBetter: true });
+line(
+  'updates/s end to end (burst)',
+  med(burst.agentd, 'updatesPerSecond'),
+  'updates/s',
+  med(burst.grammY, 'updatesPerSecond'),
+  'grammY+SQLite',
+);
+line(
+  `reply latency p50 at ${RATE}/s`,
+  med(paced.agentd, 'p50'),
+  'ms',
+  med(paced.grammY, 'p50'),
+  'grammY+SQLite',
+  { lowerIsBetter: true },
+);
+line(
+  `reply latency p99 at ${RATE}/s`,
+  med(paced.agentd, 'p99'),
+  'ms',
+  med(paced.grammY, 'p99'),
+  'grammY+SQLite',
+  { lowerIsBetter: true },
+);
+line(
+  'reply latency p50 in the burst',
+  med(burst.agentd, 'p50'),
+  'ms',
+  med(burst.grammY, 'p50'),
+  'grammY+SQLite',
+  { lowerIsBetter: true },
+);
+line(
+  'reply latency p99 in the burst',
+  med(burst.agentd, 'p99'),
+  'ms',
+  med(burst.grammY, 'p99'),
+  'grammY+SQLite',
+  { lowerIsBetter: true },
+);
 const all = [...burst.agentd, ...paced.agentd];
 const ok = all.every((r) => r.answered === r.expected && r.duplicates === 0 && r.outOfOrder === 0);
 console.log(
