@@ -101,19 +101,25 @@ async function seed() {
 }
 
 printMachine(`agentd start-up and CLI bench: ${RUNS} alternating runs, medians`);
-const start = await alternate(RUNS, {
-  agentd: () => timed([CLI, 'start'], { readyText: 'is ready' }),
-  nodeFloor: () => timed(nodeEval(floorScript), { readyText: 'ready' }),
-});
-const stored = await seed();
-const reads = await alternate(RUNS, {
-  // Exit 3: no running host answered; status then reads the store directly, as measured here.
-  status: () => timed([CLI, 'status'], { okCodes: [0, 3] }),
-  statusRef: () => timed(nodeEval(readsScript('status'))),
-  tasks: () => timed([CLI, 'tasks']),
-  tasksRef: () => timed(nodeEval(readsScript('tasks'))),
-});
-rmSync(dir, { recursive: true, force: true });
+let start;
+let stored;
+let reads;
+try {
+  start = await alternate(RUNS, {
+    agentd: () => timed([CLI, 'start'], { readyText: 'is ready' }),
+    nodeFloor: () => timed(nodeEval(floorScript), { readyText: 'ready' }),
+  });
+  stored = await seed();
+  reads = await alternate(RUNS, {
+    // Exit 3: no running host answered; status then reads the store directly, as measured here.
+    status: () => timed([CLI, 'status'], { okCodes: [0, 3] }),
+    statusRef: () => timed(nodeEval(readsScript('status'))),
+    tasks: () => timed([CLI, 'tasks']),
+    tasksRef: () => timed(nodeEval(readsScript('tasks'))),
+  });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
 
 line(
   'agentd start → ready (starter host)',
