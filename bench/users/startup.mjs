@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// Start-up and CLI bench (`npm run bench:startup`): wall time from spawning `agentd start` for
+// the starter host (examples/starter's config, without Telegram) to its "is ready" log line; and
+// `agentd status` / `agentd tasks` wall time (spawn to exit) with TASKS tasks stored. Same-run
+// references, alternating with agentd: a bare Node process that opens the same SQLite file and
+// prints "ready" (the floor of any Node host), and a plain better-sqlite3 script answering the
+// same questions (counts by status; the newest 20 tasks). Options:
+//   --runs N    alternating runs per contender, median reported (default 5)
+//   --tasks N   tasks stored for the CLI reads (default 1000000)
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { openSqliteStore } from '@agentd/store-sqlite';
+import Database from 'better-sqlite3';
+import { alternate, fmt, line, log, med, printMachine } from './lib.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    tasks: { type: 'string', default: '1000000' },
+  },
+});
+const RUNS = Number(args.runs);
+const TASKS = Number(args.tasks);
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const CLI = join(root, 'packages/core/bin/agentd.js');
+// Inside the repository, so the copied starter config resolves its imports from node_modules.
+const dir = mkdtempSync(join(here, '.run-'));
+copyFileSync(join(root, 'examples/starter/agentd.config.ts'), join(dir, 'agentd.config.ts'));
+const dbPath = join(dir, '.agentd', 'agentd.db');
+const env = { ...process.env, TELEGRAM_BOT_TOKEN: '', npm_command: '' };
+
+/** Spawns and resolves with the ms until `readyText` appears on stdout/stderr (then SIGTERM), or until exit. */
+function timed(argv, { readyText, okCodes = [0] } = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, argv, { cwd: dir, env });
+    let out = '';
+    let readyMs;
+    const onData = (chunk) => {
+      out += chunk;
+      if (readyText && readyMs === undefined && out.includes(readyText)) {
+        readyMs = performance.now() - t0;
+        child.kill('SIGTERM');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ms = readyMs ?? performance.now() - t0;
+      if (readyText ? readyMs === undefined : !okCodes.includes(code)) {
+        reject(new Error(`${argv.join(' ')} exited ${code}:\n${out.slice(-2000)}`));
+      } else resolve({ ms: Math.round(ms), bytes: out.length });
+    });
+  });
+}
+
+const floorScript = `const D = (await import('better-sqlite3')).default; const db = new D(${JSON.stringify(dbPath)}); db.pragma('journal_mode = WAL'); console.log('ready'); db.close();`;
+const readsScript = (what) =>
+  `const D = (await import('better-sqlite3')).default; const db = new D(${JSON.stringify(dbPath)}, { readonly: true });` +
+  (what === 'status'
+    ? `console.log(db.prepare("SELECT status, COUNT(*) AS n FROM tasks GROUP BY status").all());`
+    : `console.log(db.prepare("SELECT * FROM tasks ORDER BY seq DESC LIMIT 20").all());`) +
+  'db.close();';
+const nodeEval = (script) => ['--input-type=module', '-e', script];
+
+/** TASKS tasks in one INSERT…SELECT over a recursive CTE, copying one real task's row. */
+async function seed() {
+  const store = openSqliteStore({ path: dbPath, backgroundCheckpoints: false });
+  await store.tasks.enqueue({ input: 'seed', agent: 'greeter' }, Date.now());
+  await store.close();
+  const db = new Database(dbPath);
+  const columns = db
+    .prepare('PRAGMA table_info(tasks)')
+    .all()
+    .map((c) => c.name)
+    .filter((c) => c !== 'seq');
+  const value = (c) => {
+    if (c === 'id') return "printf('bench%013d', i)";
+    if (c === 'idempotency_key') return 'NULL';
+    if (c === 'status')
+      return "CASE i % 100 WHEN 0 THEN 'failed' WHEN 1 THEN 'cancelled' ELSE 'completed' END";
+    if (c === 'created_at') return `created_at - (${TASKS} - i) * 1000`;
+    if (c === 'finished_at') return `created_at - (${TASKS} - i) * 1000 + 5`;
+    if (c === 'lease_owner' || c === 'lease_expires_at' || c === 'lease_process') return 'NULL';
+    return c;
+  };
+  const t0 = performance.now();
+  db.exec(`INSERT INTO tasks (${columns.join(', ')})
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${TASKS - 1})
+    SELECT ${columns.map(value).join(', ')} FROM n, (SELECT * FROM tasks WHERE input LIKE '%seed%' LIMIT 1)`);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const count = db.prepare('SELECT COUNT(*) AS n FROM tasks').get().n;
+  db.close();
+  log(`  seeded ${fmt(count)} tasks in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  return count;
+}
+
+printMachine(`agentd start-up and CLI bench: ${RUNS} alternating runs, medians`);
+let start;
+let stored;
+let reads;
+try {
+  start = await alternate(RUNS, {
+    agentd: () => timed([CLI, 'start'], { readyText: 'is ready' }),
+    nodeFloor: () => timed(nodeEval(floorScript), { readyText: 'ready' }),
+  });
+  stored = await seed();
+  reads = await alternate(RUNS, {
+    // Exit 3: no running host answered; status then reads the store directly, as measured here.
+    status: () => timed([CLI, 'status'], { okCodes: [0, 3] }),
+    statusRef: () => timed(nodeEval(readsScript('status'))),
+    tasks: () => timed([CLI, 'tasks']),
+    tasksRef: () => timed(nodeEval(readsScript('tasks'))),
+  });
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+line(
+  'agentd start → ready (starter host)',
+  med(start.agentd, 'ms'),
+  'ms',
+  med(start.nodeFloor, 'ms'),
+  'node + SQLite open',
+  { lowerIsBetter: true },
+);
+line(
+  `agentd status, ${fmt(stored)} tasks`,
+  med(reads.status, 'ms'),
+  'ms',
+  med(reads.statusRef, 'ms'),
+  'node + GROUP BY',
+  { lowerIsBetter: true },
+);
+line(
+  `agentd tasks, ${fmt(stored)} tasks`,
+  med(reads.tasks, 'ms'),
+  'ms',
+  med(reads.tasksRef, 'ms'),
+  'node + LIMIT 20',
+  { lowerIsBetter: true },
+);
+console.log('targets: ready within 1,000 ms; each read command within 300 ms');
