@@ -48,8 +48,15 @@ export function sessionOrderViolations(
       const after = spans.get(ids[k]!);
       if (!before || !after) continue; // never ran: reported by the exactly-once check
       if (after.first < before.lastDone) {
+        // The runs of both, for whoever reads the failure.
+        const runs = entries
+          .filter((e) => e.id === ids[k - 1] || e.id === ids[k])
+          .map(
+            (e) =>
+              `${order.get(e.id!)}:${e.kind}@${e.pid}#${e.attempt}+${(e.at - after.first).toFixed(1)}`,
+          );
         violations.push(
-          `${session}: #${order.get(ids[k]!)} started ${(before.lastDone - after.first).toFixed(1)} ms before #${order.get(ids[k - 1]!)} finished`,
+          `${session}: #${order.get(ids[k]!)} started ${(before.lastDone - after.first).toFixed(1)} ms before #${order.get(ids[k - 1]!)} finished (${runs.join(', ')})`,
         );
       }
     }
