@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 /** One line of `pg-reliability-host.mjs`'s journal. */
 export interface JournalEntry {
-  kind: 'start' | 'done' | 'role.acquired' | 'role.lost' | 'role.released';
+  kind: 'start' | 'done' | 'failed' | 'role.acquired' | 'role.lost' | 'role.released';
   pid: number;
   /** Milliseconds since the epoch, sub-millisecond, comparable across processes. */
   at: number;
@@ -10,6 +10,8 @@ export interface JournalEntry {
   attempt?: number;
   role?: string;
   epoch?: number;
+  /** Why a run failed (`failed` lines). */
+  error?: string;
 }
 
 export function journalEntries(path: string): JournalEntry[] {

@@ -66,5 +66,9 @@ for (const event of ['role.acquired', 'role.lost', 'role.released']) {
     record({ kind: event, role: payload.role, epoch: payload.epoch }),
   );
 }
+// A run that failed (the agent never throws: a store write did) is a re-run in the making.
+host.events.on('task.failed', ({ task }) =>
+  record({ kind: 'failed', id: task.id, attempt: task.attempts, error: task.error?.message }),
+);
 host.events.once('host.ready', () => process.stdout.write('READY\n'));
 process.exitCode = await runUntilSignal(host);
