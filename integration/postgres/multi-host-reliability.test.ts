@@ -21,10 +21,12 @@ import {
 // Three real host processes on one PostgreSQL database, killed with SIGKILL at random moments
 // and restarted, while the database itself is crashed and restarted once. A server of this
 // test's own (it is crashed; the shared one on 5432 must never be).
-// By default 10,000 tasks and 20 kills (about two minutes on two cores); `npm run soak:postgres`
+// By default 10,000 tasks and 15 kills (about two minutes on two cores); `npm run soak:postgres`
 // runs the soak: 60 kills (AGENTD_PG_RELIABILITY_TASKS and _KILLS scale either).
 const TASKS = Number(process.env.AGENTD_PG_RELIABILITY_TASKS ?? 10_000);
-const KILLS = Number(process.env.AGENTD_PG_RELIABILITY_KILLS ?? Math.max(12, TASKS / 500));
+const KILLS = Number(
+  process.env.AGENTD_PG_RELIABILITY_KILLS ?? Math.max(10, Math.round(TASKS / 650)),
+);
 const SESSIONS = 20;
 const HOSTS = 3;
 /** The hosts' `runner.leaseMs` (see pg-reliability-host.mjs). */
