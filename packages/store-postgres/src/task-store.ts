@@ -51,6 +51,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { inTransaction } from './client.js';
 import { CommitGroup } from './commit-group.js';
+import { isConnectionError } from './connection-errors.js';
 import type { PostgresHandle } from './handle.js';
 import { eachResult, inlineParams } from './simple-query.js';
 import { batchCompleteSql, batchInsertSql, type InsertRow } from './task-batch-sql.js';
@@ -481,9 +482,28 @@ export class PostgresTaskStore implements TaskStore {
       const claimed = await this.#retryingClaims(() => this.#claimOn(this.#pool, claim));
       return { completed: false, claimed };
     }
-    return (
-      await this.#retryingClaims(() => this.#claimTogether([{ claim, complete }]))
-    )[0] as ClaimOutcome;
+    try {
+      return (
+        await this.#retryingClaims(() => this.#claimTogether([{ claim, complete }]))
+      )[0] as ClaimOutcome;
+    } catch (error) {
+      // The claim half failed (a session-key race that outlived its retries, a deadlock
+      // between two hosts' claims) and took the completion down with it. A run that succeeded
+      // must not be run again for that: complete it alone, then claim alone, or claim nothing.
+      // With the database gone, neither can be written: the caller hears so.
+      if (!complete || complete.seq === undefined || isConnectionError(error)) throw error;
+      const completed = await this.#completeOn(
+        this.#pool,
+        complete.seq,
+        complete.owner,
+        complete.text,
+        claim.now,
+      );
+      const claimed = await this.#retryingClaims(() => this.#claimOn(this.#pool, claim)).catch(
+        (): Task[] => [],
+      );
+      return { completed, claimed };
+    }
   }
 
   /**

@@ -1,0 +1,74 @@
+// A host for the PostgreSQL reliability test: runs tasks from a PostgreSQL schema, fires a
+// schedule every second, and campaigns for the role `test:polling`. Every agent run and every
+// role change is appended to the journal (appendFileSync: the line is on disk before the task
+// is completed), with a sub-millisecond time comparable across processes.
+// Usage: node pg-reliability-host.mjs <url> <schema> <journal>
+import { appendFileSync } from 'node:fs';
+import { agent, createHost } from '@agentd/core';
+import { runUntilSignal } from '@agentd/core/host';
+import { RolesToken } from '@agentd/core/roles';
+import { postgres } from '@agentd/store-postgres';
+
+const [url, schema, journal] = process.argv.slice(2);
+const now = () => performance.timeOrigin + performance.now();
+const record = (entry) =>
+  appendFileSync(journal, `${JSON.stringify({ ...entry, pid: process.pid, at: now() })}\n`);
+
+const host = createHost({
+  name: `reliability-${process.pid}`,
+  logger: { level: 'error' },
+  agents: [
+    agent('work', async (input, ctx) => {
+      const run = { id: ctx.task.id, attempt: ctx.task.attempts };
+      record({ kind: 'start', ...run });
+      await new Promise((r) => setTimeout(r, Math.random() * 4));
+      record({ kind: 'done', ...run });
+      return { done: input };
+    }),
+  ],
+  runner: {
+    concurrency: 8,
+    leaseMs: 1500,
+    pollMs: 250,
+    recoverEveryMs: 250,
+    retry: { initialDelayMs: 10, maxDelayMs: 100 },
+  },
+  roles: { leaseSeconds: 2 },
+  timezone: 'UTC',
+  schedules: [
+    {
+      name: 'tick',
+      cron: '* * * * * *',
+      missed: 'all',
+      overlap: 'queue',
+      task: { agent: 'work', input: 'tick', maxAttempts: 1000 },
+    },
+  ],
+  timeouts: { drainMs: 2000 },
+  plugins: [
+    postgres({
+      url,
+      schema,
+      pool: { max: 4, connectionTimeoutMillis: 1000 },
+      healthTimeoutMs: 500,
+    }),
+    {
+      name: 'polling-role',
+      dependsOn: [RolesToken],
+      start(ctx) {
+        ctx.resolve(RolesToken).campaign('test:polling');
+      },
+    },
+  ],
+});
+for (const event of ['role.acquired', 'role.lost', 'role.released']) {
+  host.events.on(event, (payload) =>
+    record({ kind: event, role: payload.role, epoch: payload.epoch }),
+  );
+}
+// A run that failed (the agent never throws: a store write did) is a re-run in the making.
+host.events.on('task.failed', ({ task }) =>
+  record({ kind: 'failed', id: task.id, attempt: task.attempts, error: task.error?.message }),
+);
+host.events.once('host.ready', () => process.stdout.write('READY\n'));
+process.exitCode = await runUntilSignal(host);
