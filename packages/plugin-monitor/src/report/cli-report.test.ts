@@ -68,7 +68,9 @@ async function startHost(port: number): Promise<Host> {
   await started.start();
   let left = 3;
   const done = new Promise<void>((resolve) => {
-    const settle = () => --left === 0 && resolve();
+    const settle = () => {
+      if (--left === 0) resolve();
+    };
     started.events.on('task.completed', settle);
     started.events.on('task.failed', settle);
   });
