@@ -180,6 +180,7 @@ describe('daily report', () => {
     host.events.on('alert', (a) => {
       if (a.source === 'report') sent.push(a);
     });
+    await raiseAlerts(host);
     await clock.advance(29 * 60 * S); // 07:59 Berlin
     expect(sent).toHaveLength(0);
     await clock.advance(60 * S); // 08:00 Berlin = 07:00Z
@@ -189,6 +190,7 @@ describe('daily report', () => {
     expect(sent[0]).toMatchObject({ severity: 'info', title: 'Daily report: report-box' });
     expect(sent[0]?.message).toMatch(/^Host report-box, 2026-03-09 07:00 to 2026-03-10 07:00 UTC/);
     expect(sent[0]?.message).toContain('Tasks: 12 (completed 8, failed 3, cancelled 1)');
+    expect(sent[0]?.message).toContain('Alerts: 2 raised (warning 1, critical 1), 1 resolved');
     const [status] = (await host.resolve(SchedulerToken).list()).filter(
       (s) => s.name === 'daily-report',
     );
