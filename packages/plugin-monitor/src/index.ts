@@ -67,6 +67,22 @@ export {
   type SystemSampler,
 } from './options.js';
 export { MONITOR_PLUGIN_NAME, monitor, type SystemMonitor, SystemMonitorToken } from './plugin.js';
+export {
+  buildReport,
+  type DailyReport,
+  type JournalEntry,
+  type Percentiles,
+  type ReportSources,
+} from './report/report-data.js';
+export {
+  REPORT_PATH,
+  REPORT_PLUGIN_NAME,
+  type ReportOptions,
+  type ResolvedReportOptions,
+  report,
+  reportOptionsSchema,
+} from './report/report-plugin.js';
+export { reportText } from './report/report-text.js';
 export { defaultRules, type RuleIssue, resolveRules } from './rules/default-rules.js';
 export {
   type LabelMatcher,

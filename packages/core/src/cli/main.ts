@@ -8,6 +8,7 @@ import { checkCommand } from './commands/check.js';
 import { deadLettersCommand } from './commands/dead-letters.js';
 import { importCommand } from './commands/import.js';
 import { metricsCommand } from './commands/metrics.js';
+import { reportCommand } from './commands/report.js';
 import { schedulesCommand } from './commands/schedules.js';
 import { serviceCommand } from './commands/service.js';
 import { sessionsCommand } from './commands/sessions.js';
@@ -252,6 +253,17 @@ export async function main(
     .option(...configOption)
     .action(async (opts: { json?: boolean; all?: boolean; config?: string }) => {
       code = await metricsCommand(io, { ...opts, cwd, envFile: envFile() });
+    });
+  program
+    .command('report')
+    .description(
+      "the running host's report over the last --since (default 24h); exit 3 without one",
+    )
+    .option('--since <duration>', 'the window, like 24h or 7d')
+    .option('--json', 'print JSON')
+    .option(...configOption)
+    .action(async (opts: { since?: string; json?: boolean; config?: string }) => {
+      code = await reportCommand(io, { ...opts, cwd, envFile: envFile() });
     });
   program
     .command('service')

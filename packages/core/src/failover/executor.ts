@@ -15,6 +15,7 @@ import type { Task } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import type { SecretMasker } from '../logging/secret-masker.js';
 import { AgentContext } from '../runtime/agent-context.js';
+import { inSpan } from '../runtime/tracing.js';
 import type { BudgetGuard } from './budgets.js';
 import { FAILOVER_NAMESPACE, isCircuitRefusal } from './circuits.js';
 import {
@@ -151,7 +152,11 @@ export class FailoverExecutor implements AgentExecutor {
         if (history) runCtx.history = history;
         try {
           const result = await policy.circuits.execute(name, async () => {
-            const r = await agent.run(task.input, runCtx);
+            const r = await inSpan(
+              'agentd.agent.attempt',
+              { 'agentd.task.id': task.id, 'agentd.agent': name, 'agentd.attempt': n + 1 },
+              () => agent.run(task.input, runCtx),
+            );
             // In a failover chain an empty answer is a failure worth moving on from; a lone agent
             // may legitimately return nothing (a task run for its side effects).
             if (chain.length > 1 && isEmptyOutput(r?.output)) throw new EmptyResultError(name);

@@ -7,6 +7,7 @@ import type { EventBus } from '../kernel/events.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { failureReply } from './failure-summary.js';
 import { retryDelay } from './retry-delay.js';
+import { inSpan } from './tracing.js';
 
 /**
  * Delivery attempts before a reply is given up (about an hour and a quarter of retries).
@@ -201,13 +202,18 @@ export class ReplyOutbox implements AnswerSender {
     let sent = false;
     try {
       const inReplyTo = task.metadata.inReplyTo;
-      await channels.send(
-        to,
-        {
-          text: replyText(task),
-          ...(typeof inReplyTo === 'string' && { inReplyTo }),
-        },
-        { idempotencyKey: `task:${task.id}:${task.status}` },
+      await inSpan(
+        'agentd.reply.send',
+        { 'agentd.task.id': task.id, 'agentd.channel': to.channel, 'agentd.attempt': attempts + 1 },
+        () =>
+          channels.send(
+            to,
+            {
+              text: replyText(task),
+              ...(typeof inReplyTo === 'string' && { inReplyTo }),
+            },
+            { idempotencyKey: `task:${task.id}:${task.status}` },
+          ),
       );
       sent = true;
       await store.recordReply(task.id, { sent: true });

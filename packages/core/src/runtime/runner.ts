@@ -17,6 +17,7 @@ import { ReplyOutbox } from './reply-outbox.js';
 import { retryDelay } from './retry-delay.js';
 import { RunControl } from './run-control.js';
 import type { RunnerHandle } from './task-queue.js';
+import { inSpan } from './tracing.js';
 
 /** Tuning of the task runner; every field has a default. */
 export interface RunnerOptions {
@@ -497,8 +498,20 @@ export class TaskRunner implements RunnerHandle {
       const runLogger = lazyChild(logger, { task: task.id, agent: agent.name });
       // The agent's signal is made only if it reads it (see RunControl and AgentContext).
       const ctx = new AgentContext(task, control, runLogger, clock, this.#recordProcess);
-      const ran = await control.race(
-        this.#executor ? this.#executor.execute(task, agent.name, ctx) : agent.run(task.input, ctx),
+      const ran = await inSpan(
+        'agentd.task.run',
+        {
+          'agentd.task.id': task.id,
+          'agentd.task.type': task.type,
+          'agentd.agent': agent.name,
+          'agentd.task.attempt': task.attempts,
+        },
+        () =>
+          control.race(
+            this.#executor
+              ? this.#executor.execute(task, agent.name, ctx)
+              : agent.run(task.input, ctx),
+          ),
       );
       // What is stored is what the API, the CLI and the reply show: secrets masked here, once.
       const masker = this.#deps.masker;

@@ -1,0 +1,99 @@
+// OpenTelemetry spans through @opentelemetry/api only: with no SDK registered nothing records;
+// with the SDK's in-memory exporter, a task's run span is the parent of each agent attempt.
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { TaskQueueToken } from '../contracts/task.js';
+import { createHost } from '../preset/host.js';
+import { memoryLogger } from '../testing/memory-logger.js';
+import { memoryStore } from '../testing/memory-store.js';
+import { useTestHosts } from '../testing/test-hosts.js';
+import { agent } from './function-agent.js';
+import { AGENTD_TRACER } from './tracing.js';
+
+const { store: testStore } = useTestHosts('agentd-tracing-');
+
+async function runTasks(agents: ReturnType<typeof agent>[], tasks: { agent: string }[]) {
+  const host = createHost({
+    name: 'trace-box',
+    logger: memoryLogger().logger,
+    agents,
+    plugins: [memoryStore({ store: testStore() })],
+  });
+  await host.start();
+  try {
+    let left = tasks.length;
+    const done = new Promise<void>((resolve) => {
+      const settle = () => {
+        if (--left === 0) resolve();
+      };
+      host.events.on('task.completed', settle);
+      host.events.on('task.failed', settle);
+    });
+    await host
+      .resolve(TaskQueueToken)
+      .enqueueMany(tasks.map((t) => ({ input: 'hi', agent: t.agent, maxAttempts: 1 })));
+    await done;
+  } finally {
+    await host.stop('test end');
+  }
+}
+
+describe('tracing', () => {
+  it('records nothing without an SDK (the API is a no-op)', async () => {
+    const seen: (boolean | undefined)[] = [];
+    await runTasks(
+      [
+        agent('echo', (input) => {
+          seen.push(trace.getActiveSpan()?.isRecording());
+          return input;
+        }),
+      ],
+      [{ agent: 'echo' }],
+    );
+    // No span reaches the agent, and the API's tracer only hands out non-recording spans.
+    expect(seen).toEqual([undefined]);
+    const probe = trace.getTracer(AGENTD_TRACER).startSpan('probe');
+    expect(probe.isRecording()).toBe(false);
+    probe.end();
+  });
+
+  it('makes each agent attempt a child of its task run span', async () => {
+    const exporter = new InMemorySpanExporter();
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(
+      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+    );
+    await runTasks(
+      [
+        agent('echo', (input) => input),
+        agent('broken', () => {
+          throw new Error('the tool is missing');
+        }),
+      ],
+      [{ agent: 'echo' }, { agent: 'broken' }],
+    );
+    const spans = exporter.getFinishedSpans();
+    const runs = spans.filter((s) => s.name === 'agentd.task.run');
+    const attempts = spans.filter((s) => s.name === 'agentd.agent.attempt');
+    expect(runs).toHaveLength(2);
+    expect(attempts).toHaveLength(2);
+    for (const run of runs) {
+      const agentName = run.attributes['agentd.agent'];
+      const child = attempts.find((a) => a.attributes['agentd.agent'] === agentName);
+      expect(child?.parentSpanContext?.spanId).toBe(run.spanContext().spanId);
+      expect(child?.spanContext().traceId).toBe(run.spanContext().traceId);
+      expect(child?.attributes['agentd.task.id']).toBe(run.attributes['agentd.task.id']);
+    }
+    const failed = runs.find((r) => r.attributes['agentd.agent'] === 'broken');
+    expect(failed?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(runs.find((r) => r.attributes['agentd.agent'] === 'echo')?.status.code).not.toBe(
+      SpanStatusCode.ERROR,
+    );
+  });
+});
