@@ -96,6 +96,24 @@ const DELTA_SQL = `
 // completed) are left out of the trigger above and counted in JS by the store's own code, which
 // knows the task's priority (from the claimed row) without another statement; see stage().
 
+// Each open connection's flush, so a backup (which copies the file, not this process's memory)
+// can add the gathered changes first.
+const flushers = new WeakMap<BetterSqlite3.Database, () => void>();
+
+/**
+ * Adds the task counts this connection gathered to the file now; for a backup, which copies the
+ * file and not the process's memory.
+ *
+ * @example
+ * ```ts
+ * flushTaskCounts(db);
+ * await db.backup('/srv/agentd/backups/copy.db');
+ * ```
+ */
+export function flushTaskCounts(db: BetterSqlite3.Database): void {
+  flushers.get(db)?.();
+}
+
 /** How often a connection adds its gathered changes to `task_counts`. */
 const FLUSH_EVERY_MS = 1000;
 
@@ -170,6 +188,7 @@ export class SqliteTaskStats {
     if (!db.readonly) {
       this.#register();
       this.#timer = setInterval(() => this.flush(), FLUSH_EVERY_MS);
+      flushers.set(db, () => this.flush());
       this.#timer.unref();
     }
   }
