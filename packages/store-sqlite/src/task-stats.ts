@@ -180,7 +180,8 @@ export class SqliteTaskStats {
       for (const status of HOT_STATUSES) {
         const row = this.#deltas[status];
         for (let priority = 0; priority < 4; priority++) {
-          if (row[priority] !== 0) addOne.run(status, priority, row[priority]);
+          const n = row[priority] ?? 0;
+          if (n !== 0) addOne.run(status, priority, n);
         }
       }
       // Zeroed only once the transaction's statements all ran: a failed flush keeps them.
@@ -222,8 +223,10 @@ export class SqliteTaskStats {
   /** Applies what was staged: call as the write transaction's last step. */
   commit(): void {
     for (const [from, to, priority] of this.#staged) {
-      this.#deltas[from][priority]--;
-      this.#deltas[to][priority]++;
+      const left = this.#deltas[from];
+      const entered = this.#deltas[to];
+      left[priority] = (left[priority] ?? 0) - 1;
+      entered[priority] = (entered[priority] ?? 0) + 1;
     }
     this.#staged.length = 0;
   }
@@ -239,7 +242,7 @@ export class SqliteTaskStats {
     }
     for (const status of HOT_STATUSES) {
       for (let p = 0; p < 4; p++)
-        stats.byPriority[status][p as 0 | 1 | 2 | 3] += this.#deltas[status][p];
+        stats.byPriority[status][p as 0 | 1 | 2 | 3] += this.#deltas[status][p] ?? 0;
     }
     const oldest = this.#oldest.get() as number | null;
     stats.oldestRunnableAt = oldest !== null && oldest <= now ? oldest : null;
