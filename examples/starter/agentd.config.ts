@@ -12,8 +12,8 @@ import { greeter } from 'agentd-example-custom-plugin';
  * The starter host, a realistic one that runs with nothing configured:
  *
  * - `assistant`: an OpenAI-compatible LLM (OpenAI, OpenRouter, Groq, Ollama... by base URL) when
- *   LLM_API_KEY or LLM_BASE_URL is set, failing over to a second provider when
- *   LLM_FALLBACK_API_KEY or LLM_FALLBACK_BASE_URL is set; without them, an echo agent answers.
+ *   LLM_API_KEY is set (LLM_BASE_URL, LLM_MODEL), failing over to a second provider when
+ *   LLM_FALLBACK_API_KEY is set; without keys, an echo agent answers.
  * - Telegram when TELEGRAM_BOT_TOKEN is set (TELEGRAM_ALLOWED_USERS: comma-separated user ids,
  *   who may talk to it and get the host's alerts).
  * - The HTTP API, /health, /metrics and the dashboard on http://127.0.0.1:8787 (AGENTD_PORT).
@@ -37,8 +37,9 @@ if (!env.AGENTD_API_TOKEN) {
 }
 
 const SYSTEM = 'You are the assistant of an agentd host. Answer briefly.';
-const hasPrimary = Boolean(env.LLM_API_KEY || env.LLM_BASE_URL);
-const hasFallback = Boolean(env.LLM_FALLBACK_API_KEY || env.LLM_FALLBACK_BASE_URL);
+// A key turns a provider on (a local server such as Ollama takes any key: LLM_API_KEY=ollama).
+const hasPrimary = Boolean(env.LLM_API_KEY);
+const hasFallback = Boolean(env.LLM_FALLBACK_API_KEY);
 
 const llmAgents = [
   hasPrimary &&
@@ -47,7 +48,7 @@ const llmAgents = [
       baseUrl: env.LLM_BASE_URL || 'https://api.openai.com/v1',
       model: env.LLM_MODEL || 'gpt-4o-mini',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: filled in by the host and masked in logs
-      ...(env.LLM_API_KEY && { apiKey: '${LLM_API_KEY}' }),
+      apiKey: '${LLM_API_KEY}',
       system: SYSTEM,
     }),
   hasFallback &&
@@ -56,7 +57,7 @@ const llmAgents = [
       baseUrl: env.LLM_FALLBACK_BASE_URL || 'https://openrouter.ai/api/v1',
       model: env.LLM_FALLBACK_MODEL || 'openai/gpt-4o-mini',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: filled in by the host and masked in logs
-      ...(env.LLM_FALLBACK_API_KEY && { apiKey: '${LLM_FALLBACK_API_KEY}' }),
+      apiKey: '${LLM_FALLBACK_API_KEY}',
       system: SYSTEM,
     }),
 ].filter((a) => a !== false);
