@@ -1,17 +1,63 @@
-// SLOW (about 1-3 minutes: npm pack, npm install of the tarballs, better-sqlite3 compiling from
-// source): `npm create agentd` as a user runs it, from the packed packages, no registry for @agentd/*.
+// SLOW (about 30-60 s: npm pack, npm exec, npm install of the tarballs): `npm create agentd` as a user runs it, from the packed packages, no registry for @agentd/*.
 // Packs every publishable workspace, runs the packed create-agentd with flags in a temp folder,
 // installs the tarballs there, starts the host with `npm start`, asks it with `agentd ask`, stops it.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
 import { REPO_ROOT } from '../support/temp-project.js';
 
-const run = promisify(execFile);
+/**
+ * The environment without the npm_* variables `npx vitest` / `npm test` set (npm_config_local_prefix
+ * and friends would point the child npm at this repository instead of the temp project).
+ */
+function cleanEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      ([k]) => !/^npm_/i.test(k) || k === 'npm_config_better_sqlite3_local_prebuilds',
+    ),
+  );
+}
+
+/**
+ * Runs a command with stdin closed (npm waits on an open stdin pipe), its output collected; rejects
+ * with the output on a non-zero exit or after `timeoutMs`.
+ */
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; maxBuffer?: number },
+): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((ok, fail) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: cleanEnv(options.env ?? process.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 150_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) ok({ stdout, stderr });
+      else
+        fail(
+          Object.assign(
+            new Error(`${command} ${args.join(' ')}: exit ${code}\n${stdout}\n${stderr}`),
+            { code, stdout, stderr },
+          ),
+        );
+    });
+  });
+}
 const PACKAGES = [
   'packages/core',
   'packages/store-sqlite',
@@ -36,22 +82,9 @@ afterAll(async () => {
 describe('npm create agentd, from packed tarballs [slow]', () => {
   it('creates a host that installs, starts with no keys and answers agentd ask', async () => {
     const packs = join(work, 'packs');
+    mkdirSync(packs);
     await run('npm', ['pack', '--pack-destination', packs, ...PACKAGES.flatMap((p) => ['-w', p])], {
       cwd: REPO_ROOT,
-    }).catch(async (err) => {
-      // --pack-destination must exist on some npm versions
-      if (!existsSync(packs)) {
-        const { mkdirSync } = await import('node:fs');
-        mkdirSync(packs);
-        return run(
-          'npm',
-          ['pack', '--pack-destination', packs, ...PACKAGES.flatMap((p) => ['-w', p])],
-          {
-            cwd: REPO_ROOT,
-          },
-        );
-      }
-      throw err;
     });
     const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'));
     expect(tarballs).toHaveLength(PACKAGES.length);
@@ -109,7 +142,7 @@ describe('npm create agentd, from packed tarballs [slow]', () => {
     };
     host = spawn('npm', ['start'], {
       cwd: dir,
-      env,
+      env: cleanEnv(env),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
