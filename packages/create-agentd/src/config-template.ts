@@ -1,7 +1,7 @@
 import type { Choices } from './choices.js';
 
 const PLACEHOLDER_NOTE =
-  '// biome-ignore lint/suspicious/noTemplateCurlyInString: agentd fills ${NAME} in from the environment and masks it in logs';
+  '// biome-ignore lint/suspicious/noTemplateCurlyInString: agentd fills the placeholder in from the environment and masks it in logs';
 
 /**
  * The new host's `agentd.config.ts`: the echo agent, or an OpenAI-compatible agent chain from
