@@ -10,6 +10,7 @@ const packages = [
   'plugin-telegram',
   'plugin-monitor',
   'plugin-dashboard',
+  'create-agentd',
 ];
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 
