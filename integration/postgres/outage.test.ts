@@ -142,7 +142,7 @@ async function health(url: string): Promise<{ status: number; store: string; out
   const body = (await res.json()) as {
     checks: Record<string, { status: string; output?: string }[]>;
   };
-  const store = body.checks.store?.[0] ?? body.checks['store']?.[0];
+  const store = body.checks.store?.[0];
   return { status: res.status, store: store?.status ?? 'missing', output: store?.output };
 }
 
