@@ -11,7 +11,6 @@ import {
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { flushTaskCounts } from './task-stats.js';
 
 /** One backup file. */
 export interface BackupInfo {
@@ -77,7 +76,6 @@ export async function createBackup(
   removeAbandonedPartials(dir, now);
   let published: { path: string; at: number } | undefined;
   try {
-    flushTaskCounts(db);
     await db.backup(partial);
     // Published under its time, the next free millisecond if another backup took this one.
     for (let at = now; !published; at++) {

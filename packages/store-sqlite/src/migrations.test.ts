@@ -149,7 +149,6 @@ describe('migrations', () => {
       '0005_process_owners',
       '0006_dead_letters',
       '0007_task_counts',
-      '0008_task_counts_in_process',
     ]);
     const store = new SqliteTaskStore(db);
     const prefix = db.prepare("SELECT value FROM meta WHERE key = 'task_id_prefix'").pluck().get();
@@ -185,7 +184,6 @@ describe('migrations', () => {
       '0005_process_owners',
       '0006_dead_letters',
       '0007_task_counts',
-      '0008_task_counts_in_process',
     ]);
     const tasks = new SqliteTaskStore(db);
     expect(await tasks.listLeases()).toEqual([

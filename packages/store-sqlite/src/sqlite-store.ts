@@ -142,7 +142,6 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     try {
-      this.tasks.closeStats();
       await this.#checkpointer?.stop();
     } finally {
       if (this.#db.open) this.#db.close();

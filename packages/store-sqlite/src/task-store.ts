@@ -378,12 +378,7 @@ export class SqliteTaskStore implements TaskStore {
       (key) => this.#row(this.#byIdempotencyKey, key),
     );
     this.#markRunning = db.prepare(`${MARK_RUNNING_SQL} WHERE seq = ?`);
-    this.#claimTx = db.transaction((request: ClaimRequest) => {
-      this.#stats.begin();
-      const claimed = this.#claimNow(request);
-      this.#stats.commit();
-      return claimed;
-    });
+    this.#claimTx = db.transaction((request: ClaimRequest) => this.#claimNow(request));
     this.#renew = db.prepare(
       `UPDATE tasks SET lease_expires_at = ? WHERE seq = ? AND status = 'running' AND lease_owner = ?`,
     );
@@ -430,31 +425,20 @@ export class SqliteTaskStore implements TaskStore {
     this.#nextRun = db.prepare(NEXT_RUN_SQL);
     this.#stats = new SqliteTaskStats(db);
     this.#completeOne = db.transaction(
-      (seq: number, owner: string, result: string | null, now: number) => {
-        this.#stats.begin();
-        const done = this.#completeNow(seq, owner, result, now);
-        this.#stats.commit();
-        return done;
-      },
+      (seq: number, owner: string, result: string | null, now: number) =>
+        this.#completeNow(seq, owner, result, now),
     );
     // One write transaction for "this one is done, give me the next": the runner's hot path.
     this.#completeAndClaim = db.transaction(
-      (seq: number | undefined, owner: string, result: string | null, claim: ClaimRequest) => {
-        this.#stats.begin();
-        const done = {
-          completed: seq !== undefined && this.#completeNow(seq, owner, result, claim.now),
-          claimed: this.#claimNow(claim),
-        };
-        this.#stats.commit();
-        return done;
-      },
+      (seq: number | undefined, owner: string, result: string | null, claim: ClaimRequest) => ({
+        completed: seq !== undefined && this.#completeNow(seq, owner, result, claim.now),
+        claimed: this.#claimNow(claim),
+      }),
     );
     this.#completeMany = db.transaction(
       (items: { seq: number; result: string | null }[], owner: string, now: number) => {
-        this.#stats.begin();
         let held = 0;
         for (const item of items) if (this.#completeNow(item.seq, owner, item.result, now)) held++;
-        this.#stats.commit();
         return held;
       },
     );
@@ -509,11 +493,7 @@ export class SqliteTaskStore implements TaskStore {
 
   /** Completes a running task held by `owner`; call inside a transaction (it may owe a reply). */
   #completeNow(seq: number, owner: string, result: string | null, now: number): boolean {
-    const priority = this.#stats.priorityOf(seq);
-    if (priority === undefined || this.#complete.run(now, result, seq, owner).changes !== 1) {
-      return false;
-    }
-    this.#stats.completed(seq, priority);
+    if (this.#complete.run(now, result, seq, owner).changes !== 1) return false;
     if (resultOwesReply(result)) this.#recordOwedReply(seq, now);
     return true;
   }
@@ -627,7 +607,6 @@ export class SqliteTaskStore implements TaskStore {
       }
     }
     for (const values of rows) {
-      this.#stats.claimed(values[column.seq] as number, values[column.priority] as number);
       values[column.status] = 'running';
       values[column.attempts] = (values[column.attempts] as number) + 1;
       values[column.started_at] = now;
@@ -706,16 +685,7 @@ export class SqliteTaskStore implements TaskStore {
 
   #completeNowOrOwe(seq: number, owner: string, text: string | null, now: number): boolean {
     // Without a result there is no reply to record: one statement, no transaction needed.
-    if (!resultOwesReply(text)) {
-      const priority = this.#stats.priorityOf(seq);
-      if (priority === undefined || this.#complete.run(now, text, seq, owner).changes !== 1) {
-        return false;
-      }
-      this.#stats.begin();
-      this.#stats.completed(seq, priority);
-      this.#stats.commit();
-      return true;
-    }
+    if (!resultOwesReply(text)) return this.#complete.run(now, text, seq, owner).changes === 1;
     return this.#completeOne.immediate(seq, owner, text, now);
   }
 
@@ -824,17 +794,9 @@ export class SqliteTaskStore implements TaskStore {
     return counts;
   }
 
-  /**
-   * From `task_counts` plus this connection's changes not added yet (see task-stats.ts) and
-   * four index probes: cheap at any queue size, and nothing added to the write transactions.
-   */
+  /** From `task_counts` (kept by triggers) and four index probes: cheap at any queue size. */
   async stats(now: number): Promise<TaskStats> {
     return this.#stats.read(now);
-  }
-
-  /** Adds the counts gathered in this process to the file; the store calls it as it closes. */
-  closeStats(): void {
-    this.#stats.close();
   }
 
   async recoverExpired(now: number, options: RecoverOptions = {}): Promise<RecoveryReport> {
