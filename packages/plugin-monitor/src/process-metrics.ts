@@ -85,7 +85,9 @@ export function processMetrics(
   // each other (prom-client resets on every scrape).
   let resetAt = performance.now();
   const lag = (read: (h: IntervalHistogram) => number) => () => {
-    if (!loop || loop.count === 0) return [];
+    if (!loop) return [];
+    // No delay sampled yet (a scrape right after start): 0, so the series never comes and goes.
+    if (loop.count === 0) return one(0);
     const value = read(loop) / 1e9;
     if (performance.now() - resetAt >= LAG_WINDOW_MS) {
       queueMicrotask(() => loop?.reset());
