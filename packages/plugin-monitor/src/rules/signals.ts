@@ -1,6 +1,7 @@
 import type { Clock, EventBus, HealthRegistry, Logger, StateStore, TaskStore } from '@agentd/core';
 import type { BudgetGuard } from '@agentd/core/failover';
 import type { ChannelRegistry } from '@agentd/core/host';
+import { taskStatsOf } from '@agentd/core/store';
 import { formatBytes } from '../format.js';
 import type { SystemSample } from '../sample.js';
 import type { SignalName } from './rule-schema.js';
@@ -127,8 +128,9 @@ export class BuiltinSignals {
       out.set('queue_oldest_runnable_seconds', [one(age / 1000)]);
     }
     if (tasks && wants('queue_depth')) {
-      const counts = await tasks.counts();
-      out.set('queue_depth', [one(counts.pending ?? 0)]);
+      // The store's cheap counters where it keeps them, not a count of every row each minute.
+      const stats = await taskStatsOf(tasks, now);
+      out.set('queue_depth', [one(stats.byPriority.pending.reduce((sum, n) => sum + n, 0))]);
     }
     if (wants('task_error_ratio')) {
       this.#prune(now);
