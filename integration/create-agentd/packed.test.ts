@@ -1,8 +1,13 @@
 // SLOW (about 30-60 s: npm pack, npm exec, npm install of the tarballs): `npm create agentd` as a user runs it, from the packed packages, no registry for @agentd/*.
+// better-sqlite3 installs from a local prebuild made of this repository's own compiled module (see
+// `localSqlitePrebuild`): its installer would otherwise download one from GitHub (out of reach
+// here) and fall back to compiling SQLite from source, minutes on a 2-core machine.
 // Packs every publishable workspace, runs the packed create-agentd with flags in a temp folder,
 // installs the tarballs there, starts the host with `npm start`, asks it with `agentd ask`, stops it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,6 +63,23 @@ function run(
     });
   });
 }
+/**
+ * Packs the repository's compiled better-sqlite3 as the prebuild its installer (prebuild-install)
+ * looks for before downloading: `<dir>/better-sqlite3-v<version>-node-v<abi>-<platform>-<arch>.tar.gz`
+ * holding `build/Release/better_sqlite3.node`. Returns the folder and the version it was built from
+ * (the temp project pins that version, so the prebuild matches what it installs).
+ */
+function localSqlitePrebuild(into: string): { dir: string; version: string } {
+  const require = createRequire(join(REPO_ROOT, 'packages/store-sqlite/package.json'));
+  const root = join(require.resolve('better-sqlite3/package.json'), '..');
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const dir = join(into, 'prebuilds');
+  mkdirSync(dir);
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  execFileSync('tar', ['-czf', join(dir, name), '-C', root, 'build/Release/better_sqlite3.node']);
+  return { dir, version };
+}
+
 const PACKAGES = [
   'packages/core',
   'packages/store-sqlite',
@@ -79,10 +101,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-// Opt-in for now (AGENTD_PACKED_TEST=1): run by hand, each step passes (pack 7 s, npm exec 6 s,
-// npm install 11 s with the local prebuild), but inside vitest the npm install has not finished
-// within 150 s on the shared 2-core machine; see the lane report.
-describe.skipIf(!process.env.AGENTD_PACKED_TEST)(
+describe(
   'npm create agentd, from packed tarballs [slow]',
   () => {
     it('creates a host that installs, starts with no keys and answers agentd ask', async () => {
@@ -137,8 +156,14 @@ describe.skipIf(!process.env.AGENTD_PACKED_TEST)(
       const agentdTarballs = tarballs
         .filter((t) => t.startsWith('agentd-'))
         .map((t) => join(packs, t));
+      const prebuild = localSqlitePrebuild(work);
+      writeFileSync(
+        join(dir, 'package.json'),
+        JSON.stringify({ ...pkg, overrides: { 'better-sqlite3': prebuild.version } }, null, 2),
+      );
       await run('npm', ['install', ...NPM_FLAGS, ...agentdTarballs], {
         cwd: dir,
+        env: { ...process.env, npm_config_better_sqlite3_local_prebuilds: prebuild.dir },
         maxBuffer: 16 << 20,
       });
 
