@@ -10,6 +10,9 @@ import { CORE_DIR, runCli, tempProject } from '../support/temp-project.js';
 const USER = { id: 42, firstName: 'Alice' };
 const KILLS = 6;
 const PER_ROUND = 5;
+// Generous: a host starting beside the whole suite on 2 cores (and on Node 22 and 24 in CI) can
+// take many seconds to load; what this test checks is what is answered, not how fast.
+const START_TIMEOUT_MS = 60_000;
 
 const config = (apiRoot: string) => `
 import { agent, defineConfig } from '@agentd/core';
@@ -60,7 +63,7 @@ describe('telegram plugin under kill -9', () => {
     for (let round = 0; round < KILLS; round++) {
       const cli = runCli(['start'], project.dir, env);
       cleanups.push(() => cli.child.kill('SIGKILL'));
-      await cli.waitFor('is polling for messages');
+      await cli.waitFor('is polling for messages', START_TIMEOUT_MS);
       for (let i = 0; i < PER_ROUND; i++) {
         const text = `m${texts.length}`;
         texts.push(text);
@@ -74,7 +77,7 @@ describe('telegram plugin under kill -9', () => {
 
     const last = runCli(['start'], project.dir, env);
     cleanups.push(() => last.child.kill('SIGKILL'));
-    await last.waitFor('is polling for messages');
+    await last.waitFor('is polling for messages', START_TIMEOUT_MS);
     const answered = () => new Set(api.messages(USER.id).map((m) => m.text));
     const unanswered = () => texts.filter((t) => !answered().has(`echo: ${t}`));
     await api
@@ -117,5 +120,5 @@ describe('telegram plugin under kill -9', () => {
     );
     expect(notices.filter((t) => !t.startsWith('Resuming session'))).toEqual([]);
     expect(notices.length).toBeLessThanOrEqual(KILLS + 1);
-  }, 180_000);
+  }, 600_000);
 });
