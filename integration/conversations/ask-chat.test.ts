@@ -2,10 +2,10 @@
 // started with `agentd start`; chat driven through a pseudo-terminal (node-pty) and through pipes.
 import { spawn } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
 import { CLI, type CliRun, CORE_DIR, runCli, tempProject } from '../support/temp-project.js';
 
 const TOKEN = 'ask-chat-token-0123456789abcdef';
@@ -38,17 +38,6 @@ export default defineConfig({
   ],
 });
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => ok(port));
-    });
-  });
-}
 
 let project: ReturnType<typeof tempProject>;
 let host: CliRun;

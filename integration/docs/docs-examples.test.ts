@@ -9,12 +9,11 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { openSqliteStore } from '@agentd/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
 import { REPO_ROOT, runCli } from '../support/temp-project.js';
 import {
   type DocBlock,
@@ -462,18 +461,6 @@ function sameShape(documented: string, actual: string): Map<string, string> | un
     changed.set(a[i]!, b[i]!);
   }
   return changed;
-}
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => ok(port));
-    });
-  });
 }
 
 /**

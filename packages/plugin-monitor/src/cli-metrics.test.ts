@@ -1,51 +1,29 @@
 // `agentd metrics` (packages/core/src/cli/commands/metrics.ts) against a real host: the command
 // lives in core, which cannot import this package, so it reads the documented summary route
 // over HTTP, and the documented history in the store when no host answers.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agent, createHost, type Host, type HostConfig, TaskQueueToken } from '@agentd/core';
+import { agent, type Host, type HostConfig, TaskQueueToken } from '@agentd/core';
 import { memoryLogger } from '@agentd/core/testing';
 import { webhook } from '@agentd/plugin-webhook';
 import { sqlite } from '@agentd/store-sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { metricsCommand } from '../../core/src/cli/commands/metrics.js';
 import { STATUS_NOT_RUNNING } from '../../core/src/cli/commands/status.js';
+import {
+  type CliTestProject,
+  capturedIo,
+  cliTestProject,
+  freePort,
+} from '../../core/src/cli/test-project.js';
 import { metrics } from './metrics.js';
 import type { MetricsSummary } from './metrics-api.js';
 
 const TOKEN = 'metrics-cli-token-0123456789';
-const GLOBAL_KEY = '__agentdMetricsCliConfig';
-type Holder = { [GLOBAL_KEY]?: HostConfig };
-
-let dir: string;
-let host: Host | undefined;
+let project: CliTestProject;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'agentd-metrics-cli-'));
-  writeFileSync(join(dir, 'agentd.config.mjs'), `export default () => globalThis.${GLOBAL_KEY};\n`);
+  project = cliTestProject('metrics');
 });
-afterEach(async () => {
-  await host?.stop('test end');
-  host = undefined;
-  delete (globalThis as Holder)[GLOBAL_KEY];
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
-}
+afterEach(() => project.cleanup());
 
 async function startWithTasks(port: number, n: number): Promise<Host> {
   const config: HostConfig = {
@@ -53,15 +31,12 @@ async function startWithTasks(port: number, n: number): Promise<Host> {
     logger: memoryLogger().logger,
     agents: [agent('echo', (input) => input)],
     plugins: [
-      sqlite({ path: join(dir, 'agentd.db') }),
+      sqlite({ path: join(project.dir, 'agentd.db') }),
       webhook({ port, api: { token: TOKEN } }),
       metrics(),
     ],
   };
-  (globalThis as Holder)[GLOBAL_KEY] = config;
-  const started = createHost(config);
-  host = started;
-  await started.start();
+  const started = await project.start(config);
   let left = n;
   const done = new Promise<void>((resolve) => {
     started.events.on('task.completed', () => {
@@ -80,8 +55,8 @@ describe('agentd metrics', () => {
     const port = await freePort();
     await startWithTasks(port, 3);
 
-    const cli = io();
-    expect(await metricsCommand(cli.io, { cwd: dir })).toBe(0);
+    const cli = capturedIo();
+    expect(await metricsCommand(cli.io, { cwd: project.dir })).toBe(0);
     expect(cli.out[0]).toMatch(
       new RegExp(
         `^host "metrics-cli" at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d \\(the running host's HTTP API at http://127\\.0\\.0\\.1:${port}\\)$`,
@@ -103,12 +78,12 @@ describe('agentd metrics', () => {
     );
     expect(cli.out.join('\n')).not.toContain(TOKEN);
 
-    const all = io();
-    await metricsCommand(all.io, { cwd: dir, all: true });
+    const all = capturedIo();
+    await metricsCommand(all.io, { cwd: project.dir, all: true });
     expect(all.out).toContainEqual(expect.stringMatching(/^agentd_tasks +status=failed +0$/));
 
-    const json = io();
-    expect(await metricsCommand(json.io, { cwd: dir, json: true })).toBe(0);
+    const json = capturedIo();
+    expect(await metricsCommand(json.io, { cwd: project.dir, json: true })).toBe(0);
     const body = JSON.parse(json.out.join('\n')) as MetricsSummary & { source: string };
     expect(body.source).toBe('api');
     const run = body.latencies.find(
@@ -122,10 +97,9 @@ describe('agentd metrics', () => {
     const port = await freePort();
     const stopped = await startWithTasks(port, 2);
     await stopped.stop('done'); // records the minute in progress
-    host = undefined;
 
-    const cli = io();
-    expect(await metricsCommand(cli.io, { cwd: dir })).toBe(STATUS_NOT_RUNNING);
+    const cli = capturedIo();
+    expect(await metricsCommand(cli.io, { cwd: project.dir })).toBe(STATUS_NOT_RUNNING);
     expect(cli.out[0]).toMatch(
       /^host "metrics-cli" at .+ \(the metrics history in the store, its newest minute: no host answers at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\)$/,
     );
@@ -134,8 +108,8 @@ describe('agentd metrics', () => {
       expect.stringMatching(/^task_run_seconds +- +1 +[\d.]+ms +[\d.]+ms +[\d.]+ms$/),
     );
 
-    const json = io();
-    await metricsCommand(json.io, { cwd: dir, json: true });
+    const json = capturedIo();
+    await metricsCommand(json.io, { cwd: project.dir, json: true });
     expect(JSON.parse(json.out.join('\n'))).toMatchObject({
       source: 'history',
       host: 'metrics-cli',

@@ -1,42 +1,25 @@
 // `agentd status` (packages/core/src/cli/commands/status.ts) against a real host with this
 // plugin: it lives in core, but needs a running HTTP API to test, which only this package has.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agent, createHost, type Host, type HostConfig } from '@agentd/core';
+import { agent, type HostConfig } from '@agentd/core';
 import { memoryLogger } from '@agentd/core/testing';
 import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STATUS_NOT_RUNNING, statusCommand } from '../../core/src/cli/commands/status.js';
+import {
+  type CliTestProject,
+  capturedIo,
+  cliTestProject,
+  freePort,
+} from '../../core/src/cli/test-project.js';
 import { webhook } from './plugin.js';
 
 const TOKEN = 'status-test-token-0123456789';
-const GLOBAL_KEY = '__agentdStatusTestConfig';
-type Holder = { [GLOBAL_KEY]?: HostConfig };
-
-let dir: string;
-let host: Host | undefined;
+let project: CliTestProject;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'agentd-status-'));
-  // The config file hands back whatever the test put in place, so each test picks its plugins.
-  writeFileSync(join(dir, 'agentd.config.mjs'), `export default () => globalThis.${GLOBAL_KEY};\n`);
+  project = cliTestProject('status');
 });
-afterEach(async () => {
-  await host?.stop('test end');
-  host = undefined;
-  delete (globalThis as Holder)[GLOBAL_KEY];
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+afterEach(() => project.cleanup());
 
 function useConfig(port: number, token: string | undefined, withWebhook = true): HostConfig {
   const config: HostConfig = {
@@ -44,26 +27,19 @@ function useConfig(port: number, token: string | undefined, withWebhook = true):
     logger: memoryLogger().logger,
     agents: [agent('echo', (input) => input)],
     plugins: [
-      sqlite({ path: join(dir, 'agentd.db') }),
+      sqlite({ path: join(project.dir, 'agentd.db') }),
       withWebhook && webhook({ port, ...(token ? { api: { token } } : {}) }),
     ],
   };
-  (globalThis as Holder)[GLOBAL_KEY] = config;
-  return config;
-}
-
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+  return project.use(config);
 }
 
 describe('agentd status', () => {
   it('reads the store directly, and says so, when no host is running', async () => {
     const port = await freePort();
     useConfig(port, TOKEN);
-    const cli = io();
-    const code = await statusCommand(cli.io, { cwd: dir });
+    const cli = capturedIo();
+    const code = await statusCommand(cli.io, { cwd: project.dir });
     expect(code).toBe(STATUS_NOT_RUNNING);
     expect(cli.out[0]).toBe('host "status-test": no running host answered');
     expect(cli.out[1]).toBe(
@@ -78,7 +54,7 @@ describe('agentd status', () => {
     const port = await freePort();
     useConfig(port, TOKEN);
     // A task finished with a result for a chat address while no channel could take it.
-    const store = openSqliteStore({ path: join(dir, 'agentd.db') });
+    const store = openSqliteStore({ path: join(project.dir, 'agentd.db') });
     const now = Date.now();
     const { task } = await store.tasks.enqueue(
       { input: 'hi', agent: 'echo', replyTo: { channel: 'chat', id: '7' } },
@@ -87,23 +63,22 @@ describe('agentd status', () => {
     await store.tasks.claim({ owner: 'gone', leaseMs: 60_000, now });
     await store.tasks.complete(task.id, 'gone', 'hello', now);
     await store.close();
-    const offline = io();
-    await statusCommand(offline.io, { cwd: dir });
+    const offline = capturedIo();
+    await statusCommand(offline.io, { cwd: project.dir });
     expect(offline.out).toContain(
       '  replies: 1 owed (results not yet delivered to their channels; retried with backoff)',
     );
-    const json = io();
-    await statusCommand(json.io, { cwd: dir, json: true });
+    const json = capturedIo();
+    await statusCommand(json.io, { cwd: project.dir, json: true });
     expect(JSON.parse(json.out.join('\n'))).toMatchObject({
       source: 'store',
       replies: { owed: 1 },
     });
 
     // The host has no "chat" channel, so the reply stays owed while it runs.
-    host = createHost(useConfig(port, TOKEN));
-    await host.start();
-    const online = io();
-    await statusCommand(online.io, { cwd: dir, json: true });
+    await project.start(useConfig(port, TOKEN));
+    const online = capturedIo();
+    await statusCommand(online.io, { cwd: project.dir, json: true });
     expect(JSON.parse(online.out.join('\n'))).toMatchObject({
       source: 'api',
       replies: { owed: 1 },
@@ -113,10 +88,9 @@ describe('agentd status', () => {
   it('asks the running host through its API', async () => {
     const port = await freePort();
     const config = useConfig(port, TOKEN);
-    host = createHost(config);
-    await host.start();
-    const cli = io();
-    expect(await statusCommand(cli.io, { cwd: dir })).toBe(0);
+    await project.start(config);
+    const cli = capturedIo();
+    expect(await statusCommand(cli.io, { cwd: project.dir })).toBe(0);
     expect(cli.out[0]).toMatch(/^host "status-test": ready since .* \(up \d+s\), pid \d+$/);
     expect(cli.out).toContain(`  source: the running host's HTTP API at http://127.0.0.1:${port}`);
     expect(cli.out).toContain('  intake: open, 0 in flight');
@@ -124,8 +98,8 @@ describe('agentd status', () => {
     expect(cli.out).toContain('  replies: none owed');
     expect(cli.out.join('\n')).not.toContain(TOKEN);
 
-    const json = io();
-    await statusCommand(json.io, { cwd: dir, json: true });
+    const json = capturedIo();
+    await statusCommand(json.io, { cwd: project.dir, json: true });
     expect(JSON.parse(json.out.join('\n'))).toMatchObject({
       source: 'api',
       host: { name: 'status-test', state: 'ready' },
@@ -135,23 +109,24 @@ describe('agentd status', () => {
 
   it('falls back to the store when the host refuses the token, or the API is off', async () => {
     const port = await freePort();
-    host = createHost(useConfig(port, TOKEN));
-    await host.start();
+    await project.start(useConfig(port, TOKEN));
     useConfig(port, 'another-token-0123456789');
-    const refused = io();
-    expect(await statusCommand(refused.io, { cwd: dir, json: true })).toBe(STATUS_NOT_RUNNING);
+    const refused = capturedIo();
+    expect(await statusCommand(refused.io, { cwd: project.dir, json: true })).toBe(
+      STATUS_NOT_RUNNING,
+    );
     expect(JSON.parse(refused.out.join('\n'))).toMatchObject({
       source: 'store',
       reason: `the host at http://127.0.0.1:${port} refused the API token (401)`,
       tasks: { pending: 0 },
     });
     useConfig(port, undefined);
-    const off = io();
-    await statusCommand(off.io, { cwd: dir });
+    const off = capturedIo();
+    await statusCommand(off.io, { cwd: project.dir });
     expect(off.out[1]).toContain('the webhook plugin has no api.token, so the HTTP API is off');
     useConfig(port, TOKEN, false);
-    const none = io();
-    await statusCommand(none.io, { cwd: dir });
+    const none = capturedIo();
+    await statusCommand(none.io, { cwd: project.dir });
     expect(none.out[1]).toContain('the config has no webhook plugin');
   });
 });
