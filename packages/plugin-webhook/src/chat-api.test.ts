@@ -1,30 +1,14 @@
 // The `api` chat channel: messages through the inbound router, replies fetched with a long poll,
 // kept in the StateStore across a restart; bad input refused with nothing stored.
-import {
-  agent,
-  command,
-  createHost,
-  HttpServerToken,
-  InboundRouterToken,
-  type Plugin,
-  TaskStoreToken,
-} from '@agentd/core';
+import { agent, createHost, HttpServerToken, TaskStoreToken } from '@agentd/core';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
 import { webhook } from './plugin.js';
-import { send } from './test-support.js';
+import { pingCommand, send } from './test-support.js';
 
 const TOKEN = 'chat-api-token-0123456789';
 const { hosts, dbPath } = useTestHosts('agentd-chat-');
-
-const pingCommand: Plugin = {
-  name: 'ping-command',
-  register: (ctx) =>
-    void ctx
-      .resolve(InboundRouterToken)
-      .use(command('ping', () => 'pong', { description: 'Ping' })),
-};
 
 interface Delivered {
   messages: { seq: string; text: string }[];

@@ -2,13 +2,10 @@
 // for what a client would never send), on a real server and SQLite store.
 import {
   agent,
-  command,
   createHost,
   type HostConfig,
   HttpServerToken,
-  InboundRouterToken,
   type JsonValue,
-  type Plugin,
   TaskStoreToken,
 } from '@agentd/core';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
@@ -17,18 +14,10 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { WebhookOptions } from './options.js';
 import { webhook } from './plugin.js';
-import { send } from './test-support.js';
+import { pingCommand, send } from './test-support.js';
 
 const TOKEN = 'openai-api-token-0123456789';
 const { hosts, dbPath } = useTestHosts('agentd-openai-');
-
-const pingCommand: Plugin = {
-  name: 'ping-command',
-  register: (ctx) =>
-    void ctx
-      .resolve(InboundRouterToken)
-      .use(command('ping', () => 'pong', { description: 'Ping' })),
-};
 
 async function startHost(options: { config?: HostConfig; webhook?: WebhookOptions } = {}) {
   const inputs: JsonValue[] = [];

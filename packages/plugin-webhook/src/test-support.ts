@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { command, InboundRouterToken, type Plugin } from '@agentd/core';
 
 /** A Standard Webhooks `v1,<base64>` signature, as a sender computes it. */
 export function signStandard(
@@ -122,3 +123,12 @@ export async function until(
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** A plugin adding a `/ping` chat command that answers `pong` (commands through the chat intakes). */
+export const pingCommand: Plugin = {
+  name: 'ping-command',
+  register: (ctx) =>
+    void ctx
+      .resolve(InboundRouterToken)
+      .use(command('ping', () => 'pong', { description: 'Ping' })),
+};
