@@ -13,9 +13,9 @@ import type { HistoryEntry, Session } from '../contracts/session.js';
 import type { StateStore } from '../contracts/state.js';
 import type { Task } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
+import { inSpan } from '../kernel/tracing.js';
 import type { SecretMasker } from '../logging/secret-masker.js';
 import { AgentContext } from '../runtime/agent-context.js';
-import { inSpan } from '../runtime/tracing.js';
 import type { BudgetGuard } from './budgets.js';
 import { FAILOVER_NAMESPACE, isCircuitRefusal } from './circuits.js';
 import {

@@ -8,6 +8,7 @@ import { AgentdError, IntakeClosedError, PayloadTooLargeError } from './errors.j
 import type { EventBus } from './events.js';
 import { errorMessage } from './timeout.js';
 import { createToken } from './token.js';
+import { inSpan } from './tracing.js';
 
 /**
  * What an intake failure is. `permanent`: the same input fails the same way however often it is
@@ -189,12 +190,23 @@ export class IntakeGuard {
     this.#delays = deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   }
 
-  async take<T>(source: IntakeSource, work: () => Promise<T>): Promise<IntakeOutcome<T>> {
-    try {
-      return { ok: true, value: await work() };
-    } catch (error) {
-      return this.#failed(source, work, error);
-    }
+  take<T>(source: IntakeSource, work: () => Promise<T>): Promise<IntakeOutcome<T>> {
+    // One span per input, `agentd.intake` (a no-op without an OpenTelemetry SDK): what the work
+    // starts (the task's enqueue, a store write) nests under it.
+    return inSpan('agentd.intake', { 'agentd.channel': source.channel }, async (span) => {
+      try {
+        return { ok: true, value: await work() };
+      } catch (error) {
+        const outcome = await this.#failed(source, work, error);
+        if (!outcome.ok) {
+          span.setAttributes({
+            'agentd.intake.code': outcome.failure.code,
+            'agentd.dead_letter': outcome.deadLetter.id,
+          });
+        }
+        return outcome;
+      }
+    });
   }
 
   async #failed<T>(

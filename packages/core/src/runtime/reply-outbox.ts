@@ -5,9 +5,9 @@ import type { Logger } from '../contracts/logger.js';
 import type { Task, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import { errorMessage } from '../kernel/timeout.js';
+import { inSpan } from '../kernel/tracing.js';
 import { failureReply } from './failure-summary.js';
 import { retryDelay } from './retry-delay.js';
-import { inSpan } from './tracing.js';
 
 /**
  * Delivery attempts before a reply is given up (about an hour and a quarter of retries).

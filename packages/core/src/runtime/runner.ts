@@ -9,6 +9,7 @@ import type { EventBus } from '../kernel/events.js';
 import { ownerIsGone } from '../kernel/owner.js';
 import { endRecordedProcess } from '../kernel/process.js';
 import { errorMessage } from '../kernel/timeout.js';
+import { inSpan } from '../kernel/tracing.js';
 import { lazyChild } from '../logging/lazy-child.js';
 import type { SecretMasker } from '../logging/secret-masker.js';
 import { completeAndClaimIn, completeManyIn } from '../store-kit/fast-paths.js';
@@ -17,7 +18,6 @@ import { ReplyOutbox } from './reply-outbox.js';
 import { retryDelay } from './retry-delay.js';
 import { RunControl } from './run-control.js';
 import type { RunnerHandle } from './task-queue.js';
-import { inSpan } from './tracing.js';
 
 /** Tuning of the task runner; every field has a default. */
 export interface RunnerOptions {

@@ -1,5 +1,6 @@
 // OpenTelemetry spans through @opentelemetry/api only: with no SDK registered nothing records;
-// with the SDK's in-memory exporter, a task's run span is the parent of each agent attempt.
+// with the SDK's in-memory exporter, a task's run span is the parent of each agent attempt, and
+// each input a channel takes in has its intake span.
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
@@ -9,14 +10,33 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { TaskQueueToken } from '../contracts/task.js';
+import { InvalidInputError } from '../kernel/errors.js';
+import { IntakeGuardToken } from '../kernel/intake-guard.js';
+import { AGENTD_TRACER } from '../kernel/tracing.js';
 import { createHost } from '../preset/host.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { memoryStore } from '../testing/memory-store.js';
 import { useTestHosts } from '../testing/test-hosts.js';
 import { agent } from './function-agent.js';
-import { AGENTD_TRACER } from './tracing.js';
 
 const { store: testStore } = useTestHosts('agentd-tracing-');
+
+/**
+ * The SDK's in-memory exporter, registered once for the file (a global tracer provider can be set
+ * only once per process), emptied for each test that asks for it.
+ */
+let registered: InMemorySpanExporter | undefined;
+function recordedSpans(): InMemorySpanExporter {
+  if (!registered) {
+    registered = new InMemorySpanExporter();
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(
+      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(registered)] }),
+    );
+  }
+  registered.reset();
+  return registered;
+}
 
 async function runTasks(agents: ReturnType<typeof agent>[], tasks: { agent: string }[]) {
   const host = createHost({
@@ -64,11 +84,7 @@ describe('tracing', () => {
   });
 
   it('makes each agent attempt a child of its task run span', async () => {
-    const exporter = new InMemorySpanExporter();
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    trace.setGlobalTracerProvider(
-      new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
-    );
+    const exporter = recordedSpans();
     await runTasks(
       [
         agent('echo', (input) => input),
@@ -95,5 +111,44 @@ describe('tracing', () => {
     expect(runs.find((r) => r.attributes['agentd.agent'] === 'echo')?.status.code).not.toBe(
       SpanStatusCode.ERROR,
     );
+  });
+
+  it('gives each input taken in an intake span, with the dead letter it became on failure', async () => {
+    const exporter = recordedSpans();
+    const host = createHost({
+      name: 'trace-intake',
+      logger: memoryLogger().logger,
+      plugins: [memoryStore({ store: testStore() })],
+    });
+    await host.start();
+    try {
+      const guard = host.resolve(IntakeGuardToken);
+      const taken = await guard.take(
+        { channel: 'chat', key: 'chat:1', raw: () => '"hello"' },
+        async () => {
+          // What the work does runs inside the intake span.
+          expect(trace.getActiveSpan()?.isRecording()).toBe(true);
+          return 'taken';
+        },
+      );
+      expect(taken).toEqual({ ok: true, value: 'taken' });
+      const refused = await guard.take(
+        { channel: 'chat', key: 'chat:2', raw: () => '{}' },
+        async () => {
+          throw new InvalidInputError('the message has no text');
+        },
+      );
+      expect(refused.ok).toBe(false);
+      const intakes = exporter.getFinishedSpans().filter((s) => s.name === 'agentd.intake');
+      expect(intakes.map((s) => s.attributes['agentd.channel'])).toEqual(['chat', 'chat']);
+      expect(intakes[0]!.status.code).not.toBe(SpanStatusCode.ERROR);
+      expect(intakes[0]!.attributes['agentd.dead_letter']).toBeUndefined();
+      expect(intakes[1]!.attributes).toMatchObject({
+        'agentd.intake.code': 'E_INVALID_INPUT',
+        'agentd.dead_letter': refused.ok ? undefined : refused.deadLetter.id,
+      });
+    } finally {
+      await host.stop('test end');
+    }
   });
 });
