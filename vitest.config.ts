@@ -58,7 +58,14 @@ export default defineConfig({
       })),
       {
         extends: true,
-        test: { name: 'integration', root: 'integration', include: ['**/*.test.ts'] },
+        // Real child processes (hosts, the CLI) that start, get killed and restart: on a loaded
+        // 2-core machine, or a Node whose first start compiles every module, that takes time.
+        test: {
+          name: 'integration',
+          root: 'integration',
+          include: ['**/*.test.ts'],
+          testTimeout: 120_000,
+        },
       },
     ],
   },
