@@ -114,6 +114,7 @@ export type {
   ChatPost,
   MailboxChannelOptions,
   MailboxInbound,
+  ReceiveOptions,
 } from '../runtime/mailbox-channel.js';
 export {
   isConversationId,

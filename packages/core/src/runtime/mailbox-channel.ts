@@ -46,6 +46,8 @@ export interface ChatMessage {
   text: string;
   /** Epoch milliseconds of delivery. */
   at: number;
+  /** `client` for a message the client posted (kept with `keepInbound`); absent for the host's. */
+  from?: 'client';
 }
 
 /**
@@ -126,6 +128,16 @@ export interface MailboxInbound {
   name?: string;
 }
 
+/** Options of {@link MailboxChannel.receive}. */
+export interface ReceiveOptions {
+  /**
+   * Keep the client's message in the conversation's mailbox too (marked `from: 'client'`), so a
+   * client that comes back reads both sides, and refuse a repeat of its id before the router
+   * sees it (outcome `duplicate`, nothing run again: not even a command).
+   */
+  keepInbound?: boolean;
+}
+
 /**
  * A chat {@link Channel} whose clients read their replies from a mailbox per conversation
  * (a long poll): the HTTP API's `api` channel, the dashboard's `web` channel. A send is
@@ -174,18 +186,39 @@ export class MailboxChannel implements Channel {
     router: InboundRouter,
     answers: AnswerSender | undefined,
     inbound: MailboxInbound,
+    options: ReceiveOptions = {},
   ): Promise<DispatchReceipt> {
     const from = { channel: this.name, id: inbound.conversation };
-    const receipt = await router.dispatch({
-      id: inbound.id,
-      from,
-      sender: {
-        id: inbound.conversation,
-        ...(inbound.name !== undefined && { displayName: inbound.name }),
-      },
-      text: inbound.text,
-      receivedAt: this.#clock.now(),
-    });
+    let kept: { seq: string; key: string } | undefined;
+    if (options.keepInbound) {
+      const key = `in:${inbound.conversation}:${inbound.id}`;
+      if (!(await this.#claim(key))) return { outcome: 'duplicate' };
+      try {
+        const [seq] = (await this.#append(inbound.conversation, inbound.text, undefined, 'client'))
+          .ids;
+        kept = { seq: seq!, key };
+      } catch (error) {
+        await this.#release(key);
+        throw error;
+      }
+    }
+    let receipt: DispatchReceipt;
+    try {
+      receipt = await router.dispatch({
+        id: inbound.id,
+        from,
+        sender: {
+          id: inbound.conversation,
+          ...(inbound.name !== undefined && { displayName: inbound.name }),
+        },
+        text: inbound.text,
+        receivedAt: this.#clock.now(),
+      });
+    } catch (error) {
+      // Not taken (the host stops): the client may send it again, with the same id.
+      if (kept) await this.#unkeep(inbound.conversation, kept.seq, kept.key);
+      throw error;
+    }
     if (receipt.reply !== undefined) {
       const key = `${this.name}:answer:${inbound.conversation}:${inbound.id}`;
       await (answers
@@ -193,6 +226,31 @@ export class MailboxChannel implements Channel {
         : this.send(from, { text: receipt.reply }, { idempotencyKey: key }));
     }
     return receipt;
+  }
+
+  /** Marks `key` taken, in memory and in the StateStore (atomically); false when it was. */
+  async #claim(key: string): Promise<boolean> {
+    if (this.#delivered.has(key)) return false;
+    this.#remember(key);
+    const state = this.#state();
+    if (!state) return true;
+    if (!(await state.compareAndSet(this.#namespace, `key:${key}`, undefined, 1))) return false;
+    // compareAndSet keeps no TTL: set again so the claim is forgotten with the message.
+    await state.set(this.#namespace, `key:${key}`, 1, { ttlMs: KEEP_MS });
+    return true;
+  }
+
+  async #release(key: string): Promise<void> {
+    this.#delivered.delete(key);
+    await this.#state()?.delete(this.#namespace, `key:${key}`);
+  }
+
+  async #unkeep(conversation: string, seq: string, key: string): Promise<void> {
+    const box = this.#boxes.get(conversation);
+    const at = box?.findIndex((m) => m.seq === seq) ?? -1;
+    if (at !== -1) box?.splice(at, 1);
+    await this.#state()?.delete(this.#namespace, `msg:${conversation}/${seq}`);
+    await this.#release(key);
   }
 
   async send(
@@ -219,13 +277,18 @@ export class MailboxChannel implements Channel {
     }
   }
 
-  async #append(conversation: string, text: string, key: string | undefined): Promise<SentMessage> {
+  async #append(
+    conversation: string,
+    text: string,
+    key: string | undefined,
+    from?: 'client',
+  ): Promise<SentMessage> {
     const state = this.#state();
     // Loaded before this message is stored, or the load would find it and it would count twice.
     const box = await this.#box(conversation);
     const at = this.#clock.now();
     const seq = `${String(at).padStart(15, '0')}-${String(++this.#counter).padStart(9, '0')}`;
-    const entry: ChatMessage = { seq, text, at };
+    const entry: ChatMessage = { seq, text, at, ...(from && { from }) };
     if (state) {
       await state.set(
         this.#namespace,
