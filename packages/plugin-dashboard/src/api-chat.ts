@@ -61,9 +61,7 @@ export function mountChatRoutes(route: ApiRoute, deps: DashboardDeps, chat: Chat
       const receipt = await chat.channel.receive(
         chat.router,
         chat.answers(),
-        // The router keys a message by channel and id: the user in the id keeps two users'
-        // client ids apart.
-        { conversation: user, id: `${user}:${id}`, text, name: user },
+        { conversation: user, id, text, name: user },
         { keepInbound: true },
       );
       if (receipt.outcome === 'duplicate') {

@@ -121,7 +121,10 @@ export interface MailboxChannelOptions {
 /** What {@link MailboxChannel.receive} hands the router. */
 export interface MailboxInbound {
   conversation: string;
-  /** The client's message id: a repeat is recognised by the router (outcome `duplicate`). */
+  /**
+   * The client's message id, unique in its conversation: a repeat is recognised (outcome
+   * `duplicate`).
+   */
   id: string;
   text: string;
   /** How the sender is shown. */
@@ -205,7 +208,9 @@ export class MailboxChannel implements Channel {
     let receipt: DispatchReceipt;
     try {
       receipt = await router.dispatch({
-        id: inbound.id,
+        // The router keys a message by channel and id: the conversation in the id keeps two
+        // clients' ids apart (both may number their messages from 1).
+        id: `${inbound.conversation}:${inbound.id}`,
         from,
         sender: {
           id: inbound.conversation,
