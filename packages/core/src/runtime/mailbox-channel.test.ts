@@ -66,6 +66,15 @@ describe('MailboxChannel', () => {
     expect((await chat.read('local', '', 0)).messages.map((m) => m.text)).toEqual(['hello']);
   });
 
+  it('answers waiting reads at once when the host stops, and later reads too', async () => {
+    const chat = new MailboxChannel({ name: 'web', state: () => undefined, clock: systemClock });
+    const waiting = chat.read('local', '', 60_000);
+    chat.wakeAll();
+    expect(await waiting).toEqual({ messages: [] });
+    // A read that waited its 60 s would outlast the test's 5 s timeout.
+    expect(await chat.read('local', '', 60_000)).toEqual({ messages: [] });
+  });
+
   it('names every problem of a posted body in one 400', () => {
     expect(() => parseChatPost({ text: '', id: 'a/b', extra: 1 })).toThrow(
       /text: .*id: must be 1-100 .*Unrecognized key/s,

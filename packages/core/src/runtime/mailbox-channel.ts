@@ -165,6 +165,7 @@ export class MailboxChannel implements Channel {
   /** Idempotency keys delivered (memory; the StateStore holds them across restarts). */
   readonly #delivered = new Set<string>();
   #counter = 0;
+  #stopping = false;
 
   constructor(options: MailboxChannelOptions) {
     this.name = options.name;
@@ -323,7 +324,9 @@ export class MailboxChannel implements Channel {
   ): Promise<{ messages: ChatMessage[] }> {
     const newer = async () => (await this.#box(conversation)).filter((m) => m.seq > after);
     const now = await newer();
-    if (now.length > 0 || timeoutMs <= 0 || signal?.aborted) return { messages: now };
+    if (now.length > 0 || timeoutMs <= 0 || signal?.aborted || this.#stopping) {
+      return { messages: now };
+    }
     await new Promise<void>((resolve) => {
       let waiters = this.#waiters.get(conversation);
       if (!waiters) {
@@ -353,8 +356,12 @@ export class MailboxChannel implements Channel {
     }
   }
 
-  /** Wakes every waiting read (the host stops: a long poll must not hold the drain up). */
+  /**
+   * Wakes every waiting read and makes later reads answer at once (the host stops: a long poll
+   * must not hold the drain up). A host is not started twice, so this is for good.
+   */
   wakeAll(): void {
+    this.#stopping = true;
     for (const waiters of this.#waiters.values()) for (const wake of [...waiters]) wake();
   }
 
