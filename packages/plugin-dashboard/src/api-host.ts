@@ -27,7 +27,7 @@ export function mountAuthRoutes(route: ApiRoute, deps: DashboardDeps): void {
       return answer(deps, {
         auth: deps.auth.mode,
         authenticated: caller.ok,
-        ...(caller.ok ? { csrf: caller.csrf } : {}),
+        ...(caller.ok ? { csrf: caller.csrf, user: caller.user } : {}),
       });
     },
     { open: true },
@@ -43,9 +43,8 @@ export function mountAuthRoutes(route: ApiRoute, deps: DashboardDeps): void {
         throw new HttpError(415, 'unsupported_media_type', 'send the token as JSON');
       }
       const body = request.json();
-      const token =
-        typeof body === 'object' && body !== null && !Array.isArray(body) ? body.token : undefined;
-      const cookie = deps.auth.login(request, token, viaHttps(request));
+      const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {};
+      const cookie = deps.auth.login(request, fields.token, viaHttps(request), fields.user);
       return {
         ...answer(deps, { authenticated: true }),
         headers: { ...SECURITY_HEADERS, 'cache-control': 'no-store', 'set-cookie': cookie },

@@ -16,11 +16,22 @@ const newSecret = () => randomBytes(32).toString('base64url');
 
 interface Login {
   csrf: string;
+  user: string;
   lastUsedAt: number;
 }
 
-/** Who is asking: the CSRF token to send back, or why not. */
-export type Caller = { ok: true; csrf: string; sessionId?: string } | { ok: false };
+/** The dashboard user of open mode (whoever can reach the loopback address). */
+export const LOCAL_USER = 'local';
+/** The dashboard user of a login that named none. */
+export const DEFAULT_LOGIN_USER = 'operator';
+/** A dashboard user name: what their chat conversation and sessions are keyed by. */
+const USER_NAME = /^[A-Za-z0-9._-]{1,40}$/;
+
+/**
+ * Who is asking: the CSRF token to send back and the dashboard user (the name given at login,
+ * `local` in open mode), or why not.
+ */
+export type Caller = { ok: true; csrf: string; user: string; sessionId?: string } | { ok: false };
 
 /**
  * The dashboard's access rules. In `open` mode (loopback, no login) the API answers requests
@@ -56,7 +67,7 @@ export class DashboardAuth {
   caller(request: HttpRequest): Caller {
     if (this.mode === 'open') {
       return loopbackHost(request.header('host'))
-        ? { ok: true, csrf: this.#openCsrf }
+        ? { ok: true, csrf: this.#openCsrf, user: LOCAL_USER }
         : { ok: false };
     }
     const id = cookie(request.header('cookie'), SESSION_COOKIE);
@@ -68,7 +79,7 @@ export class DashboardAuth {
       return { ok: false };
     }
     login.lastUsedAt = now;
-    return { ok: true, csrf: login.csrf, sessionId: id };
+    return { ok: true, csrf: login.csrf, user: login.user, sessionId: id };
   }
 
   /** Throws 401 unless the caller may read; 403 unless it may also change things (`write`). */
@@ -83,9 +94,20 @@ export class DashboardAuth {
     return caller;
   }
 
-  /** Checks a submitted token; returns the Set-Cookie header of a new login. */
-  login(request: HttpRequest, token: unknown, secure: boolean): string {
+  /**
+   * Checks a submitted token; returns the Set-Cookie header of a new login as `user` (a name of
+   * 1-40 letters, digits and `._-`; default `operator`). Everyone with the token may log in as
+   * any name: the name keeps people's chats and sessions apart, it is not a permission.
+   */
+  login(request: HttpRequest, token: unknown, secure: boolean, user: unknown = undefined): string {
     checkSameOrigin(request, undefined);
+    if (user !== undefined && (typeof user !== 'string' || !USER_NAME.test(user))) {
+      throw new HttpError(
+        400,
+        'bad_request',
+        'user must be 1-40 letters, digits and ._- characters',
+      );
+    }
     const address = request.remoteAddress ?? 'unknown';
     const now = this.now();
     const failures = this.#failures.get(address);
@@ -113,7 +135,11 @@ export class DashboardAuth {
     }
     this.#failures.delete(address);
     const id = newSecret();
-    this.#sessions.set(id, { csrf: newSecret(), lastUsedAt: now });
+    this.#sessions.set(id, {
+      csrf: newSecret(),
+      user: typeof user === 'string' ? user : DEFAULT_LOGIN_USER,
+      lastUsedAt: now,
+    });
     while (this.#sessions.size > MAX_SESSIONS) {
       const oldest = this.#sessions.keys().next().value as string;
       this.#sessions.delete(oldest);

@@ -1,6 +1,7 @@
 /**
  * @module @agentd/plugin-dashboard
- * A web dashboard in the host: tasks, schedules, dead letters, sessions and an overview, served
+ * A web dashboard in the host: tasks, schedules, dead letters, sessions, agents, alerts, a chat
+ * with the agents (the `web` channel) and an overview, served
  * by the host's own HTTP server at `/dashboard`, live by Server-Sent Events. See docs/dashboard.md.
  *
  * @example
@@ -14,7 +15,8 @@
  * ```
  */
 
-export { CSRF_HEADER, SESSION_COOKIE } from './auth.js';
+export { MAX_CHAT_WAIT_MS, WEB_CHANNEL } from './api-chat.js';
+export { CSRF_HEADER, DEFAULT_LOGIN_USER, LOCAL_USER, SESSION_COOKIE } from './auth.js';
 export { DASHBOARD_ERROR_CODES } from './error-codes.js';
 export type { LiveEvent, ThroughputMinute } from './live.js';
 export {

@@ -2,25 +2,31 @@ import { createRequire } from 'node:module';
 import {
   AgentdError,
   AgentRegistryToken,
+  AnswersToken,
+  ChannelRegistryToken,
   HealthRegistryToken,
   HostInfoToken,
   HttpError,
   HttpServerToken,
+  InboundRouterToken,
   IntakeGuardToken,
   type Plugin,
   SecretMaskerToken,
   SessionStoreToken,
+  type StateStore,
+  StateStoreToken,
   StoreToken,
   TaskQueueToken,
   TaskStoreToken,
 } from '@agentd/core';
 import { BudgetGuardToken, FailoverPolicyToken } from '@agentd/core/failover';
-import { REDACTED, redactSecrets, SECRET_KEYS } from '@agentd/core/host';
+import { MailboxChannel, REDACTED, redactSecrets, SECRET_KEYS } from '@agentd/core/host';
 import { SchedulerToken } from '@agentd/core/scheduler';
 import { SessionManagerToken } from '@agentd/core/sessions';
 import { FailureRing, mountAgentRoutes } from './api-agents.js';
 import { AlertRing, mountAlertRoutes } from './api-alerts.js';
 import { MetricsHistoryReaderToken, mountChartRoutes } from './api-charts.js';
+import { mountChatRoutes, WEB_CHANNEL } from './api-chat.js';
 import { mountAuthRoutes, mountHostRoutes } from './api-host.js';
 import { mountTaskRoutes } from './api-tasks.js';
 import { ClientAssets } from './assets.js';
@@ -50,7 +56,9 @@ const coreVersion = (): string => {
  * (filter, page, detail, cancel, retry, enqueue), schedules (run now), dead letters (retry,
  * discard), sessions, agents (chains, circuits, failures, spend), alerts (acknowledge) and an
  * overview (health, uptime, version, throughput, charts of plugin-monitor's history), live by
- * Server-Sent Events from the event bus. The browser client ships prebuilt in the package.
+ * Server-Sent Events from the event bus, and a chat with the host's agents through the `web`
+ * channel (one conversation per dashboard user; commands, sessions and budgets apply as on any
+ * channel). The browser client ships prebuilt in the package.
  *
  * Open without login while the server listens on loopback only; beyond loopback (or with
  * `auth: 'login'`) a login form asks for `token` and sets an HttpOnly, SameSite=Strict cookie.
@@ -74,14 +82,32 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
   let live: LiveHub | undefined;
   let failures: FailureRing | undefined;
   let alerts: AlertRing | undefined;
+  let chat: MailboxChannel | undefined;
+  let state: StateStore | undefined;
   return {
     name: DASHBOARD_PLUGIN_NAME,
     dependsOn: [HttpServerToken],
     // Optional partners, started first when present so the API can read them.
-    after: [TaskStoreToken, SessionStoreToken, TaskQueueToken, SchedulerToken, SessionManagerToken],
+    after: [
+      TaskStoreToken,
+      StateStoreToken,
+      SessionStoreToken,
+      TaskQueueToken,
+      SchedulerToken,
+      SessionManagerToken,
+    ],
     optionsSchema: dashboardOptionsSchema,
     options,
     secretOptions: ['token'],
+
+    register(ctx) {
+      // Registered before any plugin starts, so a reply owed to the web channel from before a
+      // restart finds it. Its messages go to the StateStore once the store has started.
+      chat = new MailboxChannel({ name: WEB_CHANNEL, state: () => state, clock: ctx.clock });
+      ctx.resolve(ChannelRegistryToken).add(chat);
+      // A waiting read must not hold the drain up.
+      ctx.events.on('host.stopping', () => chat?.wakeAll());
+    },
 
     start(ctx) {
       const o = ctx.options;
@@ -131,6 +157,14 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
       });
       alerts = new AlertRing(ctx.events, maskText, () => ctx.clock.now());
       mountAlertRoutes(route, deps, alerts);
+      state = ctx.tryResolve(StateStoreToken);
+      if (chat) {
+        mountChatRoutes(route, deps, {
+          channel: chat,
+          router: ctx.resolve(InboundRouterToken),
+          answers: () => ctx.tryResolve(AnswersToken),
+        });
+      }
       // The page itself: `/dashboard` sends the browser to `/dashboard/`, so the client's
       // relative asset paths work under any mount path.
       offs.push(

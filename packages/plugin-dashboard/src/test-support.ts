@@ -171,3 +171,112 @@ export const failoverPlugin = () =>
     },
     budgets: { cost: { dailyUsd: 5, monthlyUsd: 50 } },
   });
+
+/** A message of the chat as `GET api/chat` returns it. */
+export interface ChatEntry {
+  seq: string;
+  text: string;
+  at: number;
+  from?: 'client';
+}
+
+/**
+ * A client of the dashboard's chat over real HTTP, as the browser is one: the CSRF token from
+ * `api/me`, the login cookie when there is one, posts to `api/chat`, and `follow()`, a loop of
+ * waiting reads that collects the conversation in `seen` (what a tab shows).
+ *
+ * @example
+ * ```ts
+ * const chat = await DashboardChat.open(url);
+ * await chat.post({ text: 'hello', id: 'm-1' }); // { status: 202, body: { outcome: 'accepted', ... } }
+ * ```
+ */
+export class DashboardChat {
+  readonly seen: ChatEntry[] = [];
+  /** Reads made by `follow()`. */
+  reads = 0;
+  #following = false;
+  #cursor = '';
+  readonly #stopped = new AbortController();
+
+  private constructor(
+    readonly url: string,
+    readonly csrf: string,
+    readonly cookie: string | undefined,
+  ) {}
+
+  static async open(url: string, cookie?: string): Promise<DashboardChat> {
+    const me = await fetch(`${url}/dashboard/api/me`, { headers: cookie ? { cookie } : {} });
+    const { csrf } = (await me.json()) as { csrf: string };
+    return new DashboardChat(url, csrf, cookie);
+  }
+
+  /** Logs in as `user` with the test token; the cookie of the login. */
+  static async login(url: string, user: string): Promise<string> {
+    const response = await fetch(`${url}/dashboard/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: DASHBOARD_TOKEN, user }),
+    });
+    if (response.status !== 200) throw new Error(`login failed: ${response.status}`);
+    return (response.headers.get('set-cookie') ?? '').split(';')[0]!;
+  }
+
+  /** Posts a body (an object is sent as JSON; a string as is) with the page's headers. */
+  async post(
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: Record<string, unknown> & { error?: { code: string } } }> {
+    const response = await fetch(`${this.url}/dashboard/api/chat`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-agentd-csrf': this.csrf,
+        ...(this.cookie && { cookie: this.cookie }),
+        ...headers,
+      },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  /** One read of the conversation after `after`, waiting up to `wait` ms. */
+  async read(
+    after = '',
+    wait = 0,
+  ): Promise<{ user: string; messages: ChatEntry[]; cursor: string }> {
+    const response = await fetch(`${this.url}/dashboard/api/chat?after=${after}&wait=${wait}`, {
+      headers: this.cookie ? { cookie: this.cookie } : {},
+      signal: this.#stopped.signal,
+    });
+    if (response.status !== 200) throw new Error(`chat read answered ${response.status}`);
+    return (await response.json()) as { user: string; messages: ChatEntry[]; cursor: string };
+  }
+
+  /** Reads in a loop, as the Chat page does, until `stop()` or the server goes away. */
+  follow(): void {
+    if (this.#following) return;
+    this.#following = true;
+    void (async () => {
+      while (!this.#stopped.signal.aborted) {
+        try {
+          const { messages, cursor } = await this.read(this.#cursor, 5000);
+          this.reads++;
+          this.seen.push(...messages);
+          this.#cursor = cursor;
+        } catch {
+          return;
+        }
+      }
+    })();
+  }
+
+  /** The host's messages seen so far (without the client's own). */
+  replies(): string[] {
+    return this.seen.filter((m) => m.from !== 'client').map((m) => m.text);
+  }
+
+  stop(): void {
+    this.#stopped.abort();
+  }
+}

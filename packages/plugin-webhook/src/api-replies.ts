@@ -23,19 +23,6 @@ export const MAX_WAIT_MS = 300_000;
 /** The wait when none is asked for. */
 export const DEFAULT_WAIT_MS = 30_000;
 
-/**
- * Text a person typed: tabs and line breaks are text, other C0 controls (NUL, ESC) and DEL are
- * not, and are refused rather than stored (an ESC sequence could act on whoever reads it).
- *
- * @example
- * ```ts
- * TYPED_TEXT.test('two\nlines'); // true
- * TYPED_TEXT.test('\u001b[2J'); // false
- * ```
- */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-export const TYPED_TEXT = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/u;
-
 const addressPart = (max: number) =>
   z
     .string()

@@ -71,6 +71,16 @@ describe('chat routes of the API', () => {
     expect(texts).toEqual(['pong', 'wrote: once']);
   });
 
+  it('keeps two conversations apart that number their messages alike', async () => {
+    const { chat, tasks } = await startHost();
+    const first = await chat('terminal-alice', { body: JSON.stringify({ text: 'a', id: 'm-1' }) });
+    const second = await chat('terminal-bob', { body: JSON.stringify({ text: 'b', id: 'm-1' }) });
+    expect(first.json()).toMatchObject({ outcome: 'accepted' });
+    expect(second.json()).toMatchObject({ outcome: 'accepted' });
+    const inputs = (await tasks()).map((t) => t.input).sort();
+    expect(inputs).toEqual(['a', 'b']);
+  });
+
   it('keeps delivered replies across a restart (StateStore)', async () => {
     const first = await startHost();
     const waiting = first.chat('keep', { query: '?timeout=20s' });

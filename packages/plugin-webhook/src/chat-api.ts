@@ -6,42 +6,32 @@ import {
   type InboundRouter,
   type JsonValue,
 } from '@agentd/core';
-import type { AnswerSender } from '@agentd/core/host';
-import { z } from 'zod';
-import { TYPED_TEXT, waitParam } from './api-replies.js';
-import { CHAT_CHANNEL, type ChatChannel, isConversationId } from './chat-channel.js';
+import {
+  type AnswerSender,
+  isConversationId,
+  type MailboxChannel,
+  parseChatPost,
+} from '@agentd/core/host';
+import { waitParam } from './api-replies.js';
 import { API_PREFIX } from './options.js';
 import { isJsonType } from './server.js';
 
-/** Longest chat message accepted, in characters. */
-export const MAX_CHAT_TEXT = 16_000;
-
-const chatMessageSchema = z
-  .object({
-    text: z
-      .string()
-      .min(1)
-      .max(MAX_CHAT_TEXT)
-      .regex(TYPED_TEXT, 'must not contain control characters')
-      .refine((t) => t.trim() !== '', 'must not be blank'),
-    /** The client's id of the message: sending it again is recognised, not run twice. */
-    id: z
-      .string()
-      .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be 1-100 letters, digits and ._:- characters')
-      .optional(),
-    /** How the sender is shown (logs, session listings). */
-    name: z
-      .string()
-      .min(1)
-      .max(100)
-      .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
-      .optional(),
-  })
-  .strict();
+/**
+ * Name of the channel behind the chat routes of the HTTP API (what `agentd chat` talks to); its
+ * addresses are conversation ids.
+ *
+ * @example
+ * ```ts
+ * const to = { channel: CHAT_CHANNEL, id: 'terminal-alice' };
+ * ```
+ */
+export const CHAT_CHANNEL = 'api';
+/** Where the `api` channel kept its messages before it became core's MailboxChannel: kept, so they survive an upgrade. */
+export const CHAT_NAMESPACE = 'chat-channel';
 
 /** What the chat routes use. */
 export interface ChatApiDeps {
-  channel: ChatChannel;
+  channel: MailboxChannel;
   router: InboundRouter;
   /** The reply outbox, when the host has a task store: answers are recorded before they are sent. */
   answers: () => AnswerSender | undefined;
@@ -83,29 +73,13 @@ export function mountChatApi(server: HttpServer, deps: ChatApiDeps): void {
       if (type !== undefined && !isJsonType(type)) {
         throw new HttpError(415, 'unsupported_media_type', 'the body must be application/json');
       }
-      const parsed = chatMessageSchema.safeParse(req.json());
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map(
-          (i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`,
-        );
-        throw new HttpError(400, 'bad_request', `invalid message: ${issues.join('; ')}`);
-      }
-      const { text, id = randomUUID(), name } = parsed.data;
-      const from = { channel: CHAT_CHANNEL, id: conversation };
-      const receipt = await deps.router.dispatch({
+      const { text, id = randomUUID(), name } = parseChatPost(req.json());
+      const receipt = await deps.channel.receive(deps.router, deps.answers(), {
+        conversation,
         id,
-        from,
-        sender: { id: conversation, ...(name !== undefined && { displayName: name }) },
         text,
-        receivedAt: Date.now(),
+        ...(name !== undefined && { name }),
       });
-      if (receipt.reply !== undefined) {
-        const key = `${CHAT_CHANNEL}:answer:${conversation}:${id}`;
-        const outbox = deps.answers();
-        await (outbox
-          ? outbox.answer(from, receipt.reply, { key })
-          : deps.channel.send(from, { text: receipt.reply }, { idempotencyKey: key }));
-      }
       const body: Record<string, JsonValue> = { outcome: receipt.outcome, id };
       if (receipt.taskId !== undefined) body.taskId = receipt.taskId;
       return { status: receipt.outcome === 'accepted' ? 202 : 200, json: body };

@@ -7,9 +7,8 @@ import {
   type StateStore,
   type TaskStore,
 } from '@agentd/core';
-import type { AnswerSender } from '@agentd/core/host';
-import { mountChatApi } from './chat-api.js';
-import { ChatChannel } from './chat-channel.js';
+import { type AnswerSender, MailboxChannel } from '@agentd/core/host';
+import { CHAT_CHANNEL, CHAT_NAMESPACE, mountChatApi } from './chat-api.js';
 import { mountOpenAi, openAiChannel, openAiRouting } from './openai.js';
 import type { ResolvedWebhookOptions } from './options.js';
 import type { AgentdHttpServer } from './server.js';
@@ -40,7 +39,12 @@ export function mountConversations(
   if (!o.api) return;
   const channels = ctx.resolve(ChannelRegistryToken);
   const router = ctx.resolve(InboundRouterToken);
-  const chat = new ChatChannel(services.state, ctx.clock);
+  const chat = new MailboxChannel({
+    name: CHAT_CHANNEL,
+    namespace: CHAT_NAMESPACE,
+    state: services.state,
+    clock: ctx.clock,
+  });
   channels.add(chat);
   mountChatApi(http, { channel: chat, router, answers: services.answers });
   // A long poll must not hold the drain up.

@@ -19,11 +19,11 @@
  * ```
  */
 
+export type { ChatMessage } from '@agentd/core/host';
 export type { ApiDeps } from './api.js';
 export { mountApi } from './api.js';
 export { MAX_WAIT_MS } from './api-replies.js';
-export type { ChatMessage } from './chat-channel.js';
-export { CHAT_CHANNEL } from './chat-channel.js';
+export { CHAT_CHANNEL } from './chat-api.js';
 export { WEBHOOK_ERROR_CODES } from './error-codes.js';
 export type { WebhookReceivedEvent } from './events.js';
 export { OPENAI_CHANNEL, SESSION_HEADER } from './openai.js';

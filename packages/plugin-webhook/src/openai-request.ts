@@ -1,6 +1,6 @@
 import { HttpError, type HttpRequest } from '@agentd/core';
+import { TYPED_TEXT } from '@agentd/core/host';
 import { z } from 'zod';
-import { TYPED_TEXT } from './api-replies.js';
 import { isJsonType } from './server.js';
 
 /** An error in OpenAI's shape, `{ error: { message, type, code, param } }`, which its clients read. */

@@ -109,5 +109,19 @@ export type { BuiltinConfig } from '../preset/builtin-preset.js';
 export { builtinPreset } from '../preset/builtin-preset.js';
 export { validateConfig } from '../preset/host.js';
 export type { FunctionAgentReturn } from '../runtime/function-agent.js';
+export type {
+  ChatMessage,
+  ChatPost,
+  MailboxChannelOptions,
+  MailboxInbound,
+  ReceiveOptions,
+} from '../runtime/mailbox-channel.js';
+export {
+  isConversationId,
+  MAX_CHAT_TEXT,
+  MailboxChannel,
+  parseChatPost,
+  TYPED_TEXT,
+} from '../runtime/mailbox-channel.js';
 export type { RunUntilSignalOptions } from '../runtime/run-until-signal.js';
 export { runUntilSignal } from '../runtime/run-until-signal.js';

@@ -17,7 +17,12 @@ export class ApiError extends Error {
 /** Where the API lives: beside the page (`/dashboard/` → `/dashboard/api`). */
 export const apiBase = new URL('api', document.baseURI.replace(/[?#].*$/, '')).pathname;
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['x-agentd-csrf'] = csrf;
@@ -26,6 +31,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: 'same-origin',
+    signal,
   });
   const data = (await response.json().catch(() => ({}))) as {
     error?: { code: string; message: string };
@@ -41,13 +47,16 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return data as T;
 }
 
-export const get = <T>(path: string) => call<T>('GET', path);
+export const get = <T>(path: string, signal?: AbortSignal) =>
+  call<T>('GET', path, undefined, signal);
 export const post = <T>(path: string, body: unknown = {}) => call<T>('POST', path, body);
 
 export interface Me {
   auth: 'open' | 'login';
   authenticated: boolean;
   csrf?: string;
+  /** The dashboard user (`local` in open mode, the login's name otherwise). */
+  user?: string;
 }
 
 /** Who the API thinks we are; keeps the CSRF token for later changes. */

@@ -4,6 +4,7 @@ import { type Me, post, whoAmI } from './api';
 import { connectLive, useLiveStatus } from './live';
 import { Agents } from './pages/agents';
 import { Alerts } from './pages/alerts';
+import { Chat } from './pages/chat';
 import { DeadLetters } from './pages/dead-letters';
 import { Login } from './pages/login';
 import { Overview } from './pages/overview';
@@ -22,6 +23,7 @@ const PAGES = [
   ['sessions', 'Sessions'],
   ['agents', 'Agents'],
   ['alerts', 'Alerts'],
+  ['chat', 'Chat'],
 ] as const;
 
 function Page() {
@@ -35,6 +37,7 @@ function Page() {
   if (page === 'sessions') return <Sessions params={route.params} />;
   if (page === 'agents') return <Agents />;
   if (page === 'alerts') return <Alerts />;
+  if (page === 'chat') return <Chat />;
   return <Overview />;
 }
 

@@ -4,6 +4,8 @@ import { post } from '../api';
 /** The login form: the token goes in the request body, never in a URL. */
 export function Login({ onDone }: { onDone: () => void }) {
   const [token, setToken] = useState('');
+  // Who is logging in: keeps people's chats and sessions apart (everyone holds the same token).
+  const [user, setUser] = useState(() => localStorage.getItem('agentd:user') ?? '');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const submit = async (event: Event) => {
@@ -11,7 +13,8 @@ export function Login({ onDone }: { onDone: () => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      await post('/login', { token });
+      await post('/login', user === '' ? { token } : { token, user });
+      localStorage.setItem('agentd:user', user);
       setToken('');
       onDone();
     } catch (e) {
@@ -35,6 +38,19 @@ export function Login({ onDone }: { onDone: () => void }) {
           value={token}
           onInput={(e) => setToken((e.target as HTMLInputElement).value)}
           required
+        />
+      </label>
+      <label>
+        Your name <span class="muted small">(optional: your own chat and sessions)</span>
+        <input
+          type="text"
+          name="user"
+          autocomplete="username"
+          pattern="[A-Za-z0-9._\-]{1,40}"
+          maxLength={40}
+          placeholder="operator"
+          value={user}
+          onInput={(e) => setUser((e.target as HTMLInputElement).value)}
         />
       </label>
       <button type="submit" disabled={busy || token === ''}>
