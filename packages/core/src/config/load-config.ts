@@ -70,7 +70,7 @@ export async function loadConfigFile(
   try {
     mod = isNativeModule(path)
       ? ((await import(pathToFileURL(path).href)) as { default?: unknown }).default
-      : await (await jitiFor(path)).import(path, { default: true });
+      : await importWithJiti(path);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`cannot load ${basename(path)}: ${firstLine(errorMessage(error))}`, [], {
@@ -88,6 +88,20 @@ export async function loadConfigFile(
 
 type Importer = Awaited<ReturnType<typeof jitiFor>>;
 
+/** File-system errors writing jiti's transform cache, which must not keep a config from loading. */
+const CACHE_WRITE_ERRORS = new Set(['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT']);
+
+/** Imports a config through jiti; when its cache cannot be written (a full disk), without it. */
+async function importWithJiti(path: string): Promise<unknown> {
+  try {
+    return await (await jitiFor(path)).import(path, { default: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code || !CACHE_WRITE_ERRORS.has(code)) throw error;
+    return (await jitiFor(path, { cache: false })).import(path, { default: true });
+  }
+}
+
 /**
  * jiti for `path`, imported only when a config needs it (its TypeScript transform, Babel, costs
  * most of a second to load). Transforms are cached in the `node_modules/.cache/jiti` that serves
@@ -95,9 +109,9 @@ type Importer = Awaited<ReturnType<typeof jitiFor>>;
  * after the first skips Babel; the cache is never put in the shared temporary directory, where
  * a config's inline values would be readable by others: without a `node_modules`, no cache.
  */
-async function jitiFor(path: string) {
+async function jitiFor(path: string, options: { cache?: boolean } = {}) {
   const { createJiti } = await import('jiti');
-  const modules = nearestNodeModules(dirname(path));
+  const modules = options.cache === false ? undefined : nearestNodeModules(dirname(path));
   return createJiti(path, {
     moduleCache: false,
     fsCache: modules ? join(modules, '.cache', 'jiti') : false,
