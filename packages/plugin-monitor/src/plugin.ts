@@ -256,9 +256,11 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
         // Pings start once every plugin is up: a check of a plugin still starting is no failure.
         offs.push(ctx.events.on('host.ready', () => beat.begin()));
       }
-      // Not awaited: the first CPU reading takes half a second, which the start need not wait
-      // for. Until it is in, /health says "no sample yet".
-      void tick();
+      // Once the host is ready, not during its start: the first reading takes half a second
+      // (never awaited), and systeminformation's import and its CPU reading's synchronous child
+      // process (`cat /proc/stat`) would hold up the plugins starting after this one. Until it
+      // is in, /health says "no sample yet".
+      offs.push(ctx.events.on('host.ready', () => void tick()));
       // The built-in /status shows the figures too, when the host has the chat commands.
       const status = ctx.tryResolve(StatusReportToken);
       if (status) {

@@ -1,6 +1,5 @@
 import { stat, statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import si from 'systeminformation';
 
 /** The file system holding one watched path. */
 export interface DiskSample {
@@ -92,6 +91,9 @@ export async function sampleSystem(
   paths: readonly string[],
   now = Date.now(),
 ): Promise<SystemSample> {
+  // Imported at the first sample, not with the plugin: a CLI command that loads the config
+  // never samples, and a host's start need not wait for its files.
+  const { default: si } = await import('systeminformation');
   const [load, mem, disks] = await Promise.all([si.currentLoad(), si.mem(), sampleDisks(paths)]);
   return {
     at: now,

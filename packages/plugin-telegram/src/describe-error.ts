@@ -1,5 +1,31 @@
 import { redactSecrets } from '@agentd/core/host';
-import { GrammyError, HttpError } from 'grammy';
+import type { GrammyError, HttpError } from 'grammy';
+
+/**
+ * Whether `error` is grammY's `GrammyError` (Telegram answered `ok: false`). Told by the name
+ * grammY gives it rather than `instanceof`, so the plugin's modules need not load grammY (and
+ * its HTTP client) until the plugin registers: a CLI command that only loads the config skips it.
+ *
+ * @example
+ * ```ts
+ * if (isGrammyError(error) && error.error_code === 401) console.error('token refused');
+ * ```
+ */
+export function isGrammyError(error: unknown): error is GrammyError {
+  return error instanceof Error && error.name === 'GrammyError';
+}
+
+/**
+ * Whether `error` is grammY's `HttpError` (the request itself failed), as {@link isGrammyError}.
+ *
+ * @example
+ * ```ts
+ * if (isHttpError(error)) console.error(describeError(error));
+ * ```
+ */
+export function isHttpError(error: unknown): error is HttpError {
+  return error instanceof Error && error.name === 'HttpError';
+}
 
 /**
  * An error's message for logs and health output: Telegram's own description for API errors;
@@ -12,8 +38,8 @@ import { GrammyError, HttpError } from 'grammy';
  * ```
  */
 export function describeError(error: unknown): string {
-  if (error instanceof GrammyError) return `${error.method}: ${error.description}`;
-  if (error instanceof HttpError) {
+  if (isGrammyError(error)) return `${error.method}: ${error.description}`;
+  if (isHttpError(error)) {
     const reason = error.error instanceof Error ? ` (${error.error.message})` : '';
     return redactSecrets(`${error.message}${reason}`);
   }

@@ -19,13 +19,12 @@ import {
 import { ChatCommandsToken } from '@agentd/core/chat-commands';
 import { type IntakeOutcome, NotificationRoutesToken } from '@agentd/core/host';
 import { type RoleCampaign, type RoleLease, RolesToken } from '@agentd/core/roles';
-import { type Api, GrammyError } from 'grammy';
+import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
 import { forwardAlerts } from './alerts.js';
-import { pollingApi, sendingApi } from './apis.js';
 import { pollerHealth, webhookHealth } from './channel-health.js';
 import { commandMenus } from './command-menu.js';
-import { describeError } from './describe-error.js';
+import { describeError, isGrammyError } from './describe-error.js';
 import { replyTargetOf, TelegramInbound } from './inbound.js';
 import {
   DEFAULT_CHANNEL_NAME,
@@ -112,8 +111,11 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
     optionsSchema: telegramOptionsSchema,
     options,
 
-    register(ctx) {
+    async register(ctx) {
       const o = ctx.options;
+      // grammY and its HTTP client load here, not with the config that names this plugin: a CLI
+      // command that reads the store never registers it.
+      const { pollingApi, sendingApi } = await import('./apis.js');
       pollApi = pollingApi(o.token, o.apiRoot, o.pollTimeoutSeconds);
       const sendApi = sendingApi(o.token, o.apiRoot, o.maxRetryDelaySeconds, (retryAfterSeconds) =>
         ctx.events.emit('channel.rate_limited', {
@@ -419,7 +421,7 @@ async function checkToken(ctx: Ctx, api: Api): Promise<{ username: string } | un
   try {
     return await prepareBot(api, withDeadline(ctx.signal, START_CHECK_MS), ctx.options);
   } catch (error) {
-    if (error instanceof GrammyError && error.error_code === 401) {
+    if (isGrammyError(error) && error.error_code === 401) {
       throw new AgentdError(
         'E_TELEGRAM_TOKEN',
         `Telegram refused the bot token of channel "${ctx.options.name}" (401 Unauthorized): check the token @BotFather gave you`,

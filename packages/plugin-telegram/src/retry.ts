@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
-import { GrammyError } from 'grammy';
+import { isGrammyError } from './describe-error.js';
 
 /**
  * Whether asking Telegram again cannot help: a 4xx other than 429 (a bad webhook URL, a wrong
@@ -13,7 +13,7 @@ import { GrammyError } from 'grammy';
  */
 export function isPermanent(error: unknown): boolean {
   return (
-    error instanceof GrammyError &&
+    isGrammyError(error) &&
     error.error_code >= 400 &&
     error.error_code < 500 &&
     error.error_code !== 429
@@ -38,7 +38,7 @@ export class RetryBackoff {
   /** The wait, in ms, before trying again after `error`. */
   next(error: unknown): number {
     this.#step = this.#step ? this.#step.next(undefined) : this.#backoff.next();
-    const retryAfter = error instanceof GrammyError ? error.parameters.retry_after : undefined;
+    const retryAfter = isGrammyError(error) ? error.parameters.retry_after : undefined;
     return Math.max(Math.round(this.#step.duration), (retryAfter ?? 0) * 1000);
   }
 

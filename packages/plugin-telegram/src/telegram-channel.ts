@@ -8,8 +8,8 @@ import {
   type SentMessage,
   type StateStore,
 } from '@agentd/core';
-import { type Api, GrammyError } from 'grammy';
-import { describeError } from './describe-error.js';
+import type { Api } from 'grammy';
+import { describeError, isGrammyError } from './describe-error.js';
 import { grammySignal, withDeadline } from './signals.js';
 import { splitText, TELEGRAM_TEXT_LIMIT } from './split-text.js';
 
@@ -198,7 +198,7 @@ async function sentIds(state: StateStore, key: string): Promise<string[]> {
 }
 
 function migratedChatId(error: unknown): number | undefined {
-  return error instanceof GrammyError ? error.parameters.migrate_to_chat_id : undefined;
+  return isGrammyError(error) ? error.parameters.migrate_to_chat_id : undefined;
 }
 
 function sendError(error: unknown, to: Address): AgentdError {

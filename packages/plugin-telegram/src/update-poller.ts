@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@agentd/core';
 import type { RoleLease } from '@agentd/core/roles';
-import { type Api, GrammyError } from 'grammy';
+import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
-import { describeError } from './describe-error.js';
+import { describeError, isGrammyError } from './describe-error.js';
 import { RetryBackoff } from './retry.js';
 import { grammySignal } from './signals.js';
 
@@ -219,8 +219,8 @@ export class UpdatePoller {
     const delayMs = this.#backoff.next(error);
     this.state.failures++;
     this.state.lastError = describeError(error);
-    if (error instanceof GrammyError && error.error_code === 401) this.state.unauthorized = true;
-    if (error instanceof GrammyError && error.error_code === 409) {
+    if (isGrammyError(error) && error.error_code === 401) this.state.unauthorized = true;
+    if (isGrammyError(error) && error.error_code === 409) {
       this.state.lastError +=
         ' (another process polls this bot, or a webhook is set for it: a bot takes updates in one place only)';
     }

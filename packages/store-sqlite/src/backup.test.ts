@@ -53,6 +53,23 @@ function corrupt(path: string, how: 'truncate' | 'garbage-pages' | 'garbage-head
   closeSync(fd);
 }
 
+describe('checkIntegrity', () => {
+  it('shallow: refuses a file that is not a store, and passes a damaged page the full check finds', async () => {
+    const store = await storeWithTasks(200);
+    await store.close();
+    expect(checkIntegrity(dbPath, { shallow: true })).toEqual({ ok: true });
+    corrupt(dbPath, 'garbage-pages');
+    expect(checkIntegrity(dbPath)).toMatchObject({ ok: false });
+    // The schema still reads: the cheap check cannot see a page it does not read.
+    expect(checkIntegrity(dbPath, { shallow: true })).toEqual({ ok: true });
+    corrupt(dbPath, 'garbage-header');
+    expect(checkIntegrity(dbPath, { shallow: true })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not a database/),
+    });
+  });
+});
+
 describe('backups', () => {
   it('takes online backups while the store is open and keeps only the newest', async () => {
     const store = await storeWithTasks(10);

@@ -75,6 +75,28 @@ describe('a damaged store file, by open mode', () => {
     expect(readFileSync(path).equals(before.bytes)).toBe(true);
   });
 
+  it('read (CLI commands that only look): refuses a file that is not a store as inspect does', async () => {
+    const path = await storeWithBackup();
+    const healthy = await hostAt(path, { mode: 'read' });
+    await healthy.start();
+    expect((await healthy.host.resolve(StoreToken).tasks.list()).map((t) => t.input)).toEqual([
+      'lost',
+      'kept',
+    ]);
+    await healthy.host.stop();
+    writeFileSync(path, 'x'.repeat(10_000));
+    const before = { files: filesIn(dir), bytes: readFileSync(path) };
+    const { host, start } = await hostAt(path, { mode: 'read' });
+    const failure = start();
+    await expect(failure).rejects.toMatchObject({ cause: { code: 'E_STORE_CORRUPT' } });
+    await expect(failure).rejects.toThrow(
+      /the store .*agentd\.db is corrupt \(.*not a database.*\); this command changed nothing\. To recover: run "agentd start"/,
+    );
+    await host.stop();
+    expect(filesIn(dir)).toEqual(before.files);
+    expect(readFileSync(path).equals(before.bytes)).toBe(true);
+  });
+
   it('replace (agentd restore): leaves the file closed, then restores a backup over it', async () => {
     const path = await storeWithBackup();
     writeFileSync(path, 'x'.repeat(10_000));

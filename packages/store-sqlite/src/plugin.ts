@@ -183,6 +183,8 @@ function recoveryAdvice(path: string, backupDir: string | undefined): string {
  *   is ready. Without a usable backup the start fails with a message that says what to do, and
  *   nothing is moved.
  * - `inspect` (CLI commands): fails with a message that says how to recover; nothing changes.
+ * - `read` (CLI commands that only look): as `inspect`, after a shallow check (the file opens as
+ *   SQLite and its schema reads) instead of `PRAGMA quick_check`, which reads every page.
  * - `replace` (`agentd restore`): returns the damage; the file stays closed and untouched.
  */
 function checkBeforeOpen(
@@ -191,7 +193,7 @@ function checkBeforeOpen(
   backupDir: string | undefined,
   mode: StoreOpenMode,
 ): string | undefined {
-  const damage = findDamage(path, backupDir);
+  const damage = findDamage(path, backupDir, { shallow: mode === 'read' });
   if (damage === undefined) {
     if (existsSync(path) && statSync(path).size === 0) {
       ctx.logger.warn(
@@ -201,7 +203,7 @@ function checkBeforeOpen(
     }
     return undefined;
   }
-  if (mode === 'inspect') {
+  if (mode === 'inspect' || mode === 'read') {
     throw new AgentdError(
       'E_STORE_CORRUPT',
       `the store ${path} is corrupt (${damage}); this command changed nothing. ${recoveryAdvice(path, backupDir)}`,
@@ -429,8 +431,11 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
     async start(ctx) {
       openOptions.busyTimeoutMs = ctx.options.busyTimeoutMs;
       openOptions.synchronous = ctx.options.synchronous;
-      openOptions.backgroundCheckpoints = ctx.options.backgroundCheckpoints ?? true;
       const mode = ctx.tryResolve(StoreOpenModeToken) ?? 'repair';
+      // The checkpoint thread serves a host's steady writes; a CLI command's few would wait for
+      // its start and stop, and SQLite's own checkpoint on commit keeps the WAL bounded.
+      openOptions.backgroundCheckpoints =
+        mode === 'repair' ? (ctx.options.backgroundCheckpoints ?? true) : false;
       damaged = checkBeforeOpen(ctx, path, backups?.dir, mode);
       if (damaged !== undefined) {
         ctx.logger.warn(

@@ -11,6 +11,12 @@ import { silentLogger } from '../logging/create-logger.js';
 import type { CheckedConfig } from './host-config.js';
 
 /**
+ * {@link withStore}'s options for a command that only reads: the store may check the file
+ * shallowly before opening it (see `StoreOpenMode` `read`).
+ */
+export const READ_ONLY = { mode: 'read' } as const satisfies { mode: StoreOpenMode };
+
+/**
  * Opens the config's store without the rest of the host and runs `work` with it. Stores are safe
  * to share between processes (SQLite: WAL and immediate transactions), so this works whether or
  * not the host is running; a running host picks up new tasks on its next poll.
@@ -23,7 +29,8 @@ import type { CheckedConfig } from './host-config.js';
  *
  * The store opens in `inspect` mode: a damaged file fails the command with a message that says
  * how to recover, and is never repaired or replaced here (only `agentd start` restores a backup
- * on its own, with an alert). `agentd restore` passes `replace`.
+ * on its own, with an alert). `agentd restore` passes `replace`; commands that only read pass
+ * {@link READ_ONLY}.
  *
  * @example
  * ```ts

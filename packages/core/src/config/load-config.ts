@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
-import { createJiti } from 'jiti';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../kernel/errors.js';
 import type { PluginOption } from '../kernel/plugin.js';
 import { errorMessage } from '../kernel/timeout.js';
@@ -46,8 +46,9 @@ export function findConfigFile(cwd: string, explicit?: string): string {
 }
 
 /**
- * Loads a config file: TypeScript and JavaScript through jiti (so `agentd.config.ts` works on
- * Node 20), JSON with plugins named by package:
+ * Loads a config file: an ES module (`.mjs`, or `.js` in a `"type": "module"` package) with
+ * Node's own `import()`; TypeScript and other JavaScript through jiti (so `agentd.config.ts`
+ * works on Node 20), JSON with plugins named by package:
  * `["@agentd/plugin-telegram", { "token": "${TELEGRAM_TOKEN}" }]`, resolved from the config
  * file's own node_modules. `${ENV}` placeholders (in either kind of file) are left in place:
  * {@link validateConfig} (which `createHost` runs) fills them in.
@@ -63,11 +64,13 @@ export async function loadConfigFile(
   /** Kept for compatibility: placeholders are filled in by `validateConfig`, not here. */
   _env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadedConfig> {
-  const jiti = createJiti(path, { moduleCache: false, fsCache: false });
-  if (path.endsWith('.json')) return { path, config: await loadJsonConfig(path, jiti) };
+  if (path.endsWith('.json'))
+    return { path, config: await loadJsonConfig(path, await jitiFor(path)) };
   let mod: unknown;
   try {
-    mod = await jiti.import(path, { default: true });
+    mod = isNativeModule(path)
+      ? ((await import(pathToFileURL(path).href)) as { default?: unknown }).default
+      : await importWithJiti(path);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`cannot load ${basename(path)}: ${firstLine(errorMessage(error))}`, [], {
@@ -83,7 +86,62 @@ export async function loadConfigFile(
   return { path, config: config as KernelConfig };
 }
 
-type Importer = ReturnType<typeof createJiti>;
+type Importer = Awaited<ReturnType<typeof jitiFor>>;
+
+/** File-system errors writing jiti's transform cache, which must not keep a config from loading. */
+const CACHE_WRITE_ERRORS = new Set(['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT']);
+
+/** Imports a config through jiti; when its cache cannot be written (a full disk), without it. */
+async function importWithJiti(path: string): Promise<unknown> {
+  try {
+    return await (await jitiFor(path)).import(path, { default: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code || !CACHE_WRITE_ERRORS.has(code)) throw error;
+    return (await jitiFor(path, { cache: false })).import(path, { default: true });
+  }
+}
+
+/**
+ * jiti for `path`, imported only when a config needs it (its TypeScript transform, Babel, costs
+ * most of a second to load). Transforms are cached in the `node_modules/.cache/jiti` that serves
+ * the config (the nearest `node_modules` above it), keyed by each file's content, so a start
+ * after the first skips Babel; the cache is never put in the shared temporary directory, where
+ * a config's inline values would be readable by others: without a `node_modules`, no cache.
+ */
+async function jitiFor(path: string, options: { cache?: boolean } = {}) {
+  const { createJiti } = await import('jiti');
+  const modules = options.cache === false ? undefined : nearestNodeModules(dirname(path));
+  return createJiti(path, {
+    moduleCache: false,
+    fsCache: modules ? join(modules, '.cache', 'jiti') : false,
+  });
+}
+
+/** An ES module Node imports as it is: `.mjs`, or `.js` under a `"type": "module"` package.json. */
+function isNativeModule(path: string): boolean {
+  if (path.endsWith('.mjs')) return true;
+  if (!path.endsWith('.js')) return false;
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(dir) === dir) return false;
+  }
+}
+
+function nearestNodeModules(dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    const candidate = join(at, 'node_modules');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(at) === at) return undefined;
+  }
+}
 
 async function loadJsonConfig(path: string, jiti: Importer): Promise<KernelConfig> {
   let raw: unknown;

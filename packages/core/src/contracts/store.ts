@@ -51,6 +51,10 @@ export const StoreToken = createToken<Store>('agentd.store');
  *   fails the command with a message that says how to recover.
  * - `replace` (`agentd restore`): leave a damaged file closed and untouched, so `restore` can
  *   put a backup in its place.
+ * - `read` (the CLI's commands that only look: `tasks`, `status`, `schedules`): as `inspect`,
+ *   but the check before opening may be a shallow one (a file that is not a store at all still
+ *   fails; a store need not scan every page, which costs seconds at a million tasks, to list
+ *   twenty rows). A store without a cheaper check treats it as `inspect`.
  *
  * A host without this token opens its store in `repair` mode.
  *
@@ -59,6 +63,6 @@ export const StoreToken = createToken<Store>('agentd.store');
  * const mode = ctx.tryResolve(StoreOpenModeToken) ?? 'repair';
  * ```
  */
-export type StoreOpenMode = 'repair' | 'inspect' | 'replace';
+export type StoreOpenMode = 'repair' | 'inspect' | 'replace' | 'read';
 
 export const StoreOpenModeToken = createToken<StoreOpenMode>('agentd.store.open-mode');

@@ -18,7 +18,7 @@ import { formatInZone, systemTimezone } from '../../scheduler/time-zone.js';
 import { table } from '../format.js';
 import { type CheckedConfig, loadCheckedConfig } from '../host-config.js';
 import type { CliIO } from '../output.js';
-import { withStore } from '../store-access.js';
+import { READ_ONLY, withStore } from '../store-access.js';
 
 /**
  * Options of {@link schedulesCommand}.
@@ -94,41 +94,45 @@ export async function showSchedules(
   const config = schedulerConfigOf(checked);
   const timezone = config?.timezone ?? systemTimezone();
   const definitions = config ? definitionsOf(config) : [];
-  const listings = await withStore(checked, async (store) => {
-    const stored = new Map<string, ScheduleState>();
-    for (const { key, value } of await store.state.list(SCHEDULER_NAMESPACE, 'schedule:')) {
-      stored.set(key.slice('schedule:'.length), value as ScheduleState);
-    }
-    const out: ScheduleListing[] = [];
-    for (const definition of definitions) {
-      const source = slotSourceFor(definition, timezone);
-      const state = stored.get(definition.name);
-      stored.delete(definition.name);
-      const current =
-        state && state.identity !== source.identity ? { ...state, cursor: now } : state;
-      out.push({
-        ...scheduleStatus(
-          { name: definition.name, enabled: definition.enabled !== false },
-          source,
-          current,
-          now,
-        ),
-        source: 'config',
-      });
-    }
-    for (const [name, state] of stored) {
-      out.push({
-        ...scheduleStatus(
-          { name, enabled: true },
-          slotSourceFromIdentity(state.identity),
-          state,
-          now,
-        ),
-        source: 'store',
-      });
-    }
-    return { out, description: store.description };
-  });
+  const listings = await withStore(
+    checked,
+    async (store) => {
+      const stored = new Map<string, ScheduleState>();
+      for (const { key, value } of await store.state.list(SCHEDULER_NAMESPACE, 'schedule:')) {
+        stored.set(key.slice('schedule:'.length), value as ScheduleState);
+      }
+      const out: ScheduleListing[] = [];
+      for (const definition of definitions) {
+        const source = slotSourceFor(definition, timezone);
+        const state = stored.get(definition.name);
+        stored.delete(definition.name);
+        const current =
+          state && state.identity !== source.identity ? { ...state, cursor: now } : state;
+        out.push({
+          ...scheduleStatus(
+            { name: definition.name, enabled: definition.enabled !== false },
+            source,
+            current,
+            now,
+          ),
+          source: 'config',
+        });
+      }
+      for (const [name, state] of stored) {
+        out.push({
+          ...scheduleStatus(
+            { name, enabled: true },
+            slotSourceFromIdentity(state.identity),
+            state,
+            now,
+          ),
+          source: 'store',
+        });
+      }
+      return { out, description: store.description };
+    },
+    READ_ONLY,
+  );
 
   if (options.json) {
     io.out(JSON.stringify(listings.out, null, 2));

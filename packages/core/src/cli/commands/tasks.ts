@@ -4,7 +4,7 @@ import { AgentdError } from '../../kernel/errors.js';
 import { formatTime, parsePriority, taskRows } from '../format.js';
 import { loadCheckedConfig } from '../host-config.js';
 import type { CliIO } from '../output.js';
-import { withStore } from '../store-access.js';
+import { READ_ONLY, withStore } from '../store-access.js';
 
 interface ConfigOptions {
   config?: string;
@@ -31,21 +31,25 @@ export async function tasksCommand(
     envFile: options.envFile,
     storeOnly: true,
   });
-  return withStore(checked, async (store) => {
-    const tasks = await store.tasks.list({
-      ...(statuses.length > 0 && { status: statuses as TaskStatus[] }),
-      limit,
-    });
-    if (options.json) {
-      io.out(JSON.stringify(tasks, null, 2));
+  return withStore(
+    checked,
+    async (store) => {
+      const tasks = await store.tasks.list({
+        ...(statuses.length > 0 && { status: statuses as TaskStatus[] }),
+        limit,
+      });
+      if (options.json) {
+        io.out(JSON.stringify(tasks, null, 2));
+        return 0;
+      }
+      const counts = await store.tasks.counts();
+      io.out(`${store.description}: ${TASK_STATUSES.map((s) => `${counts[s]} ${s}`).join(', ')}`);
+      if (tasks.length === 0) io.out('no tasks match');
+      else for (const line of taskRows(tasks)) io.out(line);
       return 0;
-    }
-    const counts = await store.tasks.counts();
-    io.out(`${store.description}: ${TASK_STATUSES.map((s) => `${counts[s]} ${s}`).join(', ')}`);
-    if (tasks.length === 0) io.out('no tasks match');
-    else for (const line of taskRows(tasks)) io.out(line);
-    return 0;
-  });
+    },
+    READ_ONLY,
+  );
 }
 
 /** Options of {@link enqueueCommand}, as given on the command line (strings, unchecked). */
