@@ -10,6 +10,7 @@ import {
   type Plugin,
   SecretMaskerToken,
   SessionStoreToken,
+  StateStoreToken,
   StoreToken,
   TaskQueueToken,
   TaskStoreToken,
@@ -19,7 +20,7 @@ import { REDACTED, redactSecrets, SECRET_KEYS } from '@agentd/core/host';
 import { SchedulerToken } from '@agentd/core/scheduler';
 import { SessionManagerToken } from '@agentd/core/sessions';
 import { FailureRing, mountAgentRoutes } from './api-agents.js';
-import { AlertRing, mountAlertRoutes } from './api-alerts.js';
+import { AlertLog, mountAlertRoutes } from './api-alerts.js';
 import { MetricsHistoryReaderToken, mountChartRoutes } from './api-charts.js';
 import { mountAuthRoutes, mountHostRoutes } from './api-host.js';
 import { mountTaskRoutes } from './api-tasks.js';
@@ -73,12 +74,19 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
   const offs: (() => void)[] = [];
   let live: LiveHub | undefined;
   let failures: FailureRing | undefined;
-  let alerts: AlertRing | undefined;
+  let alerts: AlertLog | undefined;
   return {
     name: DASHBOARD_PLUGIN_NAME,
     dependsOn: [HttpServerToken],
     // Optional partners, started first when present so the API can read them.
-    after: [TaskStoreToken, SessionStoreToken, TaskQueueToken, SchedulerToken, SessionManagerToken],
+    after: [
+      StateStoreToken,
+      TaskStoreToken,
+      SessionStoreToken,
+      TaskQueueToken,
+      SchedulerToken,
+      SessionManagerToken,
+    ],
     optionsSchema: dashboardOptionsSchema,
     options,
     secretOptions: ['token'],
@@ -129,7 +137,9 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
         budgets: () => ctx.tryResolve(BudgetGuardToken),
         failures,
       });
-      alerts = new AlertRing(ctx.events, maskText, () => ctx.clock.now());
+      const state = ctx.tryResolve(StateStoreToken);
+      alerts =
+        state && new AlertLog(ctx.events, state, maskText, () => ctx.clock.now(), ctx.logger);
       mountAlertRoutes(route, deps, alerts);
       // The page itself: `/dashboard` sends the browser to `/dashboard/`, so the client's
       // relative asset paths work under any mount path.
