@@ -198,32 +198,23 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
     }
   });
 
-  it('renders the first view quickly on loopback (cold cache, data included)', async () => {
+  // How fast is measured by `npm run bench:dashboard` (medians beside a same-run reference), not
+  // here: this checks the page marks the moment it can be measured by.
+  it('marks the first frame painted with API data (agentd:first-data) once', async () => {
     const seeded = await startSeededHost(dbPath(), hosts);
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const { context, page } = await openPage();
-      try {
-        await page.goto(`${seeded.url}/dashboard/#/tasks`);
-        await page.locator('tr[data-task]').first().waitFor();
-        // Milliseconds from the start of navigation to the first frame painted with API data.
-        await page.waitForFunction("performance.getEntriesByName('agentd:first-data').length > 0");
-        times.push(
-          Number(
-            await page.evaluate("performance.getEntriesByName('agentd:first-data')[0].startTime"),
-          ),
-        );
-      } finally {
-        await context.close();
-      }
+    const { context, page } = await openPage();
+    try {
+      await page.goto(`${seeded.url}/dashboard/#/tasks`);
+      await page.locator('tr[data-task]').first().waitFor();
+      await page.waitForFunction("performance.getEntriesByName('agentd:first-data').length > 0");
+      await page.getByRole('link', { name: 'Schedules' }).click();
+      await page.locator('tr[data-schedule="nightly-report"]').waitFor();
+      expect(await page.evaluate("performance.getEntriesByName('agentd:first-data').length")).toBe(
+        1,
+      );
+    } finally {
+      await context.close();
     }
-    times.sort((a, b) => a - b);
-    const median = times[2]!;
-    console.info(
-      `dashboard first view (tasks listed), cold cache: median ${median.toFixed(0)} ms of ${times.map((t) => t.toFixed(0)).join(', ')}`,
-    );
-    // The budget is 300 ms; the bound here leaves room for a CI machine busy with other tests.
-    expect(median).toBeLessThan(1000);
   });
 
   it('is usable on a phone, in dark mode', async () => {
