@@ -301,20 +301,25 @@ export function mountHostRoutes(route: ApiRoute, deps: DashboardDeps): void {
     });
   });
 
-  route('GET', '/events', (request) => {
-    if (deps.live.streams >= deps.maxStreams) {
-      throw new HttpError(503, 'unavailable', 'too many open dashboard streams');
-    }
-    if (!/text\/event-stream|\*\/\*/.test(request.header('accept') ?? '*/*')) {
-      throw badRequest('this is a text/event-stream');
-    }
-    return {
-      headers: {
-        ...SECURITY_HEADERS,
-        'content-type': 'text/event-stream; charset=utf-8',
-        'x-accel-buffering': 'no',
-      },
-      stream: deps.live.stream(request.signal),
-    };
-  });
+  route(
+    'GET',
+    '/events',
+    (request) => {
+      if (deps.live.streams >= deps.maxStreams) {
+        throw new HttpError(503, 'unavailable', 'too many open dashboard streams');
+      }
+      if (!/text\/event-stream|\*\/\*/.test(request.header('accept') ?? '*/*')) {
+        throw badRequest('this is a text/event-stream');
+      }
+      return {
+        headers: {
+          ...SECURITY_HEADERS,
+          'content-type': 'text/event-stream; charset=utf-8',
+          'x-accel-buffering': 'no',
+        },
+        stream: deps.live.stream(request.signal),
+      };
+    },
+    { stream: true },
+  );
 }

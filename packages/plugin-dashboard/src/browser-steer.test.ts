@@ -4,7 +4,7 @@ import { useTestHosts } from '@agentd/core/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchTestBrowser, pageHelpers } from './test-browser.js';
-import { startDashboardHost, startSeededHost } from './test-support.js';
+import { apiCall, startDashboardHost, startSeededHost } from './test-support.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-dashboard-steer-browser-');
 const launched = await launchTestBrowser();
@@ -107,6 +107,48 @@ describe.skipIf(!launched.available)('steering from the dashboard in Chromium', 
       await page.getByRole('button', { name: 'Suspend' }).waitFor();
       await page.getByText('echo: hello there').waitFor();
       expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('serves ten tabs of one browser through one shared stream, each kept live', {
+    timeout: 90_000,
+  }, async () => {
+    // A browser opens at most 6 HTTP/1.1 connections to a server: a stream per tab would leave
+    // the seventh tab loading forever.
+    const seeded = await startSeededHost(dbPath(), hosts);
+    const context = await browser.newContext();
+    try {
+      const pages = [];
+      for (let i = 0; i < 10; i++) {
+        const page = await context.newPage();
+        await page.goto(`${seeded.url}/dashboard/#/tasks?status=cancelled`, { timeout: 20_000 });
+        await page.locator('.live.up').waitFor({ timeout: 20_000 });
+        pages.push(page);
+      }
+      const overview = await apiCall<{ streams: number }>(seeded.url, '/overview');
+      expect(overview.body.streams).toBe(1);
+      const { TaskQueueToken } = await import('@agentd/core');
+      const queue = seeded.host.resolve(TaskQueueToken);
+      const later = await queue.enqueue({ agent: 'echo', input: 'x', runAt: Date.now() + 60_000 });
+      await queue.cancel(later.task.id);
+      for (const page of pages) {
+        await page.locator(`tr[data-task="${later.task.id}"]`).waitFor({ timeout: 10_000 });
+      }
+      // The tab holding the stream closes: another takes it over, and the rest stay live.
+      await pages.shift()!.close();
+      await expect
+        .poll(
+          async () => (await apiCall<{ streams: number }>(seeded.url, '/overview')).body.streams,
+          { timeout: 10_000 },
+        )
+        .toBe(1);
+      const again = await queue.enqueue({ agent: 'echo', input: 'y', runAt: Date.now() + 60_000 });
+      await queue.cancel(again.task.id);
+      for (const page of pages) {
+        await page.locator(`tr[data-task="${again.task.id}"]`).waitFor({ timeout: 10_000 });
+      }
     } finally {
       await context.close();
     }

@@ -170,4 +170,17 @@ describe('steering from the dashboard API', () => {
     }
     expect(await nightly(seeded.url).catch(() => 'refused')).toBe('refused');
   });
+
+  it('gives simultaneous reads of one page the same answer, and a read after a change sees the change', async () => {
+    const seeded = await startSeededHost(dbPath(), hosts);
+    const reads = await Promise.all(
+      Array.from({ length: 20 }, () => apiCall<Body>(seeded.url, '/schedules')),
+    );
+    expect(new Set(reads.map((r) => r.status))).toEqual(new Set([200]));
+    expect(new Set(reads.map((r) => JSON.stringify(r.body))).size).toBe(1);
+    await apiPost<Body>(seeded.url, '/schedules/nightly-report/pause', await csrfOf(seeded.url));
+    const [a, b] = await Promise.all([nightly(seeded.url), nightly(seeded.url)]);
+    expect(a.pausedAt).toBeGreaterThan(0);
+    expect(b).toEqual(a);
+  });
 });
