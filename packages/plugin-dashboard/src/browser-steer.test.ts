@@ -81,7 +81,7 @@ describe.skipIf(!launched.available)('steering from the dashboard in Chromium', 
       const row = page.locator('tr[data-alert]', { hasText: 'Disk 91% full' });
       await row.locator('.acknowledged-by').getByText('by dashboard (127.0.0.1)').waitFor();
       expect(await row.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
-      await screenshot(page, 'alerts');
+      await screenshot(page, 'alerts-acknowledged');
       expect(errors).toEqual([]);
     } finally {
       await context.close();
