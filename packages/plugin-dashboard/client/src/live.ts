@@ -66,7 +66,7 @@ export function connectLive(): void {
     else if (data.type === 'ask' && leader) tell({ type: 'status', up: connected });
   };
   tell({ type: 'ask' });
-  void navigator.locks.request(name, () => {
+  const lead = (takeover: boolean) => {
     leader = true;
     let opened = false;
     openStream(
@@ -77,18 +77,22 @@ export function connectLive(): void {
       (up) => {
         setConnected(up);
         tell({ type: 'status', up });
-        if (up && !opened) {
-          opened = true;
+        if (up && !opened && takeover) {
           // Taken over from a closed tab: whatever happened in between, re-read.
           const resync: LiveEvent = { kind: 'resync', event: 'resync', at: Date.now() };
           deliver(resync);
           tell({ type: 'event', event: resync });
         }
+        if (up) opened = true;
       },
     );
     // Held while this tab lives; the browser releases it when the tab closes.
     return new Promise<never>(() => undefined);
-  });
+  };
+  // The first tab leads at once; the others wait for the lock, and take over when it passes.
+  void navigator.locks.request(name, { ifAvailable: true }, (lock) =>
+    lock ? lead(false) : navigator.locks.request(name, () => lead(true)),
+  );
 }
 
 function setConnected(up: boolean) {
