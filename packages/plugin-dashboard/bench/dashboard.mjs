@@ -18,18 +18,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createJiti } from 'jiti';
 import { chromium } from 'playwright-core';
 
-const CHROMIUM = process.env.AGENTD_TEST_CHROMIUM ?? '/usr/bin/chromium';
-// As the browser tests start it (src/test-browser.ts).
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
+// The browser tests' Chromium and flags (src/test-browser.ts, read through jiti: Node 20 cannot
+// import TypeScript).
+const { TEST_CHROMIUM: CHROMIUM, CHROMIUM_ARGS } = await createJiti(import.meta.url).import(
+  '../src/test-browser.ts',
+);
 const FIRST_VIEW_RUNS = Number(process.env.FIRST_VIEW_RUNS ?? 15);
 const TABS = 20;
 const IDLE_MS = Number(process.env.IDLE_MS ?? 10_000);

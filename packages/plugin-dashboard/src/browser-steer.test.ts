@@ -1,21 +1,14 @@
 import { raiseAlert, SessionStoreToken, StateStoreToken, TaskStoreToken } from '@agentd/core';
 import { SCHEDULER_NAMESPACE, type ScheduleState, scheduleStateKey } from '@agentd/core/scheduler';
 import { useTestHosts } from '@agentd/core/testing';
-import type { Browser } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { launchTestBrowser, pageHelpers } from './test-browser.js';
+import { describe, expect, it } from 'vitest';
+import { useTestBrowser } from './test-browser.js';
 import { apiCall, startDashboardHost, startSeededHost } from './test-support.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-dashboard-steer-browser-');
-const launched = await launchTestBrowser();
-const browser = launched.available ? launched.browser : (undefined as unknown as Browser);
-afterAll(async () => {
-  if (launched.available) await launched.browser.close();
-});
+const { available, browser, openPage, screenshot } = await useTestBrowser();
 
-const { openPage, screenshot } = pageHelpers(browser);
-
-describe.skipIf(!launched.available)('steering from the dashboard in Chromium', () => {
+describe.skipIf(!available)('steering from the dashboard in Chromium', () => {
   it('pauses a schedule (in the store), runs it by hand while paused, and resumes it', {
     timeout: 60_000,
   }, async () => {

@@ -1,21 +1,14 @@
 import { SessionStoreToken, TaskStoreToken } from '@agentd/core';
 import { useTestHosts } from '@agentd/core/testing';
 import { MetricsHistoryToken, metrics, monitor } from '@agentd/plugin-monitor';
-import type { Browser } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { launchTestBrowser, pageHelpers } from './test-browser.js';
+import { describe, expect, it } from 'vitest';
+import { useTestBrowser } from './test-browser.js';
 import { DASHBOARD_TOKEN, SEEDED_SECRET, startSeededHost } from './test-support.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-dashboard-browser-');
-const launched = await launchTestBrowser();
-const browser = launched.available ? launched.browser : (undefined as unknown as Browser);
-afterAll(async () => {
-  if (launched.available) await launched.browser.close();
-});
+const { available, openPage, screenshot } = await useTestBrowser();
 
-const { openPage, screenshot } = pageHelpers(browser);
-
-describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
+describe.skipIf(!available)('the dashboard in Chromium', () => {
   it('shows every page with what the SQLite store holds, and its buttons change the store', {
     timeout: 90_000,
   }, async () => {
