@@ -48,8 +48,8 @@ const coreVersion = (): string => {
 
 /**
  * A web dashboard served by the host's own HTTP server (`webhook()`) at `/dashboard`: tasks
- * (filter, page, detail, cancel, retry, enqueue), schedules (run now), dead letters (retry,
- * discard), sessions, agents (chains, circuits, failures, spend), alerts (acknowledge) and an
+ * (filter, page, detail, cancel, retry, enqueue), schedules (run now, pause, resume), dead letters (retry,
+ * discard), sessions (suspend, resume, archive), agents (chains, circuits, failures, spend), alerts (acknowledge) and an
  * overview (health, uptime, version, throughput, charts of plugin-monitor's history), live by
  * Server-Sent Events from the event bus. The browser client ships prebuilt in the package.
  *

@@ -263,6 +263,11 @@ export class SessionManager implements SessionRunner {
    */
   async suspend(userKey: string, name: string): Promise<Session> {
     const { id } = await this.#byName(userKey, name);
+    // Checked before the lock too: a run holds the lock until it ends, and the caller (an
+    // operator's click) should hear "busy" now, not wait for the run.
+    if (this.isBusy(id)) {
+      throw new SessionError('E_SESSION_BUSY', `session "${name}" is running a task`);
+    }
     return this.#lock(id, async () => {
       const session = await this.deps.store.get(id);
       if (!session || session.status === 'archived') {
