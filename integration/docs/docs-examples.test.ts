@@ -155,6 +155,7 @@ import { webhook } from '@agentd/plugin-webhook';
 import { sqlite } from '@agentd/store-sqlite';
 export default defineConfig({
   agents: [agent('echo', (input) => input)],
+  schedules: [{ name: 'daily-report', cron: '0 8 * * *', task: { agent: 'echo', input: 'report' } }],
   plugins: [sqlite(), webhook({ port: '\${PORT}' }), dashboard()],
 });
 `,

@@ -2,7 +2,7 @@ import { raiseAlert } from '@agentd/core';
 import { useTestHosts } from '@agentd/core/testing';
 import { describe, expect, it } from 'vitest';
 import { RECENT_ALERTS } from './api-alerts.js';
-import { DASHBOARD_TOKEN, SEEDED_SECRET, startSeededHost } from './test-support.js';
+import { csrfOf, DASHBOARD_TOKEN, SEEDED_SECRET, startSeededHost } from './test-support.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-dashboard-alerts-');
 
@@ -11,11 +11,6 @@ interface AlertsBody {
   open: number;
   alert?: { id: string; acknowledgedAt: number | null };
   error?: { code: string };
-}
-
-async function csrfOf(url: string): Promise<string> {
-  const me = await fetch(`${url}/dashboard/api/me`);
-  return ((await me.json()) as { csrf: string }).csrf;
 }
 
 async function call(url: string, path: string, init: RequestInit = {}) {

@@ -113,6 +113,32 @@ export function mountHostRoutes(route: ApiRoute, deps: DashboardDeps): void {
     return answer(deps, { triggered: name }, 202);
   });
 
+  const pauseRoute = (action: 'pause' | 'resume') =>
+    route('POST', `/schedules/:name/${action}`, async (request) => {
+      const scheduler = need(deps.scheduler, 'scheduler');
+      const name = request.params.name ?? '';
+      try {
+        const schedule =
+          action === 'pause'
+            ? await scheduler.pause(name, 'dashboard')
+            : await scheduler.resume(name);
+        deps.live.publish({
+          kind: 'schedule',
+          event: `schedule.${action === 'pause' ? 'paused' : 'resumed'}`,
+          id: name,
+          at: deps.clock.now(),
+        });
+        return answer(deps, { schedule });
+      } catch (error) {
+        if (error instanceof AgentdError && error.code === 'E_UNKNOWN_SCHEDULE') {
+          throw new HttpError(404, 'not_found', 'no such schedule');
+        }
+        throw error;
+      }
+    });
+  pauseRoute('pause');
+  pauseRoute('resume');
+
   const letters = () => {
     const tasks = need(deps.tasks, 'task store');
     if (!tasks.listDeadLetters || !tasks.getDeadLetter || !tasks.settleDeadLetter) {
@@ -228,6 +254,31 @@ export function mountHostRoutes(route: ApiRoute, deps: DashboardDeps): void {
     return answer(deps, { session: await manager.archive(session.userKey, session.name) });
   });
 
+  const sessionRoute = (action: 'suspend' | 'resume') =>
+    route('POST', `/sessions/:id/${action}`, async (request) => {
+      const sessions = need(deps.sessions, 'session store');
+      const manager = need(deps.sessionManager, 'session manager');
+      const session = await sessions.get(request.params.id ?? '');
+      if (!session) throw new HttpError(404, 'not_found', 'no such session');
+      if (session.status === 'archived')
+        throw new HttpError(409, 'conflict', 'the session is archived');
+      try {
+        return answer(deps, {
+          session: await manager[action](session.userKey, session.name),
+        });
+      } catch (error) {
+        if (
+          error instanceof AgentdError &&
+          ['E_SESSION_BUSY', 'E_RESUME_FAILED', 'E_STOPPING'].includes(error.code)
+        ) {
+          throw new HttpError(409, 'conflict', error.message);
+        }
+        throw error;
+      }
+    });
+  sessionRoute('suspend');
+  sessionRoute('resume');
+
   // Reminders are one-off tasks of type `reminder`: the pending ones, soonest first.
   route('GET', '/reminders', async () => {
     const tasks = need(deps.tasks, 'task store');
@@ -249,20 +300,25 @@ export function mountHostRoutes(route: ApiRoute, deps: DashboardDeps): void {
     });
   });
 
-  route('GET', '/events', (request) => {
-    if (deps.live.streams >= deps.maxStreams) {
-      throw new HttpError(503, 'unavailable', 'too many open dashboard streams');
-    }
-    if (!/text\/event-stream|\*\/\*/.test(request.header('accept') ?? '*/*')) {
-      throw badRequest('this is a text/event-stream');
-    }
-    return {
-      headers: {
-        ...SECURITY_HEADERS,
-        'content-type': 'text/event-stream; charset=utf-8',
-        'x-accel-buffering': 'no',
-      },
-      stream: deps.live.stream(request.signal),
-    };
-  });
+  route(
+    'GET',
+    '/events',
+    (request) => {
+      if (deps.live.streams >= deps.maxStreams) {
+        throw new HttpError(503, 'unavailable', 'too many open dashboard streams');
+      }
+      if (!/text\/event-stream|\*\/\*/.test(request.header('accept') ?? '*/*')) {
+        throw badRequest('this is a text/event-stream');
+      }
+      return {
+        headers: {
+          ...SECURITY_HEADERS,
+          'content-type': 'text/event-stream; charset=utf-8',
+          'x-accel-buffering': 'no',
+        },
+        stream: deps.live.stream(request.signal),
+      };
+    },
+    { stream: true },
+  );
 }

@@ -6,15 +6,9 @@ import { sqlite } from '@agentd/store-sqlite';
 import { describe, expect, it } from 'vitest';
 import { ClientAssets } from './assets.js';
 import { dashboard } from './index.js';
-import { DASHBOARD_TOKEN, SEEDED_SECRET, startSeededHost } from './test-support.js';
+import { csrfOf, DASHBOARD_TOKEN, SEEDED_SECRET, startSeededHost } from './test-support.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-dashboard-api-');
-
-/** The CSRF token a same-origin page gets. */
-async function csrfOf(url: string, cookie?: string): Promise<string> {
-  const me = await fetch(`${url}/dashboard/api/me`, { headers: cookie ? { cookie } : {} });
-  return ((await me.json()) as { csrf: string }).csrf;
-}
 
 /** The answers' fields these tests read (one shape for all, as loose as JSON). */
 interface ApiBody {

@@ -1,19 +1,13 @@
 import { raiseAlert, TaskQueueToken } from '@agentd/core';
 import { useTestHosts } from '@agentd/core/testing';
-import type { Browser } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { launchTestBrowser, pageHelpers } from './test-browser.js';
+import { describe, expect, it } from 'vitest';
+import { useTestBrowser } from './test-browser.js';
 import { failoverPlugin, SEEDED_SECRET, startSeededHost } from './test-support.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-dashboard-browser-pages-');
-const launched = await launchTestBrowser();
-const browser = launched.available ? launched.browser : (undefined as unknown as Browser);
-afterAll(async () => {
-  if (launched.available) await launched.browser.close();
-});
-const { openPage, screenshot } = pageHelpers(browser);
+const { available, openPage, screenshot } = await useTestBrowser();
 
-describe.skipIf(!launched.available)('the Agents and Alerts pages in Chromium', () => {
+describe.skipIf(!available)('the Agents and Alerts pages in Chromium', () => {
   it('shows chains, circuits, failures by class and the spend, live as attempts fail', async () => {
     const seeded = await startSeededHost(dbPath(), hosts, { plugins: [failoverPlugin()] });
     const { context, page, errors } = await openPage();

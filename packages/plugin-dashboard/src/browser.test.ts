@@ -1,21 +1,14 @@
 import { SessionStoreToken, TaskStoreToken } from '@agentd/core';
 import { useTestHosts } from '@agentd/core/testing';
 import { MetricsHistoryToken, metrics, monitor } from '@agentd/plugin-monitor';
-import type { Browser } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { launchTestBrowser, pageHelpers } from './test-browser.js';
+import { describe, expect, it } from 'vitest';
+import { useTestBrowser } from './test-browser.js';
 import { DASHBOARD_TOKEN, SEEDED_SECRET, startSeededHost } from './test-support.js';
 
 const { hosts, dbPath } = useTestHosts('agentd-dashboard-browser-');
-const launched = await launchTestBrowser();
-const browser = launched.available ? launched.browser : (undefined as unknown as Browser);
-afterAll(async () => {
-  if (launched.available) await launched.browser.close();
-});
+const { available, openPage, screenshot } = await useTestBrowser();
 
-const { openPage, screenshot } = pageHelpers(browser);
-
-describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
+describe.skipIf(!available)('the dashboard in Chromium', () => {
   it('shows every page with what the SQLite store holds, and its buttons change the store', {
     timeout: 90_000,
   }, async () => {
@@ -198,32 +191,23 @@ describe.skipIf(!launched.available)('the dashboard in Chromium', () => {
     }
   });
 
-  it('renders the first view quickly on loopback (cold cache, data included)', async () => {
+  // How fast is measured by `npm run bench:dashboard` (medians beside a same-run reference), not
+  // here: this checks the page marks the moment it can be measured by.
+  it('marks the first frame painted with API data (agentd:first-data) once', async () => {
     const seeded = await startSeededHost(dbPath(), hosts);
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const { context, page } = await openPage();
-      try {
-        await page.goto(`${seeded.url}/dashboard/#/tasks`);
-        await page.locator('tr[data-task]').first().waitFor();
-        // Milliseconds from the start of navigation to the first frame painted with API data.
-        await page.waitForFunction("performance.getEntriesByName('agentd:first-data').length > 0");
-        times.push(
-          Number(
-            await page.evaluate("performance.getEntriesByName('agentd:first-data')[0].startTime"),
-          ),
-        );
-      } finally {
-        await context.close();
-      }
+    const { context, page } = await openPage();
+    try {
+      await page.goto(`${seeded.url}/dashboard/#/tasks`);
+      await page.locator('tr[data-task]').first().waitFor();
+      await page.waitForFunction("performance.getEntriesByName('agentd:first-data').length > 0");
+      await page.getByRole('link', { name: 'Schedules' }).click();
+      await page.locator('tr[data-schedule="nightly-report"]').waitFor();
+      expect(await page.evaluate("performance.getEntriesByName('agentd:first-data').length")).toBe(
+        1,
+      );
+    } finally {
+      await context.close();
     }
-    times.sort((a, b) => a - b);
-    const median = times[2]!;
-    console.info(
-      `dashboard first view (tasks listed), cold cache: median ${median.toFixed(0)} ms of ${times.map((t) => t.toFixed(0)).join(', ')}`,
-    );
-    // The budget is 300 ms; the bound here leaves room for a CI machine busy with other tests.
-    expect(median).toBeLessThan(1000);
   });
 
   it('is usable on a phone, in dark mode', async () => {

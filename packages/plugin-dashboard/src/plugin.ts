@@ -24,7 +24,7 @@ import { MailboxChannel, REDACTED, redactSecrets, SECRET_KEYS } from '@agentd/co
 import { SchedulerToken } from '@agentd/core/scheduler';
 import { SessionManagerToken } from '@agentd/core/sessions';
 import { FailureRing, mountAgentRoutes } from './api-agents.js';
-import { AlertRing, mountAlertRoutes } from './api-alerts.js';
+import { AlertLog, mountAlertRoutes } from './api-alerts.js';
 import { MetricsHistoryReaderToken, mountChartRoutes } from './api-charts.js';
 import { mountChatRoutes, WEB_CHANNEL } from './api-chat.js';
 import { mountAuthRoutes, mountHostRoutes } from './api-host.js';
@@ -53,8 +53,8 @@ const coreVersion = (): string => {
 
 /**
  * A web dashboard served by the host's own HTTP server (`webhook()`) at `/dashboard`: tasks
- * (filter, page, detail, cancel, retry, enqueue), schedules (run now), dead letters (retry,
- * discard), sessions, agents (chains, circuits, failures, spend), alerts (acknowledge) and an
+ * (filter, page, detail, cancel, retry, enqueue), schedules (run now, pause, resume), dead letters (retry,
+ * discard), sessions (suspend, resume, archive), agents (chains, circuits, failures, spend), alerts (acknowledge) and an
  * overview (health, uptime, version, throughput, charts of plugin-monitor's history), live by
  * Server-Sent Events from the event bus, and a chat with the host's agents through the `web`
  * channel (one conversation per dashboard user; commands, sessions and budgets apply as on any
@@ -81,7 +81,7 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
   const offs: (() => void)[] = [];
   let live: LiveHub | undefined;
   let failures: FailureRing | undefined;
-  let alerts: AlertRing | undefined;
+  let alerts: AlertLog | undefined;
   let chat: MailboxChannel | undefined;
   let state: StateStore | undefined;
   return {
@@ -155,9 +155,11 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
         budgets: () => ctx.tryResolve(BudgetGuardToken),
         failures,
       });
-      alerts = new AlertRing(ctx.events, maskText, () => ctx.clock.now());
-      mountAlertRoutes(route, deps, alerts);
+      // The chat's mailbox and the alerts' log both keep to the StateStore, when there is one.
       state = ctx.tryResolve(StateStoreToken);
+      alerts =
+        state && new AlertLog(ctx.events, state, maskText, () => ctx.clock.now(), ctx.logger);
+      mountAlertRoutes(route, deps, alerts);
       if (chat) {
         mountChatRoutes(route, deps, {
           channel: chat,

@@ -76,7 +76,12 @@ export type ApiRoute = (
   method: 'GET' | 'POST',
   path: string,
   handler: (request: HttpRequest) => Promise<HttpResponse> | HttpResponse,
-  options?: { open?: boolean; bodyLimitBytes?: number },
+  options?: {
+    open?: boolean;
+    bodyLimitBytes?: number;
+    /** An answer of its own per request (the event stream): never shared. */
+    stream?: boolean;
+  },
 ) => void;
 
 /**
@@ -96,6 +101,21 @@ export function apiRouter(
   deps: DashboardDeps,
   offs: (() => void)[],
 ): ApiRoute {
+  // Reads of the same URL that arrive while one is being answered share its answer: every open
+  // tab re-reads its page about 500 ms after the same live event, so twenty tabs on the overview
+  // cost the host one read, not twenty. The shared answer was started after the request's cause
+  // (the event), and a later event makes each tab read again, so no tab is left stale.
+  const inFlight = new Map<string, Promise<HttpResponse>>();
+  const shared = (request: HttpRequest, read: () => Promise<HttpResponse> | HttpResponse) => {
+    const key = `${request.method} ${request.path}?${request.query.toString()}`;
+    const running = inFlight.get(key);
+    if (running) return running;
+    const answer = Promise.resolve()
+      .then(read)
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, answer);
+    return answer;
+  };
   return (method, path, handler, options = {}) => {
     offs.push(
       server.route({
@@ -104,6 +124,9 @@ export function apiRouter(
         bodyLimitBytes: options.bodyLimitBytes ?? 256 * 1024,
         handler: (request) => {
           if (!options.open) deps.auth.check(request, method === 'POST');
+          if (method === 'GET' && !options.open && !options.stream) {
+            return shared(request, () => handler(request));
+          }
           return handler(request);
         },
       }),

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll } from 'vitest';
 
 /** The Chromium the browser tests drive: `AGENTD_TEST_CHROMIUM`, or Debian's package. */
 export const TEST_CHROMIUM = process.env.AGENTD_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -87,4 +88,23 @@ export function pageHelpers(browser: Browser) {
     return { context, page, errors };
   }
   return { openPage, screenshot };
+}
+
+/**
+ * A test file's browser: launched once ({@link launchTestBrowser}), closed after the file's tests,
+ * with {@link pageHelpers}. `available` is false (and `browser` unusable) without one.
+ *
+ * @example
+ * ```ts
+ * const { available, browser, openPage } = await useTestBrowser();
+ * describe.skipIf(!available)('in Chromium', () => { ... });
+ * ```
+ */
+export async function useTestBrowser() {
+  const launched = await launchTestBrowser();
+  const browser = launched.available ? launched.browser : (undefined as unknown as Browser);
+  afterAll(async () => {
+    if (launched.available) await launched.browser.close();
+  });
+  return { available: launched.available, browser, ...pageHelpers(browser) };
 }

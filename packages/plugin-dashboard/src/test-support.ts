@@ -33,16 +33,23 @@ export interface Seeded {
   sessionId: string;
 }
 
+/** Options of {@link startDashboardHost} and {@link startSeededHost}. */
+export interface DashboardHostOptions {
+  bind?: string;
+  dashboard?: DashboardOptions;
+  plugins?: Plugin[];
+}
+
 /**
- * A real host (SQLite file, `webhook()` on port 0, `dashboard()`) with tasks that really ran:
- * completed ones (one quoting a secret), a failed one, a pending one due in an hour, a reminder
- * due in two hours, a dead letter, a session with history and a schedule.
+ * A real host (SQLite file `dbPath`, `webhook()` on port 0, `dashboard()`, the echo, broken and
+ * leaky agents, the `nightly-report` schedule) without seeding, e.g. to restart on a file a
+ * seeded host used.
  */
-export async function startSeededHost(
+export async function startDashboardHost(
   dbPath: string,
   hosts: Host[],
-  options: { bind?: string; dashboard?: DashboardOptions; plugins?: Plugin[] } = {},
-): Promise<Seeded> {
+  options: DashboardHostOptions = {},
+): Promise<{ host: Host; url: string }> {
   const host = createHost({
     name: 'dash-host',
     logger: memoryLogger().logger,
@@ -74,6 +81,23 @@ export async function startSeededHost(
   });
   hosts.push(host);
   await host.start();
+  return {
+    host,
+    url: host.resolve(HttpServerToken).address!.url.replace('0.0.0.0', '127.0.0.1'),
+  };
+}
+
+/**
+ * A real host ({@link startDashboardHost}) with tasks that really ran: completed ones (one
+ * quoting a secret), a failed one, a pending one due in an hour, a reminder due in two hours, a
+ * dead letter, a session with history and a schedule.
+ */
+export async function startSeededHost(
+  dbPath: string,
+  hosts: Host[],
+  options: DashboardHostOptions = {},
+): Promise<Seeded> {
+  const { host, url } = await startDashboardHost(dbPath, hosts, options);
   const queue = host.resolve(TaskQueueToken);
   const store = host.resolve(TaskStoreToken);
   const finished = new Set<string>();
@@ -152,7 +176,7 @@ export async function startSeededHost(
   });
   return {
     host,
-    url: host.resolve(HttpServerToken).address!.url.replace('0.0.0.0', '127.0.0.1'),
+    url,
     completed: tasks.slice(0, 3) as Task[],
     failed: tasks[3] as Task,
     pending,
@@ -206,9 +230,7 @@ export class DashboardChat {
   ) {}
 
   static async open(url: string, cookie?: string): Promise<DashboardChat> {
-    const me = await fetch(`${url}/dashboard/api/me`, { headers: cookie ? { cookie } : {} });
-    const { csrf } = (await me.json()) as { csrf: string };
-    return new DashboardChat(url, csrf, cookie);
+    return new DashboardChat(url, await csrfOf(url, cookie), cookie);
   }
 
   /** Logs in as `user` with the test token; the cookie of the login. */
@@ -279,4 +301,37 @@ export class DashboardChat {
   stop(): void {
     this.#stopped.abort();
   }
+}
+
+/** The CSRF token a same-origin page gets. */
+export async function csrfOf(url: string, cookie?: string): Promise<string> {
+  const me = await fetch(`${url}/dashboard/api/me`, { headers: cookie ? { cookie } : {} });
+  return ((await me.json()) as { csrf: string }).csrf;
+}
+
+/** A call to the dashboard's API: its status and JSON body (typed as the test reads it). */
+export async function apiCall<T>(
+  url: string,
+  path: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${url}/dashboard/api${path}`, init);
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+/** A `POST` with a JSON body and, unless `csrf` is null, the page's CSRF header. */
+export async function apiPost<T>(
+  url: string,
+  path: string,
+  csrf: string | null,
+  body = '{}',
+): Promise<{ status: number; body: T }> {
+  return apiCall<T>(url, path, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(csrf === null ? {} : { 'x-agentd-csrf': csrf }),
+    },
+    body,
+  });
 }

@@ -144,10 +144,14 @@ export async function main(
   registerStoreCommands(program, { io, cwd, envFile, done: (c) => (code = c) });
   program
     .command('schedules')
-    .description('list schedules with their next and last runs and missed slots')
+    .description(
+      'list schedules with their next and last runs and missed slots; pause or resume one',
+    )
     .option('--json', 'print JSON instead of a table')
+    .option('--pause <name>', 'pause this schedule on every host sharing the store, until resumed')
+    .option('--resume <name>', 'resume this schedule from its next slot (no catch-up)')
     .option(...configOption)
-    .action(async (opts: { json?: boolean; config?: string }) => {
+    .action(async (opts: { json?: boolean; pause?: string; resume?: string; config?: string }) => {
       code = await schedulesCommand(io, { ...opts, cwd, envFile: envFile() });
     });
   program

@@ -67,7 +67,11 @@ export interface AgentdEvents {
   'circuit.changed': { agent: string; state: CircuitStateName };
   /** A session was created, suspended (idle), resumed or archived. */
   'session.created': { session: Session };
-  'session.suspended': { session: Session; reason: 'idle' | 'shutdown' | 'crash-recovery' };
+  'session.suspended': {
+    session: Session;
+    /** `manual`: an operator suspended it (dashboard, API). */
+    reason: 'idle' | 'shutdown' | 'crash-recovery' | 'manual';
+  };
   'session.resumed': { session: Session; idleMs: number };
   'session.archived': { session: Session };
   /**

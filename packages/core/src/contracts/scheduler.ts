@@ -52,6 +52,11 @@ export interface ScheduleStatus {
   expression: string;
   timezone: string;
   enabled: boolean;
+  /** When the schedule was paused (it fires nothing until resumed), or null. */
+  pausedAt: number | null;
+  /** Who paused it (`dashboard`, `cli`, ...), or null. */
+  pausedBy: string | null;
+  /** Null while disabled or paused. */
   nextRunAt: number | null;
   lastSlot: number | null;
   /** When `lastSlot` was fired (later than the slot for a late fire), or null. */
@@ -67,8 +72,15 @@ export interface Scheduler {
   add(definition: ScheduleDefinition): void;
   remove(name: string): boolean;
   list(): Promise<ScheduleStatus[]>;
-  /** Fires a schedule now, outside its slots. */
+  /** Fires a schedule now, outside its slots (also while it is paused). */
   trigger(name: string): Promise<void>;
+  /**
+   * Pauses a schedule in the store: no host sharing it fires its slots, across restarts, until
+   * `resume`. `E_UNKNOWN_SCHEDULE` for an unknown name.
+   */
+  pause(name: string, by?: string): Promise<ScheduleStatus>;
+  /** Resumes a paused schedule from its next slot; slots due while it was paused are not caught up. */
+  resume(name: string): Promise<ScheduleStatus>;
   /**
    * Enqueues a one-off task that runs at `when`: epoch ms, or text such as `08:30`,
    * `2026-05-01T09:00` or `in 10m` read in the scheduler's time zone (`E_BAD_TIME` otherwise).

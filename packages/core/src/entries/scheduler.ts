@@ -40,6 +40,7 @@ export {
   SCHEDULER_NAMESPACE,
   scheduleStateKey,
   scheduleStatus,
+  setSchedulePaused,
   slotSourceFromIdentity,
 } from '../scheduler/scheduler.js';
 export { SCHEDULER_PLUGIN_NAME, scheduler } from '../scheduler/scheduler-plugin.js';

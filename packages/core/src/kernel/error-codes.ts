@@ -70,6 +70,7 @@ export const CORE_ERROR_CODES = {
   E_SESSION_EXISTS: 'A session with that name already exists for this user.',
   E_SESSION_ARCHIVED: 'The session is archived and takes no new messages.',
   E_SESSION_TIMEOUT: 'An idle timeout is outside the allowed range.',
+  E_SESSION_BUSY: 'A session runs a task, or another host holds it: it cannot be suspended now.',
   E_STOPPING: 'The host is stopping; no session is resumed.',
   E_RESUME_FAILED: 'A suspended session could not be resumed; it stays suspended.',
   // Roles held by one host at a time.

@@ -619,3 +619,102 @@ describe('other behaviour', () => {
     expect(slotsOf(await scheduleTasks(h.store))).toEqual(['2026-01-01T10:00:00.000Z']);
   });
 });
+
+describe('pause and resume', () => {
+  const policy = { policy: 'all', windowMs: 24 * HOUR } as const;
+  const stored = (h: Harness) =>
+    h.store.state.get<ScheduleState>(SCHEDULER_NAMESPACE, scheduleStateKey('hourly-health'));
+
+  it('a pause on one host stops every host sharing the store; resume goes on from the next slot without catch-up', async () => {
+    const clock = new ManualClock(t('2026-01-01T09:30:00Z'));
+    const a = await start(boot({ clock, schedules: [hourly(policy)] }));
+    const b = await start(boot({ clock, schedules: [hourly(policy)] }));
+    await clock.advanceTo(t('2026-01-01T10:30:00Z'));
+    await Promise.all([a.scheduler.settled(), b.scheduler.settled()]);
+    expect(slotsOf(await scheduleTasks(a.store))).toEqual(['2026-01-01T10:00:00.000Z']);
+
+    const paused = await a.scheduler.pause('hourly-health', 'test');
+    expect(paused).toMatchObject({
+      pausedAt: t('2026-01-01T10:30:00Z'),
+      pausedBy: 'test',
+      nextRunAt: null,
+    });
+    const [seenByB] = await b.scheduler.list();
+    expect(seenByB).toMatchObject({ pausedAt: t('2026-01-01T10:30:00Z'), nextRunAt: null });
+
+    await clock.advanceTo(t('2026-01-01T13:30:00Z'));
+    await Promise.all([a.scheduler.settled(), b.scheduler.settled()]);
+    expect(slotsOf(await scheduleTasks(a.store))).toEqual(['2026-01-01T10:00:00.000Z']);
+
+    // Run now still works while paused, and leaves the pause alone.
+    await b.scheduler.trigger('hourly-health');
+    expect(await scheduleTasks(a.store)).toHaveLength(2);
+    expect((await stored(a))?.paused).toEqual({ at: t('2026-01-01T10:30:00Z'), by: 'test' });
+
+    const resumed = await b.scheduler.resume('hourly-health');
+    expect(resumed).toMatchObject({
+      pausedAt: null,
+      pausedBy: null,
+      nextRunAt: t('2026-01-01T14:00:00Z'),
+    });
+    await clock.advanceTo(t('2026-01-01T14:30:00Z'));
+    await Promise.all([a.scheduler.settled(), b.scheduler.settled()]);
+    const slots = slotsOf(await scheduleTasks(a.store)).filter((s) => s !== undefined);
+    // 11:00, 12:00, 13:00 fell due while paused: neither fired nor counted as missed.
+    expect(slots.filter((s) => !s.startsWith('2026-01-01T13:30'))).toEqual([
+      '2026-01-01T10:00:00.000Z',
+      '2026-01-01T14:00:00.000Z',
+    ]);
+    expect([...a.missed, ...b.missed]).toEqual([]);
+    expect((await a.scheduler.list())[0]!.missedTotal).toBe(0);
+  });
+
+  it('stays paused across a restart, and the downtime slots are not caught up after resume', async () => {
+    const clock = new ManualClock(t('2026-01-01T09:30:00Z'));
+    const first = await start(boot({ clock, schedules: [hourly(policy)] }));
+    await first.scheduler.pause('hourly-health');
+    await shutdown(first);
+    await clock.advanceTo(t('2026-01-01T13:30:00Z'));
+    const second = await start(boot({ clock, schedules: [hourly(policy)] }));
+    expect(await scheduleTasks(second.store)).toEqual([]);
+    expect((await second.scheduler.list())[0]).toMatchObject({
+      pausedAt: t('2026-01-01T09:30:00Z'),
+      pausedBy: null,
+    });
+    await second.scheduler.resume('hourly-health');
+    await clock.advanceTo(t('2026-01-01T14:00:00Z'));
+    await second.scheduler.settled();
+    expect(slotsOf(await scheduleTasks(second.store))).toEqual(['2026-01-01T14:00:00.000Z']);
+    expect(second.missed).toEqual([]);
+  });
+
+  it('pause and resume are idempotent; an unknown name is refused and changes nothing', async () => {
+    const clock = new ManualClock(t('2026-01-01T09:30:00Z'));
+    const h = await start(boot({ clock, schedules: [hourly(policy)] }));
+    const before = await stored(h);
+    await h.scheduler.resume('hourly-health');
+    expect(await stored(h)).toEqual(before);
+    await h.scheduler.pause('hourly-health', 'first');
+    await clock.advance(60_000);
+    await h.scheduler.pause('hourly-health', 'second');
+    expect((await stored(h))?.paused).toEqual({ at: t('2026-01-01T09:30:00Z'), by: 'first' });
+    const all = await h.store.state.list(SCHEDULER_NAMESPACE);
+    await expect(h.scheduler.pause('nope')).rejects.toMatchObject({ code: 'E_UNKNOWN_SCHEDULE' });
+    await expect(h.scheduler.resume('nope')).rejects.toMatchObject({ code: 'E_UNKNOWN_SCHEDULE' });
+    expect(await h.store.state.list(SCHEDULER_NAMESPACE)).toEqual(all);
+  });
+
+  it('a schedule paused before its first start never fires until resumed', async () => {
+    const clock = new ManualClock(t('2026-01-01T09:59:00Z'));
+    const h = boot({ clock, schedules: [hourly('latest')] });
+    await h.scheduler.pause('hourly-health');
+    await start(h);
+    await clock.advanceTo(t('2026-01-01T11:30:00Z'));
+    await h.scheduler.settled();
+    expect(await scheduleTasks(h.store)).toEqual([]);
+    await h.scheduler.resume('hourly-health');
+    await clock.advanceTo(t('2026-01-01T12:00:00Z'));
+    await h.scheduler.settled();
+    expect(slotsOf(await scheduleTasks(h.store))).toEqual(['2026-01-01T12:00:00.000Z']);
+  });
+});

@@ -81,6 +81,11 @@ export type ScheduleState = {
   /** Newest last, at most {@link MISSED_SLOTS_KEPT}. */
   missed: number[];
   missedTotal: number;
+  /**
+   * Set while the schedule is paused (see {@link setSchedulePaused}): its slots move the cursor
+   * and fire nothing. Absent in progress stored by an agentd without pause.
+   */
+  paused?: { at: number; by: string | null } | null;
 };
 
 /**
@@ -150,14 +155,68 @@ export function scheduleStatus(
     expression: source?.expression ?? state?.identity ?? '?',
     timezone: source?.timezone ?? '?',
     enabled: schedule.enabled,
-    nextRunAt: schedule.enabled
-      ? (source?.next(Math.max(now, state?.cursor ?? now)) ?? null)
-      : null,
+    pausedAt: state?.paused?.at ?? null,
+    pausedBy: state?.paused?.by ?? null,
+    nextRunAt:
+      schedule.enabled && !state?.paused
+        ? (source?.next(Math.max(now, state?.cursor ?? now)) ?? null)
+        : null,
     lastSlot: state?.lastSlot ?? null,
     lastFiredAt: state?.lastFiredAt ?? null,
     missedSlots: state?.missed ?? [],
     missedTotal: state?.missedTotal ?? 0,
   };
+}
+
+/**
+ * Pauses or resumes a schedule in the store, so every host sharing it (and a host started
+ * later) sees the same: the pause is part of the schedule's stored progress, changed by
+ * compare-and-set like every slot decision, so no slot can be decided on a state that missed it.
+ * A paused schedule's slots move its cursor and fire nothing; resuming moves the cursor to `now`,
+ * so the slots that fell due while it was paused are never caught up (they are not "missed"
+ * either: nobody expected them to run). Used by the scheduler and by `agentd schedules --pause`,
+ * which works whether or not the host runs.
+ *
+ * `identity` is the schedule's slot identity, needed only when the schedule has no stored
+ * progress yet. Returns the stored state after the change (unchanged when already so).
+ *
+ * @example
+ * ```ts
+ * await setSchedulePaused(store.state, 'daily-report', { paused: true, by: 'cli', now: Date.now(), identity: 'cron 0 8 * * * UTC' });
+ * ```
+ */
+export async function setSchedulePaused(
+  state: StateStore,
+  name: string,
+  change: { paused: boolean; by?: string | null; now: number; identity?: string },
+): Promise<ScheduleState> {
+  const key = scheduleStateKey(name);
+  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+    const current = await state.get<ScheduleState>(SCHEDULER_NAMESPACE, key);
+    if (!current && change.identity === undefined) {
+      throw new AgentdError('E_UNKNOWN_SCHEDULE', `no schedule named "${name}"`);
+    }
+    const base: ScheduleState = current ?? {
+      identity: change.identity!,
+      cursor: change.now - 1,
+      lastSlot: null,
+      lastFiredAt: null,
+      pending: [],
+      missed: [],
+      missedTotal: 0,
+    };
+    const isPaused = base.paused != null;
+    if (current && isPaused === change.paused) return current;
+    const next: ScheduleState = change.paused
+      ? { ...base, paused: { at: change.now, by: change.by ?? null } }
+      : // Continue from the next slot: those due while paused are decided (not fired) here.
+        { ...base, paused: null, cursor: Math.max(base.cursor, change.now - 1) };
+    if (await state.compareAndSet(SCHEDULER_NAMESPACE, key, current, next)) return next;
+  }
+  throw new AgentdError(
+    'E_SCHEDULE_CONTENDED',
+    `schedule "${name}": its state kept changing (${CAS_ATTEMPTS} attempts)`,
+  );
 }
 
 /**
@@ -318,15 +377,74 @@ export class DefaultScheduler implements Scheduler {
     return out;
   }
 
-  async trigger(name: string): Promise<void> {
+  /**
+   * Pauses a schedule durably (in the store: every host sharing it stops firing it, and it stays
+   * paused across restarts) until {@link resume}. `trigger` still runs it by hand.
+   *
+   * @example
+   * ```ts
+   * await scheduler.pause('daily-report', 'dashboard');
+   * ```
+   */
+  async pause(name: string, by?: string): Promise<ScheduleStatus> {
+    return this.#setPaused(name, true, by);
+  }
+
+  /**
+   * Resumes a paused schedule from its next slot; slots that fell due while it was paused are
+   * not caught up.
+   *
+   * @example
+   * ```ts
+   * await scheduler.resume('daily-report');
+   * ```
+   */
+  async resume(name: string): Promise<ScheduleStatus> {
+    return this.#setPaused(name, false);
+  }
+
+  async #setPaused(name: string, paused: boolean, by?: string): Promise<ScheduleStatus> {
+    const entry = this.#entry(name);
+    const now = this.#deps.clock.now();
+    // Taken in the schedule's chain, so it never interleaves with this host's own decision.
+    const change = entry.chain.then(() =>
+      setSchedulePaused(this.#deps.state, name, {
+        paused,
+        by: by ?? null,
+        now,
+        identity: entry.source.identity,
+      }),
+    );
+    // A failed change (a store error) is the caller's to see; the schedule's ticks go on.
+    entry.chain = change.then(
+      () => undefined,
+      () => undefined,
+    );
+    const stored = await change;
+    this.#deps.logger.info(
+      { schedule: name, by },
+      `schedule "${name}" ${paused ? 'paused' : 'resumed'}`,
+    );
+    return scheduleStatus(
+      { name, enabled: entry.definition.enabled !== false },
+      entry.source,
+      stored,
+      now,
+    );
+  }
+
+  #entry(name: string): Entry {
     const entry = this.#entries.get(name);
-    if (!entry) {
-      const known = [...this.#entries.keys()];
-      throw new AgentdError(
-        'E_UNKNOWN_SCHEDULE',
-        `no schedule named "${name}"${known.length ? ` (known: ${known.join(', ')})` : ''}`,
-      );
-    }
+    if (entry) return entry;
+    const known = [...this.#entries.keys()];
+    throw new AgentdError(
+      'E_UNKNOWN_SCHEDULE',
+      `no schedule named "${name}"${known.length ? ` (known: ${known.join(', ')})` : ''}`,
+    );
+  }
+
+  async trigger(name: string): Promise<void> {
+    const entry = this.#entry(name);
     const now = this.#deps.clock.now();
     const fire: ScheduleFire = { schedule: name, slot: now, late: false };
     if (entry.definition.task) {
@@ -543,6 +661,7 @@ export class DefaultScheduler implements Scheduler {
           pending: current?.pending ?? [],
           missed: current?.missed ?? [],
           missedTotal: current?.missedTotal ?? 0,
+          paused: current?.paused ?? null,
         };
         if (!(await this.#cas(name, current, fresh))) continue;
         current = fresh;
@@ -560,7 +679,8 @@ export class DefaultScheduler implements Scheduler {
         current = next;
       }
 
-      const enabled = definition.enabled !== false;
+      // A paused schedule is treated as disabled: its slots are decided without firing.
+      const enabled = definition.enabled !== false && current.paused == null;
       const plan = planCatchUp({
         source,
         cursor: current.cursor,
@@ -569,7 +689,7 @@ export class DefaultScheduler implements Scheduler {
         graceMs: this.#graceMs,
       });
       if (plan.cursor === current.cursor) return;
-      // A disabled schedule only moves its cursor, so enabling it later fires nothing stale.
+      // A disabled (or paused) schedule only moves its cursor, so enabling it later fires nothing stale.
       let fire: PlannedFire[] = enabled ? plan.fire : [];
       const missed = enabled ? plan.missed : [];
       const missedCount = enabled ? plan.missedCount : 0;
@@ -585,6 +705,7 @@ export class DefaultScheduler implements Scheduler {
       const isTask = definition.task !== undefined;
       const notFired = [...missed, ...overlapped].sort((a, b) => a - b);
       const next: ScheduleState = {
+        ...current,
         identity: source.identity,
         cursor: plan.cursor,
         lastSlot: fire.at(-1)?.slot ?? current.lastSlot,

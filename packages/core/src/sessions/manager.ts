@@ -250,6 +250,61 @@ export class SessionManager implements SessionRunner {
     });
   }
 
+  /**
+   * Suspends the named session now (an operator's choice, e.g. from the dashboard): its agent's
+   * live resource is released, a snapshot kept, and the next message resumes it. Refused with
+   * `E_SESSION_BUSY` while a run holds it or another live host does; a suspended one is returned
+   * as it is.
+   *
+   * @example
+   * ```ts
+   * await sessions.suspend('telegram:42', 'work');
+   * ```
+   */
+  async suspend(userKey: string, name: string): Promise<Session> {
+    const { id } = await this.#byName(userKey, name);
+    // Checked before the lock too: a run holds the lock until it ends, and the caller (an
+    // operator's click) should hear "busy" now, not wait for the run.
+    if (this.isBusy(id)) {
+      throw new SessionError('E_SESSION_BUSY', `session "${name}" is running a task`);
+    }
+    return this.#lock(id, async () => {
+      const session = await this.deps.store.get(id);
+      if (!session || session.status === 'archived') {
+        throw new SessionError('E_NO_SESSION', `no session named "${name}"`);
+      }
+      if (session.status === 'suspended') return session;
+      if (this.isBusy(id)) {
+        throw new SessionError('E_SESSION_BUSY', `session "${name}" is running a task`);
+      }
+      if (
+        session.status === 'live' &&
+        session.owner !== null &&
+        session.owner !== (this.deps.owner ?? null) &&
+        !ownerIsGone(session.owner)
+      ) {
+        throw new SessionError('E_SESSION_BUSY', `session "${name}" is held by another host`);
+      }
+      await this.#suspend(session, 'manual');
+      return (await this.deps.store.get(id))!;
+    });
+  }
+
+  /**
+   * Resumes the named session now, as its next message would (its agent's resource restored from
+   * the snapshot, the user told), so it is warm before the user writes; it then suspends again
+   * after its idle timeout. A live one is returned as it is.
+   *
+   * @example
+   * ```ts
+   * await sessions.resume('telegram:42', 'work');
+   * ```
+   */
+  async resume(userKey: string, name: string): Promise<Session> {
+    const { id } = await this.#byName(userKey, name);
+    return this.run(id, async (session) => session);
+  }
+
   history(sessionId: string, limit: number): Promise<HistoryEntry[]> {
     return this.deps.store.history(sessionId, Math.min(limit, this.#options.historyLimit));
   }
@@ -437,7 +492,7 @@ export class SessionManager implements SessionRunner {
     );
   }
 
-  async #suspend(session: Session, reason: 'idle' | 'shutdown'): Promise<void> {
+  async #suspend(session: Session, reason: 'idle' | 'shutdown' | 'manual'): Promise<void> {
     this.#timers.get(session.id)?.cancel();
     this.#timers.delete(session.id);
     const live = this.#live.get(session.id);

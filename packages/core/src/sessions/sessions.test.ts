@@ -186,6 +186,37 @@ describe('sessions', () => {
     expect(alive(pidOf(done.result))).toBe(true);
   });
 
+  it('suspends and resumes by hand (process ended, then restored), refusing while a run holds the session', async () => {
+    const h = await harness();
+    const manager = h.host.resolve(SessionManagerToken);
+    const first = await h.say('hello');
+    const pid = pidOf(first.result);
+
+    // A run in progress holds the session: suspending it now is refused and changes nothing.
+    const running = h.say('slow question');
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(manager.suspend('chat:u1', 'main')).rejects.toMatchObject({
+      code: 'E_SESSION_BUSY',
+    });
+    await running;
+    expect(await h.session()).toMatchObject({ status: 'live' });
+
+    const suspended = await manager.suspend('chat:u1', 'main');
+    expect(suspended).toMatchObject({ status: 'suspended', resource: null });
+    expect(alive(pid)).toBe(false);
+    expect(await manager.suspend('chat:u1', 'main')).toMatchObject({ status: 'suspended' });
+
+    const resumed = await manager.resume('chat:u1', 'main');
+    expect(resumed.status).toBe('live');
+    expect(h.sent.some((m) => m.startsWith('Resuming session "main"'))).toBe(true);
+    const again = await h.say('still there?');
+    // The restored process (resumed with --continue) answers, not a fresh one.
+    expect(again.result).toMatch(/^resumed#1:still there\? pid=\d+$/);
+    await expect(manager.suspend('chat:u1', 'nope')).rejects.toMatchObject({
+      code: 'E_NO_SESSION',
+    });
+  });
+
   it('reports a failed resume to the user and does not create a fresh session', async () => {
     const h = await harness();
     await h.say('hi');

@@ -12,26 +12,87 @@ export interface LiveEvent {
 
 type Listener = (event: LiveEvent) => void;
 const listeners = new Set<Listener>();
-let source: EventSource | undefined;
+let started = false;
 let connected = false;
 const statusListeners = new Set<(up: boolean) => void>();
+const KINDS = ['task', 'schedule', 'session', 'alert', 'circuit', 'dead-letter'];
 
-/** Opens the one event stream of this tab (after login). */
+/** What tabs of one dashboard tell each other over their BroadcastChannel. */
+type TabMessage =
+  | { type: 'event'; event: LiveEvent }
+  | { type: 'status'; up: boolean }
+  | { type: 'ask' };
+
+function deliver(event: LiveEvent): void {
+  for (const listener of listeners) listener(event);
+}
+
+/** Opens an EventSource on the API's stream, handing every event and status change on. */
+function openStream(onEvent: (event: LiveEvent) => void, onStatus: (up: boolean) => void): void {
+  const source = new EventSource(`${apiBase}/events`);
+  const dispatch = (message: MessageEvent<string>) =>
+    onEvent(JSON.parse(message.data) as LiveEvent);
+  for (const kind of KINDS) source.addEventListener(kind, dispatch as EventListener);
+  source.addEventListener('resync', () =>
+    onEvent({ kind: 'resync', event: 'resync', at: Date.now() }),
+  );
+  source.onopen = () => onStatus(true);
+  source.onerror = () => onStatus(false);
+}
+
+/**
+ * Connects this tab to the live updates (after login). A browser keeps at most 6 HTTP/1.1
+ * connections to one server, and every stream holds one: with a stream per tab, the seventh
+ * dashboard tab would hang loading. So the tabs of one browser share one stream: the tab holding
+ * a Web Lock opens it and passes every event to the others over a BroadcastChannel; when that tab
+ * closes, the lock passes to another, which opens the stream and has every tab re-read (events
+ * may have been missed in between). Where Web Locks are missing (plain HTTP beyond loopback is
+ * not a secure context), each tab opens its own stream.
+ */
 export function connectLive(): void {
-  if (source) return;
-  source = new EventSource(`${apiBase}/events`);
-  const dispatch = (message: MessageEvent<string>) => {
-    const event = JSON.parse(message.data) as LiveEvent;
-    for (const listener of listeners) listener(event);
-  };
-  for (const kind of ['task', 'schedule', 'session', 'alert', 'circuit', 'dead-letter']) {
-    source.addEventListener(kind, dispatch as EventListener);
+  if (started) return;
+  started = true;
+  const name = `agentd-dashboard-live:${apiBase}`;
+  if (typeof BroadcastChannel === 'undefined' || !navigator.locks) {
+    openStream(deliver, setConnected);
+    return;
   }
-  source.addEventListener('resync', () => {
-    for (const listener of listeners) listener({ kind: 'resync', event: 'resync', at: Date.now() });
-  });
-  source.onopen = () => setConnected(true);
-  source.onerror = () => setConnected(false);
+  const channel = new BroadcastChannel(name);
+  const tell = (message: TabMessage) => channel.postMessage(message);
+  let leader = false;
+  channel.onmessage = ({ data }: MessageEvent<TabMessage>) => {
+    if (data.type === 'event') deliver(data.event);
+    else if (data.type === 'status') setConnected(data.up);
+    else if (data.type === 'ask' && leader) tell({ type: 'status', up: connected });
+  };
+  tell({ type: 'ask' });
+  const lead = (takeover: boolean) => {
+    leader = true;
+    let opened = false;
+    openStream(
+      (event) => {
+        deliver(event);
+        tell({ type: 'event', event });
+      },
+      (up) => {
+        setConnected(up);
+        tell({ type: 'status', up });
+        if (up && !opened && takeover) {
+          // Taken over from a closed tab: whatever happened in between, re-read.
+          const resync: LiveEvent = { kind: 'resync', event: 'resync', at: Date.now() };
+          deliver(resync);
+          tell({ type: 'event', event: resync });
+        }
+        if (up) opened = true;
+      },
+    );
+    // Held while this tab lives; the browser releases it when the tab closes.
+    return new Promise<never>(() => undefined);
+  };
+  // The first tab leads at once; the others wait for the lock, and take over when it passes.
+  void navigator.locks.request(name, { ifAvailable: true }, (lock) =>
+    lock ? lead(false) : navigator.locks.request(name, () => lead(true)),
+  );
 }
 
 function setConnected(up: boolean) {
@@ -53,7 +114,8 @@ export function useLiveStatus(): boolean {
 
 /**
  * Calls `onChange` (at most every 500 ms) when an event of one of `kinds` arrives, so a page
- * re-reads what it shows instead of polling.
+ * re-reads what it shows instead of polling. A hidden tab (in the background) re-reads once when
+ * it is shown again instead, so open tabs nobody looks at cost the host nothing.
  */
 export function useLive(kinds: readonly string[], onChange: () => void): void {
   const callback = useRef(onChange);
@@ -61,17 +123,29 @@ export function useLive(kinds: readonly string[], onChange: () => void): void {
   const key = kinds.join(',');
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let missed = false;
     const wanted = new Set([...key.split(','), 'resync']);
     const listener: Listener = (event) => {
       if (!wanted.has(event.kind) || timer) return;
+      if (document.hidden) {
+        missed = true;
+        return;
+      }
       timer = setTimeout(() => {
         timer = undefined;
         callback.current();
       }, 500);
     };
+    const onVisible = () => {
+      if (document.hidden || !missed) return;
+      missed = false;
+      callback.current();
+    };
     listeners.add(listener);
+    document.addEventListener('visibilitychange', onVisible);
     return () => {
       listeners.delete(listener);
+      document.removeEventListener('visibilitychange', onVisible);
       if (timer) clearTimeout(timer);
     };
   }, [key]);

@@ -12,7 +12,7 @@ import { memoryLogger } from '../../testing/memory-logger.js';
 import { memoryStore, openMemoryStore } from '../../testing/memory-store.js';
 import type { CheckedConfig } from '../host-config.js';
 import type { CliIO } from '../output.js';
-import { type ScheduleListing, showSchedules } from './schedules.js';
+import { pauseFromCli, type ScheduleListing, showSchedules } from './schedules.js';
 
 const t = (iso: string) => Date.parse(iso);
 let dir: string | undefined;
@@ -113,5 +113,53 @@ describe('agentd schedules', () => {
     const checked = await checkedFor({ plugins: [memoryStore()] }, dir);
     await showSchedules(io, checked);
     expect(io.lines).toEqual(['no schedules (declare them under "schedules" in the config)']);
+  });
+
+  it('--pause and --resume change the store; the host fires nothing while paused; an unknown name changes nothing', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'agentd-schedules-cli-'));
+    const store = openMemoryStore();
+    const clock = new ManualClock(t('2026-01-01T09:30:00Z'));
+    const config = (): HostConfig => ({
+      logger: memoryLogger().logger,
+      clock,
+      agents: [agent('writer', () => 'ok')],
+      plugins: [
+        memoryStore({ store }),
+        scheduler({
+          timezone: 'UTC',
+          schedules: [{ name: 'hourly', cron: '0 * * * *', task: { agent: 'writer', input: 'x' } }],
+        }),
+      ],
+    });
+    const checked = await checkedFor(config(), dir);
+    const io = capture();
+    // Paused before the host ever ran: the command writes the schedule's first progress.
+    expect(await pauseFromCli(io, checked, 'hourly', true, clock.now())).toBe(0);
+    expect(io.lines).toEqual([
+      'paused "hourly": no host fires it until resumed (agentd schedules --resume hourly)',
+    ]);
+    const host = createHost(config());
+    await host.start();
+    const s = host.resolve(SchedulerToken) as DefaultScheduler;
+    await s.settled();
+    await clock.advanceTo(t('2026-01-01T11:30:00Z'));
+    await s.settled();
+    expect(await store.tasks.list({ type: 'schedule' })).toEqual([]);
+    const table = capture();
+    await showSchedules(table, checked, { now: clock.now() });
+    expect(table.lines[2]).toMatch(/^hourly\s+0 \* \* \* \*\s+UTC\s+paused\s/);
+
+    const before = await store.state.list('scheduler');
+    const bad = capture();
+    expect(await pauseFromCli(bad, checked, 'nope', true, clock.now())).toBe(1);
+    expect(bad.lines).toEqual(['ERR agentd: no schedule named "nope" (known: hourly)']);
+    expect(await store.state.list('scheduler')).toEqual(before);
+
+    expect(await pauseFromCli(capture(), checked, 'hourly', false, clock.now())).toBe(0);
+    await clock.advanceTo(t('2026-01-01T12:00:00Z'));
+    await s.settled();
+    const tasks = await store.tasks.list({ type: 'schedule' });
+    expect(tasks.map((task) => task.metadata.slot)).toEqual(['2026-01-01T12:00:00.000Z']);
+    await host.stop();
   });
 });

@@ -1,4 +1,5 @@
 import type { ScheduleDefinition, ScheduleStatus } from '../../contracts/scheduler.js';
+import { AgentdError } from '../../kernel/errors.js';
 import { withPresetPlugins } from '../../kernel/preset.js';
 import { builtinPreset } from '../../preset/builtin-preset.js';
 import { slotSourceFor } from '../../scheduler/cron.js';
@@ -6,6 +7,7 @@ import {
   SCHEDULER_NAMESPACE,
   type ScheduleState,
   scheduleStatus,
+  setSchedulePaused,
   slotSourceFromIdentity,
 } from '../../scheduler/scheduler.js';
 import { SCHEDULER_PLUGIN_NAME } from '../../scheduler/scheduler-plugin.js';
@@ -32,6 +34,10 @@ export interface SchedulesCommandOptions {
   config?: string;
   cwd: string;
   json?: boolean;
+  /** `--pause <name>`: pause this schedule (in the store; every host sharing it stops firing it). */
+  pause?: string;
+  /** `--resume <name>`: resume this schedule from its next slot. */
+  resume?: string;
   /** `--env-file` (default: `.env` beside the config, when present). */
   envFile?: string;
 }
@@ -53,7 +59,9 @@ export interface ScheduleListing extends ScheduleStatus {
 const MISSED_SHOWN = 5;
 
 /**
- * `agentd schedules [--json]`: each schedule with its next and last runs and missed slots.
+ * `agentd schedules [--json] [--pause <name> | --resume <name>]`: each schedule with its next
+ * and last runs and missed slots; `--pause`/`--resume` first change one schedule in the store
+ * (whether or not the host runs: a running host reads it at its next slot).
  * Definitions come from the config (the scheduler plugin's options, or top-level
  * `schedules`/`heartbeat`/`timezone`); progress comes from the store, so it works whether or
  * not the host is running. Schedules that plugins register at run time are listed from their
@@ -74,7 +82,60 @@ export async function schedulesCommand(
     envFile: options.envFile,
     storeOnly: true,
   });
+  if (options.pause !== undefined && options.resume !== undefined) {
+    io.err('agentd: give either --pause or --resume, not both');
+    return 2;
+  }
+  const name = options.pause ?? options.resume;
+  if (name !== undefined) {
+    const code = await pauseFromCli(io, checked, name, options.pause !== undefined, Date.now());
+    if (code !== 0) return code;
+  }
   return showSchedules(io, checked, { json: options.json });
+}
+
+/**
+ * Pauses (or resumes) the schedule `name` in the store of a checked config. Its slot identity
+ * comes from the config, or from stored progress for a plugin's own schedule; an unknown name
+ * changes nothing and returns 1.
+ *
+ * @example
+ * ```ts
+ * await pauseFromCli(io, checked, 'daily-report', true, Date.now());
+ * ```
+ */
+export async function pauseFromCli(
+  io: CliIO,
+  checked: CheckedConfig,
+  name: string,
+  paused: boolean,
+  now: number,
+): Promise<number> {
+  const config = schedulerConfigOf(checked);
+  const definition = (config ? definitionsOf(config) : []).find((d) => d.name === name);
+  const identity = definition
+    ? slotSourceFor(definition, config?.timezone ?? systemTimezone()).identity
+    : undefined;
+  try {
+    await withStore(checked, (store) =>
+      setSchedulePaused(store.state, name, { paused, by: 'cli', now, identity }),
+    );
+  } catch (error) {
+    if (error instanceof AgentdError && error.code === 'E_UNKNOWN_SCHEDULE') {
+      const known = config ? definitionsOf(config).map((d) => d.name) : [];
+      io.err(
+        `agentd: no schedule named "${name.slice(0, 100)}"${known.length ? ` (known: ${known.join(', ')})` : ''}`,
+      );
+      return 1;
+    }
+    throw error;
+  }
+  io.out(
+    paused
+      ? `paused "${name}": no host fires it until resumed (agentd schedules --resume ${name})`
+      : `resumed "${name}": it fires from its next slot; slots due while paused are not caught up`,
+  );
+  return 0;
 }
 
 /**
@@ -153,7 +214,7 @@ export async function showSchedules(
       `${s.name}${s.source === 'store' ? ' (not in config)' : ''}`,
       s.expression,
       s.timezone,
-      s.enabled ? at(s.nextRunAt, s.timezone) : 'disabled',
+      !s.enabled ? 'disabled' : s.pausedAt !== null ? 'paused' : at(s.nextRunAt, s.timezone),
       at(s.lastSlot, s.timezone),
       String(s.missedTotal),
     ]),

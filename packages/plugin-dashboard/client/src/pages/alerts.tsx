@@ -11,6 +11,7 @@ interface RecentAlert {
   message: string | null;
   at: number;
   acknowledgedAt: number | null;
+  acknowledgedBy: string | null;
 }
 
 /** Alerts: the newest first, open ones acknowledged from here. */
@@ -45,8 +46,9 @@ export function Alerts() {
               </td>
               <td>
                 {a.acknowledgedAt ? (
-                  <span class="muted small" title={when(a.acknowledgedAt)}>
-                    acknowledged {ago(a.acknowledgedAt)}
+                  <span class="muted small acknowledged-by">
+                    acknowledged {when(a.acknowledgedAt)}
+                    {a.acknowledgedBy ? ` by ${a.acknowledgedBy}` : ''}
                   </span>
                 ) : (
                   <ActionButton
@@ -59,9 +61,7 @@ export function Alerts() {
           ))}
         </tbody>
       </table>
-      {data && data.alerts.length === 0 ? (
-        <p class="muted">No alerts since the dashboard started.</p>
-      ) : null}
+      {data && data.alerts.length === 0 ? <p class="muted">No alerts kept.</p> : null}
     </>
   );
 }

@@ -9,6 +9,8 @@ interface Schedule {
   expression: string;
   timezone: string;
   enabled: boolean;
+  pausedAt: number | null;
+  pausedBy: string | null;
   nextRunAt: number | null;
   lastSlot: number | null;
   lastFiredAt: number | null;
@@ -67,7 +69,16 @@ export function Schedules() {
           {data?.schedules.map((s) => (
             <tr key={s.name} data-schedule={s.name}>
               <td>
-                <strong>{s.name}</strong> {s.enabled ? null : <Badge status="paused" />}
+                <strong>{s.name}</strong> {s.enabled ? null : <Badge status="disabled" />}
+                {s.pausedAt !== null ? (
+                  <>
+                    <Badge status="paused" />
+                    <div class="muted small paused-by" title={when(s.pausedAt)}>
+                      paused {ago(s.pausedAt)}
+                      {s.pausedBy ? ` by ${s.pausedBy}` : ''}
+                    </div>
+                  </>
+                ) : null}
                 <div class="mono small muted">
                   {s.expression} ({s.timezone})
                 </div>
@@ -79,7 +90,19 @@ export function Schedules() {
                 <ActionButton
                   label="Run now"
                   run={() => post(`/schedules/${encodeURIComponent(s.name)}/run`).then(reload)}
-                />
+                />{' '}
+                {s.pausedAt === null ? (
+                  <ActionButton
+                    label="Pause"
+                    confirm={`Pause ${s.name}? No slot fires until you resume it (run now still works).`}
+                    run={() => post(`/schedules/${encodeURIComponent(s.name)}/pause`).then(reload)}
+                  />
+                ) : (
+                  <ActionButton
+                    label="Resume"
+                    run={() => post(`/schedules/${encodeURIComponent(s.name)}/resume`).then(reload)}
+                  />
+                )}
               </td>
             </tr>
           ))}

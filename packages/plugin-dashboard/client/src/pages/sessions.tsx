@@ -95,6 +95,19 @@ export function SessionDetail({ id }: { id: string }) {
   return (
     <>
       <Header title={s ? `Session ${s.name}` : 'Session'}>
+        {s && (s.status === 'live' || s.status === 'idle') ? (
+          <ActionButton
+            label="Suspend"
+            confirm="Suspend this session? Its agent's resources are released; the next message resumes it."
+            run={() => post(`/sessions/${encodeURIComponent(id)}/suspend`).then(reload)}
+          />
+        ) : null}
+        {s && s.status === 'suspended' ? (
+          <ActionButton
+            label="Resume"
+            run={() => post(`/sessions/${encodeURIComponent(id)}/resume`).then(reload)}
+          />
+        ) : null}
         {s && s.status !== 'archived' ? (
           <ActionButton
             label="Archive"
