@@ -26,7 +26,7 @@ import { pollingApi, sendingApi } from './apis.js';
 import { pollerHealth, webhookHealth } from './channel-health.js';
 import { commandMenus } from './command-menu.js';
 import { describeError } from './describe-error.js';
-import { replyTargetOf, TelegramInbound } from './inbound.js';
+import { chatLaneOf, replyTargetOf, TelegramInbound } from './inbound.js';
 import {
   DEFAULT_CHANNEL_NAME,
   type ResolvedTelegramOptions,
@@ -318,6 +318,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         poller = new UpdatePoller({
           api,
           handle: async (update) => void (await take(update)),
+          // Chats side by side, each in order: a polled batch's tasks are stored together.
+          laneOf: chatLaneOf,
           isStopping: (error) => error instanceof IntakeClosedError,
           // Telegram was out of reach so far: learn the bot's name, clear a webhook, first.
           prepare: username

@@ -337,14 +337,25 @@ export class SessionManager implements SessionRunner {
           );
         }
       }
-      const resourceFacts = live && agent.sessions?.describe?.(live.resource as never);
-      const session = (await store.update(sessionId, {
-        status: 'live',
-        lastActivityAt: clock.now(),
-        snapshot: null,
-        resource: (resourceFacts ?? null) as JsonObject | null,
-        owner: this.deps.owner ?? null,
-      }))!;
+      const resourceFacts = (live && agent.sessions?.describe?.(live.resource as never)) ?? null;
+      const owner = this.deps.owner ?? null;
+      // Already live here as recorded (the usual next message): nothing to write before the
+      // run; the activity time is written when it ends, and the busy count keeps the idle timer
+      // from suspending it meanwhile.
+      const unchanged =
+        found.status === 'live' &&
+        found.owner === owner &&
+        found.snapshot === null &&
+        JSON.stringify(found.resource) === JSON.stringify(resourceFacts);
+      const session = unchanged
+        ? found
+        : (await store.update(sessionId, {
+            status: 'live',
+            lastActivityAt: clock.now(),
+            snapshot: null,
+            resource: resourceFacts as JsonObject | null,
+            owner,
+          }))!;
       if (wasSuspended) this.deps.events.emit('session.resumed', { session, idleMs });
       this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 0) + 1);
       try {
