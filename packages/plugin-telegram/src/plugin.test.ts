@@ -121,7 +121,11 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
 
   it('shows "typing…" in the chat while a task runs past a second', async () => {
     const api = await fakeApi();
-    await startBot(api, {}, { run: async (input) => (await sleep(1_500), `slow: ${input}`) });
+    const slowly = async (input: unknown) => {
+      await sleep(1_500);
+      return `slow: ${String(input)}`;
+    };
+    await startBot(api, {}, { run: slowly });
     api.sendText(ALICE, 'think hard');
     const [reply] = await api.waitForMessages(1);
     expect(reply).toMatchObject({ chat_id: ALICE.id, text: 'slow: think hard' });

@@ -77,7 +77,7 @@ export class DefaultTaskQueue implements TaskQueue {
         now,
       ).catch(() => undefined);
       if (results) {
-        batch.forEach((p, i) => p.resolve(results[i] as EnqueueResult));
+        for (const [i, p] of batch.entries()) p.resolve(results[i] as EnqueueResult);
         this.#after(results);
         return;
       }
