@@ -11,6 +11,7 @@ import { ownerIsGone } from '../kernel/owner.js';
 import { endRecordedProcess } from '../kernel/process.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { createToken } from '../kernel/token.js';
+import { recordTurnIn } from '../store-kit/fast-paths.js';
 
 /** Default idle timeout of a session: 10 minutes. */
 export const DEFAULT_SESSION_IDLE_MS = 10 * 60_000;
@@ -282,15 +283,8 @@ export class SessionManager implements SessionRunner {
   }
 
   /** Ends a run: writes its turn and the session's last activity (in one write where it can). */
-  async #endRun(sessionId: string, entries: readonly HistoryEntry[]): Promise<Session | undefined> {
-    const { store, clock, logger } = this.deps;
-    if (store.recordTurn) return store.recordTurn(sessionId, entries, clock.now());
-    try {
-      for (const entry of entries) await store.appendHistory(sessionId, entry);
-    } catch (err) {
-      logger.warn({ err, session: sessionId }, 'could not append to the session history');
-    }
-    return store.update(sessionId, { lastActivityAt: clock.now() });
+  #endRun(sessionId: string, entries: readonly HistoryEntry[]): Promise<Session | undefined> {
+    return recordTurnIn(this.deps.store, sessionId, entries, this.deps.clock.now());
   }
 
   /** Whether a run holds the session now. */
