@@ -1,4 +1,5 @@
 import { memoryLogger } from '@agentd/core/testing';
+import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pollingApi } from './apis.js';
@@ -79,31 +80,35 @@ describe('UpdatePoller with a role lease', () => {
 });
 
 describe('UpdatePoller with lanes', () => {
-  const laneOf = (u: Update) => String(u.message?.chat.id);
   const textOf = (u: Update) => `${u.message?.chat.id}:${u.message?.text}`;
-
-  it('takes the chats of a polled batch side by side, each chat in order', async () => {
-    const { api, client } = await setup();
-    const log: string[] = [];
-    let open = 0;
-    let mostOpen = 0;
+  /** A poller whose lanes are the chats, stopped after the test. */
+  const lanePoller = (api: Api, handle: (u: Update) => Promise<void>) => {
     const poller = new UpdatePoller({
-      api: client,
-      handle: async (u) => {
-        open++;
-        mostOpen = Math.max(mostOpen, open);
-        log.push(`start ${textOf(u)}`);
-        await new Promise((r) => setTimeout(r, 20));
-        log.push(`end ${textOf(u)}`);
-        open--;
-      },
-      laneOf,
+      api,
+      handle,
+      laneOf: (u) => String(u.message?.chat.id),
       isStopping: () => false,
       logger: memoryLogger().logger,
       timeoutSeconds: 30,
       now: Date.now,
     });
     cleanups.push(() => poller.stop());
+    return poller;
+  };
+
+  it('takes the chats of a polled batch side by side, each chat in order', async () => {
+    const { api, client } = await setup();
+    const log: string[] = [];
+    let open = 0;
+    let mostOpen = 0;
+    const poller = lanePoller(client, async (u) => {
+      open++;
+      mostOpen = Math.max(mostOpen, open);
+      log.push(`start ${textOf(u)}`);
+      await new Promise((r) => setTimeout(r, 20));
+      log.push(`end ${textOf(u)}`);
+      open--;
+    });
     // Queued before the first poll: one batch.
     for (const text of ['a', 'b', 'c']) for (const id of [1, 2, 3]) api.sendText({ id }, text);
     void poller.run();
@@ -128,27 +133,18 @@ describe('UpdatePoller with lanes', () => {
     const handled: string[] = [];
     let failOnce = true;
     let confirmedWhenRetried = Number.NaN;
-    const poller = new UpdatePoller({
-      api: client,
-      handle: async (u) => {
-        // Chat 2's first update fails once (the store is down, say); chat 1 goes on meanwhile.
-        if (textOf(u) === '2:x') {
-          if (failOnce) {
-            failOnce = false;
-            throw new Error('store unavailable');
-          }
-          confirmedWhenRetried = api.confirmedBelow;
+    const poller = lanePoller(client, async (u) => {
+      // Chat 2's first update fails once (the store is down, say); chat 1 goes on meanwhile.
+      if (textOf(u) === '2:x') {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('store unavailable');
         }
-        if (u.message?.chat.id === 1) await new Promise((r) => setTimeout(r, 5));
-        handled.push(textOf(u));
-      },
-      laneOf,
-      isStopping: () => false,
-      logger: memoryLogger().logger,
-      timeoutSeconds: 30,
-      now: Date.now,
+        confirmedWhenRetried = api.confirmedBelow;
+      }
+      if (u.message?.chat.id === 1) await new Promise((r) => setTimeout(r, 5));
+      handled.push(textOf(u));
     });
-    cleanups.push(() => poller.stop());
     const first = api.sendText({ id: 1 }, 'x'); // handled
     const failing = api.sendText({ id: 2 }, 'x'); // fails: the offset stops here
     api.sendText({ id: 1 }, 'y'); // handled in its lane before the failure is seen, or not
