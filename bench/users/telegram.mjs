@@ -8,6 +8,8 @@
 //   --rate N      offered updates/s for the latency run (default 500)
 //   --chats N     chats (default 100)
 //   --profile     agentd only, one burst (for `node --cpu-prof`), no figures
+// Figures: updates/s, CPU per update (this process: the bot and the fake server), and reply
+// latency from the push to the reply's arrival at the fake (p50/p99).
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -92,6 +94,7 @@ async function drive(api, mode) {
     f.push(chat, s);
   };
   const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   if (mode === 'burst') {
     for (let i = 0; i < count; i++) pushOne(i);
   } else {
@@ -104,9 +107,13 @@ async function drive(api, mode) {
     }
   }
   await f.done();
+  const cpu = process.cpuUsage(cpu0);
   const r = f.result();
   return {
     updatesPerSecond: Math.round(count / ((r.lastReplyAt - t0) / 1000)),
+    // CPU of this process (the bot and the fake server alike) per update: less swayed by the
+    // machine's load than the rate, since time spent waiting for a core is not counted.
+    cpuUsPerUpdate: Math.round((cpu.user + cpu.system) / count),
     p50: percentile(r.latencies, 50),
     p99: percentile(r.latencies, 99),
     answered: r.answered,
@@ -189,6 +196,14 @@ line(
   'updates/s',
   med(burst.grammY, 'updatesPerSecond'),
   'grammY+SQLite',
+);
+line(
+  'CPU per update (burst; bot + fake server)',
+  med(burst.agentd, 'cpuUsPerUpdate'),
+  'µs',
+  med(burst.grammY, 'cpuUsPerUpdate'),
+  'grammY+SQLite',
+  { lowerIsBetter: true },
 );
 line(
   `reply latency p50 at ${RATE}/s`,

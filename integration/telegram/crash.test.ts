@@ -107,7 +107,7 @@ describe('telegram plugin under kill -9', () => {
         await store.close();
         const states = unanswered().map((t) => {
           const task = tasks.find((x) => x.input === t);
-          return `${t}: ${task ? `${task.status}, attempts ${task.attempts}` : 'no task'}`;
+          return `${t}: ${task ? `${task.status}, attempts ${task.attempts}, error ${JSON.stringify(task.error)}` : 'no task'}`;
         });
         throw new Error(
           `${error.message}\nunanswered: ${states.join('; ')}\nowed replies: ${JSON.stringify(owed)}\nnow: ${Date.now()}\nlast host's log:\n${last.stdout().slice(-4000)}`,

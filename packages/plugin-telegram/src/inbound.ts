@@ -210,6 +210,21 @@ export function replyTargetOf(
   return { to: addressOf(channel, m as Message), messageId: m.message_id };
 }
 
+/**
+ * The lane an update is handled in: its chat. One chat's updates are taken one after another,
+ * in order (its session, its tasks' order); different chats' updates side by side. Updates
+ * without a chat id share one lane.
+ *
+ * @example
+ * ```ts
+ * chatLaneOf(update); // '42'
+ * ```
+ */
+export function chatLaneOf(update: Update): string {
+  const chat = (update?.message as { chat?: { id?: unknown } } | null | undefined)?.chat;
+  return typeof chat === 'object' && chat !== null && isId(chat.id) ? String(chat.id) : '';
+}
+
 function addressOf(channel: string, message: Message): Address {
   const to: Address = { channel, id: String(message.chat.id) };
   if (message.is_topic_message === true && isId(message.message_thread_id)) {

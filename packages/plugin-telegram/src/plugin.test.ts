@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   agent,
   ChannelRegistryToken,
@@ -114,7 +115,25 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     expect(task?.metadata).toMatchObject({ sender: String(ALICE.id) });
     // Confirmed to Telegram only after it was stored, by the next poll's offset.
     await api.waitFor(() => api.confirmedBelow > updateId);
-    expect(api.calls.some((c) => c.method === 'sendChatAction')).toBe(true);
+    // Answered within a second: no "typing…" was worth a Bot API call.
+    expect(api.calls.some((c) => c.method === 'sendChatAction')).toBe(false);
+  });
+
+  it('shows "typing…" in the chat while a task runs past a second', async () => {
+    const api = await fakeApi();
+    const slowly = async (input: unknown) => {
+      await sleep(1_500);
+      return `slow: ${String(input)}`;
+    };
+    await startBot(api, {}, { run: slowly });
+    api.sendText(ALICE, 'think hard');
+    const [reply] = await api.waitForMessages(1);
+    expect(reply).toMatchObject({ chat_id: ALICE.id, text: 'slow: think hard' });
+    const actions = api.calls.filter((c) => c.method === 'sendChatAction');
+    expect(actions.map((c) => c.params)).toEqual([{ chat_id: ALICE.id, action: 'typing' }]);
+    // Shown before the reply went out, not after.
+    const sent = api.calls.findIndex((c) => c.method === 'sendMessage');
+    expect(api.calls.indexOf(actions[0]!)).toBeLessThan(sent);
   });
 
   it('answers one chat’s messages in the order they were sent, even when a reply must wait', async () => {

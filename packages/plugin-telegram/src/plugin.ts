@@ -25,7 +25,7 @@ import { forwardAlerts } from './alerts.js';
 import { pollerHealth, webhookHealth } from './channel-health.js';
 import { commandMenus } from './command-menu.js';
 import { describeError, isGrammyError } from './describe-error.js';
-import { replyTargetOf, TelegramInbound } from './inbound.js';
+import { chatLaneOf, replyTargetOf, TelegramInbound } from './inbound.js';
 import {
   DEFAULT_CHANNEL_NAME,
   type ResolvedTelegramOptions,
@@ -320,6 +320,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         poller = new UpdatePoller({
           api,
           handle: async (update) => void (await take(update)),
+          // Chats side by side, each in order: a polled batch's tasks are stored together.
+          laneOf: chatLaneOf,
           isStopping: (error) => error instanceof IntakeClosedError,
           // Telegram was out of reach so far: learn the bot's name, clear a webhook, first.
           prepare: username

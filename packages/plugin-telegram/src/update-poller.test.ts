@@ -1,4 +1,5 @@
 import { memoryLogger } from '@agentd/core/testing';
+import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pollingApi } from './apis.js';
@@ -75,6 +76,92 @@ describe('UpdatePoller with a role lease', () => {
     // No final confirmation: another host polls now.
     expect(api.calls.length).toBe(callsBefore);
     expect(api.conflicts).toBe(0);
+  });
+});
+
+describe('UpdatePoller with lanes', () => {
+  const textOf = (u: Update) => `${u.message?.chat.id}:${u.message?.text}`;
+  /** A poller whose lanes are the chats, stopped after the test. */
+  const lanePoller = (api: Api, handle: (u: Update) => Promise<void>) => {
+    const poller = new UpdatePoller({
+      api,
+      handle,
+      laneOf: (u) => String(u.message?.chat.id),
+      isStopping: () => false,
+      logger: memoryLogger().logger,
+      timeoutSeconds: 30,
+      now: Date.now,
+    });
+    cleanups.push(() => poller.stop());
+    return poller;
+  };
+
+  it('takes the chats of a polled batch side by side, each chat in order', async () => {
+    const { api, client } = await setup();
+    const log: string[] = [];
+    let open = 0;
+    let mostOpen = 0;
+    const poller = lanePoller(client, async (u) => {
+      open++;
+      mostOpen = Math.max(mostOpen, open);
+      log.push(`start ${textOf(u)}`);
+      await new Promise((r) => setTimeout(r, 20));
+      log.push(`end ${textOf(u)}`);
+      open--;
+    });
+    // Queued before the first poll: one batch.
+    for (const text of ['a', 'b', 'c']) for (const id of [1, 2, 3]) api.sendText({ id }, text);
+    void poller.run();
+    await api.waitFor(() => api.confirmedBelow > 9, 5_000, 'all nine confirmed');
+    // Three chats at once, never two updates of one chat at once, each chat in its order.
+    expect(mostOpen).toBe(3);
+    for (const id of [1, 2, 3]) {
+      const mine = log.filter((line) => line.includes(` ${id}:`));
+      expect(mine).toEqual([
+        `start ${id}:a`,
+        `end ${id}:a`,
+        `start ${id}:b`,
+        `end ${id}:b`,
+        `start ${id}:c`,
+        `end ${id}:c`,
+      ]);
+    }
+  });
+
+  it('after a failure confirms only the updates handled from the batch start on, and gets the rest again', async () => {
+    const { api, client } = await setup();
+    const handled: string[] = [];
+    let failOnce = true;
+    let confirmedWhenRetried = Number.NaN;
+    const poller = lanePoller(client, async (u) => {
+      // Chat 2's first update fails once (the store is down, say); chat 1 goes on meanwhile.
+      if (textOf(u) === '2:x') {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('store unavailable');
+        }
+        confirmedWhenRetried = api.confirmedBelow;
+      }
+      if (u.message?.chat.id === 1) await new Promise((r) => setTimeout(r, 5));
+      handled.push(textOf(u));
+    });
+    const first = api.sendText({ id: 1 }, 'x'); // handled
+    const failing = api.sendText({ id: 2 }, 'x'); // fails: the offset stops here
+    api.sendText({ id: 1 }, 'y'); // handled in its lane before the failure is seen, or not
+    void poller.run();
+    await api.waitFor(() => handled.includes('2:x'), 10_000, 'the failed update taken again');
+    // The poll after the failure confirmed the first update only: the failed one came back
+    // unconfirmed.
+    expect(
+      api.calls.filter((c) => c.method === 'getUpdates').map((c) => c.params.offset),
+    ).toContain(first + 1);
+    expect(confirmedWhenRetried).toBe(first + 1);
+    expect(confirmedWhenRetried).toBeLessThanOrEqual(failing);
+    await api.waitFor(() => api.confirmedBelow > failing + 1, 10_000, 'everything confirmed');
+    // Chat 1's updates stayed in order; a repeat of one already taken is what the store recognises.
+    const chatOne = handled.filter((t) => t.startsWith('1:'));
+    expect(chatOne.slice(0, 2)).toEqual(['1:x', '1:y']);
+    expect(handled.filter((t) => t === '2:x')).toHaveLength(1);
   });
 });
 

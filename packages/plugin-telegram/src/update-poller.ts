@@ -36,6 +36,12 @@ export interface UpdatePollerOptions {
    * kept (the host stops, the store is down), never for a bad update.
    */
   handle: (update: Update) => Promise<void>;
+  /**
+   * The lane of an update: updates of one lane are handled one after another, in the order
+   * Telegram sent them; lanes of one polled batch are handled side by side (their stores fold
+   * into shared write transactions). Without it, a batch is handled one update at a time.
+   */
+  laneOf?: (update: Update) => string;
   /** Whether a handling error means the host is stopping (then the loop ends quietly). */
   isStopping: (error: unknown) => boolean;
   /**
@@ -146,14 +152,7 @@ export class UpdatePoller {
       }
       this.#polled();
       try {
-        for (const update of updates) {
-          // A stop leaves the rest of the batch with Telegram, which delivers it again.
-          if (signal.aborted) break;
-          await this.#options.handle(update);
-          // An update without a usable id cannot be confirmed by itself; the next good one
-          // confirms it (an offset confirms every update below it).
-          if (Number.isSafeInteger(update.update_id)) this.#offset = update.update_id + 1;
-        }
+        await this.#handleBatch(updates, signal);
       } catch (error) {
         if (this.#options.isStopping(error)) break;
         await this.#failed(error, 'could not take in a Telegram update; it will be fetched again');
@@ -164,6 +163,51 @@ export class UpdatePoller {
       this.state.lastError = undefined;
     }
     await this.#confirmHandled();
+  }
+
+  /**
+   * Handles a polled batch, each lane in order and the lanes side by side, then moves the offset
+   * past the updates handled from the batch's start on: an update is confirmed only once it and
+   * every update before it were handled. After a failure (or a stop) no further update starts;
+   * those in flight end, and the first failure is rethrown. Telegram delivers the rest again,
+   * and the store recognises any of them a lane had already taken.
+   */
+  async #handleBatch(updates: readonly Update[], signal: AbortSignal): Promise<void> {
+    const { handle, laneOf } = this.#options;
+    const handled = new Array<boolean>(updates.length).fill(false);
+    let failure: { error: unknown } | undefined;
+    const runLane = async (indexes: readonly number[]) => {
+      for (const i of indexes) {
+        // A stop leaves the rest of the batch with Telegram, which delivers it again.
+        if (signal.aborted || failure) return;
+        try {
+          await handle(updates[i] as Update);
+          handled[i] = true;
+        } catch (error) {
+          failure ??= { error };
+          return;
+        }
+      }
+    };
+    if (!laneOf || updates.length < 2) {
+      await runLane(updates.map((_, i) => i));
+    } else {
+      const lanes = new Map<string, number[]>();
+      for (let i = 0; i < updates.length; i++) {
+        const key = laneOf(updates[i] as Update);
+        const lane = lanes.get(key);
+        if (lane) lane.push(i);
+        else lanes.set(key, [i]);
+      }
+      await Promise.all([...lanes.values()].map(runLane));
+    }
+    for (let i = 0; i < updates.length && handled[i]; i++) {
+      const id = (updates[i] as Update).update_id;
+      // An update without a usable id cannot be confirmed by itself; the next good one
+      // confirms it (an offset confirms every update below it).
+      if (Number.isSafeInteger(id)) this.#offset = id + 1;
+    }
+    if (failure) throw failure.error;
   }
 
   /** Whether this host may poll: always without a lease; with one, while it holds. */

@@ -238,6 +238,37 @@ export class PostgresSessionStore implements SessionStore {
     }
   }
 
+  async recordTurn(
+    sessionId: string,
+    entries: readonly HistoryEntry[],
+    lastActivityAt: number,
+  ): Promise<Session | undefined> {
+    for (const entry of entries) checkHistoryEntry(entry);
+    // One statement, one round trip: the update finds the session, the entries follow it (in
+    // array order) only if it exists.
+    const [row] = await this.#rows(
+      `with s as (
+         update ${this.#sessions} set last_activity_at = $2 where id = $1 returning *
+       ), added as (
+         insert into ${this.#history} (session_id, role, content, at, task_id)
+         select s.id, x.role, x.content, x.at, x.task_id
+         from s, unnest($3::text[], $4::text[], $5::bigint[], $6::text[])
+           with ordinality as x(role, content, at, task_id, n)
+         order by x.n
+       )
+       select * from s`,
+      [
+        sessionId,
+        lastActivityAt,
+        entries.map((e) => e.role),
+        entries.map((e) => e.content),
+        entries.map((e) => e.at),
+        entries.map((e) => e.taskId ?? null),
+      ],
+    );
+    return row && toSession(row);
+  }
+
   async history(sessionId: string, limit: number): Promise<HistoryEntry[]> {
     checkHistoryLimit(limit);
     const { rows } = await this.#handle.pool.query<{

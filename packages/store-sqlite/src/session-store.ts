@@ -71,6 +71,9 @@ export class SqliteSessionStore implements SessionStore {
   readonly #appendHistory: BetterSqlite3.Statement;
   readonly #history: BetterSqlite3.Statement;
   readonly #activate: BetterSqlite3.Transaction<(userKey: string, id: string) => void>;
+  readonly #recordTurn: BetterSqlite3.Transaction<
+    (id: string, entries: readonly HistoryEntry[], at: number) => SessionRow | undefined
+  >;
 
   readonly #faults: StoreFaults;
 
@@ -103,6 +106,17 @@ export class SqliteSessionStore implements SessionStore {
     this.#history = db.prepare(
       `SELECT role, content, at, task_id FROM session_history WHERE session_id = ?
        ORDER BY seq DESC LIMIT ?`,
+    );
+    const touch = db.prepare('UPDATE sessions SET last_activity_at = ? WHERE id = ? RETURNING *');
+    this.#recordTurn = db.transaction(
+      (id: string, entries: readonly HistoryEntry[], at: number) => {
+        const row = touch.get(at, id) as SessionRow | undefined;
+        if (!row) return undefined;
+        for (const e of entries) {
+          this.#appendHistory.run(id, e.role, e.content, e.at, e.taskId ?? null);
+        }
+        return row;
+      },
     );
     const clear = db.prepare(
       'UPDATE sessions SET active = 0 WHERE user_key = ? AND active = 1 AND id <> ?',
@@ -185,13 +199,14 @@ export class SqliteSessionStore implements SessionStore {
     if (p.resource !== undefined) set.resource = p.resource;
     if (p.owner !== undefined) set.owner = p.owner;
     if (p.metadata !== undefined) set.metadata = p.metadata;
-    if (Object.keys(set).length === 0) return this.get(id);
-    const query = queryBuilder
-      .updateTable('sessions')
-      .set(set)
-      .where('id', '=', id)
-      .returningAll()
-      .compile();
+    const columns = Object.keys(set) as (keyof typeof set)[];
+    if (columns.length === 0) return this.get(id);
+    // Written by hand from the fixed column names above (a query builder compiling it cost as
+    // much as the update): one cached statement per set of columns.
+    const query = {
+      sql: `UPDATE sessions SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE id = ? RETURNING *`,
+      parameters: [...columns.map((c) => set[c]), id],
+    };
     const [row] = await this.#write('sessions.update', () => this.#queries.all<SessionRow>(query));
     return row && toSession(row);
   }
@@ -227,6 +242,18 @@ export class SqliteSessionStore implements SessionStore {
       }
       throw error;
     }
+  }
+
+  async recordTurn(
+    sessionId: string,
+    entries: readonly HistoryEntry[],
+    lastActivityAt: number,
+  ): Promise<Session | undefined> {
+    for (const entry of entries) checkHistoryEntry(entry);
+    const row = await this.#write('sessions.recordTurn', () =>
+      this.#recordTurn.immediate(sessionId, entries, lastActivityAt),
+    );
+    return row && toSession(row);
   }
 
   async history(sessionId: string, limit: number): Promise<HistoryEntry[]> {

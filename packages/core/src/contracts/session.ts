@@ -85,6 +85,25 @@ export interface SessionStore {
   /** Makes `id` the user's only active session, in one transaction. */
   activate(userKey: string, id: string): Promise<void>;
   appendHistory(sessionId: string, entry: HistoryEntry): Promise<void>;
+  /**
+   * The end of a run in one write: sets the session's last activity and appends `entries`, in
+   * order, to its history. Resolves with the updated session, or undefined (and appends
+   * nothing) when there is no such session. Optional: without it, the session manager calls
+   * `appendHistory` per entry and then `update`.
+   *
+   * @example
+   * ```ts
+   * await sessions.recordTurn?.(session.id, [
+   *   { role: 'user', content: 'hi', at: now, taskId },
+   *   { role: 'assistant', content: 'hello', at: now, taskId },
+   * ], now);
+   * ```
+   */
+  recordTurn?(
+    sessionId: string,
+    entries: readonly HistoryEntry[],
+    lastActivityAt: number,
+  ): Promise<Session | undefined>;
   /** The newest `limit` entries, oldest first. */
   history(sessionId: string, limit: number): Promise<HistoryEntry[]>;
 }

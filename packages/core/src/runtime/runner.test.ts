@@ -202,6 +202,69 @@ describe('task runner', () => {
     expect(await queue.cancel(running.id)).toBeUndefined();
   });
 
+  it('writes single enqueues made together in one batch, in order, each with its own result or error', async () => {
+    const host = await startHost({
+      agents: [agent('upper', (input) => String(input).toUpperCase())],
+      runner: { pollMs: 60_000 },
+    });
+    const store = host.resolve(TaskStoreToken);
+    const batches: number[] = [];
+    const enqueueMany = store.enqueueMany!.bind(store);
+    store.enqueueMany = async (tasks, now) => {
+      batches.push(tasks.length);
+      return enqueueMany(tasks, now);
+    };
+    const queue = host.resolve(TaskQueueToken);
+    const results = await Promise.all(
+      ['a', 'b', 'c'].map((input) => queue.enqueue({ input, idempotencyKey: `k-${input}` })),
+    );
+    expect(batches).toEqual([3]);
+    expect(results.map((r) => [r.task.input, r.created])).toEqual([
+      ['a', true],
+      ['b', true],
+      ['c', true],
+    ]);
+    // A bad task among good ones fails alone: the batch is written again one by one.
+    const mixed = await Promise.allSettled([
+      queue.enqueue({ input: 'd' }),
+      queue.enqueue({ input: 'e', priority: 99 as never }),
+      queue.enqueue({ input: 'a', idempotencyKey: 'k-a' }),
+    ]);
+    expect(mixed[0]).toMatchObject({ status: 'fulfilled', value: { created: true } });
+    expect(mixed[1]).toMatchObject({ status: 'rejected', reason: { code: 'E_INVALID_TASK' } });
+    expect(mixed[2]).toMatchObject({
+      status: 'fulfilled',
+      value: { created: false, task: { id: results[0]!.task.id } },
+    });
+    await until(async () => (await store.counts()).completed === 4);
+  });
+
+  it('runs a task enqueued while every slot is busy as soon as one frees, not at the next poll', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const host = await startHost({
+      agents: [
+        agent('gated', async (input) => {
+          if (input === 'first') await gate;
+          return input;
+        }),
+      ],
+      runner: { concurrency: 1, pollMs: 60_000 },
+    });
+    const queue = host.resolve(TaskQueueToken);
+    const first = host.events.next('task.started');
+    await queue.enqueue({ input: 'first' });
+    await first;
+    // Enqueued while the only slot is taken; the first task then ends.
+    await queue.enqueue({ input: 'second' });
+    const started = Date.now();
+    release();
+    await until(async () => (await host.resolve(TaskStoreToken).counts()).completed === 2, 5_000);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('never runs more than `concurrency` tasks at once, and runs one session key in order', async () => {
     let active = 0;
     let peak = 0;

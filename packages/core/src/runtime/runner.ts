@@ -131,6 +131,8 @@ export class TaskRunner implements RunnerHandle {
   readonly #backoff: ExponentialBackoff<unknown>;
   #state: 'idle' | 'running' | 'draining' | 'stopped' = 'idle';
   #pumping = false;
+  /** Counts wake-ups: a completion that claimed nothing pumps only if one came meanwhile. */
+  #wakeups = 0;
   #pumpAgain = false;
   #wakeTimer: TimerHandle | undefined;
   #wakeAt = Number.POSITIVE_INFINITY;
@@ -279,6 +281,7 @@ export class TaskRunner implements RunnerHandle {
 
   /** Wakes the runner now: something may be runnable. */
   notify(): void {
+    this.#wakeups++;
     if (this.#state !== 'running') return;
     if (this.#pumping) {
       this.#pumpAgain = true;
@@ -457,21 +460,33 @@ export class TaskRunner implements RunnerHandle {
     void this.#run(task, control)
       .catch((err: unknown) => {
         this.#deps.logger.error({ err, taskId: task.id }, 'could not record the end of a task');
-        return [];
+        return undefined;
       })
       .then((next) => {
         this.#running.delete(task.id);
         // The next task was claimed with this one's completion: hand the slot straight over.
-        for (const t of next) this.#execute(t);
+        if (next) for (const t of next.claimed) this.#execute(t);
         if (this.#running.size === 0 && this.#idleWaiters.length > 0) {
           for (const w of this.#idleWaiters.splice(0)) w();
         }
-        if (next.length === 0) this.notify();
+        // A completion that claimed nothing found nothing to run, unless a wake-up came since
+        // (work added while this slot was still taken): only then, or when the task ended
+        // without looking for work, is the pump needed for the freed slot.
+        if (next === undefined || (next.claimed.length === 0 && next.wakeups !== this.#wakeups)) {
+          this.notify();
+        }
       });
   }
 
-  /** Runs one task to its end; resolves with the tasks claimed along with its completion. */
-  async #run(task: Task, control: RunControl): Promise<Task[]> {
+  /**
+   * Runs one task to its end; resolves with the tasks claimed along with its completion (and
+   * the wake-up count just before that claim), or undefined when it ended without looking for
+   * work (a failure, a batched completion, a drain).
+   */
+  async #run(
+    task: Task,
+    control: RunControl,
+  ): Promise<{ claimed: Task[]; wakeups: number } | undefined> {
     const { store, agents, clock, logger, owner } = this.#deps;
     this.#keepLeases();
     const limit = this.#options.taskTimeoutMs;
@@ -493,7 +508,7 @@ export class TaskRunner implements RunnerHandle {
           { now: clock.now() },
         );
         if (updated) this.#failed(updated, false);
-        return [];
+        return undefined;
       }
       const runLogger = lazyChild(logger, { task: task.id, agent: agent.name });
       // The agent's signal is made only if it reads it (see RunControl and AgentContext).
@@ -518,18 +533,19 @@ export class TaskRunner implements RunnerHandle {
       const result = masker ? { ...ran, output: masker.maskJson(ran.output) } : ran;
       if (this.#options.batchSize > 1) {
         this.#queueCompletion(task, result.output);
-        return [];
+        return undefined;
       }
       // While running, complete this task and claim the next in one write transaction.
       const claim =
         this.#state === 'running'
           ? { owner, leaseMs: this.#options.leaseMs, limit: 1, now: clock.now() }
           : undefined;
+      const wakeups = this.#wakeups;
       const { completed, claimed } = claim
         ? await completeAndClaimIn(store, task.id, owner, result.output, claim)
         : {
             completed: await store.complete(task.id, owner, result.output, clock.now()),
-            claimed: [],
+            claimed: undefined,
           };
       if (completed) this.#completed(task, result.output);
       else
@@ -537,10 +553,10 @@ export class TaskRunner implements RunnerHandle {
           { taskId: task.id },
           'task finished after its lease was lost; result discarded',
         );
-      return claimed;
+      return claimed && { claimed, wakeups };
     } catch (err) {
       const reason: unknown = control.reason;
-      if (reason instanceof ExternalAbort) return [];
+      if (reason instanceof ExternalAbort) return undefined;
       const cause = reason instanceof RunTimeout ? reason : err;
       const error = taskError(cause, this.#deps.masker);
       // An executor's error may decide the retry itself: `retryable: false` ends the task now
@@ -559,7 +575,7 @@ export class TaskRunner implements RunnerHandle {
           return undefined;
         });
       if (updated) this.#failed(updated, updated.status === 'pending');
-      return [];
+      return undefined;
     } finally {
       timeout.cancel();
     }

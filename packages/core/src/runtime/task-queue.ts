@@ -11,12 +11,29 @@ export interface RunnerHandle {
   abort(taskId: string, reason: string): boolean;
 }
 
+/** An `enqueue` waiting for its batch to be written. */
+interface PendingEnqueue {
+  task: NewTask;
+  now: number;
+  resolve: (result: EnqueueResult) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * The kernel's {@link TaskQueue}: fills in the default agent, refuses unknown agents at once
  * (a clear error beats a task that fails later), persists through the store and wakes the runner
  * without a polling delay.
+ *
+ * Single enqueues made while the same promise jobs run (a channel taking a batch of messages
+ * side by side, several webhook deliveries at once) are written together, in the order they
+ * were made, by one `enqueueMany` (one write transaction), once those jobs have run: a
+ * `process.nextTick` later, before any timer or I/O. Each caller still gets its own result,
+ * and its own error: when a batch fails, its tasks are written one by one, so one bad task
+ * fails alone.
  */
 export class DefaultTaskQueue implements TaskQueue {
+  #pending: PendingEnqueue[] = [];
+
   constructor(
     private readonly store: TaskStore,
     private readonly agents: AgentRegistry,
@@ -25,10 +42,59 @@ export class DefaultTaskQueue implements TaskQueue {
     private readonly runner: () => RunnerHandle | undefined,
   ) {}
 
-  async enqueue(task: NewTask): Promise<EnqueueResult> {
-    const result = await this.store.enqueue(this.#prepare(task), this.clock.now());
-    this.#after([result]);
-    return result;
+  enqueue(task: NewTask): Promise<EnqueueResult> {
+    let prepared: NewTask;
+    try {
+      prepared = this.#prepare(task);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const now = this.clock.now();
+    return new Promise((resolve, reject) => {
+      if (this.#pending.length === 0) process.nextTick(() => void this.#flush());
+      this.#pending.push({ task: prepared, now, resolve, reject });
+    });
+  }
+
+  /** Writes the enqueues made since the last flush: one `enqueueMany` per run of equal `now`. */
+  async #flush(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (let start = 0; start < pending.length; ) {
+      const now = (pending[start] as PendingEnqueue).now;
+      let end = start + 1;
+      while (end < pending.length && (pending[end] as PendingEnqueue).now === now) end++;
+      await this.#write(pending.slice(start, end), now);
+      start = end;
+    }
+  }
+
+  async #write(batch: readonly PendingEnqueue[], now: number): Promise<void> {
+    if (batch.length > 1) {
+      const results = await enqueueManyInto(
+        this.store,
+        batch.map((p) => p.task),
+        now,
+      ).catch(() => undefined);
+      if (results) {
+        for (const [i, p] of batch.entries()) p.resolve(results[i] as EnqueueResult);
+        this.#after(results);
+        return;
+      }
+      // One task may have failed them all (too large, refused by a constraint): one by one,
+      // each caller gets its own outcome.
+    }
+    await Promise.all(
+      batch.map(async (p) => {
+        try {
+          const result = await this.store.enqueue(p.task, now);
+          this.#after([result]);
+          p.resolve(result);
+        } catch (error) {
+          p.reject(error);
+        }
+      }),
+    );
   }
 
   async enqueueMany(tasks: readonly NewTask[]): Promise<EnqueueResult[]> {

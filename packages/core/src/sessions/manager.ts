@@ -11,6 +11,7 @@ import { ownerIsGone } from '../kernel/owner.js';
 import { endRecordedProcess } from '../kernel/process.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { createToken } from '../kernel/token.js';
+import { recordTurnIn } from '../store-kit/fast-paths.js';
 
 /** Default idle timeout of a session: 10 minutes. */
 export const DEFAULT_SESSION_IDLE_MS = 10 * 60_000;
@@ -84,6 +85,8 @@ export class SessionManager implements SessionRunner {
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #timers = new Map<string, TimerHandle>();
   readonly #busy = new Map<string, number>();
+  /** The turns of runs in progress, written with the run's end (see {@link SessionManager.appendTurn}). */
+  readonly #turns = new Map<string, HistoryEntry[]>();
   readonly #options: Required<Omit<SessionManagerOptions, 'defaultAgent'>> & {
     defaultAgent?: string;
   };
@@ -309,6 +312,11 @@ export class SessionManager implements SessionRunner {
     return this.deps.store.history(sessionId, Math.min(limit, this.#options.historyLimit));
   }
 
+  /**
+   * Adds a run's input and output to the session's history. Inside {@link SessionManager.run}
+   * the turn is written when the run ends, together with the session's last activity (one
+   * write, before `run` resolves and so before its task is recorded as done); elsewhere at once.
+   */
   async appendTurn(
     session: Session,
     input: JsonValue,
@@ -317,18 +325,21 @@ export class SessionManager implements SessionRunner {
   ): Promise<void> {
     const at = this.deps.clock.now();
     const text = (v: JsonValue) => (typeof v === 'string' ? v : JSON.stringify(v));
-    await this.deps.store.appendHistory(session.id, {
-      role: 'user',
-      content: text(input),
-      at,
-      taskId,
-    });
-    await this.deps.store.appendHistory(session.id, {
-      role: 'assistant',
-      content: text(output),
-      at,
-      taskId,
-    });
+    const entries: HistoryEntry[] = [
+      { role: 'user', content: text(input), at, taskId },
+      { role: 'assistant', content: text(output), at, taskId },
+    ];
+    const pending = this.#turns.get(session.id);
+    if (pending) {
+      pending.push(...entries);
+      return;
+    }
+    for (const entry of entries) await this.deps.store.appendHistory(session.id, entry);
+  }
+
+  /** Ends a run: writes its turn and the session's last activity (in one write where it can). */
+  #endRun(sessionId: string, entries: readonly HistoryEntry[]): Promise<Session | undefined> {
+    return recordTurnIn(this.deps.store, sessionId, entries, this.deps.clock.now());
   }
 
   /** Whether a run holds the session now. */
@@ -392,23 +403,41 @@ export class SessionManager implements SessionRunner {
           );
         }
       }
-      const resourceFacts = live && agent.sessions?.describe?.(live.resource as never);
-      const session = (await store.update(sessionId, {
-        status: 'live',
-        lastActivityAt: clock.now(),
-        snapshot: null,
-        resource: (resourceFacts ?? null) as JsonObject | null,
-        owner: this.deps.owner ?? null,
-      }))!;
+      const resourceFacts = (live && agent.sessions?.describe?.(live.resource as never)) ?? null;
+      const owner = this.deps.owner ?? null;
+      // Already live here as recorded (the usual next message): nothing to write before the
+      // run; the activity time is written when it ends, and the busy count keeps the idle timer
+      // from suspending it meanwhile.
+      const unchanged =
+        found.status === 'live' &&
+        found.owner === owner &&
+        found.snapshot === null &&
+        JSON.stringify(found.resource) === JSON.stringify(resourceFacts);
+      const session = unchanged
+        ? found
+        : (await store.update(sessionId, {
+            status: 'live',
+            lastActivityAt: clock.now(),
+            snapshot: null,
+            resource: resourceFacts as JsonObject | null,
+            owner,
+          }))!;
       if (wasSuspended) this.deps.events.emit('session.resumed', { session, idleMs });
       this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 0) + 1);
+      this.#turns.set(sessionId, []);
       try {
         return await work(session, live?.resource);
       } finally {
         this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 1) - 1);
-        const after = await store
-          .update(sessionId, { lastActivityAt: clock.now() })
-          .catch(() => undefined);
+        const turn = this.#turns.get(sessionId) ?? [];
+        this.#turns.delete(sessionId);
+        const after = await this.#endRun(sessionId, turn).catch((err: unknown) => {
+          this.deps.logger.warn(
+            { err, session: sessionId },
+            'could not record the end of a session run',
+          );
+          return undefined;
+        });
         if (after && !this.#stopping) this.#schedule(after);
       }
     });

@@ -14,7 +14,7 @@ import {
   describeTaskStoreContract,
 } from '../testing/store-contract/index.js';
 import { withoutFastPaths } from '../testing/without-fast-paths.js';
-import { completeAndClaimIn, completeManyIn, enqueueManyInto } from './fast-paths.js';
+import { completeAndClaimIn, completeManyIn, enqueueManyInto, recordTurnIn } from './fast-paths.js';
 
 // A store that implements only the basic operations must keep every promise of the contract
 // through core's fallbacks: the same suites as a full store, then a host running its tasks.
@@ -121,4 +121,37 @@ describe('a host on a store without fast paths', () => {
       }
     });
   }
+});
+
+describe('recordTurnIn without the store’s recordTurn', () => {
+  it('sets the last activity, then appends the entries in order; a missing session gets nothing', async () => {
+    const full = openMemoryStore().sessions;
+    // The same store with its recordTurn hidden.
+    const sessions = new Proxy(full, {
+      get: (target, name) => {
+        if (name === 'recordTurn') return undefined;
+        const value = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    expect(sessions.recordTurn).toBeUndefined();
+    const session = await sessions.create(
+      {
+        userKey: 'telegram:1',
+        address: { channel: 'telegram', id: '1' },
+        name: 'main',
+        agent: 'a',
+      },
+      1_000,
+    );
+    const turn = [
+      { role: 'user' as const, content: 'q', at: 2_000, taskId: 't1' },
+      { role: 'assistant' as const, content: 'a', at: 2_000, taskId: 't1' },
+    ];
+    const updated = await recordTurnIn(sessions, session.id, turn, 3_000);
+    expect(updated?.lastActivityAt).toBe(3_000);
+    expect(await sessions.history(session.id, 10)).toEqual(turn);
+    expect(await recordTurnIn(sessions, 'nope', turn, 4_000)).toBeUndefined();
+    expect(await sessions.history('nope', 10)).toEqual([]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../contracts/json.js';
+import type { HistoryEntry, Session, SessionStore } from '../contracts/session.js';
 import type { ClaimRequest, EnqueueResult, NewTask, Task, TaskStore } from '../contracts/task.js';
 import { atTaskIndex, newTaskJson, prepareNewTask } from './new-task.js';
 import { taskResultText } from './task-rules.js';
@@ -91,4 +92,27 @@ export async function completeManyIn(
   let held = 0;
   for (const item of items) if (await store.complete(item.id, owner, item.result, now)) held++;
   return held;
+}
+
+/**
+ * Ends a session run (see `SessionStore.recordTurn`): its last activity set and `entries`
+ * appended, in one write by the store's `recordTurn` when it has one; otherwise by `update`,
+ * then `appendHistory` per entry (only if the session exists). Resolves with the updated
+ * session, or undefined when there is none.
+ *
+ * @example
+ * ```ts
+ * await recordTurnIn(store.sessions, session.id, [{ role: 'user', content: 'hi', at: now }], now);
+ * ```
+ */
+export async function recordTurnIn(
+  store: SessionStore,
+  sessionId: string,
+  entries: readonly HistoryEntry[],
+  lastActivityAt: number,
+): Promise<Session | undefined> {
+  if (store.recordTurn) return store.recordTurn(sessionId, entries, lastActivityAt);
+  const session = await store.update(sessionId, { lastActivityAt });
+  if (session) for (const entry of entries) await store.appendHistory(sessionId, entry);
+  return session;
 }

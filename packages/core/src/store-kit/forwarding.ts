@@ -3,7 +3,7 @@ import type { SessionStore } from '../contracts/session.js';
 import type { StateStore } from '../contracts/state.js';
 import type { TaskStore } from '../contracts/task.js';
 import { AgentdError } from '../kernel/errors.js';
-import { completeAndClaimIn, completeManyIn, enqueueManyInto } from './fast-paths.js';
+import { completeAndClaimIn, completeManyIn, enqueueManyInto, recordTurnIn } from './fast-paths.js';
 import { taskStatsOf } from './task-stats.js';
 
 /** The parts a store plugin provides as services. */
@@ -103,6 +103,7 @@ export function forwardingStoreParts(
     update: async (id, patch) => s().update(id, patch),
     activate: async (userKey, id) => s().activate(userKey, id),
     appendHistory: async (id, entry) => s().appendHistory(id, entry),
+    recordTurn: async (id, entries, at) => recordTurnIn(s(), id, entries, at),
     history: async (id, limit) => s().history(id, limit),
   };
   const st = () => open().state;

@@ -15,6 +15,7 @@ export {
   completeAndClaimIn,
   completeManyIn,
   enqueueManyInto,
+  recordTurnIn,
 } from './fast-paths.js';
 export {
   forwardingStoreParts,

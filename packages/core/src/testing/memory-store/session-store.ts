@@ -150,6 +150,17 @@ export class MemorySessionStore implements SessionStore {
     history.push(copy);
   }
 
+  async recordTurn(
+    sessionId: string,
+    entries: readonly HistoryEntry[],
+    lastActivityAt: number,
+  ): Promise<Session | undefined> {
+    for (const entry of entries) checkHistoryEntry(entry);
+    if (!this.#sessions.has(sessionId)) return undefined;
+    for (const entry of entries) await this.appendHistory(sessionId, entry);
+    return this.update(sessionId, { lastActivityAt });
+  }
+
   async history(sessionId: string, limit: number): Promise<HistoryEntry[]> {
     checkHistoryLimit(limit);
     const history = this.#history.get(sessionId) ?? [];

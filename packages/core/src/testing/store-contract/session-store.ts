@@ -224,6 +224,39 @@ export function describeSessionStoreContract(
           { role: 'user', content: 'elsewhere', at: T0 },
         ]);
       });
+
+      it('records the end of a run (its turn, its last activity) in one call, where it can', async () => {
+        const recordTurn = store.sessions.recordTurn?.bind(store.sessions);
+        // Optional: a store without it is written to by appendHistory and update instead.
+        if (!recordTurn) return;
+        const session = await store.sessions.create(newSession(), T0);
+        await store.sessions.appendHistory(session.id, { role: 'user', content: 'before', at: T0 });
+        const turn = [
+          { role: 'user' as const, content: 'question', at: T0 + 5, taskId: 'task-7' },
+          { role: 'assistant' as const, content: 'answer', at: T0 + 5, taskId: 'task-7' },
+        ];
+        const updated = await recordTurn(session.id, turn, T0 + MINUTE);
+        expect(updated).toEqual({ ...session, lastActivityAt: T0 + MINUTE });
+        expect(await store.sessions.get(session.id)).toEqual(updated);
+        expect(await store.sessions.history(session.id, 10)).toEqual([
+          { role: 'user', content: 'before', at: T0 },
+          ...turn,
+        ]);
+        // No such session: nothing is written anywhere.
+        expect(await recordTurn('no-such-session', turn, T0 + 2 * MINUTE)).toBeUndefined();
+        expect(await store.sessions.history('no-such-session', 10)).toEqual([]);
+        expect((await store.sessions.get(session.id))?.lastActivityAt).toBe(T0 + MINUTE);
+        // A malformed entry is refused before anything is written.
+        await expect(
+          recordTurn(
+            session.id,
+            [{ role: 'narrator' as never, content: 'x', at: T0 }],
+            T0 + 3 * MINUTE,
+          ),
+        ).rejects.toThrow();
+        expect(await store.sessions.history(session.id, 10)).toHaveLength(3);
+        expect((await store.sessions.get(session.id))?.lastActivityAt).toBe(T0 + MINUTE);
+      });
     });
   });
 }
