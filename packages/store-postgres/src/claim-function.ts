@@ -11,10 +11,11 @@ import type { Migration } from './handle.js';
  * It completes the running tasks given as parallel arrays (seq, result, whether the result owes
  * a reply, lease owner, finish time), each only while its owner holds it, and queues the replies
  * owed; then, for each claim (parallel arrays: now, limit, owner, lease expiry), claims up to
- * `limit` runnable tasks, best first. It returns the completed rows (status `completed`) and
- * the claimed rows (status `running`, with the claim's owner, start and expiry). One statement,
- * so one transaction: a unique violation of `tasks_one_running_per_session` (two hosts whose
- * clocks disagree, see below) rolls back everything, and the caller retries.
+ * `limit` runnable tasks, best first. It returns a row per completed task (only its seq and
+ * status `completed`, the rest null) and the claimed rows (status `running`, with the claim's
+ * owner, start and expiry). One statement, so one transaction: a unique violation of
+ * `tasks_one_running_per_session` (two hosts whose clocks disagree, see below) rolls back
+ * everything, and the caller retries.
  *
  * The claim: the runnable tasks, best first, locked as they are picked. A task of a session is
  * claimable only when no task of that session runs and no earlier one waits to run: an earlier
@@ -53,14 +54,15 @@ BEGIN
       FROM unnest(p_done_seq, p_done_result, p_done_owes, p_done_owner, p_done_at)
         AS v(seq, result, owes, owner, at)
       WHERE t.seq = v.seq AND t.status = 'running' AND t.lease_owner = v.owner
-      RETURNING t AS task, v.owes AS owes
+      RETURNING t.seq, t.reply_to, v.owes, v.at
     ), owed AS (
       INSERT INTO "{{schema}}".task_replies (seq, due_at)
-      SELECT (d.task).seq, (d.task).finished_at + ${REPLY_HOLD_MS} FROM done d
-      WHERE d.owes AND (d.task).reply_to IS NOT NULL
+      SELECT d.seq, d.at + ${REPLY_HOLD_MS} FROM done d WHERE d.owes AND d.reply_to IS NOT NULL
       ON CONFLICT (seq) DO NOTHING
     )
-    SELECT (d.task).* FROM done d;
+    -- Only the seq and status of a completed task go back: its result may be large.
+    SELECT (json_populate_record(NULL::"{{schema}}".tasks,
+      json_build_object('seq', d.seq, 'status', 'completed'))).* FROM done d;
   END IF;
   FOR k IN 1 .. coalesce(cardinality(p_claim_now), 0) LOOP
     RETURN QUERY

@@ -625,21 +625,19 @@ export class PostgresTaskStore implements TaskStore {
     return this.#claims.submit({ claim, complete: { seq, owner: String(owner), text } });
   }
 
-  async completeMany(
-    items: readonly { id: string; result: JsonValue | null }[],
-    owner: string,
-    now: number,
-  ): Promise<number> {
-    // Every result is checked before anything is written.
+  /**
+   * The completions of `items` as the columns the completion statements read: every result is
+   * checked first (a bad one throws before anything is written), ids of other stores are
+   * dropped, and a task listed twice completes once, with its first result, as one by one.
+   */
+  async #completionColumns(items: readonly { id: string; result: JsonValue | null }[]) {
     const texts = items.map((item) => taskResultText(item.result));
-    const at = checkTaskTime(now, 'now');
     const seqs: number[] = [];
     const results: (string | null)[] = [];
     const owes: boolean[] = [];
     const seen = new Set<number>();
     for (const [i, item] of items.entries()) {
       const seq = await this.#seqOf(item.id);
-      // A task listed twice completes once, with its first result, as one by one.
       if (seq === undefined || seen.has(seq)) continue;
       seen.add(seq);
       const text = texts[i] ?? null;
@@ -647,6 +645,16 @@ export class PostgresTaskStore implements TaskStore {
       results.push(text);
       owes.push(resultOwesReply(text));
     }
+    return { seqs, results, owes };
+  }
+
+  async completeMany(
+    items: readonly { id: string; result: JsonValue | null }[],
+    owner: string,
+    now: number,
+  ): Promise<number> {
+    const at = checkTaskTime(now, 'now');
+    const { seqs, results, owes } = await this.#completionColumns(items);
     if (seqs.length === 0) return 0;
     const { rows } = await this.#pool.query<{ n: string }>(
       `WITH done AS (
@@ -664,6 +672,45 @@ export class PostgresTaskStore implements TaskStore {
       [at, seqs, results, owes, encodeText(String(owner)), at + REPLY_HOLD_MS],
     );
     return num(rows[0]?.n ?? 0);
+  }
+
+  async completeManyAndClaim(
+    items: readonly { id: string; result: JsonValue | null }[],
+    owner: string,
+    request: ClaimRequest,
+  ): Promise<{ completed: number; claimed: Task[] }> {
+    const claim = checkClaim(request);
+    const { seqs, results, owes } = await this.#completionColumns(items);
+    const doneOwner = encodeText(String(owner));
+    try {
+      // One call of complete_and_claim: one round trip, one commit for the whole batch.
+      const rows = await this.#retryingClaims(
+        async () =>
+          (
+            await this.#pool.query<TaskRow>(this.#completeAndClaimSql, [
+              seqs,
+              results,
+              owes,
+              seqs.map(() => doneOwner),
+              seqs.map(() => claim.now),
+              [claim.now],
+              [claim.limit],
+              [claim.owner],
+              [claim.expiresAt],
+            ])
+          ).rows,
+      );
+      const claimed = rows.filter((row) => row.status === 'running');
+      return {
+        completed: rows.length - claimed.length,
+        claimed: await this.#claimedTasks(claimed),
+      };
+    } catch (error) {
+      // The claim half failed and took the completions down with it: as in #claimAlone, what
+      // ran is recorded alone, and nothing is claimed. With the database gone, the caller hears.
+      if (isConnectionError(error)) throw error;
+      return { completed: await this.completeMany(items, owner, claim.now), claimed: [] };
+    }
   }
 
   async fail(
