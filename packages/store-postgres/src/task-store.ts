@@ -442,13 +442,9 @@ export class PostgresTaskStore implements TaskStore {
       // must not be run again for that: complete it alone, then claim alone, or claim nothing.
       // With the database gone, neither can be written: the caller hears so.
       if (!complete || complete.seq === undefined || isConnectionError(error)) throw error;
-      const completed = await this.#completeOn(
-        this.#pool,
-        complete.seq,
-        complete.owner,
-        complete.text,
-        claim.now,
-      );
+      const { seq, owner, text } = complete;
+      const completed =
+        (await this.#completeHeld([seq], [text], [resultOwesReply(text)], owner, claim.now)) > 0;
       const claimed = await this.#retryingClaims(() => this.#claimOn(claim)).catch(
         (): Task[] => [],
       );
@@ -584,32 +580,36 @@ export class PostgresTaskStore implements TaskStore {
     const at = checkTaskTime(now, 'now');
     const seq = await this.#seqOf(id);
     if (seq === undefined) return false;
-    return this.#completeOn(this.#pool, seq, String(owner), text, at);
+    return (
+      (await this.#completeHeld([seq], [text], [resultOwesReply(text)], String(owner), at)) > 0
+    );
   }
 
-  /** Ends a held task `completed`; with a result to tell, the reply it owes is the same statement. */
-  async #completeOn(
-    q: Queryable,
-    seq: number,
+  /**
+   * Ends the held tasks `completed` (parallel arrays), queueing the replies their results owe,
+   * in one statement: complete_and_claim with nothing to claim. Returns how many were held.
+   */
+  async #completeHeld(
+    seqs: readonly number[],
+    results: readonly (string | null)[],
+    owes: readonly boolean[],
     owner: string,
-    text: string | null,
     at: number,
-  ): Promise<boolean> {
-    const { rows } = await q.query<{ n: string }>(
-      `WITH done AS (
-         UPDATE ${this.#tasks} SET status = 'completed', finished_at = $1, result = $2,
-           lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
-         WHERE seq = $3 AND status = 'running' AND lease_owner = $4
-         RETURNING seq, reply_to
-       ), owed AS (
-         INSERT INTO ${this.#replies} (seq, due_at)
-         SELECT seq, $5 FROM done WHERE $6 AND reply_to IS NOT NULL
-         ON CONFLICT (seq) DO NOTHING
-       )
-       SELECT count(*) AS n FROM done`,
-      [at, text, seq, encodeText(owner), at + REPLY_HOLD_MS, resultOwesReply(text)],
-    );
-    return num(rows[0]?.n ?? 0) > 0;
+  ): Promise<number> {
+    if (seqs.length === 0) return 0;
+    const held = encodeText(owner);
+    const { rowCount } = await this.#pool.query(this.#completeAndClaimSql, [
+      seqs,
+      results,
+      owes,
+      seqs.map(() => held),
+      seqs.map(() => at),
+      [],
+      [],
+      [],
+      [],
+    ]);
+    return rowCount ?? 0;
   }
 
   async completeAndClaim(
@@ -655,23 +655,7 @@ export class PostgresTaskStore implements TaskStore {
   ): Promise<number> {
     const at = checkTaskTime(now, 'now');
     const { seqs, results, owes } = await this.#completionColumns(items);
-    if (seqs.length === 0) return 0;
-    const { rows } = await this.#pool.query<{ n: string }>(
-      `WITH done AS (
-         UPDATE ${this.#tasks} t SET status = 'completed', finished_at = $1, result = v.result,
-           lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
-         FROM unnest($2::bigint[], $3::text[], $4::boolean[]) AS v(seq, result, owes)
-         WHERE t.seq = v.seq AND t.status = 'running' AND t.lease_owner = $5
-         RETURNING t.seq, t.reply_to, v.owes
-       ), owed AS (
-         INSERT INTO ${this.#replies} (seq, due_at)
-         SELECT seq, $6 FROM done WHERE owes AND reply_to IS NOT NULL
-         ON CONFLICT (seq) DO NOTHING
-       )
-       SELECT count(*) AS n FROM done`,
-      [at, seqs, results, owes, encodeText(String(owner)), at + REPLY_HOLD_MS],
-    );
-    return num(rows[0]?.n ?? 0);
+    return this.#completeHeld(seqs, results, owes, String(owner), at);
   }
 
   async completeManyAndClaim(
