@@ -13,6 +13,7 @@ export {
 } from './dead-letter.js';
 export {
   completeAndClaimIn,
+  completeManyAndClaimIn,
   completeManyIn,
   enqueueManyInto,
   recordTurnIn,
