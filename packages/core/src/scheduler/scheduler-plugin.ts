@@ -115,8 +115,8 @@ export function scheduler(options: SchedulerConfig = {}): Plugin<SchedulerOption
         .whenOpen()
         .then(
           async () => {
-            await s.start();
-            if (o.heartbeat) s.startHeartbeat(o.heartbeat.everyMs);
+            // Config reminders first: the scheduler counts as started (`settled()`) once they
+            // are stored too, and their idempotency keys keep them once across restarts.
             for (const r of o.reminders) {
               await s.scheduleReminder(r.name, r.at, r.task).catch((err: unknown) => {
                 ctx.logger.error(
@@ -125,6 +125,8 @@ export function scheduler(options: SchedulerConfig = {}): Plugin<SchedulerOption
                 );
               });
             }
+            await s.start();
+            if (o.heartbeat) s.startHeartbeat(o.heartbeat.everyMs);
           },
           () => {
             // The host stopped before it was ready: nothing to fire.
