@@ -1,4 +1,3 @@
-import { COMPLETE_AND_CLAIM_MIGRATION } from './claim-function.js';
 import type { Migration } from './handle.js';
 import { SESSION_STATE_MIGRATIONS } from './session-state-schema.js';
 import { TASK_MIGRATIONS } from './task-schema.js';
@@ -6,7 +5,7 @@ import { TASK_STATS_MIGRATION, TASK_STATS_PER_STATEMENT_MIGRATION } from './task
 
 /**
  * Every migration of the store, in the order they apply: the task tables, then sessions and
- * state, then the task counters (`task-stats.ts`), then the claim function (`claim-function.ts`). A name, once released, never changes: it is
+ * state, then the task counters (`task-stats.ts`). A name, once released, never changes: it is
  * what `<schema>.migrations` records.
  *
  * @example
@@ -19,5 +18,4 @@ export const ALL_MIGRATIONS: readonly Migration[] = [
   ...SESSION_STATE_MIGRATIONS,
   TASK_STATS_MIGRATION,
   TASK_STATS_PER_STATEMENT_MIGRATION,
-  COMPLETE_AND_CLAIM_MIGRATION,
 ];

@@ -152,37 +152,6 @@ describe.skipIf(!postgres.available)('PostgreSQL store: shared commits', () => {
     expect((await store.tasks.get(running[0]!.id))?.result).toEqual({ done: 0 });
   });
 
-  it('deals claims of different owners, times and leases sharing a transaction to their callers', async () => {
-    const store = await open();
-    await store.tasks.enqueueMany!(
-      Array.from({ length: 12 }, (_, i) => ({ input: i })),
-      T0,
-    );
-    const asks = Array.from({ length: 6 }, (_, i) => ({
-      owner: `host-${i % 3}`,
-      leaseMs: 1000 * (1 + (i % 2)),
-      now: T0 + 1 + (i % 2),
-      limit: 2,
-    }));
-    const got = await Promise.all(asks.map((ask) => store.tasks.claim(ask)));
-    for (const [i, claimed] of got.entries()) {
-      const ask = asks[i]!;
-      expect(claimed).toHaveLength(2);
-      for (const task of claimed) {
-        expect(task).toMatchObject({
-          status: 'running',
-          leaseOwner: ask.owner,
-          startedAt: ask.now,
-          leaseExpiresAt: ask.now + ask.leaseMs,
-        });
-        expect(await store.tasks.get(task.id)).toMatchObject({ leaseOwner: ask.owner });
-      }
-    }
-    expect(new Set(got.flat().map((t) => t.id)).size).toBe(12);
-    const ids = got.flat().map((t) => t.id);
-    expect(await writers(store, ids)).toBeLessThan(6);
-  });
-
   it('claims many in claim order from a fresh, never analyzed table', async () => {
     const store = await open();
     const tasks = Array.from({ length: 3000 }, (_, i) => ({

@@ -1,6 +1,8 @@
-// The task store's statement that writes many rows at once: the insert behind enqueue and
-// enqueueMany. One statement, so atomic without an explicit transaction. (Shared completions and
-// claims are the function in claim-function.ts.)
+import { REPLY_HOLD_MS } from '@agentd/core/store';
+
+// The task store's statements that write many rows at once: the insert behind enqueue and
+// enqueueMany, and the completion behind shared completeAndClaim writes. Each is one statement,
+// so each is atomic without an explicit transaction.
 
 /** The columns an insert sets. */
 export const INSERT_COLUMNS = `input, description, type, agent, priority, status, max_attempts,
@@ -54,4 +56,31 @@ export function batchInsertSql(tasks: string): string {
       RETURNING seq, idempotency_key
     )
     SELECT seq, idempotency_key, (SELECT pg_notify($2, '')) AS woke FROM added`;
+}
+
+/**
+ * Completes the running tasks given as parallel arrays (seq $1, result $2, whether the result
+ * owes a reply $3, lease owner $4, finish time $5), each only while its owner holds it, and
+ * queues the replies owed; returns the seqs completed.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await client.query(batchCompleteSql(tasks, replies), [seqs, texts, owes, owners, ats]);
+ * ```
+ */
+export function batchCompleteSql(tasks: string, replies: string): string {
+  return `
+    WITH done AS (
+      UPDATE ${tasks} t SET status = 'completed', finished_at = v.at, result = v.result,
+        lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
+      FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::text[], $5::bigint[])
+        AS v(seq, result, owes, owner, at)
+      WHERE t.seq = v.seq AND t.status = 'running' AND t.lease_owner = v.owner
+      RETURNING t.seq, t.reply_to, v.owes, v.at
+    ), owed AS (
+      INSERT INTO ${replies} (seq, due_at)
+      SELECT seq, at + ${REPLY_HOLD_MS} FROM done WHERE owes AND reply_to IS NOT NULL
+      ON CONFLICT (seq) DO NOTHING
+    )
+    SELECT seq FROM done`;
 }

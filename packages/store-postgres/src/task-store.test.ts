@@ -7,9 +7,9 @@ import {
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALL_MIGRATIONS } from './all-migrations.js';
 import type { PostgresHandle } from './handle.js';
-import { applyMigrations } from './migrations.js';
+import { TASK_MIGRATIONS } from './task-schema.js';
+import { TASK_STATS_MIGRATION } from './task-stats.js';
 import { PostgresTaskStore } from './task-store.js';
 import { createTestSchema, probePostgres, TEST_POSTGRES_URL } from './test-database.js';
 
@@ -25,8 +25,22 @@ function handleFor(pool: pg.Pool, schema: string): PostgresHandle {
   };
 }
 
-/** Applies the store's migrations to `schema` (the plugin's job in production). */
-const migrate = (pool: pg.Pool, schema: string) => applyMigrations(pool, schema, ALL_MIGRATIONS);
+/** Applies the task migrations to `schema`, each in a transaction (the runner's job in production). */
+async function migrate(pool: pg.Pool, schema: string): Promise<void> {
+  for (const migration of [...TASK_MIGRATIONS, TASK_STATS_MIGRATION]) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(migration.sql.replaceAll('{{schema}}', schema));
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
 
 describe.skipIf(!postgres.available)('PostgresTaskStore', () => {
   // One pool for the contract suites (every store gets its own schema); pools of their own for

@@ -49,12 +49,12 @@ import {
 } from '@agentd/core/store';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { completeAndClaimSql } from './claim-function.js';
 import { inTransaction } from './client.js';
 import { CommitGroup } from './commit-group.js';
 import { isConnectionError } from './connection-errors.js';
 import type { PostgresHandle } from './handle.js';
-import { batchInsertSql, type InsertRow } from './task-batch-sql.js';
+import { eachResult, inlineParams } from './simple-query.js';
+import { batchCompleteSql, batchInsertSql, type InsertRow } from './task-batch-sql.js';
 import {
   listenForWork,
   type WorkListenerOptions,
@@ -125,6 +125,18 @@ const UNIQUE_VIOLATION = '23505';
 const INSERT_ATTEMPTS = 3;
 /** Claims retried after a session-key conflict (see the claim's comment) before giving up. */
 const CLAIM_ATTEMPTS = 5;
+/**
+ * Said before a claim of more than one task, in its transaction. The claim walks tasks_claim in
+ * index order and stops after `limit` rows; but when the table's statistics say few tasks are
+ * pending (never analyzed yet, or analyzed while the queue was empty, before a burst), the
+ * planner prefers a bitmap scan that reads every pending row and sorts them all: measured 14 ms
+ * per claim at 20,000 pending, against 0.2 ms in index order. Without sorts on offer, the index
+ * order is the plan, whatever the statistics say. SET LOCAL ends with the transaction (here the
+ * implicit one of a multi-statement simple query), so it also holds behind PgBouncer in
+ * transaction mode. (A claim of one task is planned in index
+ * order anyway: its LIMIT 1 makes the index scan's first row the cheapest.)
+ */
+const CLAIM_IN_INDEX_ORDER = 'SET LOCAL enable_sort = off';
 /** Shared enqueue statements in flight at once (see CommitGroup). */
 const ENQUEUE_WRITES_IN_FLIGHT = 1;
 /** Shared claim transactions in flight at once. */
@@ -221,9 +233,10 @@ export class PostgresTaskStore implements TaskStore {
   readonly #replies: string;
   readonly #letters: string;
   readonly #meta: string;
+  readonly #claimSql: string;
   readonly #channel: string;
   readonly #insertSql: string;
-  readonly #completeAndClaimSql: string;
+  readonly #completeSql: string;
   /** Enqueues arriving while one is being written share the next statement and its commit. */
   readonly #enqueues: CommitGroup<PreparedTask, EnqueueResult>;
   /** Claims (and completions with their next claim) share transactions the same way. */
@@ -240,10 +253,11 @@ export class PostgresTaskStore implements TaskStore {
     this.#replies = handle.table('task_replies');
     this.#letters = handle.table('dead_letters');
     this.#meta = handle.table('task_meta');
+    this.#claimSql = this.#buildClaimSql();
     this.#channel = workChannel(handle.schema);
     this.#stats = new PostgresTaskStats(handle.pool, handle.schema, (name) => handle.table(name));
     this.#insertSql = batchInsertSql(this.#tasks);
-    this.#completeAndClaimSql = completeAndClaimSql(handle.table('complete_and_claim'));
+    this.#completeSql = batchCompleteSql(this.#tasks, this.#replies);
     this.#enqueues = new CommitGroup(
       (items) => this.#insert(items),
       async (item) => (await this.#insert([item]))[0] as EnqueueResult,
@@ -418,8 +432,43 @@ export class PostgresTaskStore implements TaskStore {
 
   // ---- claim ----------------------------------------------------------------------------
 
-  // The claim itself (the runnable tasks, best first, locked as they are picked; the session
-  // rule; why not advisory locks) is the function complete_and_claim: see claim-function.ts.
+  // The runnable tasks, best first, locked as they are picked. A task of a session is
+  // claimable only when no task of that session runs and no earlier one waits to run: an
+  // earlier task blocks it once it is due, or if it already started once (a retry keeps its
+  // place); one scheduled for later that never started does not. So a session has at most one
+  // claimable task in any snapshot, and `FOR UPDATE SKIP LOCKED` hands each row to one host:
+  // two hosts claiming at once get different sessions, never two tasks of one session.
+  //
+  // Why not per-key advisory locks: the rule above already serializes a session through its
+  // single claimable row, with no extra lock traffic. What it cannot cover is two hosts whose
+  // clocks (`now`) disagree about whether a task is due; the partial unique index
+  // tasks_one_running_per_session makes the second of such claims fail instead of running two
+  // tasks of one session, and the claim retries (the retry sees the first as running).
+  #buildClaimSql(): string {
+    return `
+      WITH picked AS (
+        SELECT t.seq FROM ${this.#tasks} t
+        WHERE t.status = 'pending' AND t.run_at <= $1
+          AND (t.session_key IS NULL OR (
+            NOT EXISTS (
+              SELECT 1 FROM ${this.#tasks} r
+              WHERE r.session_key = t.session_key AND r.status = 'running'
+            )
+            AND NOT EXISTS (
+              SELECT 1 FROM ${this.#tasks} o
+              WHERE o.session_key = t.session_key AND o.status = 'pending' AND o.seq < t.seq
+                AND (o.run_at <= $1 OR o.attempts > 0)
+            )
+          ))
+        ORDER BY t.priority, t.run_at, t.seq
+        LIMIT $2
+        FOR UPDATE OF t SKIP LOCKED
+      )
+      UPDATE ${this.#tasks} t SET status = 'running', attempts = t.attempts + 1, started_at = $1,
+        lease_owner = $3, lease_expires_at = $4, lease_process = NULL
+      FROM picked WHERE t.seq = picked.seq AND t.status = 'pending'
+      RETURNING ${prefixed('t', TASK_COLUMNS)}`;
+  }
 
   async claim(request: ClaimRequest): Promise<Task[]> {
     const claim = checkClaim(request);
@@ -428,8 +477,9 @@ export class PostgresTaskStore implements TaskStore {
 
   /** One claim (or completion and claim) in a transaction of its own. */
   async #claimAlone({ claim, complete }: ClaimItem): Promise<ClaimOutcome> {
-    if (!complete) {
-      const claimed = await this.#retryingClaims(() => this.#claimOn(claim));
+    if (!complete && claim.limit === 1) {
+      // One statement, planned once per connection: the runner's most frequent claim.
+      const claimed = await this.#retryingClaims(() => this.#claimOn(this.#pool, claim));
       return { completed: false, claimed };
     }
     try {
@@ -442,10 +492,14 @@ export class PostgresTaskStore implements TaskStore {
       // must not be run again for that: complete it alone, then claim alone, or claim nothing.
       // With the database gone, neither can be written: the caller hears so.
       if (!complete || complete.seq === undefined || isConnectionError(error)) throw error;
-      const { seq, owner, text } = complete;
-      const completed =
-        (await this.#completeHeld([seq], [text], [resultOwesReply(text)], owner, claim.now)) > 0;
-      const claimed = await this.#retryingClaims(() => this.#claimOn(claim)).catch(
+      const completed = await this.#completeOn(
+        this.#pool,
+        complete.seq,
+        complete.owner,
+        complete.text,
+        claim.now,
+      );
+      const claimed = await this.#retryingClaims(() => this.#claimOn(this.#pool, claim)).catch(
         (): Task[] => [],
       );
       return { completed, claimed };
@@ -454,57 +508,60 @@ export class PostgresTaskStore implements TaskStore {
 
   /**
    * Claims (and completions) that arrived together, in one transaction, as if made one after
-   * another: every completion first, then one claim per distinct owner, time and lease, for all
-   * the tasks its callers asked for, dealt out in claim order. One call of complete_and_claim:
-   * one round trip, one commit, its statements planned once per connection. Any error (a
-   * session-key race with another host, see claim-function.ts) rolls it all back, and each is
-   * then made on its own.
+   * another: every completion first (one statement), then one claim statement per distinct
+   * owner, time and lease, for all the tasks its callers asked for, dealt out in claim order.
+   * The statements travel in one simple query (see inlineParams): one round trip, one commit.
+   * Any error (a session-key race with another host, see the claim's comment) rolls it all
+   * back, and each is then made on its own.
    */
   async #claimTogether(items: readonly ClaimItem[]): Promise<ClaimOutcome[]> {
     const firstOfSeq = new Map<number, ClaimItem>();
-    const done: [number[], (string | null)[], boolean[], string[], number[]] = [[], [], [], [], []];
+    const columns: [number[], (string | null)[], boolean[], string[], number[]] = [
+      [],
+      [],
+      [],
+      [],
+      [],
+    ];
     for (const item of items) {
       const seq = item.complete?.seq;
       if (item.complete === undefined || seq === undefined || firstOfSeq.has(seq)) continue;
       // A task completed twice in one batch completes once, by the first, as one by one.
       firstOfSeq.set(seq, item);
-      done[0].push(seq);
-      done[1].push(item.complete.text);
-      done[2].push(resultOwesReply(item.complete.text));
-      done[3].push(encodeText(item.complete.owner));
-      done[4].push(item.claim.now);
+      columns[0].push(seq);
+      columns[1].push(item.complete.text);
+      columns[2].push(resultOwesReply(item.complete.text));
+      columns[3].push(encodeText(item.complete.owner));
+      columns[4].push(item.claim.now);
     }
-    const groups = new Map<string, { claim: CheckedClaim; items: ClaimItem[]; rows: TaskRow[] }>();
+    const groups = new Map<string, { claim: CheckedClaim; items: ClaimItem[] }>();
     for (const item of items) {
-      const key = claimKey(item.claim.owner, item.claim.now, item.claim.expiresAt);
+      const { owner, now, expiresAt } = item.claim;
+      const key = `${expiresAt}:${now}:${owner}`;
       const group = groups.get(key);
       if (group) {
         group.claim = { ...group.claim, limit: group.claim.limit + item.claim.limit };
         group.items.push(item);
-      } else groups.set(key, { claim: item.claim, items: [item], rows: [] });
+      } else groups.set(key, { claim: item.claim, items: [item] });
     }
-    const claims = [...groups.values()].map((g) => g.claim);
-    const { rows } = await this.#pool.query<TaskRow>(this.#completeAndClaimSql, [
-      ...done,
-      claims.map((c) => c.now),
-      claims.map((c) => c.limit),
-      claims.map((c) => c.owner),
-      claims.map((c) => c.expiresAt),
-    ]);
-    // Completed rows end `completed`; claimed ones run, stamped with their claim's owner, start
-    // and expiry, which is the group's key.
-    const completed = new Set<number>();
-    for (const row of rows) {
-      if (row.status !== 'running') completed.add(num(row.seq));
-      else {
-        const at = row.started_at === null ? Number.NaN : num(row.started_at);
-        const until = row.lease_expires_at === null ? Number.NaN : num(row.lease_expires_at);
-        groups.get(claimKey(row.lease_owner ?? '', at, until))?.rows.push(row);
-      }
+    const statements: string[] = [];
+    const completing = columns[0].length > 0;
+    if (completing) statements.push(inlineParams(this.#completeSql, columns));
+    const claims = [...groups.values()];
+    if (claims.some((g) => g.claim.limit > 1)) statements.push(CLAIM_IN_INDEX_ORDER);
+    for (const { claim } of claims) {
+      statements.push(
+        inlineParams(this.#claimSql, [claim.now, claim.limit, claim.owner, claim.expiresAt]),
+      );
     }
+    const results = eachResult(
+      await this.#pool.query<TaskRow & { seq: string }>(statements.join(';\n')),
+    );
+    const completed = new Set(completing ? results[0]?.rows.map((row) => num(row.seq)) : []);
+    const claimResults = results.slice(results.length - claims.length);
     const claimedBy = new Map<ClaimItem, Task[]>();
-    for (const { items: members, rows: claimedRows } of groups.values()) {
-      const claimed = await this.#claimedTasks(claimedRows);
+    for (const [g, { items: members }] of claims.entries()) {
+      const claimed = await this.#claimedTasks(claimResults[g]?.rows ?? []);
       for (const item of members) claimedBy.set(item, claimed.splice(0, item.claim.limit));
     }
     return items.map((item) => {
@@ -533,17 +590,12 @@ export class PostgresTaskStore implements TaskStore {
     }
   }
 
-  async #claimOn(claim: CheckedClaim): Promise<Task[]> {
-    const { rows } = await this.#pool.query<TaskRow>(this.#completeAndClaimSql, [
-      [],
-      [],
-      [],
-      [],
-      [],
-      [claim.now],
-      [claim.limit],
-      [claim.owner],
-      [claim.expiresAt],
+  async #claimOn(q: Queryable, claim: CheckedClaim): Promise<Task[]> {
+    const { rows } = await q.query<TaskRow>(this.#claimSql, [
+      claim.now,
+      claim.limit,
+      claim.owner,
+      claim.expiresAt,
     ]);
     return this.#claimedTasks(rows);
   }
@@ -580,36 +632,32 @@ export class PostgresTaskStore implements TaskStore {
     const at = checkTaskTime(now, 'now');
     const seq = await this.#seqOf(id);
     if (seq === undefined) return false;
-    return (
-      (await this.#completeHeld([seq], [text], [resultOwesReply(text)], String(owner), at)) > 0
-    );
+    return this.#completeOn(this.#pool, seq, String(owner), text, at);
   }
 
-  /**
-   * Ends the held tasks `completed` (parallel arrays), queueing the replies their results owe,
-   * in one statement: complete_and_claim with nothing to claim. Returns how many were held.
-   */
-  async #completeHeld(
-    seqs: readonly number[],
-    results: readonly (string | null)[],
-    owes: readonly boolean[],
+  /** Ends a held task `completed`; with a result to tell, the reply it owes is the same statement. */
+  async #completeOn(
+    q: Queryable,
+    seq: number,
     owner: string,
+    text: string | null,
     at: number,
-  ): Promise<number> {
-    if (seqs.length === 0) return 0;
-    const held = encodeText(owner);
-    const { rowCount } = await this.#pool.query(this.#completeAndClaimSql, [
-      seqs,
-      results,
-      owes,
-      seqs.map(() => held),
-      seqs.map(() => at),
-      [],
-      [],
-      [],
-      [],
-    ]);
-    return rowCount ?? 0;
+  ): Promise<boolean> {
+    const { rows } = await q.query<{ n: string }>(
+      `WITH done AS (
+         UPDATE ${this.#tasks} SET status = 'completed', finished_at = $1, result = $2,
+           lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
+         WHERE seq = $3 AND status = 'running' AND lease_owner = $4
+         RETURNING seq, reply_to
+       ), owed AS (
+         INSERT INTO ${this.#replies} (seq, due_at)
+         SELECT seq, $5 FROM done WHERE $6 AND reply_to IS NOT NULL
+         ON CONFLICT (seq) DO NOTHING
+       )
+       SELECT count(*) AS n FROM done`,
+      [at, text, seq, encodeText(owner), at + REPLY_HOLD_MS, resultOwesReply(text)],
+    );
+    return num(rows[0]?.n ?? 0) > 0;
   }
 
   async completeAndClaim(
@@ -625,19 +673,21 @@ export class PostgresTaskStore implements TaskStore {
     return this.#claims.submit({ claim, complete: { seq, owner: String(owner), text } });
   }
 
-  /**
-   * The completions of `items` as the columns the completion statements read: every result is
-   * checked first (a bad one throws before anything is written), ids of other stores are
-   * dropped, and a task listed twice completes once, with its first result, as one by one.
-   */
-  async #completionColumns(items: readonly { id: string; result: JsonValue | null }[]) {
+  async completeMany(
+    items: readonly { id: string; result: JsonValue | null }[],
+    owner: string,
+    now: number,
+  ): Promise<number> {
+    // Every result is checked before anything is written.
     const texts = items.map((item) => taskResultText(item.result));
+    const at = checkTaskTime(now, 'now');
     const seqs: number[] = [];
     const results: (string | null)[] = [];
     const owes: boolean[] = [];
     const seen = new Set<number>();
     for (const [i, item] of items.entries()) {
       const seq = await this.#seqOf(item.id);
+      // A task listed twice completes once, with its first result, as one by one.
       if (seq === undefined || seen.has(seq)) continue;
       seen.add(seq);
       const text = texts[i] ?? null;
@@ -645,56 +695,23 @@ export class PostgresTaskStore implements TaskStore {
       results.push(text);
       owes.push(resultOwesReply(text));
     }
-    return { seqs, results, owes };
-  }
-
-  async completeMany(
-    items: readonly { id: string; result: JsonValue | null }[],
-    owner: string,
-    now: number,
-  ): Promise<number> {
-    const at = checkTaskTime(now, 'now');
-    const { seqs, results, owes } = await this.#completionColumns(items);
-    return this.#completeHeld(seqs, results, owes, String(owner), at);
-  }
-
-  async completeManyAndClaim(
-    items: readonly { id: string; result: JsonValue | null }[],
-    owner: string,
-    request: ClaimRequest,
-  ): Promise<{ completed: number; claimed: Task[] }> {
-    const claim = checkClaim(request);
-    const { seqs, results, owes } = await this.#completionColumns(items);
-    const doneOwner = encodeText(String(owner));
-    try {
-      // One call of complete_and_claim: one round trip, one commit for the whole batch.
-      const rows = await this.#retryingClaims(
-        async () =>
-          (
-            await this.#pool.query<TaskRow>(this.#completeAndClaimSql, [
-              seqs,
-              results,
-              owes,
-              seqs.map(() => doneOwner),
-              seqs.map(() => claim.now),
-              [claim.now],
-              [claim.limit],
-              [claim.owner],
-              [claim.expiresAt],
-            ])
-          ).rows,
-      );
-      const claimed = rows.filter((row) => row.status === 'running');
-      return {
-        completed: rows.length - claimed.length,
-        claimed: await this.#claimedTasks(claimed),
-      };
-    } catch (error) {
-      // The claim half failed and took the completions down with it: as in #claimAlone, what
-      // ran is recorded alone, and nothing is claimed. With the database gone, the caller hears.
-      if (isConnectionError(error)) throw error;
-      return { completed: await this.completeMany(items, owner, claim.now), claimed: [] };
-    }
+    if (seqs.length === 0) return 0;
+    const { rows } = await this.#pool.query<{ n: string }>(
+      `WITH done AS (
+         UPDATE ${this.#tasks} t SET status = 'completed', finished_at = $1, result = v.result,
+           lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
+         FROM unnest($2::bigint[], $3::text[], $4::boolean[]) AS v(seq, result, owes)
+         WHERE t.seq = v.seq AND t.status = 'running' AND t.lease_owner = $5
+         RETURNING t.seq, t.reply_to, v.owes
+       ), owed AS (
+         INSERT INTO ${this.#replies} (seq, due_at)
+         SELECT seq, $6 FROM done WHERE owes AND reply_to IS NOT NULL
+         ON CONFLICT (seq) DO NOTHING
+       )
+       SELECT count(*) AS n FROM done`,
+      [at, seqs, results, owes, encodeText(String(owner)), at + REPLY_HOLD_MS],
+    );
+    return num(rows[0]?.n ?? 0);
   }
 
   async fail(
@@ -1179,9 +1196,6 @@ interface CheckedClaim {
   now: number;
   expiresAt: number;
 }
-
-/** What a claim stamps on the rows it claims, as one key. */
-const claimKey = (owner: string, now: number, expiresAt: number) => `${expiresAt}:${now}:${owner}`;
 
 function checkClaim(request: ClaimRequest): CheckedClaim {
   const owner = checkClaimOwner(request.owner);

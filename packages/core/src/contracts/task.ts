@@ -354,8 +354,7 @@ export const DEAD_LETTER_RAW_LIMIT = 64 * 1024;
  * holds the contract suite every implementation must pass (`describeTaskStoreContract`), and an
  * in-memory implementation to read (`memoryStore()`).
  *
- * A new store can start small: `enqueueMany`, `completeAndClaim`, `completeMany` and
- * `completeManyAndClaim` are optional
+ * A new store can start small: `enqueueMany`, `completeAndClaim` and `completeMany` are optional
  * fast paths that core replaces with the basic operations when absent; the outbox's
  * `recordAnswer` and the dead-letter methods are optional too.
  */
@@ -399,18 +398,6 @@ export interface TaskStore {
     owner: string,
     now: number,
   ): Promise<number>;
-  /**
-   * Optional fast path. Completes many tasks held by `owner` (as {@link completeMany}, at
-   * `claim.now`) and claims up to `claim.limit` more (as {@link claim}) in one transaction: the
-   * batched runner's hot path, one write transaction per batch instead of two. The claim happens
-   * even if no completion held. Without it, core (`completeManyAndClaimIn`) calls
-   * `completeMany` (or `complete` for each), then `claim`.
-   */
-  completeManyAndClaim?(
-    items: readonly { id: string; result: JsonValue | null }[],
-    owner: string,
-    claim: ClaimRequest,
-  ): Promise<{ completed: number; claimed: Task[] }>;
   /**
    * Ends an attempt with an error: back to `pending` at `retryAt` when attempts remain and
    * `retryAt` is given, else `failed`. Returns the updated task, or undefined if the lease was lost.

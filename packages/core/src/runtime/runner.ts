@@ -12,11 +12,7 @@ import { errorMessage } from '../kernel/timeout.js';
 import { inSpan } from '../kernel/tracing.js';
 import { lazyChild } from '../logging/lazy-child.js';
 import type { SecretMasker } from '../logging/secret-masker.js';
-import {
-  completeAndClaimIn,
-  completeManyAndClaimIn,
-  completeManyIn,
-} from '../store-kit/fast-paths.js';
+import { completeAndClaimIn, completeManyIn } from '../store-kit/fast-paths.js';
 import { AgentContext } from './agent-context.js';
 import { ReplyOutbox } from './reply-outbox.js';
 import { retryDelay } from './retry-delay.js';
@@ -149,8 +145,6 @@ export class TaskRunner implements RunnerHandle {
   #workSubscription: Promise<{ close(): Promise<void> } | undefined> | undefined;
   #pendingCompletions: { id: string; result: JsonValue | null; task: Task }[] = [];
   #flushScheduled = false;
-  /** Slots a completion batch is claiming into (see #flushCompletions). */
-  #reservedSlots = 0;
   #idleWaiters: (() => void)[] = [];
   #draining: Promise<void> | undefined;
   #prunedAt = Number.NEGATIVE_INFINITY;
@@ -393,12 +387,7 @@ export class TaskRunner implements RunnerHandle {
    * store holds as running, not only what the agents are doing.
    */
   #freeSlots(): number {
-    return (
-      this.#options.concurrency -
-      this.#running.size -
-      this.#pendingCompletions.length -
-      this.#reservedSlots
-    );
+    return this.#options.concurrency - this.#running.size - this.#pendingCompletions.length;
   }
 
   /** Sleeps until the poll interval or the next run-at, whichever is sooner. */
@@ -636,34 +625,16 @@ export class TaskRunner implements RunnerHandle {
     const batch = this.#pendingCompletions;
     if (batch.length === 0) return;
     this.#pendingCompletions = [];
-    const { store, owner, clock } = this.#deps;
-    // While running, the batch's slots are filled in the same transaction that frees them (one
-    // commit per batch instead of two). They are reserved meanwhile, so a pump cannot claim
-    // into them too and the store never holds more than `concurrency` running.
-    const limit =
-      this.#state === 'running' ? Math.min(this.#options.batchSize, this.#freeSlots()) : 0;
-    this.#reservedSlots += limit;
-    let claimed: Task[] = [];
     try {
-      if (limit > 0) {
-        ({ claimed } = await completeManyAndClaimIn(store, batch, owner, {
-          owner,
-          leaseMs: this.#options.leaseMs,
-          limit,
-          now: clock.now(),
-        }));
-      } else await completeManyIn(store, batch, owner, clock.now());
+      await completeManyIn(this.#deps.store, batch, this.#deps.owner, this.#deps.clock.now());
       for (const item of batch) this.#completed(item.task, item.result);
     } catch (err) {
       this.#deps.logger.error(
         { err, tasks: batch.length },
         'could not record completed tasks; they will run again after lease expiry',
       );
-    } finally {
-      this.#reservedSlots -= limit;
     }
-    for (const task of claimed) this.#execute(task);
-    // Slots may still be free (fewer claimed than asked, or more finished meanwhile).
+    // Their slots are free now.
     this.notify();
   }
 

@@ -4,8 +4,7 @@ import type { ClaimRequest, EnqueueResult, NewTask, Task, TaskStore } from '../c
 import { atTaskIndex, newTaskJson, prepareNewTask } from './new-task.js';
 import { taskResultText } from './task-rules.js';
 
-// The TaskStore's fast paths (enqueueMany, completeAndClaim, completeMany,
-// completeManyAndClaim) are optional, so a
+// The TaskStore's fast paths (enqueueMany, completeAndClaim, completeMany) are optional, so a
 // new store can start with the basic operations and add them for speed. Core never calls them
 // directly: it calls these functions, which use a store's fast path when it has one and
 // otherwise do the same work with the basic operations.
@@ -116,28 +115,4 @@ export async function recordTurnIn(
   const session = await store.update(sessionId, { lastActivityAt });
   if (session) for (const entry of entries) await store.appendHistory(sessionId, entry);
   return session;
-}
-
-/**
- * Completes many tasks held by `owner` (as {@link completeManyIn}, at `claim.now`) and claims up
- * to `claim.limit` more (as `store.claim`): in one transaction by the store's
- * `completeManyAndClaim` when it has one, else by the two in turn. The claim happens even if no
- * completion held.
- *
- * @example
- * ```ts
- * const { completed, claimed } = await completeManyAndClaimIn(store.tasks, [{ id: a.id, result: 'ok' }], owner, {
- *   owner, leaseMs: 60_000, limit: 500, now: Date.now(),
- * });
- * ```
- */
-export async function completeManyAndClaimIn(
-  store: TaskStore,
-  items: readonly { id: string; result: JsonValue | null }[],
-  owner: string,
-  claim: ClaimRequest,
-): Promise<{ completed: number; claimed: Task[] }> {
-  if (store.completeManyAndClaim) return store.completeManyAndClaim(items, owner, claim);
-  const completed = await completeManyIn(store, items, owner, claim.now);
-  return { completed, claimed: await store.claim(claim) };
 }

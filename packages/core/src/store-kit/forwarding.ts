@@ -3,13 +3,7 @@ import type { SessionStore } from '../contracts/session.js';
 import type { StateStore } from '../contracts/state.js';
 import type { TaskStore } from '../contracts/task.js';
 import { AgentdError } from '../kernel/errors.js';
-import {
-  completeAndClaimIn,
-  completeManyAndClaimIn,
-  completeManyIn,
-  enqueueManyInto,
-  recordTurnIn,
-} from './fast-paths.js';
+import { completeAndClaimIn, completeManyIn, enqueueManyInto, recordTurnIn } from './fast-paths.js';
 import { taskStatsOf } from './task-stats.js';
 
 /** The parts a store plugin provides as services. */
@@ -72,8 +66,6 @@ export function forwardingStoreParts(
     completeAndClaim: async (id, owner, result, claim) =>
       completeAndClaimIn(t(), id, owner, result, claim),
     completeMany: async (items, owner, now) => completeManyIn(t(), items, owner, now),
-    completeManyAndClaim: async (items, owner, claim) =>
-      completeManyAndClaimIn(t(), items, owner, claim),
     fail: async (id, owner, error, options) => t().fail(id, owner, error, options),
     cancel: async (id, now) => t().cancel(id, now),
     get: async (id) => t().get(id),

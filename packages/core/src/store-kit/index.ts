@@ -13,7 +13,6 @@ export {
 } from './dead-letter.js';
 export {
   completeAndClaimIn,
-  completeManyAndClaimIn,
   completeManyIn,
   enqueueManyInto,
   recordTurnIn,

@@ -2,10 +2,9 @@ import type { TaskStore } from '../contracts/task.js';
 
 /**
  * `store` without its optional fast paths (`enqueueMany`, `completeAndClaim`, `completeMany`,
- * `completeManyAndClaim`, `stats`): what a new store that implements only the basic operations
- * looks like. Tests use it to prove that core's fallbacks (`enqueueManyInto`,
- * `completeAndClaimIn`, `completeManyIn`, `completeManyAndClaimIn`, `taskStatsOf`) keep every
- * promise of the contract.
+ * `stats`): what a new store that implements only the basic operations looks like. Tests use it
+ * to prove that core's fallbacks (`enqueueManyInto`, `completeAndClaimIn`, `completeManyIn`,
+ * `taskStatsOf`) keep every promise of the contract.
  *
  * @example
  * ```ts
@@ -14,13 +13,7 @@ import type { TaskStore } from '../contracts/task.js';
  * ```
  */
 export function withoutFastPaths(store: TaskStore): TaskStore {
-  const hidden = new Set<PropertyKey>([
-    'enqueueMany',
-    'completeAndClaim',
-    'completeMany',
-    'completeManyAndClaim',
-    'stats',
-  ]);
+  const hidden = new Set<PropertyKey>(['enqueueMany', 'completeAndClaim', 'completeMany', 'stats']);
   return new Proxy(store, {
     get: (target, key) => {
       if (hidden.has(key)) return undefined;

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  completeAndClaimIn,
-  completeManyAndClaimIn,
-  completeManyIn,
-  enqueueManyInto,
-} from '../../store-kit/fast-paths.js';
+import { completeAndClaimIn, completeManyIn, enqueueManyInto } from '../../store-kit/fast-paths.js';
 import { DAY, MINUTE, T0, type TaskHelpers, type TaskSubject } from './shared.js';
 
 /**
@@ -73,63 +68,6 @@ export function describeFinishContract(
         leaseOwner: 'runner-2',
       });
       expect(await completeManyIn(store.tasks, [], 'runner-1', T0)).toBe(0);
-    });
-
-    it('completes many and claims the next ones in one call, counting only the tasks held', async () => {
-      const [a, b, c, d, e] = (
-        await enqueueManyInto(
-          store.tasks,
-          [
-            { input: 'a' },
-            { input: 'b' },
-            { input: 'c' },
-            { input: 'd', priority: 1 },
-            { input: 'e' },
-          ],
-          T0,
-        )
-      ).map((r) => r.task);
-      expect((await claim(T0, 2, 'runner-1')).map((t) => t.id)).toEqual([d!.id, a!.id]);
-      expect((await claim(T0, 1, 'runner-2')).map((t) => t.id)).toEqual([b!.id]);
-      const step = await completeManyAndClaimIn(
-        store.tasks,
-        [
-          { id: d!.id, result: 'rd' },
-          { id: a!.id, result: null },
-          { id: b!.id, result: 'not mine' },
-          { id: 'no-such-task', result: null },
-        ],
-        'runner-1',
-        { owner: 'runner-1', leaseMs: 1000, limit: 5, now: T0 + 5 },
-      );
-      expect(step.completed).toBe(2);
-      expect(step.claimed.map((t) => t.id)).toEqual([c!.id, e!.id]);
-      expect(step.claimed[0]).toMatchObject({
-        status: 'running',
-        attempts: 1,
-        startedAt: T0 + 5,
-        leaseOwner: 'runner-1',
-        leaseExpiresAt: T0 + 1005,
-      });
-      expect(await store.tasks.get(d!.id)).toMatchObject({
-        status: 'completed',
-        result: 'rd',
-        finishedAt: T0 + 5,
-      });
-      expect(await store.tasks.get(a!.id)).toMatchObject({ status: 'completed', result: null });
-      expect(await store.tasks.get(b!.id)).toMatchObject({
-        status: 'running',
-        leaseOwner: 'runner-2',
-      });
-      // Nothing held any more still claims; an empty queue claims nothing.
-      const again = await completeManyAndClaimIn(
-        store.tasks,
-        [{ id: d!.id, result: 'again' }],
-        'runner-1',
-        { owner: 'runner-1', leaseMs: 1000, limit: 5, now: T0 + 6 },
-      );
-      expect(again).toEqual({ completed: 0, claimed: [] });
-      expect(await store.tasks.get(d!.id)).toMatchObject({ result: 'rd' });
     });
 
     it('completes one task and claims the next in one call, by the same claim rules', async () => {
