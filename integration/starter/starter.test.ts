@@ -1,14 +1,13 @@
 // examples/starter as a user runs it: `agentd start` with nothing configured (the echo agent
 // answers), then with LLM keys (a fake OpenAI-compatible server on 127.0.0.1 whose primary fails,
 // so the chain fails over to the second provider). Talked to with `agentd ask`, as the README says.
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { completion, startFakeOpenAI } from '@agentd/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
-import { CLI, type CliRun, REPO_ROOT } from '../support/temp-project.js';
+import { type CliRun, REPO_ROOT, runCli } from '../support/temp-project.js';
 
 const STARTER = join(REPO_ROOT, 'examples/starter');
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -43,33 +42,8 @@ function starterCopy(): string {
 }
 
 /** Runs the CLI with only these variables (and PATH/HOME): no keys leak in from the test's env. */
-function agentd(args: string[], cwd: string, env: Record<string, string>): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  child.stderr.on('data', (d) => {
-    err += d;
-  });
-  const exited = new Promise<number | string>((ok) =>
-    child.on('exit', (code, signal) => ok(code ?? signal ?? -1)),
-  );
-  const waitFor = async (text: string, timeoutMs = 30_000) => {
-    const until = Date.now() + timeoutMs;
-    while (!out.includes(text)) {
-      if (child.exitCode !== null) throw new Error(`agentd exited:\n${out}\n${err}`);
-      if (Date.now() > until) throw new Error(`timed out waiting for "${text}":\n${out}\n${err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  return { child, stdout: () => out, stderr: () => err, exited, waitFor };
-}
+const agentd = (args: string[], cwd: string, env: Record<string, string>): CliRun =>
+  runCli(args, cwd, env, { inheritEnv: false });
 
 async function startStarter(dir: string, env: Record<string, string>): Promise<void> {
   const host = agentd(['start'], dir, env);

@@ -52,11 +52,22 @@ export interface CliRun {
   waitFor: (text: string, timeoutMs?: number) => Promise<void>;
 }
 
-/** Runs the real CLI (`node bin/agentd.js ...args`) in `cwd`, without a TTY. */
-export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliRun {
+/**
+ * Runs the real CLI (`node bin/agentd.js ...args`) in `cwd`, without a TTY. With
+ * `inheritEnv: false` the child gets only `env` (and PATH, HOME): no keys leak in from the test's.
+ */
+export function runCli(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  { inheritEnv = true }: { inheritEnv?: boolean } = {},
+): CliRun {
+  const base = inheritEnv
+    ? process.env
+    : { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd };
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd,
-    env: { ...process.env, AGENTD_LOG_LEVEL: 'info', ...env },
+    env: { ...base, AGENTD_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
