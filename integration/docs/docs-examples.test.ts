@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { openSqliteStore } from '@agentd/store-sqlite';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
 import { REPO_ROOT, runCli } from '../support/temp-project.js';
@@ -245,7 +246,35 @@ function run(command: string, args: string[], cwd: string): Promise<{ code: numb
   });
 }
 
+/**
+ * Schemas the docs' own commands create in the local PostgreSQL (docs/scaling-out.md copies a
+ * store into `agentd_copy_docs` at the URL its command names). They are fixed names, so they are
+ * dropped before and after the run: one left migrated by another version of the store would make
+ * the next run's copy refuse it.
+ */
+const DOC_POSTGRES = {
+  url: 'postgres://postgres@127.0.0.1:5432/test',
+  schemas: ['agentd_copy_docs'],
+};
+
+async function dropDocSchemas(): Promise<void> {
+  const client = new pg.Client({
+    connectionString: DOC_POSTGRES.url,
+    connectionTimeoutMillis: 2000,
+  });
+  try {
+    await client.connect();
+    for (const schema of DOC_POSTGRES.schemas)
+      await client.query(`drop schema if exists "${schema}" cascade`);
+  } catch {
+    // No PostgreSQL here: the page's copy command is skipped or fails on its own, with its reason.
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 beforeAll(async () => {
+  await dropDocSchemas();
   root = mkdtempSync(join(tmpdir(), 'agentd-docs-'));
   // A user's project after `npm install @agentd/...`: every package linked to this repository.
   writeFileSync(
@@ -328,8 +357,9 @@ beforeAll(async () => {
   }
 }, 180_000);
 
-afterAll(() => {
+afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
+  await dropDocSchemas();
 });
 
 /** Splits a command line into words (single and double quotes, no expansion). */
