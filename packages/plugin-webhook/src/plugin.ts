@@ -112,8 +112,10 @@ export function webhook(options: WebhookOptions = {}): Plugin<ResolvedWebhookOpt
           maxConnections: o.maxConnections,
           apiToken: o.api?.token,
           mask: maskerOf(ctx),
-          // For metrics: a timer and one event per request, microseconds against a request's cost.
+          // For metrics: a timer and one event per request, microseconds against a request's cost,
+          // and nothing at all while no one listens (a host without metrics()).
           observe: (request) => ctx.events.emit('http.request', request),
+          observed: () => ctx.events.listenerCount('http.request') > 0,
         },
         ctx.logger,
       );

@@ -103,6 +103,26 @@ describe('HTTP server', () => {
     expect(head.text).toBe('');
   });
 
+  it('times requests for observe only while observed() says someone listens', async () => {
+    const heard: { route: string; status: number; durationMs: number }[] = [];
+    let listening = false;
+    const { server } = makeServer({
+      observe: (request) => heard.push(request),
+      observed: () => listening,
+    });
+    const { url } = await server.listen();
+    expect((await send(`${url}/hello`)).status).toBe(200);
+    expect(heard).toEqual([]);
+    listening = true;
+    expect((await send(`${url}/hello`)).status).toBe(200);
+    expect((await send(`${url}/nope`)).status).toBe(404);
+    expect(heard).toMatchObject([
+      { method: 'GET', route: '/hello', status: 200 },
+      { method: 'GET', route: 'unmatched', status: 404 },
+    ]);
+    expect(heard[0]!.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
   it('refuses a declared body over the cap with 413 before reading it', async () => {
     const { server } = makeServer();
     const { url } = await server.listen();

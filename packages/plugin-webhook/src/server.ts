@@ -47,6 +47,11 @@ export interface ServerOptions {
   mask?: (text: string) => string;
   /** Hears every answered request (metrics): its route pattern, status and duration. */
   observe?: (request: AgentdEvents['http.request']) => void;
+  /**
+   * Whether `observe` has anyone to tell, asked per request (default: always). A host without
+   * metrics then pays nothing per request for them: no timer, no listener, no event.
+   */
+  observed?: () => boolean;
 }
 
 interface MountedRoute {
@@ -262,8 +267,9 @@ export class AgentdHttpServer implements HttpServer {
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     this.#inFlight++;
     res.once('close', this.#onSettled);
-    const observe = this.#options.observe;
-    if (observe) {
+    const { observe, observed } = this.#options;
+    const timed = observe !== undefined && (observed === undefined || observed());
+    if (timed) {
       const started = performance.now();
       res.once('finish', () =>
         observe({
@@ -275,7 +281,7 @@ export class AgentdHttpServer implements HttpServer {
       );
     }
     try {
-      this.#handle(req, res);
+      this.#handle(req, res, timed);
     } catch (error) {
       this.#sendError(res, error);
     }
@@ -293,7 +299,7 @@ export class AgentdHttpServer implements HttpServer {
    * Synchronous up to the first thing that must wait (a body, an async handler), so probes and
    * other body-less, synchronous routes are answered without allocating a promise.
    */
-  #handle(req: IncomingMessage, res: ServerResponse): void {
+  #handle(req: IncomingMessage, res: ServerResponse, timed: boolean): void {
     if (req.rawHeaders.length > MAX_REQUEST_HEADERS * 2) throw tooManyHeaders();
     // llhttp accepts an HTTP/0.9-style request line (`GET /`); answer it rather than route it.
     if (req.httpVersionMajor !== 1) throw versionNotSupported();
@@ -314,7 +320,7 @@ export class AgentdHttpServer implements HttpServer {
       });
     }
     const route = found.value;
-    if (this.#options.observe) routeOf.set(res, route.path);
+    if (timed) routeOf.set(res, route.path);
     if (this.#draining && !route.duringDrain) throw draining();
     if (route.bearer && !this.#authorized(req.headers.authorization)) throw UNAUTHORIZED;
     const search = q === -1 ? '' : url.slice(q + 1);
