@@ -1,7 +1,8 @@
 import type { PluginContext, Task, TaskStore } from '@agentd/core';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { leanCounter, leanHistogram } from './lean-metrics.js';
 import type { ResolvedMetricsOptions } from './metrics-options.js';
+import { promClient } from './prom-client.js';
 
 /** Every metric name starts with this, the process metrics included. */
 export const METRICS_PREFIX = 'agentd_';
@@ -82,7 +83,7 @@ export function countEvents(
     "Agent attempts recorded by failover, by agent and outcome (success or the error's class).",
     ['agent', 'outcome'] as const,
   );
-  const circuit = new Gauge({
+  const circuit = new (promClient().Gauge)({
     name: `${METRICS_PREFIX}agent_circuit_state`,
     help: "1 for an agent's current circuit-breaker state, 0 for the others (agents whose circuit changed).",
     labelNames: ['agent', 'state'] as const,

@@ -1,5 +1,5 @@
-import type { Metric, MetricObject, OpenMetricsContentType } from 'prom-client';
-import { Registry } from 'prom-client';
+import type { Metric, MetricObject, OpenMetricsContentType, Registry } from 'prom-client';
+import { promClient } from './prom-client.js';
 
 /** One sample of a metric read at scrape time: label values and the value. */
 export interface Sample {
@@ -54,8 +54,9 @@ export async function render(
   if (!accept?.includes('application/openmetrics-text')) {
     return { contentType: registry.contentType, body: await registry.metrics() };
   }
-  const view = new Registry<OpenMetricsContentType>();
-  view.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  const { Registry: PromRegistry } = promClient();
+  const view = new PromRegistry<OpenMetricsContentType>();
+  view.setContentType(PromRegistry.OPENMETRICS_CONTENT_TYPE);
   for (const metric of registry.getMetricsAsArray()) {
     // OpenMetrics names a counter family without `_total`; its samples get it back.
     // (prom-client's types call `type` an enum; at run time it is the string.)

@@ -8,7 +8,7 @@ import {
   type TaskStore,
   TaskStoreToken,
 } from '@agentd/core';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { countEvents, METRICS_PREFIX } from './event-metrics.js';
 import { render } from './exposition.js';
 import { MetricsHistoryToken, MINUTE_MS, StateHistory } from './history.js';
@@ -21,6 +21,7 @@ import {
 } from './metrics-options.js';
 import { SystemMonitorToken } from './plugin.js';
 import { processMetrics } from './process-metrics.js';
+import { promClient } from './prom-client.js';
 import { gaugesOnScrape } from './scrape-gauges.js';
 
 export { METRICS_PREFIX };
@@ -127,7 +128,7 @@ export function metrics(options: MetricsOptions = {}): Plugin<ResolvedMetricsOpt
     options,
 
     register(ctx) {
-      const registry = new Registry();
+      const registry = new (promClient().Registry)();
       offs.push(...countEvents(ctx, registry, store));
       gaugesOnScrape(ctx, registry, store);
       if (ctx.options.processMetrics) process = processMetrics(registry, METRICS_PREFIX);

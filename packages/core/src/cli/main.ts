@@ -1,21 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { MAX_TASK_ATTEMPTS } from '../contracts/task.js';
-import { type AskOptions, askCommand } from './commands/ask.js';
-import { backupCommand, restoreCommand } from './commands/backup.js';
-import { chatCommand } from './commands/chat.js';
-import { checkCommand } from './commands/check.js';
-import { deadLettersCommand } from './commands/dead-letters.js';
-import { importCommand } from './commands/import.js';
-import { metricsCommand } from './commands/metrics.js';
-import { reportCommand } from './commands/report.js';
-import { schedulesCommand } from './commands/schedules.js';
-import { serviceCommand } from './commands/service.js';
-import { sessionsCommand } from './commands/sessions.js';
-import { startCommand } from './commands/start.js';
-import { statusCommand } from './commands/status.js';
-import { registerStoreCommands } from './commands/store-copy.js';
-import { cancelCommand, enqueueCommand, tasksCommand } from './commands/tasks.js';
+import type { AskOptions } from './commands/ask.js';
+import { registerStoreCommands } from './commands/store-commands.js';
 import { bufferedIO, type CliIO, maskingIO, printError, processIO } from './output.js';
 
 /**
@@ -53,20 +40,31 @@ export async function main(
     .exitOverride();
 
   let code = 0;
+  // Each command's module is imported when it runs, not here: `agentd tasks` then loads none of
+  // `start`'s host machinery, `chat`'s readline or `service`'s templates (start-up time is
+  // mostly loading code; see docs/benchmarks.md).
   const envFile = () => program.opts<{ envFile?: string }>().envFile;
   program
     .command('start')
     .description('start the host described by agentd.config.* and run until SIGTERM/SIGINT')
     .option('-c, --config <path>', 'config file (default: agentd.config.{ts,mts,js,mjs,json} here)')
     .action(async (opts: { config?: string }) => {
-      code = await startCommand({ config: opts.config, cwd, envFile: envFile() });
+      code = await (await import('./commands/start.js')).startCommand({
+        config: opts.config,
+        cwd,
+        envFile: envFile(),
+      });
     });
   program
     .command('check')
     .description('validate the config and print the plugin start order, without starting anything')
     .option('-c, --config <path>', 'config file (default: agentd.config.{ts,mts,js,mjs,json} here)')
     .action(async (opts: { config?: string }) => {
-      code = await checkCommand(io, { config: opts.config, cwd, envFile: envFile() });
+      code = await (await import('./commands/check.js')).checkCommand(io, {
+        config: opts.config,
+        cwd,
+        envFile: envFile(),
+      });
     });
 
   const configOption = [
@@ -84,7 +82,11 @@ export async function main(
     .option('--json', 'print JSON instead of a table')
     .option(...configOption)
     .action(async (opts: { status?: string; limit?: string; json?: boolean; config?: string }) => {
-      code = await tasksCommand(io, { ...opts, cwd, envFile: envFile() });
+      code = await (await import('./commands/tasks.js')).tasksCommand(io, {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
     });
   program
     .command('enqueue <text>')
@@ -112,7 +114,11 @@ export async function main(
           config?: string;
         },
       ) => {
-        code = await enqueueCommand(io, text, { ...opts, cwd, envFile: envFile() });
+        code = await (await import('./commands/tasks.js')).enqueueCommand(io, text, {
+          ...opts,
+          cwd,
+          envFile: envFile(),
+        });
       },
     );
   program
@@ -120,7 +126,11 @@ export async function main(
     .description('cancel a pending or running task')
     .option(...configOption)
     .action(async (id: string, opts: { config?: string }) => {
-      code = await cancelCommand(io, id, { ...opts, cwd, envFile: envFile() });
+      code = await (await import('./commands/tasks.js')).cancelCommand(io, id, {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
     });
   program
     .command('backup')
@@ -130,7 +140,11 @@ export async function main(
     .option('-l, --list', 'list the backups kept instead')
     .option(...configOption)
     .action(async (opts: { list?: boolean; config?: string }) => {
-      code = await backupCommand(io, { ...opts, cwd, envFile: envFile() });
+      code = await (await import('./commands/backup.js')).backupCommand(io, {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
     });
   program
     .command('restore [file]')
@@ -139,7 +153,11 @@ export async function main(
     )
     .option(...configOption)
     .action(async (file: string | undefined, opts: { config?: string }) => {
-      code = await restoreCommand(io, file, { ...opts, cwd, envFile: envFile() });
+      code = await (await import('./commands/backup.js')).restoreCommand(io, file, {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
     });
   registerStoreCommands(program, { io, cwd, envFile, done: (c) => (code = c) });
   program
@@ -152,7 +170,11 @@ export async function main(
     .option('--resume <name>', 'resume this schedule from its next slot (no catch-up)')
     .option(...configOption)
     .action(async (opts: { json?: boolean; pause?: string; resume?: string; config?: string }) => {
-      code = await schedulesCommand(io, { ...opts, cwd, envFile: envFile() });
+      code = await (await import('./commands/schedules.js')).schedulesCommand(io, {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
     });
   program
     .command('sessions')
@@ -176,7 +198,11 @@ export async function main(
         json?: boolean;
         config?: string;
       }) => {
-        code = await sessionsCommand(io, { ...opts, cwd, envFile: envFile() });
+        code = await (await import('./commands/sessions.js')).sessionsCommand(io, {
+          ...opts,
+          cwd,
+          envFile: envFile(),
+        });
       },
     );
   program
@@ -199,7 +225,11 @@ export async function main(
         json?: boolean;
         config?: string;
       }) => {
-        code = await deadLettersCommand(io, { ...opts, cwd, envFile: envFile() });
+        code = await (await import('./commands/dead-letters.js')).deadLettersCommand(io, {
+          ...opts,
+          cwd,
+          envFile: envFile(),
+        });
       },
     );
   program
@@ -209,7 +239,11 @@ export async function main(
     )
     .option(...configOption)
     .action(async (file: string, opts: { config?: string }) => {
-      code = await importCommand(io, file, { ...opts, cwd, envFile: envFile() });
+      code = await (await import('./commands/import.js')).importCommand(io, file, {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
     });
 
   program
@@ -220,7 +254,11 @@ export async function main(
     .option('--json', 'print JSON instead of text')
     .option(...configOption)
     .action(async (opts: { json?: boolean; config?: string }) => {
-      code = await statusCommand(io, { ...opts, cwd, envFile: envFile() });
+      code = await (await import('./commands/status.js')).statusCommand(io, {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
     });
   program
     .command('ask <text>')
@@ -233,7 +271,11 @@ export async function main(
     .option('--json', 'print the finished task as JSON')
     .option(...configOption)
     .action(async (text: string, opts: Omit<AskOptions, 'cwd'>) => {
-      code = await askCommand(io, text, { ...opts, cwd, envFile: envFile() });
+      code = await (await import('./commands/ask.js')).askCommand(io, text, {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
     });
   program
     .command('chat')
@@ -245,7 +287,11 @@ export async function main(
     .option(...configOption)
     .action(async (opts: { conversation?: string; config?: string }) => {
       // Replies are printed as they come, not held until the command ends.
-      code = await chatCommand(maskingIO(target), { ...opts, cwd, envFile: envFile() });
+      code = await (await import('./commands/chat.js')).chatCommand(maskingIO(target), {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
     });
   program
     .command('metrics')
@@ -256,7 +302,11 @@ export async function main(
     .option('--all', 'include zero values')
     .option(...configOption)
     .action(async (opts: { json?: boolean; all?: boolean; config?: string }) => {
-      code = await metricsCommand(io, { ...opts, cwd, envFile: envFile() });
+      code = await (await import('./commands/metrics.js')).metricsCommand(io, {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
     });
   program
     .command('report')
@@ -267,7 +317,11 @@ export async function main(
     .option('--json', 'print JSON')
     .option(...configOption)
     .action(async (opts: { since?: string; json?: boolean; config?: string }) => {
-      code = await reportCommand(io, { ...opts, cwd, envFile: envFile() });
+      code = await (await import('./commands/report.js')).reportCommand(io, {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
     });
   program
     .command('service')
@@ -291,7 +345,11 @@ export async function main(
         manager: string,
         opts: { system?: boolean; node?: string; bin?: string; config?: string },
       ) => {
-        code = await serviceCommand(io, manager, { ...opts, cwd, envFile: envFile() });
+        code = await (await import('./commands/service.js')).serviceCommand(io, manager, {
+          ...opts,
+          cwd,
+          envFile: envFile(),
+        });
       },
     );
 

@@ -11,7 +11,7 @@ import { HealthRegistryToken } from '../contracts/health.js';
 import { type Logger, LoggerToken } from '../contracts/logger.js';
 import { NotifierToken } from '../contracts/notifier.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
-import { createLogger, maskingLogger } from '../logging/create-logger.js';
+import { createLogger, maskingLogger, silentLogger } from '../logging/create-logger.js';
 import { SecretMasker, SecretMaskerToken } from '../logging/secret-masker.js';
 import { ServiceContainer } from './container.js';
 import { AgentdError, HostStartError } from './errors.js';
@@ -125,7 +125,7 @@ class KernelHost implements Host {
   readonly gate = new IntakeGate();
   readonly #abort = new AbortController();
   #state: HostState = 'created';
-  #logger: Logger = createLogger({ level: 'silent', destination: process.stdout });
+  #logger: Logger = silentLogger();
   // Created once, so subscriptions made before start() (host.events.on('host.ready', ...)) count.
   readonly #events = new EventBus(() => this.#logger);
   #resolved: ResolvedConfig | undefined;

@@ -1,4 +1,18 @@
-import { type Attributes, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { createRequire } from 'node:module';
+import type { Attributes, Span } from '@opentelemetry/api';
+
+/**
+ * `@opentelemetry/api` (about 45 modules), loaded by the first span rather than with core, so a
+ * CLI command that runs no task does not pay for it. Node resolves the package to its CommonJS
+ * build for `import` as well, so `require` shares the one copy (and registry) an SDK uses.
+ */
+let api: typeof import('@opentelemetry/api') | undefined;
+const otel = () => {
+  api ??= createRequire(import.meta.url)(
+    '@opentelemetry/api',
+  ) as typeof import('@opentelemetry/api');
+  return api;
+};
 
 /**
  * The tracer name of agentd's spans. Spans go through `@opentelemetry/api` only: with no SDK
@@ -20,6 +34,7 @@ export function inSpan<T>(
   attributes: Attributes,
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
+  const { trace, SpanStatusCode } = otel();
   return trace.getTracer(AGENTD_TRACER).startActiveSpan(name, { attributes }, async (span) => {
     try {
       return await fn(span);

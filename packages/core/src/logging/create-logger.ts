@@ -1,7 +1,15 @@
-import { pino } from 'pino';
+import { createRequire } from 'node:module';
+import type { DestinationStream, LoggerOptions as PinoOptions } from 'pino';
 import type { Logger, LogLevel } from '../contracts/logger.js';
 import { redactSecrets, redactValue } from './redact.js';
 import type { SecretMasker } from './secret-masker.js';
+
+/**
+ * pino, loaded by the first {@link createLogger} rather than with core: a CLI command that logs
+ * nothing (`agentd tasks`) does not pay for its 30-odd modules. pino is CommonJS only, so
+ * `require` loads the one copy an `import` would.
+ */
+const loadPino = () => (createRequire(import.meta.url)('pino') as typeof import('pino')).pino;
 
 /** Options for the default pino logger. */
 export interface LoggerOptions {
@@ -40,7 +48,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const redact = masker
     ? (value: unknown) => masker.redact(value)
     : (value: unknown) => redactValue(value);
-  const pinoOptions: pino.LoggerOptions = {
+  const pinoOptions: PinoOptions = {
     level,
     base: options.base ?? {},
     // Redaction runs only for lines that pass the level check, so debug logging costs nothing when off.
@@ -53,6 +61,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       },
     },
   };
+  const pino = loadPino();
   if (pretty) {
     return pino({
       ...pinoOptions,
@@ -60,13 +69,23 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     });
   }
   return options.destination
-    ? pino(pinoOptions, options.destination as pino.DestinationStream)
+    ? pino(pinoOptions, options.destination as DestinationStream)
     : pino(pinoOptions, pino.destination({ sync: true }));
 }
 
 /** A logger that drops everything (benchmarks, embedded use). */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  const drop = () => {};
+  const logger: Logger = {
+    trace: drop,
+    debug: drop,
+    info: drop,
+    warn: drop,
+    error: drop,
+    fatal: drop,
+    child: () => logger,
+  };
+  return logger;
 }
 
 /**

@@ -36,6 +36,15 @@ function compile(expression: string, timezone: string): Cron {
 }
 
 /**
+ * The expression read at UTC as a fixed offset: whether it parses and ever matches does not
+ * depend on the zone, and a fixed offset spares croner's first `Intl` zone lookup (about 25 ms,
+ * paid by every command that validates a config with a schedule).
+ */
+function compileAtUtc(expression: string): Cron {
+  return new Cron(expression, { utcOffset: 0, paused: true });
+}
+
+/**
  * Why `expression` is not a usable cron expression, or `undefined` when it is. Checked in the
  * config schema, so a typo fails `agentd check` rather than a schedule at 3 a.m.
  *
@@ -51,7 +60,7 @@ export function cronProblem(expression: string): string | undefined {
   }
   let cron: Cron;
   try {
-    cron = compile(expression, 'UTC');
+    cron = compileAtUtc(expression);
   } catch (error) {
     const detail = (error instanceof Error ? error.message : String(error))
       .replace(/^Cron\w*:\s*/, '')

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import type { Store } from '../../contracts/store.js';
 import type { STORE_RECORD_KINDS, StoreRecord } from '../../contracts/store-records.js';
 import { TASK_STATUSES, type TaskStatus } from '../../contracts/task.js';
@@ -178,36 +177,4 @@ export async function storeCopyCommand(io: CliIO, options: StoreCopyOptions): Pr
       return 0;
     }),
   );
-}
-
-/**
- * Adds `agentd store copy` to the CLI (the `store` command group).
- *
- * @example
- * ```ts
- * registerStoreCommands(program, { io, cwd, envFile: () => undefined, done: (code) => {} });
- * ```
- */
-export function registerStoreCommands(
-  program: Command,
-  ctx: {
-    io: CliIO;
-    cwd: string;
-    envFile: () => string | undefined;
-    done: (code: number) => void;
-  },
-): void {
-  const store = program.command('store').description('work on the store as a whole');
-  store
-    .command('copy')
-    .description(
-      'copy tasks, sessions, dead letters and state into the store another config names (e.g. SQLite -> PostgreSQL); stop the hosts first',
-    )
-    .requiredOption('--to <config>', 'the config file of the store to copy into')
-    .option('-c, --config <path>', "the config of the store to copy from (default: the project's)")
-    .option('--force', 'copy into a store that already holds data')
-    .option('--batch <n>', 'records per transaction (default 500)')
-    .action(async (opts: { to: string; config?: string; force?: boolean; batch?: string }) => {
-      ctx.done(await storeCopyCommand(ctx.io, { ...opts, cwd: ctx.cwd, envFile: ctx.envFile() }));
-    });
 }
