@@ -152,12 +152,14 @@ describe('SqliteTaskStore specifics', () => {
 
   it('counts what batches insert exactly: keys taken, nested batches, batches rolled back', async () => {
     await withStore(async (store) => {
+      type CountRow = { status: string; priority: number; n: number };
       const byRows = () =>
         store.database
           .prepare(
             'SELECT status, priority, count(*) AS n FROM tasks GROUP BY status, priority ORDER BY 1, 2',
           )
-          .all();
+          .all() as CountRow[];
+      const outOfRange = (priority: number) => ({ input: 'bad', priority }) as unknown as NewTask;
       const byCounts = () =>
         store.database
           .prepare('SELECT status, priority, n FROM task_counts WHERE n <> 0 ORDER BY 1, 2')
@@ -175,7 +177,7 @@ describe('SqliteTaskStore specifics', () => {
       const failing = {
         get input() {
           void store.tasks
-            .enqueueMany([{ input: 'kept?', priority: 1 }, { input: 'bad', priority: 9 }], T0)
+            .enqueueMany([{ input: 'kept?', priority: 1 }, outOfRange(9)], T0)
             .catch(() => undefined);
           void store.tasks.enqueue({ input: 'inner single', priority: 0 }, T0);
           void store.tasks.enqueueMany([{ input: 'inner batch', priority: 3 }], T0);
@@ -184,7 +186,7 @@ describe('SqliteTaskStore specifics', () => {
       } as NewTask;
       await store.tasks.enqueueMany([...mixed('third', 20), failing, ...mixed('fourth', 20)], T0);
       // A batch that fails as a whole writes nothing, counts included.
-      const bad = store.tasks.enqueueMany([...mixed('fifth', 40), { input: 'x', priority: 7 }], T0);
+      const bad = store.tasks.enqueueMany([...mixed('fifth', 40), outOfRange(7)], T0);
       expect(await codeOf(bad)).toBe('E_INVALID_TASK');
       // Single enqueues (counted by the trigger) and a status change after the batches.
       await store.tasks.enqueue({ input: 'single', priority: 3 }, T0);
@@ -195,9 +197,7 @@ describe('SqliteTaskStore specifics', () => {
       // first: 90 without a key and 3 distinct keys; second: 45 without a key, its keys taken;
       // third and fourth: 18 each, the outer task, the inner single and inner batch tasks (the
       // failing nested batch kept nothing); the single enqueue.
-      expect(rows.reduce((sum, r) => sum + (r as { n: number }).n, 0)).toBe(
-        93 + 45 + (36 + 3) + 1,
-      );
+      expect(rows.reduce((sum, r) => sum + r.n, 0)).toBe(93 + 45 + (36 + 3) + 1);
       const stats = await store.tasks.stats(T0);
       expect(stats.byPriority.completed).toEqual([1, 0, 0, 0]);
       expect(

@@ -21,9 +21,15 @@ for (;;) {
     Date.now(),
   );
   await store.tasks.enqueue({ input: round, priority: round % 4 }, Date.now());
-  const claimed = await store.tasks.claim({ owner: name, leaseMs: 60_000, limit: 50, now: Date.now() });
+  const claimed = await store.tasks.claim({
+    owner: name,
+    leaseMs: 60_000,
+    limit: 50,
+    now: Date.now(),
+  });
   for (const [i, task] of claimed.entries()) {
-    if (i % 5 === 0) await store.tasks.fail(task.id, name, { name: 'E', message: 'x' }, { now: Date.now() });
+    if (i % 5 === 0)
+      await store.tasks.fail(task.id, name, { name: 'E', message: 'x' }, { now: Date.now() });
     else if (i % 7 === 0) await store.tasks.cancel(task.id, Date.now());
     else await store.tasks.complete(task.id, name, null, Date.now());
   }
