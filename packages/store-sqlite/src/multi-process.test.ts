@@ -128,8 +128,12 @@ describe.skipIf(!built)('several processes sharing one file', () => {
       )
       .all();
     expect(counted).toEqual(actual);
-    // The writers got through every path: all five kinds of rows are there.
-    expect(new Set(actual.map((r) => (r as { status: string }).status)).size).toBe(5);
+    // The writers got through every path that ends a task (running rows exist only when a
+    // kill fell between a claim and its completion).
+    const statuses = new Set(actual.map((r) => (r as { status: string }).status));
+    for (const status of ['pending', 'completed', 'failed', 'cancelled']) {
+      expect(statuses).toContain(status);
+    }
     // No batch left its marker behind.
     expect(db.prepare('SELECT count(*) AS n FROM task_counts_deferred').get()).toEqual({ n: 0 });
     db.close();
