@@ -1,10 +1,17 @@
 #!/usr/bin/env node
-// What metrics() costs the task engine, and what a scrape costs. Run after `npm run build`:
-//   node bench/metrics-cost.mjs [--tasks 50000] [--runs 6] [--scrape 1000000]
-// The unbatched burn-down of bench/run.mjs (SQLite, a no-op agent, one task per claim) with and
-// without metrics(), in alternating runs so drift on a shared machine falls on both; then the
-// time of a full scrape (registry render, store figures read fresh) with `--scrape` tasks stored
-// (pending, so the queue itself is a million deep), and of `TaskStore.stats()` alone.
+// What the metrics feature costs the task engine, and what a scrape costs. After `npm run build`:
+//   node bench/metrics-cost.mjs [--tasks 50000] [--runs 6] [--store-ops 10000] [--scrape 1000000]
+// The unbatched burn-down of bench/run.mjs (SQLite, a no-op agent, one task per claim) in three
+// set-ups, in rotation so drift on a shared machine falls on all three:
+//   bare      no metrics(), and the store's task counters (the task_counts triggers) dropped
+//   counters  no metrics(), the store as it ships (the counters behind TaskStore.stats())
+//   metrics   metrics() and the counters: the whole feature
+// Each gives tasks/s and CPU time per task (process.cpuUsage: every thread, the checkpoint worker
+// too), the steadier figure on a loaded machine. Then the counters alone at the store: CPU per
+// complete-and-claim transaction with and without them (--store-ops tasks, alternating, the
+// SqliteTaskStore driven directly). Then a full scrape (registry render, store figures read
+// fresh) with --scrape tasks stored (pending, so the queue itself is a million deep), and
+// `TaskStore.stats()` alone.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +19,14 @@ import { parseArgs } from 'node:util';
 import { agent, createHost, TaskStoreToken } from '@agentd/core';
 import { silentLogger } from '@agentd/core/host';
 import { MetricsRegistryToken, metrics } from '@agentd/plugin-monitor';
-import { openSqliteStore, sqlite } from '@agentd/store-sqlite';
+import { openDatabase, openSqliteStore, SqliteTaskStore, sqlite } from '@agentd/store-sqlite';
+import Database from 'better-sqlite3';
 
 const { values: args } = parseArgs({
   options: {
     tasks: { type: 'string', default: '50000' },
     runs: { type: 'string', default: '6' },
+    'store-ops': { type: 'string', default: '10000' },
     scrape: { type: 'string', default: '1000000' },
   },
 });
@@ -43,6 +52,15 @@ async function seeded(n) {
   return path;
 }
 
+/** Drops the triggers that keep task_counts: the store without its counters. */
+function dropCounters(db) {
+  const names = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'task_counts%'")
+    .pluck()
+    .all();
+  for (const name of names) db.exec(`DROP TRIGGER "${name}"`);
+}
+
 function hostOn(path, withMetrics, runner = { concurrency: 3, batchSize: 1 }) {
   return createHost({
     logger: silentLogger(),
@@ -52,11 +70,20 @@ function hostOn(path, withMetrics, runner = { concurrency: 3, batchSize: 1 }) {
   });
 }
 
-async function burnDown(withMetrics) {
-  const host = hostOn(await seeded(N), withMetrics);
+const SETUPS = ['bare', 'counters', 'metrics'];
+
+async function burnDown(setup) {
+  const path = await seeded(N);
+  if (setup === 'bare') {
+    const db = new Database(path);
+    dropCounters(db);
+    db.close();
+  }
+  const host = hostOn(path, setup === 'metrics');
   let done = 0;
   let finished;
   const allDone = new Promise((r) => (finished = r));
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await host.start();
   host.events.on('task.completed', () => {
@@ -64,22 +91,76 @@ async function burnDown(withMetrics) {
   });
   await allDone;
   const rate = N / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
   await host.stop('bench');
-  return rate;
+  return { rate, cpu: (cpu.user + cpu.system) / N };
 }
 
-const rates = { without: [], with: [] };
+const runs = Object.fromEntries(SETUPS.map((s) => [s, { rate: [], cpu: [] }]));
 for (let i = 0; i < RUNS; i++) {
-  const withMetrics = i % 2 === 1;
-  const rate = await burnDown(withMetrics);
-  rates[withMetrics ? 'with' : 'without'].push(rate);
-  log(`burn-down ${withMetrics ? 'with   ' : 'without'} metrics: ${Math.round(rate)} tasks/s`);
+  // Rotate the order too, so no set-up always runs first after the others' files.
+  for (let j = 0; j < SETUPS.length; j++) {
+    const setup = SETUPS[(i + j) % SETUPS.length];
+    const { rate, cpu } = await burnDown(setup);
+    runs[setup].rate.push(rate);
+    runs[setup].cpu.push(cpu);
+    log(`burn-down ${setup.padEnd(8)}: ${Math.round(rate)} tasks/s, ${cpu.toFixed(1)} µs CPU/task`);
+  }
 }
-const a = median(rates.without);
-const b = median(rates.with);
-log(
-  `median without ${Math.round(a)}, with ${Math.round(b)} tasks/s: ${(((a - b) / a) * 100).toFixed(1)} % slower`,
+const m = Object.fromEntries(
+  SETUPS.map((s) => [s, { rate: median(runs[s].rate), cpu: median(runs[s].cpu) }]),
 );
+const slower = (a, b) => (((m[b].rate - m[a].rate) / m[b].rate) * 100).toFixed(1);
+const moreCpu = (a, b) => (((m[a].cpu - m[b].cpu) / m[b].cpu) * 100).toFixed(1);
+for (const s of SETUPS) {
+  log(
+    `median ${s.padEnd(8)}: ${Math.round(m[s].rate)} tasks/s, ${m[s].cpu.toFixed(1)} µs CPU/task`,
+  );
+}
+log(
+  `whole feature (metrics vs bare): ${slower('metrics', 'bare')} % slower, ${moreCpu('metrics', 'bare')} % more CPU per task`,
+);
+log(
+  `counters alone (counters vs bare): ${slower('counters', 'bare')} % slower, ${moreCpu('counters', 'bare')} % more CPU per task`,
+);
+log(
+  `handlers alone (metrics vs counters): ${slower('metrics', 'counters')} % slower, ${moreCpu('metrics', 'counters')} % more CPU per task`,
+);
+
+// The counters at the store, without a host: CPU per complete-and-claim transaction.
+const OPS = Number(args['store-ops']);
+async function completeAndClaimCpu(withCounters) {
+  const db = openDatabase({ path: freshDb() });
+  if (!withCounters) dropCounters(db);
+  const tasks = new SqliteTaskStore(db);
+  await tasks.enqueueMany(
+    Array.from({ length: OPS }, (_, i) => ({ input: i, agent: 'noop' })),
+    Date.now(),
+  );
+  const claim = { owner: 'bench', leaseMs: 60_000, now: Date.now(), limit: 1 };
+  let [task] = await tasks.claim(claim);
+  let ops = 0;
+  const cpu0 = process.cpuUsage();
+  while (task) {
+    claim.now = Date.now();
+    [task] = (await tasks.completeAndClaim(task.id, 'bench', null, claim)).claimed;
+    ops++;
+  }
+  const cpu = process.cpuUsage(cpu0);
+  db.close();
+  return (cpu.user + cpu.system) / ops;
+}
+if (OPS > 0) {
+  const perOp = { without: [], with: [] };
+  for (let i = 0; i < RUNS; i++) {
+    perOp.without.push(await completeAndClaimCpu(false));
+    perOp.with.push(await completeAndClaimCpu(true));
+  }
+  const [a, b] = [median(perOp.without), median(perOp.with)];
+  log(
+    `complete-and-claim at the store, CPU µs per transaction: without counters ${a.toFixed(1)} (${perOp.without.map((x) => x.toFixed(1)).join(', ')}), with ${b.toFixed(1)} (${perOp.with.map((x) => x.toFixed(1)).join(', ')}): +${(b - a).toFixed(1)} µs`,
+  );
+}
 
 const stored = Number(args.scrape);
 if (stored > 0) {

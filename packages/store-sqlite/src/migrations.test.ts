@@ -149,6 +149,7 @@ describe('migrations', () => {
       '0005_process_owners',
       '0006_dead_letters',
       '0007_task_counts',
+      '0008_task_counts_batch_tallies',
     ]);
     const store = new SqliteTaskStore(db);
     const prefix = db.prepare("SELECT value FROM meta WHERE key = 'task_id_prefix'").pluck().get();
@@ -184,6 +185,7 @@ describe('migrations', () => {
       '0005_process_owners',
       '0006_dead_letters',
       '0007_task_counts',
+      '0008_task_counts_batch_tallies',
     ]);
     const tasks = new SqliteTaskStore(db);
     expect(await tasks.listLeases()).toEqual([

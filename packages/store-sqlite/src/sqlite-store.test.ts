@@ -150,6 +150,62 @@ describe('SqliteTaskStore specifics', () => {
     });
   });
 
+  it('counts what batches insert exactly: keys taken, nested batches, batches rolled back', async () => {
+    await withStore(async (store) => {
+      type CountRow = { status: string; priority: number; n: number };
+      const byRows = () =>
+        store.database
+          .prepare(
+            'SELECT status, priority, count(*) AS n FROM tasks GROUP BY status, priority ORDER BY 1, 2',
+          )
+          .all() as CountRow[];
+      const outOfRange = (priority: number) => ({ input: 'bad', priority }) as unknown as NewTask;
+      const byCounts = () =>
+        store.database
+          .prepare('SELECT status, priority, n FROM task_counts WHERE n <> 0 ORDER BY 1, 2')
+          .all();
+      const mixed = (tag: string, size: number): NewTask[] =>
+        Array.from({ length: size }, (_, i) => ({
+          input: `${tag} ${i}`,
+          priority: (i % 4) as 0 | 1 | 2 | 3,
+          ...(i % 10 === 0 ? { idempotencyKey: `key ${i % 30}` } : {}),
+        }));
+      await store.tasks.enqueueMany(mixed('first', 100), T0);
+      // The same keys again: those tasks exist and are not counted twice.
+      await store.tasks.enqueueMany(mixed('second', 50), T0);
+      // A nested batch that fails rolls back its rows, and its tallies with them.
+      const failing = {
+        get input() {
+          void store.tasks
+            .enqueueMany([{ input: 'kept?', priority: 1 }, outOfRange(9)], T0)
+            .catch(() => undefined);
+          void store.tasks.enqueue({ input: 'inner single', priority: 0 }, T0);
+          void store.tasks.enqueueMany([{ input: 'inner batch', priority: 3 }], T0);
+          return 'outer';
+        },
+      } as NewTask;
+      await store.tasks.enqueueMany([...mixed('third', 20), failing, ...mixed('fourth', 20)], T0);
+      // A batch that fails as a whole writes nothing, counts included.
+      const bad = store.tasks.enqueueMany([...mixed('fifth', 40), outOfRange(7)], T0);
+      expect(await codeOf(bad)).toBe('E_INVALID_TASK');
+      // Single enqueues (counted by the trigger) and a status change after the batches.
+      await store.tasks.enqueue({ input: 'single', priority: 3 }, T0);
+      const [claimed] = await store.tasks.claim({ owner: 'me', leaseMs: 1000, now: T0 });
+      await store.tasks.complete(claimed?.id as string, 'me', null, T0);
+      const rows = byRows();
+      expect(byCounts()).toEqual(rows);
+      // first: 90 without a key and 3 distinct keys; second: 45 without a key, its keys taken;
+      // third and fourth: 18 each, the outer task, the inner single and inner batch tasks (the
+      // failing nested batch kept nothing); the single enqueue.
+      expect(rows.reduce((sum, r) => sum + r.n, 0)).toBe(93 + 45 + (36 + 3) + 1);
+      const stats = await store.tasks.stats(T0);
+      expect(stats.byPriority.completed).toEqual([1, 0, 0, 0]);
+      expect(
+        store.database.prepare('SELECT count(*) FROM task_counts_deferred').pluck().get(),
+      ).toBe(0);
+    });
+  });
+
   it('honours a custom payload cap', async () => {
     await withStore(
       async (store) => {

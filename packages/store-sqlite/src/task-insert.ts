@@ -2,6 +2,11 @@ import { AgentdError, type EnqueueResult, type NewTask, type Task } from '@agent
 import type BetterSqlite3 from 'better-sqlite3';
 import { INSERT_COLUMNS_SQL, INSERT_PARAMS, INSERT_VALUES_SQL, prepareTask } from './new-task.js';
 import type { TaskIds } from './task-ids.js';
+import {
+  ADD_TO_TASK_COUNT_SQL,
+  DEFER_TASK_COUNTS_SQL,
+  UNDEFER_TASK_COUNTS_SQL,
+} from './task-stats.js';
 
 const INSERT_SQL = `${INSERT_COLUMNS_SQL} VALUES ${INSERT_VALUES_SQL}
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
@@ -47,7 +52,9 @@ class InsertBuffers {
  * a batch is one IMMEDIATE transaction in which each task is validated and inserted in turn, so
  * a bad task anywhere rolls back the whole batch and nothing is written. (The batch is checked
  * while the write lock is held: checking it first kept an object per task alive until the
- * insert, which cost more than the insert itself.)
+ * insert, which cost more than the insert itself.) A batch counts its tasks itself, by priority,
+ * and adds the tallies to `task_counts` before it commits, instead of a trigger per row (see
+ * migration 0008 in task-stats.ts).
  *
  * @example
  * ```ts
@@ -61,6 +68,14 @@ export class TaskInserter {
   readonly #byIdempotencyKey: (key: string) => Task | undefined;
   readonly #insert: BetterSqlite3.Statement;
   readonly #insertBatch: BetterSqlite3.Statement;
+  readonly #deferCounts: BetterSqlite3.Statement;
+  readonly #undeferCounts: BetterSqlite3.Statement;
+  readonly #addToCount: BetterSqlite3.Statement;
+  /**
+   * While a batch's transaction runs: the tasks it inserted so far, by priority, which it adds
+   * to `task_counts` before it commits. Undefined outside a batch (the trigger counts then).
+   */
+  #tallies: number[] | undefined;
   /** The buffers for the next call; taken while a call runs. */
   #spare: InsertBuffers | undefined = new InsertBuffers();
   // Immediate: the write lock is taken up front, so a batch never fails half-way with
@@ -80,9 +95,46 @@ export class TaskInserter {
     this.#byIdempotencyKey = byIdempotencyKey;
     this.#insert = db.prepare(INSERT_SQL);
     this.#insertBatch = db.prepare(BATCH_SQL);
+    this.#deferCounts = db.prepare(DEFER_TASK_COUNTS_SQL);
+    this.#undeferCounts = db.prepare(UNDEFER_TASK_COUNTS_SQL);
+    this.#addToCount = db.prepare(ADD_TO_TASK_COUNT_SQL);
     this.#many = db.transaction((tasks: readonly NewTask[], now: number) =>
-      this.#withBuffers((buffers) => this.#insertAll(buffers, tasks, now)),
+      this.#tallies === undefined ? this.#countedBatch(tasks, now) : this.#nestedBatch(tasks, now),
     );
+  }
+
+  /** A batch in its own transaction: the trigger stands aside, the batch counts its tasks. */
+  #countedBatch(tasks: readonly NewTask[], now: number): EnqueueResult[] {
+    this.#deferCounts.run();
+    const tallies = [0, 0, 0, 0];
+    this.#tallies = tallies;
+    try {
+      const results = this.#withBuffers((buffers) => this.#insertAll(buffers, tasks, now));
+      for (let priority = 0; priority < tallies.length; priority++) {
+        const n = tallies[priority] as number;
+        if (n > 0) this.#addToCount.run('pending', priority, n);
+      }
+      this.#undeferCounts.run();
+      return results;
+    } finally {
+      this.#tallies = undefined;
+    }
+  }
+
+  /**
+   * A batch enqueued from inside another (a getter on a task's input may do that): a savepoint
+   * in the outer batch's transaction, counted in its tallies, which it restores if it fails
+   * (the savepoint's rows are rolled back then).
+   */
+  #nestedBatch(tasks: readonly NewTask[], now: number): EnqueueResult[] {
+    const tallies = this.#tallies as number[];
+    const before = [...tallies];
+    try {
+      return this.#withBuffers((buffers) => this.#insertAll(buffers, tasks, now));
+    } catch (error) {
+      for (let i = 0; i < before.length; i++) tallies[i] = before[i] as number;
+      throw error;
+    }
   }
 
   /** Validates and inserts one task (or finds the task holding its idempotency key). */
@@ -116,6 +168,7 @@ export class TaskInserter {
     const info = this.#insert.run(buffers.params);
     if (info.changes === 1) {
       task.id = this.#ids.format(Number(info.lastInsertRowid));
+      if (this.#tallies) (this.#tallies[task.priority] as number)++;
       return { task, created: true };
     }
     // The only conflict the insert ignores is the idempotency key: return the task holding it.
@@ -168,9 +221,11 @@ export class TaskInserter {
     }
     const firstSeq = Number(info.lastInsertRowid) - BATCH_ROWS + 1;
     const { waiting } = buffers;
+    const tallies = this.#tallies as number[];
     for (let i = 0; i < BATCH_ROWS; i++) {
       const task = waiting[i] as Task;
       task.id = this.#ids.format(firstSeq + i);
+      (tallies[task.priority] as number)++;
       results[first + i] = { task, created: true };
     }
     waiting.length = 0;

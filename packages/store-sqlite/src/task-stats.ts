@@ -40,6 +40,41 @@ export const TASK_COUNTS_MIGRATION: Migration = {
   },
 };
 
+/**
+ * Migration 0008: a batch of inserts counts itself. The insert trigger of 0007 ran once per row,
+ * which cost about a fifth of a batch insert's SQLite time (measured: 2.4 µs per row without
+ * the trigger against 3.0 µs with it, 16-row statements). Now the trigger stands aside while the
+ * inserting transaction holds a row in `task_counts_deferred`, and that transaction adds its own
+ * tallies to `task_counts` (one upsert per status and priority) before it deletes the row and
+ * commits: the row is never committed, so other connections, and this one outside such a
+ * transaction, always see the trigger at work. A kill mid-batch rolls back rows, tallies and
+ * marker together. Only {@link TaskInserter}'s batches set the marker; single inserts, answers,
+ * imports, and every status change and delete keep the triggers of 0007. Still generic by
+ * status: a tally names its status, and the upsert creates a row for a status not seen before.
+ */
+export const TASK_COUNTS_BATCH_MIGRATION: Migration = {
+  name: '0008_task_counts_batch_tallies',
+  up(db) {
+    db.exec(`
+      CREATE TABLE task_counts_deferred (holder INTEGER PRIMARY KEY);
+      DROP TRIGGER task_counts_insert;
+      CREATE TRIGGER task_counts_insert AFTER INSERT ON tasks
+        WHEN NOT EXISTS (SELECT 1 FROM task_counts_deferred) BEGIN
+        INSERT INTO task_counts (status, priority, n) VALUES (NEW.status, NEW.priority, 1)
+          ON CONFLICT (status, priority) DO UPDATE SET n = n + 1;
+      END;
+    `);
+  },
+};
+
+/** The statement that adds a batch's tally of one status and priority to `task_counts`. */
+export const ADD_TO_TASK_COUNT_SQL = `INSERT INTO task_counts (status, priority, n) VALUES (?, ?, ?)
+  ON CONFLICT (status, priority) DO UPDATE SET n = n + excluded.n`;
+/** Sets the marker of migration 0008: the trigger leaves this transaction's inserts to it. */
+export const DEFER_TASK_COUNTS_SQL = 'INSERT INTO task_counts_deferred (holder) VALUES (1)';
+/** Clears the marker; run in the same transaction, after the tallies are added. */
+export const UNDEFER_TASK_COUNTS_SQL = 'DELETE FROM task_counts_deferred';
+
 // The oldest pending task per priority, from the open tasks' index in claim order (priority,
 // run_at): four probes that step over the few running entries ahead, whatever the queue's size.
 const OLDEST_PENDING_SQL = `
