@@ -31,8 +31,24 @@ export interface SlotSource {
 const CRON_HELP =
   'use 5 fields "minute hour day-of-month month day-of-week" (e.g. "0 8 * * *" daily at 08:00, "0 * * * *" hourly), optionally a leading seconds field, or a nickname such as @daily';
 
+// A parsed croner job holds ~83 KB (its year table alone is 10,000 slots), and a paused job
+// answers nextRun/previousRuns from the reference date it is given, keeping no state between
+// calls, so schedules with the same expression and zone share one. The map holds weak references:
+// a parsed job lives while some SlotSource uses it, so schedules added and removed at run time
+// with ever-new expressions do not pile up.
+const compiled = new Map<string, WeakRef<Cron>>();
+const forget = new FinalizationRegistry<string>((key) => {
+  if (compiled.get(key)?.deref() === undefined) compiled.delete(key);
+});
+
 function compile(expression: string, timezone: string): Cron {
-  return new Cron(expression, { timezone, paused: true });
+  const key = `${timezone}\n${expression}`;
+  const known = compiled.get(key)?.deref();
+  if (known) return known;
+  const cron = new Cron(expression, { timezone, paused: true });
+  compiled.set(key, new WeakRef(cron));
+  forget.register(cron, key);
+  return cron;
 }
 
 /**
@@ -82,12 +98,21 @@ export function cronSlots(expression: string, timezone: string): SlotSource {
   const problem = timezoneProblem(timezone) ?? cronProblem(expression);
   if (problem) throw new AgentdError('E_BAD_SCHEDULE', problem);
   const cron = compile(expression, timezone);
+  // The last answer: no slot lies in (memoAfter, memoNext), so any `after` in
+  // [memoAfter, memoNext) has the same next slot. A fire asks next(slot) to decide and then
+  // next(now) to arm its timer; croner's answer costs tens of µs (time zone conversions).
+  let memoAfter = Number.NaN;
+  let memoNext: number | undefined;
   return {
     expression,
     timezone,
     identity: `cron ${expression} ${timezone}`,
     next(after) {
-      return cron.nextRun(new Date(after))?.getTime();
+      if (after >= memoAfter && (memoNext === undefined || after < memoNext)) return memoNext;
+      const next = cron.nextRun(new Date(after))?.getTime();
+      memoAfter = after;
+      memoNext = next;
+      return next;
     },
     latest(atOrBefore, limit) {
       if (limit <= 0) return [];

@@ -257,7 +257,8 @@ export interface SchedulerSettings {
 interface Entry {
   definition: ScheduleDefinition;
   source: SlotSource;
-  timer: TimerHandle | undefined;
+  /** When this schedule next wants a decision round; undefined while one runs (or stopped). */
+  dueAt: number | undefined;
   /** Ticks of one schedule run one after another. */
   chain: Promise<void>;
   /** Handler runs of this schedule, in order. */
@@ -286,6 +287,10 @@ export class DefaultScheduler implements Scheduler {
   readonly #entries = new Map<string, Entry>();
   #state: 'idle' | 'running' | 'stopped' = 'idle';
   #heartbeatTimer: TimerHandle | undefined;
+  // One timer for the earliest due schedule, rather than one per schedule: 10,000 schedules
+  // firing each minute otherwise keep 10,000 timers and wake once per schedule.
+  #timer: TimerHandle | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
   readonly #failing = new Set<string>();
   #markStarted!: () => void;
   readonly #started = new Promise<void>((resolve) => {
@@ -343,7 +348,7 @@ export class DefaultScheduler implements Scheduler {
     const entry: Entry = {
       definition,
       source,
-      timer: undefined,
+      dueAt: undefined,
       chain: Promise.resolve(),
       handlerChain: Promise.resolve(),
       handlersActive: 0,
@@ -355,7 +360,7 @@ export class DefaultScheduler implements Scheduler {
   remove(name: string): boolean {
     const entry = this.#entries.get(name);
     if (!entry) return false;
-    entry.timer?.cancel();
+    entry.dueAt = undefined;
     this.#entries.delete(name);
     return true;
   }
@@ -556,10 +561,10 @@ export class DefaultScheduler implements Scheduler {
   #halt(): void {
     this.#state = 'stopped';
     this.#heartbeatTimer?.cancel();
-    for (const entry of this.#entries.values()) {
-      entry.timer?.cancel();
-      entry.timer = undefined;
-    }
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    for (const entry of this.#entries.values()) entry.dueAt = undefined;
   }
 
   /** Resolves once `start()` has run and no decision or handler run is in progress (for tests). */
@@ -615,18 +620,42 @@ export class DefaultScheduler implements Scheduler {
   }
 
   #arm(entry: Entry, retry: boolean): void {
-    entry.timer?.cancel();
-    entry.timer = undefined;
+    entry.dueAt = undefined;
     if (this.#state !== 'running' || this.#entries.get(entry.definition.name) !== entry) return;
     const now = this.#deps.clock.now();
     let at = now + MAX_TIMER_MS;
     const next = entry.source.next(now);
     if (next !== undefined && next < at) at = next;
     if (retry) at = Math.min(at, now + RETRY_MS);
-    entry.timer = this.#deps.clock.setTimeout(() => {
-      entry.timer = undefined;
-      void this.#enqueueTick(entry);
-    }, at - now);
+    entry.dueAt = at;
+    this.#wakeAt(at);
+  }
+
+  /** Makes the shared timer go off by `at`. */
+  #wakeAt(at: number): void {
+    if (at >= this.#timerAt || this.#state !== 'running') return;
+    this.#timer?.cancel();
+    this.#timerAt = at;
+    const now = this.#deps.clock.now();
+    this.#timer = this.#deps.clock.setTimeout(() => this.#wake(), Math.max(0, at - now));
+  }
+
+  /** Starts the decision round of every schedule now due, then waits for the next one. */
+  #wake(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    if (this.#state !== 'running') return;
+    const now = this.#deps.clock.now();
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const entry of this.#entries.values()) {
+      const at = entry.dueAt;
+      if (at === undefined) continue;
+      if (at <= now) {
+        entry.dueAt = undefined;
+        void this.#enqueueTick(entry);
+      } else if (at < earliest) earliest = at;
+    }
+    if (earliest !== Number.POSITIVE_INFINITY) this.#wakeAt(earliest);
   }
 
   async #read(name: string): Promise<ScheduleState | undefined> {
