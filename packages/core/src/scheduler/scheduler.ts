@@ -829,25 +829,33 @@ export class DefaultScheduler implements Scheduler {
     };
   }
 
-  /** Enqueues fires (idempotent); returns the slots dropped for errors that retrying cannot fix. */
+  /**
+   * Enqueues fires (idempotent); returns the slots dropped for errors that retrying cannot fix.
+   * One `enqueue` per fire, not one `enqueueMany` per schedule: the queue writes the enqueues
+   * made while the same promise jobs run in one transaction, so the schedules one timer wakes
+   * together (all due in the same second) share one write instead of one each.
+   */
   async #enqueueFires(
     entry: Entry,
     fires: readonly { slot: number; late: boolean }[],
   ): Promise<{ dropped: number[] }> {
     const name = entry.definition.name;
-    let results: EnqueueResult[];
-    try {
-      results = await this.#deps.queue.enqueueMany(fires.map((f) => this.#taskFor(entry, f)));
-    } catch (err) {
-      if (!(err instanceof AgentdError && PERMANENT_ENQUEUE_ERRORS.has(err.code))) throw err;
-      this.#deps.logger.error(
-        { err, schedule: name },
-        `schedule "${name}" cannot enqueue its task (${errorMessage(err)}); ${fires.length} slot(s) recorded as missed`,
-      );
-      return { dropped: fires.map((f) => f.slot) };
-    }
-    results.forEach((result, i) => {
+    const outcomes = await Promise.allSettled(
+      fires.map((f) => this.#deps.queue.enqueue(this.#taskFor(entry, f))),
+    );
+    const dropped: number[] = [];
+    let permanent: unknown;
+    outcomes.forEach((outcome, i) => {
       const f = fires[i]!;
+      if (outcome.status === 'rejected') {
+        const err = outcome.reason;
+        // A store error: the fires stay pending and the whole round is retried (idempotently).
+        if (!(err instanceof AgentdError && PERMANENT_ENQUEUE_ERRORS.has(err.code))) throw err;
+        permanent = err;
+        dropped.push(f.slot);
+        return;
+      }
+      const result = outcome.value;
       if (!result.created) return;
       this.#deps.logger.info(
         {
@@ -865,7 +873,13 @@ export class DefaultScheduler implements Scheduler {
         taskId: result.task.id,
       });
     });
-    return { dropped: [] };
+    if (permanent !== undefined) {
+      this.#deps.logger.error(
+        { err: permanent, schedule: name },
+        `schedule "${name}" cannot enqueue its task (${errorMessage(permanent)}); ${dropped.length} slot(s) recorded as missed`,
+      );
+    }
+    return { dropped };
   }
 
   #runHandler(entry: Entry, fire: ScheduleFire): void {
