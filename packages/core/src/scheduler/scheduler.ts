@@ -76,6 +76,8 @@ export type ScheduleState = {
   /**
    * Task fires decided but perhaps not yet enqueued. Whoever reads them enqueues them again
    * (idempotent by key) before going on, so a crash between deciding and enqueueing loses nothing.
+   * The host that enqueued them clears them with its next decision rather than with a write of
+   * its own, so the last fire usually stays listed here, already enqueued.
    */
   pending: { slot: number; late: boolean }[];
   /** Newest last, at most {@link MISSED_SLOTS_KEPT}. */
@@ -264,6 +266,12 @@ interface Entry {
   /** Handler runs of this schedule, in order. */
   handlerChain: Promise<void>;
   handlersActive: number;
+  /**
+   * The fires this host last enqueued in full. They stay in the stored `pending` until the next
+   * decision's write clears them, which saves a write per fire; a crash before that re-enqueues
+   * them, idempotently.
+   */
+  enqueued: readonly { slot: number; late: boolean }[];
 }
 
 /**
@@ -352,6 +360,7 @@ export class DefaultScheduler implements Scheduler {
       chain: Promise.resolve(),
       handlerChain: Promise.resolve(),
       handlersActive: 0,
+      enqueued: [],
     };
     this.#entries.set(name, entry);
     if (this.#state === 'running') this.#enqueueTick(entry);
@@ -696,7 +705,12 @@ export class DefaultScheduler implements Scheduler {
         current = fresh;
       }
 
-      if (current.pending.length > 0) {
+      // What the store holds; `current` may be ahead of it by the fires this host already
+      // enqueued, which the next write clears.
+      let expected = current;
+      if (current.pending.length > 0 && samePending(current.pending, entry.enqueued)) {
+        current = { ...current, pending: [] };
+      } else if (current.pending.length > 0) {
         const settled = await this.#enqueueFires(entry, current.pending);
         const next: ScheduleState = {
           ...current,
@@ -706,6 +720,7 @@ export class DefaultScheduler implements Scheduler {
         };
         if (!(await this.#cas(name, current, next))) continue;
         current = next;
+        expected = next;
       }
 
       // A paused schedule is treated as disabled: its slots are decided without firing.
@@ -743,7 +758,7 @@ export class DefaultScheduler implements Scheduler {
         missed: [...current.missed, ...notFired].slice(-MISSED_SLOTS_KEPT),
         missedTotal: current.missedTotal + missedCount + overlapped.length,
       };
-      if (!(await this.#cas(name, current, next))) continue;
+      if (!(await this.#cas(name, expected, next))) continue;
 
       // This host decided these slots; report and carry them out.
       const caughtUp = fire.filter((f) => f.late).map((f) => f.slot);
@@ -759,6 +774,10 @@ export class DefaultScheduler implements Scheduler {
         return;
       }
       const settled = await this.#enqueueFires(entry, next.pending);
+      if (settled.dropped.length === 0) {
+        entry.enqueued = next.pending;
+        return;
+      }
       const done: ScheduleState = {
         ...next,
         pending: [],
@@ -899,6 +918,14 @@ export class DefaultScheduler implements Scheduler {
         entry.handlersActive--;
       });
   }
+}
+
+/** Whether two lists of pending fires are the same slots. */
+function samePending(
+  a: readonly { slot: number; late: boolean }[],
+  b: readonly { slot: number; late: boolean }[],
+): boolean {
+  return a.length === b.length && a.every((f, i) => f.slot === b[i]!.slot && f.late === b[i]!.late);
 }
 
 function checkPolicy(name: string, missed: MissedRunPolicy | undefined): void {
