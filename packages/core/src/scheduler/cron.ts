@@ -105,32 +105,49 @@ export function cronProblem(expression: string): string | undefined {
 export function cronSlots(expression: string, timezone: string): SlotSource {
   const problem = timezoneProblem(timezone) ?? cronProblem(expression);
   if (problem) throw new AgentdError('E_BAD_SCHEDULE', problem);
-  const cron = compile(expression, timezone);
+  return new CronSlots(expression, timezone, compile(expression, timezone));
+}
+
+/**
+ * A class rather than an object of closures: 10,000 schedules share its methods, so a schedule's
+ * slot source is a handful of fields.
+ */
+class CronSlots implements SlotSource {
+  readonly identity: string;
+  readonly #cron: Cron;
   // The last answer: no slot lies in (memoAfter, memoNext), so any `after` in
   // [memoAfter, memoNext) has the same next slot. A fire asks next(slot) to decide and then
-  // next(now) to arm its timer; croner's answer costs tens of µs (time zone conversions).
-  let memoAfter = Number.NaN;
-  let memoNext: number | undefined;
-  return {
-    expression,
-    timezone,
-    identity: `cron ${expression} ${timezone}`,
-    next(after) {
-      if (after >= memoAfter && (memoNext === undefined || after < memoNext)) return memoNext;
-      const next = cron.nextRun(new Date(after))?.getTime();
-      memoAfter = after;
-      memoNext = next;
-      return next;
-    },
-    latest(atOrBefore, limit) {
-      if (limit <= 0) return [];
-      // croner counts a run earlier in the reference's own second, so +1 ms includes `atOrBefore`.
-      return cron
-        .previousRuns(limit, new Date(atOrBefore + 1))
-        .map((d) => d.getTime())
-        .filter((t) => t <= atOrBefore);
-    },
-  };
+  // next(now) to arm the timer; croner's answer costs tens of µs (time zone conversions).
+  #memoAfter = Number.NaN;
+  #memoNext: number | undefined;
+
+  constructor(
+    readonly expression: string,
+    readonly timezone: string,
+    cron: Cron,
+  ) {
+    this.identity = `cron ${expression} ${timezone}`;
+    this.#cron = cron;
+  }
+
+  next(after: number): number | undefined {
+    if (after >= this.#memoAfter && (this.#memoNext === undefined || after < this.#memoNext)) {
+      return this.#memoNext;
+    }
+    const next = this.#cron.nextRun(new Date(after))?.getTime();
+    this.#memoAfter = after;
+    this.#memoNext = next;
+    return next;
+  }
+
+  latest(atOrBefore: number, limit: number): number[] {
+    if (limit <= 0) return [];
+    // croner counts a run earlier in the reference's own second, so +1 ms includes `atOrBefore`.
+    return this.#cron
+      .previousRuns(limit, new Date(atOrBefore + 1))
+      .map((d) => d.getTime())
+      .filter((t) => t <= atOrBefore);
+  }
 }
 
 /**

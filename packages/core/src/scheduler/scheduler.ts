@@ -53,6 +53,8 @@ export const MISSED_SLOTS_KEPT = 50;
 const MAX_TIMER_MS = 3_600_000;
 const RETRY_MS = 15_000;
 const CAS_ATTEMPTS = 10;
+// Where every schedule's chains start: one promise shared by 10,000 schedules, not two each.
+const SETTLED = Promise.resolve();
 // Enqueue errors that retrying cannot fix: the slot is recorded as missed instead of retried forever.
 const PERMANENT_ENQUEUE_ERRORS = new Set(['E_UNKNOWN_AGENT', 'E_NO_AGENT', 'E_INVALID_TASK']);
 
@@ -357,8 +359,8 @@ export class DefaultScheduler implements Scheduler {
       definition,
       source,
       dueAt: undefined,
-      chain: Promise.resolve(),
-      handlerChain: Promise.resolve(),
+      chain: SETTLED,
+      handlerChain: SETTLED,
       handlersActive: 0,
       enqueued: [],
     };
