@@ -20,7 +20,7 @@ export const MAX_CATCH_UP_SLOTS = 1000;
  * ```
  */
 export interface CatchUpInput {
-  source: Pick<SlotSource, 'latest' | 'count'>;
+  source: Pick<SlotSource, 'latest' | 'count'> & Partial<Pick<SlotSource, 'next'>>;
   /** Every slot at or before this was handled (fired or recorded missed). */
   cursor: number;
   now: number;
@@ -78,12 +78,22 @@ export interface CatchUpPlan {
  * ```
  */
 export function dueSlots(
-  source: Pick<SlotSource, 'latest' | 'count'>,
+  source: Pick<SlotSource, 'latest' | 'count'> & Partial<Pick<SlotSource, 'next'>>,
   cursor: number,
   now: number,
   limit = MAX_CATCH_UP_SLOTS,
 ): { slots: number[]; hidden: number; truncated: boolean } {
   if (now <= cursor) return { slots: [], hidden: 0, truncated: false };
+  if (source.next && limit >= 1) {
+    // The usual round (nothing due, or the one slot the timer woke for) asks two forward
+    // questions instead of a backward enumeration, which costs croner twice as much.
+    const first = source.next(cursor);
+    if (first === undefined || first > now) return { slots: [], hidden: 0, truncated: false };
+    const second = source.next(first);
+    if (second === undefined || second > now) {
+      return { slots: [first], hidden: 0, truncated: false };
+    }
+  }
   let n = Math.min(4, limit);
   for (;;) {
     const newestFirst = source.latest(now, n);

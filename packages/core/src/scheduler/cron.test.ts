@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
 import { AgentdError } from '../kernel/errors.js';
 import {
@@ -82,6 +83,28 @@ describe('cron expressions', () => {
       t('2026-01-01T03:00:00Z'),
     ]);
     expect(hourly.latest(t('2026-01-01T04:59:59.999Z'), 1)).toEqual([t('2026-01-01T04:00:00Z')]);
+  });
+});
+
+describe('shared parsed expressions', () => {
+  it('answers next() like a fresh croner job, whatever order the questions come in, across DST nights', () => {
+    const zone = 'Europe/Berlin';
+    for (const expression of ['30 2 * * *', '0 * * * *', '*/20 * * * * *']) {
+      // Two sources of the same expression and zone share one parsed job; each memoises its
+      // last answer, so questions out of order and repeated must still get croner's answers.
+      const a = cronSlots(expression, zone);
+      const b = cronSlots(expression, zone);
+      const fresh = new Cron(expression, { timezone: zone, paused: true });
+      const start = t('2026-03-28T22:00:00Z');
+      const afters = [0, 1, 59_999, 3_600_000, 3_599_999, 10, 7_200_000, 86_400_000, 5, 3_600_001];
+      for (const offset of [...afters, ...afters.map((x) => x + 214 * 86_400_000)]) {
+        const after = start + offset;
+        const expected = fresh.nextRun(new Date(after))?.getTime();
+        expect(a.next(after)).toBe(expected);
+        expect(b.next(after + 1)).toBe(fresh.nextRun(new Date(after + 1))?.getTime());
+        expect(a.next(after)).toBe(expected);
+      }
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentdEvents } from '../contracts/events.js';
 import type { ScheduleDefinition } from '../contracts/scheduler.js';
 import type { StateStore } from '../contracts/state.js';
-import type { Task, TaskQueue } from '../contracts/task.js';
+import type { Task, TaskQueue, TaskStore } from '../contracts/task.js';
 import { AgentdError } from '../kernel/errors.js';
 import { EventBus } from '../kernel/events.js';
 import { DefaultAgentRegistry } from '../kernel/registries.js';
@@ -53,6 +53,7 @@ interface HarnessOptions {
   /** Wrap the services, e.g. to make them fail like a crash would. */
   wrapState?: (state: StateStore) => StateStore;
   wrapQueue?: (queue: TaskQueue) => TaskQueue;
+  wrapTasks?: (tasks: TaskStore) => TaskStore;
 }
 
 /** One "host process": its own queue and scheduler, on the test's shared store. */
@@ -63,7 +64,8 @@ function boot(options: HarnessOptions): Harness {
   const agents = new DefaultAgentRegistry();
   agents.add(agent('worker', () => 'ok'));
   agents.add(agent('cheap', () => 'ok'));
-  const queue = new DefaultTaskQueue(store.tasks, agents, events, options.clock, () => undefined);
+  const tasks = options.wrapTasks ? options.wrapTasks(store.tasks) : store.tasks;
+  const queue = new DefaultTaskQueue(tasks, agents, events, options.clock, () => undefined);
   const scheduler = new DefaultScheduler(
     {
       state: options.wrapState ? options.wrapState(store.state) : store.state,
@@ -131,6 +133,65 @@ describe('firing on time', () => {
     });
     expect(h.fired.map((f) => f.late)).toEqual([false, false]);
     expect(h.missed).toEqual([]);
+  });
+
+  it('wakes many schedules with one timer and writes the fires due together in one enqueueMany', async () => {
+    const clock = new ManualClock(t('2026-01-01T09:59:30Z'));
+    const writes: number[] = [];
+    let stateWrites = 0;
+    const h = boot({
+      clock,
+      wrapState: (state) => ({
+        get: state.get.bind(state),
+        set: state.set.bind(state),
+        delete: state.delete.bind(state),
+        list: state.list.bind(state),
+        compareAndSet: (...args) => {
+          stateWrites++;
+          return state.compareAndSet(...args);
+        },
+      }),
+      schedules: Array.from({ length: 30 }, (_, i) => ({
+        name: `s${i}`,
+        // 20 at the full hour, 10 at a quarter past.
+        cron: i < 20 ? '0 * * * *' : '15 * * * *',
+        task: { agent: 'worker', input: i },
+        // No runner here: the previous fire stays pending, which 'skip' would skip.
+        overlap: 'queue',
+      })),
+      wrapTasks: (tasks) =>
+        new Proxy(tasks, {
+          get(target, prop, receiver) {
+            if (prop === 'enqueueMany') {
+              return (batch: Parameters<NonNullable<TaskStore['enqueueMany']>>[0], now: number) => {
+                writes.push(batch.length);
+                return target.enqueueMany!(batch, now);
+              };
+            }
+            if (prop === 'enqueue') {
+              return (task: Parameters<TaskStore['enqueue']>[0], now: number) => {
+                writes.push(1);
+                return target.enqueue(task, now);
+              };
+            }
+            return Reflect.get(target, prop, receiver);
+          },
+        }),
+    });
+    await start(h);
+    expect(clock.pending).toBe(1);
+    expect(stateWrites).toBe(30); // each schedule's first progress
+    await clock.advanceTo(t('2026-01-01T10:00:00Z'));
+    await h.scheduler.settled();
+    expect(writes).toEqual([20]);
+    expect(clock.pending).toBe(1);
+    await clock.advanceTo(t('2026-01-01T11:00:00Z'));
+    await h.scheduler.settled();
+    expect(writes).toEqual([20, 10, 20]);
+    expect((await scheduleTasks(h.store)).length).toBe(50);
+    expect(h.fired.length).toBe(50);
+    // One progress write per fire: the decision; the next decision clears the enqueued fires.
+    expect(stateWrites).toBe(30 + 50);
   });
 
   it('fires a slot due exactly at the first start', async () => {
@@ -262,7 +323,10 @@ describe('catch-up after the host was down 3 h over an hourly job', () => {
         SCHEDULER_NAMESPACE,
         scheduleStateKey('hourly-health'),
       );
-      expect(state).toMatchObject({ pending: [], cursor: t('2026-01-01T13:00:00Z') });
+      expect(state).toMatchObject({ cursor: t('2026-01-01T13:00:00Z') });
+      // Fires still listed as pending are the ones this host enqueued last, not lost ones.
+      const enqueued = new Set(slotsOf(tasks));
+      for (const p of state!.pending) expect(enqueued).toContain(new Date(p.slot).toISOString());
       expect(state!.missedTotal).toBe(missed === 'skip' ? 3 : missed === 'latest' ? 2 : 0);
       // And restarting again changes nothing.
       await shutdown(c);

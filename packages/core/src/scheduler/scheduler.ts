@@ -53,6 +53,8 @@ export const MISSED_SLOTS_KEPT = 50;
 const MAX_TIMER_MS = 3_600_000;
 const RETRY_MS = 15_000;
 const CAS_ATTEMPTS = 10;
+// Where every schedule's chains start: one promise shared by 10,000 schedules, not two each.
+const SETTLED = Promise.resolve();
 // Enqueue errors that retrying cannot fix: the slot is recorded as missed instead of retried forever.
 const PERMANENT_ENQUEUE_ERRORS = new Set(['E_UNKNOWN_AGENT', 'E_NO_AGENT', 'E_INVALID_TASK']);
 
@@ -76,6 +78,8 @@ export type ScheduleState = {
   /**
    * Task fires decided but perhaps not yet enqueued. Whoever reads them enqueues them again
    * (idempotent by key) before going on, so a crash between deciding and enqueueing loses nothing.
+   * The host that enqueued them clears them with its next decision rather than with a write of
+   * its own, so the last fire usually stays listed here, already enqueued.
    */
   pending: { slot: number; late: boolean }[];
   /** Newest last, at most {@link MISSED_SLOTS_KEPT}. */
@@ -257,12 +261,19 @@ export interface SchedulerSettings {
 interface Entry {
   definition: ScheduleDefinition;
   source: SlotSource;
-  timer: TimerHandle | undefined;
+  /** When this schedule next wants a decision round; undefined while one runs (or stopped). */
+  dueAt: number | undefined;
   /** Ticks of one schedule run one after another. */
   chain: Promise<void>;
   /** Handler runs of this schedule, in order. */
   handlerChain: Promise<void>;
   handlersActive: number;
+  /**
+   * The fires this host last enqueued in full. They stay in the stored `pending` until the next
+   * decision's write clears them, which saves a write per fire; a crash before that re-enqueues
+   * them, idempotently.
+   */
+  enqueued: readonly { slot: number; late: boolean }[];
 }
 
 /**
@@ -286,6 +297,10 @@ export class DefaultScheduler implements Scheduler {
   readonly #entries = new Map<string, Entry>();
   #state: 'idle' | 'running' | 'stopped' = 'idle';
   #heartbeatTimer: TimerHandle | undefined;
+  // One timer for the earliest due schedule, rather than one per schedule: 10,000 schedules
+  // firing each minute otherwise keep 10,000 timers and wake once per schedule.
+  #timer: TimerHandle | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
   readonly #failing = new Set<string>();
   #markStarted!: () => void;
   readonly #started = new Promise<void>((resolve) => {
@@ -343,10 +358,11 @@ export class DefaultScheduler implements Scheduler {
     const entry: Entry = {
       definition,
       source,
-      timer: undefined,
-      chain: Promise.resolve(),
-      handlerChain: Promise.resolve(),
+      dueAt: undefined,
+      chain: SETTLED,
+      handlerChain: SETTLED,
       handlersActive: 0,
+      enqueued: [],
     };
     this.#entries.set(name, entry);
     if (this.#state === 'running') this.#enqueueTick(entry);
@@ -355,7 +371,7 @@ export class DefaultScheduler implements Scheduler {
   remove(name: string): boolean {
     const entry = this.#entries.get(name);
     if (!entry) return false;
-    entry.timer?.cancel();
+    entry.dueAt = undefined;
     this.#entries.delete(name);
     return true;
   }
@@ -556,10 +572,10 @@ export class DefaultScheduler implements Scheduler {
   #halt(): void {
     this.#state = 'stopped';
     this.#heartbeatTimer?.cancel();
-    for (const entry of this.#entries.values()) {
-      entry.timer?.cancel();
-      entry.timer = undefined;
-    }
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    for (const entry of this.#entries.values()) entry.dueAt = undefined;
   }
 
   /** Resolves once `start()` has run and no decision or handler run is in progress (for tests). */
@@ -615,18 +631,42 @@ export class DefaultScheduler implements Scheduler {
   }
 
   #arm(entry: Entry, retry: boolean): void {
-    entry.timer?.cancel();
-    entry.timer = undefined;
+    entry.dueAt = undefined;
     if (this.#state !== 'running' || this.#entries.get(entry.definition.name) !== entry) return;
     const now = this.#deps.clock.now();
     let at = now + MAX_TIMER_MS;
     const next = entry.source.next(now);
     if (next !== undefined && next < at) at = next;
     if (retry) at = Math.min(at, now + RETRY_MS);
-    entry.timer = this.#deps.clock.setTimeout(() => {
-      entry.timer = undefined;
-      void this.#enqueueTick(entry);
-    }, at - now);
+    entry.dueAt = at;
+    this.#wakeAt(at);
+  }
+
+  /** Makes the shared timer go off by `at`. */
+  #wakeAt(at: number): void {
+    if (at >= this.#timerAt || this.#state !== 'running') return;
+    this.#timer?.cancel();
+    this.#timerAt = at;
+    const now = this.#deps.clock.now();
+    this.#timer = this.#deps.clock.setTimeout(() => this.#wake(), Math.max(0, at - now));
+  }
+
+  /** Starts the decision round of every schedule now due, then waits for the next one. */
+  #wake(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    if (this.#state !== 'running') return;
+    const now = this.#deps.clock.now();
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const entry of this.#entries.values()) {
+      const at = entry.dueAt;
+      if (at === undefined) continue;
+      if (at <= now) {
+        entry.dueAt = undefined;
+        void this.#enqueueTick(entry);
+      } else if (at < earliest) earliest = at;
+    }
+    if (earliest !== Number.POSITIVE_INFINITY) this.#wakeAt(earliest);
   }
 
   async #read(name: string): Promise<ScheduleState | undefined> {
@@ -667,7 +707,12 @@ export class DefaultScheduler implements Scheduler {
         current = fresh;
       }
 
-      if (current.pending.length > 0) {
+      // What the store holds; `current` may be ahead of it by the fires this host already
+      // enqueued, which the next write clears.
+      let expected = current;
+      if (current.pending.length > 0 && samePending(current.pending, entry.enqueued)) {
+        current = { ...current, pending: [] };
+      } else if (current.pending.length > 0) {
         const settled = await this.#enqueueFires(entry, current.pending);
         const next: ScheduleState = {
           ...current,
@@ -677,6 +722,7 @@ export class DefaultScheduler implements Scheduler {
         };
         if (!(await this.#cas(name, current, next))) continue;
         current = next;
+        expected = next;
       }
 
       // A paused schedule is treated as disabled: its slots are decided without firing.
@@ -714,7 +760,7 @@ export class DefaultScheduler implements Scheduler {
         missed: [...current.missed, ...notFired].slice(-MISSED_SLOTS_KEPT),
         missedTotal: current.missedTotal + missedCount + overlapped.length,
       };
-      if (!(await this.#cas(name, current, next))) continue;
+      if (!(await this.#cas(name, expected, next))) continue;
 
       // This host decided these slots; report and carry them out.
       const caughtUp = fire.filter((f) => f.late).map((f) => f.slot);
@@ -730,6 +776,10 @@ export class DefaultScheduler implements Scheduler {
         return;
       }
       const settled = await this.#enqueueFires(entry, next.pending);
+      if (settled.dropped.length === 0) {
+        entry.enqueued = next.pending;
+        return;
+      }
       const done: ScheduleState = {
         ...next,
         pending: [],
@@ -800,25 +850,33 @@ export class DefaultScheduler implements Scheduler {
     };
   }
 
-  /** Enqueues fires (idempotent); returns the slots dropped for errors that retrying cannot fix. */
+  /**
+   * Enqueues fires (idempotent); returns the slots dropped for errors that retrying cannot fix.
+   * One `enqueue` per fire, not one `enqueueMany` per schedule: the queue writes the enqueues
+   * made while the same promise jobs run in one transaction, so the schedules one timer wakes
+   * together (all due in the same second) share one write instead of one each.
+   */
   async #enqueueFires(
     entry: Entry,
     fires: readonly { slot: number; late: boolean }[],
   ): Promise<{ dropped: number[] }> {
     const name = entry.definition.name;
-    let results: EnqueueResult[];
-    try {
-      results = await this.#deps.queue.enqueueMany(fires.map((f) => this.#taskFor(entry, f)));
-    } catch (err) {
-      if (!(err instanceof AgentdError && PERMANENT_ENQUEUE_ERRORS.has(err.code))) throw err;
-      this.#deps.logger.error(
-        { err, schedule: name },
-        `schedule "${name}" cannot enqueue its task (${errorMessage(err)}); ${fires.length} slot(s) recorded as missed`,
-      );
-      return { dropped: fires.map((f) => f.slot) };
-    }
-    results.forEach((result, i) => {
+    const outcomes = await Promise.allSettled(
+      fires.map((f) => this.#deps.queue.enqueue(this.#taskFor(entry, f))),
+    );
+    const dropped: number[] = [];
+    let permanent: unknown;
+    outcomes.forEach((outcome, i) => {
       const f = fires[i]!;
+      if (outcome.status === 'rejected') {
+        const err = outcome.reason;
+        // A store error: the fires stay pending and the whole round is retried (idempotently).
+        if (!(err instanceof AgentdError && PERMANENT_ENQUEUE_ERRORS.has(err.code))) throw err;
+        permanent = err;
+        dropped.push(f.slot);
+        return;
+      }
+      const result = outcome.value;
       if (!result.created) return;
       this.#deps.logger.info(
         {
@@ -836,7 +894,13 @@ export class DefaultScheduler implements Scheduler {
         taskId: result.task.id,
       });
     });
-    return { dropped: [] };
+    if (permanent !== undefined) {
+      this.#deps.logger.error(
+        { err: permanent, schedule: name },
+        `schedule "${name}" cannot enqueue its task (${errorMessage(permanent)}); ${dropped.length} slot(s) recorded as missed`,
+      );
+    }
+    return { dropped };
   }
 
   #runHandler(entry: Entry, fire: ScheduleFire): void {
@@ -856,6 +920,14 @@ export class DefaultScheduler implements Scheduler {
         entry.handlersActive--;
       });
   }
+}
+
+/** Whether two lists of pending fires are the same slots. */
+function samePending(
+  a: readonly { slot: number; late: boolean }[],
+  b: readonly { slot: number; late: boolean }[],
+): boolean {
+  return a.length === b.length && a.every((f, i) => f.slot === b[i]!.slot && f.late === b[i]!.late);
 }
 
 function checkPolicy(name: string, missed: MissedRunPolicy | undefined): void {
