@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { InboundMessage, InboundMiddleware } from '../contracts/channel.js';
+import type {
+  InboundContext,
+  InboundMessage,
+  InboundMiddleware,
+  InboundNext,
+} from '../contracts/channel.js';
 import type { NewTask, Task, TaskQueue } from '../contracts/task.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { AgentdError, IntakeClosedError } from './errors.js';
@@ -235,7 +240,7 @@ describe('DefaultInboundRouter', () => {
     expect(enqueued).toHaveLength(1);
   });
 
-  it('skips the commands a message is not, still seeing a command a middleware rewrote', async () => {
+  it('skips the commands a message is not, and calls every other middleware', async () => {
     const { router, enqueued } = setup();
     const ping = command('ping', () => 'pong', { description: 'Ping' });
     const help = command('help', () => 'help text', { description: 'Help' });
@@ -243,26 +248,25 @@ describe('DefaultInboundRouter', () => {
     expect(passesOn(ping, 'help')).toBe(true);
     expect(passesOn(ping, 'ping')).toBe(false);
     // A middleware of one's own that carries command info is always called.
-    const own: InboundMiddleware = Object.assign(async (_ctx, next) => next(), {
-      command: { name: 'own', description: 'Own' },
-    });
-    expect(passesOn(own, undefined)).toBe(false);
-    // `/h` becomes `/help` before the commands run.
-    router.use(
-      async (ctx, next) => {
-        if (ctx.command?.name === 'h') ctx.command = { ...ctx.command, name: 'help' };
+    const seen: string[] = [];
+    const own: InboundMiddleware = Object.assign(
+      async (ctx: InboundContext, next: InboundNext) => {
+        seen.push(ctx.message.text);
         return next();
       },
-      { phase: 'commands' },
+      { command: { name: 'own', description: 'Own' } },
     );
+    expect(passesOn(own, undefined)).toBe(false);
     router.use(ping);
+    router.use(own);
     router.use(help);
-    expect(await router.dispatch(message('/h'))).toEqual({
+    expect(await router.dispatch(message('/help'))).toEqual({
       outcome: 'handled',
       reply: 'help text',
     });
     expect(await router.dispatch(message('/ping'))).toEqual({ outcome: 'handled', reply: 'pong' });
     expect(await router.dispatch(message('hello'))).toMatchObject({ outcome: 'accepted' });
+    expect(seen).toEqual(['/help', 'hello']);
     expect(enqueued.map((t) => t.input)).toEqual(['hello']);
   });
 

@@ -98,6 +98,7 @@ export class DefaultInboundRouter implements InboundRouter {
         },
       };
       const chain = this.#ordered();
+      const commandName = parsed?.name;
       let called = -1;
       const run = async (from: number): Promise<DispatchReceipt> => {
         if (from <= called) {
@@ -106,9 +107,7 @@ export class DefaultInboundRouter implements InboundRouter {
             'an inbound middleware called next() twice; call it once and return its receipt',
           );
         }
-        // Commands other than this message's would only pass it on (read at each step: a
-        // middleware before them may have rewritten it).
-        const commandName = ctx.command?.name;
+        // Commands other than this message's would only pass it on.
         let i = from;
         while (i < chain.length && passesOn(chain[i] as InboundMiddleware, commandName)) i++;
         called = i;
