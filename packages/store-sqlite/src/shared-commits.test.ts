@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
 import { StoreFaults } from './faults.js';
 import { SharedCommits } from './shared-commits.js';
+import { openSqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentd-shared-commits-'));
 let n = 0;
@@ -79,5 +80,16 @@ describe('SharedCommits', () => {
     expect(db.prepare('SELECT count(*) AS c FROM kv').get()).toEqual({ c: 3 });
     other.close();
     db.close();
+  });
+
+  it("writes what is queued when the store closes within the writes' turn", async () => {
+    const path = join(dir, `db-${++n}.db`);
+    const store = openSqliteStore({ path });
+    const set = store.state.set('ns', 'k', 'v');
+    await store.close();
+    await set;
+    const again = openSqliteStore({ path });
+    expect(await again.state.get('ns', 'k')).toBe('v');
+    await again.close();
   });
 });

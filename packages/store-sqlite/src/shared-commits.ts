@@ -51,12 +51,13 @@ export class SharedCommits {
     return new Promise<T>((resolve, reject) => {
       const queue = this.#queue;
       queue.push({ operation, write, resolve: resolve as (value: unknown) => void, reject });
-      if (queue.length === 1) setImmediate(() => this.#flush());
-      else if (queue.length >= MAX_SHARED) this.#flush();
+      if (queue.length === 1) setImmediate(() => this.flush());
+      else if (queue.length >= MAX_SHARED) this.flush();
     });
   }
 
-  #flush(): void {
+  /** Writes what is queued now, without waiting for the turn's end (the store calls it at close). */
+  flush(): void {
     const writes = this.#queue;
     if (writes.length === 0) return;
     this.#queue = [];

@@ -65,6 +65,7 @@ export class SqliteStore implements Store {
   readonly #faults: StoreFaults;
   readonly #probe: BetterSqlite3.Statement;
   readonly #now: () => number;
+  readonly #commits: SharedCommits;
 
   constructor(db: BetterSqlite3.Database, options: SqliteStoreOptions) {
     this.#db = db;
@@ -80,6 +81,7 @@ export class SqliteStore implements Store {
     this.#probe = db.prepare(`SELECT 1 FROM tasks WHERE idempotency_key = 'agentd:health-probe'`);
     // Reply records and state values written side by side share a commit (see SharedCommits).
     const commits = new SharedCommits(db, faults);
+    this.#commits = commits;
     this.tasks = new SqliteTaskStore(db, {
       maxPayloadBytes: options.maxPayloadBytes,
       faults,
@@ -148,10 +150,15 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Writes queued for this turn's shared commit are written, not lost with the connection.
+    this.#commits.flush();
     try {
       await this.#checkpointer?.stop();
     } finally {
-      if (this.#db.open) this.#db.close();
+      if (this.#db.open) {
+        this.#commits.flush();
+        this.#db.close();
+      }
     }
   }
 }
