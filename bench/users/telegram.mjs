@@ -7,6 +7,9 @@
 //   --updates N   updates per throughput burst (default 3000)
 //   --rate N      offered updates/s for the latency run (default 500)
 //   --chats N     chats (default 100)
+//   --warmup N    unmeasured bursts per contender first (default 1): a host runs for days, so its
+//                 code is compiled by V8 long before; a cold first burst of a thousand updates
+//                 measured mostly JIT compilation (on V8's helper threads, counted in the CPU)
 //   --profile     agentd only, one burst (for `node --cpu-prof`), no figures
 // Figures: updates/s, CPU per update (this process: the bot and the fake server), and reply
 // latency from the push to the reply's arrival at the fake (p50/p99).
@@ -28,6 +31,7 @@ const { values: args } = parseArgs({
     updates: { type: 'string', default: '3000' },
     rate: { type: 'string', default: '500' },
     chats: { type: 'string', default: '100' },
+    warmup: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -35,6 +39,7 @@ const RUNS = Number(args.runs);
 const UPDATES = Number(args.updates);
 const RATE = Number(args.rate);
 const CHATS = Number(args.chats);
+const WARMUP = Number(args.warmup);
 const LATENCY_SECONDS = 4;
 const dir = tempDir('agentd-bench-telegram-');
 let fileNo = 0;
@@ -179,8 +184,14 @@ if (args.profile) {
   process.exit(0);
 }
 printMachine(
-  `agentd Telegram pipeline bench: ${CHATS} chats, bursts of ${UPDATES} updates, latency at ${RATE} updates/s offered for ${LATENCY_SECONDS} s, ${RUNS} alternating runs, medians`,
+  `agentd Telegram pipeline bench: ${CHATS} chats, bursts of ${UPDATES} updates, latency at ${RATE} updates/s offered for ${LATENCY_SECONDS} s, ${WARMUP} warm-up burst(s) each, then ${RUNS} alternating runs, medians`,
 );
+// Both contenders warm up alike, alternating; nothing of it counts.
+for (let i = 0; i < WARMUP; i++) {
+  console.log(
+    `  warm-up ${i + 1}/${WARMUP}: agentd ${(await agentdRun('burst')).updatesPerSecond}/s, grammY ${(await grammyRun('burst')).updatesPerSecond}/s`,
+  );
+}
 const burst = await alternate(RUNS, {
   agentd: () => agentdRun('burst'),
   grammY: () => grammyRun('burst'),

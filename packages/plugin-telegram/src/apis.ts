@@ -1,5 +1,6 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api } from 'grammy';
+import { botApiFetch } from './bot-api-fetch.js';
 
 /** 429 answers one send waits out (each within `maxRetryDelaySeconds`) before it fails. */
 const MAX_RATE_LIMIT_RETRIES = 3;
@@ -17,7 +18,12 @@ const POLL_GRACE_SECONDS = 15;
  * ```
  */
 export function pollingApi(token: string, apiRoot: string, pollTimeoutSeconds: number): Api {
-  return new Api(token, { apiRoot, timeoutSeconds: pollTimeoutSeconds + POLL_GRACE_SECONDS });
+  return new Api(token, {
+    apiRoot,
+    timeoutSeconds: pollTimeoutSeconds + POLL_GRACE_SECONDS,
+    // grammY's client types name node-fetch's `fetch`; it calls only what botApiFetch serves.
+    fetch: botApiFetch() as never,
+  });
 }
 
 /**
@@ -37,7 +43,7 @@ export function sendingApi(
   maxRetryDelaySeconds: number,
   onRateLimited?: (retryAfterSeconds: number | undefined) => void,
 ): Api {
-  const api = new Api(token, { apiRoot });
+  const api = new Api(token, { apiRoot, fetch: botApiFetch() as never });
   // Installed first, so it sits inside auto-retry and hears every 429, waited out or not.
   if (onRateLimited) {
     api.config.use(async (prev, method, payload, signal) => {

@@ -40,6 +40,8 @@ interface Bot {
   /** Resolves with the next message to `user`'s chat, counting from the last one read. */
   next(user: FakeUser): Promise<string>;
   tasks(): Promise<Task[]>;
+  /** Replies the store still owes (sent ones are recorded just after their send, not with it). */
+  owedReplies(): Promise<number>;
   /** Releases the agent's run of `input` (runs of texts starting with "slow" wait for it). */
   release(input: string): void;
 }
@@ -96,6 +98,7 @@ async function startBot(
       return next(user);
     },
     tasks: () => host.resolve(TaskStoreToken).list({ limit: 1000 }),
+    owedReplies: () => host.resolve(TaskStoreToken).countOwedReplies(),
     release: (input) => gates.get(input)?.(),
   };
 }
@@ -229,6 +232,9 @@ describe('chat commands through Telegram', () => {
       `Task ${aliceReminder} has already ended (cancelled); nothing to cancel.`,
     );
     bot.release('slow report');
+    // The last answers arrived; their "sent" records follow the sends (a turn of the event loop
+    // later, shared with other writes), and /status counts what is still owed.
+    await expect.poll(() => bot.owedReplies()).toBe(0);
     const status = await bot.ask(OPERATOR, '/status');
     expect(status).toMatch(/^home-bot: ready, up 0 min, \d+ plugins\n/);
     // Completed counts the commands' answers too (the outbox keeps them as finished tasks).

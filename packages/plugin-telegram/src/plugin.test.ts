@@ -162,6 +162,8 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     api.sendText(MALLORY, 'let me in');
     const second = api.sendText(MALLORY, 'please');
     await api.waitFor(() => api.confirmedBelow > second);
+    // The refusal goes out behind the poll loop, so it may arrive after the confirmation.
+    await api.waitForMessages(1, { chatId: MALLORY.id });
     expect(api.messages(MALLORY.id).map((m) => m.text)).toEqual([
       'Sorry, this bot only works for the people it was set up for.',
     ]);

@@ -6,6 +6,7 @@ import { BackgroundCheckpointer } from './checkpointer.js';
 import { isMemoryPath, openDatabase } from './database.js';
 import { BUSY_WAIT_IN_PLACE_MS, StoreFaults } from './faults.js';
 import { SqliteSessionStore } from './session-store.js';
+import { SharedCommits } from './shared-commits.js';
 import { SqliteStateStore } from './state-store.js';
 import { sqliteStoreRecords } from './store-records.js';
 import { SqliteTaskStore } from './task-store.js';
@@ -64,6 +65,7 @@ export class SqliteStore implements Store {
   readonly #faults: StoreFaults;
   readonly #probe: BetterSqlite3.Statement;
   readonly #now: () => number;
+  readonly #commits: SharedCommits;
 
   constructor(db: BetterSqlite3.Database, options: SqliteStoreOptions) {
     this.#db = db;
@@ -77,9 +79,16 @@ export class SqliteStore implements Store {
     const faults = this.#faults;
     // An indexed lookup that finds nothing: proves the file answers, in microseconds.
     this.#probe = db.prepare(`SELECT 1 FROM tasks WHERE idempotency_key = 'agentd:health-probe'`);
-    this.tasks = new SqliteTaskStore(db, { maxPayloadBytes: options.maxPayloadBytes, faults });
+    // Reply records and state values written side by side share a commit (see SharedCommits).
+    const commits = new SharedCommits(db, faults);
+    this.#commits = commits;
+    this.tasks = new SqliteTaskStore(db, {
+      maxPayloadBytes: options.maxPayloadBytes,
+      faults,
+      commits,
+    });
     this.sessions = new SqliteSessionStore(db, faults);
-    this.state = new SqliteStateStore(db, { now: options.now, faults });
+    this.state = new SqliteStateStore(db, { now: options.now, faults, commits });
     if (options.backgroundCheckpoints && !isMemoryPath(options.path)) {
       this.#checkpointer = BackgroundCheckpointer.start(db, options.path);
     }
@@ -141,10 +150,15 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Writes queued for this turn's shared commit are written, not lost with the connection.
+    this.#commits.flush();
     try {
       await this.#checkpointer?.stop();
     } finally {
-      if (this.#db.open) this.#db.close();
+      if (this.#db.open) {
+        this.#commits.flush();
+        this.#db.close();
+      }
     }
   }
 }

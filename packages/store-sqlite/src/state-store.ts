@@ -8,6 +8,7 @@ import {
 } from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
+import type { SharedCommits } from './shared-commits.js';
 
 /**
  * Options of {@link SqliteStateStore}.
@@ -23,6 +24,11 @@ export interface StateStoreOptions {
   now?: () => number;
   /** Where store faults are recorded, shared with the store's other parts (default: its own). */
   faults?: StoreFaults;
+  /**
+   * Where `set` queues its write to share a commit with others of the same turn (default: none,
+   * each write commits alone).
+   */
+  commits?: SharedCommits;
 }
 
 // Expired rows are invisible at once; deleting them is housekeeping, done at most this often.
@@ -52,10 +58,12 @@ export class SqliteStateStore implements StateStore {
   readonly #purge: BetterSqlite3.Statement;
 
   readonly #faults: StoreFaults;
+  readonly #commits: SharedCommits | undefined;
 
   constructor(db: BetterSqlite3.Database, options: StateStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
     this.#faults = options.faults ?? new StoreFaults(db, 5000);
+    this.#commits = options.commits;
     const live = '(expires_at IS NULL OR expires_at > @now)';
     this.#get = db.prepare(
       `SELECT value FROM state WHERE namespace = @namespace AND key = @key AND ${live}`,
@@ -105,7 +113,8 @@ export class SqliteStateStore implements StateStore {
     const now = this.#now();
     const expiresAt = stateExpiresAt(now, options.ttlMs);
     const params = { namespace, key, value: stateValueText(value), expiresAt };
-    await this.#write('state.set', () => this.#set.run(params));
+    const set = () => this.#set.run(params);
+    await (this.#commits ? this.#commits.write('state.set', set) : this.#write('state.set', set));
     if (now - this.#lastPurge >= PURGE_EVERY_MS) {
       this.#lastPurge = now;
       await this.#write('state.set', () => this.#purge.run(now));

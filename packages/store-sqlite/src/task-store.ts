@@ -45,6 +45,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { StoreFaults } from './faults.js';
 import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
+import type { SharedCommits } from './shared-commits.js';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
 import { TaskInserter } from './task-insert.js';
 import { pageSqliteTasks } from './task-page.js';
@@ -66,6 +67,11 @@ export interface TaskStoreOptions {
    * another process's write lock (default: its own, with a 5000 ms budget).
    */
   faults?: StoreFaults;
+  /**
+   * Where a settled reply's record is queued to share a commit with others of the same turn
+   * (default: none, each commits alone).
+   */
+  commits?: SharedCommits;
 }
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -329,6 +335,7 @@ export class SqliteTaskStore implements TaskStore {
   readonly #leases: BetterSqlite3.Statement;
   readonly #retryReply: BetterSqlite3.Statement;
   readonly #settleReply: BetterSqlite3.Statement;
+  readonly #commits: SharedCommits | undefined;
   readonly #claimReplies: BetterSqlite3.Transaction<
     (now: number, leaseMs: number, limit: number) => OwedReply[]
   >;
@@ -361,6 +368,7 @@ export class SqliteTaskStore implements TaskStore {
     }
     this.#ids = new TaskIds(prefix);
     this.#faults = options.faults ?? new StoreFaults(db, 5000);
+    this.#commits = options.commits;
     this.#failUnreadable = db.prepare(
       `UPDATE tasks SET status = 'failed', finished_at = ?, error = ?, lease_owner = NULL,
          lease_expires_at = NULL WHERE seq = ?`,
@@ -867,6 +875,13 @@ export class SqliteTaskStore implements TaskStore {
     // A settled reply leaves the outbox: the table holds only what is owed.
     const record =
       'retryAt' in outcome ? { seq, dueAt: checkTaskTime(outcome.retryAt, 'retryAt') } : undefined;
+    // Replies delivered side by side settle in one commit. Until it is made the reply stays
+    // owed, as it was before the send: a crash then has it sent again by the next sweep, with
+    // its idempotency key (the same window as between the send and a write of its own).
+    if (!record && this.#commits) {
+      await this.#commits.write('tasks.recordReply', () => this.#settleReply.run(seq));
+      return;
+    }
     try {
       if (record) this.#retryReply.run(record);
       else this.#settleReply.run(seq);

@@ -2,6 +2,7 @@ import type {
   CommandMiddleware,
   DispatchReceipt,
   InboundContext,
+  InboundMiddleware,
   InboundNext,
   ParsedCommand,
 } from '../contracts/channel.js';
@@ -122,7 +123,26 @@ export function command(
     const answer = await handler(ctx as CommandContext, next);
     return typeof answer === 'string' ? { outcome: 'handled', reply: answer } : answer;
   };
+  COMMAND_NAMES.set(middleware, bare);
   return Object.assign(middleware, {
     command: { name: bare, description: options.description.trim() },
   });
+}
+
+/** The command each middleware made by {@link command} answers; it passes on everything else. */
+const COMMAND_NAMES = new WeakMap<InboundMiddleware, string>();
+
+/**
+ * Whether `middleware` was made by {@link command} for a command other than `commandName` (the
+ * message's, if it is one): it would only call `next()`, so the router may skip it. Every plain
+ * message passes each command of the host; skipping spares it a promise and a call per command.
+ *
+ * @example
+ * ```ts
+ * passesOn(command('ping', () => 'pong', { description: 'Ping' }), undefined); // true
+ * ```
+ */
+export function passesOn(middleware: InboundMiddleware, commandName: string | undefined): boolean {
+  const own = COMMAND_NAMES.get(middleware);
+  return own !== undefined && own !== commandName;
 }

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { InboundMessage, InboundMiddleware } from '../contracts/channel.js';
+import type {
+  InboundContext,
+  InboundMessage,
+  InboundMiddleware,
+  InboundNext,
+} from '../contracts/channel.js';
 import type { NewTask, Task, TaskQueue } from '../contracts/task.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { AgentdError, IntakeClosedError } from './errors.js';
 import { EventBus } from './events.js';
-import { command, isForBot, parseCommand } from './inbound-command.js';
+import { command, isForBot, parseCommand, passesOn } from './inbound-command.js';
 import { DefaultInboundRouter } from './inbound-router.js';
 import { IntakeGate } from './intake.js';
 
@@ -231,6 +236,51 @@ describe('DefaultInboundRouter', () => {
     });
     const failure = await router.dispatch(message('hi')).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(AgentdError);
+    expect((failure as AgentdError).code).toBe('E_INBOUND_NEXT_TWICE');
+    expect(enqueued).toHaveLength(1);
+  });
+
+  it('skips the commands a message is not, and calls every other middleware', async () => {
+    const { router, enqueued } = setup();
+    const ping = command('ping', () => 'pong', { description: 'Ping' });
+    const help = command('help', () => 'help text', { description: 'Help' });
+    expect(passesOn(ping, undefined)).toBe(true);
+    expect(passesOn(ping, 'help')).toBe(true);
+    expect(passesOn(ping, 'ping')).toBe(false);
+    // A middleware of one's own that carries command info is always called.
+    const seen: string[] = [];
+    const own: InboundMiddleware = Object.assign(
+      async (ctx: InboundContext, next: InboundNext) => {
+        seen.push(ctx.message.text);
+        return next();
+      },
+      { command: { name: 'own', description: 'Own' } },
+    );
+    expect(passesOn(own, undefined)).toBe(false);
+    router.use(ping);
+    router.use(own);
+    router.use(help);
+    expect(await router.dispatch(message('/help'))).toEqual({
+      outcome: 'handled',
+      reply: 'help text',
+    });
+    expect(await router.dispatch(message('/ping'))).toEqual({ outcome: 'handled', reply: 'pong' });
+    expect(await router.dispatch(message('hello'))).toMatchObject({ outcome: 'accepted' });
+    expect(seen).toEqual(['/help', 'hello']);
+    expect(enqueued.map((t) => t.input)).toEqual(['hello']);
+  });
+
+  it('rejects next() twice from a middleware that follows skipped commands', async () => {
+    const { router, enqueued } = setup();
+    router.use(command('ping', () => 'pong', { description: 'Ping' }));
+    router.use(
+      async (_ctx, next) => {
+        await next();
+        return next();
+      },
+      { phase: 'routing' },
+    );
+    const failure = await router.dispatch(message('hi')).catch((e: unknown) => e);
     expect((failure as AgentdError).code).toBe('E_INBOUND_NEXT_TWICE');
     expect(enqueued).toHaveLength(1);
   });

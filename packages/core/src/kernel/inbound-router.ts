@@ -11,7 +11,7 @@ import type {
 import type { TaskQueue } from '../contracts/task.js';
 import { AgentdError } from './errors.js';
 import type { EventBus } from './events.js';
-import { isForBot, parseCommand } from './inbound-command.js';
+import { isForBot, parseCommand, passesOn } from './inbound-command.js';
 import type { IntakeGate } from './intake.js';
 
 /**
@@ -98,14 +98,18 @@ export class DefaultInboundRouter implements InboundRouter {
         },
       };
       const chain = this.#ordered();
+      const commandName = parsed?.name;
       let called = -1;
-      const run = async (i: number): Promise<DispatchReceipt> => {
-        if (i <= called) {
+      const run = async (from: number): Promise<DispatchReceipt> => {
+        if (from <= called) {
           throw new AgentdError(
             'E_INBOUND_NEXT_TWICE',
             'an inbound middleware called next() twice; call it once and return its receipt',
           );
         }
+        // Commands other than this message's would only pass it on.
+        let i = from;
+        while (i < chain.length && passesOn(chain[i] as InboundMiddleware, commandName)) i++;
         called = i;
         const middleware = chain[i];
         return middleware ? middleware(ctx, () => run(i + 1)) : this.#enqueue(ctx);
