@@ -63,6 +63,8 @@ export {
   checkClaimLimit,
   checkClaimOwner,
   type PrunePlan,
+  notHoldable,
+  notReleasable,
   preparePrune,
   recoveryError,
   resultOwesReply,
