@@ -69,7 +69,7 @@ describe('task commands on the store file', () => {
     project = projects.create();
     expect(await cli(['tasks', '--status', 'done'])).toMatchObject({
       code: 1,
-      err: 'agentd: unknown status "done" (use pending, running, completed, failed, cancelled)\n',
+      err: 'agentd: unknown status "done" (use pending, held, running, completed, failed, cancelled)\n',
     });
     expect((await cli(['enqueue', 'x', '--priority', 'urgent'])).err).toContain(
       'unknown priority "urgent"',
