@@ -32,7 +32,9 @@ describe('agentd reminders', () => {
     });
     const listed = await cli(['reminders']);
     expect(listed.out).toContain('2 reminder(s), soonest first');
-    expect(listed.out).toMatch(new RegExp(`${soon.id}\\s+\\S+ \\S+\\s+paused\\s+writer\\s+stretch`));
+    expect(listed.out).toMatch(
+      new RegExp(`${soon.id}\\s+\\S+ \\S+\\s+paused\\s+writer\\s+stretch`),
+    );
     expect(listed.out).toMatch(new RegExp(`${later.id}\\s+\\S+ \\S+\\s+waiting\\s+writer`));
     expect(listed.out).not.toContain(plain.id);
     expect((await cli(['tasks', '--status', 'held'])).out).toContain('2 pending, 1 held');
@@ -49,7 +51,8 @@ describe('agentd reminders', () => {
     await host.waitFor('is ready');
     const waitFor = async (check: () => Promise<boolean>) => {
       const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && !(await check())) await new Promise((r) => setTimeout(r, 100));
+      while (Date.now() < deadline && !(await check()))
+        await new Promise((r) => setTimeout(r, 100));
     };
     const statusOf = async (id: string) => {
       const tasks = JSON.parse((await cli(['tasks', '--json', '--limit', '10'])).out) as {

@@ -257,10 +257,10 @@ describe('the dashboard on loopback (no login)', () => {
       (await fetch(release, { method: 'POST', headers: { 'x-agentd-csrf': csrf } })).status,
     ).toBe(200);
     expect((await store.get(seeded.reminder.id))?.status).toBe('pending');
-    const holdFinished = await fetch(
-      `${url}/dashboard/api/tasks/${seeded.completed[0]!.id}/hold`,
-      { method: 'POST', headers: { 'x-agentd-csrf': csrf } },
-    );
+    const holdFinished = await fetch(`${url}/dashboard/api/tasks/${seeded.completed[0]!.id}/hold`, {
+      method: 'POST',
+      headers: { 'x-agentd-csrf': csrf },
+    });
     expect(holdFinished.status).toBe(409);
     expect(((await holdFinished.json()) as { error: { message: string } }).error.message).toContain(
       'only a pending task can be held',

@@ -207,7 +207,8 @@ describe('migrations', () => {
       MIGRATIONS.filter((m) => m.name < '0009'),
     );
     const T0 = 1_700_000_000_000;
-    const insert = db.prepare(`INSERT INTO tasks (status, priority, run_at, type, description, input,
+    const insert =
+      db.prepare(`INSERT INTO tasks (status, priority, run_at, type, description, input,
       max_attempts, created_at, metadata) VALUES (?, ?, ?, 'reminder', 'x', '"y"', 3, ?, '{}')`);
     insert.run('pending', 1, T0 + 60_000, T0);
     insert.run('completed', 2, T0, T0);

@@ -62,9 +62,9 @@ export {
 export {
   checkClaimLimit,
   checkClaimOwner,
-  type PrunePlan,
   notHoldable,
   notReleasable,
+  type PrunePlan,
   preparePrune,
   recoveryError,
   resultOwesReply,

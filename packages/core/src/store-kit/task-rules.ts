@@ -1,5 +1,5 @@
 import type { JsonValue } from '../contracts/json.js';
-import type { ClaimRequest, TaskError, TaskStatus} from '../contracts/task.js';
+import type { ClaimRequest, TaskError, TaskStatus } from '../contracts/task.js';
 import { AgentdError } from '../kernel/errors.js';
 import { toJsonText } from './json-text.js';
 import { checkTaskTime } from './new-task.js';

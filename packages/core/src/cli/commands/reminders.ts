@@ -80,7 +80,7 @@ export async function remindersCommand(
     const pause = options.pause !== undefined;
     const code = await withStore(checked, async (store) => {
       const existing = await store.tasks.get(id);
-      if (!existing || existing.type !== 'reminder') {
+      if (existing?.type !== 'reminder') {
         io.err(`agentd: no reminder with id ${id.slice(0, 100)} (agentd reminders lists them)`);
         return 1;
       }

@@ -30,9 +30,7 @@ export function describeHoldContract(
       expect(await store.tasks.nextRunAt(T0)).toBeUndefined();
 
       expect((await store.tasks.get(reminder.id))?.status).toBe('held');
-      expect((await store.tasks.list({ status: 'held' })).map((t) => t.id)).toEqual([
-        reminder.id,
-      ]);
+      expect((await store.tasks.list({ status: 'held' })).map((t) => t.id)).toEqual([reminder.id]);
       expect(await store.tasks.counts()).toMatchObject({ pending: 0, held: 1, running: 1 });
       const stats = await taskStatsOf(store.tasks, T0 + 60 * MINUTE);
       expect(stats.byPriority.held).toEqual([0, 1, 0, 0]);
