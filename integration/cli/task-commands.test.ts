@@ -47,7 +47,9 @@ describe('task commands on the store file', () => {
 
     const listed = await cli(['tasks']);
     expect(listed.code).toBe(0);
-    expect(listed.out).toContain('2 pending, 0 running, 0 completed, 0 failed, 1 cancelled');
+    expect(listed.out).toContain(
+      '2 pending, 0 held, 0 running, 0 completed, 0 failed, 1 cancelled',
+    );
     expect(listed.out).toMatch(new RegExp(`${id}\\s+pending\\s+high\\s+writer\\s+0/3`));
     expect(listed.out).toMatch(/imported one/);
 
@@ -69,7 +71,7 @@ describe('task commands on the store file', () => {
     project = projects.create();
     expect(await cli(['tasks', '--status', 'done'])).toMatchObject({
       code: 1,
-      err: 'agentd: unknown status "done" (use pending, running, completed, failed, cancelled)\n',
+      err: 'agentd: unknown status "done" (use pending, held, running, completed, failed, cancelled)\n',
     });
     expect((await cli(['enqueue', 'x', '--priority', 'urgent'])).err).toContain(
       'unknown priority "urgent"',

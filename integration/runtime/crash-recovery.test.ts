@@ -110,6 +110,7 @@ describe('crash safety (real processes, SIGKILL)', () => {
       const counts = await store.tasks.counts();
       expect(counts).toEqual({
         pending: 0,
+        held: 0,
         running: 0,
         completed: accepted.length,
         failed: 0,

@@ -279,23 +279,25 @@ export function mountHostRoutes(route: ApiRoute, deps: DashboardDeps): void {
   sessionRoute('suspend');
   sessionRoute('resume');
 
-  // Reminders are one-off tasks of type `reminder`: the pending ones, soonest first.
+  // Reminders are one-off tasks of type `reminder`: those to come (waiting, or paused: held),
+  // soonest first.
   route('GET', '/reminders', async () => {
     const tasks = need(deps.tasks, 'task store');
-    const pending = await tasks.list({
+    const upcoming = await tasks.list({
       type: 'reminder',
-      status: 'pending',
+      status: ['pending', 'held'],
       order: 'oldest',
       limit: 200,
     });
-    pending.sort((a, b) => a.runAt - b.runAt);
+    upcoming.sort((a, b) => a.runAt - b.runAt);
     return answer(deps, {
-      reminders: pending.map((t) => ({
+      reminders: upcoming.map((t) => ({
         id: t.id,
         description: t.description,
         agent: t.agent,
         runAt: t.runAt,
         createdAt: t.createdAt,
+        paused: t.status === 'held',
       })),
     });
   });

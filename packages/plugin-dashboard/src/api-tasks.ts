@@ -57,7 +57,7 @@ function summary(task: Task) {
   };
 }
 
-/** Task routes: list (filtered, keyset paged), detail, enqueue, cancel, retry. */
+/** Task routes: list (filtered, keyset paged), detail, enqueue, cancel, hold, release, retry. */
 export function mountTaskRoutes(route: ApiRoute, deps: DashboardDeps): void {
   const store = () => need(deps.tasks, 'task store');
 
@@ -112,6 +112,27 @@ export function mountTaskRoutes(route: ApiRoute, deps: DashboardDeps): void {
     if (existing) throw new HttpError(409, 'conflict', `the task is already ${existing.status}`);
     throw new HttpError(404, 'not_found', 'no such task');
   });
+
+  // Pause (hold) and resume (release) a pending task: the reminders' Pause and Resume buttons.
+  const holdRoute = (action: 'hold' | 'release') =>
+    route('POST', `/tasks/:id/${action}`, async (request) => {
+      const queue = need(deps.queue, 'task queue');
+      try {
+        const task = await queue[action](request.params.id ?? '');
+        if (task) return answer(deps, { task: summary(task) });
+      } catch (error) {
+        if (
+          error instanceof AgentdError &&
+          (error.code === 'E_TASK_NOT_HOLDABLE' || error.code === 'E_TASK_NOT_HELD')
+        ) {
+          throw new HttpError(409, 'conflict', error.message);
+        }
+        throw error;
+      }
+      throw new HttpError(404, 'not_found', 'no such task');
+    });
+  holdRoute('hold');
+  holdRoute('release');
 
   // A retry enqueues a copy: the failed task stays as it ended, for the record.
   route('POST', '/tasks/:id/retry', async (request) => {

@@ -238,8 +238,41 @@ describe('the dashboard on loopback (no login)', () => {
 
     const reminders = await getJson(url, '/reminders');
     expect(reminders.body).toMatchObject({
-      reminders: [{ id: seeded.reminder.id, description: 'call the dentist' }],
+      reminders: [{ id: seeded.reminder.id, description: 'call the dentist', paused: false }],
     });
+
+    // Pause (hold) and resume (release) a reminder: CSRF-checked like every change.
+    const hold = `${url}/dashboard/api/tasks/${seeded.reminder.id}/hold`;
+    const release = `${url}/dashboard/api/tasks/${seeded.reminder.id}/release`;
+    expect((await fetch(hold, { method: 'POST' })).status).toBe(403);
+    expect((await store.get(seeded.reminder.id))?.status).toBe('pending');
+    const held = await fetch(hold, { method: 'POST', headers: { 'x-agentd-csrf': csrf } });
+    expect(held.status).toBe(200);
+    expect(((await held.json()) as { task: { status: string } }).task.status).toBe('held');
+    expect((await getJson(url, '/reminders')).body).toMatchObject({
+      reminders: [{ id: seeded.reminder.id, paused: true }],
+    });
+    expect((await fetch(release, { method: 'POST' })).status).toBe(403);
+    expect(
+      (await fetch(release, { method: 'POST', headers: { 'x-agentd-csrf': csrf } })).status,
+    ).toBe(200);
+    expect((await store.get(seeded.reminder.id))?.status).toBe('pending');
+    const holdFinished = await fetch(`${url}/dashboard/api/tasks/${seeded.completed[0]!.id}/hold`, {
+      method: 'POST',
+      headers: { 'x-agentd-csrf': csrf },
+    });
+    expect(holdFinished.status).toBe(409);
+    expect(((await holdFinished.json()) as { error: { message: string } }).error.message).toContain(
+      'only a pending task can be held',
+    );
+    expect(
+      (
+        await fetch(`${url}/dashboard/api/tasks/nope/hold`, {
+          method: 'POST',
+          headers: { 'x-agentd-csrf': csrf },
+        })
+      ).status,
+    ).toBe(404);
 
     const archive = `${url}/dashboard/api/sessions/${seeded.sessionId}/archive`;
     expect((await fetch(archive, { method: 'POST' })).status).toBe(403);

@@ -45,6 +45,54 @@ describe.skipIf(!available)('steering from the dashboard in Chromium', () => {
     }
   });
 
+  it('pauses a reminder (held in the store, also after a restart) and resumes it', {
+    timeout: 60_000,
+  }, async () => {
+    const path = dbPath();
+    const first = await startSeededHost(path, hosts);
+    const id = first.reminder.id;
+    let { context, page, errors } = await openPage();
+    try {
+      await page.goto(`${first.url}/dashboard/#/schedules`);
+      const row = page.locator(`[data-reminder="${id}"]`);
+      await row.getByText('call the dentist').waitFor();
+      page.once('dialog', (dialog) => void dialog.accept());
+      await row.getByRole('button', { name: 'Pause' }).click();
+      const tasks = first.host.resolve(TaskStoreToken);
+      await expect.poll(async () => (await tasks.get(id))?.status).toBe('held');
+      await row.getByRole('button', { name: 'Resume' }).waitFor();
+      await row.locator('.badge-paused').waitFor();
+      // Its place is kept: the same time, the same priority.
+      expect(await tasks.get(id)).toMatchObject({
+        runAt: first.reminder.runAt,
+        priority: first.reminder.priority,
+      });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+    await first.host.stop();
+
+    const second = await startDashboardHost(path, hosts);
+    ({ context, page, errors } = await openPage());
+    try {
+      await page.goto(`${second.url}/dashboard/#/schedules`);
+      const row = page.locator(`[data-reminder="${id}"]`);
+      await row.locator('.badge-paused').waitFor();
+      await screenshot(page, 'reminder-paused');
+      // The overview counts it as held.
+      const tasks = second.host.resolve(TaskStoreToken);
+      expect((await tasks.counts()).held).toBe(1);
+      await row.getByRole('button', { name: 'Resume' }).click();
+      await expect.poll(async () => (await tasks.get(id))?.status).toBe('pending');
+      await row.getByRole('button', { name: 'Pause' }).waitFor();
+      expect(await row.locator('.badge-paused').count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('shows who acknowledged an alert and when, also after the host restarted', {
     timeout: 60_000,
   }, async () => {

@@ -66,7 +66,15 @@ export class LiveHub {
     readonly mask: (text: string) => string = (text) => text,
   ) {
     const on = events.on.bind(events);
-    const task = (event: 'task.enqueued' | 'task.started' | 'task.completed' | 'task.cancelled') =>
+    const task = (
+      event:
+        | 'task.enqueued'
+        | 'task.started'
+        | 'task.completed'
+        | 'task.cancelled'
+        | 'task.held'
+        | 'task.released',
+    ) =>
       on(event, ({ task: t }) => {
         if (event === 'task.enqueued') this.#count('enqueued');
         if (event === 'task.completed') this.#count('completed');
@@ -77,6 +85,8 @@ export class LiveHub {
       task('task.started'),
       task('task.completed'),
       task('task.cancelled'),
+      task('task.held'),
+      task('task.released'),
       on('task.failed', ({ task: t, willRetry }) => {
         if (!willRetry) this.#count('failed');
         this.#publish(taskSummary('task.failed', t, this.now()));

@@ -239,7 +239,7 @@ describe('chat commands through Telegram', () => {
     expect(status).toMatch(/^home-bot: ready, up 0 min, \d+ plugins\n/);
     // Completed counts the commands' answers too (the outbox keeps them as finished tasks).
     expect(status).toMatch(
-      /\nQueue: 0 pending, 0 running, \d+ completed, 0 failed, 2 cancelled; 0 replies owed\n/,
+      /\nQueue: 0 pending, 0 held, 0 running, \d+ completed, 0 failed, 2 cancelled; 0 replies owed\n/,
     );
     expect(status).toContain('Schedules: none');
   });

@@ -169,7 +169,7 @@ function parseNewTask(req: HttpRequest): NewTask {
 
 /**
  * Mounts the bearer-token HTTP API under `/api/v1`: host status, tasks (list with filters, get,
- * enqueue, cancel), dead letters (list, get, discard, retry), sessions and schedules. Errors use the stable `{ error: { code, message } }`
+ * enqueue, cancel, hold, release), dead letters (list, get, discard, retry), sessions and schedules. Errors use the stable `{ error: { code, message } }`
  * shape; a host without a store answers 503 `no_store` where one is needed.
  *
  * @example
@@ -270,6 +270,29 @@ export function mountApi(server: AgentdHttpServer, deps: ApiDeps): void {
     if (existing) throw new HttpError(409, 'conflict', `task ${id} is already ${existing.status}`);
     throw new HttpError(404, 'not_found', `no task with id ${id}`);
   });
+
+  // Hold a pending task (a reminder) and release it: `agentd reminders --pause/--resume` over
+  // HTTP. A running or finished task cannot be held: 409 with the store's code.
+  const holdRoute = (action: 'hold' | 'release') =>
+    route('POST', `/tasks/:id/${action}`, async (req) => {
+      const queue = need(deps.queue(), 'task store (and so no task queue)');
+      const id = req.params.id!;
+      try {
+        const task = await queue[action](id);
+        if (task) return json({ task });
+      } catch (error) {
+        if (
+          error instanceof AgentdError &&
+          (error.code === 'E_TASK_NOT_HOLDABLE' || error.code === 'E_TASK_NOT_HELD')
+        ) {
+          throw new HttpError(409, 'conflict', error.message);
+        }
+        throw error;
+      }
+      throw new HttpError(404, 'not_found', `no task with id ${id}`);
+    });
+  holdRoute('hold');
+  holdRoute('release');
 
   // Inputs a channel could not take (see docs/tasks.md, "Dead letters").
   const deadLetters = () => {

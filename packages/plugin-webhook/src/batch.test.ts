@@ -21,6 +21,8 @@ function fakeQueue() {
       return tasks.map(result);
     },
     cancel: async () => undefined,
+    hold: async () => undefined,
+    release: async () => undefined,
   };
   return { queue, calls };
 }

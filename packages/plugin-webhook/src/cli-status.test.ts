@@ -45,7 +45,9 @@ describe('agentd status', () => {
     expect(cli.out[1]).toBe(
       `  source: the store, read directly (no host answers at http://127.0.0.1:${port} (ECONNREFUSED))`,
     );
-    expect(cli.out[2]).toBe('  tasks: 0 pending, 0 running, 0 completed, 0 failed, 0 cancelled');
+    expect(cli.out[2]).toBe(
+      '  tasks: 0 pending, 0 held, 0 running, 0 completed, 0 failed, 0 cancelled',
+    );
     expect(cli.out[3]).toBe('  replies: none owed');
     expect(cli.out[4]).toMatch(/^ {2}store: sqlite:.*agentd\.db$/);
   });
@@ -94,7 +96,9 @@ describe('agentd status', () => {
     expect(cli.out[0]).toMatch(/^host "status-test": ready since .* \(up \d+s\), pid \d+$/);
     expect(cli.out).toContain(`  source: the running host's HTTP API at http://127.0.0.1:${port}`);
     expect(cli.out).toContain('  intake: open, 0 in flight');
-    expect(cli.out).toContain('  tasks: 0 pending, 0 running, 0 completed, 0 failed, 0 cancelled');
+    expect(cli.out).toContain(
+      '  tasks: 0 pending, 0 held, 0 running, 0 completed, 0 failed, 0 cancelled',
+    );
     expect(cli.out).toContain('  replies: none owed');
     expect(cli.out.join('\n')).not.toContain(TOKEN);
 

@@ -655,8 +655,26 @@ describe('HTTP API', () => {
     expect((await api(url, '/tasks?agent=nobody')).json()).toMatchObject({ tasks: [] });
     expect((await api(url, `/tasks/${task.id}`)).json()).toMatchObject({ task: { id: task.id } });
 
+    // Hold and release (a reminder's pause and resume): the task keeps its place.
+    const held = await api(url, `/tasks/${task.id}/hold`, { method: 'POST' });
+    expect(held.json()).toMatchObject({ task: { id: task.id, status: 'held' } });
+    expect((await api(url, '/tasks?status=held')).json()).toMatchObject({
+      tasks: [{ id: task.id }],
+    });
+    const released = await api(url, `/tasks/${task.id}/release`, { method: 'POST' });
+    expect(released.json()).toMatchObject({ task: { id: task.id, status: 'pending' } });
+    expect((await api(url, '/tasks/t_nope/hold', { method: 'POST' })).status).toBe(404);
+
     const cancelled = await api(url, `/tasks/${task.id}/cancel`, { method: 'POST' });
     expect(cancelled.json()).toMatchObject({ task: { id: task.id, status: 'cancelled' } });
+    const holdCancelled = await api(url, `/tasks/${task.id}/hold`, { method: 'POST' });
+    expect(holdCancelled.status).toBe(409);
+    expect(holdCancelled.json()).toEqual({
+      error: {
+        code: 'conflict',
+        message: `task ${task.id} is cancelled: only a pending task can be held`,
+      },
+    });
     const twice = await api(url, `/tasks/${task.id}/cancel`, { method: 'POST' });
     expect(twice.status).toBe(409);
     expect(twice.json()).toEqual({

@@ -253,6 +253,8 @@ function storeQueue(tasks: TaskStore, clock: Clock): TaskQueue {
     enqueue: (task) => tasks.enqueue(task, clock.now()),
     enqueueMany: (list) => enqueueManyInto(tasks, list, clock.now()),
     cancel: (id) => tasks.cancel(id, clock.now()),
+    hold: (id) => tasks.hold(id),
+    release: (id) => tasks.release(id),
   };
 }
 

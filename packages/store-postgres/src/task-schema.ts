@@ -94,3 +94,24 @@ CREATE INDEX dead_letters_open ON "{{schema}}".dead_letters (seq) WHERE status =
 `,
   },
 ];
+
+/**
+ * Migration 0210: the `held` status (a pending task an operator paused, never claimed until
+ * released). Only the status CHECK changes: the claim and session indexes cover pending and
+ * running tasks, which leaves held ones out as claims need, and the task counters count any
+ * status. The wider rule is added `NOT VALID`, then validated (every row already passes it).
+ *
+ * @example
+ * ```ts
+ * await client.query(TASK_HELD_MIGRATION.sql.replaceAll('{{schema}}', 'agentd'));
+ * ```
+ */
+export const TASK_HELD_MIGRATION: Migration = {
+  name: '0210_tasks_held',
+  sql: `
+ALTER TABLE "{{schema}}".tasks DROP CONSTRAINT tasks_status_check;
+ALTER TABLE "{{schema}}".tasks ADD CONSTRAINT tasks_status_check
+  CHECK (status IN ('pending', 'held', 'running', 'completed', 'failed', 'cancelled')) NOT VALID;
+ALTER TABLE "{{schema}}".tasks VALIDATE CONSTRAINT tasks_status_check;
+`,
+};

@@ -27,6 +27,8 @@ import {
   type NewDeadLetter,
   type NewTaskJson,
   newTaskJson,
+  notHoldable,
+  notReleasable,
   type OwedReply,
   parseJson,
   prepareAnswer,
@@ -755,11 +757,46 @@ export class PostgresTaskStore implements TaskStore {
     const { rows } = await this.#pool.query<TaskRow>(
       `UPDATE ${this.#tasks} SET status = 'cancelled', finished_at = $1, lease_owner = NULL,
          lease_expires_at = NULL, lease_process = NULL
-       WHERE seq = $2 AND status IN ('pending', 'running')
+       WHERE seq = $2 AND status IN ('pending', 'held', 'running')
        RETURNING ${TASK_COLUMNS}`,
       [at, seq],
     );
     return this.#toTask(rows[0]);
+  }
+
+  async hold(id: string): Promise<Task | undefined> {
+    return this.#changeHold(id, 'held', notHoldable);
+  }
+
+  async release(id: string): Promise<Task | undefined> {
+    const task = await this.#changeHold(id, 'pending', notReleasable);
+    // Work again (due, or at its run-at): hosts sleeping until a later run-at should know.
+    if (task) await this.#wake(this.#pool);
+    return task;
+  }
+
+  /**
+   * Moves a pending or held task to `status`, every other column kept (a held task leaves the
+   * claim indexes, which are on pending tasks only); a task it does not match is unknown, or
+   * refused with `refusal`.
+   */
+  async #changeHold(
+    id: string,
+    status: 'held' | 'pending',
+    refusal: (id: string, status: TaskStatus) => Error,
+  ): Promise<Task | undefined> {
+    const seq = await this.#seqOf(id);
+    if (seq === undefined) return undefined;
+    const { rows } = await this.#pool.query<TaskRow>(
+      `UPDATE ${this.#tasks} SET status = $2
+       WHERE seq = $1 AND status IN ('pending', 'held')
+       RETURNING ${TASK_COLUMNS}`,
+      [seq, status],
+    );
+    if (rows[0]) return this.#toTask(rows[0]);
+    const current = await this.get(id);
+    if (current) throw refusal(id, current.status);
+    return undefined;
   }
 
   // ---- reads ----------------------------------------------------------------------------

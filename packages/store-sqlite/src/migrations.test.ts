@@ -150,6 +150,7 @@ describe('migrations', () => {
       '0006_dead_letters',
       '0007_task_counts',
       '0008_task_counts_batch_tallies',
+      '0009_tasks_held',
     ]);
     const store = new SqliteTaskStore(db);
     const prefix = db.prepare("SELECT value FROM meta WHERE key = 'task_id_prefix'").pluck().get();
@@ -186,6 +187,7 @@ describe('migrations', () => {
       '0006_dead_letters',
       '0007_task_counts',
       '0008_task_counts_batch_tallies',
+      '0009_tasks_held',
     ]);
     const tasks = new SqliteTaskStore(db);
     expect(await tasks.listLeases()).toEqual([
@@ -197,6 +199,41 @@ describe('migrations', () => {
       owner: null,
     });
     db.close();
+  });
+
+  it('0009 lets tasks be held, keeping every task, its counts and the counting triggers', async () => {
+    const path = join(dir, 'held.db');
+    const db = new Database(path);
+    applyMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.name < '0009'),
+    );
+    const T0 = 1_700_000_000_000;
+    const insert =
+      db.prepare(`INSERT INTO tasks (status, priority, run_at, type, description, input,
+      max_attempts, created_at, metadata) VALUES (?, ?, ?, 'reminder', 'x', '"y"', 3, ?, '{}')`);
+    insert.run('pending', 1, T0 + 60_000, T0);
+    insert.run('completed', 2, T0, T0);
+    expect(() => db.prepare("UPDATE tasks SET status = 'held'").run()).toThrow(/CHECK/);
+    expect(applyMigrations(db)).toEqual(['0009_tasks_held']);
+    const tasks = new SqliteTaskStore(db);
+    expect(await tasks.counts()).toMatchObject({ pending: 1, completed: 1, held: 0 });
+    const [reminder] = await tasks.list({ status: 'pending' });
+    expect(await tasks.hold(reminder!.id)).toEqual({ ...reminder, status: 'held' });
+    // The counting triggers came through the rebuild: the hold moved the count.
+    expect(await tasks.counts()).toMatchObject({ pending: 0, held: 1, completed: 1 });
+    expect(() => db.prepare("UPDATE tasks SET status = 'done'").run()).toThrow(/CHECK/);
+    db.close();
+
+    // Held survives a restart: a new connection reads it held, and never claims it.
+    const reopened = openDatabase({ path });
+    const again = new SqliteTaskStore(reopened);
+    expect((await again.get(reminder!.id))?.status).toBe('held');
+    expect(await again.claim({ owner: 'o', leaseMs: 1000, now: T0 + 120_000 })).toEqual([]);
+    expect((await again.release(reminder!.id))?.status).toBe('pending');
+    const [claimed] = await again.claim({ owner: 'o', leaseMs: 1000, now: T0 + 120_000 });
+    expect(claimed).toMatchObject({ id: reminder!.id, runAt: T0 + 60_000, priority: 1 });
+    reopened.close();
   });
 
   it('refuse to rebuild a table while foreign keys are enforced', () => {

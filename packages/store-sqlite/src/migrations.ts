@@ -229,6 +229,24 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   TASK_COUNTS_MIGRATION,
   TASK_COUNTS_BATCH_MIGRATION,
+  {
+    name: '0009_tasks_held',
+    up(db) {
+      // A new status, `held`: a pending task an operator paused (a reminder), never claimed
+      // until released. The status CHECK gains it, so the table is rebuilt as in 0003, rows,
+      // ids, indexes and triggers kept. The task_counts triggers count any status, so held
+      // tasks are counted like the others with no change to them; the open-tasks and session
+      // indexes leave held tasks out, as claims do.
+      const before =
+        "CHECK (status = 'pending' OR status = 'running' OR status = 'completed' OR status = 'failed' OR status = 'cancelled')";
+      const after =
+        "CHECK (status = 'pending' OR status = 'running' OR status = 'completed' OR status = 'failed' OR status = 'cancelled' OR status = 'held')";
+      rebuildTable(db, 'tasks', (sql) => {
+        if (!sql.includes(before)) throw new Error('tasks has no status CHECK to extend');
+        return sql.replace(before, after);
+      });
+    },
+  },
 ];
 
 /**

@@ -87,6 +87,7 @@ describe.skipIf(!built)('several processes sharing one file', () => {
 
     expect(await store.tasks.counts()).toEqual({
       pending: 0,
+      held: 0,
       running: 0,
       completed: 2000,
       failed: 0,

@@ -22,6 +22,8 @@ import {
   type LeaseInfo,
   type NewAnswer,
   type NewDeadLetter,
+  notHoldable,
+  notReleasable,
   type OwedReply,
   parseJson,
   prepareAnswer,
@@ -341,6 +343,8 @@ export class SqliteTaskStore implements TaskStore {
   >;
   readonly #fail: BetterSqlite3.Statement;
   readonly #cancel: BetterSqlite3.Statement;
+  readonly #hold: BetterSqlite3.Statement;
+  readonly #release: BetterSqlite3.Statement;
   readonly #recover: BetterSqlite3.Statement;
   readonly #anyExpired: BetterSqlite3.Statement;
   readonly #countReplies: BetterSqlite3.Statement;
@@ -419,7 +423,21 @@ export class SqliteTaskStore implements TaskStore {
       .prepare(
         `UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
            lease_process = NULL
-         WHERE seq = ? AND status IN ('pending', 'running')
+         WHERE seq = ? AND status IN ('pending', 'held', 'running')
+         RETURNING ${COLUMNS_SQL}`,
+      )
+      .raw();
+    // A held task leaves the open-tasks index (claims never see it) and keeps every column but
+    // its status; holding a held task (releasing a pending one) matches and changes nothing.
+    this.#hold = db
+      .prepare(
+        `UPDATE tasks SET status = 'held' WHERE seq = ? AND (status = 'pending' OR status = 'held')
+         RETURNING ${COLUMNS_SQL}`,
+      )
+      .raw();
+    this.#release = db
+      .prepare(
+        `UPDATE tasks SET status = 'pending' WHERE seq = ? AND (status = 'held' OR status = 'pending')
          RETURNING ${COLUMNS_SQL}`,
       )
       .raw();
@@ -751,6 +769,35 @@ export class SqliteTaskStore implements TaskStore {
     } catch (error) {
       return this.#faults.retry(error, 'tasks.cancel', this, this.#row, this.#cancel, now, seq);
     }
+  }
+
+  async hold(id: string): Promise<Task | undefined> {
+    return this.#changeHold(id, this.#hold, 'tasks.hold', notHoldable);
+  }
+
+  async release(id: string): Promise<Task | undefined> {
+    return this.#changeHold(id, this.#release, 'tasks.release', notReleasable);
+  }
+
+  /** Runs the hold or release statement; a task it did not match is unknown or refused. */
+  async #changeHold(
+    id: string,
+    statement: BetterSqlite3.Statement,
+    operation: string,
+    refusal: (id: string, status: TaskStatus) => Error,
+  ): Promise<Task | undefined> {
+    const seq = this.#ids.parse(id);
+    if (seq === undefined) return undefined;
+    let changed: Task | undefined;
+    try {
+      changed = this.#row(statement, seq);
+    } catch (error) {
+      changed = await this.#faults.retry(error, operation, this, this.#row, statement, seq);
+    }
+    if (changed) return changed;
+    const current = this.#row(this.#bySeq, seq);
+    if (current) throw refusal(id, current.status);
+    return undefined;
   }
 
   async get(id: string): Promise<Task | undefined> {

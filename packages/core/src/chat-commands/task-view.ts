@@ -34,7 +34,8 @@ export async function recentTasks(
       limit: PAGE,
       offset,
       ...(options.type !== undefined && { type: options.type }),
-      ...(options.pending && { status: 'pending' as const }),
+      // Held (paused) tasks are still to come: listed with the pending ones.
+      ...(options.pending && { status: ['pending', 'held'] as const }),
     });
     for (const task of page) {
       if (task.type !== 'answer' && options.visible(task)) found.push(task);
@@ -66,6 +67,8 @@ function standing(task: Task, now: number, timezone: string): string {
   switch (task.status) {
     case 'pending':
       return task.runAt > now ? `due ${formatInZone(task.runAt, timezone)}` : 'waiting to run';
+    case 'held':
+      return `paused (due ${formatInZone(task.runAt, timezone)})`;
     case 'running':
       return `running since ${ago(task.startedAt ?? task.createdAt, now).replace(' ago', '')}`;
     default:

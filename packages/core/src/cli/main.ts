@@ -76,7 +76,7 @@ export async function main(
     .description('list tasks (newest first) and counts per status, from the store')
     .option(
       '-s, --status <statuses>',
-      'only these statuses, comma-separated (pending,running,completed,failed,cancelled)',
+      'only these statuses, comma-separated (pending,held,running,completed,failed,cancelled)',
     )
     .option('-n, --limit <n>', 'at most this many (default 50)')
     .option('--json', 'print JSON instead of a table')
@@ -123,7 +123,7 @@ export async function main(
     );
   program
     .command('cancel <id>')
-    .description('cancel a pending or running task')
+    .description('cancel a pending, held or running task')
     .option(...configOption)
     .action(async (id: string, opts: { config?: string }) => {
       code = await (await import('./commands/tasks.js')).cancelCommand(io, id, {
@@ -171,6 +171,20 @@ export async function main(
     .option(...configOption)
     .action(async (opts: { json?: boolean; pause?: string; resume?: string; config?: string }) => {
       code = await (await import('./commands/schedules.js')).schedulesCommand(io, {
+        ...opts,
+        cwd,
+        envFile: envFile(),
+      });
+    });
+  program
+    .command('reminders')
+    .description('list the reminders to come, soonest first; pause or resume one')
+    .option('--json', 'print JSON instead of a table')
+    .option('--pause <id>', 'hold this reminder on every host sharing the store, until resumed')
+    .option('--resume <id>', 'release it: it runs at its time, or at once if that has passed')
+    .option(...configOption)
+    .action(async (opts: { json?: boolean; pause?: string; resume?: string; config?: string }) => {
+      code = await (await import('./commands/reminders.js')).remindersCommand(io, {
         ...opts,
         cwd,
         envFile: envFile(),

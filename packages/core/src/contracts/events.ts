@@ -33,6 +33,10 @@ export interface AgentdEvents {
   /** An attempt failed; `willRetry` tells whether the task goes back to pending. */
   'task.failed': { task: Task; willRetry: boolean };
   'task.cancelled': { task: Task };
+  /** A pending task was put on hold: it is not claimed until released. */
+  'task.held': { task: Task };
+  /** A held task went back to pending. */
+  'task.released': { task: Task };
   /** Running tasks whose lease expired were recovered (a crash, a kill). */
   'task.recovered': { requeued: string[]; failed: string[] };
   /** The runner's periodic wake-up. */

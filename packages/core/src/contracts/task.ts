@@ -2,12 +2,17 @@ import { createToken } from '../kernel/token.js';
 import type { Address } from './channel.js';
 import type { JsonObject, JsonValue } from './json.js';
 
-/** Where a task is in its life. `completed`, `failed` and `cancelled` are final. */
-export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+/**
+ * Where a task is in its life. `completed`, `failed` and `cancelled` are final. `held` is a
+ * pending task an operator put on hold ({@link TaskStore.hold}): never claimed until released,
+ * with its run-at, priority and session key kept.
+ */
+export type TaskStatus = 'pending' | 'held' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 /** Every status, in life order. */
 export const TASK_STATUSES: readonly TaskStatus[] = [
   'pending',
+  'held',
   'running',
   'completed',
   'failed',
@@ -408,8 +413,29 @@ export interface TaskStore {
     error: TaskError,
     options: FailOptions,
   ): Promise<Task | undefined>;
-  /** Cancels a pending or running task. Returns the task, or undefined if it was already final. */
+  /** Cancels a pending, held or running task. Returns the task, or undefined if it was already final. */
   cancel(id: string, now: number): Promise<Task | undefined>;
+  /**
+   * Puts a pending task on hold: it becomes `held` and is never claimed until {@link release},
+   * keeping its run-at, priority, attempts and session key, across restarts. A held task does
+   * not keep later tasks of its session waiting; it can be cancelled. Holding a held task
+   * returns it unchanged. Returns undefined for an unknown id; a running or finished task is
+   * refused with {@link AgentdError} `E_TASK_NOT_HOLDABLE` (its `status` in the message).
+   *
+   * @example
+   * ```ts
+   * const held = await store.tasks.hold(reminder.id); // status 'held', runAt unchanged
+   * await store.tasks.release(reminder.id); // status 'pending': claimed once due
+   * ```
+   */
+  hold(id: string): Promise<Task | undefined>;
+  /**
+   * Releases a held task back to `pending`, where it waits for its run-at (already passed: it
+   * is claimable at once) in its old place. Releasing a pending task returns it unchanged.
+   * Returns undefined for an unknown id; a running or finished task is refused with
+   * {@link AgentdError} `E_TASK_NOT_HELD`.
+   */
+  release(id: string): Promise<Task | undefined>;
   get(id: string): Promise<Task | undefined>;
   findByIdempotencyKey(key: string): Promise<Task | undefined>;
   list(query?: TaskQuery): Promise<Task[]>;
@@ -535,8 +561,18 @@ export const TaskStoreToken = createToken<TaskStore>('agentd.store.tasks');
 export interface TaskQueue {
   enqueue(task: NewTask): Promise<EnqueueResult>;
   enqueueMany(tasks: readonly NewTask[]): Promise<EnqueueResult[]>;
-  /** Cancels a pending task, or aborts a running one (its agent sees the AbortSignal). */
+  /** Cancels a pending or held task, or aborts a running one (its agent sees the AbortSignal). */
   cancel(id: string): Promise<Task | undefined>;
+  /**
+   * Holds a pending task ({@link TaskStore.hold}) and emits `task.held` (again for a task
+   * already held: holding is idempotent).
+   */
+  hold(id: string): Promise<Task | undefined>;
+  /**
+   * Releases a held task ({@link TaskStore.release}), emits `task.released` and wakes the
+   * runner (releasing a pending task is a no-op that still emits).
+   */
+  release(id: string): Promise<Task | undefined>;
 }
 
 export const TaskQueueToken = createToken<TaskQueue>('agentd.queue');

@@ -44,6 +44,9 @@ export const CORE_ERROR_CODES = {
   E_INVALID_INPUT: 'An inbound input is malformed or refused by a rule; it is never retried.',
   E_NO_AGENT: 'No agent was named and the host has no default agent.',
   E_UNKNOWN_AGENT: 'A task, schedule, session or config names an agent the host does not have.',
+  E_TASK_NOT_HOLDABLE: 'Only a pending task can be held; this one is running or finished.',
+  E_TASK_NOT_HELD:
+    'Only a held (or pending) task can be released; this one is running or finished.',
   // Dead letters (the intake guard, the CLI and the HTTP API).
   E_NO_DEAD_LETTERS: 'The store keeps no dead letters, or the host has no store for them.',
   E_NOT_FOUND: 'No dead letter with that id.',

@@ -28,6 +28,8 @@ function recordingQueue() {
     },
     enqueueMany: async () => [],
     cancel: async () => undefined,
+    hold: async () => undefined,
+    release: async () => undefined,
   };
   return { queue, enqueued };
 }

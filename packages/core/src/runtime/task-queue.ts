@@ -117,6 +117,22 @@ export class DefaultTaskQueue implements TaskQueue {
     return task;
   }
 
+  async hold(id: string): Promise<Task | undefined> {
+    const task = await this.store.hold(id);
+    if (task) this.events.emit('task.held', { task });
+    return task;
+  }
+
+  async release(id: string): Promise<Task | undefined> {
+    const task = await this.store.release(id);
+    if (task) {
+      // Its run-at may have passed while it was held: the runner looks again now.
+      this.runner()?.notify();
+      this.events.emit('task.released', { task });
+    }
+    return task;
+  }
+
   #prepare(task: NewTask): NewTask {
     if (task === null || typeof task !== 'object') {
       throw new AgentdError('E_INVALID_TASK', 'a task must be an object like { input: "..." }');

@@ -68,6 +68,8 @@ export function forwardingStoreParts(
     completeMany: async (items, owner, now) => completeManyIn(t(), items, owner, now),
     fail: async (id, owner, error, options) => t().fail(id, owner, error, options),
     cancel: async (id, now) => t().cancel(id, now),
+    hold: async (id) => t().hold(id),
+    release: async (id) => t().release(id),
     get: async (id) => t().get(id),
     findByIdempotencyKey: async (key) => t().findByIdempotencyKey(key),
     list: async (query) => t().list(query),

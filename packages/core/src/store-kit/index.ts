@@ -62,6 +62,8 @@ export {
 export {
   checkClaimLimit,
   checkClaimOwner,
+  notHoldable,
+  notReleasable,
   type PrunePlan,
   preparePrune,
   recoveryError,

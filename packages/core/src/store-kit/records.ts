@@ -36,7 +36,7 @@ export async function* exportRecordsThrough(
   const replies = await sources.owedReplies();
   for (let offset = 0; ; offset += batchSize) {
     const tasks = await store.tasks.list({
-      status: ['pending', 'running', 'completed', 'failed', 'cancelled'],
+      status: ['pending', 'held', 'running', 'completed', 'failed', 'cancelled'],
       order: 'oldest',
       limit: batchSize,
       offset,

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../contracts/json.js';
-import type { ClaimRequest, TaskError } from '../contracts/task.js';
+import type { ClaimRequest, TaskError, TaskStatus } from '../contracts/task.js';
 import { AgentdError } from '../kernel/errors.js';
 import { toJsonText } from './json-text.js';
 import { checkTaskTime } from './new-task.js';
@@ -149,4 +149,35 @@ export function preparePrune(options: {
     );
   }
   return { statuses, limit, before: checkTaskTime(options.before, 'before') };
+}
+
+/**
+ * The refusal of the store's `hold` for a task that is not pending or held: every store
+ * refuses with the same code and words.
+ *
+ * @example
+ * ```ts
+ * if (status !== 'pending' && status !== 'held') throw notHoldable(id, status);
+ * ```
+ */
+export function notHoldable(id: string, status: TaskStatus): AgentdError {
+  return new AgentdError(
+    'E_TASK_NOT_HOLDABLE',
+    `task ${id} is ${status}: only a pending task can be held`,
+  );
+}
+
+/**
+ * The refusal of the store's `release` for a task that is not held or pending.
+ *
+ * @example
+ * ```ts
+ * if (status !== 'pending' && status !== 'held') throw notReleasable(id, status);
+ * ```
+ */
+export function notReleasable(id: string, status: TaskStatus): AgentdError {
+  return new AgentdError(
+    'E_TASK_NOT_HELD',
+    `task ${id} is ${status}: only a held task can be released`,
+  );
 }

@@ -64,7 +64,7 @@ export async function taskStatsOf(store: TaskStore, now: number): Promise<TaskSt
   }
   for (let offset = 0; ; offset += PAGE) {
     const page = await store.list({
-      status: ['pending', 'running'],
+      status: ['pending', 'held', 'running'],
       order: 'oldest',
       limit: PAGE,
       offset,

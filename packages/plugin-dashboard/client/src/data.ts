@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useLayoutEffect, useState } from 'preact/hooks';
 import { get } from './api';
 import { useLive } from './live';
 
@@ -12,6 +12,30 @@ function markFirstData(): void {
   if (firstDataMarked) return;
   firstDataMarked = true;
   requestAnimationFrame(() => performance.mark('agentd:first-data'));
+}
+
+/** Reads started before the first render, each waiting for the first {@link useData} of its path. */
+const early = new Map<string, Promise<unknown>>();
+
+/**
+ * Starts reading `path` now, while the page is still being built: Preact runs effects only after
+ * the first frame is painted, so a read started by `useData` alone leaves the network idle for
+ * that long. The first `useData(path)` takes this read instead of starting its own.
+ */
+export function readEarly(path: string): void {
+  if (early.has(path)) return;
+  const read = get(path);
+  // Kept for later; a failure is reported by the useData that takes it, not here.
+  read.catch(() => undefined);
+  early.set(path, read);
+}
+
+/** The early read of `path` if one is waiting (once), else a new one. */
+function read<T>(path: string): Promise<T> {
+  const started = early.get(path);
+  if (!started) return get<T>(path);
+  early.delete(path);
+  return started as Promise<T>;
 }
 
 export interface Data<T> {
@@ -29,11 +53,14 @@ export function useData<T>(path: string, kinds: readonly string[] = []): Data<T>
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((n) => n + 1), []);
   useLive(kinds, reload);
-  // `tick` is a dependency on purpose: reload() bumps it to read again.
-  useEffect(() => {
+  // `tick` is a dependency on purpose: reload() bumps it to read again. A layout effect, run as
+  // soon as the page is built rather than after its first frame is painted (Preact's useEffect):
+  // the read starts (or the early read is taken) at once, and an answer that comes before the
+  // first frame is in that frame instead of one more.
+  useLayoutEffect(() => {
     let live = true;
-    setState((s) => ({ ...s, loading: true }));
-    get<T>(path).then(
+    setState((s) => (s.loading ? s : { ...s, loading: true }));
+    read<T>(path).then(
       (data) => {
         if (!live) return;
         setState({ data, loading: false });

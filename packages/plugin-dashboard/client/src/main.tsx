@@ -1,6 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { type Me, post, whoAmI } from './api';
+import { readEarly } from './data';
 import { connectLive, useLiveStatus } from './live';
 import { Agents } from './pages/agents';
 import { Alerts } from './pages/alerts';
@@ -12,7 +13,7 @@ import { Schedules } from './pages/schedules';
 import { SessionDetail, Sessions } from './pages/sessions';
 import { TaskDetail } from './pages/task-detail';
 import { Tasks } from './pages/tasks';
-import { href, useRoute } from './router';
+import { currentRoute, href, useRoute } from './router';
 import './styles.css';
 
 const PAGES = [
@@ -25,6 +26,17 @@ const PAGES = [
   ['alerts', 'Alerts'],
   ['chat', 'Chat'],
 ] as const;
+
+/**
+ * What each page reads as soon as it is shown (its first `useData` paths), for pages whose first
+ * reads depend on nothing but the route: started with /api/me before the first render, not after
+ * the first paint, the overview shows its data one frame and one round trip sooner.
+ */
+const FIRST_READS: Readonly<Record<string, readonly string[]>> = {
+  overview: ['/overview'],
+  schedules: ['/reminders', '/schedules'],
+  agents: ['/agents'],
+};
 
 function Page() {
   const route = useRoute();
@@ -77,11 +89,11 @@ function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
   );
 }
 
-function App() {
+function App({ firstMe }: { firstMe: Promise<Me> }) {
   const [me, setMe] = useState<Me>();
   const [error, setError] = useState<string>();
-  const refresh = () =>
-    whoAmI().then(
+  const refresh = (asked: Promise<Me> = whoAmI()) =>
+    asked.then(
       (m) => {
         setMe(m);
         if (m.authenticated) connectLive();
@@ -89,7 +101,7 @@ function App() {
       (e: Error) => setError(e.message),
     );
   useEffect(() => {
-    void refresh();
+    void refresh(firstMe);
     const onLoggedOut = () => setMe((m) => (m ? { ...m, authenticated: false } : m));
     window.addEventListener('agentd:logged-out', onLoggedOut);
     return () => window.removeEventListener('agentd:logged-out', onLoggedOut);
@@ -107,11 +119,16 @@ function App() {
         </p>
       );
     }
-    return <Login onDone={refresh} />;
+    return <Login onDone={() => refresh()} />;
   }
   const logout = () => post('/logout').finally(() => location.reload());
   return <Shell me={me} onLogout={logout} />;
 }
 
 const root = document.getElementById('app');
-if (root) render(<App />, root);
+if (root) {
+  // Both reads leave before the first render (see FIRST_READS).
+  const firstMe = whoAmI();
+  for (const path of FIRST_READS[currentRoute().parts[0] ?? 'overview'] ?? []) readEarly(path);
+  render(<App firstMe={firstMe} />, root);
+}

@@ -9,7 +9,8 @@ export interface Route {
   params: URLSearchParams;
 }
 
-function current(): Route {
+/** The route the URL names now. */
+export function currentRoute(): Route {
   const hash = location.hash.replace(/^#\/?/, '');
   const [path = '', search = ''] = hash.split('?');
   return {
@@ -20,9 +21,9 @@ function current(): Route {
 
 /** The current route, re-rendering on navigation. */
 export function useRoute(): Route {
-  const [route, setRoute] = useState(current);
+  const [route, setRoute] = useState(currentRoute);
   useEffect(() => {
-    const onChange = () => setRoute(current());
+    const onChange = () => setRoute(currentRoute());
     window.addEventListener('hashchange', onChange);
     return () => window.removeEventListener('hashchange', onChange);
   }, []);

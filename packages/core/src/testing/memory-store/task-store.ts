@@ -43,6 +43,8 @@ import {
 import {
   checkClaimLimit,
   checkClaimOwner,
+  notHoldable,
+  notReleasable,
   preparePrune,
   recoveryError,
   resultOwesReply,
@@ -126,7 +128,7 @@ export class MemoryTaskStore implements TaskStore {
   #nextSeq = 1;
   /** Every task by id, in seq order (a Map keeps insertion order). */
   readonly #byId = new Map<string, TaskRecord>();
-  /** Pending and running tasks, in seq order: what claims and recovery walk. */
+  /** Pending, held and running tasks, in seq order: what claims and recovery walk. */
   readonly #open = new Map<number, TaskRecord>();
   readonly #byKey = new Map<string, TaskRecord>();
   /** The outbox: replies owed, by task seq. */
@@ -346,6 +348,25 @@ export class MemoryTaskStore implements TaskStore {
     const record = this.#byId.get(id);
     if (!record || !this.#open.has(record.seq)) return undefined;
     this.#end(record, 'cancelled', now);
+    return toTask(record);
+  }
+
+  async hold(id: string): Promise<Task | undefined> {
+    const record = this.#byId.get(id);
+    if (!record) return undefined;
+    const t = record.task;
+    if (t.status !== 'pending' && t.status !== 'held') throw notHoldable(id, t.status);
+    // It stays in the open set (cancel finds it there); claims skip all but pending tasks.
+    t.status = 'held';
+    return toTask(record);
+  }
+
+  async release(id: string): Promise<Task | undefined> {
+    const record = this.#byId.get(id);
+    if (!record) return undefined;
+    const t = record.task;
+    if (t.status !== 'pending' && t.status !== 'held') throw notReleasable(id, t.status);
+    t.status = 'pending';
     return toTask(record);
   }
 
@@ -655,7 +676,8 @@ export class MemoryTaskStore implements TaskStore {
     };
     record.task.id = record.id;
     this.#byId.set(record.id, record);
-    if (record.task.status === 'pending' || record.task.status === 'running') {
+    const { status } = record.task;
+    if (status === 'pending' || status === 'held' || status === 'running') {
       this.#open.set(seq, record);
     }
     if (task.idempotencyKey !== null) this.#byKey.set(task.idempotencyKey, record);

@@ -37,6 +37,7 @@ export function describeQueryContract(
     it('counts every status, zeros included', async () => {
       expect(await store.tasks.counts()).toEqual({
         pending: 0,
+        held: 0,
         running: 0,
         completed: 0,
         failed: 0,
@@ -55,6 +56,7 @@ export function describeQueryContract(
       await store.tasks.cancel(d!.id, T0);
       expect(await store.tasks.counts()).toEqual({
         pending: 1,
+        held: 0,
         running: 1,
         completed: 1,
         failed: 1,

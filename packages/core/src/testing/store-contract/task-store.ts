@@ -10,6 +10,7 @@ import {
 import { describeClaimContract } from './task-claim.js';
 import { describeEnqueueContract } from './task-enqueue.js';
 import { describeFinishContract } from './task-finish.js';
+import { describeHoldContract } from './task-hold.js';
 import { describePageContract } from './task-pages.js';
 import { describeQueryContract } from './task-queries.js';
 
@@ -17,7 +18,7 @@ import { describeQueryContract } from './task-queries.js';
  * Declares, as vitest tests, the behaviour every {@link TaskStore} must have: enqueue (defaults,
  * validation, idempotency keys, batches), claims (priority, then run-at, then enqueue order;
  * never before run-at; one running task per session key; disjoint under concurrency), leases
- * and their recovery, completion, failure and retry, cancellation, pruning, queries and task pages (`pageTasks`, or core's fallback). Each
+ * and their recovery, completion, failure and retry, cancellation, holding and releasing, pruning, queries and task pages (`pageTasks`, or core's fallback). Each
  * test gets a fresh task store from `createTasks`. The optional fast paths (`enqueueMany`,
  * `completeAndClaim`, `completeMany`) are exercised through core's fallbacks, so a store
  * without them passes too. The outbox has its own suite, {@link describeReplyContract}.
@@ -45,6 +46,7 @@ export function describeTaskStoreContract(
     describeEnqueueContract(store, helpers);
     describeClaimContract(store, helpers);
     describeFinishContract(store, helpers);
+    describeHoldContract(store, helpers);
     describeQueryContract(store, helpers);
     describePageContract(store, helpers);
   });

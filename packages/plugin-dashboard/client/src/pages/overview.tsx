@@ -1,7 +1,7 @@
 import type { FunctionComponent } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useData } from '../data';
-import { ago, duration } from '../format';
+import { ago, clock, duration } from '../format';
 import { href } from '../router';
 import { Badge, ErrorNote, Facts, Header } from '../ui';
 
@@ -49,7 +49,7 @@ function Throughput({ minutes }: { minutes: Overview['throughput'] }) {
           <div
             key={m.at}
             class="bar"
-            title={`${new Date(m.at).toLocaleTimeString()}: ${m.completed} completed, ${m.failed} failed`}
+            title={`${clock(m.at)}: ${m.completed} completed, ${m.failed} failed`}
           >
             <span class="failed" style={{ height: `${(m.failed / max) * 100}%` }} />
             <span class="completed" style={{ height: `${(m.completed / max) * 100}%` }} />

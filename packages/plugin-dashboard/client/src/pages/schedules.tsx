@@ -23,11 +23,18 @@ interface Reminder {
   description: string;
   agent: string | null;
   runAt: number;
+  /** Held: never runs until resumed. */
+  paused: boolean;
 }
 
-/** Pending reminders (one-off tasks of type `reminder`), soonest first; cancel one here. */
+/**
+ * Reminders to come (one-off tasks of type `reminder`), soonest first; pause, resume or cancel
+ * one here. A paused reminder keeps its time: resumed after it, it runs at once.
+ */
 function Reminders() {
   const { data, error, reload } = useData<{ reminders: Reminder[] }>('/reminders', ['task']);
+  const act = (r: Reminder, action: 'hold' | 'release') =>
+    post(`/tasks/${encodeURIComponent(r.id)}/${action}`).then(reload);
   return (
     <section class="card reminders">
       <h2>Reminders</h2>
@@ -37,6 +44,16 @@ function Reminders() {
         <div key={r.id} class="row reminder" data-reminder={r.id}>
           <span title={when(r.runAt)}>{ago(r.runAt)}</span>
           <a href={href(['tasks', r.id])}>{r.description}</a>
+          {r.paused ? <Badge status="paused" /> : null}
+          {r.paused ? (
+            <ActionButton label="Resume" run={() => act(r, 'release')} />
+          ) : (
+            <ActionButton
+              label="Pause"
+              confirm="Pause this reminder? It does not run until you resume it."
+              run={() => act(r, 'hold')}
+            />
+          )}
           <ActionButton
             label="Cancel"
             danger

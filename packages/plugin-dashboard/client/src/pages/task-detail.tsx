@@ -38,7 +38,17 @@ export function TaskDetail({ id }: { id: string }) {
   return (
     <>
       <Header title={`Task ${id}`}>
-        {task && (task.status === 'pending' || task.status === 'running') ? (
+        {task?.status === 'pending' ? (
+          <ActionButton
+            label="Hold"
+            confirm="Hold this task? It does not run until you release it."
+            run={() => post(`${path}/hold`).then(reload)}
+          />
+        ) : null}
+        {task?.status === 'held' ? (
+          <ActionButton label="Release" run={() => post(`${path}/release`).then(reload)} />
+        ) : null}
+        {task && ['pending', 'held', 'running'].includes(task.status) ? (
           <ActionButton
             label="Cancel"
             danger

@@ -5,7 +5,7 @@ import { ago } from '../format';
 import { href, navigate } from '../router';
 import { Badge, ErrorNote, Header } from '../ui';
 
-const STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'];
+const STATUSES = ['pending', 'held', 'running', 'completed', 'failed', 'cancelled'];
 
 export interface TaskSummary {
   id: string;
