@@ -53,6 +53,7 @@ import { inTransaction } from './client.js';
 import { CommitGroup } from './commit-group.js';
 import { isConnectionError } from './connection-errors.js';
 import type { PostgresHandle } from './handle.js';
+import { type NamedStatement, namedStatement } from './named-statement.js';
 import { eachResult, inlineParams } from './simple-query.js';
 import { batchCompleteSql, batchInsertSql, type InsertRow } from './task-batch-sql.js';
 import {
@@ -61,6 +62,7 @@ import {
   type WorkSubscription,
   workChannel,
 } from './task-notify.js';
+import { ON_IDEMPOTENCY_CONFLICT } from './task-schema.js';
 import { PostgresTaskStats } from './task-stats.js';
 import { decodeNullable, decodeText, encodeNullable, encodeText } from './task-text.js';
 
@@ -235,7 +237,9 @@ export class PostgresTaskStore implements TaskStore {
   readonly #meta: string;
   readonly #claimSql: string;
   readonly #channel: string;
-  readonly #insertSql: string;
+  /** The insert, as named statements: parsed and planned once per connection. */
+  readonly #insertKeyed: NamedStatement;
+  readonly #insertKeyless: NamedStatement;
   readonly #completeSql: string;
   /** Enqueues arriving while one is being written share the next statement and its commit. */
   readonly #enqueues: CommitGroup<PreparedTask, EnqueueResult>;
@@ -256,7 +260,8 @@ export class PostgresTaskStore implements TaskStore {
     this.#claimSql = this.#buildClaimSql();
     this.#channel = workChannel(handle.schema);
     this.#stats = new PostgresTaskStats(handle.pool, handle.schema, (name) => handle.table(name));
-    this.#insertSql = batchInsertSql(this.#tasks);
+    this.#insertKeyed = namedStatement(batchInsertSql(this.#tasks, { keyed: true }));
+    this.#insertKeyless = namedStatement(batchInsertSql(this.#tasks, { keyed: false }));
     this.#completeSql = batchCompleteSql(this.#tasks, this.#replies);
     this.#enqueues = new CommitGroup(
       (items) => this.#insert(items),
@@ -380,10 +385,11 @@ export class PostgresTaskStore implements TaskStore {
     prepared: readonly PreparedTask[],
     attempt = 1,
   ): Promise<(EnqueueResult | Promise<EnqueueResult>)[]> {
-    const { rows } = await this.#pool.query<{ seq: string; idempotency_key: string | null }>(
-      this.#insertSql,
-      [JSON.stringify(prepared.map(insertRow)), this.#channel],
-    );
+    const keyed = prepared.some((p) => p.task.idempotencyKey !== null);
+    const { rows } = await this.#pool.query<{ seq: string; idempotency_key: string | null }>({
+      ...(keyed ? this.#insertKeyed : this.#insertKeyless),
+      values: [JSON.stringify(prepared.map(insertRow)), this.#channel],
+    });
     const prefix = await this.#idPrefix();
     // Inserted rows: by key, and (keyless ones) in seq order, which is input order.
     const byKey = new Map<string, number>();
@@ -1017,7 +1023,7 @@ export class PostgresTaskStore implements TaskStore {
              attempts, max_attempts, created_at, run_at, started_at, finished_at, result,
              idempotency_key, reply_to, metadata)
            VALUES ('null', $1, $2, NULL, $3, 'completed', 0, $4, $5, $5, $5, $5, $6, $7, $8, $9)
-           ON CONFLICT (idempotency_key) DO NOTHING
+           ${ON_IDEMPOTENCY_CONFLICT}
            RETURNING seq
          ), owed AS (
            INSERT INTO ${this.#replies} (seq, due_at) SELECT seq, $10 FROM added WHERE $11
