@@ -159,22 +159,23 @@ function jsonSafe<T extends string | null>(value: T): T {
   return value.replace(LONE_SURROGATES, '\uFFFD') as T;
 }
 
-/** A new task as the insert reads it (status is always 'pending'). */
+/** A new task as the insert reads it (status is always 'pending'); NULL columns left out. */
 function insertRow({ task, json }: PreparedTask): InsertRow {
-  return {
-    input: json.input,
-    description: jsonSafe(encodeText(task.description)),
-    type: jsonSafe(encodeText(task.type)),
-    agent: jsonSafe(encodeNullable(task.agent)),
-    priority: task.priority,
-    max_attempts: task.maxAttempts,
-    created_at: task.createdAt,
-    run_at: task.runAt,
-    idempotency_key: jsonSafe(encodeNullable(task.idempotencyKey)),
-    session_key: jsonSafe(encodeNullable(task.sessionKey)),
-    reply_to: json.replyTo,
-    metadata: json.metadata,
+  const row: InsertRow = {
+    in: json.input,
+    de: jsonSafe(encodeText(task.description)),
+    ty: jsonSafe(encodeText(task.type)),
+    pr: task.priority,
+    ma: task.maxAttempts,
+    ca: task.createdAt,
+    ra: task.runAt,
+    md: json.metadata,
   };
+  if (task.agent !== null) row.ag = jsonSafe(encodeText(task.agent));
+  if (task.idempotencyKey !== null) row.ik = jsonSafe(encodeText(task.idempotencyKey));
+  if (task.sessionKey !== null) row.sk = jsonSafe(encodeText(task.sessionKey));
+  if (json.replyTo !== null) row.rt = json.replyTo;
+  return row;
 }
 
 /** A new task checked by core's rules, with its JSON texts, ready to insert. */
@@ -385,10 +386,26 @@ export class PostgresTaskStore implements TaskStore {
     prepared: readonly PreparedTask[],
     attempt = 1,
   ): Promise<(EnqueueResult | Promise<EnqueueResult>)[]> {
-    const keyed = prepared.some((p) => p.task.idempotencyKey !== null);
+    const values = [JSON.stringify(prepared.map(insertRow)), this.#channel];
+    if (!prepared.some((p) => p.task.idempotencyKey !== null)) {
+      // No key, no conflict: every task is stored, the seqs come back in input order.
+      const { rows } = await this.#pool.query<{ seqs: string }>({ ...this.#insertKeyless, values });
+      const seqs = (rows[0]?.seqs ?? '').split(',');
+      if (seqs.length !== prepared.length) {
+        throw new AgentdError(
+          'E_STORE',
+          `stored ${seqs.length} of ${prepared.length} keyless tasks in one statement`,
+        );
+      }
+      const prefix = await this.#idPrefix();
+      return prepared.map(({ task }, i) => {
+        task.id = prefix + Number(seqs[i]).toString(36);
+        return { task, created: true };
+      });
+    }
     const { rows } = await this.#pool.query<{ seq: string; idempotency_key: string | null }>({
-      ...(keyed ? this.#insertKeyed : this.#insertKeyless),
-      values: [JSON.stringify(prepared.map(insertRow)), this.#channel],
+      ...this.#insertKeyed,
+      values,
     });
     const prefix = await this.#idPrefix();
     // Inserted rows: by key, and (keyless ones) in seq order, which is input order.
