@@ -301,13 +301,7 @@ export class PostgresTaskStore implements TaskStore {
 
   /** The row's seq for a task id of this store, or undefined for any other string. */
   async #seqOf(id: string): Promise<number | undefined> {
-    if (typeof id !== 'string') return undefined;
-    const prefix = await this.#idPrefix();
-    if (!id.startsWith(prefix)) return undefined;
-    const digits = id.slice(prefix.length);
-    const seq = Number.parseInt(digits, 36);
-    // Round trip: rejects "", "01a", "1a!" and anything past the safe integers.
-    return Number.isSafeInteger(seq) && seq > 0 && seq.toString(36) === digits ? seq : undefined;
+    return seqIn(await this.#idPrefix(), id);
   }
 
   async #toTasks(rows: readonly TaskRow[]): Promise<Task[]> {
@@ -708,8 +702,10 @@ export class PostgresTaskStore implements TaskStore {
     const results: (string | null)[] = [];
     const owes: boolean[] = [];
     const seen = new Set<number>();
+    // The prefix read once, not awaited per task: a batch is up to thousands of ids.
+    const prefix = await this.#idPrefix();
     for (const [i, item] of items.entries()) {
-      const seq = await this.#seqOf(item.id);
+      const seq = seqIn(prefix, item.id);
       // A task listed twice completes once, with its first result, as one by one.
       if (seq === undefined || seen.has(seq)) continue;
       seen.add(seq);
@@ -1152,6 +1148,15 @@ export class PostgresTaskStore implements TaskStore {
     );
     return num(rows[0]?.n ?? 0);
   }
+}
+
+/** The seq in task id `id` of a store whose ids start with `prefix`, or undefined. */
+function seqIn(prefix: string, id: string): number | undefined {
+  if (typeof id !== 'string' || !id.startsWith(prefix)) return undefined;
+  const digits = id.slice(prefix.length);
+  const seq = Number.parseInt(digits, 36);
+  // Round trip: rejects "", "01a", "1a!" and anything past the safe integers.
+  return Number.isSafeInteger(seq) && seq > 0 && seq.toString(36) === digits ? seq : undefined;
 }
 
 /** `a, b` as `t.a, t.b`. */
