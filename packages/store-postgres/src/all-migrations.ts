@@ -1,11 +1,11 @@
 import type { Migration } from './handle.js';
 import { SESSION_STATE_MIGRATIONS } from './session-state-schema.js';
-import { TASK_IDEMPOTENCY_PARTIAL_MIGRATION, TASK_MIGRATIONS } from './task-schema.js';
+import { TASK_MIGRATIONS } from './task-schema.js';
 import { TASK_STATS_MIGRATION, TASK_STATS_PER_STATEMENT_MIGRATION } from './task-stats.js';
 
 /**
  * Every migration of the store, in the order they apply: the task tables, then sessions and
- * state, then the task counters (`task-stats.ts`), then the partial idempotency index. A name, once released, never changes: it is
+ * state, then the task counters (`task-stats.ts`). A name, once released, never changes: it is
  * what `<schema>.migrations` records.
  *
  * @example
@@ -18,5 +18,4 @@ export const ALL_MIGRATIONS: readonly Migration[] = [
   ...SESSION_STATE_MIGRATIONS,
   TASK_STATS_MIGRATION,
   TASK_STATS_PER_STATEMENT_MIGRATION,
-  TASK_IDEMPOTENCY_PARTIAL_MIGRATION,
 ];

@@ -9,7 +9,6 @@ import {
 } from '@agentd/core/store';
 import { inTransaction } from './client.js';
 import type { PostgresHandle } from './handle.js';
-import { ON_IDEMPOTENCY_CONFLICT } from './task-schema.js';
 import { encodeNullable, encodeText } from './task-text.js';
 
 const json = (value: unknown): string => JSON.stringify(value);
@@ -111,7 +110,7 @@ export function postgresStoreRecords(
            $11, $12, $13, $14, $15, $16, $17, $18, CASE WHEN d THEN NULL ELSE $19 END,
            CASE WHEN d THEN NULL ELSE $20::bigint END
          FROM demote
-         ${ON_IDEMPOTENCY_CONFLICT}
+         ON CONFLICT (idempotency_key) DO NOTHING
          RETURNING seq`,
         [
           json(k.input),

@@ -1,5 +1,4 @@
 import { REPLY_HOLD_MS } from '@agentd/core/store';
-import { ON_IDEMPOTENCY_CONFLICT } from './task-schema.js';
 
 // The task store's statements that write many rows at once: the insert behind enqueue and
 // enqueueMany, and the completion behind shared completeAndClaim writes. Each is one statement,
@@ -63,7 +62,7 @@ export function batchInsertSql(tasks: string, { keyed }: { keyed: boolean }): st
       FROM ROWS FROM (json_to_recordset($1::json) AS ("in" text, de text, ty text, ag text,
         pr smallint, ma integer, ca bigint, ra bigint, ik text, sk text, rt text, md text))
         WITH ORDINALITY AS v("in", de, ty, ag, pr, ma, ca, ra, ik, sk, rt, md, ord)
-      ORDER BY ord${keyed ? `\n      ${ON_IDEMPOTENCY_CONFLICT}` : ''}
+      ORDER BY ord${keyed ? `\n      ON CONFLICT (idempotency_key) DO NOTHING` : ''}
       RETURNING seq${keyed ? ', idempotency_key' : ''}
     )`;
   return keyed

@@ -94,25 +94,3 @@ CREATE INDEX dead_letters_open ON "{{schema}}".dead_letters (seq) WHERE status =
 `,
   },
 ];
-
-/**
- * Migration: idempotency keys unique through a partial index over the tasks that have one,
- * instead of a UNIQUE constraint over every row. Most tasks have no key, yet the constraint's
- * index held an entry for each, written by every insert and, since the claim's and the
- * completion's status change cannot be HOT updates (status is in the partial indexes'
- * predicates), again by every claim and every completion. ON CONFLICT names the index by its
- * predicate (`ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL`). The index is
- * built before the constraint is dropped, in one transaction: keys stay unique throughout.
- */
-export const TASK_IDEMPOTENCY_PARTIAL_MIGRATION: Migration = {
-  name: '0204_tasks_idempotency_partial',
-  sql: `
-CREATE UNIQUE INDEX tasks_idempotency ON "{{schema}}".tasks (idempotency_key)
-  WHERE idempotency_key IS NOT NULL;
-ALTER TABLE "{{schema}}".tasks DROP CONSTRAINT tasks_idempotency_key_key;
-`,
-};
-
-/** The arbiter of an insert that skips a task whose idempotency key is taken. */
-export const ON_IDEMPOTENCY_CONFLICT =
-  'ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';

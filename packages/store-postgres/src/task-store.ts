@@ -62,7 +62,6 @@ import {
   type WorkSubscription,
   workChannel,
 } from './task-notify.js';
-import { ON_IDEMPOTENCY_CONFLICT } from './task-schema.js';
 import { PostgresTaskStats } from './task-stats.js';
 import { decodeNullable, decodeText, encodeNullable, encodeText } from './task-text.js';
 
@@ -1036,7 +1035,7 @@ export class PostgresTaskStore implements TaskStore {
              attempts, max_attempts, created_at, run_at, started_at, finished_at, result,
              idempotency_key, reply_to, metadata)
            VALUES ('null', $1, $2, NULL, $3, 'completed', 0, $4, $5, $5, $5, $5, $6, $7, $8, $9)
-           ${ON_IDEMPOTENCY_CONFLICT}
+           ON CONFLICT (idempotency_key) DO NOTHING
            RETURNING seq
          ), owed AS (
            INSERT INTO ${this.#replies} (seq, due_at) SELECT seq, $10 FROM added WHERE $11
