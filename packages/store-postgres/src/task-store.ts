@@ -53,7 +53,6 @@ import { inTransaction } from './client.js';
 import { CommitGroup } from './commit-group.js';
 import { isConnectionError } from './connection-errors.js';
 import type { PostgresHandle } from './handle.js';
-import { type NamedStatement, namedStatement } from './named-statement.js';
 import { eachResult, inlineParams } from './simple-query.js';
 import { batchCompleteSql, batchInsertSql, type InsertRow } from './task-batch-sql.js';
 import {
@@ -237,9 +236,9 @@ export class PostgresTaskStore implements TaskStore {
   readonly #meta: string;
   readonly #claimSql: string;
   readonly #channel: string;
-  /** The insert, as named statements: parsed and planned once per connection. */
-  readonly #insertKeyed: NamedStatement;
-  readonly #insertKeyless: NamedStatement;
+  /** The insert of a batch with an idempotency key, and of one without (see batchInsertSql). */
+  readonly #insertKeyed: string;
+  readonly #insertKeyless: string;
   readonly #completeSql: string;
   /** Enqueues arriving while one is being written share the next statement and its commit. */
   readonly #enqueues: CommitGroup<PreparedTask, EnqueueResult>;
@@ -260,8 +259,8 @@ export class PostgresTaskStore implements TaskStore {
     this.#claimSql = this.#buildClaimSql();
     this.#channel = workChannel(handle.schema);
     this.#stats = new PostgresTaskStats(handle.pool, handle.schema, (name) => handle.table(name));
-    this.#insertKeyed = namedStatement(batchInsertSql(this.#tasks, { keyed: true }));
-    this.#insertKeyless = namedStatement(batchInsertSql(this.#tasks, { keyed: false }));
+    this.#insertKeyed = batchInsertSql(this.#tasks, { keyed: true });
+    this.#insertKeyless = batchInsertSql(this.#tasks, { keyed: false });
     this.#completeSql = batchCompleteSql(this.#tasks, this.#replies);
     this.#enqueues = new CommitGroup(
       (items) => this.#insert(items),
@@ -382,7 +381,7 @@ export class PostgresTaskStore implements TaskStore {
     const values = [JSON.stringify(prepared.map(insertRow)), this.#channel];
     if (!prepared.some((p) => p.task.idempotencyKey !== null)) {
       // No key, no conflict: every task is stored, the seqs come back in input order.
-      const { rows } = await this.#pool.query<{ seqs: string }>({ ...this.#insertKeyless, values });
+      const { rows } = await this.#pool.query<{ seqs: string }>(this.#insertKeyless, values);
       const seqs = (rows[0]?.seqs ?? '').split(',');
       if (seqs.length !== prepared.length) {
         throw new AgentdError(
@@ -396,10 +395,10 @@ export class PostgresTaskStore implements TaskStore {
         return { task, created: true };
       });
     }
-    const { rows } = await this.#pool.query<{ seq: string; idempotency_key: string | null }>({
-      ...this.#insertKeyed,
+    const { rows } = await this.#pool.query<{ seq: string; idempotency_key: string | null }>(
+      this.#insertKeyed,
       values,
-    });
+    );
     const prefix = await this.#idPrefix();
     // Inserted rows: by key, and (keyless ones) in seq order, which is input order.
     const byKey = new Map<string, number>();
