@@ -8,54 +8,69 @@ import { REPLY_HOLD_MS } from '@agentd/core/store';
 export const INSERT_COLUMNS = `input, description, type, agent, priority, status, max_attempts,
   created_at, run_at, idempotency_key, session_key, reply_to, metadata`;
 
-/** One new task as {@link batchInsertSql} reads it from its JSON parameter. */
+/**
+ * One new task as {@link batchInsertSql} reads it from its JSON parameter. Keys are two letters
+ * and a NULL column is left out (json_to_recordset reads a missing key as NULL): a batch of
+ * 1,000 keyless tasks is a JSON text of about half the size with the columns' names, which the
+ * driver writes and the server parses. `in` input, `de` description, `ty` type, `ag` agent,
+ * `pr` priority, `ma` max_attempts, `ca` created_at, `ra` run_at, `ik` idempotency_key, `sk`
+ * session_key, `rt` reply_to, `md` metadata.
+ */
 export interface InsertRow {
-  input: string;
-  description: string;
-  type: string;
-  agent: string | null;
-  priority: number;
-  max_attempts: number;
-  created_at: number;
-  run_at: number;
-  idempotency_key: string | null;
-  session_key: string | null;
-  reply_to: string | null;
-  metadata: string;
+  in: string;
+  de: string;
+  ty: string;
+  ag?: string;
+  pr: number;
+  ma: number;
+  ca: number;
+  ra: number;
+  ik?: string;
+  sk?: string;
+  rt?: string;
+  md: string;
 }
 
 /**
- * Inserts the tasks given as one JSON array of {@link InsertRow} objects ($1) and returns each
- * new row's seq and key. One JSON text rather than an array parameter per column: the driver
- * writes it with `JSON.stringify` and the server reads it in one pass (measured: 0.6 ms against
- * 4 to 7 ms of the driver's array encoding per 1,000 tasks). Rows are produced, and so
- * numbered, in input order, so tasks of equal priority and run-at are claimed in that order. A
- * key seen earlier in the batch or already stored is skipped by ON CONFLICT DO NOTHING (the
- * caller reads that task). When a row was added, the hosts listening on channel $2 are
- * notified once, at commit: an uncorrelated scalar subquery is evaluated once, and only if a
- * row is returned.
+ * Inserts the tasks given as one JSON array of {@link InsertRow} objects ($1). One JSON text
+ * rather than an array parameter per column: the driver writes it with `JSON.stringify` and the
+ * server reads it in one pass (measured: 0.6 ms against 4 to 7 ms of the driver's array
+ * encoding per 1,000 tasks). Rows are produced, and so numbered, in input order, so tasks of
+ * equal priority and run-at are claimed in that order. When a row was added, the hosts
+ * listening on channel $2 are notified once, at commit: an uncorrelated scalar subquery is
+ * evaluated once.
+ *
+ * With `keyed`, a key seen earlier in the batch or already stored is skipped by ON CONFLICT DO
+ * NOTHING (the caller reads that task), and each new row's seq and key are returned. Without
+ * it (every task of the batch keyless, so none can conflict: the unique index never compares
+ * NULLs) the statement is a plain INSERT, as ON CONFLICT makes every row a speculative
+ * insertion, checked against the index before and after its heap write (measured at a third of
+ * the statement's time for 1,000 keyless tasks); it returns one row, `seqs`, the new seqs in
+ * ascending (so input) order, comma-separated: one row to send and read instead of 1,000.
  *
  * @example
  * ```ts
- * const { rows } = await pool.query(batchInsertSql('"agentd"."tasks"'), [JSON.stringify(rows), channel]);
+ * const { rows } = await pool.query(batchInsertSql('"agentd"."tasks"', { keyed: false }), [JSON.stringify(rows), channel]);
+ * const seqs = rows[0].seqs.split(',').map(Number);
  * ```
  */
-export function batchInsertSql(tasks: string): string {
-  return `
+export function batchInsertSql(tasks: string, { keyed }: { keyed: boolean }): string {
+  const added = `
     WITH added AS (
       INSERT INTO ${tasks} (${INSERT_COLUMNS})
-      SELECT input, description, type, agent, priority, 'pending', max_attempts, created_at,
-        run_at, idempotency_key, session_key, reply_to, metadata
-      FROM ROWS FROM (json_to_recordset($1::json) AS (input text, description text, type text,
-        agent text, priority smallint, max_attempts integer, created_at bigint, run_at bigint,
-        idempotency_key text, session_key text, reply_to text, metadata text))
-        WITH ORDINALITY AS v(input, description, type, agent, priority, max_attempts, created_at,
-        run_at, idempotency_key, session_key, reply_to, metadata, ord)
-      ORDER BY ord
-      ON CONFLICT (idempotency_key) DO NOTHING
-      RETURNING seq, idempotency_key
-    )
-    SELECT seq, idempotency_key, (SELECT pg_notify($2, '')) AS woke FROM added`;
+      SELECT "in", de, ty, ag, pr, 'pending', ma, ca, ra, ik, sk, rt, md
+      FROM ROWS FROM (json_to_recordset($1::json) AS ("in" text, de text, ty text, ag text,
+        pr smallint, ma integer, ca bigint, ra bigint, ik text, sk text, rt text, md text))
+        WITH ORDINALITY AS v("in", de, ty, ag, pr, ma, ca, ra, ik, sk, rt, md, ord)
+      ORDER BY ord${keyed ? `\n      ON CONFLICT (idempotency_key) DO NOTHING` : ''}
+      RETURNING seq${keyed ? ', idempotency_key' : ''}
+    )`;
+  return keyed
+    ? `${added}
+    SELECT seq, idempotency_key, (SELECT pg_notify($2, '')) AS woke FROM added`
+    : `${added}
+    SELECT string_agg(seq::text, ',' ORDER BY seq) AS seqs, (SELECT pg_notify($2, '')) AS woke
+    FROM added`;
 }
 
 /**

@@ -202,6 +202,34 @@ describe.skipIf(!postgres.available)('PostgresTaskStore across hosts', () => {
     }
   });
 
+  it('gives each task of keyless batches stored by two hosts at once its own row', async () => {
+    // Both hosts' inserts draw seqs from one sequence at the same time, so the seqs of one
+    // batch need not be consecutive: each task's id must still be its own row's.
+    const hosts = await twoHosts();
+    try {
+      const batch = (host: string) =>
+        Array.from({ length: 300 }, (_, i) => ({ input: { host, i }, agent: `${host}-${i % 7}` }));
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, k) =>
+          (k % 2 === 0 ? hosts.a : hosts.b).enqueueMany(batch(`h${k}`), T0),
+        ),
+      );
+      const ids = results.flat().map((r) => r.task.id);
+      expect(new Set(ids).size).toBe(1800);
+      for (const [k, stored] of results.entries()) {
+        for (const [i, { task, created }] of stored.entries()) {
+          expect(created).toBe(true);
+          expect(await hosts.b.get(task.id)).toMatchObject({
+            input: { host: `h${k}`, i },
+            agent: `h${k}-${i % 7}`,
+          });
+        }
+      }
+    } finally {
+      await hosts.close();
+    }
+  });
+
   it('refuses a second running task of one session whatever writes it', async () => {
     const hosts = await twoHosts();
     try {

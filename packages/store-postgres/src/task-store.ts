@@ -159,22 +159,23 @@ function jsonSafe<T extends string | null>(value: T): T {
   return value.replace(LONE_SURROGATES, '\uFFFD') as T;
 }
 
-/** A new task as the insert reads it (status is always 'pending'). */
+/** A new task as the insert reads it (status is always 'pending'); NULL columns left out. */
 function insertRow({ task, json }: PreparedTask): InsertRow {
-  return {
-    input: json.input,
-    description: jsonSafe(encodeText(task.description)),
-    type: jsonSafe(encodeText(task.type)),
-    agent: jsonSafe(encodeNullable(task.agent)),
-    priority: task.priority,
-    max_attempts: task.maxAttempts,
-    created_at: task.createdAt,
-    run_at: task.runAt,
-    idempotency_key: jsonSafe(encodeNullable(task.idempotencyKey)),
-    session_key: jsonSafe(encodeNullable(task.sessionKey)),
-    reply_to: json.replyTo,
-    metadata: json.metadata,
+  const row: InsertRow = {
+    in: json.input,
+    de: jsonSafe(encodeText(task.description)),
+    ty: jsonSafe(encodeText(task.type)),
+    pr: task.priority,
+    ma: task.maxAttempts,
+    ca: task.createdAt,
+    ra: task.runAt,
+    md: json.metadata,
   };
+  if (task.agent !== null) row.ag = jsonSafe(encodeText(task.agent));
+  if (task.idempotencyKey !== null) row.ik = jsonSafe(encodeText(task.idempotencyKey));
+  if (task.sessionKey !== null) row.sk = jsonSafe(encodeText(task.sessionKey));
+  if (json.replyTo !== null) row.rt = json.replyTo;
+  return row;
 }
 
 /** A new task checked by core's rules, with its JSON texts, ready to insert. */
@@ -237,7 +238,9 @@ export class PostgresTaskStore implements TaskStore {
   readonly #meta: string;
   readonly #claimSql: string;
   readonly #channel: string;
-  readonly #insertSql: string;
+  /** The insert of a batch with an idempotency key, and of one without (see batchInsertSql). */
+  readonly #insertKeyed: string;
+  readonly #insertKeyless: string;
   readonly #completeSql: string;
   /** Enqueues arriving while one is being written share the next statement and its commit. */
   readonly #enqueues: CommitGroup<PreparedTask, EnqueueResult>;
@@ -258,7 +261,8 @@ export class PostgresTaskStore implements TaskStore {
     this.#claimSql = this.#buildClaimSql();
     this.#channel = workChannel(handle.schema);
     this.#stats = new PostgresTaskStats(handle.pool, handle.schema, (name) => handle.table(name));
-    this.#insertSql = batchInsertSql(this.#tasks);
+    this.#insertKeyed = batchInsertSql(this.#tasks, { keyed: true });
+    this.#insertKeyless = batchInsertSql(this.#tasks, { keyed: false });
     this.#completeSql = batchCompleteSql(this.#tasks, this.#replies);
     this.#enqueues = new CommitGroup(
       (items) => this.#insert(items),
@@ -297,13 +301,7 @@ export class PostgresTaskStore implements TaskStore {
 
   /** The row's seq for a task id of this store, or undefined for any other string. */
   async #seqOf(id: string): Promise<number | undefined> {
-    if (typeof id !== 'string') return undefined;
-    const prefix = await this.#idPrefix();
-    if (!id.startsWith(prefix)) return undefined;
-    const digits = id.slice(prefix.length);
-    const seq = Number.parseInt(digits, 36);
-    // Round trip: rejects "", "01a", "1a!" and anything past the safe integers.
-    return Number.isSafeInteger(seq) && seq > 0 && seq.toString(36) === digits ? seq : undefined;
+    return seqIn(await this.#idPrefix(), id);
   }
 
   async #toTasks(rows: readonly TaskRow[]): Promise<Task[]> {
@@ -382,9 +380,26 @@ export class PostgresTaskStore implements TaskStore {
     prepared: readonly PreparedTask[],
     attempt = 1,
   ): Promise<(EnqueueResult | Promise<EnqueueResult>)[]> {
+    const values = [JSON.stringify(prepared.map(insertRow)), this.#channel];
+    if (!prepared.some((p) => p.task.idempotencyKey !== null)) {
+      // No key, no conflict: every task is stored, the seqs come back in input order.
+      const { rows } = await this.#pool.query<{ seqs: string }>(this.#insertKeyless, values);
+      const seqs = (rows[0]?.seqs ?? '').split(',');
+      if (seqs.length !== prepared.length) {
+        throw new AgentdError(
+          'E_STORE',
+          `stored ${seqs.length} of ${prepared.length} keyless tasks in one statement`,
+        );
+      }
+      const prefix = await this.#idPrefix();
+      return prepared.map(({ task }, i) => {
+        task.id = prefix + Number(seqs[i]).toString(36);
+        return { task, created: true };
+      });
+    }
     const { rows } = await this.#pool.query<{ seq: string; idempotency_key: string | null }>(
-      this.#insertSql,
-      [JSON.stringify(prepared.map(insertRow)), this.#channel],
+      this.#insertKeyed,
+      values,
     );
     const prefix = await this.#idPrefix();
     // Inserted rows: by key, and (keyless ones) in seq order, which is input order.
@@ -687,8 +702,10 @@ export class PostgresTaskStore implements TaskStore {
     const results: (string | null)[] = [];
     const owes: boolean[] = [];
     const seen = new Set<number>();
+    // The prefix read once, not awaited per task: a batch is up to thousands of ids.
+    const prefix = await this.#idPrefix();
     for (const [i, item] of items.entries()) {
-      const seq = await this.#seqOf(item.id);
+      const seq = seqIn(prefix, item.id);
       // A task listed twice completes once, with its first result, as one by one.
       if (seq === undefined || seen.has(seq)) continue;
       seen.add(seq);
@@ -1166,6 +1183,15 @@ export class PostgresTaskStore implements TaskStore {
     );
     return num(rows[0]?.n ?? 0);
   }
+}
+
+/** The seq in task id `id` of a store whose ids start with `prefix`, or undefined. */
+function seqIn(prefix: string, id: string): number | undefined {
+  if (typeof id !== 'string' || !id.startsWith(prefix)) return undefined;
+  const digits = id.slice(prefix.length);
+  const seq = Number.parseInt(digits, 36);
+  // Round trip: rejects "", "01a", "1a!" and anything past the safe integers.
+  return Number.isSafeInteger(seq) && seq > 0 && seq.toString(36) === digits ? seq : undefined;
 }
 
 /** `a, b` as `t.a, t.b`. */
