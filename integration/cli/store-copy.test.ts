@@ -44,7 +44,7 @@ async function project() {
   return { dir: p.dir, schema, cli };
 }
 
-/** A store with a bit of everything: every task status, keys, run-at, owed replies, sessions. */
+/** A store with a bit of everything: every task status (held too), keys, run-at, owed replies, sessions. */
 async function fill(path: string): Promise<void> {
   const store = openSqliteStore({ path });
   try {
@@ -60,6 +60,12 @@ async function fill(path: string): Promise<void> {
     await t.enqueue({ input: 'failing', maxAttempts: 1, description: 'will fail' }, T0 + 4);
     const cancelled = await t.enqueue({ input: 'cancel me', agent: 'writer' }, T0 + 5);
     await t.cancel(cancelled.task.id, T0 + 6);
+    // A paused reminder: held, never claimed, and copied as held.
+    const paused = await t.enqueue(
+      { input: 'paused reminder', runAt: T0 + 7_200_000, idempotencyKey: 'k:paused' },
+      T0 + 7,
+    );
+    await t.hold(paused.task.id);
     // Claim order is priority first: the priority-1 task of s:1 is held back by its session
     // (its older sibling waits), so the claims take the others in order.
     const claimed = await t.claim({ owner, leaseMs: 60_000, limit: 10, now: T0 + 10 });
@@ -114,8 +120,10 @@ describe.skipIf(!available)('agentd store copy', () => {
     expect(copied.code).toBe(0);
     // (The target's URL is a secret option, so the CLI masks it, password or not.)
     expect(copied.out).toContain(`copying sqlite:${sourcePath} -> [redacted]?schema=${p.schema}`);
-    expect(copied.out).toMatch(/tasks\s+6\s+6\n/);
-    expect(copied.out).toMatch(/ {2}pending\s+2\s+2\n {2}running\s+1\s+1\n {2}completed\s+1\s+1\n/);
+    expect(copied.out).toMatch(/tasks\s+7\s+7\n/);
+    expect(copied.out).toMatch(
+      / {2}pending\s+2\s+2\n {2}held\s+1\s+1\n {2}running\s+1\s+1\n {2}completed\s+1\s+1\n/,
+    );
     expect(copied.out).toMatch(/sessions\s+1\s+1\n/);
     expect(copied.out).toMatch(/session history\s+2\s+2\n/);
     expect(copied.out).toMatch(/state values\s+2\s+2\n/);
@@ -161,12 +169,15 @@ describe.skipIf(!available)('agentd store copy', () => {
     const forced = await p.cli(['store', 'copy', '--to', 'agentd.postgres.json', '--force']);
     expect(forced.err).toBe('');
     expect(forced.code).toBe(0);
-    // Keyed records are kept once; the four tasks without an idempotency key come again (what
+    // Keyed records are kept once (the held reminder too); the four tasks without an idempotency key come again (what
     // merging another store in needs), and the second running task of session s:1 comes in
     // pending, as lease recovery would have made it.
     const merged = await target.tasks.list(all);
-    expect(merged.length).toBe(10);
-    expect(merged.filter((t) => t.idempotencyKey !== null).length).toBe(2);
+    expect(merged.length).toBe(11);
+    expect(merged.filter((t) => t.idempotencyKey !== null).length).toBe(3);
+    expect(merged.filter((t) => t.status === 'held').map((t) => t.input)).toEqual([
+      'paused reminder',
+    ]);
     expect((await target.tasks.counts()).running).toBe(2); // s:1 and the claim of "later" above
     expect(await target.state.list('telegram')).toEqual([{ key: 'offset', value: 1007 }]);
 
