@@ -5,7 +5,7 @@ import { agent, createHost, HttpServerToken, type Plugin, TaskStoreToken } from 
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { webhook } from '@agentd/plugin-webhook';
 import { sqlite } from '@agentd/store-sqlite';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { dashboard } from './index.js';
 import { DASHBOARD_TOKEN, DashboardChat } from './test-support.js';
 
@@ -91,6 +91,14 @@ describe('the dashboard chat', () => {
     const { url, tasks } = await startHost();
     const chat = await DashboardChat.open(url);
     expect((await chat.post({ text: 'first', id: 'ok-1' })).status).toBe(202);
+    // Its answer comes a moment after the 202: wait for it, so the count below is settled.
+    await vi.waitFor(
+      async () => {
+        const { messages } = await chat.read();
+        expect(messages.some((m) => m.from !== 'client')).toBe(true);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     const before = { tasks: (await tasks()).length, chat: (await chat.read()).messages.length };
 
     const cases: [string, () => ReturnType<DashboardChat['post']>, number, string][] = [
