@@ -7,9 +7,8 @@ import {
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ALL_MIGRATIONS } from './all-migrations.js';
 import type { PostgresHandle } from './handle.js';
-import { TASK_MIGRATIONS } from './task-schema.js';
-import { TASK_STATS_MIGRATION } from './task-stats.js';
 import { PostgresTaskStore } from './task-store.js';
 import { createTestSchema, probePostgres, TEST_POSTGRES_URL } from './test-database.js';
 
@@ -25,9 +24,12 @@ function handleFor(pool: pg.Pool, schema: string): PostgresHandle {
   };
 }
 
-/** Applies the task migrations to `schema`, each in a transaction (the runner's job in production). */
+/**
+ * Applies every migration of the store to `schema`, in order, each in a transaction (the
+ * runner's job in production), so the tasks table is the one hosts use.
+ */
 async function migrate(pool: pg.Pool, schema: string): Promise<void> {
-  for (const migration of [...TASK_MIGRATIONS, TASK_STATS_MIGRATION]) {
+  for (const migration of ALL_MIGRATIONS) {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
