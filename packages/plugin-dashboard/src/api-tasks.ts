@@ -121,13 +121,7 @@ export function mountTaskRoutes(route: ApiRoute, deps: DashboardDeps): void {
         const task = await queue[action](request.params.id ?? '');
         if (task) return answer(deps, { task: summary(task) });
       } catch (error) {
-        if (
-          error instanceof AgentdError &&
-          (error.code === 'E_TASK_NOT_HOLDABLE' || error.code === 'E_TASK_NOT_HELD')
-        ) {
-          throw new HttpError(409, 'conflict', error.message);
-        }
-        throw error;
+        throw HttpError.forTaskAction(error);
       }
       throw new HttpError(404, 'not_found', 'no such task');
     });

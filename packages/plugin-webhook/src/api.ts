@@ -281,13 +281,7 @@ export function mountApi(server: AgentdHttpServer, deps: ApiDeps): void {
         const task = await queue[action](id);
         if (task) return json({ task });
       } catch (error) {
-        if (
-          error instanceof AgentdError &&
-          (error.code === 'E_TASK_NOT_HOLDABLE' || error.code === 'E_TASK_NOT_HELD')
-        ) {
-          throw new HttpError(409, 'conflict', error.message);
-        }
-        throw error;
+        throw HttpError.forTaskAction(error);
       }
       throw new HttpError(404, 'not_found', `no task with id ${id}`);
     });

@@ -8,6 +8,7 @@
  * (snake_case, in the JSON error body) that any server implementing {@link HttpServer} must send.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { AgentdError } from '../kernel/errors.js';
 import { createToken, type Token } from '../kernel/token.js';
 import type { JsonValue } from './json.js';
 
@@ -191,5 +192,29 @@ export class HttpError extends Error {
   /** The JSON body sent for this error. */
   toBody(): ErrorBody {
     return { error: { code: this.code, message: this.message } };
+  }
+
+  /**
+   * What a route throws for an error of a task action (hold, release): 409 `conflict` with the
+   * store's message when the task is not in the state the action needs (`E_TASK_NOT_HOLDABLE`,
+   * `E_TASK_NOT_HELD`), any other error as it is. One mapping for every API that steers tasks.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   return { json: { task: await queue.hold(id) } };
+   * } catch (error) {
+   *   throw HttpError.forTaskAction(error);
+   * }
+   * ```
+   */
+  static forTaskAction(error: unknown): unknown {
+    if (
+      error instanceof AgentdError &&
+      (error.code === 'E_TASK_NOT_HOLDABLE' || error.code === 'E_TASK_NOT_HELD')
+    ) {
+      return new HttpError(409, 'conflict', error.message);
+    }
+    return error;
   }
 }
