@@ -44,23 +44,23 @@ const forget = new FinalizationRegistry<string>((key) => {
 /** A match of a shared parsed job found by {@link cronProblem}, which proves a future date while ahead. */
 const futureMatch = new WeakMap<Cron, number>();
 
-function compile(expression: string, timezone: string): Cron {
-  const key = `${timezone}\n${expression}`;
+/**
+ * The shared parsed job of `expression` in `timezone`, or, without a zone, read at UTC as a fixed
+ * offset: whether an expression parses and ever matches does not depend on the zone, and a fixed
+ * offset spares croner's first `Intl` zone lookup (about 25 ms, paid by every command that
+ * validates a config with a schedule).
+ */
+function compile(expression: string, timezone?: string): Cron {
+  const key = `${timezone ?? 'UTC+0'}\n${expression}`;
   const known = compiled.get(key)?.deref();
   if (known) return known;
-  const cron = new Cron(expression, { timezone, paused: true });
+  const cron = new Cron(
+    expression,
+    timezone === undefined ? { utcOffset: 0, paused: true } : { timezone, paused: true },
+  );
   compiled.set(key, new WeakRef(cron));
   forget.register(cron, key);
   return cron;
-}
-
-/**
- * The expression read at UTC as a fixed offset: whether it parses and ever matches does not
- * depend on the zone, and a fixed offset spares croner's first `Intl` zone lookup (about 25 ms,
- * paid by every command that validates a config with a schedule).
- */
-function compileAtUtc(expression: string): Cron {
-  return new Cron(expression, { utcOffset: 0, paused: true });
 }
 
 /**
@@ -79,7 +79,7 @@ export function cronProblem(expression: string): string | undefined {
   }
   let cron: Cron;
   try {
-    cron = compileAtUtc(expression);
+    cron = compile(expression);
   } catch (error) {
     const detail = (error instanceof Error ? error.message : String(error))
       .replace(/^Cron\w*:\s*/, '')
