@@ -45,6 +45,12 @@ describe('agentd reminders', () => {
     expect(await cli(['reminders', '--pause', soon.id, '--resume', soon.id])).toMatchObject({
       code: 2,
     });
+    // An id that names nothing, with control characters: refused, printed escaped, nothing changed.
+    const bogus = await cli(['reminders', '--resume', 'nope\u001b[2J']);
+    expect(bogus.code).toBe(1);
+    expect(bogus.err).toContain('no reminder with id nope\\u001b[2J');
+    expect(bogus.err).not.toContain('\u001b');
+    expect((await cli(['reminders'])).out).toContain('2 reminder(s), soonest first');
 
     // A host runs the plain task, and not the paused reminder, though its time passes.
     const host = runCli(['start'], project.dir);
