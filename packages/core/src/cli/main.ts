@@ -44,27 +44,21 @@ export async function main(
   // `start`'s host machinery, `chat`'s readline or `service`'s templates (start-up time is
   // mostly loading code; see docs/benchmarks.md).
   const envFile = () => program.opts<{ envFile?: string }>().envFile;
+  /** A command's options with where it runs: the working directory and `--env-file`. */
+  const inContext = <T extends object>(opts: T) => ({ ...opts, cwd, envFile: envFile() });
   program
     .command('start')
     .description('start the host described by agentd.config.* and run until SIGTERM/SIGINT')
     .option('-c, --config <path>', 'config file (default: agentd.config.{ts,mts,js,mjs,json} here)')
     .action(async (opts: { config?: string }) => {
-      code = await (await import('./commands/start.js')).startCommand({
-        config: opts.config,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/start.js')).startCommand(inContext(opts));
     });
   program
     .command('check')
     .description('validate the config and print the plugin start order, without starting anything')
     .option('-c, --config <path>', 'config file (default: agentd.config.{ts,mts,js,mjs,json} here)')
     .action(async (opts: { config?: string }) => {
-      code = await (await import('./commands/check.js')).checkCommand(io, {
-        config: opts.config,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/check.js')).checkCommand(io, inContext(opts));
     });
 
   const configOption = [
@@ -82,11 +76,7 @@ export async function main(
     .option('--json', 'print JSON instead of a table')
     .option(...configOption)
     .action(async (opts: { status?: string; limit?: string; json?: boolean; config?: string }) => {
-      code = await (await import('./commands/tasks.js')).tasksCommand(io, {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/tasks.js')).tasksCommand(io, inContext(opts));
     });
   program
     .command('enqueue <text>')
@@ -114,11 +104,11 @@ export async function main(
           config?: string;
         },
       ) => {
-        code = await (await import('./commands/tasks.js')).enqueueCommand(io, text, {
-          ...opts,
-          cwd,
-          envFile: envFile(),
-        });
+        code = await (await import('./commands/tasks.js')).enqueueCommand(
+          io,
+          text,
+          inContext(opts),
+        );
       },
     );
   program
@@ -126,11 +116,7 @@ export async function main(
     .description('cancel a pending, held or running task')
     .option(...configOption)
     .action(async (id: string, opts: { config?: string }) => {
-      code = await (await import('./commands/tasks.js')).cancelCommand(io, id, {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/tasks.js')).cancelCommand(io, id, inContext(opts));
     });
   program
     .command('backup')
@@ -140,11 +126,7 @@ export async function main(
     .option('-l, --list', 'list the backups kept instead')
     .option(...configOption)
     .action(async (opts: { list?: boolean; config?: string }) => {
-      code = await (await import('./commands/backup.js')).backupCommand(io, {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/backup.js')).backupCommand(io, inContext(opts));
     });
   program
     .command('restore [file]')
@@ -153,11 +135,7 @@ export async function main(
     )
     .option(...configOption)
     .action(async (file: string | undefined, opts: { config?: string }) => {
-      code = await (await import('./commands/backup.js')).restoreCommand(io, file, {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/backup.js')).restoreCommand(io, file, inContext(opts));
     });
   registerStoreCommands(program, { io, cwd, envFile, done: (c) => (code = c) });
   program
@@ -170,11 +148,7 @@ export async function main(
     .option('--resume <name>', 'resume this schedule from its next slot (no catch-up)')
     .option(...configOption)
     .action(async (opts: { json?: boolean; pause?: string; resume?: string; config?: string }) => {
-      code = await (await import('./commands/schedules.js')).schedulesCommand(io, {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/schedules.js')).schedulesCommand(io, inContext(opts));
     });
   program
     .command('reminders')
@@ -184,11 +158,7 @@ export async function main(
     .option('--resume <id>', 'release it: it runs at its time, or at once if that has passed')
     .option(...configOption)
     .action(async (opts: { json?: boolean; pause?: string; resume?: string; config?: string }) => {
-      code = await (await import('./commands/reminders.js')).remindersCommand(io, {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/reminders.js')).remindersCommand(io, inContext(opts));
     });
   program
     .command('sessions')
@@ -212,11 +182,7 @@ export async function main(
         json?: boolean;
         config?: string;
       }) => {
-        code = await (await import('./commands/sessions.js')).sessionsCommand(io, {
-          ...opts,
-          cwd,
-          envFile: envFile(),
-        });
+        code = await (await import('./commands/sessions.js')).sessionsCommand(io, inContext(opts));
       },
     );
   program
@@ -239,11 +205,10 @@ export async function main(
         json?: boolean;
         config?: string;
       }) => {
-        code = await (await import('./commands/dead-letters.js')).deadLettersCommand(io, {
-          ...opts,
-          cwd,
-          envFile: envFile(),
-        });
+        code = await (await import('./commands/dead-letters.js')).deadLettersCommand(
+          io,
+          inContext(opts),
+        );
       },
     );
   program
@@ -253,11 +218,7 @@ export async function main(
     )
     .option(...configOption)
     .action(async (file: string, opts: { config?: string }) => {
-      code = await (await import('./commands/import.js')).importCommand(io, file, {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/import.js')).importCommand(io, file, inContext(opts));
     });
 
   program
@@ -268,11 +229,7 @@ export async function main(
     .option('--json', 'print JSON instead of text')
     .option(...configOption)
     .action(async (opts: { json?: boolean; config?: string }) => {
-      code = await (await import('./commands/status.js')).statusCommand(io, {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/status.js')).statusCommand(io, inContext(opts));
     });
   program
     .command('ask <text>')
@@ -285,11 +242,7 @@ export async function main(
     .option('--json', 'print the finished task as JSON')
     .option(...configOption)
     .action(async (text: string, opts: Omit<AskOptions, 'cwd'>) => {
-      code = await (await import('./commands/ask.js')).askCommand(io, text, {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/ask.js')).askCommand(io, text, inContext(opts));
     });
   program
     .command('chat')
@@ -301,11 +254,10 @@ export async function main(
     .option(...configOption)
     .action(async (opts: { conversation?: string; config?: string }) => {
       // Replies are printed as they come, not held until the command ends.
-      code = await (await import('./commands/chat.js')).chatCommand(maskingIO(target), {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/chat.js')).chatCommand(
+        maskingIO(target),
+        inContext(opts),
+      );
     });
   program
     .command('metrics')
@@ -316,11 +268,7 @@ export async function main(
     .option('--all', 'include zero values')
     .option(...configOption)
     .action(async (opts: { json?: boolean; all?: boolean; config?: string }) => {
-      code = await (await import('./commands/metrics.js')).metricsCommand(io, {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/metrics.js')).metricsCommand(io, inContext(opts));
     });
   program
     .command('report')
@@ -331,11 +279,7 @@ export async function main(
     .option('--json', 'print JSON')
     .option(...configOption)
     .action(async (opts: { since?: string; json?: boolean; config?: string }) => {
-      code = await (await import('./commands/report.js')).reportCommand(io, {
-        ...opts,
-        cwd,
-        envFile: envFile(),
-      });
+      code = await (await import('./commands/report.js')).reportCommand(io, inContext(opts));
     });
   program
     .command('service')
@@ -359,11 +303,11 @@ export async function main(
         manager: string,
         opts: { system?: boolean; node?: string; bin?: string; config?: string },
       ) => {
-        code = await (await import('./commands/service.js')).serviceCommand(io, manager, {
-          ...opts,
-          cwd,
-          envFile: envFile(),
-        });
+        code = await (await import('./commands/service.js')).serviceCommand(
+          io,
+          manager,
+          inContext(opts),
+        );
       },
     );
 

@@ -8,9 +8,9 @@
  * (snake_case, in the JSON error body) that any server implementing {@link HttpServer} must send.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { AgentdError } from '../kernel/errors.js';
 import { createToken, type Token } from '../kernel/token.js';
 import type { JsonValue } from './json.js';
+import { isTaskStateRefusal } from './task.js';
 
 /** Methods a route may answer. `HEAD` is served by `GET` routes automatically. */
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -209,12 +209,6 @@ export class HttpError extends Error {
    * ```
    */
   static forTaskAction(error: unknown): unknown {
-    if (
-      error instanceof AgentdError &&
-      (error.code === 'E_TASK_NOT_HOLDABLE' || error.code === 'E_TASK_NOT_HELD')
-    ) {
-      return new HttpError(409, 'conflict', error.message);
-    }
-    return error;
+    return isTaskStateRefusal(error) ? new HttpError(409, 'conflict', error.message) : error;
   }
 }

@@ -1,3 +1,4 @@
+import { AgentdError } from '../kernel/errors.js';
 import { createToken } from '../kernel/token.js';
 import type { Address } from './channel.js';
 import type { JsonObject, JsonValue } from './json.js';
@@ -553,6 +554,23 @@ export interface TaskStore {
 }
 
 export const TaskStoreToken = createToken<TaskStore>('agentd.store.tasks');
+
+/**
+ * Whether `error` is a store's refusal of {@link TaskStore.hold} or {@link TaskStore.release}
+ * for a task in another state (`E_TASK_NOT_HOLDABLE`, `E_TASK_NOT_HELD`): the caller's conflict
+ * to report with its message, not a fault.
+ *
+ * @example
+ * ```ts
+ * try { await queue.hold(id); } catch (error) { if (!isTaskStateRefusal(error)) throw error; }
+ * ```
+ */
+export function isTaskStateRefusal(error: unknown): error is AgentdError {
+  return (
+    error instanceof AgentdError &&
+    (error.code === 'E_TASK_NOT_HOLDABLE' || error.code === 'E_TASK_NOT_HELD')
+  );
+}
 
 /**
  * The host's way to create tasks: validates input, applies defaults, persists, and wakes the

@@ -1,5 +1,4 @@
-import type { Task, TaskStore } from '../../contracts/task.js';
-import { AgentdError } from '../../kernel/errors.js';
+import { isTaskStateRefusal, type Task, type TaskStore } from '../../contracts/task.js';
 import { formatTime, oneLine, table } from '../format.js';
 import { loadCheckedConfig } from '../host-config.js';
 import type { CliIO } from '../output.js';
@@ -97,14 +96,9 @@ export async function remindersCommand(
         );
         return 0;
       } catch (error) {
-        if (
-          error instanceof AgentdError &&
-          (error.code === 'E_TASK_NOT_HOLDABLE' || error.code === 'E_TASK_NOT_HELD')
-        ) {
-          io.err(`agentd: ${error.message}`);
-          return 1;
-        }
-        throw error;
+        if (!isTaskStateRefusal(error)) throw error;
+        io.err(`agentd: ${error.message}`);
+        return 1;
       }
     });
     if (code !== 0) return code;

@@ -352,21 +352,25 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async hold(id: string): Promise<Task | undefined> {
-    const record = this.#byId.get(id);
-    if (!record) return undefined;
-    const t = record.task;
-    if (t.status !== 'pending' && t.status !== 'held') throw notHoldable(id, t.status);
-    // It stays in the open set (cancel finds it there); claims skip all but pending tasks.
-    t.status = 'held';
-    return toTask(record);
+    return this.#changeHold(id, 'held', notHoldable);
   }
 
   async release(id: string): Promise<Task | undefined> {
+    return this.#changeHold(id, 'pending', notReleasable);
+  }
+
+  /** Moves a pending or held task to `status`; any other is refused with `refusal`. */
+  #changeHold(
+    id: string,
+    status: 'held' | 'pending',
+    refusal: (id: string, status: TaskStatus) => Error,
+  ): Task | undefined {
     const record = this.#byId.get(id);
     if (!record) return undefined;
     const t = record.task;
-    if (t.status !== 'pending' && t.status !== 'held') throw notReleasable(id, t.status);
-    t.status = 'pending';
+    if (t.status !== 'pending' && t.status !== 'held') throw refusal(id, t.status);
+    // It stays in the open set (cancel finds it there); claims skip all but pending tasks.
+    t.status = status;
     return toTask(record);
   }
 
