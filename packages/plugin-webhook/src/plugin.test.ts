@@ -664,6 +664,16 @@ describe('HTTP API', () => {
     const released = await api(url, `/tasks/${task.id}/release`, { method: 'POST' });
     expect(released.json()).toMatchObject({ task: { id: task.id, status: 'pending' } });
     expect((await api(url, '/tasks/t_nope/hold', { method: 'POST' })).status).toBe(404);
+    // Without the token, or naming no task (control characters, 300 of them): refused, and the
+    // task stays as it was.
+    expect(
+      (await api(url, `/tasks/${task.id}/hold`, { method: 'POST', token: 'wrong' })).status,
+    ).toBe(401);
+    const oddId = encodeURIComponent('\u001b[2J'.repeat(75));
+    expect((await api(url, `/tasks/${oddId}/release`, { method: 'POST' })).status).toBe(404);
+    expect((await api(url, `/tasks/${task.id}`)).json()).toMatchObject({
+      task: { id: task.id, status: 'pending' },
+    });
 
     const cancelled = await api(url, `/tasks/${task.id}/cancel`, { method: 'POST' });
     expect(cancelled.json()).toMatchObject({ task: { id: task.id, status: 'cancelled' } });
