@@ -272,6 +272,25 @@ describe('DefaultInboundRouter', () => {
     expect(enqueued.map((t) => t.input)).toEqual(['hello']);
   });
 
+  it('skips by the command in the context when the command is reached, as the command reads it', async () => {
+    const { router } = setup();
+    // An alias, earlier in the chain: `/p` becomes `/ping` for what follows.
+    router.use(
+      async (ctx: InboundContext, next: InboundNext) => {
+        if (ctx.command?.name === 'p') {
+          (ctx as { command: InboundContext['command'] }).command = {
+            ...ctx.command,
+            name: 'ping',
+          };
+        }
+        return next();
+      },
+      { phase: 'commands' },
+    );
+    router.use(command('ping', () => 'pong', { description: 'Ping' }));
+    expect(await router.dispatch(message('/p'))).toEqual({ outcome: 'handled', reply: 'pong' });
+  });
+
   it('rejects next() twice from a middleware that follows skipped commands', async () => {
     const { router, enqueued } = setup();
     router.use(command('ping', () => 'pong', { description: 'Ping' }));

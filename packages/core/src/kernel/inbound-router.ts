@@ -98,7 +98,6 @@ export class DefaultInboundRouter implements InboundRouter {
         },
       };
       const chain = this.#ordered();
-      const commandName = parsed?.name;
       let called = -1;
       const run = async (from: number): Promise<DispatchReceipt> => {
         if (from <= called) {
@@ -107,7 +106,9 @@ export class DefaultInboundRouter implements InboundRouter {
             'an inbound middleware called next() twice; call it once and return its receipt',
           );
         }
-        // Commands other than this message's would only pass it on.
+        // Commands other than this message's would only pass it on. Read from the context now,
+        // as each of them would: an earlier middleware may have rewritten the command.
+        const commandName = ctx.command?.name;
         let i = from;
         while (i < chain.length && passesOn(chain[i] as InboundMiddleware, commandName)) i++;
         called = i;
