@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 /** One line of `pg-reliability-host.mjs`'s journal. */
 export interface JournalEntry {
-  kind: 'start' | 'done' | 'failed' | 'role.acquired' | 'role.lost' | 'role.released';
+  kind: 'start' | 'done' | 'failed' | 'role.acquired' | 'role.lost' | 'role.released' | 'role.work';
   pid: number;
   /** Milliseconds since the epoch, sub-millisecond, comparable across processes. */
   at: number;
@@ -66,7 +66,54 @@ export function sessionOrderViolations(
   return violations;
 }
 
-/** When each host held `role`: from its `role.acquired` to its loss, release, or death. */
+/**
+ * The places where two holdings of `role` did the role's work at the same time: a `role.work`
+ * line of one epoch later than the first of a later epoch. Epochs only grow (each take writes the
+ * record's epoch plus one), so the work of each must end before the next one's begins.
+ */
+export function roleWorkOverlaps(entries: readonly JournalEntry[], role: string): string[] {
+  const spans = new Map<number, { pid: number; first: number; last: number; beats: number }>();
+  for (const e of entries) {
+    if (e.kind !== 'role.work' || e.role !== role || e.epoch === undefined) continue;
+    const span = spans.get(e.epoch) ?? { pid: e.pid, first: e.at, last: e.at, beats: 0 };
+    span.first = Math.min(span.first, e.at);
+    span.last = Math.max(span.last, e.at);
+    span.beats++;
+    spans.set(e.epoch, span);
+  }
+  const epochs = [...spans.keys()].sort((a, b) => a - b);
+  const overlaps: string[] = [];
+  for (let k = 1; k < epochs.length; k++) {
+    // Each later epoch against every earlier one (not only its neighbour: an epoch with no work
+    // between two others must not hide an overlap of those).
+    const later = spans.get(epochs[k]!)!;
+    for (const earlierEpoch of epochs.slice(0, k)) {
+      const earlier = spans.get(earlierEpoch)!;
+      if (earlier.last >= later.first) {
+        overlaps.push(
+          `epoch ${earlierEpoch} (pid ${earlier.pid}) worked ${(earlier.last - later.first).toFixed(1)} ms into epoch ${epochs[k]} (pid ${later.pid})`,
+        );
+      }
+    }
+  }
+  return overlaps;
+}
+
+/** The epochs that did the role's work, in order. */
+export function roleWorkEpochs(entries: readonly JournalEntry[], role: string): number[] {
+  const epochs = new Set<number>();
+  for (const e of entries) {
+    if (e.kind === 'role.work' && e.role === role && e.epoch !== undefined) epochs.add(e.epoch);
+  }
+  return [...epochs].sort((a, b) => a - b);
+}
+
+/**
+ * When each host held `role` by its events: from its `role.acquired` to its loss, release, or
+ * death. Only for reading a failure: an event is journaled when it is emitted, which on a starved
+ * process is later than the lease's end (its expiry timer fires late), so these may overlap
+ * though the work under the role did not.
+ */
 export function roleHoldings(
   entries: readonly JournalEntry[],
   kills: readonly { pid: number; at: number }[],

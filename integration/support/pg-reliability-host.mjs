@@ -14,7 +14,7 @@ const [url, schema, journal] = process.argv.slice(2);
 // hosts); performance.timeOrigin is fixed per process at start and can be off by tens of ms.
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const record = (entry) =>
-  appendFileSync(journal, `${JSON.stringify({ ...entry, pid: process.pid, at: now() })}\n`);
+  appendFileSync(journal, `${JSON.stringify({ pid: process.pid, at: now(), ...entry })}\n`);
 
 const host = createHost({
   name: `reliability-${process.pid}`,
@@ -54,13 +54,29 @@ const host = createHost({
       pool: { max: 4, connectionTimeoutMillis: 1000 },
       healthTimeoutMs: 500,
     }),
-    {
-      name: 'polling-role',
-      dependsOn: [RolesToken],
-      start(ctx) {
-        ctx.resolve(RolesToken).campaign('test:polling');
-      },
-    },
+    (() => {
+      let beat;
+      return {
+        name: 'polling-role',
+        dependsOn: [RolesToken],
+        start(ctx) {
+          const campaign = ctx.resolve(RolesToken).campaign('test:polling');
+          // The work only the holder may do, as a poller does it: guarded by the lease. The clock is
+          // read before the check, so a lease valid at the check (no JS ran in between) was valid
+          // at the time journaled. The role events are journaled too, but late when this process is
+          // starved (a timer fires late): what must never overlap is the work, which is what this is.
+          beat = setInterval(() => {
+            const at = now();
+            const lease = campaign.lease;
+            if (lease?.isValid())
+              record({ kind: 'role.work', role: lease.role, epoch: lease.epoch, at });
+          }, 20);
+        },
+        stop() {
+          clearInterval(beat);
+        },
+      };
+    })(),
   ],
 });
 for (const event of ['role.acquired', 'role.lost', 'role.released']) {
