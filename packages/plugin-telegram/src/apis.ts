@@ -1,6 +1,6 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api } from 'grammy';
-import { botApiFetch } from './bot-api-fetch.js';
+import { type BotApiFetch, botApiFetch } from './bot-api-fetch.js';
 
 /** 429 answers one send waits out (each within `maxRetryDelaySeconds`) before it fails. */
 const MAX_RATE_LIMIT_RETRIES = 3;
@@ -17,12 +17,17 @@ const POLL_GRACE_SECONDS = 15;
  * const api = pollingApi(token, 'https://api.telegram.org', 30);
  * ```
  */
-export function pollingApi(token: string, apiRoot: string, pollTimeoutSeconds: number): Api {
+export function pollingApi(
+  token: string,
+  apiRoot: string,
+  pollTimeoutSeconds: number,
+  fetch: BotApiFetch = botApiFetch(),
+): Api {
   return new Api(token, {
     apiRoot,
     timeoutSeconds: pollTimeoutSeconds + POLL_GRACE_SECONDS,
     // grammY's client types name node-fetch's `fetch`; it calls only what botApiFetch serves.
-    fetch: botApiFetch() as never,
+    fetch: fetch as never,
   });
 }
 
@@ -42,8 +47,9 @@ export function sendingApi(
   apiRoot: string,
   maxRetryDelaySeconds: number,
   onRateLimited?: (retryAfterSeconds: number | undefined) => void,
+  fetch: BotApiFetch = botApiFetch(),
 ): Api {
-  const api = new Api(token, { apiRoot, fetch: botApiFetch() as never });
+  const api = new Api(token, { apiRoot, fetch: fetch as never });
   // Installed first, so it sits inside auto-retry and hears every 429, waited out or not.
   if (onRateLimited) {
     api.config.use(async (prev, method, payload, signal) => {

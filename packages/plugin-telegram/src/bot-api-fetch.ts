@@ -16,6 +16,16 @@ interface BotApiResponse {
   text(): Promise<string>;
 }
 
+/** A `fetch` for grammY's API client, and the end of its connections. */
+export interface BotApiFetch {
+  (url: string, init?: BotApiRequestInit): Promise<BotApiResponse>;
+  /**
+   * Closes the pool's connections once the calls in flight have answered; a call after it
+   * fails. The plugin's stop calls it, so a stopped host leaves no socket to Telegram open.
+   */
+  close(): Promise<void>;
+}
+
 /**
  * A `fetch` for grammY's API client over undici's `request`, on one keep-alive connection pool
  * per client. grammY's default on Node is node-fetch over `node:http`, which builds a WHATWG
@@ -28,10 +38,13 @@ interface BotApiResponse {
  *
  * @example
  * ```ts
- * const api = new Api(token, { apiRoot, fetch: botApiFetch() as never });
+ * const fetch = botApiFetch();
+ * const api = new Api(token, { apiRoot, fetch: fetch as never });
+ * // at stop
+ * await fetch.close();
  * ```
  */
-export function botApiFetch(): (url: string, init?: BotApiRequestInit) => Promise<BotApiResponse> {
+export function botApiFetch(): BotApiFetch {
   const dispatcher = new Agent({
     // Long polls hold a request open for the poll's timeout; grammY aborts one that overstays.
     headersTimeout: 0,
@@ -39,7 +52,7 @@ export function botApiFetch(): (url: string, init?: BotApiRequestInit) => Promis
     // Replies to many chats go out side by side (Telegram's own limit is 30 messages/s).
     connections: 32,
   });
-  return async (url, init = {}) => {
+  const fetch = async (url: string, init: BotApiRequestInit = {}): Promise<BotApiResponse> => {
     const response = await request(url, {
       method: (init.method ?? 'GET') as 'GET' | 'POST',
       ...(init.headers && { headers: init.headers }),
@@ -56,4 +69,5 @@ export function botApiFetch(): (url: string, init?: BotApiRequestInit) => Promis
       text: async () => text,
     };
   };
+  return Object.assign(fetch, { close: () => dispatcher.close() });
 }

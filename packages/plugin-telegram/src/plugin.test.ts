@@ -119,6 +119,19 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     expect(api.calls.some((c) => c.method === 'sendChatAction')).toBe(false);
   });
 
+  it('hangs up its connections to the Bot API when the host stops', async () => {
+    const api = await fakeApi();
+    const bot = await startBot(api);
+    api.sendText(ALICE, 'hello');
+    await api.waitForMessages(1);
+    // Polling and sending share one keep-alive pool.
+    expect(api.openConnections).toBeGreaterThan(0);
+    await bot.host.stop();
+    // At once, not when idle keep-alive sockets time out (undici's 4 s, the server's 5 s).
+    await api.waitFor(() => api.openConnections === 0, 1_000, 'no open connection');
+    expect(api.openConnections).toBe(0);
+  });
+
   it('shows "typing…" in the chat while a task runs past a second', async () => {
     const api = await fakeApi();
     const slowly = async (input: unknown) => {

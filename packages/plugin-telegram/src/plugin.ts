@@ -22,6 +22,7 @@ import { type RoleCampaign, type RoleLease, RolesToken } from '@agentd/core/role
 import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
 import { forwardAlerts } from './alerts.js';
+import type { BotApiFetch } from './bot-api-fetch.js';
 import { pollerHealth, webhookHealth } from './channel-health.js';
 import { commandMenus } from './command-menu.js';
 import { describeError, isGrammyError } from './describe-error.js';
@@ -80,6 +81,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
   /** Polling mode on a host with roles: only the holder of `<name>:polling` polls. */
   let polling: RoleCampaign | undefined;
   let typing: TypingIndicator | undefined;
+  /** The HTTP connections to the Bot API, shared by polling and sending. */
+  let connections: BotApiFetch | undefined;
   let username: string | undefined;
   let stopped = false;
   let stopAlerts: (() => void) | undefined;
@@ -115,13 +118,23 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       const o = ctx.options;
       // grammY and its HTTP client load here, not with the config that names this plugin: a CLI
       // command that reads the store never registers it.
-      const { pollingApi, sendingApi } = await import('./apis.js');
-      pollApi = pollingApi(o.token, o.apiRoot, o.pollTimeoutSeconds);
-      const sendApi = sendingApi(o.token, o.apiRoot, o.maxRetryDelaySeconds, (retryAfterSeconds) =>
-        ctx.events.emit('channel.rate_limited', {
-          channel: o.name,
-          ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-        }),
+      const [{ pollingApi, sendingApi }, { botApiFetch }] = await Promise.all([
+        import('./apis.js'),
+        import('./bot-api-fetch.js'),
+      ]);
+      // One connection pool for polling and sending, closed at stop.
+      connections = botApiFetch();
+      pollApi = pollingApi(o.token, o.apiRoot, o.pollTimeoutSeconds, connections);
+      const sendApi = sendingApi(
+        o.token,
+        o.apiRoot,
+        o.maxRetryDelaySeconds,
+        (retryAfterSeconds) =>
+          ctx.events.emit('channel.rate_limited', {
+            channel: o.name,
+            ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+          }),
+        connections,
       );
       channel = new TelegramChannel({
         name: o.name,
@@ -387,6 +400,8 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       await Promise.race([settled, sleep(ANSWER_GRACE_MS, undefined, { ref: false })]);
       answering.abort();
       await settled;
+      // Sends still in flight (the outbox's) answer first; a reply cut short stays in the outbox.
+      await Promise.race([connections?.close(), sleep(ANSWER_GRACE_MS, undefined, { ref: false })]);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** A JSON object as the Bot API sends and receives it. */
 export type BotApiObject = Record<string, unknown>;
@@ -103,6 +103,7 @@ export class FakeBotApi {
   conflicts = 0;
 
   readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
   readonly #username: string;
   readonly #updates: BotApiObject[] = [];
   readonly #failures = new Map<string, (FakeFailure | undefined)[]>();
@@ -117,6 +118,15 @@ export class FakeBotApi {
     this.url = url;
     this.token = options.token ?? '123456:TEST';
     this.#username = options.username ?? 'agentd_test_bot';
+    server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  /** The bot's connections open now (keep-alive ones too): 0 once a stopped bot has hung up. */
+  get openConnections(): number {
+    return this.#sockets.size;
   }
 
   /** Starts a fake server on a free loopback port. */
