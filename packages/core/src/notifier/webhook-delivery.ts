@@ -1,5 +1,4 @@
 import { ExponentialBackoff, handleAll, retry, TimeoutStrategy, timeout, wrap } from 'cockatiel';
-import { Webhook } from 'standardwebhooks';
 
 /**
  * One outbound webhook as a route's target: a Standard Webhooks POST signed with `secret`.
@@ -37,6 +36,9 @@ export async function postSignedWebhook(
   options: { signal?: AbortSignal; now?: () => number; initialDelayMs?: number } = {},
 ): Promise<void> {
   const body = JSON.stringify(payload);
+  // Loaded with the first alert sent, not with core: every CLI command would load it (CommonJS,
+  // which Node scans for export names when imported: about 15 ms of CPU), and few hosts send any.
+  const { Webhook } = await import('standardwebhooks');
   const signer = new Webhook(target.secret);
   const policy = wrap(
     retry(handleAll, {
