@@ -6,8 +6,10 @@ import { useLive } from './live';
 let firstDataMarked = false;
 
 /**
- * Marks (`agentd:first-data`) the first frame painted with data from the API, so tests and
- * users (the browser's performance panel) can see how long the first view took.
+ * Marks (`agentd:first-data`) the start of the first frame with data from the API (in its
+ * animation-frame callback: before that frame's style, layout and paint, so the data shows a
+ * little later; the dashboard bench times the paint itself), so tests and users (the browser's
+ * performance panel) can see when the first view came.
  */
 function markFirstData(): void {
   if (firstDataMarked) return;
