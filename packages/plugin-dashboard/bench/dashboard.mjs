@@ -1,8 +1,11 @@
 // What the dashboard costs and how fast it shows, in a real Chromium against a real host (its
 // own process, SQLite file), with the issue's targets:
-// - first view: Chromium navigation start to the first frame painted with the overview's data
-//   (the page's `agentd:first-data` mark; cold cache, a fresh
-//   browser context per run), median of FIRST_VIEW_RUNS; also first contentful paint. Target 300 ms.
+// - first view: Chromium navigation start to the paint of the overview's data (Element Timing of
+//   the first card's heading, which only the data shows, marked by the bench's own script: the
+//   frame's presentation time, as for the first contentful paint the reference is measured by;
+//   cold cache, a fresh browser context per run), median of FIRST_VIEW_RUNS; also the page's own
+//   `agentd:first-data` mark (taken when that frame begins, before its style, layout and paint)
+//   and the first contentful paint. Target 300 ms.
 // - idle tab: the host process's CPU while tabs sit open on the overview and tasks pages, live
 //   stream connected, nothing happening: (with 20 tabs - with none) / 20. Target under 1 % of a core.
 // - runner: tasks/s with no tab and with 20 tabs open (each task event reaches every tab, which
@@ -20,6 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import { chromium } from 'playwright-core';
+import { DATA_PAINT_PROBE } from './first-view-probe.mjs';
 
 // The browser tests' Chromium and flags (src/test-browser.ts, read through jiti: Node 20 cannot
 // import TypeScript).
@@ -111,22 +115,31 @@ try {
   await ask({ cmd: 'run', tasks: TASKS }); // warm-up, and tasks for the pages to show
 
   const views = [];
+  const marks = [];
   const paints = [];
   for (let i = 0; i < FIRST_VIEW_RUNS + 1; i++) {
     const context = await browser.newContext();
+    await context.addInitScript(DATA_PAINT_PROBE);
     const page = await context.newPage();
     await page.goto(`${url}/dashboard/`);
-    // The client marks the first frame painted with API data (client/src/data.ts), in the
-    // page's clock: ms since navigation start.
-    const rendered = await page.waitForFunction(
-      () => performance.getEntriesByName('agentd:first-data')[0]?.startTime ?? false,
+    // In the page's clock: ms since navigation start. The client's own mark (client/src/data.ts)
+    // is taken when the frame with the data begins; the probe's time is when it was painted.
+    const rendered = await page.waitForFunction(() =>
+      window.__benchDataPaint && performance.getEntriesByName('agentd:first-data')[0]
+        ? {
+            painted: window.__benchDataPaint,
+            mark: performance.getEntriesByName('agentd:first-data')[0].startTime,
+          }
+        : false,
     );
     const fcp = await page.evaluate(
       () => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null,
     );
     if (i > 0) {
       // The first run warms the host's routes; every run has a cold browser cache.
-      views.push(await rendered.jsonValue());
+      const { painted, mark } = await rendered.jsonValue();
+      views.push(painted);
+      marks.push(mark);
       if (fcp !== null) paints.push(fcp);
     }
     await context.close();
@@ -138,7 +151,7 @@ try {
     `reference (navigation -> first paint of /dashboard/api/me, cold cache)  median ${reference.toFixed(0)} ms; first view / reference ${(view / reference).toFixed(2)}`,
   );
   console.log(
-    `first view (navigation -> first frame with the overview's data, cold cache)  median ${view.toFixed(0)} ms of ${views.length} (min ${Math.min(...views).toFixed(0)}, max ${Math.max(...views).toFixed(0)}), first contentful paint median ${median(paints).toFixed(0)} ms; target 300 ms, ratio ${(view / 300).toFixed(2)}`,
+    `first view (navigation -> the overview's data painted, cold cache)  median ${view.toFixed(0)} ms of ${views.length} (min ${Math.min(...views).toFixed(0)}, max ${Math.max(...views).toFixed(0)}), the page's agentd:first-data mark median ${median(marks).toFixed(0)} ms, first contentful paint median ${median(paints).toFixed(0)} ms; target 300 ms, ratio ${(view / 300).toFixed(2)}`,
   );
 
   const idleNone = await hostCpu(IDLE_MS);

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { createHost, SessionStoreToken, TaskStoreToken } from '@agentd/core';
+import { createHost, HealthRegistryToken, SessionStoreToken, TaskStoreToken } from '@agentd/core';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { webhook } from '@agentd/plugin-webhook';
 import { sqlite } from '@agentd/store-sqlite';
@@ -114,6 +114,47 @@ describe('the dashboard on loopback (no login)', () => {
     expect(text).toContain('sk-proj-[redacted]');
     const stored = await seeded.host.resolve(TaskStoreToken).get(id);
     expect(JSON.stringify(stored?.input)).toContain(SEEDED_SECRET);
+  });
+
+  it("puts the first view's answers in the page, masked, for loopback host names only, never stored", async () => {
+    const seeded = await startSeededHost(dbPath(), hosts);
+    const { url } = seeded;
+    // A health check whose output carries a secret (and an attempt to end the data block early).
+    seeded.host.resolve(HealthRegistryToken).add({
+      name: 'leaky',
+      check: () => ({ status: 'pass', output: `key ${SEEDED_SECRET} </script><script>alert(1)` }),
+    });
+    const page = await fetch(`${url}/dashboard/`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self';");
+    const html = await page.text();
+    expect(html).not.toContain(SEEDED_SECRET);
+    expect(html).not.toContain('</script><script>alert');
+    const block = /<script type="application\/json" id="agentd-first-view">(.*?)<\/script>/s.exec(
+      html,
+    );
+    expect(block).not.toBeNull();
+    const first = JSON.parse(block![1]!) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(first).sort()).toEqual(['/alerts', '/me', '/overview']);
+    const me = await getJson(url, '/me');
+    expect(first['/me']).toEqual(me.body);
+    const overview = (await getJson(url, '/overview')).body as unknown as Record<string, unknown>;
+    expect(first['/overview']!.tasks).toEqual(overview.tasks);
+    const health = (o: Record<string, unknown>) => o.health as { checks: Record<string, unknown> };
+    expect(health(first['/overview']!).checks.leaky).toEqual(health(overview).checks.leaky);
+    expect(JSON.stringify(first['/overview']!.health)).toContain(
+      'key sk-proj-[redacted] </script>',
+    );
+    expect(first['/alerts']).toEqual((await getJson(url, '/alerts')).body);
+    // The assets are still the shared, cacheable files.
+    expect(html).toMatch(/<script type="module" crossorigin src="\.\/assets\/index-[\w-]+\.js">/);
+
+    // DNS rebinding: a page at another host name gets the page, but none of the data.
+    const rebound = await rawGet(`${url}/dashboard/`, 'evil.example:8787');
+    expect(rebound.status).toBe(200);
+    expect(rebound.body).toContain('"authenticated":false');
+    expect(rebound.body).not.toContain('/overview');
+    expect(rebound.body).not.toContain('csrf');
   });
 
   it('refuses bad filters, huge pages and injection with 400, and finds text literally', async () => {
@@ -360,6 +401,13 @@ describe('the dashboard beyond loopback', () => {
     expect(setCookie).toContain('Path=/dashboard');
     expect(setCookie).not.toContain(DASHBOARD_TOKEN);
     const cookie = setCookie.split(';')[0]!;
+    // The page holds the first view's answers for a logged-in caller only.
+    const anonymous = await (await fetch(`${url}/dashboard/`)).text();
+    expect(anonymous).toContain('"/me":{"auth":"login","authenticated":false}');
+    expect(anonymous).not.toContain('/overview');
+    const loggedIn = await (await fetch(`${url}/dashboard/`, { headers: { cookie } })).text();
+    expect(loggedIn).toContain('"/overview":{"host":{"name":"dash-host"');
+    expect(loggedIn).toContain(`"csrf":"${await csrfOf(url, cookie)}"`);
     const tasks = await getJson(url, '/tasks', { cookie });
     expect(tasks.status).toBe(200);
     expect(tasks.body.tasks).toHaveLength(6);

@@ -87,6 +87,37 @@ export class ClientAssets {
     return total;
   }
 
+  /**
+   * The page (`index.html`) with the first view's API answers in it, as a JSON data block
+   * (`<script type="application/json" id="agentd-first-view">`: never run, so the content policy
+   * stays `script-src 'self'`) that the client reads instead of asking for them: one response
+   * instead of three and a frame. `first` maps API paths to their answers, already masked; the
+   * page is then the caller's own (it holds their CSRF token), so it is never stored.
+   */
+  page(request: HttpRequest, first: Readonly<Record<string, unknown>>): HttpResponse | undefined {
+    if (Object.keys(first).length === 0) return this.answer('index.html', request);
+    const file = this.#files.get('index.html');
+    if (!file) return undefined;
+    const html = file.body.toString('utf8');
+    const at = html.lastIndexOf('</body>');
+    // `<` escaped: no `</script>` (or `<!--`) in an answer can end the block early.
+    const block = `<script type="application/json" id="agentd-first-view">${JSON.stringify(first).replace(/</g, '\\u003c')}</script>`;
+    const body = Buffer.from(
+      at < 0 ? html + block : `${html.slice(0, at)}${block}\n  ${html.slice(at)}`,
+    );
+    const gzip = /\bgzip\b/.test(request.header('accept-encoding') ?? '');
+    return {
+      headers: {
+        ...SECURITY_HEADERS,
+        'content-type': file.type,
+        'cache-control': 'no-store',
+        vary: 'accept-encoding',
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      },
+      body: gzip ? gzipSync(body) : body,
+    };
+  }
+
   /** The answer for one file, or undefined when there is no such file. */
   answer(name: string, request: HttpRequest): HttpResponse | undefined {
     const file = this.#files.get(name);

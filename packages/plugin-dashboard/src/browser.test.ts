@@ -210,6 +210,36 @@ describe.skipIf(!available)('the dashboard in Chromium', () => {
     }
   });
 
+  it("shows the overview's data in its first frame from the page itself, asking the API for none of it", async () => {
+    const seeded = await startSeededHost(dbPath(), hosts);
+    const { context, page } = await openPage();
+    try {
+      const asked: string[] = [];
+      page.on('request', (request) => asked.push(new URL(request.url()).pathname));
+      await page.goto(`${seeded.url}/dashboard/`);
+      await page.waitForFunction("performance.getEntriesByName('agentd:first-data').length > 0");
+      expect(await page.locator('.grid .card h2').first().textContent()).toContain('dash-host');
+      await page.locator('.live.up').waitFor();
+      const alerts = (await (await fetch(`${seeded.url}/dashboard/api/alerts`)).json()) as {
+        open: number;
+      };
+      expect(await page.locator('.open-alerts').textContent()).toBe(String(alerts.open));
+      const api = asked.filter((path) => path.includes('/api/'));
+      expect(api).not.toContain('/dashboard/api/me');
+      expect(api).not.toContain('/dashboard/api/overview');
+      expect(api).not.toContain('/dashboard/api/alerts');
+      expect(api).toContain('/dashboard/api/events');
+      // A later change still reads the API (the page's answers are taken once).
+      const { TaskQueueToken } = await import('@agentd/core');
+      await seeded.host.resolve(TaskQueueToken).enqueue({ agent: 'echo', input: 'later' });
+      await expect
+        .poll(() => asked.includes('/dashboard/api/overview'), { timeout: 5000 })
+        .toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('is usable on a phone, in dark mode', async () => {
     const seeded = await startSeededHost(dbPath(), hosts);
     const { context, page } = await openPage({ phone: true, colorScheme: 'dark' });

@@ -7,6 +7,8 @@ import {
   HealthRegistryToken,
   HostInfoToken,
   HttpError,
+  type HttpRequest,
+  type HttpResponse,
   HttpServerToken,
   InboundRouterToken,
   IntakeGuardToken,
@@ -143,7 +145,11 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
         mask: <T>(value: T) => maskJson(value, maskText) as T,
         maxStreams: o.maxStreams,
       };
-      const route = apiRouter(http, o.path, deps, offs);
+      const reads = new Map<
+        string,
+        (request: HttpRequest) => Promise<HttpResponse> | HttpResponse
+      >();
+      const route = apiRouter(http, o.path, deps, offs, reads);
       mountAuthRoutes(route, deps);
       mountTaskRoutes(route, deps);
       mountHostRoutes(route, deps);
@@ -178,7 +184,8 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
         http.route({
           method: 'GET',
           path: `${o.path}/`,
-          handler: (request) => assets.answer('index.html', request) ?? { status: 404 },
+          handler: async (request) =>
+            assets.page(request, await firstView(reads, request)) ?? { status: 404 },
         }),
         http.route({
           method: 'GET',
@@ -206,6 +213,50 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
       for (const off of offs.splice(0).reverse()) off();
     },
   };
+}
+
+/**
+ * What the overview (the page a dashboard opens on) reads first: who the caller is (with the CSRF
+ * token), the overview, and the alerts count. The route is in the URL's hash, which the server
+ * never sees, so it is always these.
+ */
+const FIRST_VIEW_READS = ['/me', '/overview', '/alerts'];
+/** How long the page waits for them; a read still running is left to the client to ask for. */
+const FIRST_VIEW_BUDGET_MS = 100;
+
+/**
+ * The first view's API answers for the page, through the API's own handlers: the same caller
+ * check (an API read the caller may not make is left out, so the client asks and gets the same
+ * 401 or 403) and the same masking of secrets. Answers other than 200 are left out.
+ */
+async function firstView(
+  reads: ReadonlyMap<string, (request: HttpRequest) => Promise<HttpResponse> | HttpResponse>,
+  request: HttpRequest,
+): Promise<Record<string, unknown>> {
+  const first: Record<string, unknown> = {};
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, FIRST_VIEW_BUDGET_MS);
+  });
+  await Promise.race([
+    Promise.all(
+      FIRST_VIEW_READS.map(async (path) => {
+        const read = reads.get(path);
+        if (!read) return;
+        try {
+          const answer = await read(request);
+          if ((answer.status ?? 200) === 200 && answer.json !== undefined)
+            first[path] = answer.json;
+        } catch {
+          // Not for this caller, or failing: the client asks, and shows what the API answers.
+        }
+      }),
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  // A copy: reads that finish after the budget must not change the page being sent.
+  return { ...first };
 }
 
 function notFound() {

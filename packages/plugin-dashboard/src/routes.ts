@@ -87,7 +87,8 @@ export type ApiRoute = (
 /**
  * A function that mounts API routes under `${base}/api` on `server`, each checking the caller
  * (and, for `POST`, the CSRF token) before its handler runs; `open` routes (the login) check
- * themselves. The removers are pushed to `offs`.
+ * themselves. The removers are pushed to `offs`. Plain `GET` routes (no `:param`, no stream) are
+ * also put in `reads`, with the same caller check, for the page to embed their first answers.
  *
  * @example
  * ```ts
@@ -100,6 +101,7 @@ export function apiRouter(
   base: string,
   deps: DashboardDeps,
   offs: (() => void)[],
+  reads?: Map<string, (request: HttpRequest) => Promise<HttpResponse> | HttpResponse>,
 ): ApiRoute {
   // Reads of the same URL that arrive while one is being answered share its answer: every open
   // tab re-reads its page about 500 ms after the same live event, so twenty tabs on the overview
@@ -117,6 +119,13 @@ export function apiRouter(
     return answer;
   };
   return (method, path, handler, options = {}) => {
+    if (reads && method === 'GET' && !options.stream && !path.includes(':')) {
+      // The same caller check as over HTTP, without the sharing (keyed by the request's path).
+      reads.set(path, (request) => {
+        if (!options.open) deps.auth.check(request, false);
+        return handler(request);
+      });
+    }
     offs.push(
       server.route({
         method,

@@ -1,6 +1,8 @@
 // The dashboard's calls to its own API: same origin, the session cookie sent by the browser,
 // and the CSRF token (from /api/me) on every change.
 
+import { takeFirst } from './first-view';
+
 let csrf: string | undefined;
 
 /** An API error answer, with the server's code and message. */
@@ -59,9 +61,9 @@ export interface Me {
   user?: string;
 }
 
-/** Who the API thinks we are; keeps the CSRF token for later changes. */
+/** Who the API thinks we are (the page's answer the first time); keeps the CSRF token for later changes. */
 export async function whoAmI(): Promise<Me> {
-  const me = await get<Me>('/me');
+  const me = takeFirst<Me>('/me') ?? (await get<Me>('/me'));
   csrf = me.csrf;
   return me;
 }
