@@ -109,25 +109,28 @@ for (let i = 0; i < RUNS; i++) {
     log(`burn-down ${setup.padEnd(8)}: ${Math.round(rate)} tasks/s, ${cpu.toFixed(1)} µs CPU/task`);
   }
 }
-const m = Object.fromEntries(
-  SETUPS.map((s) => [s, { rate: median(runs[s].rate), cpu: median(runs[s].cpu) }]),
-);
-const slower = (a, b) => (((m[b].rate - m[a].rate) / m[b].rate) * 100).toFixed(1);
-const moreCpu = (a, b) => (((m[a].cpu - m[b].cpu) / m[b].cpu) * 100).toFixed(1);
-for (const s of SETUPS) {
+// --runs 0 skips the burn-downs and the store's figures: scrapes only.
+if (RUNS > 0) {
+  const m = Object.fromEntries(
+    SETUPS.map((s) => [s, { rate: median(runs[s].rate), cpu: median(runs[s].cpu) }]),
+  );
+  const slower = (a, b) => (((m[b].rate - m[a].rate) / m[b].rate) * 100).toFixed(1);
+  const moreCpu = (a, b) => (((m[a].cpu - m[b].cpu) / m[b].cpu) * 100).toFixed(1);
+  for (const s of SETUPS) {
+    log(
+      `median ${s.padEnd(8)}: ${Math.round(m[s].rate)} tasks/s, ${m[s].cpu.toFixed(1)} µs CPU/task`,
+    );
+  }
   log(
-    `median ${s.padEnd(8)}: ${Math.round(m[s].rate)} tasks/s, ${m[s].cpu.toFixed(1)} µs CPU/task`,
+    `whole feature (metrics vs bare): ${slower('metrics', 'bare')} % slower, ${moreCpu('metrics', 'bare')} % more CPU per task`,
+  );
+  log(
+    `counters alone (counters vs bare): ${slower('counters', 'bare')} % slower, ${moreCpu('counters', 'bare')} % more CPU per task`,
+  );
+  log(
+    `handlers alone (metrics vs counters): ${slower('metrics', 'counters')} % slower, ${moreCpu('metrics', 'counters')} % more CPU per task`,
   );
 }
-log(
-  `whole feature (metrics vs bare): ${slower('metrics', 'bare')} % slower, ${moreCpu('metrics', 'bare')} % more CPU per task`,
-);
-log(
-  `counters alone (counters vs bare): ${slower('counters', 'bare')} % slower, ${moreCpu('counters', 'bare')} % more CPU per task`,
-);
-log(
-  `handlers alone (metrics vs counters): ${slower('metrics', 'counters')} % slower, ${moreCpu('metrics', 'counters')} % more CPU per task`,
-);
 
 // The counters at the store, without a host: CPU per complete-and-claim transaction.
 const OPS = Number(args['store-ops']);
@@ -152,7 +155,7 @@ async function completeAndClaimCpu(withCounters) {
   db.close();
   return (cpu.user + cpu.system) / ops;
 }
-if (OPS > 0) {
+if (OPS > 0 && RUNS > 0) {
   const perOp = { without: [], with: [] };
   for (let i = 0; i < RUNS; i++) {
     perOp.without.push(await completeAndClaimCpu(false));
