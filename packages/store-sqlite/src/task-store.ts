@@ -851,7 +851,7 @@ export class SqliteTaskStore implements TaskStore {
 
   /**
    * From `task_counts` (kept by triggers, off the hot path since migration 0010), a walk of the
-   * open tasks' index (pending and running: about 30 ns per open task) and four index probes.
+   * open tasks' index (pending and running; kept while no row changes) and four index probes.
    */
   async stats(now: number): Promise<TaskStats> {
     return this.#stats.read(now);

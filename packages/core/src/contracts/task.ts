@@ -175,7 +175,7 @@ export interface TaskPage {
  * every scrape, served from maintained counters or indexes rather than by counting rows. Every
  * figure is exact as of one committed state of the store (a crash never leaves it off); its cost
  * must not grow with the finished tasks kept, and may grow with the open ones (the SQLite store
- * walks its open tasks' index for pending and running: about 30 ns per open task).
+ * walks its open tasks' index for pending and running: tens to hundreds of ms per million).
  */
 export interface TaskStats {
   /** Tasks by status, then by priority: `byPriority.pending[0]` is the critical queue depth. */
