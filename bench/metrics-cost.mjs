@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // What the metrics feature costs the task engine, and what a scrape costs. After `npm run build`:
 //   node bench/metrics-cost.mjs [--tasks 50000] [--runs 6] [--store-ops 10000] [--scrape 1000000]
+//     [--scrape-states pending,completed]
 // The unbatched burn-down of bench/run.mjs (SQLite, a no-op agent, one task per claim) in three
 // set-ups, in rotation so drift on a shared machine falls on all three:
 //   bare      no metrics(), and the store's task counters (the task_counts triggers) dropped
@@ -10,8 +11,8 @@
 // too), the steadier figure on a loaded machine. Then the counters alone at the store: CPU per
 // complete-and-claim transaction with and without them (--store-ops tasks, alternating, the
 // SqliteTaskStore driven directly). Then a full scrape (registry render, store figures read
-// fresh) with --scrape tasks stored (pending, so the queue itself is a million deep), and
-// `TaskStore.stats()` alone.
+// fresh) with --scrape tasks stored, and `TaskStore.stats()` alone: once with them all pending (the
+// queue itself a million deep), once all completed (--scrape-states, default pending,completed).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '6' },
     'store-ops': { type: 'string', default: '10000' },
     scrape: { type: 'string', default: '1000000' },
+    'scrape-states': { type: 'string', default: 'pending,completed' },
   },
 });
 const N = Number(args.tasks);
@@ -107,25 +109,28 @@ for (let i = 0; i < RUNS; i++) {
     log(`burn-down ${setup.padEnd(8)}: ${Math.round(rate)} tasks/s, ${cpu.toFixed(1)} µs CPU/task`);
   }
 }
-const m = Object.fromEntries(
-  SETUPS.map((s) => [s, { rate: median(runs[s].rate), cpu: median(runs[s].cpu) }]),
-);
-const slower = (a, b) => (((m[b].rate - m[a].rate) / m[b].rate) * 100).toFixed(1);
-const moreCpu = (a, b) => (((m[a].cpu - m[b].cpu) / m[b].cpu) * 100).toFixed(1);
-for (const s of SETUPS) {
+// --runs 0 skips the burn-downs and the store's figures: scrapes only.
+if (RUNS > 0) {
+  const m = Object.fromEntries(
+    SETUPS.map((s) => [s, { rate: median(runs[s].rate), cpu: median(runs[s].cpu) }]),
+  );
+  const slower = (a, b) => (((m[b].rate - m[a].rate) / m[b].rate) * 100).toFixed(1);
+  const moreCpu = (a, b) => (((m[a].cpu - m[b].cpu) / m[b].cpu) * 100).toFixed(1);
+  for (const s of SETUPS) {
+    log(
+      `median ${s.padEnd(8)}: ${Math.round(m[s].rate)} tasks/s, ${m[s].cpu.toFixed(1)} µs CPU/task`,
+    );
+  }
   log(
-    `median ${s.padEnd(8)}: ${Math.round(m[s].rate)} tasks/s, ${m[s].cpu.toFixed(1)} µs CPU/task`,
+    `whole feature (metrics vs bare): ${slower('metrics', 'bare')} % slower, ${moreCpu('metrics', 'bare')} % more CPU per task`,
+  );
+  log(
+    `counters alone (counters vs bare): ${slower('counters', 'bare')} % slower, ${moreCpu('counters', 'bare')} % more CPU per task`,
+  );
+  log(
+    `handlers alone (metrics vs counters): ${slower('metrics', 'counters')} % slower, ${moreCpu('metrics', 'counters')} % more CPU per task`,
   );
 }
-log(
-  `whole feature (metrics vs bare): ${slower('metrics', 'bare')} % slower, ${moreCpu('metrics', 'bare')} % more CPU per task`,
-);
-log(
-  `counters alone (counters vs bare): ${slower('counters', 'bare')} % slower, ${moreCpu('counters', 'bare')} % more CPU per task`,
-);
-log(
-  `handlers alone (metrics vs counters): ${slower('metrics', 'counters')} % slower, ${moreCpu('metrics', 'counters')} % more CPU per task`,
-);
 
 // The counters at the store, without a host: CPU per complete-and-claim transaction.
 const OPS = Number(args['store-ops']);
@@ -150,7 +155,7 @@ async function completeAndClaimCpu(withCounters) {
   db.close();
   return (cpu.user + cpu.system) / ops;
 }
-if (OPS > 0) {
+if (OPS > 0 && RUNS > 0) {
   const perOp = { without: [], with: [] };
   for (let i = 0; i < RUNS; i++) {
     perOp.without.push(await completeAndClaimCpu(false));
@@ -163,8 +168,17 @@ if (OPS > 0) {
 }
 
 const stored = Number(args.scrape);
-if (stored > 0) {
-  const host = hostOn(await seeded(stored), true, false);
+// The store's figures with the tasks stored waiting (the open tasks' index a million deep) and
+// with them all finished (the index empty): a store may count either kind differently.
+for (const state of stored > 0 ? args['scrape-states'].split(',') : []) {
+  const path = await seeded(stored);
+  if (state !== 'pending') {
+    // One statement: the counting triggers follow it as they follow the store's own writes.
+    const db = new Database(path);
+    db.prepare('UPDATE tasks SET status = ?, finished_at = run_at').run(state);
+    db.close();
+  }
+  const host = hostOn(path, true, false);
   await host.start();
   const service = host.resolve(MetricsRegistryToken);
   const times = [];
@@ -174,16 +188,20 @@ if (stored > 0) {
     times.push(performance.now() - t0);
   }
   log(
-    `scrape with ${stored.toLocaleString('en')} tasks stored: median ${median(times).toFixed(1)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`,
+    `scrape with ${stored.toLocaleString('en')} ${state} tasks stored: median ${median(times).toFixed(1)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`,
   );
   const tasks = host.resolve(TaskStoreToken);
   const reads = [];
+  let figures;
   for (let i = 0; i < 7; i++) {
     const t0 = performance.now();
-    await tasks.stats(Date.now());
+    figures = await tasks.stats(Date.now());
     reads.push(performance.now() - t0);
   }
-  log(`TaskStore.stats() alone: median ${median(reads).toFixed(2)} ms`);
+  const total = (status) => figures.byPriority[status].reduce((x, y) => x + y, 0);
+  log(
+    `TaskStore.stats() alone, ${state}: median ${median(reads).toFixed(2)} ms (${reads.map((t) => t.toFixed(1)).join(', ')}); reads pending ${total('pending')}, completed ${total('completed')}`,
+  );
   await host.stop('bench');
 }
 rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TaskStatus } from '@agentd/core';
+import { TASK_STATUSES } from '@agentd/core/store';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
@@ -10,6 +12,19 @@ import { SqliteSessionStore } from './session-store.js';
 import { SqliteTaskStore } from './task-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentd-store-migrations-'));
+
+/** Tasks by status and priority, counted from the rows, shaped like `TaskStats.byPriority`. */
+function countRows(db: Database.Database): Record<TaskStatus, number[]> {
+  const byPriority = Object.fromEntries(TASK_STATUSES.map((s) => [s, [0, 0, 0, 0]])) as Record<
+    TaskStatus,
+    number[]
+  >;
+  const rows = db
+    .prepare('SELECT status, priority, count(*) AS n FROM tasks GROUP BY status, priority')
+    .all() as { status: TaskStatus; priority: number; n: number }[];
+  for (const row of rows) byPriority[row.status][row.priority] = row.n;
+  return byPriority;
+}
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
@@ -151,6 +166,7 @@ describe('migrations', () => {
       '0007_task_counts',
       '0008_task_counts_batch_tallies',
       '0009_tasks_held',
+      '0010_task_counts_off_hot_path',
     ]);
     const store = new SqliteTaskStore(db);
     const prefix = db.prepare("SELECT value FROM meta WHERE key = 'task_id_prefix'").pluck().get();
@@ -188,6 +204,7 @@ describe('migrations', () => {
       '0007_task_counts',
       '0008_task_counts_batch_tallies',
       '0009_tasks_held',
+      '0010_task_counts_off_hot_path',
     ]);
     const tasks = new SqliteTaskStore(db);
     expect(await tasks.listLeases()).toEqual([
@@ -215,7 +232,7 @@ describe('migrations', () => {
     insert.run('pending', 1, T0 + 60_000, T0);
     insert.run('completed', 2, T0, T0);
     expect(() => db.prepare("UPDATE tasks SET status = 'held'").run()).toThrow(/CHECK/);
-    expect(applyMigrations(db)).toEqual(['0009_tasks_held']);
+    expect(applyMigrations(db)).toEqual(['0009_tasks_held', '0010_task_counts_off_hot_path']);
     const tasks = new SqliteTaskStore(db);
     expect(await tasks.counts()).toMatchObject({ pending: 1, completed: 1, held: 0 });
     const [reminder] = await tasks.list({ status: 'pending' });
@@ -234,6 +251,77 @@ describe('migrations', () => {
     const [claimed] = await again.claim({ owner: 'o', leaseMs: 1000, now: T0 + 120_000 });
     expect(claimed).toMatchObject({ id: reminder!.id, runAt: T0 + 60_000, priority: 1 });
     reopened.close();
+  });
+
+  it('0010 upgrades a file at the 0009 schema: same figures, and the hot path writes no count', async () => {
+    const path = join(dir, 'hot-path.db');
+    const old = new Database(path);
+    applyMigrations(
+      old,
+      MIGRATIONS.filter((m) => m.name < '0010'),
+    );
+    const T0 = 1_700_000_000_000;
+    const insert =
+      old.prepare(`INSERT INTO tasks (status, priority, run_at, type, description, input,
+      max_attempts, created_at, metadata, lease_owner, lease_expires_at)
+      VALUES (?, ?, ?, 'manual', 'x', '"y"', 3, ?, '{}', ?, ?)`);
+    // Every status at every priority, a different number of each (1 to 24 tasks).
+    let k = 0;
+    for (const status of TASK_STATUSES) {
+      for (let priority = 0; priority < 4; priority++) {
+        k++;
+        for (let i = 0; i < k; i++) {
+          const lease = status === 'running' ? ['old-host', T0 + 60_000] : [null, null];
+          insert.run(status, priority, T0 + i, T0, ...lease);
+        }
+      }
+    }
+    const before = countRows(old);
+    // 0007's counts, as that schema kept them: one row per status and priority.
+    const oldCounts = old
+      .prepare('SELECT status, priority, n FROM task_counts WHERE n <> 0')
+      .all() as { status: TaskStatus; priority: number; n: number }[];
+    expect(oldCounts).toHaveLength(TASK_STATUSES.length * 4);
+    for (const row of oldCounts) expect(row.n).toBe(before[row.status][row.priority]);
+    old.close();
+
+    const db = openDatabase({ path });
+    expect(
+      db.prepare("SELECT name FROM agentd_migrations WHERE name LIKE '0010%'").pluck().all(),
+    ).toEqual(['0010_task_counts_off_hot_path']);
+    const store = new SqliteTaskStore(db);
+    expect(await store.stats(T0 + 1)).toEqual({ byPriority: before, oldestRunnableAt: T0 });
+    // The three hot statuses are one count per priority now, the others as before.
+    const counts = () =>
+      db.prepare('SELECT status, priority, n FROM task_counts WHERE n <> 0 ORDER BY 1, 2').all();
+    const group = { status: 'pending|running|completed', priority: 3 };
+    expect(counts()).toContainEqual({
+      ...group,
+      n: before.pending[3]! + before.running[3]! + before.completed[3]!,
+    });
+    expect(counts()).toContainEqual({ status: 'failed', priority: 0, n: before.failed[0] });
+    expect(counts()).not.toContainEqual(expect.objectContaining({ status: 'completed' }));
+    // Claims, completions, a retry and a lease recovery leave task_counts as it is ...
+    const untouched = counts();
+    const claim = { owner: 'me', leaseMs: 1000, now: T0 + 10 };
+    const [a, b] = await store.claim({ ...claim, limit: 2 });
+    await store.complete(a!.id, 'me', null, T0 + 10);
+    const retry = { now: T0 + 10, retryAt: T0 + 20 };
+    await store.fail(b!.id, 'me', { name: 'E', message: 'again' }, retry);
+    const [c] = await store.claim({ ...claim, now: T0 + 30 });
+    await store.completeAndClaim(c!.id, 'me', null, { ...claim, now: T0 + 30 });
+    expect((await store.recoverExpired(T0 + 120_000)).requeued.length).toBeGreaterThan(0);
+    expect(counts()).toEqual(untouched);
+    // ... and every figure still equals a count of the rows.
+    expect((await store.stats(T0 + 200_000)).byPriority).toEqual(countRows(db));
+    // Leaving the group moves the counts: a cancellation, a hold, a delete.
+    const [first, second] = await store.list({ status: 'pending', limit: 2 });
+    await store.cancel(first!.id, T0 + 200_000);
+    await store.hold(second!.id);
+    db.prepare("DELETE FROM tasks WHERE status = 'completed' AND priority = 1").run();
+    expect(counts()).not.toEqual(untouched);
+    expect((await store.stats(T0 + 200_000)).byPriority).toEqual(countRows(db));
+    db.close();
   });
 
   it('refuse to rebuild a table while foreign keys are enforced', () => {

@@ -2,7 +2,11 @@ import { AgentdError } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { rebuildTable } from './rebuild-table.js';
 import { newTaskIdPrefix, TASK_ID_PREFIX_KEY } from './task-ids.js';
-import { TASK_COUNTS_BATCH_MIGRATION, TASK_COUNTS_MIGRATION } from './task-stats.js';
+import {
+  TASK_COUNTS_BATCH_MIGRATION,
+  TASK_COUNTS_HOT_PATH_MIGRATION,
+  TASK_COUNTS_MIGRATION,
+} from './task-stats.js';
 
 /**
  * One schema change, applied once per database file.
@@ -247,6 +251,7 @@ export const MIGRATIONS: readonly Migration[] = [
       });
     },
   },
+  TASK_COUNTS_HOT_PATH_MIGRATION,
 ];
 
 /**

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from './migrations.js';
 import { openSqliteStore } from './sqlite-store.js';
+import { SqliteTaskStore } from './task-store.js';
 
 // The workers are plain Node processes importing the built package (dist/), since Node 20
 // cannot import this TypeScript source. `npm test` builds first.
@@ -102,7 +103,7 @@ describe.skipIf(!built)('several processes sharing one file', () => {
     await store.close();
   });
 
-  it('keeps task_counts equal to a count of the rows across kill -9s in the middle of writes', async () => {
+  it('keeps stats() equal to a count of the rows across kill -9s in the middle of writes', async () => {
     const path = join(dir, 'counts-kill.db');
     await openSqliteStore({ path }).close();
     for (let kill = 0; kill < 6; kill++) {
@@ -120,9 +121,15 @@ describe.skipIf(!built)('several processes sharing one file', () => {
       await exited;
     }
     const db = new Database(path, { readonly: true });
-    const counted = db
-      .prepare('SELECT status, priority, n FROM task_counts WHERE n <> 0 ORDER BY status, priority')
-      .all();
+    // What stats() reads: task_counts for the statuses off the hot path and the pending, running
+    // and completed group, the open-tasks index for pending and running.
+    const { byPriority } = await new SqliteTaskStore(db).stats(Date.now());
+    const counted = Object.entries(byPriority)
+      .flatMap(([status, ns]) => ns.map((n, priority) => ({ status, priority, n })))
+      .filter((r) => r.n !== 0)
+      .sort((a, b) =>
+        a.status < b.status ? -1 : a.status > b.status ? 1 : a.priority - b.priority,
+      );
     const actual = db
       .prepare(
         'SELECT status, priority, count(*) AS n FROM tasks GROUP BY status, priority ORDER BY status, priority',

@@ -5,6 +5,7 @@ import type { TaskIds } from './task-ids.js';
 import {
   ADD_TO_TASK_COUNT_SQL,
   DEFER_TASK_COUNTS_SQL,
+  HOT_STATUSES_KEY,
   UNDEFER_TASK_COUNTS_SQL,
 } from './task-stats.js';
 
@@ -54,7 +55,8 @@ class InsertBuffers {
  * while the write lock is held: checking it first kept an object per task alive until the
  * insert, which cost more than the insert itself.) A batch counts its tasks itself, by priority,
  * and adds the tallies to `task_counts` before it commits, instead of a trigger per row (see
- * migration 0008 in task-stats.ts).
+ * migrations 0008 and 0010 in task-stats.ts; new tasks are pending, counted under
+ * {@link HOT_STATUSES_KEY}).
  *
  * @example
  * ```ts
@@ -112,7 +114,7 @@ export class TaskInserter {
       const results = this.#withBuffers((buffers) => this.#insertAll(buffers, tasks, now));
       for (let priority = 0; priority < tallies.length; priority++) {
         const n = tallies[priority] as number;
-        if (n > 0) this.#addToCount.run('pending', priority, n);
+        if (n > 0) this.#addToCount.run(HOT_STATUSES_KEY, priority, n);
       }
       this.#undeferCounts.run();
       return results;

@@ -849,7 +849,10 @@ export class SqliteTaskStore implements TaskStore {
     return counts;
   }
 
-  /** From `task_counts` (kept by triggers) and four index probes: cheap at any queue size. */
+  /**
+   * From `task_counts` (kept by triggers, off the hot path since migration 0010), a walk of the
+   * open tasks' index (pending and running; kept while no row changes) and four index probes.
+   */
   async stats(now: number): Promise<TaskStats> {
     return this.#stats.read(now);
   }

@@ -172,7 +172,10 @@ export interface TaskPage {
 
 /**
  * What {@link TaskStore.stats} reads in one cheap call: the figures a metrics scrape wants on
- * every scrape, served from maintained counters or indexes rather than by counting rows.
+ * every scrape, served from maintained counters or indexes rather than by counting rows. Every
+ * figure is exact as of one committed state of the store (a crash never leaves it off); its cost
+ * must not grow with the finished tasks kept, and may grow with the open ones (the SQLite store
+ * walks its open tasks' index for pending and running: tens to hundreds of ms per million).
  */
 export interface TaskStats {
   /** Tasks by status, then by priority: `byPriority.pending[0]` is the critical queue depth. */
@@ -450,8 +453,8 @@ export interface TaskStore {
   counts(): Promise<Record<TaskStatus, number>>;
   /**
    * Optional fast read: tasks by status and priority, and the oldest runnable task's `runAt`
-   * (pending, due by `now`), cheap with a million tasks stored (maintained counters, index
-   * probes). Without it, core (`taskStatsOf`) builds the same figures from `counts` and `list`,
+   * (pending, due by `now`), exact, and cheap with a million tasks stored (maintained counters,
+   * index probes, at most a walk of the open tasks' index; see {@link TaskStats}). Without it, core (`taskStatsOf`) builds the same figures from `counts` and `list`,
    * which reads every open task.
    */
   stats?(now: number): Promise<TaskStats>;

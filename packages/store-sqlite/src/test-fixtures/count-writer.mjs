@@ -1,7 +1,7 @@
 // A separate process that writes tasks through every counted path until it is killed: batches
 // of mixed priorities (some tasks with idempotency keys, some keys repeated), single enqueues,
 // claims, completions, failures and cancellations. Prints "ready" once it has written. The test
-// kills it with SIGKILL mid-write and checks `task_counts` against a count of the rows.
+// kills it with SIGKILL mid-write and checks what `stats()` reads against a count of the rows.
 // Imports the built package: tests run after `npm run build`.
 import { openSqliteStore } from '../../dist/index.js';
 
