@@ -2,7 +2,7 @@
 // output held back until a command knows it succeeded. The real CLI's use of them is tested in
 // integration/cli/cli-edges.test.ts.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, openSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,8 @@ describe('ignoreClosedPipe', () => {
   it('lets a reader that stops early (`agentd tasks | head -1`) end the output quietly', async () => {
     // A real pipe (a FIFO) read by a real `head`, written through a socket on the pipe's fd as
     // process.stdout is when piped; `head` exits after one line while we keep writing.
-    const fifo = join(mkdtempSync(join(tmpdir(), 'agentd-pipe-')), 'out');
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-pipe-'));
+    const fifo = join(dir, 'out');
     execFileSync('mkfifo', [fifo]);
     const head = spawn('sh', ['-c', `head -n 1 < '${fifo}'`], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -62,5 +63,6 @@ describe('ignoreClosedPipe', () => {
     expect(closed()).toBe(true);
     expect(read).toBe(line);
     out.destroy();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
