@@ -24,4 +24,5 @@ export {
   dashboardOptionsSchema,
   type ResolvedDashboardOptions,
 } from './options.js';
-export { DASHBOARD_PLUGIN_NAME, dashboard } from './plugin.js';
+/** The plugin factory, as the default export for JSON configs (`["@agentd/plugin-dashboard", {...}]`). */
+export { DASHBOARD_PLUGIN_NAME, dashboard, dashboard as default } from './plugin.js';

@@ -3,7 +3,14 @@ import pkg from '../../package.json' with { type: 'json' };
 import { MAX_TASK_ATTEMPTS } from '../contracts/task.js';
 import type { AskOptions } from './commands/ask.js';
 import { registerStoreCommands } from './commands/store-commands.js';
-import { bufferedIO, type CliIO, maskingIO, printError, processIO } from './output.js';
+import {
+  bufferedIO,
+  type CliIO,
+  ignoreClosedPipe,
+  maskingIO,
+  printError,
+  processIO,
+} from './output.js';
 
 /**
  * Runs the `agentd` command line. Resolves with the exit code (also set on `process.exitCode`).
@@ -20,6 +27,11 @@ export async function main(
   cwd = process.cwd(),
 ): Promise<number> {
   let verbose = argv.includes('--verbose');
+  if (target === processIO) {
+    // `agentd tasks | head`: a reader that stops early is not an error.
+    ignoreClosedPipe(process.stdout);
+    ignoreClosedPipe(process.stderr);
+  }
   // stdout is written only once the command has succeeded: a failure leaves nothing half-written
   // there (`agentd service print systemd > unit`), and says why on stderr.
   // Everything printed is masked too: the loaded config's secrets by value, secret shapes by pattern.

@@ -36,6 +36,37 @@ export function escapeControls(text: string): string {
   );
 }
 
+const closedPipe = Symbol('agentd.closedPipe');
+
+/**
+ * Makes `stream` drop what is written after its reader has gone (`EPIPE`), as `git log | head`
+ * does: `agentd tasks | head -3` closes the pipe while the table is being written, and without a
+ * listener Node throws the stream's `error` event as an uncaught exception with a stack trace.
+ * Other errors are left to throw. Called once per stream; returns whether the reader has gone.
+ *
+ * @example
+ * ```ts
+ * const closed = ignoreClosedPipe(process.stdout);
+ * process.stdout.write(table); // `agentd tasks | head` ends quietly
+ * ```
+ */
+export function ignoreClosedPipe(stream: NodeJS.WritableStream): () => boolean {
+  let gone = false;
+  const marked = stream as NodeJS.WritableStream & { [closedPipe]?: () => boolean };
+  const existing = marked[closedPipe];
+  if (existing) return existing;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || (gone && error.code === 'ERR_STREAM_DESTROYED')) {
+      gone = true;
+      return;
+    }
+    throw error;
+  });
+  const closed = () => gone;
+  marked[closedPipe] = closed;
+  return closed;
+}
+
 /** Writes to the process's stdout and stderr, every line made terminal-safe. */
 export const processIO: CliIO = {
   out: (line) => process.stdout.write(`${escapeControls(line)}\n`),
