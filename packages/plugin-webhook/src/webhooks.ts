@@ -152,9 +152,14 @@ export function webhookHandler(route: WebhookRouteConfig, deps: WebhookDeps): Ro
         'this host has no task store, so webhook deliveries cannot be persisted',
       );
     }
+    let headers: Record<string, string> | undefined;
     const ctx: TemplateContext = {
       payload,
-      headers: flatHeaders(req.headers),
+      // Flattened only for a template that reads them: most use the payload alone.
+      get headers() {
+        headers ??= flatHeaders(req.headers);
+        return headers;
+      },
       route: route.name,
       deliveryId,
       event,
