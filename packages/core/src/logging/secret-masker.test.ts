@@ -35,16 +35,6 @@ describe('SecretMasker', () => {
     expect(masker.containsSecret('..a.b*c(d)e')).toBe(true);
   });
 
-  it('masks a text it found clean before once a secret in it is added', () => {
-    const masker = new SecretMasker();
-    const text = '{"status":"pass","note":"hunter2-long"}';
-    expect(masker.mask(text)).toBe(text);
-    expect(masker.mask(text)).toBe(text);
-    masker.add('hunter2-long');
-    expect(masker.mask(text)).toBe('{"status":"pass","note":"[redacted]"}');
-    expect(masker.mask(`${text}`)).toBe('{"status":"pass","note":"[redacted]"}');
-  });
-
   it('masks JSON values deeply and returns the same value when nothing changed', () => {
     const masker = new SecretMasker(['topsecret-1']);
     const clean = { a: ['x', { b: 1 }] };

@@ -8,9 +8,6 @@ import { REDACTED, redactSecrets, redactValue } from './redact.js';
  */
 export const MIN_SECRET_LENGTH = 6;
 
-/** Longest text {@link SecretMasker.mask} remembers as clean (characters). */
-const CLEAN_MEMO_MAX = 1024;
-
 /** Option keys treated as secret in every plugin's options (matched case-insensitively, at any depth). */
 const SECRET_OPTION_KEY =
   /token|secret|passw(or)?d|passphrase|api[_-]?key|private[_-]?key|credential|authorization/i;
@@ -42,12 +39,6 @@ export class SecretMasker {
   /** Rebuilt on the first mask after an `add`; undefined while there is nothing to match. */
   #matcher: RegExp | undefined;
   #dirty = false;
-  /**
-   * The last text `mask` found nothing in, returned as is when asked again until a secret is
-   * added: a server answers the same short texts over and over (`{"status":"pass"}`), and
-   * comparing against one string costs less than the two scans.
-   */
-  #clean: string | undefined;
 
   constructor(values: Iterable<string> = []) {
     for (const v of values) this.add(v);
@@ -63,7 +54,6 @@ export class SecretMasker {
       if (form !== undefined && !this.#values.has(form)) {
         this.#values.add(form);
         this.#dirty = true;
-        this.#clean = undefined;
       }
     }
     // A URL with a password (a database DSN): its password is a secret on its own.
@@ -90,13 +80,9 @@ export class SecretMasker {
    * `[redacted]`.
    */
   mask(text: string): string {
-    if (text === this.#clean) return text;
     const matcher = this.#compiled();
     const byValue = matcher ? text.replace(matcher, REDACTED) : text;
-    const masked = redactSecrets(byValue);
-    // Only short texts are kept: a long one is seldom repeated, and comparing costs its length.
-    if (masked === text && text.length <= CLEAN_MEMO_MAX) this.#clean = text;
-    return masked;
+    return redactSecrets(byValue);
   }
 
   /**
