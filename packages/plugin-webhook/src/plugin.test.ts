@@ -45,7 +45,7 @@ const ROUTES: WebhookOptions['routes'] = [
       agent: 'triage',
       priority: 'high',
       input: { title: '{{ payload.issue.title }}', number: '{{ payload.issue.number }}' },
-      description: 'GitHub issue #{{ payload.issue.number }}',
+      description: 'GitHub issue #{{ payload.issue.number }} ({{ headers.x-github-event }})',
       sessionKey: 'gh:{{ payload.repository.full_name }}',
     },
   },
@@ -170,7 +170,7 @@ describe('webhook deliveries become durable tasks', () => {
         agent: 'triage',
         priority: 1,
         input: { title: 'Bug 7', number: 7 },
-        description: 'GitHub issue #7',
+        description: 'GitHub issue #7 (issues)',
         sessionKey: 'gh:acme/api',
         metadata: { webhook: { route: 'github', deliveryId: 'delivery-7', event: 'issues' } },
       });

@@ -183,9 +183,12 @@ export function webhook(options: WebhookOptions = {}): Plugin<ResolvedWebhookOpt
           method: 'POST',
           path: route.path,
           bodyLimitBytes: route.bodyLimitBytes,
-          handler: reportingDeliveries(webhookHandler(route, deps), (status) =>
-            ctx.events.emit('webhook.delivery', { route: route.name, status }),
-          ),
+          handler: reportingDeliveries(webhookHandler(route, deps), (status) => {
+            // Told only when someone listens (metrics): no event object per delivery otherwise.
+            if (ctx.events.listenerCount('webhook.delivery') > 0) {
+              ctx.events.emit('webhook.delivery', { route: route.name, status });
+            }
+          }),
         });
       }
 

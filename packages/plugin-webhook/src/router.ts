@@ -12,9 +12,15 @@ interface DynamicRoute<T> {
 
 /** What {@link Router.match} found. */
 export type RouteMatch<T> =
-  | { kind: 'found'; value: T; params: Record<string, string> }
+  | { kind: 'found'; value: T; params: Readonly<Record<string, string>> }
   | { kind: 'method'; allowed: string[] }
   | { kind: 'none' };
+
+/** The params of an exact path: one frozen object shared by every match. */
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** A found match of an exact path, made once when the route is added and returned as is. */
+type Found<T> = Extract<RouteMatch<T>, { kind: 'found' }>;
 
 /**
  * A small method-and-path router: exact paths in a map (the common case, one lookup), `:param`
@@ -30,7 +36,8 @@ export type RouteMatch<T> =
  * ```
  */
 export class Router<T> {
-  readonly #static = new Map<string, Map<string, T>>();
+  /** Exact paths: method to the match itself, so a hit allocates nothing (probes, webhooks). */
+  readonly #static = new Map<string, Map<string, Found<T>>>();
   readonly #dynamic: DynamicRoute<T>[] = [];
 
   /** Adds `value` for each method at `pattern`; returns a remover. Throws on a taken method+path. */
@@ -43,19 +50,29 @@ export class Router<T> {
     }
     const table = this.#tableFor(pattern);
     for (const m of methods) {
-      if (table.has(m)) {
+      if (table.map.has(m)) {
         throw new AgentdError('E_ROUTE', `route ${m} ${pattern} is already mounted`);
       }
     }
-    for (const m of methods) table.set(m, value);
+    if (table.kind === 'static') {
+      const found: Found<T> = { kind: 'found', value, params: NO_PARAMS };
+      for (const m of methods) table.map.set(m, found);
+      return () => {
+        for (const m of methods) if (table.map.get(m) === found) table.map.delete(m);
+      };
+    }
+    for (const m of methods) table.map.set(m, value);
     return () => {
-      for (const m of methods) if (table.get(m) === value) table.delete(m);
+      for (const m of methods) if (table.map.get(m) === value) table.map.delete(m);
     };
   }
 
   match(method: string, path: string): RouteMatch<T> {
     const exact = this.#static.get(path);
-    if (exact && exact.size > 0) return pick(exact, method, {});
+    if (exact && exact.size > 0) {
+      const found = exact.get(method) ?? (method === 'HEAD' ? exact.get('GET') : undefined);
+      return found ?? notAllowed(exact);
+    }
     if (this.#dynamic.length === 0) return { kind: 'none' };
     const parts = path.split('/');
     for (const route of this.#dynamic) {
@@ -66,7 +83,9 @@ export class Router<T> {
     return { kind: 'none' };
   }
 
-  #tableFor(pattern: string): Map<string, T> {
+  #tableFor(
+    pattern: string,
+  ): { kind: 'static'; map: Map<string, Found<T>> } | { kind: 'dynamic'; map: Map<string, T> } {
     const raw = pattern.split('/');
     const rest = raw.at(-1) === '*';
     if (rest) raw.pop();
@@ -83,7 +102,7 @@ export class Router<T> {
         table = new Map();
         this.#static.set(pattern, table);
       }
-      return table;
+      return { kind: 'static', map: table };
     }
     const names: string[] = [];
     const segments = raw.map((s) => {
@@ -99,7 +118,7 @@ export class Router<T> {
       route = { segments, names, rest, shape, methods: new Map() };
       this.#dynamic.push(route);
     }
-    return route.methods;
+    return { kind: 'dynamic', map: route.methods };
   }
 }
 
@@ -132,6 +151,10 @@ function pick<T>(
 ): RouteMatch<T> {
   const value = table.get(method) ?? (method === 'HEAD' ? table.get('GET') : undefined);
   if (value !== undefined) return { kind: 'found', value, params };
+  return notAllowed(table);
+}
+
+function notAllowed(table: Map<string, unknown>): RouteMatch<never> {
   const allowed = [...table.keys()];
   if (table.has('GET') && !table.has('HEAD')) allowed.push('HEAD');
   return { kind: 'method', allowed };

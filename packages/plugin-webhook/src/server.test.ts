@@ -103,6 +103,69 @@ describe('HTTP server', () => {
     expect(head.text).toBe('');
   });
 
+  it("sends a handler's headers once, whatever their case, with the server's own length", async () => {
+    const { server } = makeServer();
+    server.route({
+      method: 'GET',
+      path: '/cased',
+      handler: () => ({
+        headers: {
+          'Content-Type': 'text/csv',
+          'Content-Length': '999',
+          'X-Many': ['a', 'b'],
+        },
+        body: 'a,b\n',
+      }),
+    });
+    server.route({ method: 'GET', path: '/bytes', handler: () => ({ body: Buffer.from([1, 2]) }) });
+    const { url } = await server.listen();
+    const get = (path: string) =>
+      rawExchange(url, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const cased = await get('/cased');
+    const names = cased
+      .slice(0, cased.indexOf('\r\n\r\n'))
+      .split('\r\n')
+      .slice(1)
+      .map((line) => line.slice(0, line.indexOf(':')).toLowerCase());
+    expect(names.filter((n) => n === 'content-type')).toHaveLength(1);
+    expect(names.filter((n) => n === 'content-length')).toHaveLength(1);
+    expect(names.filter((n) => n === 'x-many')).toHaveLength(2);
+    expect(cased).toContain('Content-Type: text/csv\r\n');
+    expect(cased).toContain('content-length: 4\r\n');
+    expect(cased.endsWith('\r\n\r\na,b\n')).toBe(true);
+    const bytes = await get('/bytes');
+    expect(bytes).toContain('content-type: application/octet-stream\r\n');
+    expect(bytes).toContain('content-length: 2\r\n');
+    // Draining: the handler's `Connection: keep-alive` gives way to the server's `close`.
+    server.route({
+      method: 'GET',
+      path: '/probe',
+      duringDrain: true,
+      handler: () => ({ headers: { Connection: 'keep-alive' }, body: 'ok' }),
+    });
+    await server.drain();
+    const drained = await get('/probe');
+    expect(drained).toContain('connection: close\r\n');
+    expect(drained).not.toContain('keep-alive');
+  });
+
+  it('counts nothing in flight once answers given at once are written, and drains at once', async () => {
+    const { server } = makeServer();
+    const { url } = await server.listen();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => send(i % 2 ? `${url}/hello` : `${url}/nope`)),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([
+      ...Array<number>(10).fill(200),
+      ...Array<number>(10).fill(404),
+    ]);
+    expect(server.inFlight).toBe(0);
+    const t0 = performance.now();
+    await server.drain(AbortSignal.timeout(2000));
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(server.inFlight).toBe(0);
+  });
+
   it('times requests for observe only while observed() says someone listens', async () => {
     const heard: { route: string; status: number; durationMs: number }[] = [];
     let listening = false;

@@ -99,6 +99,8 @@ const EMPTY = Buffer.alloc(0);
 /** The mounted path pattern a response answers, for `observe` (a bounded metrics label). */
 const routeOf = new WeakMap<ServerResponse, string>();
 const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+const BINARY_TYPE = 'application/octet-stream';
 const UNAUTHORIZED = new HttpError(401, 'unauthorized', 'missing or invalid credentials', {
   'www-authenticate': 'Bearer realm="agentd"',
 });
@@ -266,7 +268,6 @@ export class AgentdHttpServer implements HttpServer {
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     this.#inFlight++;
-    res.once('close', this.#onSettled);
     const { observe, observed } = this.#options;
     const timed = observe !== undefined && (observed === undefined || observed());
     if (timed) {
@@ -285,6 +286,12 @@ export class AgentdHttpServer implements HttpServer {
     } catch (error) {
       this.#sendError(res, error);
     }
+    // Answered within this call (probes, early refusals) with every byte already handed to the
+    // socket: nothing of it is left in flight, so it needs no 'close' listener of its own. Any
+    // other request (a body to read, an async handler, a slow socket) is in flight until its
+    // response closes.
+    if (res.writableEnded && res.writableLength === 0) this.#onSettled();
+    else res.once('close', this.#onSettled);
   };
 
   readonly #onSettled = (): void => {
@@ -324,32 +331,33 @@ export class AgentdHttpServer implements HttpServer {
     if (this.#draining && !route.duringDrain) throw draining();
     if (route.bearer && !this.#authorized(req.headers.authorization)) throw UNAUTHORIZED;
     const search = q === -1 ? '' : url.slice(q + 1);
-    const respond = (body: Buffer): void => {
-      const request = new Request(req, res, method, path, search, found.params, body);
-      const answer = route.handler(request);
-      if (isThenable(answer)) {
-        answer.then(
-          (a) => this.#send(res, a),
-          (error: unknown) => this.#sendError(res, error),
-        );
-      } else {
-        this.#send(res, answer);
-      }
-    };
     if (!hasBody(req.headers)) {
-      respond(EMPTY);
+      this.#respond(new Request(req, res, method, path, search, found.params, EMPTY), route);
       return;
     }
     readBody(req, res, route.bodyLimitBytes).then(
       (body) => {
         try {
-          respond(body);
+          this.#respond(new Request(req, res, method, path, search, found.params, body), route);
         } catch (error) {
           this.#sendError(res, error);
         }
       },
       (error: unknown) => this.#sendError(res, error),
     );
+  }
+
+  #respond(request: Request, route: MountedRoute): void {
+    const res = request.res;
+    const answer = route.handler(request);
+    if (isThenable(answer)) {
+      answer.then(
+        (a) => this.#send(res, a),
+        (error: unknown) => this.#sendError(res, error),
+      );
+    } else {
+      this.#send(res, answer);
+    }
   }
 
   #authorized(header: string | undefined): boolean {
@@ -361,10 +369,10 @@ export class AgentdHttpServer implements HttpServer {
 
   #send(res: ServerResponse, answer: HttpResponse): void {
     if (res.headersSent || res.destroyed) return;
-    const headers: Record<string, string | number | string[]> = answer.headers
-      ? { ...answer.headers }
-      : {};
     if (answer.stream !== undefined) {
+      const headers: Record<string, string | number | string[]> = answer.headers
+        ? { ...answer.headers }
+        : {};
       if (this.#draining) headers.connection = 'close';
       const stop = sendStream(
         res,
@@ -377,26 +385,23 @@ export class AgentdHttpServer implements HttpServer {
       return;
     }
     let payload: string | Uint8Array | undefined;
+    let type: string | undefined;
     if (answer.json !== undefined) {
       payload = JSON.stringify(answer.json);
-      if (!hasHeader(headers, 'content-type')) headers['content-type'] = JSON_TYPE;
+      type = JSON_TYPE;
     } else if (answer.body !== undefined) {
       payload = answer.body;
-      if (!hasHeader(headers, 'content-type')) {
-        headers['content-type'] =
-          typeof payload === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream';
-      }
+      type = typeof payload === 'string' ? TEXT_TYPE : BINARY_TYPE;
     }
     // Nothing secret leaves in an answer: task errors, health details, echoed input.
     if (typeof payload === 'string' && this.#options.mask) payload = this.#options.mask(payload);
-    headers['content-length'] =
+    const length =
       payload === undefined
         ? 0
         : typeof payload === 'string'
           ? Buffer.byteLength(payload)
           : payload.byteLength;
-    if (this.#draining) headers.connection = 'close';
-    res.writeHead(answer.status ?? 200, headers);
+    res.writeHead(answer.status ?? 200, headerList(answer.headers, type, length, this.#draining));
     res.end(payload);
   }
 
@@ -618,10 +623,38 @@ function isThenable(value: unknown): value is PromiseLike<HttpResponse> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
-function hasHeader(headers: Record<string, unknown>, name: string): boolean {
-  if (name in headers) return true;
-  for (const key of Object.keys(headers)) if (key.toLowerCase() === name) return true;
-  return false;
+/**
+ * The headers of an answer as the flat `[name, value, name, value]` list `writeHead` takes
+ * without walking an object: the handler's own, then a content type when it set none, the
+ * content length (always the server's: the payload's real size), and `connection: close` while
+ * draining (in place of any the handler set). Built in one pass over the handler's headers, with
+ * no copy of them; names are compared without case, as HTTP does.
+ */
+function headerList(
+  given: HttpResponse['headers'],
+  type: string | undefined,
+  length: number,
+  draining: boolean,
+): (string | number | string[])[] {
+  const list: (string | number | string[])[] = [];
+  let typed = type === undefined;
+  if (given !== undefined) {
+    for (const name in given) {
+      if (!Object.hasOwn(given, name)) continue;
+      // Only names of these lengths need a look (12 content-type, 14 content-length, 10 connection).
+      const n = name.length;
+      if (n === 12 || n === 14 || n === 10) {
+        const lower = name.toLowerCase();
+        if (lower === 'content-length' || (draining && lower === 'connection')) continue;
+        if (lower === 'content-type') typed = true;
+      }
+      list.push(name, given[name]!);
+    }
+  }
+  if (!typed) list.push('content-type', type!);
+  list.push('content-length', length);
+  if (draining) list.push('connection', 'close');
+  return list;
 }
 
 function hasBody(headers: IncomingHttpHeaders): boolean {
@@ -697,7 +730,7 @@ class Request implements HttpRequest {
 
   constructor(
     private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    readonly res: ServerResponse,
     readonly method: string,
     readonly path: string,
     private readonly search: string,

@@ -4,6 +4,7 @@ import {
   compileText,
   type TemplateContext,
   templateProblems,
+  templateRoots,
 } from './template.js';
 
 const ctx: TemplateContext = {
@@ -47,5 +48,13 @@ describe('templates', () => {
 
   it('does not read inherited properties', () => {
     expect(compileTemplate('{{ payload.constructor }}')(ctx)).toBeNull();
+  });
+
+  it('lists the placeholder roots a template reads', () => {
+    expect([...templateRoots({ a: '{{ payload.x }}', b: ['by {{headers.x-user}}', 3] })]).toEqual([
+      'payload',
+      'headers',
+    ]);
+    expect(templateRoots([undefined, 'plain text', '{{ route }}']).has('headers')).toBe(false);
   });
 });

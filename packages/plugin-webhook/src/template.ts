@@ -49,6 +49,23 @@ export function templateProblems(template: unknown): string[] {
 }
 
 /**
+ * The placeholder roots a template reads (`payload`, `headers`...), so a caller can skip
+ * building a root nobody reads.
+ *
+ * @example
+ * ```ts
+ * templateRoots({ title: '{{ payload.title }}', by: '{{ headers.x-user }}' }); // Set { 'payload', 'headers' }
+ * ```
+ */
+export function templateRoots(template: unknown): Set<string> {
+  const roots = new Set<string>();
+  walkStrings(template, (text) => {
+    for (const m of text.matchAll(PLACEHOLDER)) roots.add(m[1]!.split('.')[0]!);
+  });
+  return roots;
+}
+
+/**
  * Compiles a template: any JSON value whose strings may hold `{{ path }}` placeholders. A
  * string that is exactly one placeholder becomes the value it points at (an object stays an
  * object); placeholders inside longer strings are replaced by text (JSON for non-strings, empty

@@ -19,7 +19,7 @@ import type { IntakeGate } from '@agentd/core/host';
 import './events.js';
 import type { WebhookRouteConfig } from './options.js';
 import { parseJson, textOf } from './server.js';
-import { compileTemplate, compileText, type TemplateContext } from './template.js';
+import { compileTemplate, compileText, type TemplateContext, templateRoots } from './template.js';
 import {
   standardWebhooksKey,
   type VerifyResult,
@@ -85,6 +85,9 @@ function normaliseId(id: string): string {
   return `sha256:${createHash('sha256').update(id).digest('hex')}`;
 }
 
+/** The template context's headers when no template reads them. */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) {
@@ -111,6 +114,11 @@ export function webhookHandler(route: WebhookRouteConfig, deps: WebhookDeps): Ro
   const input = compileTemplate(template.input ?? '{{ payload }}');
   const description = template.description ? compileText(template.description) : undefined;
   const sessionKey = template.sessionKey ? compileText(template.sessionKey) : undefined;
+  const readsHeaders = templateRoots([
+    template.input,
+    template.description,
+    template.sessionKey,
+  ]).has('headers');
   const seen = route.emit ? new SeenIds(deps.state, deps.eventDedupeMs, deps.clock) : undefined;
   const unauthorized = new HttpError(401, 'unauthorized', WEBHOOK_UNAUTHORIZED_MESSAGE);
 
@@ -154,7 +162,8 @@ export function webhookHandler(route: WebhookRouteConfig, deps: WebhookDeps): Ro
     }
     const ctx: TemplateContext = {
       payload,
-      headers: flatHeaders(req.headers),
+      // Flattened only for a template that reads them: most use the payload alone.
+      headers: readsHeaders ? flatHeaders(req.headers) : NO_HEADERS,
       route: route.name,
       deliveryId,
       event,
