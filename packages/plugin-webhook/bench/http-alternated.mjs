@@ -11,12 +11,13 @@
 // median per-round ratios to bare by req/s and by CPU (bare CPU / agentd CPU): when the load
 // moves between runs the req/s ratio swings, the CPU ratio much less.
 import { fork } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { signedDeliveries } from './signed-delivery.mjs';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -49,23 +50,7 @@ const servers = [
 process.env.BENCH_WEBHOOK_KEY ??= randomBytes(24).toString('base64');
 const KEY = Buffer.from(process.env.BENCH_WEBHOOK_KEY, 'base64');
 const BODY = JSON.stringify({ type: 'order.created', data: { id: 'ord_1', amount: 4200 } });
-let delivery = 0;
-const setupRequest = (req) => {
-  const id = `msg_${process.pid}_${delivery++}`;
-  const ts = Math.floor(Date.now() / 1000);
-  const sig = createHmac('sha256', KEY).update(`${id}.${ts}.${BODY}`).digest('base64');
-  return {
-    ...req,
-    method: 'POST',
-    body: BODY,
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': `v1,${sig}`,
-    },
-  };
-};
+const setupRequest = signedDeliveries(KEY, BODY);
 
 /** CPU time (µs) of a process so far, all its threads, from /proc (Linux). */
 function cpuOf(pid) {

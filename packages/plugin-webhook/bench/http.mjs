@@ -18,6 +18,7 @@ import { connect, createServer as createTcpServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { signedDeliveries } from './signed-delivery.mjs';
 
 // The parent picks the key and hands it to each server it forks, so both sides agree.
 process.env.BENCH_WEBHOOK_KEY ??= randomBytes(24).toString('base64');
@@ -226,23 +227,7 @@ async function main() {
     };
   }
 
-  let delivery = 0;
-  const signedRequest = (req) => {
-    const id = `msg_${process.pid}_${delivery++}`;
-    const ts = Math.floor(Date.now() / 1000);
-    const sig = createHmac('sha256', SECRET_KEY).update(`${id}.${ts}.${BODY}`).digest('base64');
-    return {
-      ...req,
-      method: 'POST',
-      body: BODY,
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(ts),
-        'webhook-signature': `v1,${sig}`,
-      },
-    };
-  };
+  const signedRequest = signedDeliveries(SECRET_KEY, BODY);
 
   /** Closed-loop maximum throughput with autocannon; p99 in whole milliseconds. */
   async function saturate(server, path, signed) {
