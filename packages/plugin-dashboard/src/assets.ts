@@ -105,37 +105,47 @@ export class ClientAssets {
     const body = Buffer.from(
       at < 0 ? html + block : `${html.slice(0, at)}${block}\n  ${html.slice(at)}`,
     );
-    const gzip = /\bgzip\b/.test(request.header('accept-encoding') ?? '');
-    return {
-      headers: {
-        ...SECURITY_HEADERS,
-        'content-type': file.type,
-        'cache-control': 'no-store',
-        vary: 'accept-encoding',
-        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-      },
-      body: gzip ? gzipSync(body) : body,
-    };
+    return fileResponse(request, file.type, 'no-store', body, () => gzipSync(body));
   }
 
   /** The answer for one file, or undefined when there is no such file. */
   answer(name: string, request: HttpRequest): HttpResponse | undefined {
     const file = this.#files.get(name);
     if (!file) return undefined;
-    const gzip =
-      file.gzip !== undefined && /\bgzip\b/.test(request.header('accept-encoding') ?? '');
-    return {
-      headers: {
-        ...SECURITY_HEADERS,
-        'content-type': file.type,
-        'cache-control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-        vary: 'accept-encoding',
-        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-      },
-      // Bytes, not a string: the server masks string bodies, which a bundle must not go through.
-      body: gzip ? (file.gzip as Buffer) : file.body,
-    };
+    const { gzip } = file;
+    return fileResponse(
+      request,
+      file.type,
+      file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+      file.body,
+      gzip && (() => gzip),
+    );
   }
+}
+
+/**
+ * A file's answer: the security headers, its type and caching, and its bytes gzipped when the
+ * caller takes gzip and `gzipped` gives them. Bytes, not a string: the server masks string
+ * bodies, which a bundle must not go through.
+ */
+function fileResponse(
+  request: HttpRequest,
+  type: string,
+  cacheControl: string,
+  body: Buffer,
+  gzipped: (() => Buffer) | undefined,
+): HttpResponse {
+  const gzip = gzipped !== undefined && /\bgzip\b/.test(request.header('accept-encoding') ?? '');
+  return {
+    headers: {
+      ...SECURITY_HEADERS,
+      'content-type': type,
+      'cache-control': cacheControl,
+      vary: 'accept-encoding',
+      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    },
+    body: gzip ? gzipped() : body,
+  };
 }
 
 /** `dist/client` beside the built module, or (running from `src/` in tests) `../dist/client`. */
