@@ -70,8 +70,7 @@ export class Router<T> {
   match(method: string, path: string): RouteMatch<T> {
     const exact = this.#static.get(path);
     if (exact && exact.size > 0) {
-      const found = exact.get(method) ?? (method === 'HEAD' ? exact.get('GET') : undefined);
-      return found ?? notAllowed(exact);
+      return lookup(exact, method) ?? notAllowed(exact);
     }
     if (this.#dynamic.length === 0) return { kind: 'none' };
     const parts = path.split('/');
@@ -149,9 +148,14 @@ function pick<T>(
   method: string,
   params: Record<string, string>,
 ): RouteMatch<T> {
-  const value = table.get(method) ?? (method === 'HEAD' ? table.get('GET') : undefined);
+  const value = lookup(table, method);
   if (value !== undefined) return { kind: 'found', value, params };
   return notAllowed(table);
+}
+
+/** The entry for `method`; a HEAD falls back to the GET's. */
+function lookup<V>(table: Map<string, V>, method: string): V | undefined {
+  return table.get(method) ?? (method === 'HEAD' ? table.get('GET') : undefined);
 }
 
 function notAllowed(table: Map<string, unknown>): RouteMatch<never> {
