@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,12 +21,38 @@ const TYPES: Record<string, string> = {
  * leaving the page, and a content policy allowing only the dashboard's own files.
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy': contentPolicy("'self'", "'self'"),
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
 };
+
+function contentPolicy(scripts: string, styles: string): string {
+  return `default-src 'none'; script-src ${scripts}; style-src ${styles}; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+}
+
+/** A content-policy source for exactly this inline script or style. */
+const hashSource = (text: string) =>
+  `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * Run in the page's head, before its first frame: the server renders the overview into every
+ * page (it never sees the URL's hash, which holds the route), so a link to another page hides
+ * that rendering until the client has drawn its own page, instead of showing the overview
+ * first. main.tsx removes the mark after its first render.
+ */
+const DEEP_LINK_SCRIPT =
+  "(function(){var p=location.hash.replace(/^#\\/?/,'').split(/[/?]/)[0];if(p&&p!=='overview')document.documentElement.setAttribute('data-route','other')})()";
+
+/** Renders the first view's markup from its API answers (src/first-view-render.ts). */
+export type FirstViewRenderer = (answers: Readonly<Record<string, unknown>>) => string | undefined;
+
+/** index.html split around `#app`'s content, with the content policy its inline parts need. */
+interface PageTemplate {
+  before: string;
+  after: string;
+  policy: string;
+}
 
 interface Asset {
   type: string;
@@ -46,6 +73,8 @@ interface Asset {
  */
 export class ClientAssets {
   readonly #files = new Map<string, Asset>();
+  /** index.html with its stylesheet inlined and the deep-link script, split around `#app`'s content. */
+  #page: PageTemplate | undefined;
 
   private constructor(readonly directory: string) {}
 
@@ -72,7 +101,39 @@ export class ClientAssets {
         immutable: name.startsWith('assets/'),
       });
     }
+    assets.#page = assets.#pageTemplate();
     return assets;
+  }
+
+  /**
+   * The page as the client's index.html with its stylesheet inline (allowed by its hash): a cold
+   * visit paints with no request but the page's own, and the server-rendered first view shows
+   * styled before any script or stylesheet arrives.
+   */
+  #pageTemplate(): PageTemplate | undefined {
+    const html = this.#files.get('index.html')?.body.toString('utf8');
+    const app = '<div id="app"></div>';
+    if (html === undefined || !html.includes(app)) return undefined;
+    let styles = "'self'";
+    const inlined = html.replace(
+      /<link rel="stylesheet"[^>]*href="\.\/(assets\/[^"]+\.css)"[^>]*>/,
+      (link, name: string) => {
+        const css = this.#files.get(name)?.body.toString('utf8');
+        if (css === undefined || css.includes('</')) return link;
+        styles += ` ${hashSource(css)}`;
+        return `<style>${css}</style>`;
+      },
+    );
+    const withScript = inlined.replace(
+      '</head>',
+      `<script>${DEEP_LINK_SCRIPT}</script>\n  </head>`,
+    );
+    const at = withScript.indexOf(app) + app.length - '</div>'.length;
+    return {
+      before: withScript.slice(0, at),
+      after: withScript.slice(at),
+      policy: contentPolicy(`'self' ${hashSource(DEEP_LINK_SCRIPT)}`, styles),
+    };
   }
 
   /** The names served, for tests and the size budget. */
@@ -88,24 +149,33 @@ export class ClientAssets {
   }
 
   /**
-   * The page (`index.html`) with the first view's API answers in it, as a JSON data block
-   * (`<script type="application/json" id="agentd-first-view">`: never run, so the content policy
-   * stays `script-src 'self'`) that the client reads instead of asking for them: one response
-   * instead of three and a frame. `first` maps API paths to their answers, already masked; the
-   * page is then the caller's own (it holds their CSRF token), so it is never stored.
+   * The page (`index.html`) for one caller: the first view's API answers in it, as a JSON data
+   * block (`<script type="application/json" id="agentd-first-view">`: never run, so the content
+   * policy needs no allowance for it) that the client reads instead of asking for them, and the
+   * overview already rendered from them by `render` (when given and the caller may see it), so
+   * the first frame shows the data before any script has run. `first` maps API paths to their
+   * answers, already masked; the page is then the caller's own (it holds their CSRF token), so it
+   * is never stored.
    */
-  page(request: HttpRequest, first: Readonly<Record<string, unknown>>): HttpResponse | undefined {
-    if (Object.keys(first).length === 0) return this.answer('index.html', request);
-    const file = this.#files.get('index.html');
-    if (!file) return undefined;
-    const html = file.body.toString('utf8');
-    const at = html.lastIndexOf('</body>');
+  page(
+    request: HttpRequest,
+    first: Readonly<Record<string, unknown>>,
+    render?: FirstViewRenderer,
+  ): HttpResponse | undefined {
+    const template = this.#page;
+    if (!template) return this.answer('index.html', request);
+    const file = this.#files.get('index.html') as Asset;
+    const hasAnswers = Object.keys(first).length > 0;
     // `<` escaped: no `</script>` (or `<!--`) in an answer can end the block early.
-    const block = `<script type="application/json" id="agentd-first-view">${JSON.stringify(first).replace(/</g, '\\u003c')}</script>`;
-    const body = Buffer.from(
-      at < 0 ? html + block : `${html.slice(0, at)}${block}\n  ${html.slice(at)}`,
-    );
-    return fileResponse(request, file.type, 'no-store', body, () => gzipSync(body));
+    const block = hasAnswers
+      ? `<script type="application/json" id="agentd-first-view">${JSON.stringify(first).replace(/</g, '\\u003c')}</script>`
+      : '';
+    const markup = hasAnswers && render ? (render(first) ?? '') : '';
+    const after = template.after.replace('</body>', `${block}\n  </body>`);
+    const body = Buffer.from(template.before + markup + after);
+    return fileResponse(request, file.type, 'no-store', body, () => gzipSync(body), {
+      'content-security-policy': template.policy,
+    });
   }
 
   /** The answer for one file, or undefined when there is no such file. */
@@ -134,6 +204,7 @@ function fileResponse(
   cacheControl: string,
   body: Buffer,
   gzipped: (() => Buffer) | undefined,
+  overrides: Readonly<Record<string, string>> = {},
 ): HttpResponse {
   const gzip = gzipped !== undefined && /\bgzip\b/.test(request.header('accept-encoding') ?? '');
   return {
@@ -143,6 +214,7 @@ function fileResponse(
       'cache-control': cacheControl,
       vary: 'accept-encoding',
       ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      ...overrides,
     },
     body: gzip ? gzipped() : body,
   };

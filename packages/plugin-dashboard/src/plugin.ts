@@ -33,6 +33,7 @@ import { mountAuthRoutes, mountHostRoutes } from './api-host.js';
 import { mountTaskRoutes } from './api-tasks.js';
 import { ClientAssets } from './assets.js';
 import { boundToLoopback, DashboardAuth } from './auth.js';
+import { loadFirstViewRenderer } from './first-view-render.js';
 import { LiveHub } from './live.js';
 import {
   type DashboardOptions,
@@ -123,6 +124,8 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
         );
       }
       const assets = ClientAssets.load();
+      // Loaded while the host finishes starting; the first page waits for it if it comes sooner.
+      const renderFirstView = loadFirstViewRenderer(assets.directory, ctx.logger);
       const masker = ctx.tryResolve(SecretMaskerToken);
       const maskText = (text: string) => (masker ? masker.mask(text) : redactSecrets(text));
       live = new LiveHub(ctx.events, () => ctx.clock.now(), maskText);
@@ -185,7 +188,9 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
           method: 'GET',
           path: `${o.path}/`,
           handler: async (request) =>
-            assets.page(request, await firstView(reads, request)) ?? { status: 404 },
+            assets.page(request, await firstView(reads, request), await renderFirstView) ?? {
+              status: 404,
+            },
         }),
         http.route({
           method: 'GET',

@@ -73,8 +73,11 @@ export function pageHelpers(browser: Browser) {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: `${SCREENSHOTS}dashboard-${name}.png`, fullPage: true });
   }
-  async function openPage(options: { colorScheme?: 'light' | 'dark'; phone?: boolean } = {}) {
+  async function openPage(
+    options: { colorScheme?: 'light' | 'dark'; phone?: boolean; javaScript?: boolean } = {},
+  ) {
     const context = await browser.newContext({
+      javaScriptEnabled: options.javaScript ?? true,
       colorScheme: options.colorScheme ?? 'light',
       viewport: options.phone ? { width: 390, height: 844 } : { width: 1280, height: 800 },
       deviceScaleFactor: 1,

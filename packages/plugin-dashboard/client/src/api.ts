@@ -16,8 +16,14 @@ export class ApiError extends Error {
   }
 }
 
-/** Where the API lives: beside the page (`/dashboard/` → `/dashboard/api`). */
-export const apiBase = new URL('api', document.baseURI.replace(/[?#].*$/, '')).pathname;
+/**
+ * Where the API lives: beside the page (`/dashboard/` → `/dashboard/api`). Read by the browser
+ * only; the server's first-view rendering makes no call.
+ */
+export const apiBase =
+  typeof document === 'undefined'
+    ? ''
+    : new URL('api', document.baseURI.replace(/[?#].*$/, '')).pathname;
 
 async function call<T>(
   method: string,
@@ -61,10 +67,17 @@ export interface Me {
   user?: string;
 }
 
-/** Who the API thinks we are (the page's answer the first time); keeps the CSRF token for later changes. */
+/** Who the API thinks we are; keeps the CSRF token for later changes. */
 export async function whoAmI(): Promise<Me> {
-  const me = takeFirst<Me>('/me') ?? (await get<Me>('/me'));
+  const me = await get<Me>('/me');
   csrf = me.csrf;
+  return me;
+}
+
+/** The page's own /api/me answer (first-view.ts), once, keeping its CSRF token; or undefined. */
+export function pageMe(): Me | undefined {
+  const me = takeFirst<Me>('/me');
+  if (me) csrf = me.csrf;
   return me;
 }
 

@@ -1,96 +1,26 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { type Me, post, whoAmI } from './api';
+import { type Me, pageMe, post, whoAmI } from './api';
+import { FIRST_READS, Shell } from './app';
 import { readEarly } from './data';
-import { connectLive, useLiveStatus } from './live';
-import { Agents } from './pages/agents';
-import { Alerts } from './pages/alerts';
-import { Chat } from './pages/chat';
-import { DeadLetters } from './pages/dead-letters';
+import { connectLive } from './live';
 import { Login } from './pages/login';
-import { Overview } from './pages/overview';
-import { Schedules } from './pages/schedules';
-import { SessionDetail, Sessions } from './pages/sessions';
-import { TaskDetail } from './pages/task-detail';
-import { Tasks } from './pages/tasks';
-import { currentRoute, href, useRoute } from './router';
+import { currentRoute } from './router';
 import './styles.css';
 
-const PAGES = [
-  ['overview', 'Overview'],
-  ['tasks', 'Tasks'],
-  ['schedules', 'Schedules'],
-  ['dead-letters', 'Dead letters'],
-  ['sessions', 'Sessions'],
-  ['agents', 'Agents'],
-  ['alerts', 'Alerts'],
-  ['chat', 'Chat'],
-] as const;
-
 /**
- * What each page reads as soon as it is shown (its first `useData` paths), for pages whose first
- * reads depend on nothing but the route: started with /api/me before the first render, not after
- * the first paint, the overview shows its data one frame and one round trip sooner.
+ * `fromPage` is the page's own /api/me answer (first-view.ts) when it holds one: the first render
+ * then matches the server's rendering of the same page, and no read is made; otherwise /api/me
+ * is read (`firstMe`, started before the first render).
  */
-const FIRST_READS: Readonly<Record<string, readonly string[]>> = {
-  overview: ['/overview'],
-  schedules: ['/reminders', '/schedules'],
-  agents: ['/agents'],
-};
-
-function Page() {
-  const route = useRoute();
-  const [page = 'overview', id] = route.parts;
-  if (page === 'tasks' && id) return <TaskDetail id={id} />;
-  if (page === 'tasks') return <Tasks params={route.params} />;
-  if (page === 'schedules') return <Schedules />;
-  if (page === 'dead-letters') return <DeadLetters params={route.params} />;
-  if (page === 'sessions' && id) return <SessionDetail id={id} />;
-  if (page === 'sessions') return <Sessions params={route.params} />;
-  if (page === 'agents') return <Agents />;
-  if (page === 'alerts') return <Alerts />;
-  if (page === 'chat') return <Chat />;
-  return <Overview />;
-}
-
-function Shell({ me, onLogout }: { me: Me; onLogout: () => void }) {
-  const route = useRoute();
-  const live = useLiveStatus();
-  const active = route.parts[0] ?? 'overview';
-  return (
-    <>
-      <header class="top">
-        <a class="brand" href="#/">
-          agentd
-        </a>
-        <nav>
-          {PAGES.map(([key, label]) => (
-            <a key={key} href={href([key])} class={active === key ? 'current' : ''}>
-              {label}
-            </a>
-          ))}
-        </nav>
-        <span
-          class={`live ${live ? 'up' : 'down'}`}
-          title={live ? 'live updates on' : 'live updates off'}
-        >
-          {live ? '● live' : '○ offline'}
-        </span>
-        {me.auth === 'login' ? (
-          <button type="button" class="link" onClick={onLogout}>
-            Log out
-          </button>
-        ) : null}
-      </header>
-      <main>
-        <Page />
-      </main>
-    </>
-  );
-}
-
-function App({ firstMe }: { firstMe: Promise<Me> }) {
-  const [me, setMe] = useState<Me>();
+function App({
+  fromPage,
+  firstMe,
+}: {
+  fromPage: Me | undefined;
+  firstMe: Promise<Me> | undefined;
+}) {
+  const [me, setMe] = useState<Me | undefined>(fromPage);
   const [error, setError] = useState<string>();
   const refresh = (asked: Promise<Me> = whoAmI()) =>
     asked.then(
@@ -101,7 +31,8 @@ function App({ firstMe }: { firstMe: Promise<Me> }) {
       (e: Error) => setError(e.message),
     );
   useEffect(() => {
-    void refresh(firstMe);
+    if (fromPage?.authenticated) connectLive();
+    else if (firstMe) void refresh(firstMe);
     const onLoggedOut = () => setMe((m) => (m ? { ...m, authenticated: false } : m));
     window.addEventListener('agentd:logged-out', onLoggedOut);
     return () => window.removeEventListener('agentd:logged-out', onLoggedOut);
@@ -125,10 +56,25 @@ function App({ firstMe }: { firstMe: Promise<Me> }) {
   return <Shell me={me} onLogout={logout} />;
 }
 
-const root = document.getElementById('app');
-if (root) {
-  // Both reads leave before the first render (see FIRST_READS).
-  const firstMe = whoAmI();
+/** The client's start: its first reads, then its first render into `root`. */
+function start(root: HTMLElement): void {
+  // Both reads leave before the first render (see FIRST_READS), unless the page holds them.
+  const fromPage = pageMe();
+  const firstMe = fromPage ? undefined : whoAmI();
   for (const path of FIRST_READS[currentRoute().parts[0] ?? 'overview'] ?? []) readEarly(path);
-  render(<App firstMe={firstMe} />, root);
+  // Over the server's rendering of the overview (server-render.tsx), when the page holds one: a
+  // full render that keeps the elements it finds, so nothing painted is thrown away, and
+  // corrects what differs (clock times are the browser's, a deep link shows its own page).
+  render(<App fromPage={fromPage} firstMe={firstMe} />, root);
+  delete document.documentElement.dataset.route;
+}
+
+const root = document.getElementById('app');
+if (root?.firstElementChild) {
+  // The page holds the first view already rendered: the browser paints it first, and the
+  // client's first render (tens of ms in a cold page, which would otherwise run before that
+  // frame whenever this script is here before the page is parsed) comes after it.
+  requestAnimationFrame(() => setTimeout(() => start(root), 0));
+} else if (root) {
+  start(root);
 }

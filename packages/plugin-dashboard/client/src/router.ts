@@ -11,7 +11,8 @@ export interface Route {
 
 /** The route the URL names now. */
 export function currentRoute(): Route {
-  const hash = location.hash.replace(/^#\/?/, '');
+  // No location on the server, whose first-view rendering is always the overview's.
+  const hash = (typeof location === 'undefined' ? '' : location.hash).replace(/^#\/?/, '');
   const [path = '', search = ''] = hash.split('?');
   return {
     parts: path.split('/').filter(Boolean).map(decodeURIComponent),
