@@ -203,9 +203,12 @@ describe('task runner', () => {
   });
 
   it('writes single enqueues made together in one batch, in order, each with its own result or error', async () => {
+    // A held clock: enqueues on either side of a millisecond boundary are written as two
+    // batches (one per `now`), which a wall clock crosses now and then.
     const host = await startHost({
       agents: [agent('upper', (input) => String(input).toUpperCase())],
       runner: { pollMs: 60_000 },
+      clock: new ManualClock(Date.now()),
     });
     const store = host.resolve(TaskStoreToken);
     const batches: number[] = [];
