@@ -312,13 +312,19 @@ export function mountHostRoutes(route: ApiRoute, deps: DashboardDeps): void {
       if (!/text\/event-stream|\*\/\*/.test(request.header('accept') ?? '*/*')) {
         throw badRequest('this is a text/event-stream');
       }
+      // Where the tab's data was read (`since`, from its page), or what a reconnecting browser
+      // saw last (`Last-Event-ID`): the stream tells it to re-read when events came in between.
+      const since = request.header('last-event-id') ?? request.query.get('since') ?? undefined;
+      if (since !== undefined && !/^\d{1,15}$/.test(since)) {
+        throw badRequest('since (or Last-Event-ID) must be a whole number of events');
+      }
       return {
         headers: {
           ...SECURITY_HEADERS,
           'content-type': 'text/event-stream; charset=utf-8',
           'x-accel-buffering': 'no',
         },
-        stream: deps.live.stream(request.signal),
+        stream: deps.live.stream(request.signal, since === undefined ? undefined : Number(since)),
       };
     },
     { stream: true },

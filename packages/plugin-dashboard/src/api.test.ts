@@ -1,5 +1,11 @@
 import { request as httpRequest } from 'node:http';
-import { createHost, HealthRegistryToken, SessionStoreToken, TaskStoreToken } from '@agentd/core';
+import {
+  createHost,
+  HealthRegistryToken,
+  SessionStoreToken,
+  TaskQueueToken,
+  TaskStoreToken,
+} from '@agentd/core';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { webhook } from '@agentd/plugin-webhook';
 import { sqlite } from '@agentd/store-sqlite';
@@ -138,7 +144,9 @@ describe('the dashboard on loopback (no login)', () => {
     );
     expect(block).not.toBeNull();
     const first = JSON.parse(block![1]!) as Record<string, Record<string, unknown>>;
-    expect(Object.keys(first).sort()).toEqual(['/alerts', '/me', '/overview']);
+    expect(Object.keys(first).sort()).toEqual(['/alerts', '/events', '/me', '/overview']);
+    // Where the page's live stream starts: the events published before its data was read.
+    expect(first['/events']).toEqual({ since: expect.any(Number) });
     const me = await getJson(url, '/me');
     expect(first['/me']).toEqual(me.body);
     const overview = (await getJson(url, '/overview')).body as unknown as Record<string, unknown>;
@@ -339,6 +347,62 @@ describe('the dashboard on loopback (no login)', () => {
     );
     expect(discard.status).toBe(200);
     expect((await store.getDeadLetter!(seeded.deadLetterId))?.status).toBe('discarded');
+  });
+
+  it('starts a stream where the page read its data: a resync when events came in between', async () => {
+    const seeded = await startSeededHost(dbPath(), hosts);
+    const pageSince = async () => {
+      const html = await (await fetch(`${seeded.url}/dashboard/`)).text();
+      const block = /<script type="application\/json" id="agentd-first-view">(.*?)<\/script>/s.exec(
+        html,
+      );
+      return (JSON.parse(block?.[1] ?? '{}') as { '/events'?: { since: number } })['/events']
+        ?.since;
+    };
+    /** The stream's first frames (up to the hello and what follows it at once), then closed. */
+    const opening = async (query: string, headers: Record<string, string> = {}) => {
+      const abort = new AbortController();
+      const response = await fetch(`${seeded.url}/dashboard/api/events${query}`, {
+        headers: { accept: 'text/event-stream', ...headers },
+        signal: abort.signal,
+      });
+      if (response.status !== 200) return { status: response.status, text: await response.text() };
+      const reader = response.body!.getReader();
+      let text = '';
+      const deadline = Date.now() + 300;
+      while (Date.now() < deadline) {
+        const read = await Promise.race([
+          reader.read(),
+          new Promise<undefined>((r) => setTimeout(r, deadline - Date.now())),
+        ]);
+        if (!read || read.done) break;
+        text += new TextDecoder().decode(read.value);
+      }
+      abort.abort();
+      return { status: 200, text };
+    };
+    const since = await pageSince();
+    expect(since).toBeGreaterThan(0);
+    const current = await opening(`?since=${since}`);
+    expect(current.text).toContain(`id: ${since}\nevent: hello`);
+    expect(current.text).not.toContain('event: resync');
+
+    // A task changes after the page was read: its stream starts with a resync.
+    await seeded.host.resolve(TaskQueueToken).enqueue({ agent: 'echo', input: 'later' });
+    await expect.poll(async () => ((await pageSince()) ?? 0) > (since ?? 0)).toBe(true);
+    expect((await opening(`?since=${since}`)).text).toContain('event: resync');
+    // The browser's Last-Event-ID (a reconnect) counts over the page's position.
+    const now = (await pageSince()) ?? 0;
+    expect((await opening(`?since=${since}`, { 'last-event-id': String(now) })).text).not.toContain(
+      'event: resync',
+    );
+    // A stream without a position (no page data) is not told to resync.
+    expect((await opening('')).text).not.toContain('event: resync');
+    for (const bad of ['-1', '1.5', 'abc', '9'.repeat(16)]) {
+      const refused = await opening(`?since=${encodeURIComponent(bad)}`);
+      expect(refused.status).toBe(400);
+      expect(refused.text).toContain('since (or Last-Event-ID) must be a whole number');
+    }
   });
 
   it('pushes task events to an open stream, and the host stops with the stream open', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HealthRegistryToken, TaskQueueToken } from '@agentd/core';
+import { HealthRegistryToken, TaskQueueToken, TaskStoreToken } from '@agentd/core';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { describe, expect, it } from 'vitest';
 import { loadFirstViewRenderer } from './first-view-render.js';
@@ -110,11 +110,20 @@ describe.skipIf(!available)('the server-rendered first view in Chromium', () => 
       const completed = page.locator('a.count', { hasText: 'completed' }).locator('strong');
       await expect.poll(() => completed.textContent()).toBe('3');
       expect(await page.locator('.live.up').count()).toBe(0);
+      // A task runs after the page was served and before the client listens: the client's
+      // stream starts where the page's data was read, so the overview re-reads and shows it,
+      // with no later event to prompt it.
+      const queue = seeded.host.resolve(TaskQueueToken);
+      const { task } = await queue.enqueue({ agent: 'echo', input: 'while the script loads' });
+      await expect
+        .poll(async () => (await seeded.host.resolve(TaskStoreToken).get(task.id))?.status)
+        .toBe('completed');
       release();
-      // The client is running: the live stream comes up, and a task that completes shows.
       await page.locator('.live.up').waitFor();
-      await seeded.host.resolve(TaskQueueToken).enqueue({ agent: 'echo', input: 'one more' });
       await expect.poll(() => completed.textContent(), { timeout: 5000 }).toBe('4');
+      // And it stays live: a task that completes now shows too.
+      await queue.enqueue({ agent: 'echo', input: 'one more' });
+      await expect.poll(() => completed.textContent(), { timeout: 5000 }).toBe('5');
       expect(await page.evaluate('typeof window.__pwned')).toBe('undefined');
       expect(errors).toEqual([]);
     } finally {

@@ -58,6 +58,8 @@ export class LiveHub {
   readonly #offs: (() => void)[] = [];
   readonly #minutes: ThroughputMinute[] = [];
   #closed = false;
+  /** Events published so far: each frame's SSE `id`, so a stream can tell what a tab missed. */
+  #position = 0;
 
   constructor(
     events: EventBus,
@@ -171,15 +173,30 @@ export class LiveHub {
     this.#publish(event);
   }
 
-  /** One tab's event stream, ending when `signal` aborts (the tab went away). */
-  async *stream(signal: AbortSignal): AsyncGenerator<string> {
+  /**
+   * Events published so far. A page records it when it reads what it shows, and its stream
+   * starts from there (`stream`'s `since`), so nothing published in between goes unseen.
+   */
+  get position(): number {
+    return this.#position;
+  }
+
+  /**
+   * One tab's event stream, ending when `signal` aborts (the tab went away). It opens with a
+   * `hello` event holding the position; when `since` (the position the tab's data was read at, or
+   * the last event id a reconnecting browser sends) is not the current one, a `resync` follows:
+   * the tab missed events, and re-reads.
+   */
+  async *stream(signal: AbortSignal, since?: number): AsyncGenerator<string> {
     const client: Client = { queue: [], wake: undefined, overflowed: false };
     this.#clients.add(client);
     const wake = () => client.wake?.();
     signal.addEventListener('abort', wake, { once: true });
     try {
       // The retry hint: a tab whose stream dropped reconnects after 3 s.
-      yield `retry: 3000\n: connected\n\n`;
+      const position = this.#position;
+      yield `retry: 3000\nid: ${position}\nevent: hello\ndata: {"position":${position}}\n\n`;
+      if (since !== undefined && since !== position) yield 'event: resync\ndata: {}\n\n';
       while (!signal.aborted && !this.#closed) {
         if (client.overflowed) {
           client.overflowed = false;
@@ -217,8 +234,9 @@ export class LiveHub {
   }
 
   #publish(event: LiveEvent): void {
+    const id = ++this.#position;
     if (this.#clients.size === 0) return;
-    const frame = `event: ${event.kind}\ndata: ${this.mask(JSON.stringify(event))}\n\n`;
+    const frame = `id: ${id}\nevent: ${event.kind}\ndata: ${this.mask(JSON.stringify(event))}\n\n`;
     for (const client of this.#clients) {
       if (client.queue.length >= QUEUE_LIMIT) client.overflowed = true;
       else client.queue.push(frame);

@@ -188,7 +188,11 @@ export function dashboard(options: DashboardOptions = {}): Plugin<ResolvedDashbo
           method: 'GET',
           path: `${o.path}/`,
           handler: async (request) =>
-            assets.page(request, await firstView(reads, request), await renderFirstView) ?? {
+            assets.page(
+              request,
+              await firstView(reads, request, live?.position ?? 0),
+              await renderFirstView,
+            ) ?? {
               status: 404,
             },
         }),
@@ -237,6 +241,7 @@ const FIRST_VIEW_BUDGET_MS = 100;
 async function firstView(
   reads: ReadonlyMap<string, (request: HttpRequest) => Promise<HttpResponse> | HttpResponse>,
   request: HttpRequest,
+  livePosition: number,
 ): Promise<Record<string, unknown>> {
   const first: Record<string, unknown> = {};
   let timer: NodeJS.Timeout | undefined;
@@ -260,6 +265,10 @@ async function firstView(
     late,
   ]);
   clearTimeout(timer);
+  // Where the page's live stream starts (`/events?since=`), taken before the reads: events
+  // published while they ran make the stream ask the page to re-read, none is missed. Only with
+  // the data it goes with.
+  if (first['/overview'] !== undefined) first['/events'] = { since: livePosition };
   // A copy: reads that finish after the budget must not change the page being sent.
   return { ...first };
 }

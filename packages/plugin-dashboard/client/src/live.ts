@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiBase } from './api';
+import { takeFirst } from './first-view';
 
 export interface LiveEvent {
   kind: string;
@@ -20,22 +21,37 @@ const KINDS = ['task', 'schedule', 'session', 'alert', 'circuit', 'dead-letter']
 /** What tabs of one dashboard tell each other over their BroadcastChannel. */
 type TabMessage =
   | { type: 'event'; event: LiveEvent }
-  | { type: 'status'; up: boolean }
+  | { type: 'status'; up: boolean; position?: number }
   | { type: 'ask' };
+
+/** The stream's position (events published) when the server read the page's data, if it did. */
+let pageSince: number | undefined;
+/** The last position the stream this tab hears has reached (its `hello`, then each event's id). */
+let heard: number | undefined;
+
+const resyncEvent = (): LiveEvent => ({ kind: 'resync', event: 'resync', at: Date.now() });
 
 function deliver(event: LiveEvent): void {
   for (const listener of listeners) listener(event);
 }
 
-/** Opens an EventSource on the API's stream, handing every event and status change on. */
+/**
+ * Opens an EventSource on the API's stream, handing every event and status change on. It starts
+ * from the page's position, so the server says `resync` when events came after the page's data
+ * was read (and, reconnecting, the browser's Last-Event-ID does the same for a dropped stream).
+ */
 function openStream(onEvent: (event: LiveEvent) => void, onStatus: (up: boolean) => void): void {
-  const source = new EventSource(`${apiBase}/events`);
-  const dispatch = (message: MessageEvent<string>) =>
+  const since = pageSince === undefined ? '' : `?since=${pageSince}`;
+  const source = new EventSource(`${apiBase}/events${since}`);
+  const dispatch = (message: MessageEvent<string>) => {
+    heard = Number(message.lastEventId);
     onEvent(JSON.parse(message.data) as LiveEvent);
+  };
   for (const kind of KINDS) source.addEventListener(kind, dispatch as EventListener);
-  source.addEventListener('resync', () =>
-    onEvent({ kind: 'resync', event: 'resync', at: Date.now() }),
-  );
+  source.addEventListener('hello', (message) => {
+    heard = Number((message as MessageEvent<string>).lastEventId);
+  });
+  source.addEventListener('resync', () => onEvent(resyncEvent()));
   source.onopen = () => onStatus(true);
   source.onerror = () => onStatus(false);
 }
@@ -52,6 +68,7 @@ function openStream(onEvent: (event: LiveEvent) => void, onStatus: (up: boolean)
 export function connectLive(): void {
   if (started) return;
   started = true;
+  pageSince = takeFirst<{ since: number }>('/events')?.since;
   const name = `agentd-dashboard-live:${apiBase}`;
   if (typeof BroadcastChannel === 'undefined' || !navigator.locks) {
     openStream(deliver, setConnected);
@@ -62,8 +79,16 @@ export function connectLive(): void {
   let leader = false;
   channel.onmessage = ({ data }: MessageEvent<TabMessage>) => {
     if (data.type === 'event') deliver(data.event);
-    else if (data.type === 'status') setConnected(data.up);
-    else if (data.type === 'ask' && leader) tell({ type: 'status', up: connected });
+    else if (data.type === 'status') {
+      setConnected(data.up);
+      // Joining another tab's stream: events it passed on before this tab listened are missed.
+      if (pageSince !== undefined && data.position !== undefined && data.position !== pageSince) {
+        deliver(resyncEvent());
+      }
+      pageSince = undefined;
+    } else if (data.type === 'ask' && leader) {
+      tell({ type: 'status', up: connected, position: heard });
+    }
   };
   tell({ type: 'ask' });
   const lead = (takeover: boolean) => {
@@ -79,7 +104,7 @@ export function connectLive(): void {
         tell({ type: 'status', up });
         if (up && !opened && takeover) {
           // Taken over from a closed tab: whatever happened in between, re-read.
-          const resync: LiveEvent = { kind: 'resync', event: 'resync', at: Date.now() };
+          const resync = resyncEvent();
           deliver(resync);
           tell({ type: 'event', event: resync });
         }
