@@ -373,7 +373,7 @@ describe('the dashboard on loopback (no login)', () => {
       while (Date.now() < deadline) {
         const read = await Promise.race([
           reader.read(),
-          new Promise<undefined>((r) => setTimeout(r, deadline - Date.now())),
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), deadline - Date.now())),
         ]);
         if (!read || read.done) break;
         text += new TextDecoder().decode(read.value);
