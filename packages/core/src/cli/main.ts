@@ -1,6 +1,6 @@
-import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { MAX_TASK_ATTEMPTS } from '../contracts/task.js';
+import { Command, CommanderError } from './commander.js';
 import type { AskOptions } from './commands/ask.js';
 import { registerStoreCommands } from './commands/store-commands.js';
 import {

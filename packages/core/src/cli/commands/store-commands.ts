@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '../commander.js';
 import type { CliIO } from '../output.js';
 
 // `agentd store …` registered apart from its implementation (store-copy.ts), which is imported
