@@ -15,11 +15,11 @@
 //                 method of rounds 1 and 2, where the fake's CPU counted as the bot's and a bot
 //                 waiting for each call never waited for another process)
 //   --profile     agentd only, one burst (for `node --cpu-prof`), no figures
-// Figures: updates/s, CPU per update (the bot's process; with --fake shared the fake's too), the
-// fake process's CPU per update, and reply latency from the push to the reply's arrival at the
+// Figures: updates/s, CPU per update (the bot's process, and its main thread alone; with --fake
+// shared the fake's too), the fake process's CPU per update, and reply latency from the push to the reply's arrival at the
 // fake (p50/p99).
 import { fork } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -57,6 +57,21 @@ let fileNo = 0;
 const freshDb = () => join(dir, `t${fileNo++}.db`);
 
 /**
+ * CPU time of this process's main thread (µs; NaN where /proc is missing): without V8's
+ * compiler and GC helper threads, which `process.cpuUsage()` counts and which sway with how warm
+ * the process is. Clock ticks of 10 ms, so read over whole runs only.
+ */
+function mainThreadCpuUs() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
  * The fake Bot API server for one run: in a process of its own (default, see telegram-fake.mjs),
  * or in this process beside the bot (`--fake shared`, the method of rounds 1 and 2). `drive`
  * pushes the load and waits for every reply; `cpuUsPerUpdate` is this process's CPU per update
@@ -73,12 +88,15 @@ async function startFake() {
   });
   const measured = async (run) => {
     const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuUs();
     const r = await run();
     const cpu = process.cpuUsage(cpu0);
+    const main = mainThreadCpuUs() - main0;
     const { fakeCpuUs, count, ...figures } = r;
     return {
       ...figures,
       cpuUsPerUpdate: Math.round((cpu.user + cpu.system) / count),
+      mainThreadUsPerUpdate: Math.round(main / count),
       ...(SHARED ? {} : { fakeCpuUsPerUpdate: Math.round(fakeCpuUs / count) }),
       expected: count,
     };
@@ -208,6 +226,14 @@ line(
   med(burst.agentd, 'cpuUsPerUpdate'),
   'µs',
   med(burst.grammY, 'cpuUsPerUpdate'),
+  'grammY+SQLite',
+  { lowerIsBetter: true },
+);
+line(
+  'CPU per update (burst; main thread of it)',
+  med(burst.agentd, 'mainThreadUsPerUpdate'),
+  'µs',
+  med(burst.grammY, 'mainThreadUsPerUpdate'),
   'grammY+SQLite',
   { lowerIsBetter: true },
 );
