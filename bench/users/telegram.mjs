@@ -21,6 +21,7 @@
 import { fork } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { agent, createHost } from '@agentd/core';
@@ -89,14 +90,18 @@ async function startFake() {
   const measured = async (run) => {
     const cpu0 = process.cpuUsage();
     const main0 = mainThreadCpuUs();
+    const elu0 = performance.eventLoopUtilization();
     const r = await run();
     const cpu = process.cpuUsage(cpu0);
+    const elu = performance.eventLoopUtilization(elu0).utilization;
     const main = mainThreadCpuUs() - main0;
     const { fakeCpuUs, count, ...figures } = r;
     return {
       ...figures,
       cpuUsPerUpdate: Math.round((cpu.user + cpu.system) / count),
       mainThreadUsPerUpdate: Math.round(main / count),
+      // Below 1, the bot's event loop waited for something (the fake, a timer) part of the run.
+      eventLoopUtilization: Number(elu.toFixed(2)),
       ...(SHARED ? {} : { fakeCpuUsPerUpdate: Math.round(fakeCpuUs / count) }),
       expected: count,
     };
