@@ -10,11 +10,19 @@
 //   --warmup N    unmeasured bursts per contender first (default 1): a host runs for days, so its
 //                 code is compiled by V8 long before; a cold first burst of a thousand updates
 //                 measured mostly JIT compilation (on V8's helper threads, counted in the CPU)
+//   --fake WHERE  process (default): the fake Bot API server runs in a process of its own, as
+//                 Telegram is never in the bot's process; shared: in the bot's process (the
+//                 method of rounds 1 and 2, where the fake's CPU counted as the bot's and a bot
+//                 waiting for each call never waited for another process)
 //   --profile     agentd only, one burst (for `node --cpu-prof`), no figures
-// Figures: updates/s, CPU per update (this process: the bot and the fake server), and reply
-// latency from the push to the reply's arrival at the fake (p50/p99).
-import { rmSync } from 'node:fs';
+// Figures: updates/s, CPU per update (the bot's process, and its main thread alone; with --fake
+// shared the fake's too), the fake process's CPU per update, and reply latency from the push to the reply's arrival at the
+// fake (p50/p99).
+import { fork } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { agent, createHost } from '@agentd/core';
 import { silentLogger } from '@agentd/core/host';
@@ -23,7 +31,8 @@ import { FakeBotApi } from '@agentd/plugin-telegram/testing';
 import { sqlite } from '@agentd/store-sqlite';
 import Database from 'better-sqlite3';
 import { Bot } from 'grammy';
-import { alternate, line, med, percentile, printMachine, sleep, tempDir } from './lib.mjs';
+import { alternate, line, med, printMachine, sleep, tempDir } from './lib.mjs';
+import { drive } from './telegram-drive.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,6 +41,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '500' },
     chats: { type: 'string', default: '100' },
     warmup: { type: 'string', default: '1' },
+    fake: { type: 'string', default: 'process' },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -41,95 +51,103 @@ const RATE = Number(args.rate);
 const CHATS = Number(args.chats);
 const WARMUP = Number(args.warmup);
 const LATENCY_SECONDS = 4;
+if (!['process', 'shared'].includes(args.fake)) throw new Error('--fake is process or shared');
+const SHARED = args.fake === 'shared';
 const dir = tempDir('agentd-bench-telegram-');
 let fileNo = 0;
 const freshDb = () => join(dir, `t${fileNo++}.db`);
 
 /**
- * Follows the replies the fake receives as they are recorded (a waiter's predicate runs on each
- * recorded call), measuring latency from the push of the update to the reply, and checking that
- * every update is answered exactly once and each chat's replies come in order.
+ * CPU time of this process's main thread (µs; NaN where /proc is missing): without V8's
+ * compiler and GC helper threads, which `process.cpuUsage()` counts and which sway with how warm
+ * the process is. Clock ticks of 10 ms, so read over whole runs only.
  */
-function follow(api, expected) {
-  const pushedAt = new Map();
-  const answered = new Map();
-  const lastSeq = new Map();
-  const latencies = [];
-  let seen = 0;
-  let duplicates = 0;
-  let outOfOrder = 0;
-  let lastReplyAt = 0;
-  const scan = () => {
-    for (; seen < api.calls.length; seen++) {
-      const call = api.calls[seen];
-      if (call.method !== 'sendMessage' || call.failed) continue;
-      const key = String(call.params.text).replace(/^ok /, '');
-      const t = pushedAt.get(key);
-      if (t === undefined) continue;
-      if (answered.has(key)) duplicates++;
-      answered.set(key, true);
-      latencies.push(call.at - t);
-      lastReplyAt = call.at;
-      const [chat, seq] = key.split(':').slice(1).map(Number);
-      if ((lastSeq.get(chat) ?? -1) > seq) outOfOrder++;
-      lastSeq.set(chat, seq);
-    }
-    return answered.size >= expected.count;
-  };
-  return {
-    push(chat, seq) {
-      const key = `m:${chat}:${seq}`;
-      pushedAt.set(key, Date.now());
-      api.sendText({ id: chat }, key);
-    },
-    done: () => api.waitFor(scan, 120_000, `${expected.count} replies`),
-    result: () => ({ latencies, duplicates, outOfOrder, answered: answered.size, lastReplyAt }),
-  };
+function mainThreadCpuUs() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return Number.NaN;
+  }
 }
 
-/** Pushes a burst of UPDATES (round-robin over the chats), or paces them at RATE for the latency run. */
-async function drive(api, mode) {
-  const count = mode === 'burst' ? UPDATES : RATE * LATENCY_SECONDS;
-  const f = follow(api, { count });
-  const seq = new Map();
-  const pushOne = (i) => {
-    const chat = 1 + (i % CHATS);
-    const s = seq.get(chat) ?? 0;
-    seq.set(chat, s + 1);
-    f.push(chat, s);
+/**
+ * The fake Bot API server for one run: in a process of its own (default, see telegram-fake.mjs),
+ * or in this process beside the bot (`--fake shared`, the method of rounds 1 and 2). `drive`
+ * pushes the load and waits for every reply; `cpuUsPerUpdate` is this process's CPU per update
+ * over it (the bot's alone, or the bot's and the fake's when shared), `fakeCpuUsPerUpdate` the
+ * fake process's.
+ */
+async function startFake() {
+  const load = (mode) => ({
+    mode,
+    updates: UPDATES,
+    rate: RATE,
+    seconds: LATENCY_SECONDS,
+    chats: CHATS,
+  });
+  const measured = async (run) => {
+    const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuUs();
+    const elu0 = performance.eventLoopUtilization();
+    const r = await run();
+    const cpu = process.cpuUsage(cpu0);
+    const elu = performance.eventLoopUtilization(elu0).utilization;
+    const main = mainThreadCpuUs() - main0;
+    const { fakeCpuUs, count, ...figures } = r;
+    return {
+      ...figures,
+      cpuUsPerUpdate: Math.round((cpu.user + cpu.system) / count),
+      mainThreadUsPerUpdate: Math.round(main / count),
+      // Below 1, the bot's event loop waited for something (the fake, a timer) part of the run.
+      eventLoopUtilization: Number(elu.toFixed(2)),
+      ...(SHARED ? {} : { fakeCpuUsPerUpdate: Math.round(fakeCpuUs / count) }),
+      expected: count,
+    };
   };
-  const t0 = Date.now();
-  const cpu0 = process.cpuUsage();
-  if (mode === 'burst') {
-    for (let i = 0; i < count; i++) pushOne(i);
-  } else {
-    // 10 ms ticks, each pushing its share of the offered rate.
-    const perTick = RATE / 100;
-    for (let tick = 0, i = 0; i < count; tick++) {
-      for (let k = 0; k < perTick && i < count; k++) pushOne(i++);
-      const wait = t0 + (tick + 1) * 10 - Date.now();
-      if (wait > 0) await sleep(wait);
-    }
+  if (SHARED) {
+    const api = await FakeBotApi.start();
+    return {
+      url: api.url,
+      token: api.token,
+      drive: (mode) => measured(() => drive(api, load(mode))),
+      close: () => api.close(),
+    };
   }
-  await f.done();
-  const cpu = process.cpuUsage(cpu0);
-  const r = f.result();
+  const child = fork(fileURLToPath(new URL('./telegram-fake.mjs', import.meta.url)));
+  const next = (type) =>
+    new Promise((resolve, reject) => {
+      const onMessage = (m) => {
+        if (m.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(m);
+      };
+      const onExit = (code) => reject(new Error(`the fake Bot API process exited (${code})`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const { url, token } = await next('ready');
   return {
-    updatesPerSecond: Math.round(count / ((r.lastReplyAt - t0) / 1000)),
-    // CPU of this process (the bot and the fake server alike) per update: less swayed by the
-    // machine's load than the rate, since time spent waiting for a core is not counted.
-    cpuUsPerUpdate: Math.round((cpu.user + cpu.system) / count),
-    p50: percentile(r.latencies, 50),
-    p99: percentile(r.latencies, 99),
-    answered: r.answered,
-    expected: count,
-    duplicates: r.duplicates,
-    outOfOrder: r.outOfOrder,
+    url,
+    token,
+    drive: (mode) =>
+      measured(async () => {
+        const done = next('done');
+        child.send({ type: 'drive', ...load(mode) });
+        return (await done).result;
+      }),
+    close: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'close' });
+      await exited;
+    },
   };
 }
 
 async function agentdRun(mode) {
-  const api = await FakeBotApi.start();
+  const api = await startFake();
   const host = createHost({
     logger: silentLogger(),
     agents: [agent('noop', (input) => `ok ${String(input)}`)],
@@ -141,7 +159,7 @@ async function agentdRun(mode) {
   await host.start();
   await sleep(300); // the store's checkpoint worker and the first poll settle, as in a live host
   try {
-    return await drive(api, mode);
+    return await api.drive(mode);
   } finally {
     await host.stop('bench');
     await api.close();
@@ -150,7 +168,7 @@ async function agentdRun(mode) {
 
 /** The reference: grammY's own long polling, each update stored in SQLite, then answered. */
 async function grammyRun(mode) {
-  const api = await FakeBotApi.start();
+  const api = await startFake();
   const db = new Database(freshDb());
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -171,7 +189,7 @@ async function grammyRun(mode) {
   await started;
   await sleep(300);
   try {
-    return await drive(api, mode);
+    return await api.drive(mode);
   } finally {
     await bot.stop();
     db.close();
@@ -184,7 +202,7 @@ if (args.profile) {
   process.exit(0);
 }
 printMachine(
-  `agentd Telegram pipeline bench: ${CHATS} chats, bursts of ${UPDATES} updates, latency at ${RATE} updates/s offered for ${LATENCY_SECONDS} s, ${WARMUP} warm-up burst(s) each, then ${RUNS} alternating runs, medians`,
+  `agentd Telegram pipeline bench: ${CHATS} chats, bursts of ${UPDATES} updates, latency at ${RATE} updates/s offered for ${LATENCY_SECONDS} s, ${WARMUP} warm-up burst(s) each, then ${RUNS} alternating runs, medians; fake Bot API server ${SHARED ? "in the bot's process" : 'in its own process'}`,
 );
 // Both contenders warm up alike, alternating; nothing of it counts.
 for (let i = 0; i < WARMUP; i++) {
@@ -209,13 +227,31 @@ line(
   'grammY+SQLite',
 );
 line(
-  'CPU per update (burst; bot + fake server)',
+  SHARED ? 'CPU per update (burst; bot + fake server)' : 'CPU per update (burst; bot process)',
   med(burst.agentd, 'cpuUsPerUpdate'),
   'µs',
   med(burst.grammY, 'cpuUsPerUpdate'),
   'grammY+SQLite',
   { lowerIsBetter: true },
 );
+line(
+  'CPU per update (burst; main thread of it)',
+  med(burst.agentd, 'mainThreadUsPerUpdate'),
+  'µs',
+  med(burst.grammY, 'mainThreadUsPerUpdate'),
+  'grammY+SQLite',
+  { lowerIsBetter: true },
+);
+if (!SHARED) {
+  line(
+    'CPU per update (burst; fake server process)',
+    med(burst.agentd, 'fakeCpuUsPerUpdate'),
+    'µs',
+    med(burst.grammY, 'fakeCpuUsPerUpdate'),
+    'grammY+SQLite',
+    { lowerIsBetter: true },
+  );
+}
 line(
   `reply latency p50 at ${RATE}/s`,
   med(paced.agentd, 'p50'),

@@ -72,6 +72,37 @@ describe('TelegramChannel.send', () => {
     expect(api.messages(42)).toHaveLength(3);
   });
 
+  it('on a first attempt looks up no delivered parts, but records them for a retry', async () => {
+    let lookups = 0;
+    const counting = new Proxy(store.state, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property === 'get') lookups++;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const bot = new TelegramChannel({
+      name: 'telegram',
+      api: sendingApi(api.token, api.url, 5),
+      activityApi: pollingApi(api.token, api.url, 1),
+      state: () => counting,
+      logger: memoryLogger().logger,
+    });
+    const key = 'task:2:completed';
+    const first = await bot.send(
+      to,
+      { text: threeParts },
+      { idempotencyKey: key, firstAttempt: true },
+    );
+    expect(lookups).toBe(0);
+    expect(first.ids).toHaveLength(3);
+    // A retry (not a first attempt) finds them all delivered and sends nothing again.
+    const retried = await bot.send(to, { text: threeParts }, { idempotencyKey: key });
+    expect(lookups).toBe(1);
+    expect(retried.ids).toEqual(first.ids);
+    expect(api.messages(42)).toHaveLength(3);
+  });
+
   it('without a state store, or without a key, sends every time', async () => {
     const bot = channel({ withState: false });
     await bot.send(to, { text: 'hi' }, { idempotencyKey: 'k' });

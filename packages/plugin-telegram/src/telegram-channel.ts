@@ -18,9 +18,9 @@ const SENT_NAMESPACE = 'telegram.sent';
 /** A retried send comes within the reply outbox's hour or so; keep the record a week. */
 const SENT_TTL_MS = 7 * 24 * 3600 * 1000;
 /**
- * The longest one `send` may take, retries included. The reply outbox holds a reply it took up
- * for 60 s; a send that ends before lets the outbox retry it without another host sending it
- * meanwhile.
+ * The longest one `send` may take, retries included (up to a second more: sends share their
+ * deadline timers, see `sharedDeadline`). The reply outbox holds a reply it took up for 60 s; a
+ * send that ends before lets the outbox retry it without another host sending it meanwhile.
  */
 export const SEND_DEADLINE_MS = 45_000;
 /** "typing…" shows for about 5 s; a chat action that takes longer is not worth waiting for. */
@@ -137,7 +137,8 @@ export class TelegramChannel implements Channel {
     const parts = splitText(text).filter((part) => part.trim() !== '');
     const state = options.idempotencyKey === undefined ? undefined : this.#deps.state();
     const key = options.idempotencyKey ?? '';
-    const ids: string[] = state ? await sentIds(state, key) : [];
+    // A first attempt cannot have delivered anything yet: no record to look up.
+    const ids: string[] = state && !options.firstAttempt ? await sentIds(state, key) : [];
     const signal = grammySignal(withDeadline(options.signal, SEND_DEADLINE_MS));
     let chatId = chatIdOf(to);
     for (let i = ids.length; i < parts.length; i++) {

@@ -68,6 +68,13 @@ export interface SendOptions {
    * the StateStore) must not deliver it twice when a send is retried.
    */
   idempotencyKey?: string;
+  /**
+   * Set when no earlier attempt with this `idempotencyKey` can have delivered anything: the
+   * reply outbox's first attempt right after the task ended (no other deliverer may take the
+   * reply for `REPLY_HOLD_MS`). A channel that remembers the parts it delivered per key may skip
+   * looking them up then; it still records what it delivers, for a retry.
+   */
+  firstAttempt?: boolean;
 }
 
 /** What a channel reports after delivering. */

@@ -32,11 +32,7 @@ export interface SessionRunner {
    * Runs `work` under the session's lock with its live resource (resumed first if suspended);
    * rejects if the session cannot be resumed.
    */
-  run<T>(
-    sessionId: string,
-    work: (session: Session, resource: unknown) => Promise<T>,
-    signal?: AbortSignal,
-  ): Promise<T>;
+  run<T>(sessionId: string, work: (session: Session, resource: unknown) => Promise<T>): Promise<T>;
   history(sessionId: string, limit: number): Promise<HistoryEntry[]>;
   appendTurn(session: Session, input: JsonValue, output: JsonValue, taskId: string): Promise<void>;
 }
@@ -94,19 +90,17 @@ export class FailoverExecutor implements AgentExecutor {
     }
     const sessionId = task.metadata.sessionId;
     if (sessions && typeof sessionId === 'string') {
-      return sessions.run(
-        sessionId,
-        async (session, resource) => {
-          const result = await this.#chain(task, agent, ctx, session, resource);
-          await sessions
-            .appendTurn(session, task.input, result.output, task.id)
-            .catch((err: unknown) =>
-              ctx.logger.warn({ err }, 'could not append to the session history'),
-            );
-          return result;
-        },
-        ctx.signal,
-      );
+      // No signal for the session's run: an abort reaches the agent through ctx.signal, which is
+      // read only where needed (reading it makes an AbortController per task).
+      return sessions.run(sessionId, async (session, resource) => {
+        const result = await this.#chain(task, agent, ctx, session, resource);
+        await sessions
+          .appendTurn(session, task.input, result.output, task.id)
+          .catch((err: unknown) =>
+            ctx.logger.warn({ err }, 'could not append to the session history'),
+          );
+        return result;
+      });
     }
     return this.#chain(task, agent, ctx);
   }

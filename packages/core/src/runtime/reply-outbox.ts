@@ -134,7 +134,7 @@ export class ReplyOutbox implements AnswerSender {
           },
           clock.now(),
         );
-        if (created) await this.#deliver(task, 0);
+        if (created) await this.#deliver(task, 0, true);
         return;
       } catch (err) {
         logger.warn(
@@ -176,7 +176,7 @@ export class ReplyOutbox implements AnswerSender {
 
   /** Sends a reply the store recorded as owed moments ago (its first attempt). */
   send(task: Task): void {
-    if (owesReply(task)) void this.#deliver(task, 0);
+    if (owesReply(task)) void this.#deliver(task, 0, true);
   }
 
   /** Sends every reply that is owed and due, in batches; resolves when all were tried. */
@@ -193,7 +193,12 @@ export class ReplyOutbox implements AnswerSender {
     }
   }
 
-  async #deliver(task: Task, attempts: number): Promise<void> {
+  /**
+   * One delivery attempt. `first`: the store recorded the reply moments ago and holds it for
+   * this host (`REPLY_HOLD_MS`), so nothing of it can have been delivered yet; the channel is
+   * told, and may skip looking up parts it delivered before.
+   */
+  async #deliver(task: Task, attempts: number, first = false): Promise<void> {
     if (this.#sending.has(task.id)) return;
     this.#sending.add(task.id);
     const { store, channels, clock, logger } = this.#deps;
@@ -212,7 +217,10 @@ export class ReplyOutbox implements AnswerSender {
               text: replyText(task),
               ...(typeof inReplyTo === 'string' && { inReplyTo }),
             },
-            { idempotencyKey: `task:${task.id}:${task.status}` },
+            {
+              idempotencyKey: `task:${task.id}:${task.status}`,
+              ...(first && { firstAttempt: true }),
+            },
           ),
       );
       sent = true;

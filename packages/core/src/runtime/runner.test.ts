@@ -302,13 +302,18 @@ describe('task runner', () => {
     ]);
   });
 
-  it('sends the result back to the channel the task came from', async () => {
-    const sent: { to: string; message: OutboundMessage; key?: string }[] = [];
+  it('sends the result back to the channel the task came from, as a first attempt', async () => {
+    const sent: { to: string; message: OutboundMessage; key?: string; first?: boolean }[] = [];
     const host = await startHost({
       agents: [agent('echo', (input) => `you said: ${input}`)],
       plugins: [
         chatChannel(async (to, message, options) => {
-          sent.push({ to: to.id, message, key: options?.idempotencyKey });
+          sent.push({
+            to: to.id,
+            message,
+            key: options?.idempotencyKey,
+            first: options?.firstAttempt,
+          });
           return { ids: ['1'] };
         }),
       ],
@@ -321,6 +326,8 @@ describe('task runner', () => {
       to: '777',
       message: { text: 'you said: hi' },
       key: `task:${task.id}:completed`,
+      // Nothing of it can have been delivered yet: the channel need not look for earlier parts.
+      first: true,
     });
   });
 
@@ -424,14 +431,19 @@ describe('task runner', () => {
     await crashed.tasks.claim({ owner: 'dead-host', leaseMs: 60_000, now: then });
     // The task ended and its reply became owed; the host died before sending it.
     await crashed.tasks.complete(task.id, 'dead-host', 'the answer', then + 1);
-    const sent: { to: string; text?: string; key?: string }[] = [];
+    const sent: { to: string; text?: string; key?: string; first?: boolean }[] = [];
     const host = createHost({
       logger: memoryLogger().logger,
       agents: [agent('a', () => 'unused')],
       plugins: [
         memoryStore({ store: crashed }),
         chatChannel(async (to, message, options) => {
-          sent.push({ to: to.id, text: message.text, key: options?.idempotencyKey });
+          sent.push({
+            to: to.id,
+            text: message.text,
+            key: options?.idempotencyKey,
+            first: options?.firstAttempt,
+          });
           return { ids: ['1'] };
         }),
       ],
@@ -439,7 +451,10 @@ describe('task runner', () => {
     hosts.push(host);
     await host.start();
     await until(() => sent.length === 1);
-    expect(sent).toEqual([{ to: '9', text: 'the answer', key: `task:${task.id}:completed` }]);
+    // Taken up by the sweep: the dead host may have delivered some of it, so not a first attempt.
+    expect(sent).toEqual([
+      { to: '9', text: 'the answer', key: `task:${task.id}:completed`, first: undefined },
+    ]);
     await until(
       async () =>
         (
