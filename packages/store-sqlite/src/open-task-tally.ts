@@ -75,6 +75,13 @@ export class OpenTaskTally {
     this.#dataVersion = db.prepare('PRAGMA data_version').pluck();
   }
 
+  #walks = 0;
+
+  /** How many times the open tasks' index was walked on this connection (for tests and benches). */
+  get walks(): number {
+    return this.#walks;
+  }
+
   /** Call before a write of the store; returns the mark to hand to {@link end}. */
   begin(): number {
     const p = this.#pendingMoves;
@@ -161,6 +168,7 @@ export class OpenTaskTally {
     const kept = this.#kept;
     if (kept && kept.changes === changes && kept.version === version && sane(kept)) return kept;
     const figures = walk();
+    this.#walks++;
     this.#kept = keep ? { ...figures, changes, version } : undefined;
     return figures;
   }
