@@ -19,6 +19,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { agent, createHost, TaskStoreToken } from '@agentd/core';
 import { silentLogger } from '@agentd/core/host';
@@ -191,7 +192,9 @@ for (const state of stored > 0 ? args['scrape-states'].split(',') : []) {
   host.events.on('task.completed', () => completed++);
   const started = performance.now();
   await host.start();
-  log(`host started in ${(performance.now() - started).toFixed(0)} ms, ${completed} tasks completed`);
+  log(
+    `host started in ${(performance.now() - started).toFixed(0)} ms, ${completed} tasks completed`,
+  );
   const service = host.resolve(MetricsRegistryToken);
   const tasks = host.resolve(TaskStoreToken);
   const scrapes = Number(args.scrapes);
@@ -200,6 +203,9 @@ for (const state of stored > 0 ? args['scrape-states'].split(',') : []) {
   const reads = [];
   const moved = [];
   let figures;
+  // The longest the event loop was held while scraping (a walk of the open tasks blocks it).
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   for (let i = 0; i < scrapes; i++) {
     const before = completed;
     await new Promise((resolve) => setTimeout(resolve, gap));
@@ -211,6 +217,7 @@ for (const state of stored > 0 ? args['scrape-states'].split(',') : []) {
     figures = await tasks.stats(Date.now());
     reads.push(performance.now() - t0);
   }
+  loopDelay.disable();
   const later = (xs) => (xs.length > 1 ? xs.slice(1) : xs);
   const total = (status) => figures.byPriority[status].reduce((x, y) => x + y, 0);
   log(
@@ -218,6 +225,9 @@ for (const state of stored > 0 ? args['scrape-states'].split(',') : []) {
   );
   log(
     `TaskStore.stats() alone right after, ${state}: median ${median(later(reads)).toFixed(2)} ms, max ${Math.max(...later(reads)).toFixed(1)} (${reads.map((t) => t.toFixed(1)).join(', ')}); reads pending ${total('pending')}, running ${total('running')}, completed ${total('completed')}`,
+  );
+  log(
+    `event loop while scraping, ${state}: delay max ${(loopDelay.max / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`,
   );
   await host.stop('bench');
 }
