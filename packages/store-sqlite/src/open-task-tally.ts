@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import type { StoreFaults } from './faults.js';
 
 /** Pending and running tasks per priority (0 to 3), as `stats()` reports them. */
 export interface OpenTaskFigures {
@@ -89,7 +90,8 @@ export class OpenTaskTally {
     p[0] = p[1] = p[2] = p[3] = 0;
     r[0] = r[1] = r[2] = r[3] = 0;
     this.#unnamed = false;
-    return this.#totalChanges.get() as number;
+    // Nothing kept (a store never asked for stats, or one that must walk anyway): nothing to check.
+    return this.#kept === undefined ? -1 : (this.#totalChanges.get() as number);
   }
 
   /** Call after the write returned: applies its moves if it was the only change since the mark. */
@@ -196,4 +198,22 @@ export function counted<A extends unknown[], R>(
     tally.end(before);
     return result;
   };
+}
+
+/**
+ * Runs a write that moves no task (a session's, a state value's) as {@link OpenTaskTally.unrelated},
+ * waiting out another process's lock and recording store faults through `faults` (see
+ * {@link StoreFaults.retry}).
+ */
+export async function writeMovingNoTask<T>(
+  tally: OpenTaskTally,
+  faults: StoreFaults,
+  operation: string,
+  write: () => T,
+): Promise<T> {
+  try {
+    return tally.unrelated(write);
+  } catch (error) {
+    return faults.retry(error, operation, tally, tally.unrelated, write);
+  }
 }

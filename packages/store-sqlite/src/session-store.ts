@@ -15,7 +15,7 @@ import {
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
 import { newId } from './ids.js';
-import { OpenTaskTally } from './open-task-tally.js';
+import { OpenTaskTally, writeMovingNoTask } from './open-task-tally.js';
 import { queryBuilder, type SessionRow, StatementCache } from './schema.js';
 
 // Core's constant, re-exported where it was before it moved to @agentd/core.
@@ -219,14 +219,8 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   /** Runs a write; waits out another process's lock and records store faults (see StoreFaults). */
-  async #write<T>(operation: string, write: () => T): Promise<T> {
-    // Counted as a write that moves no task (see OpenTaskTally), so `stats()` need not walk.
-    const tally = this.#tally;
-    try {
-      return tally.unrelated(write);
-    } catch (error) {
-      return this.#faults.retry(error, operation, tally, tally.unrelated, write);
-    }
+  #write<T>(operation: string, write: () => T): Promise<T> {
+    return writeMovingNoTask(this.#tally, this.#faults, operation, write);
   }
 
   async appendHistory(sessionId: string, entry: HistoryEntry): Promise<void> {

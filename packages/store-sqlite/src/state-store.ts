@@ -8,7 +8,7 @@ import {
 } from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
-import { OpenTaskTally } from './open-task-tally.js';
+import { OpenTaskTally, writeMovingNoTask } from './open-task-tally.js';
 import type { SharedCommits } from './shared-commits.js';
 
 /**
@@ -133,14 +133,8 @@ export class SqliteStateStore implements StateStore {
   }
 
   /** Runs a write; waits out another process's lock and records store faults (see StoreFaults). */
-  async #write<T>(operation: string, write: () => T): Promise<T> {
-    // Counted as a write that moves no task (see OpenTaskTally), so `stats()` need not walk.
-    const tally = this.#tally;
-    try {
-      return tally.unrelated(write);
-    } catch (error) {
-      return this.#faults.retry(error, operation, tally, tally.unrelated, write);
-    }
+  #write<T>(operation: string, write: () => T): Promise<T> {
+    return writeMovingNoTask(this.#tally, this.#faults, operation, write);
   }
 
   async compareAndSet(
