@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // What the metrics feature costs the task engine, and what a scrape costs. After `npm run build`:
 //   node bench/metrics-cost.mjs [--tasks 50000] [--runs 6] [--store-ops 10000] [--scrape 1000000]
-//     [--scrape-states pending,completed]
+//     [--scrape-states pending,completed] [--scrapes 7] [--scrape-gap-ms 200]
 // The unbatched burn-down of bench/run.mjs (SQLite, a no-op agent, one task per claim) in three
 // set-ups, in rotation so drift on a shared machine falls on all three:
 //   bare      no metrics(), and the store's task counters (the task_counts triggers) dropped
@@ -13,9 +13,13 @@
 // SqliteTaskStore driven directly). Then a full scrape (registry render, store figures read
 // fresh) with --scrape tasks stored, and `TaskStore.stats()` alone: once with them all pending (the
 // queue itself a million deep), once all completed (--scrape-states, default pending,completed).
+// The host runs its runner (no-op tasks) meanwhile, so with the tasks pending the queue moves:
+// --scrapes scrapes, --scrape-gap-ms apart, each with the tasks completed since the one before.
+// The first scrape is reported apart: it is the one that may walk the open tasks' index.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { agent, createHost, TaskStoreToken } from '@agentd/core';
 import { silentLogger } from '@agentd/core/host';
@@ -30,6 +34,8 @@ const { values: args } = parseArgs({
     'store-ops': { type: 'string', default: '10000' },
     scrape: { type: 'string', default: '1000000' },
     'scrape-states': { type: 'string', default: 'pending,completed' },
+    scrapes: { type: 'string', default: '7' },
+    'scrape-gap-ms': { type: 'string', default: '200' },
   },
 });
 const N = Number(args.tasks);
@@ -63,10 +69,10 @@ function dropCounters(db) {
   for (const name of names) db.exec(`DROP TRIGGER "${name}"`);
 }
 
-function hostOn(path, withMetrics, runner = { concurrency: 3, batchSize: 1 }) {
+function hostOn(path, withMetrics, runner = { concurrency: 3, batchSize: 1 }, run = () => null) {
   return createHost({
     logger: silentLogger(),
-    agents: [agent('noop', () => null)],
+    agents: [agent('noop', run)],
     runner: { pollMs: 1000, ...runner },
     plugins: [sqlite({ path }), withMetrics && metrics({ storeCacheMs: 0 })],
   });
@@ -178,29 +184,50 @@ for (const state of stored > 0 ? args['scrape-states'].split(',') : []) {
     db.prepare('UPDATE tasks SET status = ?, finished_at = run_at').run(state);
     db.close();
   }
-  const host = hostOn(path, true, false);
+  // The unbatched runner (one task per claim), each task waiting one turn of the event loop: a
+  // runner of no-op tasks that resolve at once never lets a timer (or a scrape) in until the
+  // queue is empty, so the queue would not move between scrapes.
+  const host = hostOn(path, true, undefined, () => new Promise((r) => setImmediate(r, null)));
+  let completed = 0;
+  host.events.on('task.completed', () => completed++);
+  const started = performance.now();
   await host.start();
+  log(
+    `host started in ${(performance.now() - started).toFixed(0)} ms, ${completed} tasks completed`,
+  );
   const service = host.resolve(MetricsRegistryToken);
+  const tasks = host.resolve(TaskStoreToken);
+  const scrapes = Number(args.scrapes);
+  const gap = Number(args['scrape-gap-ms']);
   const times = [];
-  for (let i = 0; i < 7; i++) {
-    const t0 = performance.now();
+  const reads = [];
+  const moved = [];
+  let figures;
+  // The longest the event loop was held while scraping (a walk of the open tasks blocks it).
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  for (let i = 0; i < scrapes; i++) {
+    const before = completed;
+    await new Promise((resolve) => setTimeout(resolve, gap));
+    moved.push(completed - before);
+    let t0 = performance.now();
     await service.scrape();
     times.push(performance.now() - t0);
-  }
-  log(
-    `scrape with ${stored.toLocaleString('en')} ${state} tasks stored: median ${median(times).toFixed(1)} ms (${times.map((t) => t.toFixed(0)).join(', ')})`,
-  );
-  const tasks = host.resolve(TaskStoreToken);
-  const reads = [];
-  let figures;
-  for (let i = 0; i < 7; i++) {
-    const t0 = performance.now();
+    t0 = performance.now();
     figures = await tasks.stats(Date.now());
     reads.push(performance.now() - t0);
   }
+  loopDelay.disable();
+  const later = (xs) => (xs.length > 1 ? xs.slice(1) : xs);
   const total = (status) => figures.byPriority[status].reduce((x, y) => x + y, 0);
   log(
-    `TaskStore.stats() alone, ${state}: median ${median(reads).toFixed(2)} ms (${reads.map((t) => t.toFixed(1)).join(', ')}); reads pending ${total('pending')}, completed ${total('completed')}`,
+    `scrape with ${stored.toLocaleString('en')} ${state} tasks stored: first ${times[0].toFixed(1)} ms, then median ${median(later(times)).toFixed(1)} ms, max ${Math.max(...later(times)).toFixed(1)} (${times.map((t) => t.toFixed(0)).join(', ')}); tasks completed before each: ${moved.join(', ')}`,
+  );
+  log(
+    `TaskStore.stats() alone right after, ${state}: median ${median(later(reads)).toFixed(2)} ms, max ${Math.max(...later(reads)).toFixed(1)} (${reads.map((t) => t.toFixed(1)).join(', ')}); reads pending ${total('pending')}, running ${total('running')}, completed ${total('completed')}`,
+  );
+  log(
+    `event loop while scraping, ${state}: delay max ${(loopDelay.max / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`,
   );
   await host.stop('bench');
 }

@@ -10,6 +10,7 @@ import {
   prepareDeadLetter,
 } from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
+import { OpenTaskTally } from './open-task-tally.js';
 
 interface DeadLetterRow {
   seq: number;
@@ -69,9 +70,12 @@ export class SqliteDeadLetters {
   readonly #settle: BetterSqlite3.Statement;
   readonly #countOpen: BetterSqlite3.Statement;
   readonly #db: BetterSqlite3.Database;
+  /** Dead letters move no task: their writes are counted as such (see OpenTaskTally). */
+  readonly #tally: OpenTaskTally;
 
   constructor(db: BetterSqlite3.Database) {
     this.#db = db;
+    this.#tally = OpenTaskTally.of(db);
     this.#insert = db.prepare(
       `INSERT OR IGNORE INTO dead_letters
          (channel, key, code, reason, raw, raw_bytes, truncated, reply_to, status, created_at)
@@ -89,11 +93,8 @@ export class SqliteDeadLetters {
 
   add(letter: NewDeadLetter, now: number): { letter: DeadLetter; created: boolean } {
     const prepared = prepareDeadLetter(letter);
-    const row = this.#insert.get({
-      ...prepared,
-      truncated: prepared.truncated ? 1 : 0,
-      now: Math.floor(now),
-    }) as DeadLetterRow | undefined;
+    const params = { ...prepared, truncated: prepared.truncated ? 1 : 0, now: Math.floor(now) };
+    const row = this.#tally.unrelated(() => this.#insert.get(params)) as DeadLetterRow | undefined;
     if (row) return { letter: toLetter(row), created: true };
     const existing = this.#byKey.get(letter.key) as DeadLetterRow | undefined;
     if (!existing) throw new AgentdError('E_STORE', 'a dead letter was neither stored nor found');
@@ -122,9 +123,8 @@ export class SqliteDeadLetters {
     checkSettleStatus(status);
     const seq = seqOf(id);
     if (seq === undefined) return undefined;
-    const row = this.#settle.get({ seq, status, now: Math.floor(now) }) as
-      | DeadLetterRow
-      | undefined;
+    const params = { seq, status, now: Math.floor(now) };
+    const row = this.#tally.unrelated(() => this.#settle.get(params)) as DeadLetterRow | undefined;
     return row && toLetter(row);
   }
 

@@ -10,10 +10,11 @@ import {
   StoreToken,
   TaskStoreToken,
 } from '@agentd/core';
-import { enqueueManyInto } from '@agentd/core/store';
+import { enqueueManyInto, StoreOpenModeToken } from '@agentd/core/store';
 import { memoryLogger } from '@agentd/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type SqlitePluginOptions, sqlite, sqliteOptionsSchema } from './plugin.js';
+import { SqliteTaskStore } from './task-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentd-store-plugin-'));
 afterAll(() => {
@@ -41,6 +42,36 @@ describe('sqlite() plugin', () => {
     await host.stop();
     const error = await store.tasks.counts().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'E_STORE_NOT_OPEN' });
+  });
+
+  it("reads the task figures once at a host's start (the walk of the open tasks is paid there, not in the first scrape), never for a CLI command", async () => {
+    const path = join(dir, 'warm.db');
+    const stats = vi.spyOn(SqliteTaskStore.prototype, 'stats');
+    try {
+      const host = createHost({ logger: logger(), runner: false, plugins: [sqlite({ path })] });
+      await host.start();
+      expect(stats).toHaveBeenCalledTimes(1);
+      await host.stop();
+      stats.mockClear();
+      const cli = createHost({
+        logger: logger(),
+        runner: false,
+        sessions: false,
+        plugins: [
+          sqlite({ path }),
+          {
+            name: 'open-mode',
+            provides: [StoreOpenModeToken],
+            register: (ctx) => ctx.provide(StoreOpenModeToken, 'read'),
+          },
+        ],
+      });
+      await cli.start();
+      expect(stats).not.toHaveBeenCalled();
+      await cli.stop();
+    } finally {
+      stats.mockRestore();
+    }
   });
 
   it('resolves a relative path against the config directory and keeps data across restarts', async () => {

@@ -446,6 +446,10 @@ export function sqlite(options: SqlitePluginOptions = {}): Plugin<SqlitePluginOp
       }
       store = openSqliteStore({ path, ...openOptions });
       ctx.logger.info({ path }, `store opened: ${store.description}`);
+      // A host's first `stats()` walks the open tasks' index (a few hundred ms per million open
+      // tasks); the store's own writes keep its figures after that. Walk here, before the host
+      // serves, rather than in its first metrics scrape. A CLI command does not need it.
+      if (mode === 'repair') await store.tasks.stats(Date.now());
       if (backups) scheduleBackups(ctx, backups);
     },
     async stop() {

@@ -15,6 +15,7 @@ import {
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
 import { newId } from './ids.js';
+import { OpenTaskTally, writeMovingNoTask } from './open-task-tally.js';
 import { queryBuilder, type SessionRow, StatementCache } from './schema.js';
 
 // Core's constant, re-exported where it was before it moved to @agentd/core.
@@ -76,10 +77,12 @@ export class SqliteSessionStore implements SessionStore {
   >;
 
   readonly #faults: StoreFaults;
+  readonly #tally: OpenTaskTally;
 
   /** `faults`: where store faults are recorded, shared with the store's other parts. */
   constructor(db: BetterSqlite3.Database, faults: StoreFaults = new StoreFaults(db, 5000)) {
     this.#faults = faults;
+    this.#tally = OpenTaskTally.of(db);
     this.#queries = new StatementCache(db);
     this.#insert = db.prepare(
       `INSERT INTO sessions (id, user_key, address, name, agent, persona, status, active,
@@ -216,12 +219,8 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   /** Runs a write; waits out another process's lock and records store faults (see StoreFaults). */
-  async #write<T>(operation: string, write: () => T): Promise<T> {
-    try {
-      return write();
-    } catch (error) {
-      return this.#faults.retry(error, operation, undefined, write);
-    }
+  #write<T>(operation: string, write: () => T): Promise<T> {
+    return writeMovingNoTask(this.#tally, this.#faults, operation, write);
   }
 
   async appendHistory(sessionId: string, entry: HistoryEntry): Promise<void> {

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { StoreFaults } from './faults.js';
+import { OpenTaskTally } from './open-task-tally.js';
 
 interface QueuedWrite {
   operation: string;
@@ -38,12 +39,17 @@ export class SharedCommits {
   readonly #db: BetterSqlite3.Database;
   readonly #faults: StoreFaults;
   #queue: QueuedWrite[] = [];
-  readonly #runAll: BetterSqlite3.Transaction<(writes: readonly QueuedWrite[]) => unknown[]>;
+  readonly #runAll: (writes: readonly QueuedWrite[]) => unknown[];
+  readonly #tally: OpenTaskTally;
 
   constructor(db: BetterSqlite3.Database, faults: StoreFaults) {
     this.#db = db;
     this.#faults = faults;
-    this.#runAll = db.transaction((writes: readonly QueuedWrite[]) => writes.map((w) => w.write()));
+    // Writes queued here change no task's status (reply records, state): counted as such, so
+    // `stats()` need not walk the open tasks after them (see OpenTaskTally).
+    this.#tally = OpenTaskTally.of(db);
+    const runAll = db.transaction((writes: readonly QueuedWrite[]) => writes.map((w) => w.write()));
+    this.#runAll = (writes) => this.#tally.unrelated(() => runAll.immediate(writes));
   }
 
   /** Runs `write` (one statement) in this turn's shared transaction; resolves once committed. */
@@ -66,7 +72,7 @@ export class SharedCommits {
     if (writes.length > 1 && !this.#db.inTransaction) {
       let results: unknown[] | undefined;
       try {
-        results = this.#runAll.immediate(writes);
+        results = this.#runAll(writes);
       } catch {
         // Rolled back whole: each write runs again on its own below, for its own outcome.
       }
@@ -81,10 +87,11 @@ export class SharedCommits {
   async #alone(w: QueuedWrite): Promise<void> {
     try {
       let result: unknown;
+      const tally = this.#tally;
       try {
-        result = w.write();
+        result = tally.unrelated(w.write);
       } catch (error) {
-        result = await this.#faults.retry(error, w.operation, w, w.write);
+        result = await this.#faults.retry(error, w.operation, tally, tally.unrelated, w.write);
       }
       w.resolve(result);
     } catch (error) {

@@ -8,6 +8,7 @@ import {
 } from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreFaults } from './faults.js';
+import { OpenTaskTally, writeMovingNoTask } from './open-task-tally.js';
 import type { SharedCommits } from './shared-commits.js';
 
 /**
@@ -59,11 +60,13 @@ export class SqliteStateStore implements StateStore {
 
   readonly #faults: StoreFaults;
   readonly #commits: SharedCommits | undefined;
+  readonly #tally: OpenTaskTally;
 
   constructor(db: BetterSqlite3.Database, options: StateStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
     this.#faults = options.faults ?? new StoreFaults(db, 5000);
     this.#commits = options.commits;
+    this.#tally = OpenTaskTally.of(db);
     const live = '(expires_at IS NULL OR expires_at > @now)';
     this.#get = db.prepare(
       `SELECT value FROM state WHERE namespace = @namespace AND key = @key AND ${live}`,
@@ -130,12 +133,8 @@ export class SqliteStateStore implements StateStore {
   }
 
   /** Runs a write; waits out another process's lock and records store faults (see StoreFaults). */
-  async #write<T>(operation: string, write: () => T): Promise<T> {
-    try {
-      return write();
-    } catch (error) {
-      return this.#faults.retry(error, operation, undefined, write);
-    }
+  #write<T>(operation: string, write: () => T): Promise<T> {
+    return writeMovingNoTask(this.#tally, this.#faults, operation, write);
   }
 
   async compareAndSet(

@@ -1,6 +1,7 @@
 import { AgentdError, type EnqueueResult, type NewTask, type Task } from '@agentd/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import { INSERT_COLUMNS_SQL, INSERT_PARAMS, INSERT_VALUES_SQL, prepareTask } from './new-task.js';
+import type { OpenTaskTally } from './open-task-tally.js';
 import type { TaskIds } from './task-ids.js';
 import {
   ADD_TO_TASK_COUNT_SQL,
@@ -73,6 +74,8 @@ export class TaskInserter {
   readonly #deferCounts: BetterSqlite3.Statement;
   readonly #undeferCounts: BetterSqlite3.Statement;
   readonly #addToCount: BetterSqlite3.Statement;
+  /** Told of every task inserted (pending): the open tasks' figures move by it. */
+  readonly #tally: OpenTaskTally;
   /**
    * While a batch's transaction runs: the tasks it inserted so far, by priority, which it adds
    * to `task_counts` before it commits. Undefined outside a batch (the trigger counts then).
@@ -91,7 +94,9 @@ export class TaskInserter {
     ids: TaskIds,
     maxPayloadBytes: number,
     byIdempotencyKey: (key: string) => Task | undefined,
+    tally: OpenTaskTally,
   ) {
+    this.#tally = tally;
     this.#ids = ids;
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#byIdempotencyKey = byIdempotencyKey;
@@ -171,6 +176,7 @@ export class TaskInserter {
     if (info.changes === 1) {
       task.id = this.#ids.format(Number(info.lastInsertRowid));
       if (this.#tallies) (this.#tallies[task.priority] as number)++;
+      this.#tally.added(task.priority);
       return { task, created: true };
     }
     // The only conflict the insert ignores is the idempotency key: return the task holding it.
@@ -228,6 +234,7 @@ export class TaskInserter {
       const task = waiting[i] as Task;
       task.id = this.#ids.format(firstSeq + i);
       (tallies[task.priority] as number)++;
+      this.#tally.added(task.priority);
       results[first + i] = { task, created: true };
     }
     waiting.length = 0;

@@ -1,6 +1,7 @@
 import { emptyTaskStats, type TaskStats } from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Migration } from './migrations.js';
+import type { OpenTaskFigures, OpenTaskTally } from './open-task-tally.js';
 
 /**
  * Migration 0007: tasks counted by status and priority in `task_counts`, kept by triggers in
@@ -96,7 +97,8 @@ const keyOf = (row: 'NEW' | 'OLD') =>
  * when a task enters or leaves that group (an insert, a delete, a hold or release, a
  * cancellation, a failure): a claim, a completion, a retry and a lease recovery to pending write
  * nothing to `task_counts`. `stats()` reads pending and running from the open tasks' index (90 to
- * 320 ms per million open tasks on a loaded 2-core VM) and completed as the group's count less those two, in one read
+ * 320 ms per million open tasks on a loaded 2-core VM; kept in memory and moved by the store's own
+ * writes between walks, see {@link OpenTaskTally}) and completed as the group's count less those two, in one read
  * transaction, so every figure stays exact, across kills too: the counts still change only in
  * the transactions that change the rows. Existing counts are folded, not recounted (O(1)).
  */
@@ -154,27 +156,30 @@ type OpenRow = { priority: number; open: number; running: number };
 /** The reads behind `SqliteTaskStore.stats()` and `counts()`. */
 export class SqliteTaskStats {
   readonly #db: BetterSqlite3.Database;
-  readonly #read: (now: number) => TaskStats;
-  readonly #changes: BetterSqlite3.Statement;
-  readonly #version: BetterSqlite3.Statement;
-  /**
-   * The last walk of the open tasks' index, and the state it saw: this connection's
-   * `total_changes()` and `PRAGMA data_version` (which moves when another connection commits).
-   * While neither moved, no row changed anywhere, so the walk is reused: a host whose deep queue
-   * is idle (far-future tasks, a paused runner) pays for one walk, not one per scrape.
-   */
-  #walked: { rows: OpenRow[]; changes: number; version: number } | undefined;
+  readonly #read: (now: number, keep: boolean) => TaskStats;
 
-  constructor(db: BetterSqlite3.Database) {
+  /**
+   * @param tally the connection's open-task figures: pending and running come from it, which
+   * walks the open tasks' index only when the store's own writes cannot account for a change
+   * (see {@link OpenTaskTally}).
+   */
+  constructor(db: BetterSqlite3.Database, tally: OpenTaskTally) {
     this.#db = db;
     const counts = db.prepare('SELECT status, priority, n FROM task_counts WHERE n <> 0');
     const open = db.prepare(OPEN_TASKS_SQL);
     const oldest = db.prepare(OLDEST_PENDING_SQL).pluck();
-    this.#changes = db.prepare('SELECT total_changes()').pluck();
-    this.#version = db.prepare('PRAGMA data_version').pluck();
-    // One read transaction: the counts and the index walk see the same commit, so completed
-    // (the hot group's count less the open tasks) is exact even while other processes write.
-    this.#read = db.transaction((now: number): TaskStats => {
+    const walk = (): OpenTaskFigures => {
+      const figures = { pending: [0, 0, 0, 0], running: [0, 0, 0, 0] };
+      for (const row of open.all() as OpenRow[]) {
+        if (row.priority < 0 || row.priority > 3) continue;
+        figures.running[row.priority] = row.running;
+        figures.pending[row.priority] = row.open - row.running;
+      }
+      return figures;
+    };
+    // One read transaction: the counts and the open tasks' figures see the same commit, so
+    // completed (the hot group's count less the open tasks) is exact even while others write.
+    this.#read = db.transaction((now: number, keep: boolean): TaskStats => {
       const stats = emptyTaskStats();
       const hot = [0, 0, 0, 0];
       for (const row of counts.all() as CountRow[]) {
@@ -186,13 +191,10 @@ export class SqliteTaskStats {
         const byPriority = stats.byPriority[row.status as keyof TaskStats['byPriority']];
         if (byPriority) byPriority[row.priority as 0 | 1 | 2 | 3] = row.n;
       }
-      for (const row of this.#openRows(open)) {
-        if (row.priority < 0 || row.priority > 3) continue;
-        const p = row.priority as 0 | 1 | 2 | 3;
-        stats.byPriority.running[p] = row.running;
-        stats.byPriority.pending[p] = row.open - row.running;
-      }
+      const figures = tally.read(walk, keep);
       for (const p of [0, 1, 2, 3] as const) {
+        stats.byPriority.pending[p] = figures.pending[p] as number;
+        stats.byPriority.running[p] = figures.running[p] as number;
         stats.byPriority.completed[p] =
           (hot[p] as number) - stats.byPriority.pending[p] - stats.byPriority.running[p];
       }
@@ -202,30 +204,15 @@ export class SqliteTaskStats {
     });
   }
 
-  /** Open tasks per priority: the last walk while nothing changed, else a new walk. */
-  #openRows(open: BetterSqlite3.Statement): OpenRow[] {
-    const changes = this.#changes.get() as number;
-    const version = this.#version.get() as number;
-    const last = this.#walked;
-    if (last && last.changes === changes && last.version === version) return last.rows;
-    const rows = open.all() as OpenRow[];
-    this.#walked = { rows, changes, version };
-    return rows;
-  }
-
   /**
    * Tasks by status and priority, and the oldest pending task's run-at if due by `now`. Costs a
-   * walk of the open tasks' index (about 30 to 300 ns per pending or running task, by load) when
-   * any row changed since the last call, and a few rows.
+   * few rows and four index probes; plus a walk of the open tasks' index (about 30 to 300 ns per
+   * pending or running task, by load) when a change since the last read is not one of this
+   * store's own writes (another process's commit, a write inside a caller's transaction).
    */
   read(now: number): TaskStats {
     // Inside this connection's own open transaction the walk may see writes that roll back
-    // later (total_changes would not show it): read, but do not keep that walk.
-    if (this.#db.inTransaction) {
-      const stats = this.#read(now);
-      this.#walked = undefined;
-      return stats;
-    }
-    return this.#read(now);
+    // later: read, but do not keep that walk.
+    return this.#read(now, !this.#db.inTransaction);
   }
 }

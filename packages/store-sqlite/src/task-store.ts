@@ -46,6 +46,7 @@ import {
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { StoreFaults } from './faults.js';
+import { counted, OpenTaskTally } from './open-task-tally.js';
 import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
 import type { SharedCommits } from './shared-commits.js';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
@@ -110,6 +111,10 @@ const column = Object.fromEntries(TASK_COLUMNS.map((name, i) => [name, i])) as {
 };
 /** A `tasks` row as better-sqlite3 returns it in raw mode: values in {@link TASK_COLUMNS} order. */
 type TaskValues = unknown[];
+/** A task's status and priority, read before a write whose effect depends on them. */
+type StatusRow = { status: TaskStatus; priority: number };
+/** A task whose lease was recovered, and where it went. */
+type RecoveredRow = { seq: number; status: TaskStatus; priority: number };
 
 function toTask(v: TaskValues, ids: TaskIds): Task {
   const text = (i: number) => v[i] as string;
@@ -265,7 +270,7 @@ const RECOVER_SQL = `
     lease_owner = NULL, lease_expires_at = NULL, lease_process = NULL
   WHERE (status = 'pending' OR status = 'running') AND status = 'running'
     AND (lease_expires_at <= @now OR lease_owner IN (SELECT value FROM json_each(@owners)))
-  RETURNING seq, status`;
+  RETURNING seq, status, priority`;
 // Every running task's lease: a few rows per runner, read once per recovery tick.
 const LEASES_SQL = `
   SELECT seq, lease_owner, lease_expires_at, lease_process FROM tasks INDEXED BY tasks_open
@@ -319,48 +324,61 @@ export class SqliteTaskStore implements TaskStore {
   /** Marks claimed rows running: one row, or several (by bucket, see bucketOf). */
   readonly #markRunning: BetterSqlite3.Statement;
   readonly #markRunningByLimit = new Map<number, BetterSqlite3.Statement>();
-  readonly #claimTx: BetterSqlite3.Transaction<(request: ClaimRequest) => Task[]>;
-  readonly #renew: BetterSqlite3.Statement;
+  /**
+   * The connection's open-task figures, which every write below tells what it did to pending and
+   * running tasks (see OpenTaskTally): the `#...Write` functions run a write counted by it.
+   */
+  readonly #tally: OpenTaskTally;
+  readonly #enqueueWrite: (task: NewTask, now: number) => EnqueueResult;
+  readonly #enqueueManyWrite: (tasks: readonly NewTask[], now: number) => EnqueueResult[];
+  readonly #claimWrite: (request: ClaimRequest) => Task[];
+  readonly #renewWrite: (at: number, seq: number, owner: string) => BetterSqlite3.RunResult;
   readonly #complete: BetterSqlite3.Statement;
   readonly #oweReply: BetterSqlite3.Statement;
   readonly #holdReply: BetterSqlite3.Statement;
   readonly #completeOne: BetterSqlite3.Transaction<
     (seq: number, owner: string, result: string | null, now: number) => boolean
   >;
-  readonly #failTx: BetterSqlite3.Transaction<
-    (params: Record<string, unknown>) => TaskValues | undefined
-  >;
-  readonly #recoverTx: BetterSqlite3.Transaction<
-    (now: number, owners: string) => { seq: number; status: TaskStatus }[]
-  >;
-  readonly #recordProcess: BetterSqlite3.Statement;
+  readonly #completeWrite: (
+    seq: number,
+    owner: string,
+    result: string | null,
+    now: number,
+  ) => boolean;
+  readonly #failWrite: (params: Record<string, unknown>) => TaskValues | undefined;
+  readonly #recoverWrite: (now: number, owners: string) => RecoveredRow[];
+  readonly #recordProcessWrite: (
+    text: string,
+    seq: number,
+    owner: string,
+  ) => BetterSqlite3.RunResult;
   readonly #leases: BetterSqlite3.Statement;
   readonly #retryReply: BetterSqlite3.Statement;
   readonly #settleReply: BetterSqlite3.Statement;
   readonly #commits: SharedCommits | undefined;
-  readonly #claimReplies: BetterSqlite3.Transaction<
-    (now: number, leaseMs: number, limit: number) => OwedReply[]
-  >;
+  readonly #claimRepliesWrite: (now: number, leaseMs: number, limit: number) => OwedReply[];
+  readonly #replyWrite: (statement: BetterSqlite3.Statement, params: unknown) => unknown;
   readonly #fail: BetterSqlite3.Statement;
-  readonly #cancel: BetterSqlite3.Statement;
-  readonly #hold: BetterSqlite3.Statement;
-  readonly #release: BetterSqlite3.Statement;
+  readonly #cancelWrite: (seq: number, now: number) => Task | undefined;
+  readonly #holdWrite: (seq: number) => Task | undefined;
+  readonly #releaseWrite: (seq: number) => Task | undefined;
+  readonly #pruneWrite: (query: { sql: string; parameters: readonly unknown[] }) => number;
   readonly #recover: BetterSqlite3.Statement;
   readonly #anyExpired: BetterSqlite3.Statement;
   readonly #countReplies: BetterSqlite3.Statement;
   readonly #nextRun: BetterSqlite3.Statement;
   readonly #stats: SqliteTaskStats;
-  readonly #completeAndClaim: BetterSqlite3.Transaction<
-    (
-      seq: number | undefined,
-      owner: string,
-      result: string | null,
-      claim: ClaimRequest,
-    ) => { completed: boolean; claimed: Task[] }
-  >;
-  readonly #completeMany: BetterSqlite3.Transaction<
-    (items: { seq: number; result: string | null }[], owner: string, now: number) => number
-  >;
+  readonly #completeAndClaimWrite: (
+    seq: number | undefined,
+    owner: string,
+    result: string | null,
+    claim: ClaimRequest,
+  ) => { completed: boolean; claimed: Task[] };
+  readonly #completeManyWrite: (
+    items: { seq: number; result: string | null }[],
+    owner: string,
+    now: number,
+  ) => number;
 
   constructor(db: BetterSqlite3.Database, options: TaskStoreOptions = {}) {
     const prefix = db
@@ -383,16 +401,30 @@ export class SqliteTaskStore implements TaskStore {
       .prepare(`SELECT ${COLUMNS_SQL} FROM tasks WHERE idempotency_key = ?`)
       .raw();
     this.#db = db;
+    const tally = OpenTaskTally.of(db);
+    this.#tally = tally;
     this.#inserter = new TaskInserter(
       db,
       this.#ids,
       options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
       (key) => this.#row(this.#byIdempotencyKey, key),
+      tally,
+    );
+    const inserter = this.#inserter;
+    this.#enqueueWrite = counted(tally, (task: NewTask, now: number) => inserter.one(task, now));
+    this.#enqueueManyWrite = counted(tally, (tasks: readonly NewTask[], now: number) =>
+      inserter.many(tasks, now),
     );
     this.#markRunning = db.prepare(`${MARK_RUNNING_SQL} WHERE seq = ?`);
-    this.#claimTx = db.transaction((request: ClaimRequest) => this.#claimNow(request));
-    this.#renew = db.prepare(
+    this.#claimWrite = counted(
+      tally,
+      db.transaction((request: ClaimRequest) => this.#claimNow(request)).immediate,
+    );
+    const renew = db.prepare(
       `UPDATE tasks SET lease_expires_at = ? WHERE seq = ? AND status = 'running' AND lease_owner = ?`,
+    );
+    this.#renewWrite = counted(tally, (at: number, seq: number, owner: string) =>
+      renew.run(at, seq, owner),
     );
     this.#complete = db.prepare(COMPLETE_SQL);
     this.#oweReply = db.prepare(OWE_REPLY_SQL);
@@ -401,7 +433,10 @@ export class SqliteTaskStore implements TaskStore {
       'UPDATE task_replies SET due_at = @dueAt, attempts = attempts + 1 WHERE seq = @seq',
     );
     this.#settleReply = db.prepare('DELETE FROM task_replies WHERE seq = ?');
-    this.#claimReplies = db.transaction((now: number, leaseMs: number, limit: number) => {
+    this.#replyWrite = counted(tally, (statement: BetterSqlite3.Statement, params: unknown) =>
+      statement.run(params),
+    );
+    const claimReplies = db.transaction((now: number, leaseMs: number, limit: number) => {
       const statement = this.#cached(this.#owedRepliesByLimit, limit, OWED_REPLIES_BY_LIMIT);
       const rows = this.#first(statement, limit, { now });
       const dueAt = Math.floor(now + leaseMs);
@@ -418,8 +453,11 @@ export class SqliteTaskStore implements TaskStore {
       }
       return owed;
     });
+    this.#claimRepliesWrite = counted(tally, claimReplies.immediate);
     this.#fail = db.prepare(FAIL_SQL).raw();
-    this.#cancel = db
+    // Cancel, hold and release read the task's status first: what they move depends on it.
+    const statusOf = db.prepare('SELECT status, priority FROM tasks WHERE seq = ?');
+    const cancel = db
       .prepare(
         `UPDATE tasks SET status = 'cancelled', finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
            lease_process = NULL
@@ -429,59 +467,116 @@ export class SqliteTaskStore implements TaskStore {
       .raw();
     // A held task leaves the open-tasks index (claims never see it) and keeps every column but
     // its status; holding a held task (releasing a pending one) matches and changes nothing.
-    this.#hold = db
+    const hold = db
       .prepare(
         `UPDATE tasks SET status = 'held' WHERE seq = ? AND (status = 'pending' OR status = 'held')
          RETURNING ${COLUMNS_SQL}`,
       )
       .raw();
-    this.#release = db
+    const release = db
       .prepare(
         `UPDATE tasks SET status = 'pending' WHERE seq = ? AND (status = 'held' OR status = 'pending')
          RETURNING ${COLUMNS_SQL}`,
       )
       .raw();
+    const changeStatus = (
+      statement: BetterSqlite3.Statement,
+      move: (seq: number, was: StatusRow) => void,
+    ) =>
+      counted(
+        tally,
+        db.transaction((seq: number, ...params: unknown[]): Task | undefined => {
+          const was = statusOf.get(seq) as StatusRow | undefined;
+          const values = statement.get(...params, seq) as TaskValues | undefined;
+          if (values && was) move(seq, was);
+          return values && this.#toTask(values);
+        }).immediate,
+      );
+    this.#cancelWrite = changeStatus(cancel, (seq, was) => {
+      if (was.status === 'pending') tally.withdrawn(was.priority);
+      else if (was.status === 'running') tally.stopped(seq, false, was.priority);
+    });
+    this.#holdWrite = changeStatus(hold, (_seq, was) => {
+      if (was.status === 'pending') tally.withdrawn(was.priority);
+    });
+    this.#releaseWrite = changeStatus(release, (_seq, was) => {
+      if (was.status === 'held') tally.added(was.priority);
+    });
+    // Prune deletes finished tasks only: none of them is open.
+    this.#pruneWrite = counted(tally, (query: { sql: string; parameters: readonly unknown[] }) =>
+      this.#queries.run(query),
+    );
     this.#recover = db.prepare(RECOVER_SQL);
-    this.#recordProcess = db.prepare(
+    const recordProcess = db.prepare(
       `UPDATE tasks SET lease_process = ? WHERE seq = ? AND status = 'running' AND lease_owner = ?`,
+    );
+    this.#recordProcessWrite = counted(tally, (text: string, seq: number, owner: string) =>
+      recordProcess.run(text, seq, owner),
     );
     this.#leases = db.prepare(LEASES_SQL);
     this.#anyExpired = db.prepare(ANY_EXPIRED_SQL).pluck();
     this.#countReplies = db.prepare('SELECT count(*) FROM task_replies').pluck();
     this.#nextRun = db.prepare(NEXT_RUN_SQL);
-    this.#stats = new SqliteTaskStats(db);
+    this.#stats = new SqliteTaskStats(db, tally);
     this.#completeOne = db.transaction(
       (seq: number, owner: string, result: string | null, now: number) =>
         this.#completeNow(seq, owner, result, now),
     );
     // One write transaction for "this one is done, give me the next": the runner's hot path.
-    this.#completeAndClaim = db.transaction(
-      (seq: number | undefined, owner: string, result: string | null, claim: ClaimRequest) => ({
-        completed: seq !== undefined && this.#completeNow(seq, owner, result, claim.now),
-        claimed: this.#claimNow(claim),
-      }),
+    this.#completeAndClaimWrite = counted(
+      tally,
+      db.transaction(
+        (seq: number | undefined, owner: string, result: string | null, claim: ClaimRequest) => ({
+          completed: seq !== undefined && this.#completeNow(seq, owner, result, claim.now),
+          claimed: this.#claimNow(claim),
+        }),
+      ).immediate,
     );
-    this.#completeMany = db.transaction(
-      (items: { seq: number; result: string | null }[], owner: string, now: number) => {
-        let held = 0;
-        for (const item of items) if (this.#completeNow(item.seq, owner, item.result, now)) held++;
-        return held;
-      },
+    this.#completeWrite = counted(
+      tally,
+      (seq: number, owner: string, result: string | null, now: number) =>
+        this.#completeNowOrOwe(seq, owner, result, now),
     );
-    this.#failTx = db.transaction((params: Record<string, unknown>) => {
-      const values = this.#fail.get(params) as TaskValues | undefined;
-      if (values?.[column.status] === 'failed' && values[column.reply_to] !== null) {
-        this.#recordOwedReply(params.seq as number, params.now as number);
-      }
-      return values;
-    });
-    this.#recoverTx = db.transaction((now: number, owners: string) => {
-      const rows = this.#recover.all({ now, owners }) as { seq: number; status: TaskStatus }[];
-      for (const row of rows) {
-        if (row.status === 'failed') this.#recordOwedReply(row.seq, now);
-      }
-      return rows;
-    });
+    this.#completeManyWrite = counted(
+      tally,
+      db.transaction(
+        (items: { seq: number; result: string | null }[], owner: string, now: number) => {
+          let held = 0;
+          for (const item of items) {
+            if (this.#completeNow(item.seq, owner, item.result, now)) held++;
+          }
+          return held;
+        },
+      ).immediate,
+    );
+    this.#failWrite = counted(
+      tally,
+      db.transaction((params: Record<string, unknown>) => {
+        const values = this.#fail.get(params) as TaskValues | undefined;
+        if (!values) return values;
+        const status = values[column.status];
+        tally.stopped(
+          params.seq as number,
+          status === 'pending',
+          values[column.priority] as number,
+        );
+        if (status === 'failed' && values[column.reply_to] !== null) {
+          this.#recordOwedReply(params.seq as number, params.now as number);
+        }
+        return values;
+      }).immediate,
+    );
+    this.#recoverWrite = counted(
+      tally,
+      db.transaction((now: number, owners: string) => {
+        const rows = this.#recover.all({ now, owners }) as RecoveredRow[];
+        for (const row of rows) {
+          tally.stopped(row.seq, row.status === 'pending', row.priority);
+          if (row.status === 'failed') this.#recordOwedReply(row.seq, now);
+        }
+        return rows;
+      }).immediate,
+    );
   }
 
   /** For reads: a row with an unreadable JSON column still reads (see readableTask). */
@@ -508,6 +603,7 @@ export class SqliteTaskStore implements TaskStore {
         const message = `the stored task cannot be run: ${what}; it was failed instead of run, and what is stored is kept as it was, for inspection`;
         const seq = values[column.seq] as number;
         this.#failUnreadable.run(now, JSON.stringify({ name: 'UnreadableTask', message }), seq);
+        this.#tally.stopped(seq, false, values[column.priority] as number);
         // A reply is owed only to an address that can be read.
         if (values[column.reply_to] !== null && !bad.includes('reply_to')) {
           this.#recordOwedReply(seq, now);
@@ -520,6 +616,7 @@ export class SqliteTaskStore implements TaskStore {
   /** Completes a running task held by `owner`; call inside a transaction (it may owe a reply). */
   #completeNow(seq: number, owner: string, result: string | null, now: number): boolean {
     if (this.#complete.run(now, result, seq, owner).changes !== 1) return false;
+    this.#tally.stopped(seq, false);
     if (resultOwesReply(result)) this.#recordOwedReply(seq, now);
     return true;
   }
@@ -542,29 +639,28 @@ export class SqliteTaskStore implements TaskStore {
 
   async enqueue(task: NewTask, now: number): Promise<EnqueueResult> {
     try {
-      return this.#inserter.one(task, now);
+      return this.#enqueueWrite(task, now);
     } catch (error) {
-      const inserter = this.#inserter;
-      return this.#faults.retry(error, 'tasks.enqueue', inserter, inserter.one, task, now);
+      return this.#faults.retry(error, 'tasks.enqueue', undefined, this.#enqueueWrite, task, now);
     }
   }
 
   async enqueueMany(tasks: readonly NewTask[], now: number): Promise<EnqueueResult[]> {
     try {
-      return this.#inserter.many(tasks, now);
+      return this.#enqueueManyWrite(tasks, now);
     } catch (error) {
-      const inserter = this.#inserter;
-      return this.#faults.retry(error, 'tasks.enqueueMany', inserter, inserter.many, tasks, now);
+      const write = this.#enqueueManyWrite;
+      return this.#faults.retry(error, 'tasks.enqueueMany', undefined, write, tasks, now);
     }
   }
 
   async claim(request: ClaimRequest): Promise<Task[]> {
     try {
-      const claimed = this.#claimTx.immediate(request);
+      const claimed = this.#claimWrite(request);
       if (this.#faults.claim !== undefined) this.#faults.claim = undefined;
       return claimed;
     } catch (error) {
-      return this.#retryClaim(error, this.#claimTx.immediate, request);
+      return this.#retryClaim(error, this.#claimWrite, request);
     }
   }
 
@@ -633,6 +729,7 @@ export class SqliteTaskStore implements TaskStore {
       }
     }
     for (const values of rows) {
+      this.#tally.claimed(values[column.seq] as number, values[column.priority] as number);
       values[column.status] = 'running';
       values[column.attempts] = (values[column.attempts] as number) + 1;
       values[column.started_at] = now;
@@ -655,11 +752,11 @@ export class SqliteTaskStore implements TaskStore {
     const text = taskResultText(result);
     const seq = this.#ids.parse(id);
     try {
-      const done = this.#completeAndClaim.immediate(seq, owner, text, claim);
+      const done = this.#completeAndClaimWrite(seq, owner, text, claim);
       if (this.#faults.claim !== undefined) this.#faults.claim = undefined;
       return done;
     } catch (error) {
-      return this.#retryClaim(error, this.#completeAndClaim.immediate, seq, owner, text, claim);
+      return this.#retryClaim(error, this.#completeAndClaimWrite, seq, owner, text, claim);
     }
   }
 
@@ -668,14 +765,14 @@ export class SqliteTaskStore implements TaskStore {
     if (seq === undefined) return false;
     const at = Math.floor(expiresAt);
     try {
-      return this.#renew.run(at, seq, owner).changes === 1;
+      return this.#renewWrite(at, seq, owner).changes === 1;
     } catch (error) {
-      const renew = this.#renew;
+      const renew = this.#renewWrite;
       const info = await this.#faults.retry(
         error,
         'tasks.renewLease',
+        undefined,
         renew,
-        renew.run,
         at,
         seq,
         owner,
@@ -694,13 +791,13 @@ export class SqliteTaskStore implements TaskStore {
     const seq = this.#ids.parse(id);
     if (seq === undefined) return false;
     try {
-      return this.#completeNowOrOwe(seq, owner, text, now);
+      return this.#completeWrite(seq, owner, text, now);
     } catch (error) {
       return this.#faults.retry(
         error,
         'tasks.complete',
-        this,
-        this.#completeNowOrOwe,
+        undefined,
+        this.#completeWrite,
         seq,
         owner,
         text,
@@ -711,7 +808,7 @@ export class SqliteTaskStore implements TaskStore {
 
   #completeNowOrOwe(seq: number, owner: string, text: string | null, now: number): boolean {
     // Without a result there is no reply to record: one statement, no transaction needed.
-    if (!resultOwesReply(text)) return this.#complete.run(now, text, seq, owner).changes === 1;
+    if (!resultOwesReply(text)) return this.#completeNow(seq, owner, text, now);
     return this.#completeOne.immediate(seq, owner, text, now);
   }
 
@@ -728,9 +825,9 @@ export class SqliteTaskStore implements TaskStore {
     }
     if (encoded.length === 0) return 0;
     try {
-      return this.#completeMany.immediate(encoded, owner, now);
+      return this.#completeManyWrite(encoded, owner, now);
     } catch (error) {
-      const tx = this.#completeMany.immediate;
+      const tx = this.#completeManyWrite;
       return this.#faults.retry(error, 'tasks.completeMany', undefined, tx, encoded, owner, now);
     }
   }
@@ -748,15 +845,9 @@ export class SqliteTaskStore implements TaskStore {
     const params = { seq, owner, retryAt, now: options.now, error: taskErrorText(error) };
     let values: TaskValues | undefined;
     try {
-      values = this.#failTx.immediate(params);
+      values = this.#failWrite(params);
     } catch (failure) {
-      values = await this.#faults.retry(
-        failure,
-        'tasks.fail',
-        undefined,
-        this.#failTx.immediate,
-        params,
-      );
+      values = await this.#faults.retry(failure, 'tasks.fail', undefined, this.#failWrite, params);
     }
     return values && this.#toTask(values);
   }
@@ -765,24 +856,24 @@ export class SqliteTaskStore implements TaskStore {
     const seq = this.#ids.parse(id);
     if (seq === undefined) return undefined;
     try {
-      return this.#row(this.#cancel, now, seq);
+      return this.#cancelWrite(seq, now);
     } catch (error) {
-      return this.#faults.retry(error, 'tasks.cancel', this, this.#row, this.#cancel, now, seq);
+      return this.#faults.retry(error, 'tasks.cancel', undefined, this.#cancelWrite, seq, now);
     }
   }
 
   async hold(id: string): Promise<Task | undefined> {
-    return this.#changeHold(id, this.#hold, 'tasks.hold', notHoldable);
+    return this.#changeHold(id, this.#holdWrite, 'tasks.hold', notHoldable);
   }
 
   async release(id: string): Promise<Task | undefined> {
-    return this.#changeHold(id, this.#release, 'tasks.release', notReleasable);
+    return this.#changeHold(id, this.#releaseWrite, 'tasks.release', notReleasable);
   }
 
   /** Runs the hold or release statement; a task it did not match is unknown or refused. */
   async #changeHold(
     id: string,
-    statement: BetterSqlite3.Statement,
+    write: (seq: number) => Task | undefined,
     operation: string,
     refusal: (id: string, status: TaskStatus) => Error,
   ): Promise<Task | undefined> {
@@ -790,9 +881,9 @@ export class SqliteTaskStore implements TaskStore {
     if (seq === undefined) return undefined;
     let changed: Task | undefined;
     try {
-      changed = this.#row(statement, seq);
+      changed = write(seq);
     } catch (error) {
-      changed = await this.#faults.retry(error, operation, this, this.#row, statement, seq);
+      changed = await this.#faults.retry(error, operation, undefined, write, seq);
     }
     if (changed) return changed;
     const current = this.#row(this.#bySeq, seq);
@@ -862,11 +953,11 @@ export class SqliteTaskStore implements TaskStore {
     const owners = (options.owners ?? []).filter((o) => typeof o === 'string' && o !== '');
     if (owners.length === 0 && this.#anyExpired.get(now) === undefined) return report;
     const gone = JSON.stringify(owners);
-    let rows: { seq: number; status: TaskStatus }[];
+    let rows: RecoveredRow[];
     try {
-      rows = this.#recoverTx.immediate(now, gone);
+      rows = this.#recoverWrite(now, gone);
     } catch (error) {
-      const tx = this.#recoverTx.immediate;
+      const tx = this.#recoverWrite;
       rows = await this.#faults.retry(error, 'tasks.recoverExpired', undefined, tx, now, gone);
     }
     for (const row of rows) {
@@ -881,7 +972,7 @@ export class SqliteTaskStore implements TaskStore {
     }
     const text = toJsonText(process, 'process', 'E_INVALID_PROCESS');
     const seq = this.#ids.parse(id);
-    return seq !== undefined && this.#recordProcess.run(text, seq, owner).changes === 1;
+    return seq !== undefined && this.#recordProcessWrite(text, seq, owner).changes === 1;
   }
 
   async listLeases(): Promise<LeaseInfo[]> {
@@ -912,9 +1003,9 @@ export class SqliteTaskStore implements TaskStore {
     const limit = checkClaimLimit(request.limit ?? 50, request.leaseMs);
     const { now, leaseMs } = request;
     try {
-      return this.#claimReplies.immediate(now, leaseMs, limit);
+      return this.#claimRepliesWrite(now, leaseMs, limit);
     } catch (error) {
-      const tx = this.#claimReplies.immediate;
+      const tx = this.#claimRepliesWrite;
       return this.#faults.retry(error, 'tasks.claimReplies', undefined, tx, now, leaseMs, limit);
     }
   }
@@ -932,12 +1023,19 @@ export class SqliteTaskStore implements TaskStore {
       await this.#commits.write('tasks.recordReply', () => this.#settleReply.run(seq));
       return;
     }
+    const statement = record ? this.#retryReply : this.#settleReply;
     try {
-      if (record) this.#retryReply.run(record);
-      else this.#settleReply.run(seq);
+      this.#replyWrite(statement, record ?? seq);
     } catch (error) {
-      const statement = record ? this.#retryReply : this.#settleReply;
-      await this.#faults.retry(error, 'tasks.recordReply', statement, statement.run, record ?? seq);
+      const write = this.#replyWrite;
+      await this.#faults.retry(
+        error,
+        'tasks.recordReply',
+        undefined,
+        write,
+        statement,
+        record ?? seq,
+      );
     }
   }
 
@@ -963,22 +1061,20 @@ export class SqliteTaskStore implements TaskStore {
       parameters: [...statuses, before, limit],
     };
     try {
-      return this.#queries.run(query);
+      return this.#pruneWrite(query);
     } catch (error) {
-      const queries = this.#queries;
-      return this.#faults.retry(error, 'tasks.prune', queries, queries.run, query);
+      return this.#faults.retry(error, 'tasks.prune', undefined, this.#pruneWrite, query);
     }
   }
 
   // Answers and dead letters: off the hot path, so their statements are prepared on first use.
-  #answers:
-    | BetterSqlite3.Transaction<(answer: NewAnswer, now: number) => EnqueueResult>
-    | undefined;
+  #answers: ((answer: NewAnswer, now: number) => EnqueueResult) | undefined;
   #deadLetters: SqliteDeadLetters | undefined;
 
   async recordAnswer(answer: NewAnswer, now: number): Promise<EnqueueResult> {
-    this.#answers ??= this.#answerTx();
-    return this.#answers.immediate(answer, now);
+    // An answer is inserted completed: it counts, but never among the open tasks.
+    this.#answers ??= counted(this.#tally, this.#answerTx().immediate);
+    return this.#answers(answer, now);
   }
 
   #answerTx(): BetterSqlite3.Transaction<(answer: NewAnswer, now: number) => EnqueueResult> {
