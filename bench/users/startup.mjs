@@ -144,9 +144,19 @@ async function seed() {
     return c;
   };
   const t0 = performance.now();
-  db.exec(`INSERT INTO tasks (${columns.join(', ')})
-    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${TASKS - 1})
-    SELECT ${columns.map(value).join(', ')} FROM n, (SELECT * FROM tasks WHERE input LIKE '%seed%' LIMIT 1)`);
+  const seedSeq = db.prepare('SELECT max(seq) FROM tasks').pluck().get();
+  // The store counts the tasks it inserts (migration 0011, no insert trigger): rows inserted by
+  // hand are added to task_counts by hand, in the same transaction, as the store would.
+  db.transaction(() => {
+    db.exec(`INSERT INTO tasks (${columns.join(', ')})
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${TASKS - 1})
+      SELECT ${columns.map(value).join(', ')} FROM n, (SELECT * FROM tasks WHERE input LIKE '%seed%' LIMIT 1)`);
+    db.exec(`INSERT INTO task_counts (status, priority, n)
+      SELECT CASE WHEN status = 'pending' OR status = 'running' OR status = 'completed'
+        THEN 'pending|running|completed' ELSE status END, priority, count(*)
+      FROM tasks WHERE seq > ${seedSeq} GROUP BY 1, 2
+      ON CONFLICT (status, priority) DO UPDATE SET n = n + excluded.n`);
+  })();
   db.pragma('wal_checkpoint(TRUNCATE)');
   const count = db.prepare('SELECT COUNT(*) AS n FROM tasks').get().n;
   db.close();

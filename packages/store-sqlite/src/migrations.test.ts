@@ -167,6 +167,7 @@ describe('migrations', () => {
       '0008_task_counts_batch_tallies',
       '0009_tasks_held',
       '0010_task_counts_off_hot_path',
+      '0011_task_counts_inserts_in_code',
     ]);
     const store = new SqliteTaskStore(db);
     const prefix = db.prepare("SELECT value FROM meta WHERE key = 'task_id_prefix'").pluck().get();
@@ -205,6 +206,7 @@ describe('migrations', () => {
       '0008_task_counts_batch_tallies',
       '0009_tasks_held',
       '0010_task_counts_off_hot_path',
+      '0011_task_counts_inserts_in_code',
     ]);
     const tasks = new SqliteTaskStore(db);
     expect(await tasks.listLeases()).toEqual([
@@ -232,7 +234,11 @@ describe('migrations', () => {
     insert.run('pending', 1, T0 + 60_000, T0);
     insert.run('completed', 2, T0, T0);
     expect(() => db.prepare("UPDATE tasks SET status = 'held'").run()).toThrow(/CHECK/);
-    expect(applyMigrations(db)).toEqual(['0009_tasks_held', '0010_task_counts_off_hot_path']);
+    expect(applyMigrations(db)).toEqual([
+      '0009_tasks_held',
+      '0010_task_counts_off_hot_path',
+      '0011_task_counts_inserts_in_code',
+    ]);
     const tasks = new SqliteTaskStore(db);
     expect(await tasks.counts()).toMatchObject({ pending: 1, completed: 1, held: 0 });
     const [reminder] = await tasks.list({ status: 'pending' });
@@ -321,6 +327,48 @@ describe('migrations', () => {
     db.prepare("DELETE FROM tasks WHERE status = 'completed' AND priority = 1").run();
     expect(counts()).not.toEqual(untouched);
     expect((await store.stats(T0 + 200_000)).byPriority).toEqual(countRows(db));
+    db.close();
+  });
+
+  it('0011 upgrades a file at the 0010 schema: counts kept, inserts counted without a trigger', async () => {
+    const path = join(dir, 'inserts-in-code.db');
+    const old = new Database(path);
+    applyMigrations(
+      old,
+      MIGRATIONS.filter((m) => m.name < '0011'),
+    );
+    const T0 = 1_700_000_000_000;
+    // Rows inserted by hand under 0010: its trigger counts them.
+    const insert =
+      old.prepare(`INSERT INTO tasks (status, priority, run_at, type, description, input,
+      max_attempts, created_at, metadata) VALUES (?, ?, ?, 'manual', 'x', '"y"', 3, ?, '{}')`);
+    insert.run('pending', 1, T0, T0);
+    insert.run('failed', 3, T0, T0);
+    old.close();
+
+    const db = openDatabase({ path });
+    const objects = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE name = 'task_counts_insert' OR name = 'task_counts_deferred'",
+      )
+      .all();
+    expect(objects).toEqual([]);
+    const store = new SqliteTaskStore(db);
+    expect((await store.stats(T0)).byPriority).toEqual(countRows(db));
+    // Every way this package inserts a task counts it: one, a batch, an answer.
+    await store.enqueue({ input: 'one', priority: 0 }, T0);
+    await store.enqueueMany(
+      [{ input: 'a', priority: 3 }, { input: 'b' }, { input: 'c', idempotencyKey: 'k' }],
+      T0,
+    );
+    await store.recordAnswer(
+      { replyTo: { channel: 'c', id: '1' }, text: 'hi', idempotencyKey: 'a' },
+      T0,
+    );
+    const byPriority = countRows(db);
+    expect(byPriority.pending).toEqual([1, 1, 2, 1]);
+    expect(byPriority.completed).toEqual([0, 0, 1, 0]);
+    expect((await store.stats(T0)).byPriority).toEqual(byPriority);
     db.close();
   });
 

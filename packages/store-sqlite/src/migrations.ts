@@ -5,6 +5,7 @@ import { newTaskIdPrefix, TASK_ID_PREFIX_KEY } from './task-ids.js';
 import {
   TASK_COUNTS_BATCH_MIGRATION,
   TASK_COUNTS_HOT_PATH_MIGRATION,
+  TASK_COUNTS_INSERTS_IN_CODE_MIGRATION,
   TASK_COUNTS_MIGRATION,
 } from './task-stats.js';
 
@@ -252,6 +253,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   TASK_COUNTS_HOT_PATH_MIGRATION,
+  TASK_COUNTS_INSERTS_IN_CODE_MIGRATION,
 ];
 
 /**

@@ -142,8 +142,6 @@ describe.skipIf(!built)('several processes sharing one file', () => {
     for (const status of ['pending', 'completed', 'failed', 'cancelled']) {
       expect(statuses).toContain(status);
     }
-    // No batch left its marker behind.
-    expect(db.prepare('SELECT count(*) AS n FROM task_counts_deferred').get()).toEqual({ n: 0 });
     db.close();
   }, 60_000);
 

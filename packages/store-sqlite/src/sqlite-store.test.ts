@@ -193,20 +193,31 @@ describe('SqliteTaskStore specifics', () => {
       // A batch that fails as a whole writes nothing, counts included.
       const bad = store.tasks.enqueueMany([...mixed('fifth', 40), outOfRange(7)], T0);
       expect(await codeOf(bad)).toBe('E_INVALID_TASK');
-      // Single enqueues (counted by the trigger) and a status change after the batches.
+      // A single enqueue and a status change after the batches.
       await store.tasks.enqueue({ input: 'single', priority: 3 }, T0);
+      // A single enqueue whose key is taken, and an answer recorded twice, count once each.
+      await store.tasks.enqueue({ input: 'again', priority: 1, idempotencyKey: 'key 0' }, T0);
+      const answer = { replyTo: { channel: 'c', id: '1' }, text: 'hi', idempotencyKey: 'a' };
+      await store.tasks.recordAnswer(answer, T0);
+      await store.tasks.recordAnswer(answer, T0);
       const [claimed] = await store.tasks.claim({ owner: 'me', leaseMs: 1000, now: T0 });
       await store.tasks.complete(claimed?.id as string, 'me', null, T0);
       const rows = byRows();
       expect(await byCounts()).toEqual(rows);
       // first: 90 without a key and 3 distinct keys; second: 45 without a key, its keys taken;
       // third and fourth: 18 each, the outer task, the inner single and inner batch tasks (the
-      // failing nested batch kept nothing); the single enqueue.
-      expect(rows.reduce((sum, r) => sum + r.n, 0)).toBe(93 + 45 + (36 + 3) + 1);
+      // failing nested batch kept nothing); the single enqueue; the answer.
+      expect(rows.reduce((sum, r) => sum + r.n, 0)).toBe(93 + 45 + (36 + 3) + 1 + 1);
       const stats = await store.tasks.stats(T0);
-      expect(stats.byPriority.completed).toEqual([1, 0, 0, 0]);
+      expect(stats.byPriority.completed).toEqual([1, 0, 1, 0]);
+      // Counted by the code that inserts: no insert trigger (migration 0011).
       expect(
-        store.database.prepare('SELECT count(*) FROM task_counts_deferred').pluck().get(),
+        store.database
+          .prepare(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'task_counts_insert'",
+          )
+          .pluck()
+          .get(),
       ).toBe(0);
     });
   });

@@ -9,6 +9,7 @@ import {
 } from '@agentd/core/store';
 import type BetterSqlite3 from 'better-sqlite3';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
+import { ADD_TO_TASK_COUNT_SQL, countKey } from './task-stats.js';
 
 const json = (value: unknown): string => JSON.stringify(value);
 const jsonOrNull = (value: unknown): string | null => (value === null ? null : json(value));
@@ -50,6 +51,7 @@ export function sqliteStoreRecords(
     WHERE true
     ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`);
   const seqByKey = db.prepare('SELECT seq FROM tasks WHERE idempotency_key = ?').pluck();
+  const addToCount = db.prepare(ADD_TO_TASK_COUNT_SQL);
   const insertReply = db.prepare(
     'INSERT OR IGNORE INTO task_replies (seq, due_at, attempts) VALUES (?, ?, ?)',
   );
@@ -105,6 +107,9 @@ export function sqliteStoreRecords(
           continue;
         }
         const seq = Number(info.lastInsertRowid);
+        // No trigger counts inserts (migration 0011). A running task that came in pending is
+        // counted alike: pending and running share one count.
+        addToCount.run(countKey(t.status), t.priority, 1);
         taskIds.set(t.id, format.format(seq));
         if (r.reply) insertReply.run(seq, r.reply.dueAt, r.reply.attempts);
       } else if (r.kind === 'deadLetter') {

@@ -3,12 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { INSERT_COLUMNS_SQL, INSERT_PARAMS, INSERT_VALUES_SQL, prepareTask } from './new-task.js';
 import type { OpenTaskTally } from './open-task-tally.js';
 import type { TaskIds } from './task-ids.js';
-import {
-  ADD_TO_TASK_COUNT_SQL,
-  DEFER_TASK_COUNTS_SQL,
-  HOT_STATUSES_KEY,
-  UNDEFER_TASK_COUNTS_SQL,
-} from './task-stats.js';
+import { ADD_TO_TASK_COUNT_SQL, HOT_STATUSES_KEY } from './task-stats.js';
 
 const INSERT_SQL = `${INSERT_COLUMNS_SQL} VALUES ${INSERT_VALUES_SQL}
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
@@ -50,13 +45,13 @@ class InsertBuffers {
 }
 
 /**
- * Inserts new tasks: the enqueue half of {@link SqliteTaskStore}. One task is one statement;
- * a batch is one IMMEDIATE transaction in which each task is validated and inserted in turn, so
- * a bad task anywhere rolls back the whole batch and nothing is written. (The batch is checked
- * while the write lock is held: checking it first kept an object per task alive until the
- * insert, which cost more than the insert itself.) A batch counts its tasks itself, by priority,
- * and adds the tallies to `task_counts` before it commits, instead of a trigger per row (see
- * migrations 0008 and 0010 in task-stats.ts; new tasks are pending, counted under
+ * Inserts new tasks: the enqueue half of {@link SqliteTaskStore}. A batch is one IMMEDIATE
+ * transaction in which each task is validated and inserted in turn, so a bad task anywhere rolls
+ * back the whole batch and nothing is written. (The batch is checked while the write lock is
+ * held: checking it first kept an object per task alive until the insert, which cost more than
+ * the insert itself.) A single task is a batch of one. Each call counts the tasks it inserted,
+ * by priority, and adds the tallies to `task_counts` before it commits: no trigger counts
+ * inserts (migration 0011 in task-stats.ts; new tasks are pending, counted under
  * {@link HOT_STATUSES_KEY}).
  *
  * @example
@@ -71,14 +66,12 @@ export class TaskInserter {
   readonly #byIdempotencyKey: (key: string) => Task | undefined;
   readonly #insert: BetterSqlite3.Statement;
   readonly #insertBatch: BetterSqlite3.Statement;
-  readonly #deferCounts: BetterSqlite3.Statement;
-  readonly #undeferCounts: BetterSqlite3.Statement;
   readonly #addToCount: BetterSqlite3.Statement;
   /** Told of every task inserted (pending): the open tasks' figures move by it. */
   readonly #tally: OpenTaskTally;
   /**
-   * While a batch's transaction runs: the tasks it inserted so far, by priority, which it adds
-   * to `task_counts` before it commits. Undefined outside a batch (the trigger counts then).
+   * While a call's transaction runs: the tasks it inserted so far, by priority, which it adds
+   * to `task_counts` before it commits. Undefined between calls.
    */
   #tallies: number[] | undefined;
   /** The buffers for the next call; taken while a call runs. */
@@ -88,6 +81,7 @@ export class TaskInserter {
   readonly #many: BetterSqlite3.Transaction<
     (tasks: readonly NewTask[], now: number) => EnqueueResult[]
   >;
+  readonly #one: BetterSqlite3.Transaction<(task: NewTask, now: number) => EnqueueResult>;
 
   constructor(
     db: BetterSqlite3.Database,
@@ -102,56 +96,56 @@ export class TaskInserter {
     this.#byIdempotencyKey = byIdempotencyKey;
     this.#insert = db.prepare(INSERT_SQL);
     this.#insertBatch = db.prepare(BATCH_SQL);
-    this.#deferCounts = db.prepare(DEFER_TASK_COUNTS_SQL);
-    this.#undeferCounts = db.prepare(UNDEFER_TASK_COUNTS_SQL);
     this.#addToCount = db.prepare(ADD_TO_TASK_COUNT_SQL);
     this.#many = db.transaction((tasks: readonly NewTask[], now: number) =>
-      this.#tallies === undefined ? this.#countedBatch(tasks, now) : this.#nestedBatch(tasks, now),
+      this.#counted(() => this.#withBuffers((buffers) => this.#insertAll(buffers, tasks, now))),
+    );
+    this.#one = db.transaction((input: NewTask, now: number) =>
+      this.#counted(() =>
+        this.#withBuffers((buffers) =>
+          this.#insertPrepared(
+            buffers,
+            prepareTask(input, now, this.#maxPayloadBytes, buffers.params, 0),
+          ),
+        ),
+      ),
     );
   }
 
-  /** A batch in its own transaction: the trigger stands aside, the batch counts its tasks. */
-  #countedBatch(tasks: readonly NewTask[], now: number): EnqueueResult[] {
-    this.#deferCounts.run();
+  /**
+   * Runs `insert` inside its transaction, tallying what it inserts. At the outermost call the
+   * tallies are added to `task_counts` before the commit. A call made from inside another (a
+   * getter on a task's input may enqueue) is a savepoint in the outer call's transaction and
+   * counts in the outer tallies, which it restores if it fails (its rows are rolled back then).
+   */
+  #counted<T>(insert: () => T): T {
+    const outer = this.#tallies;
+    if (outer !== undefined) {
+      const before = [...outer];
+      try {
+        return insert();
+      } catch (error) {
+        for (let i = 0; i < before.length; i++) outer[i] = before[i] as number;
+        throw error;
+      }
+    }
     const tallies = [0, 0, 0, 0];
     this.#tallies = tallies;
     try {
-      const results = this.#withBuffers((buffers) => this.#insertAll(buffers, tasks, now));
+      const result = insert();
       for (let priority = 0; priority < tallies.length; priority++) {
         const n = tallies[priority] as number;
         if (n > 0) this.#addToCount.run(HOT_STATUSES_KEY, priority, n);
       }
-      this.#undeferCounts.run();
-      return results;
+      return result;
     } finally {
       this.#tallies = undefined;
     }
   }
 
-  /**
-   * A batch enqueued from inside another (a getter on a task's input may do that): a savepoint
-   * in the outer batch's transaction, counted in its tallies, which it restores if it fails
-   * (the savepoint's rows are rolled back then).
-   */
-  #nestedBatch(tasks: readonly NewTask[], now: number): EnqueueResult[] {
-    const tallies = this.#tallies as number[];
-    const before = [...tallies];
-    try {
-      return this.#withBuffers((buffers) => this.#insertAll(buffers, tasks, now));
-    } catch (error) {
-      for (let i = 0; i < before.length; i++) tallies[i] = before[i] as number;
-      throw error;
-    }
-  }
-
   /** Validates and inserts one task (or finds the task holding its idempotency key). */
   one(input: NewTask, now: number): EnqueueResult {
-    return this.#withBuffers((buffers) =>
-      this.#insertPrepared(
-        buffers,
-        prepareTask(input, now, this.#maxPayloadBytes, buffers.params, 0),
-      ),
-    );
+    return this.#one.immediate(input, now);
   }
 
   /** Validates and inserts a batch, in order, in one IMMEDIATE transaction. */
@@ -172,10 +166,10 @@ export class TaskInserter {
 
   /** Inserts the task whose parameters are in `buffers.params`. */
   #insertPrepared(buffers: InsertBuffers, task: Task): EnqueueResult {
-    const info = this.#insert.run(buffers.params);
+    const info = this.#insert.run(...buffers.params); // spread: see #flushBatch
     if (info.changes === 1) {
       task.id = this.#ids.format(Number(info.lastInsertRowid));
-      if (this.#tallies) (this.#tallies[task.priority] as number)++;
+      ((this.#tallies as number[])[task.priority] as number)++;
       this.#tally.added(task.priority);
       return { task, created: true };
     }
@@ -220,7 +214,10 @@ export class TaskInserter {
 
   /** Inserts the BATCH_ROWS waiting tasks with one statement; `first` is the first's index. */
   #flushBatch(buffers: InsertBuffers, results: EnqueueResult[], first: number): void {
-    const info = this.#insertBatch.run(buffers.batchParams);
+    // Spread, not the array: better-sqlite3 reads an array argument element by element through
+    // V8's generic property API (about 250 instructions a parameter, callgrind), arguments by
+    // index. A fifth of enqueueMany's instructions per task went there.
+    const info = this.#insertBatch.run(...buffers.batchParams);
     if (info.changes !== BATCH_ROWS) {
       throw new AgentdError(
         'E_STORE',

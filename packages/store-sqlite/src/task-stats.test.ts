@@ -280,11 +280,24 @@ describe('SqliteTaskStore.stats with open tasks moving', () => {
     await tasks.complete(theirs!.id, 'them', null, T0);
     await expectExact(true);
     await other.close();
-    // A write of the store that fails half-way rolls back: none of its moves is applied, and
-    // its changes (rolled back, still in total_changes) make the next read walk.
+    // A write of the store that fails rolls back: none of its moves is applied, and changes it
+    // made before failing (rolled back, still in total_changes) make the next read walk. (A
+    // batch may refuse its bad task before writing anything: then there is nothing to walk for.)
+    const totalChanges = db.prepare('SELECT total_changes()').pluck();
+    const before = totalChanges.get();
     await expect(
       tasks.enqueueMany([{ input: 1 }, { input: 2, priority: 9 as 0 }], T0),
     ).rejects.toThrow();
+    await expectExact(totalChanges.get() !== before);
+    // One that wrote rows first (a full multi-row insert of 16 before the bad task) walks.
+    const written = totalChanges.get();
+    await expect(
+      tasks.enqueueMany(
+        [...Array.from({ length: 20 }, (_, i) => ({ input: i })), { input: 'x', priority: 9 as 0 }],
+        T0,
+      ),
+    ).rejects.toThrow();
+    expect(totalChanges.get()).not.toBe(written);
     await expectExact(true);
     // A write on the store's connection that the store did not make.
     db.prepare(

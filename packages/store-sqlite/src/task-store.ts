@@ -52,7 +52,7 @@ import type { SharedCommits } from './shared-commits.js';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
 import { TaskInserter } from './task-insert.js';
 import { pageSqliteTasks } from './task-page.js';
-import { SqliteTaskStats } from './task-stats.js';
+import { ADD_TO_TASK_COUNT_SQL, countKey, SqliteTaskStats } from './task-stats.js';
 
 /**
  * Options of {@link SqliteTaskStore}.
@@ -1084,6 +1084,7 @@ export class SqliteTaskStore implements TaskStore {
        VALUES ('completed', 2, @now, @key, 'answer', @description, 'null', 0, 1, @now, @now, @now,
          @result, @replyTo, @metadata)`,
     );
+    const addToCount = this.#db.prepare(ADD_TO_TASK_COUNT_SQL);
     return this.#db.transaction((answer: NewAnswer, now: number): EnqueueResult => {
       const { task, resultText, replyToText, metadataText, owesReply } = prepareAnswer(answer, now);
       const at = task.createdAt;
@@ -1101,6 +1102,8 @@ export class SqliteTaskStore implements TaskStore {
         return { task: existing, created: false };
       }
       const seq = Number(info.lastInsertRowid);
+      // No trigger counts inserts (migration 0011): an answer is completed, at its priority.
+      addToCount.run(countKey(task.status), task.priority, 1);
       // Owed like any finished task's reply: held for its sender, then due for any sweep.
       if (owesReply) this.#recordOwedReply(seq, at);
       return { task: this.#row(this.#bySeq, seq) as Task, created: true };

@@ -15,6 +15,20 @@ describe('toJsonText', () => {
     ).toBe('{"a":1}');
   });
 
+  it('serializes top-level numbers and refuses NaN and Infinity by name', () => {
+    expect(toJsonText(42, 'input', 'E_INVALID_TASK')).toBe('42');
+    expect(toJsonText(-0.5, 'input', 'E_INVALID_TASK')).toBe('-0.5');
+    expect(() => toJsonText(Number.NaN, 'input', 'E_INVALID_TASK')).toThrow(
+      expect.objectContaining({
+        code: 'E_INVALID_TASK',
+        message: 'input is NaN, which JSON cannot represent',
+      }),
+    );
+    expect(() => toJsonText(Number.POSITIVE_INFINITY, 'input', 'E_INVALID_TASK')).toThrow(
+      'input is Infinity, which JSON cannot represent',
+    );
+  });
+
   it('names the path of the first problem', () => {
     const bad = { list: [0, { 'odd key': { fn: () => 1 } }] };
     expect(() => toJsonText(bad, 'input', 'E_INVALID_TASK')).toThrow(

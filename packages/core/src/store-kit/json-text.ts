@@ -102,8 +102,14 @@ function formatPath(root: string, path: readonly (string | number)[]): string {
  * ```
  */
 export function toJsonText(value: unknown, root: string, code: AgentdErrorCode): string {
-  // Strings, booleans and null always round-trip: skip the walk (and its Set) for them.
-  if (typeof value === 'string' || typeof value === 'boolean' || value === null) {
+  // Strings, booleans, null and finite numbers always round-trip: skip the walk (and the Set it
+  // allocates) for them. NaN and Infinity go on to the walk, which says what is wrong.
+  if (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    value === null ||
+    (typeof value === 'number' && Number.isFinite(value))
+  ) {
     return JSON.stringify(value);
   }
   let problem: JsonProblem | undefined;
