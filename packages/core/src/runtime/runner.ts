@@ -14,6 +14,7 @@ import { lazyChild } from '../logging/lazy-child.js';
 import type { SecretMasker } from '../logging/secret-masker.js';
 import { completeAndClaimIn, completeManyIn } from '../store-kit/fast-paths.js';
 import { AgentContext } from './agent-context.js';
+import { EventLoopTurn, nextTurn } from './event-loop-turn.js';
 import { ReplyOutbox } from './reply-outbox.js';
 import { retryDelay } from './retry-delay.js';
 import { RunControl } from './run-control.js';
@@ -131,6 +132,8 @@ export class TaskRunner implements RunnerHandle {
   readonly #backoff: ExponentialBackoff<unknown>;
   #state: 'idle' | 'running' | 'draining' | 'stopped' = 'idle';
   #pumping = false;
+  /** Lets the loop turn every 10 ms while tasks that finish at once hand slots over. */
+  readonly #turn = new EventLoopTurn(10);
   /** Counts wake-ups: a completion that claimed nothing pumps only if one came meanwhile. */
   #wakeups = 0;
   #pumpAgain = false;
@@ -462,7 +465,10 @@ export class TaskRunner implements RunnerHandle {
         this.#deps.logger.error({ err, taskId: task.id }, 'could not record the end of a task');
         return undefined;
       })
-      .then((next) => {
+      .then(async (next) => {
+        // The slot stays taken while the loop turns (timers, I/O), so no more than
+        // `concurrency` tasks run or are claimed meanwhile.
+        if (this.#turn.overdue()) await nextTurn();
         this.#running.delete(task.id);
         // The next task was claimed with this one's completion: hand the slot straight over.
         if (next) for (const t of next.claimed) this.#execute(t);
