@@ -199,7 +199,11 @@ describe.skipIf(!available)('the dashboard in Chromium', () => {
     try {
       await page.goto(`${seeded.url}/dashboard/#/tasks`);
       await page.locator('tr[data-task]').first().waitFor();
-      await page.waitForFunction("performance.getEntriesByName('agentd:first-data').length > 0");
+      // A function, not a string: a string predicate that has to poll is run through eval in the
+      // page, which its content policy refuses.
+      await page.waitForFunction(
+        () => performance.getEntriesByName('agentd:first-data').length > 0,
+      );
       await page.getByRole('link', { name: 'Schedules' }).click();
       await page.locator('tr[data-schedule="nightly-report"]').waitFor();
       expect(await page.evaluate("performance.getEntriesByName('agentd:first-data').length")).toBe(
@@ -217,7 +221,11 @@ describe.skipIf(!available)('the dashboard in Chromium', () => {
       const asked: string[] = [];
       page.on('request', (request) => asked.push(new URL(request.url()).pathname));
       await page.goto(`${seeded.url}/dashboard/`);
-      await page.waitForFunction("performance.getEntriesByName('agentd:first-data').length > 0");
+      // A function, not a string: a string predicate that has to poll is run through eval in the
+      // page, which its content policy refuses.
+      await page.waitForFunction(
+        () => performance.getEntriesByName('agentd:first-data').length > 0,
+      );
       expect(await page.locator('.grid .card h2').first().textContent()).toContain('dash-host');
       await page.locator('.live.up').waitFor();
       const alerts = (await (await fetch(`${seeded.url}/dashboard/api/alerts`)).json()) as {
