@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HealthRegistryToken, TaskQueueToken, TaskStoreToken } from '@agentd/core';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
+import type { BrowserContext } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { loadFirstViewRenderer } from './first-view-render.js';
 import { useTestBrowser } from './test-browser.js';
@@ -15,6 +16,19 @@ const { available, openPage } = await useTestBrowser();
 const HOSTILE = `<img src=x onerror="window.__pwned=1">`;
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/** Holds the client's script back until the returned function is called. */
+async function holdClientScript(context: BrowserContext): Promise<() => void> {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await context.route(/\/assets\/index-[^/]+\.js$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
 
 /** The markup of `#app` as the server sent it. */
 const appMarkup = (html: string) =>
@@ -98,14 +112,7 @@ describe.skipIf(!available)('the server-rendered first view in Chromium', () => 
     const { context, page, errors } = await openPage();
     try {
       // The client's script held back: what shows is the server's rendering alone.
-      let release = () => {};
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      await context.route(/\/assets\/index-[^/]+\.js$/, async (route) => {
-        await held;
-        await route.continue();
-      });
+      const release = await holdClientScript(context);
       await page.goto(`${seeded.url}/dashboard/`, { waitUntil: 'commit' });
       const completed = page.locator('a.count', { hasText: 'completed' }).locator('strong');
       await expect.poll(() => completed.textContent()).toBe('3');
@@ -147,14 +154,7 @@ describe.skipIf(!available)('the server-rendered first view in Chromium', () => 
     const seeded = await startSeededHost(dbPath(), hosts);
     const { context, page, errors } = await openPage();
     try {
-      let release = () => {};
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      await context.route(/\/assets\/index-[^/]+\.js$/, async (route) => {
-        await held;
-        await route.continue();
-      });
+      const release = await holdClientScript(context);
       await page.goto(`${seeded.url}/dashboard/#/tasks`, { waitUntil: 'commit' });
       // Parsed (the server's overview is in the page), but hidden.
       await page.locator('.grid .card').first().waitFor({ state: 'attached' });
