@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestSchema,
@@ -80,6 +81,24 @@ async function threeHosts(store: StoreKind): Promise<[RoleHost, RoleHost, RoleHo
   return [holder, standbys[0]!, standbys[1]!];
 }
 
+/**
+ * Freezes `host` (SIGSTOP) between two of its writes. A process frozen inside a SQLite write
+ * transaction keeps the file's write lock, and then no process can write the file at all until
+ * it goes on or dies (SQLite's one-writer limit, the same for every user of the file, which roles
+ * cannot work around); the test is of the role's handover, so it freezes the holder again when
+ * the first freeze caught it inside a write.
+ */
+async function freezeBetweenWrites(host: RoleHost, store: StoreKind): Promise<number> {
+  for (;;) {
+    const at = Date.now();
+    host.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 5));
+    if (!store.writeLocked?.(db)) return at;
+    host.child.kill('SIGCONT');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** The one standby that took the role (failing if both or neither did). */
 async function takeover(standbys: RoleHost[]): Promise<RoleLine> {
   const line = await Promise.race(standbys.map((h) => h.waitFor(acquired)));
@@ -93,10 +112,28 @@ interface StoreKind {
   name: string;
   /** A fresh store for one test: a SQLite path, or `postgres://...#schema`. */
   open(): Promise<string>;
+  /** Whether a connection holds the store's write lock now (SQLite: one writer per file). */
+  writeLocked?(db: string): boolean;
 }
 
 const STORES: StoreKind[] = [
-  { name: 'one SQLite file', open: async () => join(dir, `roles-${++count}.db`) },
+  {
+    name: 'one SQLite file',
+    open: async () => join(dir, `roles-${++count}.db`),
+    writeLocked(path) {
+      const probe = new Database(path, { timeout: 0 });
+      try {
+        probe.exec('BEGIN IMMEDIATE');
+        probe.exec('ROLLBACK');
+        return false;
+      } catch (error) {
+        if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) return true;
+        throw error;
+      } finally {
+        probe.close();
+      }
+    },
+  },
 ];
 if ((await probePostgres()).available) {
   const drops: (() => Promise<void>)[] = [];
@@ -128,8 +165,7 @@ describe.each(STORES)('roles across processes on $name', (store) => {
 
   it('hands the role of a frozen holder (SIGSTOP) over after its lease; the holder learns it lost', async () => {
     const [a, b, c] = await threeHosts(store);
-    const frozenAt = Date.now();
-    a.child.kill('SIGSTOP');
+    const frozenAt = await freezeBetweenWrites(a, store);
     const taken = await takeover([b, c]);
     // The holder's process still exists: the standby waits until the record stood still a lease.
     expect(taken).toMatchObject({ epoch: 2, reason: 'expired' });
