@@ -465,23 +465,28 @@ export class TaskRunner implements RunnerHandle {
         this.#deps.logger.error({ err, taskId: task.id }, 'could not record the end of a task');
         return undefined;
       })
-      .then(async (next) => {
+      .then((next) => {
         // The slot stays taken while the loop turns (timers, I/O), so no more than
         // `concurrency` tasks run or are claimed meanwhile.
-        if (this.#turn.overdue()) await nextTurn();
-        this.#running.delete(task.id);
-        // The next task was claimed with this one's completion: hand the slot straight over.
-        if (next) for (const t of next.claimed) this.#execute(t);
-        if (this.#running.size === 0 && this.#idleWaiters.length > 0) {
-          for (const w of this.#idleWaiters.splice(0)) w();
-        }
-        // A completion that claimed nothing found nothing to run, unless a wake-up came since
-        // (work added while this slot was still taken): only then, or when the task ended
-        // without looking for work, is the pump needed for the freed slot.
-        if (next === undefined || (next.claimed.length === 0 && next.wakeups !== this.#wakeups)) {
-          this.notify();
-        }
+        if (this.#turn.overdue()) void nextTurn().then(() => this.#freeSlot(task, next));
+        else this.#freeSlot(task, next);
       });
+  }
+
+  /** Gives `task`'s slot to the tasks claimed with its completion, or to the pump. */
+  #freeSlot(task: Task, next: { claimed: Task[]; wakeups: number } | undefined): void {
+    this.#running.delete(task.id);
+    // The next task was claimed with this one's completion: hand the slot straight over.
+    if (next) for (const t of next.claimed) this.#execute(t);
+    if (this.#running.size === 0 && this.#idleWaiters.length > 0) {
+      for (const w of this.#idleWaiters.splice(0)) w();
+    }
+    // A completion that claimed nothing found nothing to run, unless a wake-up came since
+    // (work added while this slot was still taken): only then, or when the task ended
+    // without looking for work, is the pump needed for the freed slot.
+    if (next === undefined || (next.claimed.length === 0 && next.wakeups !== this.#wakeups)) {
+      this.notify();
+    }
   }
 
   /**
