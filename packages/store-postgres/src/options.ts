@@ -41,6 +41,7 @@ const KNOWN = [
   'applicationName',
   'healthTimeoutMs',
   'listen',
+  'preparedStatements',
 ] as const;
 
 const positiveInt = (v: unknown, min: number) =>
@@ -170,7 +171,8 @@ export const postgresOptionsSchema: StandardSchemaV1<unknown, PostgresPluginOpti
             else issues.push({ message: 'must be an integer of at least 1', path: [key] });
             break;
           case 'listen':
-            if (typeof v === 'boolean') out.listen = v;
+          case 'preparedStatements':
+            if (typeof v === 'boolean') out[key] = v;
             else issues.push({ message: 'must be true or false', path: [key] });
             break;
           case 'pool': {

@@ -101,6 +101,7 @@ export function postgres(options: PostgresPluginOptions = {}): Plugin<PostgresPl
       const { healthTimeoutMs: _, listen: __, ...connection } = ctx.options;
       store = await openPostgresStore({
         ...connection,
+        onWarning: (message) => ctx.logger.warn({ database: description }, message),
         onPoolError: (error) =>
           ctx.logger.warn(
             { err: error.message, database: description },

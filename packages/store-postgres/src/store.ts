@@ -53,6 +53,13 @@ export interface PostgresConnectionOptions {
   ssl?: boolean | { rejectUnauthorized?: boolean; ca?: string };
   /** Shown in `pg_stat_activity` (default `agentd`). */
   applicationName?: string;
+  /**
+   * Plan the hot path's statements (claims, completions) once per connection with SQL
+   * `PREPARE` (default `true`). Behind PgBouncer in transaction mode, where a connection's
+   * transactions run on different server connections, set `false`; left on, the store notices
+   * at the first missing statement and stops preparing (logged once).
+   */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -68,6 +75,8 @@ export interface PostgresStoreOptions extends PostgresConnectionOptions {
   migrate?: boolean;
   /** Told about errors of idle connections (a restarted server); they never crash the process. */
   onPoolError?: (error: Error) => void;
+  /** Told when the store changes how it works on its own (e.g. stops preparing statements). */
+  onWarning?: (message: string) => void;
   /** Source of time for state TTLs (default `Date.now`). */
   now?: () => number;
   /** The migrations to apply (default: all of the store's). For tests. */
@@ -223,7 +232,13 @@ export async function openPostgresStore(
   // then answers 503 and keeps no dead letter, and the caller retries.
   const lost = (error: unknown) =>
     `PostgreSQL at ${resolved.description} cannot be reached just now (${resolved.mask((error as Error)?.message || String(error))}); retry later`;
-  const tasks = reportUnavailable(new PostgresTaskStore(handle), lost);
+  const tasks = reportUnavailable(
+    new PostgresTaskStore(handle, {
+      preparedStatements: options.preparedStatements ?? true,
+      warn: (message) => options.onWarning?.(message),
+    }),
+    lost,
+  );
   const sessions = reportUnavailable(new PostgresSessionStore(handle), lost);
   const records = postgresStoreRecords(handle, { tasks, sessions }, options.now ?? Date.now);
   let closed: Promise<void> | undefined;
