@@ -28,16 +28,17 @@ export interface BotApiFetch {
 
 /**
  * Connections of a sending pool: replies to many chats go out side by side, one chat's one at a
- * time (the channel's per-chat order), so each chat with a reply on its way needs a connection
- * of its own. On the Telegram bench (100 chats) 32 kept the pool full while the host waited
- * (event loop busy 0.86-0.93 of a burst); 64 and more kept it busy 0.95-0.98. Telegram limits
- * messages per second, not connections.
+ * time (the channel's per-chat order). 64 kept the Telegram bench's event loop busier (0.96-0.98
+ * of a burst against 0.86-0.90) but cost more CPU per update (more sockets, fewer answers per
+ * read) and did not raise the rate on a shared 2-core machine; Telegram limits messages per
+ * second, not connections.
  */
-export const SENDING_CONNECTIONS = 64;
+export const SENDING_CONNECTIONS = 32;
 
 /**
  * A `fetch` for grammY's API client over undici's `request`, on one keep-alive connection pool
- * per client (`connections` at most, default {@link SENDING_CONNECTIONS}). grammY's default on Node is node-fetch over `node:http`, which builds a WHATWG
+ * per client (`connections` at most, default {@link SENDING_CONNECTIONS}). grammY's default on
+ * Node is node-fetch over `node:http`, which builds a WHATWG
  * request, headers and body objects for every call: measured on the Telegram bench, that client
  * cost about 170 µs of CPU more per `sendMessage` round trip (with the fake server's share the
  * same in both). Only what grammY uses is implemented: the method, headers and body it builds

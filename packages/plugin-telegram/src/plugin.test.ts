@@ -133,11 +133,10 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     expect(api.openConnections).toBe(0);
   });
 
-  it('sends replies to 64 chats side by side, and keeps fetching messages while they wait for Telegram', async () => {
+  it('keeps fetching messages while every sending connection waits for Telegram', async () => {
     const api = await fakeApi();
     const bot = await startBot(api, { allowedUsers: '*' });
     const release = api.hold('sendMessage');
-    expect(SENDING_CONNECTIONS).toBe(64);
     // More replies than the sending pool has connections: some wait in its queue.
     for (let chat = 1; chat <= SENDING_CONNECTIONS + 8; chat++) api.sendText({ id: chat }, 'hi');
     await api.waitFor(() => api.heldCalls === SENDING_CONNECTIONS, 10_000, 'a full pool');
