@@ -16,6 +16,7 @@ import type { CommandsConfig } from '@agentd/core/chat-commands';
 import { memoryLogger, useTestHosts } from '@agentd/core/testing';
 import { sqlite } from '@agentd/store-sqlite';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SENDING_CONNECTIONS } from './bot-api-fetch.js';
 import type { TelegramOptions } from './options.js';
 import { telegram } from './plugin.js';
 import { TELEGRAM_TEXT_LIMIT } from './split-text.js';
@@ -124,12 +125,32 @@ describe('telegram plugin, end to end against a fake Bot API server', () => {
     const bot = await startBot(api);
     api.sendText(ALICE, 'hello');
     await api.waitForMessages(1);
-    // Polling and sending share one keep-alive pool.
+    // Polling and sending keep-alive connections.
     expect(api.openConnections).toBeGreaterThan(0);
     await bot.host.stop();
     // At once, not when idle keep-alive sockets time out (undici's 4 s, the server's 5 s).
     await api.waitFor(() => api.openConnections === 0, 1_000, 'no open connection');
     expect(api.openConnections).toBe(0);
+  });
+
+  it('keeps fetching messages while every sending connection waits for Telegram', async () => {
+    const api = await fakeApi();
+    const bot = await startBot(api, { allowedUsers: '*' });
+    const release = api.hold('sendMessage');
+    // More replies than the sending pool has connections: some wait in its queue.
+    for (let chat = 1; chat <= SENDING_CONNECTIONS + 8; chat++) api.sendText({ id: chat }, 'hi');
+    await api.waitFor(() => api.heldCalls === SENDING_CONNECTIONS, 10_000, 'a full pool');
+    // The poll open now may have started before the pool filled: two more polls, so that one
+    // of them started after. A poll queued behind the replies would never reach the fake.
+    const polls = () => api.calls.filter((c) => c.method === 'getUpdates').length;
+    const pollsWhenFull = polls();
+    await api.waitFor(() => polls() >= pollsWhenFull + 2, 10_000, 'polls after the pool filled');
+    api.sendText({ id: 999 }, 'still heard');
+    await vi.waitFor(async () => {
+      expect((await bot.tasks()).some((t) => t.input === 'still heard')).toBe(true);
+    });
+    release();
+    await api.waitForMessages(SENDING_CONNECTIONS + 9);
   });
 
   it('shows "typing…" in the chat while a task runs past a second', async () => {

@@ -47,6 +47,8 @@ type Ctx = PluginContext<ResolvedTelegramOptions>;
 const ANSWER_GRACE_MS = 3_000;
 /** How long start waits for Telegram to answer `getMe` before going on without it. */
 const START_CHECK_MS = 10_000;
+/** Connections of the long poll's own pool. */
+const POLLING_CONNECTIONS = 2;
 
 /**
  * A Telegram bot as a channel of the host, on grammY. Messages from the users on
@@ -81,8 +83,12 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
   /** Polling mode on a host with roles: only the holder of `<name>:polling` polls. */
   let polling: RoleCampaign | undefined;
   let typing: TypingIndicator | undefined;
-  /** The HTTP connections to the Bot API, shared by polling and sending. */
-  let connections: BotApiFetch | undefined;
+  /**
+   * The HTTP connections to the Bot API: the long poll's own, and the pool replies (and every
+   * other call) share. Apart, so that a poll never waits in the pool's queue behind a backlog
+   * of replies: the next batch of updates is fetched as soon as the last one is stored.
+   */
+  let connections: { polling: BotApiFetch; sending: BotApiFetch } | undefined;
   let username: string | undefined;
   let stopped = false;
   let stopAlerts: (() => void) | undefined;
@@ -122,9 +128,12 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
         import('./apis.js'),
         import('./bot-api-fetch.js'),
       ]);
-      // One connection pool for polling and sending, closed at stop.
-      connections = botApiFetch();
-      pollApi = pollingApi(o.token, o.apiRoot, o.pollTimeoutSeconds, connections);
+      // Closed at stop. Polls are one at a time: one connection (a second for the moment a
+      // poll aborted at a lease's end is still closing).
+      connections = { polling: botApiFetch(POLLING_CONNECTIONS), sending: botApiFetch() };
+      pollApi = pollingApi(o.token, o.apiRoot, o.pollTimeoutSeconds, connections.polling);
+      // Chat actions: the polling client's settings (no retry inside a call), the sending pool.
+      const activityApi = pollingApi(o.token, o.apiRoot, o.pollTimeoutSeconds, connections.sending);
       const sendApi = sendingApi(
         o.token,
         o.apiRoot,
@@ -134,12 +143,12 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
             channel: o.name,
             ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
           }),
-        connections,
+        connections.sending,
       );
       channel = new TelegramChannel({
         name: o.name,
         api: sendApi,
-        activityApi: pollApi,
+        activityApi,
         state: () => ctx.tryResolve(StateStoreToken),
         logger: ctx.logger,
         onSent: (outcome) =>
@@ -401,7 +410,10 @@ export function telegram(options: TelegramOptions): Plugin<ResolvedTelegramOptio
       answering.abort();
       await settled;
       // Sends still in flight (the outbox's) answer first; a reply cut short stays in the outbox.
-      await Promise.race([connections?.close(), sleep(ANSWER_GRACE_MS, undefined, { ref: false })]);
+      await Promise.race([
+        connections && Promise.all([connections.polling.close(), connections.sending.close()]),
+        sleep(ANSWER_GRACE_MS, undefined, { ref: false }),
+      ]);
     },
   };
 }

@@ -109,6 +109,8 @@ export class FakeBotApi {
   readonly #failures = new Map<string, (FakeFailure | undefined)[]>();
   readonly #polls = new Set<PendingPoll>();
   readonly #waiters = new Set<Waiter>();
+  /** Methods whose calls are left unanswered for now, and the calls waiting. */
+  readonly #held = new Map<string, (() => void)[]>();
   readonly #messageIds = new Map<string, number>();
   #nextUpdateId = 1000;
   #confirmedBelow = 0;
@@ -211,6 +213,34 @@ export class FakeBotApi {
     for (let i = 0; i < (options.after ?? 0); i++) queue.push(undefined);
     for (let i = 0; i < (options.times ?? 1); i++) queue.push(failure);
     this.#failures.set(method, queue);
+  }
+
+  /**
+   * Leaves the calls of `method` unanswered, as a slow Telegram would, until the returned
+   * function is called: then the calls held are served in the order they came, and later ones
+   * at once. A held call keeps its connection busy; it is recorded when it is served.
+   *
+   * @example
+   * ```ts
+   * const release = api.hold('sendMessage');
+   * await api.waitFor(() => api.heldCalls >= 3);
+   * release();
+   * ```
+   */
+  hold(method: string): () => void {
+    if (!this.#held.has(method)) this.#held.set(method, []);
+    return () => {
+      const waiting = this.#held.get(method) ?? [];
+      this.#held.delete(method);
+      for (const serve of waiting) serve();
+    };
+  }
+
+  /** Calls held by {@link hold} and not yet answered. */
+  get heldCalls(): number {
+    let n = 0;
+    for (const waiting of this.#held.values()) n += waiting.length;
+    return n;
   }
 
   /**
@@ -333,12 +363,23 @@ export class FakeBotApi {
       return fail(res, failure);
     }
     if (method === 'getUpdates') return this.#getUpdates(params, res);
+    const held = this.#held.get(method);
+    if (held) {
+      held.push(() => this.#answer(method, params, res));
+      for (const waiter of this.#waiters) if (waiter.predicate()) waiter.resolve();
+      return;
+    }
+    this.#answer(method, params, res);
+  }
+
+  #answer(method: string, params: BotApiObject, res: ServerResponse): void {
     const result = this.#result(method, params);
     this.#record({ method, params });
     if (result === undefined) {
-      return reply(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+      reply(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
+    } else {
+      reply(res, 200, { ok: true, result });
     }
-    reply(res, 200, { ok: true, result });
   }
 
   #result(method: string, params: BotApiObject): unknown {
