@@ -535,11 +535,6 @@ export class PostgresTaskStore implements TaskStore {
 
   /** One claim (or completion and claim) in a transaction of its own. */
   async #claimAlone({ claim, complete }: ClaimItem): Promise<ClaimOutcome> {
-    if (!complete && claim.limit === 1) {
-      // One statement, planned once per connection: the runner's most frequent claim.
-      const claimed = await this.#retryingClaims(() => this.#claimOn(this.#pool, claim));
-      return { completed: false, claimed };
-    }
     try {
       return (
         await this.#retryingClaims(() => this.#claimTogether([{ claim, complete }]))
