@@ -8,7 +8,11 @@
 //   counters  no metrics(), the store as it ships (the counters behind TaskStore.stats())
 //   metrics   metrics() and the counters: the whole feature
 // Each gives tasks/s and CPU time per task (process.cpuUsage: every thread, the checkpoint worker
-// too), the steadier figure on a loaded machine. Then the counters alone at the store: CPU per
+// too), the steadier figure on a loaded machine, and the main thread's alone (Linux: its
+// schedstat), where the task path and the metrics' handlers run. The two differ by the
+// checkpoint worker, which checkpoints every 50 ms while the WAL grows, so its share per task
+// grows with the run's wall time (a run slowed by other processes pays more of it), and by
+// V8's and libuv's helper threads (parallel GC among them). Then the counters alone at the store: CPU per
 // complete-and-claim transaction with and without them (--store-ops tasks, alternating, the
 // SqliteTaskStore driven directly). Then a full scrape (registry render, store figures read
 // fresh) with --scrape tasks stored, and `TaskStore.stats()` alone: once with them all pending (the
@@ -16,7 +20,7 @@
 // The host runs its runner (no-op tasks) meanwhile, so with the tasks pending the queue moves:
 // --scrapes scrapes, --scrape-gap-ms apart, each with the tasks completed since the one before.
 // The first scrape is reported apart: it is the one that may walk the open tasks' index.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -45,6 +49,14 @@ let fileNo = 0;
 const freshDb = () => join(dir, `m${fileNo++}.db`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (m) => process.stderr.write(`${m}\n`);
+/** CPU µs of the calling thread so far (Linux), or NaN where /proc has no schedstat. */
+function threadCpuUs() {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 async function seeded(n) {
   const path = freshDb();
@@ -92,6 +104,7 @@ async function burnDown(setup) {
   let finished;
   const allDone = new Promise((r) => (finished = r));
   const cpu0 = process.cpuUsage();
+  const main0 = threadCpuUs();
   const t0 = performance.now();
   await host.start();
   host.events.on('task.completed', () => {
@@ -100,42 +113,49 @@ async function burnDown(setup) {
   await allDone;
   const rate = N / ((performance.now() - t0) / 1000);
   const cpu = process.cpuUsage(cpu0);
+  const main = (threadCpuUs() - main0) / N;
   await host.stop('bench');
-  return { rate, cpu: (cpu.user + cpu.system) / N };
+  return { rate, cpu: (cpu.user + cpu.system) / N, main };
 }
 
-const runs = Object.fromEntries(SETUPS.map((s) => [s, { rate: [], cpu: [] }]));
+const runs = Object.fromEntries(SETUPS.map((s) => [s, { rate: [], cpu: [], main: [] }]));
 for (let i = 0; i < RUNS; i++) {
   // Rotate the order too, so no set-up always runs first after the others' files.
   for (let j = 0; j < SETUPS.length; j++) {
     const setup = SETUPS[(i + j) % SETUPS.length];
-    const { rate, cpu } = await burnDown(setup);
+    const { rate, cpu, main } = await burnDown(setup);
     runs[setup].rate.push(rate);
     runs[setup].cpu.push(cpu);
-    log(`burn-down ${setup.padEnd(8)}: ${Math.round(rate)} tasks/s, ${cpu.toFixed(1)} µs CPU/task`);
+    runs[setup].main.push(main);
+    log(
+      `burn-down ${setup.padEnd(8)}: ${Math.round(rate)} tasks/s, ${cpu.toFixed(1)} µs CPU/task, main thread ${main.toFixed(1)}`,
+    );
   }
 }
 // --runs 0 skips the burn-downs and the store's figures: scrapes only.
 if (RUNS > 0) {
   const m = Object.fromEntries(
-    SETUPS.map((s) => [s, { rate: median(runs[s].rate), cpu: median(runs[s].cpu) }]),
+    SETUPS.map((s) => [
+      s,
+      { rate: median(runs[s].rate), cpu: median(runs[s].cpu), main: median(runs[s].main) },
+    ]),
   );
   const slower = (a, b) => (((m[b].rate - m[a].rate) / m[b].rate) * 100).toFixed(1);
-  const moreCpu = (a, b) => (((m[a].cpu - m[b].cpu) / m[b].cpu) * 100).toFixed(1);
+  const more = (a, b, k) => (((m[a][k] - m[b][k]) / m[b][k]) * 100).toFixed(1);
   for (const s of SETUPS) {
     log(
-      `median ${s.padEnd(8)}: ${Math.round(m[s].rate)} tasks/s, ${m[s].cpu.toFixed(1)} µs CPU/task`,
+      `median ${s.padEnd(8)}: ${Math.round(m[s].rate)} tasks/s, ${m[s].cpu.toFixed(1)} µs CPU/task, main thread ${m[s].main.toFixed(1)}`,
     );
   }
-  log(
-    `whole feature (metrics vs bare): ${slower('metrics', 'bare')} % slower, ${moreCpu('metrics', 'bare')} % more CPU per task`,
-  );
-  log(
-    `counters alone (counters vs bare): ${slower('counters', 'bare')} % slower, ${moreCpu('counters', 'bare')} % more CPU per task`,
-  );
-  log(
-    `handlers alone (metrics vs counters): ${slower('metrics', 'counters')} % slower, ${moreCpu('metrics', 'counters')} % more CPU per task`,
-  );
+  for (const [what, a, b] of [
+    ['whole feature (metrics vs bare)', 'metrics', 'bare'],
+    ['counters alone (counters vs bare)', 'counters', 'bare'],
+    ['handlers alone (metrics vs counters)', 'metrics', 'counters'],
+  ]) {
+    log(
+      `${what}: ${slower(a, b)} % slower, ${more(a, b, 'cpu')} % more CPU per task, main thread ${more(a, b, 'main')} %`,
+    );
+  }
 }
 
 // The counters at the store, without a host: CPU per complete-and-claim transaction.
