@@ -41,25 +41,42 @@ type TaskEvent = 'enqueued' | 'started' | 'completed' | 'failed' | 'retried' | '
 
 /**
  * The series one (agent, type) pair's task events add to, each resolved on its first event and
- * kept: a task event then costs two map lookups (agent, type) and an add, with no label object
- * or key built per event (those, and the garbage they left, were most of the handlers' cost).
+ * kept: a task event then costs a map lookup or two and an add, with no label object or key
+ * built per event (those, and the garbage they left, were most of the handlers' cost).
  */
-interface TaskSeries {
+class TaskSeries {
   readonly labels: { agent: string; type: string };
   readonly agent: AgentSeries;
-  readonly counters: Partial<Record<TaskEvent, CounterSeries>>;
+  enqueued: CounterSeries | undefined = undefined;
+  started: CounterSeries | undefined = undefined;
+  completed: CounterSeries | undefined = undefined;
+  failed: CounterSeries | undefined = undefined;
+  retried: CounterSeries | undefined = undefined;
+  dead: CounterSeries | undefined = undefined;
+  cancelled: CounterSeries | undefined = undefined;
+
+  constructor(agent: AgentSeries, type: string) {
+    this.agent = agent;
+    this.labels = { agent: agent.labels.agent, type };
+  }
 }
 
 /** The per-agent series of the task and attempt events, resolved on first use and kept. */
-interface AgentSeries {
+class AgentSeries {
   readonly labels: { agent: string };
   /** By the task's type, bounded (at most `LABEL_VALUES_LIMIT` and `other`). */
-  readonly byType: Map<string, TaskSeries>;
-  wait?: HistogramSeries;
-  /** `agentd_task_run_seconds` by how the attempt ended. */
-  readonly run: Partial<Record<'completed' | 'failed', HistogramSeries>>;
-  /** `agentd_agent_attempts_total` by outcome (success or the error's class). */
-  readonly attempts: Map<string, CounterSeries>;
+  readonly byType = new Map<string, TaskSeries>();
+  wait: HistogramSeries | undefined = undefined;
+  runCompleted: HistogramSeries | undefined = undefined;
+  runFailed: HistogramSeries | undefined = undefined;
+  /** `agentd_agent_attempts_total` for a success, the usual outcome. */
+  attemptSucceeded: CounterSeries | undefined = undefined;
+  /** The same for a failure, by the error's class. */
+  readonly attemptFailed = new Map<string, CounterSeries>();
+
+  constructor(agent: string) {
+    this.labels = { agent };
+  }
 }
 
 /**
@@ -203,31 +220,46 @@ export function countEvents(
   const agentSeries = (agent: string): AgentSeries => {
     let a = agents.get(agent);
     if (!a) {
-      a = { labels: { agent }, byType: new Map(), run: {}, attempts: new Map() };
+      a = new AgentSeries(agent);
       agents.set(agent, a);
     }
     return a;
   };
-  const taskSeries = (agent: string, taskType: string): TaskSeries => {
+  // The last (agent, type) seen and its series: a host runs one agent and type after another
+  // more often than not, and the same pair needs no lookup. Safe to key by the raw type: once
+  // `type` has answered for a value it always answers the same.
+  let lastAgent: string | undefined;
+  let lastType: string | undefined;
+  let lastSeries: TaskSeries | undefined;
+  const taskSeries = (task: Task): TaskSeries => {
+    const agent = agentOf(task);
+    const rawType = task.type;
+    if (lastSeries !== undefined && agent === lastAgent && rawType === lastType) return lastSeries;
     const a = agentSeries(agent);
-    const t = type(taskType);
+    const t = type(rawType);
     let s = a.byType.get(t);
     if (!s) {
-      s = { labels: { agent, type: t }, agent: a, counters: {} };
+      s = new TaskSeries(a, t);
       a.byType.set(t, s);
     }
+    lastAgent = agent;
+    lastType = rawType;
+    lastSeries = s;
     return s;
   };
   const count = (s: TaskSeries, event: TaskEvent) => {
-    const c = s.counters[event] ?? counters[event].series(s.labels);
-    s.counters[event] = c;
+    let c = s[event];
+    if (c === undefined) {
+      c = counters[event].series(s.labels);
+      s[event] = c;
+    }
     c.value++;
   };
   const seconds = (ms: number) => Math.max(0, ms) / 1000;
   const observeWait = (a: AgentSeries, task: Task) => {
     if (task.startedAt === null) return;
     let series = a.wait;
-    if (!series) {
+    if (series === undefined) {
       series = wait.series(a.labels);
       a.wait = series;
     }
@@ -236,37 +268,42 @@ export function countEvents(
   const observeRun = (a: AgentSeries, outcome: 'completed' | 'failed', task: Task) => {
     if (task.startedAt === null) return;
     const end = task.finishedAt ?? ctx.clock.now();
-    let series = a.run[outcome];
-    if (!series) {
+    let series = outcome === 'completed' ? a.runCompleted : a.runFailed;
+    if (series === undefined) {
       series = run.series({ agent: a.labels.agent, outcome });
-      a.run[outcome] = series;
+      if (outcome === 'completed') a.runCompleted = series;
+      else a.runFailed = series;
     }
     series.observe(seconds(end - task.startedAt));
   };
+  let lastAttemptAgent: AgentSeries | undefined;
+  const attemptAgent = (agent: string): AgentSeries => {
+    if (lastAttemptAgent !== undefined && lastAttemptAgent.labels.agent === agent) {
+      return lastAttemptAgent;
+    }
+    lastAttemptAgent = agentSeries(agent);
+    return lastAttemptAgent;
+  };
   const { events } = ctx;
   return [
-    events.on('task.enqueued', ({ task }) =>
-      count(taskSeries(agentOf(task), task.type), 'enqueued'),
-    ),
+    events.on('task.enqueued', ({ task }) => count(taskSeries(task), 'enqueued')),
     events.on('task.started', ({ task }) => {
-      const s = taskSeries(agentOf(task), task.type);
+      const s = taskSeries(task);
       count(s, 'started');
       observeWait(s.agent, task);
     }),
     events.on('task.completed', ({ task }) => {
-      const s = taskSeries(agentOf(task), task.type);
+      const s = taskSeries(task);
       count(s, 'completed');
       observeRun(s.agent, 'completed', task);
     }),
     events.on('task.failed', ({ task, willRetry }) => {
-      const s = taskSeries(agentOf(task), task.type);
+      const s = taskSeries(task);
       count(s, 'failed');
       count(s, willRetry ? 'retried' : 'dead');
       observeRun(s.agent, 'failed', task);
     }),
-    events.on('task.cancelled', ({ task }) =>
-      count(taskSeries(agentOf(task), task.type), 'cancelled'),
-    ),
+    events.on('task.cancelled', ({ task }) => count(taskSeries(task), 'cancelled')),
     events.on('task.recovered', ({ requeued, failed: lost }) => {
       if (requeued.length > 0) recovered({ outcome: 'requeued' }, requeued.length);
       if (lost.length > 0) recovered({ outcome: 'failed' }, lost.length);
@@ -275,20 +312,27 @@ export function countEvents(
         void store.tasks
           ?.get(id)
           .then((task) =>
-            task
-              ? count(taskSeries(agentOf(task), task.type), 'dead')
-              : dead({ agent: 'unknown', type: 'unknown' }),
+            task ? count(taskSeries(task), 'dead') : dead({ agent: 'unknown', type: 'unknown' }),
           )
           .catch((err: unknown) => ctx.logger.debug({ err, id }, 'could not read a lost task'));
       }
     }),
     events.on('agent.attempt', ({ attempt }) => {
-      const outcome = attempt.outcome === 'success' ? 'success' : attempt.outcome.class;
-      const a = agentSeries(attempt.agent);
-      let c = a.attempts.get(outcome);
-      if (!c) {
-        c = attempts.series({ agent: attempt.agent, outcome });
-        a.attempts.set(outcome, c);
+      const a = attemptAgent(attempt.agent);
+      let c: CounterSeries | undefined;
+      if (attempt.outcome === 'success') {
+        c = a.attemptSucceeded;
+        if (c === undefined) {
+          c = attempts.series({ agent: a.labels.agent, outcome: 'success' });
+          a.attemptSucceeded = c;
+        }
+      } else {
+        const outcome = attempt.outcome.class;
+        c = a.attemptFailed.get(outcome);
+        if (c === undefined) {
+          c = attempts.series({ agent: a.labels.agent, outcome });
+          a.attemptFailed.set(outcome, c);
+        }
       }
       c.value++;
     }),
