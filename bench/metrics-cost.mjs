@@ -8,7 +8,12 @@
 //   counters  no metrics(), the store as it ships (the counters behind TaskStore.stats())
 //   metrics   metrics() and the counters: the whole feature
 // Each gives tasks/s and CPU time per task (process.cpuUsage: every thread, the checkpoint worker
-// too), the steadier figure on a loaded machine. Then the counters alone at the store: CPU per
+// too), the steadier figure on a loaded machine, split by thread on Linux (/proc schedstat): the
+// main thread, where the task path and the metrics' handlers run; the threads started with the
+// host (the store's checkpoint worker, which checkpoints every 50 ms while the WAL grows, so its
+// share per task grows with the run's wall time: a run slowed by other processes pays more of
+// it); and the threads that were there before (V8's helpers, parallel GC among them, and
+// libuv's pool). Then the counters alone at the store: CPU per
 // complete-and-claim transaction with and without them (--store-ops tasks, alternating, the
 // SqliteTaskStore driven directly). Then a full scrape (registry render, store figures read
 // fresh) with --scrape tasks stored, and `TaskStore.stats()` alone: once with them all pending (the
@@ -16,7 +21,7 @@
 // The host runs its runner (no-op tasks) meanwhile, so with the tasks pending the queue moves:
 // --scrapes scrapes, --scrape-gap-ms apart, each with the tasks completed since the one before.
 // The first scrape is reported apart: it is the one that may walk the open tasks' index.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -45,6 +50,35 @@ let fileNo = 0;
 const freshDb = () => join(dir, `m${fileNo++}.db`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (m) => process.stderr.write(`${m}\n`);
+/** CPU µs of each of this process's threads so far, by thread id (Linux; empty elsewhere). */
+function threadsCpuUs() {
+  const out = new Map();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const ns = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0];
+        out.set(Number(tid), Number(ns) / 1000);
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+  } catch {
+    // No /proc: the split is NaN, the total (process.cpuUsage) stands.
+  }
+  return out;
+}
+
+/** CPU µs per thread group between two {@link threadsCpuUs} readings. */
+function splitByThread(before, after) {
+  const split = { main: Number.NaN, started: 0, others: 0 };
+  for (const [tid, us] of after) {
+    const spent = us - (before.get(tid) ?? 0);
+    if (tid === process.pid) split.main = spent;
+    else if (before.has(tid)) split.others += spent;
+    else split.started += spent;
+  }
+  return split;
+}
 
 async function seeded(n) {
   const path = freshDb();
@@ -92,6 +126,7 @@ async function burnDown(setup) {
   let finished;
   const allDone = new Promise((r) => (finished = r));
   const cpu0 = process.cpuUsage();
+  const threads0 = threadsCpuUs();
   const t0 = performance.now();
   await host.start();
   host.events.on('task.completed', () => {
@@ -100,42 +135,56 @@ async function burnDown(setup) {
   await allDone;
   const rate = N / ((performance.now() - t0) / 1000);
   const cpu = process.cpuUsage(cpu0);
+  const { main, started, others } = splitByThread(threads0, threadsCpuUs());
   await host.stop('bench');
-  return { rate, cpu: (cpu.user + cpu.system) / N };
+  return {
+    rate,
+    cpu: (cpu.user + cpu.system) / N,
+    main: main / N,
+    started: started / N,
+    others: others / N,
+  };
 }
 
-const runs = Object.fromEntries(SETUPS.map((s) => [s, { rate: [], cpu: [] }]));
+const runs = Object.fromEntries(
+  SETUPS.map((s) => [s, { rate: [], cpu: [], main: [], started: [], others: [] }]),
+);
 for (let i = 0; i < RUNS; i++) {
   // Rotate the order too, so no set-up always runs first after the others' files.
   for (let j = 0; j < SETUPS.length; j++) {
     const setup = SETUPS[(i + j) % SETUPS.length];
-    const { rate, cpu } = await burnDown(setup);
-    runs[setup].rate.push(rate);
-    runs[setup].cpu.push(cpu);
-    log(`burn-down ${setup.padEnd(8)}: ${Math.round(rate)} tasks/s, ${cpu.toFixed(1)} µs CPU/task`);
+    const figures = await burnDown(setup);
+    for (const [k, v] of Object.entries(figures)) runs[setup][k].push(v);
+    const { rate, cpu, main, started, others } = figures;
+    log(
+      `burn-down ${setup.padEnd(8)}: ${Math.round(rate)} tasks/s, ${cpu.toFixed(1)} µs CPU/task, main thread ${main.toFixed(1)}, threads started with the host ${started.toFixed(1)}, others ${others.toFixed(1)}`,
+    );
   }
 }
 // --runs 0 skips the burn-downs and the store's figures: scrapes only.
 if (RUNS > 0) {
   const m = Object.fromEntries(
-    SETUPS.map((s) => [s, { rate: median(runs[s].rate), cpu: median(runs[s].cpu) }]),
+    SETUPS.map((s) => [
+      s,
+      Object.fromEntries(Object.entries(runs[s]).map(([k, xs]) => [k, median(xs)])),
+    ]),
   );
   const slower = (a, b) => (((m[b].rate - m[a].rate) / m[b].rate) * 100).toFixed(1);
-  const moreCpu = (a, b) => (((m[a].cpu - m[b].cpu) / m[b].cpu) * 100).toFixed(1);
+  const more = (a, b, k) => (((m[a][k] - m[b][k]) / m[b][k]) * 100).toFixed(1);
   for (const s of SETUPS) {
     log(
-      `median ${s.padEnd(8)}: ${Math.round(m[s].rate)} tasks/s, ${m[s].cpu.toFixed(1)} µs CPU/task`,
+      `median ${s.padEnd(8)}: ${Math.round(m[s].rate)} tasks/s, ${m[s].cpu.toFixed(1)} µs CPU/task, main thread ${m[s].main.toFixed(1)}, threads started with the host ${m[s].started.toFixed(1)}, others ${m[s].others.toFixed(1)}`,
     );
   }
-  log(
-    `whole feature (metrics vs bare): ${slower('metrics', 'bare')} % slower, ${moreCpu('metrics', 'bare')} % more CPU per task`,
-  );
-  log(
-    `counters alone (counters vs bare): ${slower('counters', 'bare')} % slower, ${moreCpu('counters', 'bare')} % more CPU per task`,
-  );
-  log(
-    `handlers alone (metrics vs counters): ${slower('metrics', 'counters')} % slower, ${moreCpu('metrics', 'counters')} % more CPU per task`,
-  );
+  for (const [what, a, b] of [
+    ['whole feature (metrics vs bare)', 'metrics', 'bare'],
+    ['counters alone (counters vs bare)', 'counters', 'bare'],
+    ['handlers alone (metrics vs counters)', 'metrics', 'counters'],
+  ]) {
+    log(
+      `${what}: ${slower(a, b)} % slower, ${more(a, b, 'cpu')} % more CPU per task, main thread ${more(a, b, 'main')} %`,
+    );
+  }
 }
 
 // The counters at the store, without a host: CPU per complete-and-claim transaction.

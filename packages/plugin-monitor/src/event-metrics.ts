@@ -1,6 +1,12 @@
 import type { PluginContext, Task, TaskStore } from '@agentd/core';
 import type { Registry } from 'prom-client';
-import { leanCounter, leanHistogram } from './lean-metrics.js';
+import {
+  type CounterSeries,
+  type HistogramSeries,
+  type LeanCounter,
+  leanCounter,
+  leanHistogram,
+} from './lean-metrics.js';
 import type { ResolvedMetricsOptions } from './metrics-options.js';
 import { promClient } from './prom-client.js';
 
@@ -29,6 +35,49 @@ export function bounded(limit = LABEL_VALUES_LIMIT): (value: string) => string {
 
 /** A finished attempt's agent: tasks always name one once enqueued through the queue. */
 const agentOf = (task: Task) => task.agent ?? 'default';
+
+/** The task counters, by what happened to the task. */
+type TaskEvent = 'enqueued' | 'started' | 'completed' | 'failed' | 'retried' | 'dead' | 'cancelled';
+
+/**
+ * The series one (agent, type) pair's task events add to, each resolved on its first event and
+ * kept: a task event then costs a map lookup or two and an add, with no label object or key
+ * built per event (those, and the garbage they left, were most of the handlers' cost).
+ */
+class TaskSeries {
+  readonly labels: { agent: string; type: string };
+  readonly agent: AgentSeries;
+  enqueued: CounterSeries | undefined = undefined;
+  started: CounterSeries | undefined = undefined;
+  completed: CounterSeries | undefined = undefined;
+  failed: CounterSeries | undefined = undefined;
+  retried: CounterSeries | undefined = undefined;
+  dead: CounterSeries | undefined = undefined;
+  cancelled: CounterSeries | undefined = undefined;
+
+  constructor(agent: AgentSeries, type: string) {
+    this.agent = agent;
+    this.labels = { agent: agent.labels.agent, type };
+  }
+}
+
+/** The per-agent series of the task and attempt events, resolved on first use and kept. */
+class AgentSeries {
+  readonly labels: { agent: string };
+  /** By the task's type, bounded (at most `LABEL_VALUES_LIMIT` and `other`). */
+  readonly byType = new Map<string, TaskSeries>();
+  wait: HistogramSeries | undefined = undefined;
+  runCompleted: HistogramSeries | undefined = undefined;
+  runFailed: HistogramSeries | undefined = undefined;
+  /** `agentd_agent_attempts_total` for a success, the usual outcome. */
+  attemptSucceeded: CounterSeries | undefined = undefined;
+  /** The same for a failure, by the error's class. */
+  readonly attemptFailed = new Map<string, CounterSeries>();
+
+  constructor(agent: string) {
+    this.labels = { agent };
+  }
+}
 
 /**
  * Counters and histograms fed by the event bus (an event costs a map lookup and an add);
@@ -158,35 +207,103 @@ export function countEvents(
   const limit = bounded();
   const route = bounded();
   const code = bounded();
-  const labels = (task: Task) => ({ agent: agentOf(task), type: type(task.type) });
+  const counters: Record<TaskEvent, LeanCounter<'agent' | 'type'>> = {
+    enqueued,
+    started,
+    completed,
+    failed,
+    retried,
+    dead,
+    cancelled,
+  };
+  const agents = new Map<string, AgentSeries>();
+  const agentSeries = (agent: string): AgentSeries => {
+    let a = agents.get(agent);
+    if (!a) {
+      a = new AgentSeries(agent);
+      agents.set(agent, a);
+    }
+    return a;
+  };
+  // The last (agent, type) seen and its series: a host runs one agent and type after another
+  // more often than not, and the same pair needs no lookup. Safe to key by the raw type: once
+  // `type` has answered for a value it always answers the same.
+  let lastAgent: string | undefined;
+  let lastType: string | undefined;
+  let lastSeries: TaskSeries | undefined;
+  const taskSeries = (task: Task): TaskSeries => {
+    const agent = agentOf(task);
+    const rawType = task.type;
+    if (lastSeries !== undefined && agent === lastAgent && rawType === lastType) return lastSeries;
+    const a = agentSeries(agent);
+    const t = type(rawType);
+    let s = a.byType.get(t);
+    if (!s) {
+      s = new TaskSeries(a, t);
+      a.byType.set(t, s);
+    }
+    lastAgent = agent;
+    lastType = rawType;
+    lastSeries = s;
+    return s;
+  };
+  const count = (s: TaskSeries, event: TaskEvent) => {
+    let c = s[event];
+    if (c === undefined) {
+      c = counters[event].series(s.labels);
+      s[event] = c;
+    }
+    c.value++;
+  };
   const seconds = (ms: number) => Math.max(0, ms) / 1000;
+  const observeWait = (a: AgentSeries, task: Task) => {
+    if (task.startedAt === null) return;
+    let series = a.wait;
+    if (series === undefined) {
+      series = wait.series(a.labels);
+      a.wait = series;
+    }
+    series.observe(seconds(task.startedAt - task.runAt));
+  };
+  const observeRun = (a: AgentSeries, outcome: 'completed' | 'failed', task: Task) => {
+    if (task.startedAt === null) return;
+    const end = task.finishedAt ?? ctx.clock.now();
+    let series = outcome === 'completed' ? a.runCompleted : a.runFailed;
+    if (series === undefined) {
+      series = run.series({ agent: a.labels.agent, outcome });
+      if (outcome === 'completed') a.runCompleted = series;
+      else a.runFailed = series;
+    }
+    series.observe(seconds(end - task.startedAt));
+  };
+  let lastAttemptAgent: AgentSeries | undefined;
+  const attemptAgent = (agent: string): AgentSeries => {
+    if (lastAttemptAgent !== undefined && lastAttemptAgent.labels.agent === agent) {
+      return lastAttemptAgent;
+    }
+    lastAttemptAgent = agentSeries(agent);
+    return lastAttemptAgent;
+  };
   const { events } = ctx;
   return [
-    events.on('task.enqueued', ({ task }) => enqueued(labels(task))),
+    events.on('task.enqueued', ({ task }) => count(taskSeries(task), 'enqueued')),
     events.on('task.started', ({ task }) => {
-      started(labels(task));
-      if (task.startedAt !== null) {
-        wait.observe({ agent: agentOf(task) }, seconds(task.startedAt - task.runAt));
-      }
+      const s = taskSeries(task);
+      count(s, 'started');
+      observeWait(s.agent, task);
     }),
     events.on('task.completed', ({ task }) => {
-      completed(labels(task));
-      if (task.startedAt !== null) {
-        const end = task.finishedAt ?? ctx.clock.now();
-        run.observe({ agent: agentOf(task), outcome: 'completed' }, seconds(end - task.startedAt));
-      }
+      const s = taskSeries(task);
+      count(s, 'completed');
+      observeRun(s.agent, 'completed', task);
     }),
     events.on('task.failed', ({ task, willRetry }) => {
-      const l = labels(task);
-      failed(l);
-      if (willRetry) retried(l);
-      else dead(l);
-      if (task.startedAt !== null) {
-        const end = task.finishedAt ?? ctx.clock.now();
-        run.observe({ agent: l.agent, outcome: 'failed' }, seconds(end - task.startedAt));
-      }
+      const s = taskSeries(task);
+      count(s, 'failed');
+      count(s, willRetry ? 'retried' : 'dead');
+      observeRun(s.agent, 'failed', task);
     }),
-    events.on('task.cancelled', ({ task }) => cancelled(labels(task))),
+    events.on('task.cancelled', ({ task }) => count(taskSeries(task), 'cancelled')),
     events.on('task.recovered', ({ requeued, failed: lost }) => {
       if (requeued.length > 0) recovered({ outcome: 'requeued' }, requeued.length);
       if (lost.length > 0) recovered({ outcome: 'failed' }, lost.length);
@@ -194,16 +311,31 @@ export function countEvents(
       for (const id of lost) {
         void store.tasks
           ?.get(id)
-          .then((task) => dead(task ? labels(task) : { agent: 'unknown', type: 'unknown' }))
+          .then((task) =>
+            task ? count(taskSeries(task), 'dead') : dead({ agent: 'unknown', type: 'unknown' }),
+          )
           .catch((err: unknown) => ctx.logger.debug({ err, id }, 'could not read a lost task'));
       }
     }),
-    events.on('agent.attempt', ({ attempt }) =>
-      attempts({
-        agent: attempt.agent,
-        outcome: attempt.outcome === 'success' ? 'success' : attempt.outcome.class,
-      }),
-    ),
+    events.on('agent.attempt', ({ attempt }) => {
+      const a = attemptAgent(attempt.agent);
+      let c: CounterSeries | undefined;
+      if (attempt.outcome === 'success') {
+        c = a.attemptSucceeded;
+        if (c === undefined) {
+          c = attempts.series({ agent: a.labels.agent, outcome: 'success' });
+          a.attemptSucceeded = c;
+        }
+      } else {
+        const outcome = attempt.outcome.class;
+        c = a.attemptFailed.get(outcome);
+        if (c === undefined) {
+          c = attempts.series({ agent: a.labels.agent, outcome });
+          a.attemptFailed.set(outcome, c);
+        }
+      }
+      c.value++;
+    }),
     events.on('circuit.changed', ({ agent, state }) => {
       for (const s of ['closed', 'open', 'half-open', 'isolated'] as const) {
         circuit.set({ agent, state: s }, s === state ? 1 : 0);

@@ -48,4 +48,33 @@ describe('lean counters and histograms in a prom-client registry', () => {
       ].join('\n'),
     );
   });
+
+  it('hands out a series to keep: adding to it is adding to its label set, rendered from then on', async () => {
+    const registry = new Registry();
+    const c = leanCounter(registry, 'z_total', 'Some things.', ['agent']);
+    const h = leanHistogram(registry, 'z_seconds', 'Some seconds.', ['agent'], [1]);
+    const a = c.series({ agent: 'a' });
+    expect(c.series({ agent: 'a' })).toBe(a);
+    a.value++;
+    c({ agent: 'a' }, 2);
+    const seconds = h.series({ agent: 'a' });
+    seconds.observe(0.5);
+    seconds.observe(Number.NaN);
+    h.observe({ agent: 'a' }, 3);
+    expect(await registry.metrics()).toBe(
+      [
+        '# HELP z_total Some things.',
+        '# TYPE z_total counter',
+        'z_total{agent="a"} 3',
+        '',
+        '# HELP z_seconds Some seconds.',
+        '# TYPE z_seconds histogram',
+        'z_seconds_bucket{le="1",agent="a"} 1',
+        'z_seconds_bucket{le="+Inf",agent="a"} 2',
+        'z_seconds_sum{agent="a"} 3.5',
+        'z_seconds_count{agent="a"} 2',
+        '',
+      ].join('\n'),
+    );
+  });
 });

@@ -6,6 +6,7 @@ import {
   InboundRouterToken,
   type NewTask,
   type Plugin,
+  type Task,
   TaskQueueToken,
   TaskStoreToken,
 } from '@agentd/core';
@@ -170,6 +171,42 @@ describe('metrics() over a real scrape', () => {
     await scrape(cached.host);
     await scrape(cached.host);
     expect(cachedCounts).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the task types to 50 and counts the rest as other; attempts by agent and outcome', async () => {
+    const { host } = await startHost();
+    let finished: Task | undefined;
+    host.events.on('task.completed', ({ task }) => {
+      finished ??= task;
+    });
+    await runTasks(host, [{ input: 'a', agent: 'ok', type: 'webhook' }]);
+    const task = finished as Task;
+    // 'webhook' is the first type seen; 49 more pass, the 50th new one onwards reads other.
+    for (let i = 0; i < 55; i++) {
+      host.events.emit('task.completed', { task: { ...task, type: `t${i}` } });
+    }
+    host.events.emit('task.completed', { task: { ...task, type: 't0' } });
+    host.events.emit('task.completed', { task: { ...task, agent: 'bad', type: 't0' } });
+    const failure = { class: 'timeout', action: 'failover', message: 'slow' } as const;
+    for (const outcome of ['success', failure, failure] as const) {
+      const at = Date.now();
+      host.events.emit('agent.attempt', {
+        taskId: task.id,
+        attempt: { agent: 'bad', startedAt: at, finishedAt: at, outcome },
+      });
+    }
+    const s = samples((await scrape(host)).text);
+    expect(s.get('agentd_tasks_completed_total{agent="ok",type="webhook"}')).toBe(1);
+    expect(s.get('agentd_tasks_completed_total{agent="ok",type="t0"}')).toBe(2);
+    expect(s.get('agentd_tasks_completed_total{agent="ok",type="t48"}')).toBe(1);
+    expect(s.has('agentd_tasks_completed_total{agent="ok",type="t49"}')).toBe(false);
+    expect(s.get('agentd_tasks_completed_total{agent="ok",type="other"}')).toBe(6);
+    expect(s.get('agentd_tasks_completed_total{agent="bad",type="t0"}')).toBe(1);
+    expect(s.get('agentd_task_run_seconds_count{agent="ok",outcome="completed"}')).toBe(57);
+    expect(s.get('agentd_task_run_seconds_count{agent="bad",outcome="completed"}')).toBe(1);
+    expect(s.get('agentd_agent_attempts_total{agent="ok",outcome="success"}')).toBe(1);
+    expect(s.get('agentd_agent_attempts_total{agent="bad",outcome="success"}')).toBe(1);
+    expect(s.get('agentd_agent_attempts_total{agent="bad",outcome="timeout"}')).toBe(2);
   });
 
   it('counts channel messages in and alerts by severity, with bounded label sets', async () => {

@@ -55,4 +55,42 @@ describe('EventBus', () => {
     await expect(next).resolves.toEqual({ at: 7 });
     expect(bus.listenerCount('heartbeat')).toBe(0);
   });
+
+  it('an emit reaches the handlers subscribed when it began: one added or removed meanwhile counts from the next', () => {
+    const bus = new EventBus(memoryLogger().logger);
+    const seen: string[] = [];
+    const late = () => {
+      seen.push('late');
+    };
+    let offSecond = () => {};
+    bus.on('heartbeat', ({ at }) => {
+      seen.push(`first${at}`);
+      if (at === 1) {
+        bus.on('heartbeat', late);
+        offSecond();
+      }
+    });
+    offSecond = bus.on('heartbeat', ({ at }) => {
+      seen.push(`second${at}`);
+    });
+    bus.emit('heartbeat', { at: 1 });
+    bus.emit('heartbeat', { at: 2 });
+    expect(seen).toEqual(['first1', 'second1', 'first2', 'late']);
+  });
+
+  it('a handler subscribed twice is called once, and one unsubscribe removes it', () => {
+    const bus = new EventBus(memoryLogger().logger);
+    let calls = 0;
+    const handler = () => {
+      calls++;
+    };
+    const off = bus.on('heartbeat', handler);
+    bus.on('heartbeat', handler);
+    expect(bus.listenerCount('heartbeat')).toBe(1);
+    bus.emit('heartbeat', { at: 1 });
+    off();
+    bus.emit('heartbeat', { at: 2 });
+    expect(calls).toBe(1);
+    expect(bus.listenerCount('heartbeat')).toBe(0);
+  });
 });

@@ -20,7 +20,13 @@ type AnyHandler = (payload: unknown, event: string) => void | Promise<void>;
  * ```
  */
 export class EventBus {
-  readonly #handlers = new Map<string, Set<AnyHandler>>();
+  /**
+   * Each event's handlers in subscription order, replaced (never changed in place) when one
+   * subscribes or unsubscribes: `emit` walks the array it read, so a handler added or removed
+   * meanwhile takes effect from the next emit, without a copy per emit (an emit per task
+   * started and completed made that copy a measurable share of the task path).
+   */
+  readonly #handlers = new Map<string, readonly AnyHandler[]>();
   readonly #any = new Set<AnyHandler>();
   readonly #logger: () => Logger;
 
@@ -31,14 +37,20 @@ export class EventBus {
 
   /** Subscribes to one event; returns the unsubscribe function. */
   on<K extends EventName>(event: K, handler: EventHandler<K>): () => void {
-    let set = this.#handlers.get(event);
-    if (!set) {
-      set = new Set();
-      this.#handlers.set(event, set);
-    }
     const h = handler as AnyHandler;
-    set.add(h);
-    return () => set.delete(h);
+    const list = this.#handlers.get(event) ?? [];
+    // A handler subscribed twice is called once, and one unsubscribe removes it.
+    if (!list.includes(h)) this.#handlers.set(event, [...list, h]);
+    return () => {
+      const now = this.#handlers.get(event);
+      if (!now?.includes(h)) return;
+      if (now.length === 1) this.#handlers.delete(event);
+      else
+        this.#handlers.set(
+          event,
+          now.filter((x) => x !== h),
+        );
+    };
   }
 
   /** Subscribes for the next occurrence only. */
@@ -74,14 +86,15 @@ export class EventBus {
 
   /** Delivers `payload` to every subscriber synchronously; async handlers are not awaited. */
   emit<K extends EventName>(event: K, payload: AgentdEvents[K]): void {
-    const set = this.#handlers.get(event);
-    if (set) for (const handler of [...set]) this.#invoke(handler, payload, event);
+    const list = this.#handlers.get(event);
+    if (list)
+      for (let i = 0; i < list.length; i++) this.#invoke(list[i] as AnyHandler, payload, event);
     for (const handler of this.#any) this.#invoke(handler, payload, event);
   }
 
   /** Number of handlers for `event` (0 lets emitters skip building costly payloads). */
   listenerCount(event: EventName): number {
-    return (this.#handlers.get(event)?.size ?? 0) + this.#any.size;
+    return (this.#handlers.get(event)?.length ?? 0) + this.#any.size;
   }
 
   #invoke(handler: AnyHandler, payload: unknown, event: string): void {
