@@ -168,6 +168,7 @@ describe('migrations', () => {
       '0009_tasks_held',
       '0010_task_counts_off_hot_path',
       '0011_task_counts_inserts_in_code',
+      '0012_task_counts_status_changes_in_code',
     ]);
     const store = new SqliteTaskStore(db);
     const prefix = db.prepare("SELECT value FROM meta WHERE key = 'task_id_prefix'").pluck().get();
@@ -207,6 +208,7 @@ describe('migrations', () => {
       '0009_tasks_held',
       '0010_task_counts_off_hot_path',
       '0011_task_counts_inserts_in_code',
+      '0012_task_counts_status_changes_in_code',
     ]);
     const tasks = new SqliteTaskStore(db);
     expect(await tasks.listLeases()).toEqual([
@@ -238,12 +240,13 @@ describe('migrations', () => {
       '0009_tasks_held',
       '0010_task_counts_off_hot_path',
       '0011_task_counts_inserts_in_code',
+      '0012_task_counts_status_changes_in_code',
     ]);
     const tasks = new SqliteTaskStore(db);
     expect(await tasks.counts()).toMatchObject({ pending: 1, completed: 1, held: 0 });
     const [reminder] = await tasks.list({ status: 'pending' });
     expect(await tasks.hold(reminder!.id)).toEqual({ ...reminder, status: 'held' });
-    // The counting triggers came through the rebuild: the hold moved the count.
+    // The hold moved the count (the store's code does, since 0012).
     expect(await tasks.counts()).toMatchObject({ pending: 0, held: 1, completed: 1 });
     expect(() => db.prepare("UPDATE tasks SET status = 'done'").run()).toThrow(/CHECK/);
     db.close();
@@ -369,6 +372,66 @@ describe('migrations', () => {
     expect(byPriority.pending).toEqual([1, 1, 2, 1]);
     expect(byPriority.completed).toEqual([0, 0, 1, 0]);
     expect((await store.stats(T0)).byPriority).toEqual(byPriority);
+    db.close();
+  });
+
+  it('0012 upgrades a file at the 0011 schema: counts kept, status changes counted without a trigger', async () => {
+    const path = join(dir, 'status-in-code.db');
+    const old = new Database(path);
+    applyMigrations(
+      old,
+      MIGRATIONS.filter((m) => m.name < '0012'),
+    );
+    old.close();
+    const db = openDatabase({ path });
+    const triggers = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+      .pluck()
+      .all();
+    expect(triggers).toEqual(['task_counts_delete']);
+    const store = new SqliteTaskStore(db);
+    const T0 = 1_700_000_000_000;
+    const owner = 'runner';
+    const exact = async (at: number) =>
+      expect((await store.stats(at)).byPriority).toEqual(countRows(db));
+    const enqueued = await store.enqueueMany(
+      Array.from({ length: 8 }, (_, i) => ({
+        input: i,
+        priority: (i % 4) as 0 | 1 | 2 | 3,
+        maxAttempts: 1,
+        replyTo: { channel: 'c', id: String(i) },
+      })),
+      T0,
+    );
+    const ids = enqueued.map((r) => r.task.id);
+    // Hold, hold again (no change), release, hold: held moves in and out of the count.
+    await store.hold(ids[0]!);
+    await store.hold(ids[0]!);
+    await store.hold(ids[1]!);
+    await store.release(ids[1]!);
+    await exact(T0);
+    // Cancel a held, a pending and a running task.
+    await store.cancel(ids[0]!, T0);
+    await store.cancel(ids[2]!, T0);
+    const claimed = await store.claim({ owner, leaseMs: 1000, now: T0, limit: 4 });
+    expect(claimed).toHaveLength(4);
+    await store.cancel(claimed[0]!.id, T0);
+    await exact(T0);
+    // A failure for good, a completion, a lease recovered into a failure (one attempt each).
+    await store.fail(claimed[1]!.id, owner, { name: 'Error', message: 'x' }, { now: T0 });
+    await store.complete(claimed[2]!.id, owner, 'done', T0);
+    await exact(T0);
+    const recovered = await store.recoverExpired(T0 + 5000);
+    expect(recovered.failed).toEqual([claimed[3]!.id]);
+    await exact(T0 + 5000);
+    // A row the claim cannot read is failed by the claim; the other pending ones run.
+    const seqs = db.prepare("SELECT seq FROM tasks WHERE status = 'pending'").pluck().all();
+    expect(seqs).toHaveLength(2);
+    db.prepare('UPDATE tasks SET input = ? WHERE seq = ?').run('{not json', seqs[0]);
+    const runnable = await store.claim({ owner, leaseMs: 1000, now: T0 + 6000, limit: 10 });
+    expect(runnable).toHaveLength(1);
+    expect(countRows(db).failed.reduce((a, b) => a + b, 0)).toBe(3);
+    await exact(T0 + 6000);
     db.close();
   });
 

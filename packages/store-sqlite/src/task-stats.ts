@@ -172,6 +172,54 @@ export const TASK_COUNTS_INSERTS_IN_CODE_MIGRATION: Migration = {
   },
 };
 
+/**
+ * Migration 0012: status changes are counted by the code that makes them, not by a trigger.
+ * 0010's `task_counts_update` fired on every `UPDATE OF status`, so on every claim and every
+ * completion, where its `WHEN` is always false (both stay inside {@link HOT_STATUSES_KEY}): the
+ * trigger's program still ran per row, about 4.5 % of the CPU of the unbatched burn-down of no-op
+ * tasks (`bench/metrics-cost.mjs`, counters against bare, 2026-12-04). Every statement of this
+ * package that can move a task between count keys (a failure for good, a lease recovered into a
+ * failure, a task that cannot be read failed by its claim, a cancel, a hold, a release) now moves
+ * the count itself in the same transaction ({@link MoveTaskCount}), so a count still changes only
+ * with its row, across kills too. No statement of the store changes a task's priority. The
+ * delete trigger stays: prune deletes many rows in one statement, off the hot path. As with 0011
+ * for inserts, a status changed by hand with plain SQL is no longer counted.
+ */
+export const TASK_COUNTS_STATUS_IN_CODE_MIGRATION: Migration = {
+  name: '0012_task_counts_status_changes_in_code',
+  up(db) {
+    db.exec('DROP TRIGGER task_counts_update;');
+  },
+};
+
+/**
+ * Moves one task's count from the key of the status it had to the key of the status it has now,
+ * for the store's writes that change a status outside the hot three (see
+ * {@link TASK_COUNTS_STATUS_IN_CODE_MIGRATION}). Call it inside the writing transaction, after
+ * the row changed.
+ *
+ * @example
+ * ```ts
+ * const move = new MoveTaskCount(db);
+ * move.run('running', 'failed', 2); // one task of priority 2 failed for good
+ * ```
+ */
+export class MoveTaskCount {
+  readonly #add: BetterSqlite3.Statement;
+
+  constructor(db: BetterSqlite3.Database) {
+    this.#add = db.prepare(ADD_TO_TASK_COUNT_SQL);
+  }
+
+  run(from: string, to: string, priority: number): void {
+    const fromKey = countKey(from);
+    const toKey = countKey(to);
+    if (fromKey === toKey) return;
+    this.#add.run(fromKey, priority, -1);
+    this.#add.run(toKey, priority, 1);
+  }
+}
+
 // The oldest pending task per priority, from the open tasks' index in claim order (priority,
 // run_at): four probes that step over the few running entries ahead, whatever the queue's size.
 const OLDEST_PENDING_SQL = `

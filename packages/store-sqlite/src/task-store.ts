@@ -52,7 +52,7 @@ import type { SharedCommits } from './shared-commits.js';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
 import { TaskInserter } from './task-insert.js';
 import { pageSqliteTasks } from './task-page.js';
-import { ADD_TO_TASK_COUNT_SQL, countKey, SqliteTaskStats } from './task-stats.js';
+import { ADD_TO_TASK_COUNT_SQL, countKey, MoveTaskCount, SqliteTaskStats } from './task-stats.js';
 
 /**
  * Options of {@link SqliteTaskStore}.
@@ -329,6 +329,8 @@ export class SqliteTaskStore implements TaskStore {
    * running tasks (see OpenTaskTally): the `#...Write` functions run a write counted by it.
    */
   readonly #tally: OpenTaskTally;
+  /** Moves `task_counts` for the writes that take a task out of the hot statuses or back. */
+  readonly #moveCount: MoveTaskCount;
   readonly #enqueueWrite: (task: NewTask, now: number) => EnqueueResult;
   readonly #enqueueManyWrite: (tasks: readonly NewTask[], now: number) => EnqueueResult[];
   readonly #claimWrite: (request: ClaimRequest) => Task[];
@@ -401,6 +403,8 @@ export class SqliteTaskStore implements TaskStore {
       .prepare(`SELECT ${COLUMNS_SQL} FROM tasks WHERE idempotency_key = ?`)
       .raw();
     this.#db = db;
+    const moveCount = new MoveTaskCount(db);
+    this.#moveCount = moveCount;
     const tally = OpenTaskTally.of(db);
     this.#tally = tally;
     this.#inserter = new TaskInserter(
@@ -488,7 +492,10 @@ export class SqliteTaskStore implements TaskStore {
         db.transaction((seq: number, ...params: unknown[]): Task | undefined => {
           const was = statusOf.get(seq) as StatusRow | undefined;
           const values = statement.get(...params, seq) as TaskValues | undefined;
-          if (values && was) move(seq, was);
+          if (values && was) {
+            move(seq, was);
+            moveCount.run(was.status, values[column.status] as string, was.priority);
+          }
           return values && this.#toTask(values);
         }).immediate,
       );
@@ -560,8 +567,11 @@ export class SqliteTaskStore implements TaskStore {
           status === 'pending',
           values[column.priority] as number,
         );
-        if (status === 'failed' && values[column.reply_to] !== null) {
-          this.#recordOwedReply(params.seq as number, params.now as number);
+        if (status === 'failed') {
+          moveCount.run('running', status, values[column.priority] as number);
+          if (values[column.reply_to] !== null) {
+            this.#recordOwedReply(params.seq as number, params.now as number);
+          }
         }
         return values;
       }).immediate,
@@ -572,7 +582,10 @@ export class SqliteTaskStore implements TaskStore {
         const rows = this.#recover.all({ now, owners }) as RecoveredRow[];
         for (const row of rows) {
           tally.stopped(row.seq, row.status === 'pending', row.priority);
-          if (row.status === 'failed') this.#recordOwedReply(row.seq, now);
+          if (row.status === 'failed') {
+            moveCount.run('running', 'failed', row.priority);
+            this.#recordOwedReply(row.seq, now);
+          }
         }
         return rows;
       }).immediate,
@@ -604,6 +617,8 @@ export class SqliteTaskStore implements TaskStore {
         const seq = values[column.seq] as number;
         this.#failUnreadable.run(now, JSON.stringify({ name: 'UnreadableTask', message }), seq);
         this.#tally.stopped(seq, false, values[column.priority] as number);
+        // The claim marked it running just before, in this transaction.
+        this.#moveCount.run('running', 'failed', values[column.priority] as number);
         // A reply is owed only to an address that can be read.
         if (values[column.reply_to] !== null && !bad.includes('reply_to')) {
           this.#recordOwedReply(seq, now);
