@@ -4,7 +4,9 @@
 //     [--scrape-states pending,completed] [--scrapes 7] [--scrape-gap-ms 200]
 // The unbatched burn-down of bench/run.mjs (SQLite, a no-op agent, one task per claim) in three
 // set-ups, in rotation so drift on a shared machine falls on all three:
-//   bare      no metrics(), and the store's task counters (the task_counts triggers) dropped
+//   bare      no metrics(), and the store's counting triggers dropped (since migration 0012 only
+//             the delete trigger is left, which a burn-down never fires: bare and counters run the
+//             same statements, so their difference is this machine's noise)
 //   counters  no metrics(), the store as it ships (the counters behind TaskStore.stats())
 //   metrics   metrics() and the counters: the whole feature
 // Each gives tasks/s and CPU time per task (process.cpuUsage: every thread, the checkpoint worker
