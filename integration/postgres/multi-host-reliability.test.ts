@@ -66,7 +66,8 @@ interface HostProcess {
   child: ChildProcess;
   ready: Promise<void>;
   exited: Promise<number | string | null>;
-  stderr: () => string;
+  /** What the host printed (its error log lines go to stdout), the last few KB. */
+  output: () => string;
 }
 
 function spawnHost(schema: string, journal: string): HostProcess {
@@ -93,7 +94,7 @@ function spawnHost(schema: string, journal: string): HostProcess {
       resolve(signal ?? code);
     }),
   );
-  return { child, ready, exited, stderr: () => err };
+  return { child, ready, exited, output: () => `${out.slice(-3000)}${err.slice(-3000)}` };
 }
 
 /** The test's tasks: one in five in one of SESSIONS sessions, numbered in each in enqueue order. */
@@ -189,7 +190,9 @@ describe.skipIf(!available)('three hosts on one PostgreSQL database (kill -9s, a
       }
       await sleep(2500); // a few more schedule slots with no chaos
       for (const h of hosts) h.child.kill('SIGTERM');
-      expect(await Promise.all(hosts.map((h) => h.exited))).toEqual(
+      const exitCodes = await Promise.all(hosts.map((h) => h.exited));
+      // A host that did not stop cleanly says why in its output.
+      expect(exitCodes, hosts.map((h) => h.output()).join('\n---\n')).toEqual(
         Array.from({ length: HOSTS }, () => 0),
       );
       const endedAt = now();

@@ -1,7 +1,11 @@
 import type { Migration } from './handle.js';
 import { SESSION_STATE_MIGRATIONS } from './session-state-schema.js';
 import { TASK_HELD_MIGRATION, TASK_MIGRATIONS } from './task-schema.js';
-import { TASK_STATS_MIGRATION, TASK_STATS_PER_STATEMENT_MIGRATION } from './task-stats.js';
+import {
+  TASK_COUNTS_IN_STATEMENTS_MIGRATION,
+  TASK_STATS_MIGRATION,
+  TASK_STATS_PER_STATEMENT_MIGRATION,
+} from './task-stats.js';
 
 /**
  * Every migration of the store, in the order they apply: the task tables, then sessions and
@@ -19,4 +23,5 @@ export const ALL_MIGRATIONS: readonly Migration[] = [
   TASK_STATS_MIGRATION,
   TASK_STATS_PER_STATEMENT_MIGRATION,
   TASK_HELD_MIGRATION,
+  TASK_COUNTS_IN_STATEMENTS_MIGRATION,
 ];

@@ -38,6 +38,7 @@ const DEFAULT_HEALTH_TIMEOUT_MS = 800;
  */
 export function postgres(options: PostgresPluginOptions = {}): Plugin<PostgresPluginOptions> {
   let store: PostgresStore | undefined;
+  let reconciling: Promise<void> | undefined;
   let description = 'postgres (not configured yet)';
   const open = (): PostgresStore => {
     if (!store) {
@@ -109,10 +110,31 @@ export function postgres(options: PostgresPluginOptions = {}): Plugin<PostgresPl
           ),
       });
       ctx.logger.info({ database: description }, `store opened: ${description}`);
+      // In the background: with millions of tasks the read takes a while, and the counts only
+      // drift while hosts of an earlier version write (a rolling upgrade).
+      const opened = store;
+      reconciling = opened
+        .reconcileCounts()
+        .then((corrected) => {
+          if (corrected > 0) {
+            ctx.logger.info(
+              { database: description, corrected },
+              'task counts corrected for changes not counted (hosts of an earlier version during an upgrade)',
+            );
+          }
+        })
+        .catch((error: unknown) => {
+          if (store !== opened) return; // stopped meanwhile
+          ctx.logger.warn(
+            { err: (error as Error)?.message, database: description },
+            'could not reconcile the task counts; stats() may be off until the next start',
+          );
+        });
     },
     async stop() {
       const current = store;
       store = undefined;
+      await reconciling;
       await current?.close();
     },
   };

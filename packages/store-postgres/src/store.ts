@@ -98,6 +98,13 @@ export interface PostgresStore extends Store {
   exportRecords: StoreRecords['exportRecords'];
   /** Records in, as they were, in one transaction, for `agentd store copy`. */
   importRecords: StoreRecords['importRecords'];
+  /**
+   * Corrects the task counts behind `stats()` for changes nobody counted: a host of an earlier
+   * version writing during a rolling upgrade (see docs/scaling-out.md). One read of every task,
+   * never blocking other hosts; the `postgres()` plugin runs it in the background at start.
+   * Resolves to how many counts (by status and priority) it corrected.
+   */
+  reconcileCounts(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -232,13 +239,11 @@ export async function openPostgresStore(
   // then answers 503 and keeps no dead letter, and the caller retries.
   const lost = (error: unknown) =>
     `PostgreSQL at ${resolved.description} cannot be reached just now (${resolved.mask((error as Error)?.message || String(error))}); retry later`;
-  const tasks = reportUnavailable(
-    new PostgresTaskStore(handle, {
-      preparedStatements: options.preparedStatements ?? true,
-      warn: (message) => options.onWarning?.(message),
-    }),
-    lost,
-  );
+  const taskStore = new PostgresTaskStore(handle, {
+    preparedStatements: options.preparedStatements ?? true,
+    warn: (message) => options.onWarning?.(message),
+  });
+  const tasks = reportUnavailable(taskStore, lost);
   const sessions = reportUnavailable(new PostgresSessionStore(handle), lost);
   const records = postgresStoreRecords(handle, { tasks, sessions }, options.now ?? Date.now);
   let closed: Promise<void> | undefined;
@@ -254,6 +259,7 @@ export async function openPostgresStore(
     // `agentd store copy`.
     exportRecords: (exportOptions) => records.exportRecords(exportOptions),
     importRecords: (batch) => records.importRecords(batch),
+    reconcileCounts: () => taskStore.reconcileCounts(),
     async health(timeoutMs = 1000): Promise<HealthResult> {
       let timer: NodeJS.Timeout | undefined;
       const started = Date.now();

@@ -1,4 +1,5 @@
 import { REPLY_HOLD_MS } from '@agentd/core/store';
+import { countMovesSql } from './task-stats.js';
 
 // The task store's statements that write many rows at once: the insert behind enqueue and
 // enqueueMany, and the completion behind shared completeAndClaim writes. Each is one statement,
@@ -76,14 +77,15 @@ export function batchInsertSql(tasks: string, { keyed }: { keyed: boolean }): st
 /**
  * Completes the running tasks given as parallel arrays (seq $1, result $2, whether the result
  * owes a reply $3, lease owner $4, finish time $5), each only while its owner holds it, and
- * queues the replies owed; returns the seqs completed.
+ * queues the replies owed; moves the tasks' counts ({@link countMovesSql}) in the same statement;
+ * returns the seqs completed.
  *
  * @example
  * ```ts
- * const { rows } = await client.query(batchCompleteSql(tasks, replies), [seqs, texts, owes, owners, ats]);
+ * const { rows } = await client.query(batchCompleteSql(tasks, replies, counts), [seqs, texts, owes, owners, ats]);
  * ```
  */
-export function batchCompleteSql(tasks: string, replies: string): string {
+export function batchCompleteSql(tasks: string, replies: string, counts: string): string {
   return `
     WITH done AS (
       UPDATE ${tasks} t SET status = 'completed', finished_at = v.at, result = v.result,
@@ -91,8 +93,8 @@ export function batchCompleteSql(tasks: string, replies: string): string {
       FROM unnest($1::bigint[], $2::text[], $3::boolean[], $4::text[], $5::bigint[])
         AS v(seq, result, owes, owner, at)
       WHERE t.seq = v.seq AND t.status = 'running' AND t.lease_owner = v.owner
-      RETURNING t.seq, t.reply_to, v.owes, v.at
-    ), owed AS (
+      RETURNING t.seq, t.priority, t.reply_to, v.owes, v.at
+    ), ${countMovesSql(counts, 'done', "'running'", "'completed'")}, owed AS (
       INSERT INTO ${replies} (seq, due_at)
       SELECT seq, at + ${REPLY_HOLD_MS} FROM done WHERE owes AND reply_to IS NOT NULL
       ON CONFLICT (seq) DO NOTHING

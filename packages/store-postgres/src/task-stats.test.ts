@@ -1,8 +1,11 @@
 // The task counters of PostgreSQL (task-stats.ts): two stores (two hosts) on one schema count
 // right while they claim and complete at once, and the rows of connections that are gone fold
 // into slot 0 without changing a total.
+import type { TaskStatus } from '@agentd/core';
+import { TASK_STATUSES } from '@agentd/core/store';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ALL_MIGRATIONS } from './all-migrations.js';
 import { openPostgresStore, type PostgresStore } from './store.js';
 import { createTestSchema, probePostgres, TEST_POSTGRES_URL } from './test-database.js';
 
@@ -22,6 +25,36 @@ async function twoStores(): Promise<{ a: PostgresStore; b: PostgresStore; schema
     await drop();
   });
   return { a, b, schema };
+}
+
+/** Tasks by status and priority, counted from the rows, shaped like `TaskStats.byPriority`. */
+async function countRows(schema: string): Promise<Record<TaskStatus, number[]>> {
+  const byPriority = Object.fromEntries(TASK_STATUSES.map((s) => [s, [0, 0, 0, 0]])) as Record<
+    TaskStatus,
+    number[]
+  >;
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ status: TaskStatus; priority: number; n: number }>(
+      `SELECT status, priority, count(*)::int AS n FROM "${schema}".tasks GROUP BY status, priority`,
+    );
+    for (const row of rows) byPriority[row.status][row.priority] = row.n;
+  } finally {
+    await client.end();
+  }
+  return byPriority;
+}
+
+/** Runs SQL on a connection of its own (what another program, or an older host, would do). */
+async function raw(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }
 
 async function burn(store: PostgresStore, owner: string): Promise<number> {
@@ -81,5 +114,153 @@ describe.skipIf(!postgres.available)('PostgreSQL task counters', () => {
     expect((await a.tasks.stats?.(t0))?.oldestRunnableAt).toBe(t0 - 5000);
     expect((await a.tasks.stats?.(t0 - 6000))?.oldestRunnableAt).toBeNull();
     expect((await a.tasks.stats?.(t0))?.byPriority.pending).toEqual([1, 1, 0, 1]);
+  });
+
+  it('stay exact after every kind of status change, each counted by its own statement', async () => {
+    const { a, b, schema } = await twoStores();
+    const exact = async () =>
+      expect((await a.tasks.stats?.(Date.now()))?.byPriority).toEqual(await countRows(schema));
+    const t0 = Date.now();
+    const ids = (
+      await a.tasks.enqueueMany!(
+        Array.from({ length: 16 }, (_, i) => ({
+          input: i,
+          priority: (i % 4) as 0 | 1 | 2 | 3,
+          maxAttempts: i < 12 ? 1 : 3,
+        })),
+        t0,
+      )
+    ).map((r) => r.task.id);
+    // Hold (twice), release, cancel held, pending and running tasks.
+    await a.tasks.hold(ids[0]!);
+    await a.tasks.hold(ids[0]!);
+    await a.tasks.hold(ids[1]!);
+    await a.tasks.release(ids[1]!);
+    await a.tasks.cancel(ids[0]!, t0);
+    await a.tasks.cancel(ids[2]!, t0);
+    await exact();
+    // A batch claim, and claims shared between two hosts' callers.
+    const claimed = await a.tasks.claim({ owner: 'a', leaseMs: 60_000, now: t0, limit: 6 });
+    const [one, two] = await Promise.all([
+      b.tasks.claim({ owner: 'b', leaseMs: 1, now: t0 }),
+      b.tasks.claim({ owner: 'b', leaseMs: 1, now: t0 }),
+    ]);
+    expect(claimed).toHaveLength(6);
+    await exact();
+    await a.tasks.cancel(claimed[0]!.id, t0);
+    // A completion alone, many at once, and one with its next claim.
+    await a.tasks.complete(claimed[1]!.id, 'a', 'done', t0);
+    await a.tasks.completeMany!(
+      [claimed[2]!, claimed[3]!].map((t) => ({ id: t.id, result: null })),
+      'a',
+      t0,
+    );
+    const next = await a.tasks.completeAndClaim!(claimed[4]!.id, 'a', 'ok', {
+      owner: 'a',
+      leaseMs: 60_000,
+      now: t0,
+    });
+    expect(next.completed).toBe(true);
+    await exact();
+    // A failure for good, and a retry (the task goes back to pending: no count moves).
+    await a.tasks.fail(claimed[5]!.id, 'a', { name: 'Error', message: 'x' }, { now: t0 });
+    const [retrying] = await a.tasks.claim({ owner: 'a', leaseMs: 60_000, now: t0 });
+    await a.tasks.fail(
+      retrying!.id,
+      'a',
+      { name: 'Error', message: 'again' },
+      { now: t0, retryAt: t0 },
+    );
+    await exact();
+    // Lease recovery: b's leases ran out, one task back to pending or failed for good.
+    const report = await a.tasks.recoverExpired(t0 + 10);
+    expect(report.requeued.length + report.failed.length).toBe([...one!, ...two!].length);
+    await exact();
+  });
+
+  it('are put right by reconcileCounts() after changes nobody counted (an older host, plain SQL)', async () => {
+    const { a, b, schema } = await twoStores();
+    const t0 = Date.now();
+    await a.tasks.enqueueMany!(
+      Array.from({ length: 40 }, (_, i) => ({ input: i, priority: (i % 2) as 0 | 1 })),
+      t0,
+    );
+    expect(await a.reconcileCounts()).toBe(0);
+    // What a host of the previous version does after the upgrade's migration: claims and
+    // completes without counting (the trigger that counted for it is gone).
+    await raw(
+      `UPDATE "${schema}".tasks SET status = 'running', attempts = 1, lease_owner = 'old',
+         lease_expires_at = ${t0 + 60_000} WHERE seq IN (SELECT seq FROM "${schema}".tasks ORDER BY seq LIMIT 10)`,
+    );
+    await raw(`UPDATE "${schema}".tasks SET status = 'completed' WHERE seq IN (
+      SELECT seq FROM "${schema}".tasks WHERE status = 'running' ORDER BY seq LIMIT 4)`);
+    expect((await a.tasks.stats?.(t0))?.byPriority).not.toEqual(await countRows(schema));
+    // Reconciling while two hosts work: their own changes are counted by their statements, so
+    // the correction is only what nobody counted, whatever commits meanwhile.
+    const [byA, , , byB] = await Promise.all([
+      a.reconcileCounts(),
+      burn(a, 'host-a'),
+      burn(b, 'host-b'),
+      b.reconcileCounts(),
+    ]);
+    // One of the two corrected what was missing; the other, after it, found nothing to add.
+    expect([byA, byB].filter((n) => n > 0)).toHaveLength(1);
+    expect((await a.tasks.stats?.(Date.now()))?.byPriority).toEqual(await countRows(schema));
+    expect(await b.reconcileCounts()).toBe(0);
+  });
+
+  it('upgrade from 0210 with tasks in flight: the status trigger goes, the counts stay exact', async () => {
+    const { schema, drop } = await createTestSchema();
+    cleanups.push(drop);
+    // The schema as the previous version left it, its statuses changed as that version did
+    // (plain updates, counted by 0202's trigger).
+    const before = ALL_MIGRATIONS.filter((m) => m.name < '0211');
+    const old = await openPostgresStore({ url: TEST_POSTGRES_URL, schema, migrations: before });
+    const t0 = Date.now();
+    await old.tasks.enqueueMany!(
+      Array.from({ length: 12 }, (_, i) => ({ input: i, priority: (i % 4) as 0 | 1 | 2 | 3 })),
+      t0,
+    );
+    await old.close();
+    await raw(
+      `UPDATE "${schema}".tasks SET status = 'running', attempts = 1, started_at = ${t0},
+         lease_owner = 'old', lease_expires_at = ${t0 + 60_000} WHERE seq <= 5`,
+    );
+    await raw(
+      `UPDATE "${schema}".tasks SET status = 'completed', lease_owner = NULL WHERE seq = 1`,
+    );
+    expect(await countRows(schema)).toMatchObject({
+      running: [1, 1, 1, 1],
+      completed: [1, 0, 0, 0],
+    });
+
+    const upgraded = await openPostgresStore({ url: TEST_POSTGRES_URL, schema });
+    cleanups.push(() => upgraded.close());
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ tgname: string }>(
+        `SELECT tgname FROM pg_trigger WHERE tgrelid = '"${schema}".tasks'::regclass
+           AND NOT tgisinternal ORDER BY tgname`,
+      );
+      expect(rows.map((r) => r.tgname)).toEqual(['task_counts_delete', 'task_counts_insert']);
+    } finally {
+      await client.end();
+    }
+    expect((await upgraded.tasks.stats?.(t0))?.byPriority).toEqual(await countRows(schema));
+    // The old host's tasks finish on the new version; new claims and completions count.
+    const leases = await upgraded.tasks.listLeases!();
+    for (const lease of leases) {
+      await upgraded.tasks.complete(lease.taskId, 'old', 'ok', t0);
+    }
+    const claimed = await upgraded.tasks.claim({
+      owner: 'new',
+      leaseMs: 60_000,
+      now: t0,
+      limit: 3,
+    });
+    await upgraded.tasks.complete(claimed[0]!.id, 'new', null, t0);
+    expect((await upgraded.tasks.stats?.(t0))?.byPriority).toEqual(await countRows(schema));
+    expect(await upgraded.reconcileCounts()).toBe(0);
   });
 });
