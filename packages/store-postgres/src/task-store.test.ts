@@ -149,6 +149,34 @@ describe.skipIf(!postgres.available)('PostgresTaskStore', () => {
     }
   });
 
+  it('deduplicates by key also when the key is indexed by a partial unique index', async () => {
+    // What a later migration may make of the UNIQUE constraint (see batchInsertSql): the
+    // statements' conflict target must fit it as it fits the constraint.
+    const { schema, drop } = await createTestSchema();
+    try {
+      await migrate(pool, schema);
+      await pool.query(`ALTER TABLE "${schema}".tasks DROP CONSTRAINT tasks_idempotency_key_key;
+        CREATE UNIQUE INDEX tasks_idempotency_key_set ON "${schema}".tasks (idempotency_key)
+          WHERE idempotency_key IS NOT NULL`);
+      const store = new PostgresTaskStore(handleFor(pool, schema));
+      const T = Date.UTC(2026, 0, 1);
+      const first = await store.enqueue({ input: 1, idempotencyKey: 'k' }, T);
+      const again = await store.enqueue({ input: 2, idempotencyKey: 'k' }, T);
+      expect([first.created, again.created, again.task.id]).toEqual([true, false, first.task.id]);
+      const many = await store.enqueueMany(
+        [{ input: 3, idempotencyKey: 'm' }, { input: 4, idempotencyKey: 'k' }, { input: 5 }],
+        T,
+      );
+      expect(many.map((r) => r.created)).toEqual([true, false, true]);
+      const answer = { replyTo: { channel: 'c', id: '1' }, text: 'hi', idempotencyKey: 'a' };
+      const answered = await store.recordAnswer(answer, T);
+      expect((await store.recordAnswer(answer, T)).task.id).toBe(answered.task.id);
+      expect(await store.list({ limit: 10 })).toHaveLength(4); // k, m, the keyless one, the answer
+    } finally {
+      await drop();
+    }
+  });
+
   describeTaskStoreContract('postgres', create, { close });
   describeReplyContract('postgres', create, { close });
   describeDeadLetterContract('postgres', create, { close });

@@ -1135,14 +1135,15 @@ export class PostgresTaskStore implements TaskStore {
     const prepared = prepareAnswer(answer, now);
     const { task } = prepared;
     for (;;) {
-      // The answer and the reply it owes: one statement, one commit.
+      // The answer and the reply it owes: one statement, one commit. The conflict target
+      // fits the key's UNIQUE constraint and a partial index alike (see batchInsertSql).
       const { rows } = await this.#pool.query<{ seq: string }>(
         `WITH added AS (
            INSERT INTO ${this.#tasks} (input, description, type, agent, priority, status,
              attempts, max_attempts, created_at, run_at, started_at, finished_at, result,
              idempotency_key, reply_to, metadata)
            VALUES ('null', $1, $2, NULL, $3, 'completed', 0, $4, $5, $5, $5, $5, $6, $7, $8, $9)
-           ON CONFLICT (idempotency_key) DO NOTHING
+           ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING seq
          ), owed AS (
            INSERT INTO ${this.#replies} (seq, due_at) SELECT seq, $10 FROM added WHERE $11
