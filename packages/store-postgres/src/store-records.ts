@@ -98,6 +98,8 @@ export function postgresStoreRecords(
       const k = r.task;
       // A running task whose session already has one running in the target (a merge with
       // --force) comes in pending, its lease dropped: what lease recovery would make of it.
+      // The conflict target fits the key's UNIQUE constraint and a partial index alike (see
+      // batchInsertSql).
       const { rows } = await client.query<{ seq: string }>(
         `WITH demote AS (
            SELECT $6 = 'running' AND EXISTS (SELECT 1 FROM ${t('tasks')}
@@ -110,7 +112,7 @@ export function postgresStoreRecords(
            $11, $12, $13, $14, $15, $16, $17, $18, CASE WHEN d THEN NULL ELSE $19 END,
            CASE WHEN d THEN NULL ELSE $20::bigint END
          FROM demote
-         ON CONFLICT (idempotency_key) DO NOTHING
+         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
          RETURNING seq`,
         [
           json(k.input),

@@ -94,6 +94,89 @@ describe.skipIf(!postgres.available)('PostgresTaskStore', () => {
     }
   });
 
+  it('stores each task of a batch as given, whether a column is shared, varies, or is absent in some tasks', async () => {
+    // The insert sends a value shared by every task of a batch once and the others per task
+    // (batchInsertValues): every column here is shared in one batch and varies (set in some
+    // tasks, absent in others) in another, keyless and keyed.
+    const store = await create();
+    try {
+      const T = Date.UTC(2026, 0, 1);
+      const full = {
+        description: 'd',
+        type: 't',
+        agent: 'a',
+        priority: 1 as const,
+        runAt: T + 5,
+        maxAttempts: 7,
+        sessionKey: 's',
+        replyTo: { channel: 'c', id: '1' },
+        metadata: { m: 1 },
+      };
+      const batches = [
+        [
+          { input: 1, ...full },
+          { input: 2, ...full },
+        ],
+        [
+          { input: 3, ...full },
+          { input: 4 },
+          { input: 5, ...full, agent: 'b', priority: 3 as const },
+        ],
+        [{ input: 6 }, { input: 7, ...full, sessionKey: 'other' }],
+        [
+          { input: 8, ...full, idempotencyKey: 'k8' },
+          { input: 9, idempotencyKey: 'k9' },
+          { input: 10, ...full, idempotencyKey: 'k8' },
+          { input: 11, ...full },
+        ],
+        [{ input: 12 }],
+      ];
+      for (const batch of batches) {
+        const results = await store.enqueueMany(batch, T);
+        expect(results).toHaveLength(batch.length);
+        for (const [i, r] of results.entries()) {
+          expect(await store.get(r.task.id)).toEqual(r.task);
+          if (r.created) expect(r.task).toMatchObject({ ...batch[i], createdAt: T });
+        }
+      }
+      expect(
+        (await store.list({ limit: 100 }))
+          .map((t) => t.input)
+          .sort((x, y) => Number(x) - Number(y)),
+      ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12]);
+    } finally {
+      await close(store);
+    }
+  });
+
+  it('deduplicates by key also when the key is indexed by a partial unique index', async () => {
+    // What a later migration may make of the UNIQUE constraint (see batchInsertSql): the
+    // statements' conflict target must fit it as it fits the constraint.
+    const { schema, drop } = await createTestSchema();
+    try {
+      await migrate(pool, schema);
+      await pool.query(`ALTER TABLE "${schema}".tasks DROP CONSTRAINT tasks_idempotency_key_key;
+        CREATE UNIQUE INDEX tasks_idempotency_key_set ON "${schema}".tasks (idempotency_key)
+          WHERE idempotency_key IS NOT NULL`);
+      const store = new PostgresTaskStore(handleFor(pool, schema));
+      const T = Date.UTC(2026, 0, 1);
+      const first = await store.enqueue({ input: 1, idempotencyKey: 'k' }, T);
+      const again = await store.enqueue({ input: 2, idempotencyKey: 'k' }, T);
+      expect([first.created, again.created, again.task.id]).toEqual([true, false, first.task.id]);
+      const many = await store.enqueueMany(
+        [{ input: 3, idempotencyKey: 'm' }, { input: 4, idempotencyKey: 'k' }, { input: 5 }],
+        T,
+      );
+      expect(many.map((r) => r.created)).toEqual([true, false, true]);
+      const answer = { replyTo: { channel: 'c', id: '1' }, text: 'hi', idempotencyKey: 'a' };
+      const answered = await store.recordAnswer(answer, T);
+      expect((await store.recordAnswer(answer, T)).task.id).toBe(answered.task.id);
+      expect(await store.list({ limit: 10 })).toHaveLength(4); // k, m, the keyless one, the answer
+    } finally {
+      await drop();
+    }
+  });
+
   describeTaskStoreContract('postgres', create, { close });
   describeReplyContract('postgres', create, { close });
   describeDeadLetterContract('postgres', create, { close });

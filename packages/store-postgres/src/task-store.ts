@@ -57,7 +57,13 @@ import { isConnectionError } from './connection-errors.js';
 import type { PostgresHandle } from './handle.js';
 import { type PreparedStatement, PreparedStatements } from './prepared-statements.js';
 import { eachResult, inlineParams } from './simple-query.js';
-import { batchCompleteSql, batchInsertSql, type InsertRow } from './task-batch-sql.js';
+import {
+  batchCompleteSql,
+  batchInsertSql,
+  batchInsertValues,
+  type InsertColumn,
+  type InsertColumnValue,
+} from './task-batch-sql.js';
 import {
   listenForWork,
   type WorkListenerOptions,
@@ -182,23 +188,25 @@ function jsonSafe<T extends string | null>(value: T): T {
   return value.replace(LONE_SURROGATES, '\uFFFD') as T;
 }
 
-/** A new task as the insert reads it (status is always 'pending'); NULL columns left out. */
-function insertRow({ task, json }: PreparedTask): InsertRow {
-  const row: InsertRow = {
-    in: json.input,
-    de: jsonSafe(encodeText(task.description)),
-    ty: jsonSafe(encodeText(task.type)),
-    pr: task.priority,
-    ma: task.maxAttempts,
-    ca: task.createdAt,
-    ra: task.runAt,
-    md: json.metadata,
-  };
-  if (task.agent !== null) row.ag = jsonSafe(encodeText(task.agent));
-  if (task.idempotencyKey !== null) row.ik = jsonSafe(encodeText(task.idempotencyKey));
-  if (task.sessionKey !== null) row.sk = jsonSafe(encodeText(task.sessionKey));
-  if (json.replyTo !== null) row.rt = json.replyTo;
-  return row;
+/** How the insert reads each column of a new task (see batchInsertValues). */
+const INSERT_VALUES: { readonly [C in InsertColumn]: InsertColumnValue<PreparedTask> } = {
+  input: { value: (p) => p.json.input },
+  description: { value: (p) => p.task.description, store: storedText },
+  type: { value: (p) => p.task.type, store: storedText },
+  agent: { value: (p) => p.task.agent, store: storedText },
+  priority: { value: (p) => p.task.priority },
+  max_attempts: { value: (p) => p.task.maxAttempts },
+  created_at: { value: (p) => p.task.createdAt },
+  run_at: { value: (p) => p.task.runAt },
+  idempotency_key: { value: (p) => p.task.idempotencyKey, store: storedText },
+  session_key: { value: (p) => p.task.sessionKey, store: storedText },
+  reply_to: { value: (p) => p.json.replyTo },
+  metadata: { value: (p) => p.json.metadata },
+};
+
+/** A string column's text as the insert sends it (see encodeText and jsonSafe). */
+function storedText(value: string): string {
+  return jsonSafe(encodeText(value));
 }
 
 /** A new task checked by core's rules, with its JSON texts, ready to insert. */
@@ -424,7 +432,7 @@ export class PostgresTaskStore implements TaskStore {
     prepared: readonly PreparedTask[],
     attempt = 1,
   ): Promise<(EnqueueResult | Promise<EnqueueResult>)[]> {
-    const values = [JSON.stringify(prepared.map(insertRow)), this.#channel];
+    const values = batchInsertValues(prepared, INSERT_VALUES, this.#channel);
     if (!prepared.some((p) => p.task.idempotencyKey !== null)) {
       // No key, no conflict: every task is stored, the seqs come back in input order.
       const { rows } = await this.#pool.query<{ seqs: string }>(this.#insertKeyless, values);
@@ -1166,14 +1174,15 @@ export class PostgresTaskStore implements TaskStore {
     const prepared = prepareAnswer(answer, now);
     const { task } = prepared;
     for (;;) {
-      // The answer and the reply it owes: one statement, one commit.
+      // The answer and the reply it owes: one statement, one commit. The conflict target
+      // fits the key's UNIQUE constraint and a partial index alike (see batchInsertSql).
       const { rows } = await this.#pool.query<{ seq: string }>(
         `WITH added AS (
            INSERT INTO ${this.#tasks} (input, description, type, agent, priority, status,
              attempts, max_attempts, created_at, run_at, started_at, finished_at, result,
              idempotency_key, reply_to, metadata)
            VALUES ('null', $1, $2, NULL, $3, 'completed', 0, $4, $5, $5, $5, $5, $6, $7, $8, $9)
-           ON CONFLICT (idempotency_key) DO NOTHING
+           ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING seq
          ), owed AS (
            INSERT INTO ${this.#replies} (seq, due_at) SELECT seq, $10 FROM added WHERE $11
