@@ -30,7 +30,7 @@ describe('CommitGroup', () => {
     const group = new CommitGroup(w.writeMany, w.writeOne);
     expect(await group.submit(1)).toBe(10);
     expect(w.singles).toEqual([1]);
-    // 50 callers in one turn: the first microtask takes them all, then the stragglers.
+    // 50 callers in one turn of the event loop: one write takes them all.
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => group.submit(i + 2)));
     expect(results).toEqual(Array.from({ length: 50 }, (_, i) => (i + 2) * 10));
     expect(w.batches).toEqual([Array.from({ length: 50 }, (_, i) => i + 2)]);
@@ -40,13 +40,40 @@ describe('CommitGroup', () => {
     const w = recordingWrites();
     const group = new CommitGroup(w.writeMany, w.writeOne, { maxBatch: 4 });
     const first = group.submit(0);
-    await Promise.resolve(); // the first write is now in flight
+    await new Promise((resolve) => setImmediate(resolve)); // the first write is now in flight
     const rest = Array.from({ length: 6 }, (_, i) => group.submit(i + 1));
     expect(await Promise.all([first, ...rest])).toEqual([0, 10, 20, 30, 40, 50, 60]);
     expect(w.singles).toEqual([0]);
     expect(w.batches).toEqual([
       [1, 2, 3, 4],
       [5, 6],
+    ]);
+  });
+
+  it('lets callers that reach submit through several awaits in one turn share a write', async () => {
+    const w = recordingWrites();
+    const group = new CommitGroup(w.writeMany, w.writeOne);
+    // As a runner's tasks claimed together finish: each through its own chain of promises, of
+    // different lengths (with a flush in a microtask, the first went alone).
+    const results = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        for (let hop = 0; hop < i; hop++) await Promise.resolve();
+        return group.submit(i);
+      }),
+    );
+    expect(results).toEqual(Array.from({ length: 10 }, (_, i) => i * 10));
+    expect(w.singles).toEqual([]);
+    expect(w.batches).toEqual([[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]);
+  });
+
+  it('deals what waits out evenly over the free writes in flight', async () => {
+    const w = recordingWrites();
+    const group = new CommitGroup(w.writeMany, w.writeOne, { maxInFlight: 2 });
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => group.submit(i)));
+    expect(results).toEqual(Array.from({ length: 10 }, (_, i) => i * 10));
+    expect(w.batches).toEqual([
+      [0, 1, 2, 3, 4],
+      [5, 6, 7, 8, 9],
     ]);
   });
 

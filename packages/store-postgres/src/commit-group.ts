@@ -74,15 +74,24 @@ export class CommitGroup<Item, Result> {
     if (this.#scheduled || this.#inFlight >= this.#maxInFlight || this.#waiting.length === 0) {
       return;
     }
-    // A microtask, not at once: callers started in the same turn (a Promise.all) share a write.
+    // At the end of this turn of the event loop, not at once: callers that start in the same
+    // turn share a write, also when each reaches `submit` through several awaits (a runner's
+    // tasks claimed together finish together, each through its own chain of promises). A
+    // microtask split them: the first caller's flush ran before the others' chains reached
+    // `submit`, so ten tasks went as a write of one and a write of nine, two commits for ten.
     this.#scheduled = true;
-    queueMicrotask(this.#flush);
+    setImmediate(this.#flush);
   }
 
   readonly #flush = (): void => {
     this.#scheduled = false;
+    // What waits is dealt out evenly over the free slots: with two, ten callers go as two writes
+    // of five. The writes then come back at different moments, and while one is in the
+    // database its callers' next work runs here: the host and the database take turns
+    // instead of waiting for each other.
+    const share = Math.ceil(this.#waiting.length / (this.#maxInFlight - this.#inFlight));
     while (this.#inFlight < this.#maxInFlight && this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0, this.#maxBatch);
+      const batch = this.#waiting.splice(0, Math.min(this.#maxBatch, share));
       this.#inFlight++;
       void this.#write(batch).finally(() => {
         this.#inFlight--;

@@ -154,14 +154,16 @@ const CLAIM_IN_INDEX_ORDER = 'SET LOCAL enable_sort = off; SET LOCAL jit = off';
 /** Shared enqueue statements in flight at once (see CommitGroup). */
 const ENQUEUE_WRITES_IN_FLIGHT = 1;
 /**
- * Shared claim transactions in flight at once. One: every completion and claim that arrives
- * while one is being written joins the next, so a runner's slots share a transaction (about
- * ten tasks for ten slots) instead of splitting into a lone write and a large one. Measured on
- * the one-per-claim burn-down (concurrency 10, prepared statements, 2 cores): 1 gave
- * 3,300-4,400 tasks/s at 91-100 µs of host CPU and 134-196 µs of PostgreSQL's per task; 2 gave
- * 3,250-3,850 at 125-140 µs and 227-296 µs; 3 gave 2,400-2,950 (docs/benchmarks.md).
+ * Shared claim transactions in flight at once (see CommitGroup). Two: what waits is dealt out
+ * evenly over them (a runner's ten slots go as two transactions of five), so while one is in
+ * the database the host runs the other's tasks, and host and database work at the same time
+ * instead of in turns. Measured on the one-per-claim burn-down of a real host (concurrency 10,
+ * prepared statements, 2 cores, 4 alternated rounds, 2026-12-04): one in flight with the
+ * microtask flush of before 2,856-3,286 tasks/s; one with the end-of-turn flush 2,882-3,864;
+ * two, split evenly, 3,453-4,484. (Two without the even split, and with the microtask flush,
+ * measured worse than one in an earlier pass: groups of one and nine.)
  */
-const CLAIM_WRITES_IN_FLIGHT = 1;
+const CLAIM_WRITES_IN_FLIGHT = 2;
 /**
  * Claims of up to this many tasks run as prepared statements, one per limit (the limit is
  * written into each, so its cached plan walks the claim index for exactly that many rows);
