@@ -24,10 +24,12 @@ interface Waiting<Item, Result> {
  * Group commit for a store's hot writes. A PostgreSQL commit waits for the WAL to reach the
  * disk (`synchronous_commit=on`): on the machines this was measured on that costs 0.5 to 5 ms,
  * far more than writing a row, so a store that commits once per call is bound by the disk
- * rather than by the work. A `CommitGroup` writes the first call at once, alone (a lone caller
- * waits for nothing), and gathers the calls that arrive while that write is in flight into the
- * next write: one statement or transaction, one commit for all of them. Under load, batches
- * grow by themselves; with no load, every call is written as it comes.
+ * rather than by the work. A `CommitGroup` writes the calls of one turn of the event loop
+ * together at the end of that turn (a lone caller waits for nothing else), and gathers the calls
+ * that arrive while that write is in flight into the next write: one statement or transaction,
+ * one commit for all of them. Under load, batches grow by themselves; with no load, every call
+ * is written as it comes. With `maxInFlight` above one, what waits is dealt out evenly over the
+ * free writes.
  *
  * Every caller still resolves only after its own item is committed, with its own result. When a
  * shared write fails (it is atomic: nothing of it was stored), each of its items is written again
