@@ -154,16 +154,18 @@ const CLAIM_IN_INDEX_ORDER = 'SET LOCAL enable_sort = off; SET LOCAL jit = off';
 /** Shared enqueue statements in flight at once (see CommitGroup). */
 const ENQUEUE_WRITES_IN_FLIGHT = 1;
 /**
- * Shared claim transactions in flight at once (see CommitGroup). Two: what waits is dealt out
- * evenly over them (a runner's ten slots go as two transactions of five), so while one is in
- * the database the host runs the other's tasks, and host and database work at the same time
- * instead of in turns. Measured on the one-per-claim burn-down of a real host (concurrency 10,
- * prepared statements, 2 cores, 4 alternated rounds, 2026-12-04): one in flight with the
- * microtask flush of before 2,856-3,286 tasks/s; one with the end-of-turn flush 2,882-3,864;
- * two, split evenly, 3,453-4,484. (Two without the even split, and with the microtask flush,
- * measured worse than one in an earlier pass: groups of one and nine.)
+ * Shared claim transactions in flight at once (see CommitGroup). One: the completions and claims
+ * of one turn of the event loop share a transaction (a runner's ten slots, claimed together,
+ * finish together), and what arrives while it is written joins the next. Measured on 2 cores,
+ * alternated (2026-12-04, docs/benchmarks.md), one-per-claim burn-down of a real host /
+ * 1 host process draining / 3 host processes draining, tasks/s:
+ * - one in flight, flushed in a microtask (before): 2,856-3,286 / 3,494-4,423 / 3,773-5,283;
+ * - one in flight, flushed at the end of the turn: 2,882-3,864 / 6,014-7,503 / 6,823-9,468;
+ * - two in flight, waiting callers split evenly: 3,453-4,484 / 5,132-5,620 / 4,927-5,940 (more,
+ *   smaller transactions: better for one host in one process, worse once hosts compete for the
+ *   CPU and the rows).
  */
-const CLAIM_WRITES_IN_FLIGHT = 2;
+const CLAIM_WRITES_IN_FLIGHT = 1;
 /**
  * Claims of up to this many tasks run as prepared statements, one per limit (the limit is
  * written into each, so its cached plan walks the claim index for exactly that many rows);
