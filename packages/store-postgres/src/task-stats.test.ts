@@ -27,34 +27,28 @@ async function twoStores(): Promise<{ a: PostgresStore; b: PostgresStore; schema
   return { a, b, schema };
 }
 
+/** Runs SQL on a connection of its own (what another program, or an older host, would do). */
+async function raw<Row extends pg.QueryResultRow>(sql: string): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    return (await client.query<Row>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /** Tasks by status and priority, counted from the rows, shaped like `TaskStats.byPriority`. */
 async function countRows(schema: string): Promise<Record<TaskStatus, number[]>> {
   const byPriority = Object.fromEntries(TASK_STATUSES.map((s) => [s, [0, 0, 0, 0]])) as Record<
     TaskStatus,
     number[]
   >;
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ status: TaskStatus; priority: number; n: number }>(
-      `SELECT status, priority, count(*)::int AS n FROM "${schema}".tasks GROUP BY status, priority`,
-    );
-    for (const row of rows) byPriority[row.status][row.priority] = row.n;
-  } finally {
-    await client.end();
-  }
+  const rows = await raw<{ status: TaskStatus; priority: number; n: number }>(
+    `SELECT status, priority, count(*)::int AS n FROM "${schema}".tasks GROUP BY status, priority`,
+  );
+  for (const row of rows) byPriority[row.status][row.priority] = row.n;
   return byPriority;
-}
-
-/** Runs SQL on a connection of its own (what another program, or an older host, would do). */
-async function raw(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 async function burn(store: PostgresStore, owner: string): Promise<number> {
@@ -236,17 +230,11 @@ describe.skipIf(!postgres.available)('PostgreSQL task counters', () => {
 
     const upgraded = await openPostgresStore({ url: TEST_POSTGRES_URL, schema });
     cleanups.push(() => upgraded.close());
-    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ tgname: string }>(
-        `SELECT tgname FROM pg_trigger WHERE tgrelid = '"${schema}".tasks'::regclass
-           AND NOT tgisinternal ORDER BY tgname`,
-      );
-      expect(rows.map((r) => r.tgname)).toEqual(['task_counts_delete', 'task_counts_insert']);
-    } finally {
-      await client.end();
-    }
+    const triggers = await raw<{ tgname: string }>(
+      `SELECT tgname FROM pg_trigger WHERE tgrelid = '"${schema}".tasks'::regclass
+         AND NOT tgisinternal ORDER BY tgname`,
+    );
+    expect(triggers.map((r) => r.tgname)).toEqual(['task_counts_delete', 'task_counts_insert']);
     expect((await upgraded.tasks.stats?.(t0))?.byPriority).toEqual(await countRows(schema));
     // The old host's tasks finish on the new version; new claims and completions count.
     const leases = await upgraded.tasks.listLeases!();
