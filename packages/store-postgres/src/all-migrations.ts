@@ -1,6 +1,6 @@
 import type { Migration } from './handle.js';
 import { SESSION_STATE_MIGRATIONS } from './session-state-schema.js';
-import { TASK_HELD_MIGRATION, TASK_MIGRATIONS } from './task-schema.js';
+import { TASK_HELD_MIGRATION, TASK_KEY_INDEX_MIGRATION, TASK_MIGRATIONS } from './task-schema.js';
 import {
   TASK_COUNTS_IN_STATEMENTS_MIGRATION,
   TASK_STATS_MIGRATION,
@@ -24,4 +24,5 @@ export const ALL_MIGRATIONS: readonly Migration[] = [
   TASK_STATS_PER_STATEMENT_MIGRATION,
   TASK_HELD_MIGRATION,
   TASK_COUNTS_IN_STATEMENTS_MIGRATION,
+  TASK_KEY_INDEX_MIGRATION,
 ];

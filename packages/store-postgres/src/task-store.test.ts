@@ -8,7 +8,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_MIGRATIONS } from './all-migrations.js';
-import type { PostgresHandle } from './handle.js';
+import type { Migration, PostgresHandle } from './handle.js';
 import { PostgresTaskStore } from './task-store.js';
 import { createTestSchema, probePostgres, TEST_POSTGRES_URL } from './test-database.js';
 
@@ -28,8 +28,12 @@ function handleFor(pool: pg.Pool, schema: string): PostgresHandle {
  * Applies every migration of the store to `schema`, in order, each in a transaction (the
  * runner's job in production), so the tasks table is the one hosts use.
  */
-async function migrate(pool: pg.Pool, schema: string): Promise<void> {
-  for (const migration of ALL_MIGRATIONS) {
+async function migrate(
+  pool: pg.Pool,
+  schema: string,
+  which: (migration: Migration) => boolean = () => true,
+): Promise<void> {
+  for (const migration of ALL_MIGRATIONS.filter(which)) {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
@@ -149,29 +153,51 @@ describe.skipIf(!postgres.available)('PostgresTaskStore', () => {
     }
   });
 
-  it('deduplicates by key also when the key is indexed by a partial unique index', async () => {
-    // What a later migration may make of the UNIQUE constraint (see batchInsertSql): the
-    // statements' conflict target must fit it as it fits the constraint.
+  it('upgrades to the partial key index (0212): stored keys still deduplicate, keyless tasks stay out of it', async () => {
     const { schema, drop } = await createTestSchema();
     try {
-      await migrate(pool, schema);
-      await pool.query(`ALTER TABLE "${schema}".tasks DROP CONSTRAINT tasks_idempotency_key_key;
-        CREATE UNIQUE INDEX tasks_idempotency_key_set ON "${schema}".tasks (idempotency_key)
-          WHERE idempotency_key IS NOT NULL`);
-      const store = new PostgresTaskStore(handleFor(pool, schema));
+      // The schema as 0211 left it (the UNIQUE constraint), with keyed and keyless tasks.
+      await migrate(pool, schema, (m) => m.name < '0212');
       const T = Date.UTC(2026, 0, 1);
-      const first = await store.enqueue({ input: 1, idempotencyKey: 'k' }, T);
-      const again = await store.enqueue({ input: 2, idempotencyKey: 'k' }, T);
-      expect([first.created, again.created, again.task.id]).toEqual([true, false, first.task.id]);
+      const before = new PostgresTaskStore(handleFor(pool, schema));
+      const first = await before.enqueue({ input: 1, idempotencyKey: 'k' }, T);
+      await before.enqueueMany([{ input: 2 }, { input: 3 }], T);
+      await migrate(pool, schema, (m) => m.name >= '0212');
+
+      const { rows: indexes } = await pool.query<{ indexname: string; indexdef: string }>(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'tasks'
+           AND indexdef LIKE '%(idempotency_key)%'`,
+        [schema],
+      );
+      // Partial: a keyless task (NULL) has no entry in it.
+      expect(indexes).toEqual([
+        {
+          indexname: 'tasks_idempotency_key_set',
+          indexdef: expect.stringMatching(
+            /^CREATE UNIQUE INDEX .* WHERE \(idempotency_key IS NOT NULL\)$/,
+          ),
+        },
+      ]);
+      const store = new PostgresTaskStore(handleFor(pool, schema));
+      const again = await store.enqueue({ input: 4, idempotencyKey: 'k' }, T);
+      expect([again.created, again.task.id]).toEqual([false, first.task.id]);
       const many = await store.enqueueMany(
-        [{ input: 3, idempotencyKey: 'm' }, { input: 4, idempotencyKey: 'k' }, { input: 5 }],
+        [{ input: 5, idempotencyKey: 'm' }, { input: 6, idempotencyKey: 'k' }, { input: 7 }],
         T,
       );
       expect(many.map((r) => r.created)).toEqual([true, false, true]);
+      expect(many[1]?.task.id).toBe(first.task.id);
       const answer = { replyTo: { channel: 'c', id: '1' }, text: 'hi', idempotencyKey: 'a' };
       const answered = await store.recordAnswer(answer, T);
       expect((await store.recordAnswer(answer, T)).task.id).toBe(answered.task.id);
-      expect(await store.list({ limit: 10 })).toHaveLength(4); // k, m, the keyless one, the answer
+      // k, the two keyless ones of 0211, m, the keyless one, the answer.
+      expect(await store.list({ limit: 10 })).toHaveLength(6);
+      // Two hosts racing on one new key still make one task (the index, not the code, decides).
+      const raced = await Promise.all(
+        [1, 2, 3].map((i) => store.enqueue({ input: i, idempotencyKey: 'race' }, T)),
+      );
+      expect(new Set(raced.map((r) => r.task.id)).size).toBe(1);
+      expect(raced.filter((r) => r.created)).toHaveLength(1);
     } finally {
       await drop();
     }
