@@ -9,6 +9,7 @@ import {
 } from '@agentd/core/store';
 import { inTransaction } from './client.js';
 import type { PostgresHandle } from './handle.js';
+import { countAddsSql } from './task-stats.js';
 import { encodeNullable, encodeText } from './task-text.js';
 
 const json = (value: unknown): string => JSON.stringify(value);
@@ -104,7 +105,7 @@ export function postgresStoreRecords(
         `WITH demote AS (
            SELECT $6 = 'running' AND EXISTS (SELECT 1 FROM ${t('tasks')}
              WHERE session_key = $16 AND status = 'running') AS d
-         )
+         ), added AS (
          INSERT INTO ${t('tasks')} (input, description, type, agent, priority, status, attempts,
            max_attempts, created_at, run_at, started_at, finished_at, result, error,
            idempotency_key, session_key, reply_to, metadata, lease_owner, lease_expires_at)
@@ -113,7 +114,9 @@ export function postgresStoreRecords(
            CASE WHEN d THEN NULL ELSE $20::bigint END
          FROM demote
          ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING seq`,
+         RETURNING seq, status, priority
+         ), ${countAddsSql(t('task_counts'), 'added')}
+         SELECT seq FROM added`,
         [
           json(k.input),
           encodeText(k.description),

@@ -1,5 +1,5 @@
 import { REPLY_HOLD_MS } from '@agentd/core/store';
-import { countMovesSql } from './task-stats.js';
+import { countAddsSql, countMovesSql } from './task-stats.js';
 
 // The task store's statements that write many rows at once: the insert behind enqueue and
 // enqueueMany, and the completion behind shared completeAndClaim writes. Each is one statement,
@@ -81,12 +81,16 @@ const PER_TASK_FROM = INSERT_VALUE_COLUMNS.length + 3;
  *
  * @example
  * ```ts
- * const sql = batchInsertSql('"agentd"."tasks"', { keyed: false });
+ * const sql = batchInsertSql('"agentd"."tasks"', '"agentd"."task_counts"', { keyed: false });
  * const { rows } = await pool.query(sql, batchInsertValues(tasks, columns, channel));
  * const seqs = rows[0].seqs.split(',').map(Number);
  * ```
  */
-export function batchInsertSql(tasks: string, { keyed }: { keyed: boolean }): string {
+export function batchInsertSql(
+  tasks: string,
+  counts: string,
+  { keyed }: { keyed: boolean },
+): string {
   const names = INSERT_VALUE_COLUMNS.map(([name]) => name).join(', ');
   const values = INSERT_VALUE_COLUMNS.map(([name, type], i) =>
     type === 'text'
@@ -105,8 +109,8 @@ export function batchInsertSql(tasks: string, { keyed }: { keyed: boolean }): st
         ${perTask})
         WITH ORDINALITY AS v(n, ${names}, ord)
       ORDER BY ord${keyed ? `\n      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING` : ''}
-      RETURNING seq${keyed ? ', idempotency_key' : ''}
-    )`;
+      RETURNING seq, status, priority${keyed ? ', idempotency_key' : ''}
+    ), ${countAddsSql(counts, 'added')}`;
   return keyed
     ? `${added}
     SELECT seq, idempotency_key, (SELECT pg_notify($2, '')) AS woke FROM added`

@@ -172,6 +172,57 @@ describe.skipIf(!postgres.available)('PostgreSQL task counters', () => {
     await exact();
   });
 
+  it('stay exact after every kind of insert, each counted by its own statement (no insert trigger)', async () => {
+    const { a, b, schema } = await twoStores();
+    const exact = async () =>
+      expect((await a.tasks.stats?.(Date.now()))?.byPriority).toEqual(await countRows(schema));
+    const t0 = Date.now();
+    // One by one (shared commits), keyless and keyed, with a key taken twice.
+    await Promise.all([
+      a.tasks.enqueue({ input: 1, priority: 0 }, t0),
+      a.tasks.enqueue({ input: 2, priority: 3, idempotencyKey: 'k' }, t0),
+      b.tasks.enqueue({ input: 3, priority: 3, idempotencyKey: 'k' }, t0),
+    ]);
+    await exact();
+    // Batches: keyless, and keyed with a key repeated inside the batch and one already stored.
+    await a.tasks.enqueueMany!(
+      Array.from({ length: 9 }, (_, i) => ({ input: i, priority: (i % 4) as 0 | 1 | 2 | 3 })),
+      t0,
+    );
+    await b.tasks.enqueueMany!(
+      [
+        { input: 'x', priority: 1, idempotencyKey: 'm' },
+        { input: 'y', priority: 1, idempotencyKey: 'm' },
+        { input: 'z', priority: 2, idempotencyKey: 'k' },
+        { input: 'w', priority: 2 },
+      ],
+      t0,
+    );
+    await exact();
+    // An answer (stored completed), twice with one key.
+    const answer = { replyTo: { channel: 'c', id: '1' }, text: 'hi', idempotencyKey: 'a' };
+    await a.tasks.recordAnswer!(answer, t0);
+    await b.tasks.recordAnswer!(answer, t0);
+    await exact();
+    // A copy of a's tasks into an empty schema (agentd store copy), and its tasks there counted.
+    const target = await createTestSchema();
+    const copy = await openPostgresStore({ url: TEST_POSTGRES_URL, schema: target.schema });
+    cleanups.push(async () => {
+      await copy.close();
+      await target.drop();
+    });
+    for await (const records of a.exportRecords()) await copy.importRecords(records);
+    expect((await copy.tasks.stats?.(Date.now()))?.byPriority).toEqual(
+      await countRows(target.schema),
+    );
+    expect((await copy.tasks.stats?.(Date.now()))?.byPriority).toEqual(await countRows(schema));
+    const triggers = await raw<{ tgname: string }>(
+      `SELECT tgname FROM pg_trigger WHERE tgrelid = '"${schema}".tasks'::regclass
+         AND NOT tgisinternal`,
+    );
+    expect(triggers.map((r) => r.tgname)).toEqual(['task_counts_delete']);
+  });
+
   it('are put right by reconcileCounts() after changes nobody counted (an older host, plain SQL)', async () => {
     const { a, b, schema } = await twoStores();
     const t0 = Date.now();
@@ -210,18 +261,21 @@ describe.skipIf(!postgres.available)('PostgreSQL task counters', () => {
     // (plain updates, counted by 0202's trigger).
     const before = ALL_MIGRATIONS.filter((m) => m.name < '0211');
     const old = await openPostgresStore({ url: TEST_POSTGRES_URL, schema, migrations: before });
-    const t0 = Date.now();
-    await old.tasks.enqueueMany!(
-      Array.from({ length: 12 }, (_, i) => ({ input: i, priority: (i % 4) as 0 | 1 | 2 | 3 })),
-      t0,
-    );
     await old.close();
+    const t0 = Date.now();
+    // Inserted as that version did: a plain INSERT, counted by 0202's insert trigger.
+    await raw(
+      `INSERT INTO "${schema}".tasks (input, description, type, priority, status, max_attempts,
+         created_at, run_at, metadata)
+       SELECT i::text, 'task', 'manual', i % 4, 'pending', 3, ${t0}, ${t0}, '{}'
+       FROM generate_series(0, 11) AS i ORDER BY i`,
+    );
     await raw(
       `UPDATE "${schema}".tasks SET status = 'running', attempts = 1, started_at = ${t0},
-         lease_owner = 'old', lease_expires_at = ${t0 + 60_000} WHERE seq <= 5`,
+         lease_owner = 'old', lease_expires_at = ${t0 + 60_000} WHERE input::int < 5`,
     );
     await raw(
-      `UPDATE "${schema}".tasks SET status = 'completed', lease_owner = NULL WHERE seq = 1`,
+      `UPDATE "${schema}".tasks SET status = 'completed', lease_owner = NULL WHERE input = '0'`,
     );
     expect(await countRows(schema)).toMatchObject({
       running: [1, 1, 1, 1],
@@ -234,7 +288,7 @@ describe.skipIf(!postgres.available)('PostgreSQL task counters', () => {
       `SELECT tgname FROM pg_trigger WHERE tgrelid = '"${schema}".tasks'::regclass
          AND NOT tgisinternal ORDER BY tgname`,
     );
-    expect(triggers.map((r) => r.tgname)).toEqual(['task_counts_delete', 'task_counts_insert']);
+    expect(triggers.map((r) => r.tgname)).toEqual(['task_counts_delete']);
     expect((await upgraded.tasks.stats?.(t0))?.byPriority).toEqual(await countRows(schema));
     // The old host's tasks finish on the new version; new claims and completions count.
     const leases = await upgraded.tasks.listLeases!();

@@ -115,7 +115,8 @@ CREATE TRIGGER task_counts_update AFTER UPDATE ON "{{schema}}".tasks
  * 500-task claim 16.1 against 13.6 ms and its completion 5.5 against 4.8 ms (2026-12-04, same
  * run). Every statement of the store that changes a task's status now carries a `counted` CTE
  * ({@link countMovesSql}) that moves the counts of its own connection's slot, in the same
- * statement. No statement changes a task's priority. Inserts and deletes keep 0202's triggers.
+ * statement. No statement changes a task's priority. Inserts and deletes kept 0202's triggers
+ * (inserts until {@link TASK_INSERTS_COUNTED_IN_STATEMENTS_MIGRATION}).
  *
  * A host of an earlier version still running during a rolling upgrade changes statuses without
  * counting them after this migration: each host reconciles the counts when it starts
@@ -127,6 +128,43 @@ export const TASK_COUNTS_IN_STATEMENTS_MIGRATION: Migration = {
   name: '0211_task_counts_status_changes_in_statements',
   sql: `DROP TRIGGER task_counts_update ON "{{schema}}".tasks;`,
 };
+
+/**
+ * Migration: inserts counted by the statements that make them, as status changes are since
+ * {@link TASK_COUNTS_IN_STATEMENTS_MIGRATION}. 0202's `task_counts_insert` trigger copied every
+ * inserted row into its transition table and ran a statement of its own; a `counted` CTE
+ * ({@link countAddsSql}) in each insert does the same work inside the statement: 0.3-0.5 ms
+ * less per 1,000-task batch (of about 5), measured in the fourth pass of docs/benchmarks.md.
+ * The delete trigger stays (pruning is off the hot path).
+ *
+ * A host of an earlier version running meanwhile inserts uncounted; the reconcile at each
+ * host's start puts that right, as for 0211.
+ */
+export const TASK_INSERTS_COUNTED_IN_STATEMENTS_MIGRATION: Migration = {
+  name: '0213_task_counts_inserts_in_statements',
+  sql: `DROP TRIGGER task_counts_insert ON "{{schema}}".tasks;`,
+};
+
+/**
+ * A data-modifying CTE named `counted` for a statement that inserts tasks: every row of the CTE
+ * `rows` (which must return `status` and `priority`) joins the count of its status, in this
+ * connection's slot (see {@link countMovesSql} on why no `ORDER BY`).
+ *
+ * @example
+ * ```ts
+ * const sql = `WITH added AS (INSERT INTO tasks ... RETURNING seq, status, priority),
+ *   ${countAddsSql('"agentd".task_counts', 'added')}
+ *   SELECT seq FROM added`;
+ * ```
+ */
+export function countAddsSql(counts: string, rows: string): string {
+  return `counted AS (
+    INSERT INTO ${counts} AS c (slot, status, priority, n)
+    SELECT pg_backend_pid(), status, priority, count(*) FROM ${rows}
+    GROUP BY status, priority
+    ON CONFLICT (slot, status, priority) DO UPDATE SET n = c.n + EXCLUDED.n
+  )`;
+}
 
 /**
  * A data-modifying CTE named `counted` for a statement that changes tasks' status: every row of

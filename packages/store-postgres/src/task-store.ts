@@ -70,7 +70,7 @@ import {
   type WorkSubscription,
   workChannel,
 } from './task-notify.js';
-import { countMovesSql, PostgresTaskStats } from './task-stats.js';
+import { countAddsSql, countMovesSql, PostgresTaskStats } from './task-stats.js';
 import { decodeNullable, decodeText, encodeNullable, encodeText } from './task-text.js';
 
 /** A pool or one of its connections (inside a transaction): what a statement runs on. */
@@ -312,8 +312,8 @@ export class PostgresTaskStore implements TaskStore {
     this.#claimSql = this.#buildClaimSql();
     this.#channel = workChannel(handle.schema);
     this.#stats = new PostgresTaskStats(handle.pool, handle.schema, (name) => handle.table(name));
-    this.#insertKeyed = batchInsertSql(this.#tasks, { keyed: true });
-    this.#insertKeyless = batchInsertSql(this.#tasks, { keyed: false });
+    this.#insertKeyed = batchInsertSql(this.#tasks, this.#counts, { keyed: true });
+    this.#insertKeyless = batchInsertSql(this.#tasks, this.#counts, { keyed: false });
     this.#completeSql = batchCompleteSql(this.#tasks, this.#replies, this.#counts);
     this.#prepared = new PreparedStatements(
       options.preparedStatements ?? true,
@@ -1187,8 +1187,8 @@ export class PostgresTaskStore implements TaskStore {
              idempotency_key, reply_to, metadata)
            VALUES ('null', $1, $2, NULL, $3, 'completed', 0, $4, $5, $5, $5, $5, $6, $7, $8, $9)
            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-           RETURNING seq
-         ), owed AS (
+           RETURNING seq, status, priority
+         ), ${countAddsSql(this.#counts, 'added')}, owed AS (
            INSERT INTO ${this.#replies} (seq, due_at) SELECT seq, $10 FROM added WHERE $11
          )
          SELECT seq FROM added`,
