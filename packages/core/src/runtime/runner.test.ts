@@ -587,6 +587,60 @@ describe('task runner', () => {
     });
   });
 
+  it('times each run out at its own deadline, runs that finished in time untouched', async () => {
+    const clock = new ManualClock(Date.now());
+    const finish = new Map<number, (v: string) => void>();
+    const host = await startHost({
+      clock,
+      agents: [
+        agent('wait', (input) => new Promise<string>((r) => finish.set(input as number, r))),
+      ],
+      runner: { taskTimeoutMs: 1000, concurrency: 5, pollMs: 60_000 },
+    });
+    const failed: string[] = [];
+    const completed: string[] = [];
+    host.events.on('task.failed', ({ task }) => void failed.push(String(task.input)));
+    host.events.on('task.completed', ({ task }) => void completed.push(String(task.input)));
+    const queue = host.resolve(TaskQueueToken);
+    // Runs start at 0, 400 and 800 ms; the first finishes in time, at 900 ms.
+    await queue.enqueue({ input: 1, agent: 'wait', maxAttempts: 1 });
+    await until(() => finish.has(1));
+    await clock.advance(400);
+    await queue.enqueue({ input: 2, agent: 'wait', maxAttempts: 1 });
+    await until(() => finish.has(2));
+    await clock.advance(400);
+    await queue.enqueue({ input: 3, agent: 'wait', maxAttempts: 1 });
+    await until(() => finish.has(3));
+    await clock.advance(100);
+    finish.get(1)?.('in time');
+    await until(() => completed.length === 1);
+    // 1,000 ms after the first start: nothing is overdue (the first ended in time).
+    await clock.advance(100);
+    expect(failed).toEqual([]);
+    // 1,400 ms: the second run's deadline; 1,800 ms: the third's.
+    await clock.advance(400);
+    await until(() => failed.length === 1);
+    expect(failed).toEqual(['2']);
+    await clock.advance(399);
+    expect(failed).toEqual(['2']);
+    await clock.advance(1);
+    await until(() => failed.length === 2);
+    expect(failed).toEqual(['2', '3']);
+    expect(completed).toEqual(['1']);
+    // A run started later still gets its own full second.
+    await queue.enqueue({ input: 4, agent: 'wait', maxAttempts: 1 });
+    await until(() => finish.has(4));
+    await clock.advance(999);
+    expect(failed).toEqual(['2', '3']);
+    await clock.advance(1);
+    await until(() => failed.length === 3);
+    const task4 = (await testStore().tasks.list({ limit: 10 })).find((t) => t.input === 4);
+    expect(task4?.error).toEqual({
+      name: 'TimeoutError',
+      message: 'the agent did not finish within 1000 ms',
+    });
+  });
+
   it('lets running tasks finish during the drain; past the deadline hands them back to the queue', async () => {
     const finishing = await startHost({
       agents: [agent('short', () => new Promise((r) => setTimeout(() => r('done'), 100)))],

@@ -91,6 +91,8 @@ interface RunnerDeps {
 interface Running {
   task: Task;
   control: RunControl;
+  /** When the run is aborted as too slow; infinite once it ended (see #abortOverdue). */
+  deadline: number;
 }
 
 /**
@@ -142,6 +144,9 @@ export class TaskRunner implements RunnerHandle {
   #recoverTimer: TimerHandle | undefined;
   /** Earliest expiry of another runner's lease seen by the last recovery, to recover right then. */
   #nextForeignExpiry = Number.POSITIVE_INFINITY;
+  /** Aborts runs past `taskTimeoutMs`: one timer for all, at the oldest run's deadline. */
+  #timeoutTimer: TimerHandle | undefined;
+  #timeoutAt = Number.POSITIVE_INFINITY;
   /** Renews every running task's lease; set only while tasks run (see #keepLeases). */
   #leaseTimer: TimerHandle | undefined;
   /** The store's work notifications (another host enqueued), when the store offers them. */
@@ -357,6 +362,8 @@ export class TaskRunner implements RunnerHandle {
     });
     this.#leaseTimer?.cancel();
     this.#leaseTimer = undefined;
+    this.#timeoutTimer?.cancel();
+    this.#timeoutTimer = undefined;
   }
 
   async #pump(): Promise<void> {
@@ -457,10 +464,16 @@ export class TaskRunner implements RunnerHandle {
 
   #execute(task: Task): void {
     const control = new RunControl();
-    this.#running.set(task.id, { task, control });
+    const run: Running = {
+      task,
+      control,
+      deadline: this.#deps.clock.now() + this.#options.taskTimeoutMs,
+    };
+    this.#running.set(task.id, run);
+    this.#watchDeadline(run.deadline);
     const { events } = this.#deps;
     if (events.listenerCount('task.started') > 0) events.emit('task.started', { task });
-    void this.#run(task, control)
+    void this.#run(task, run)
       .catch((err: unknown) => {
         this.#deps.logger.error({ err, taskId: task.id }, 'could not record the end of a task');
         return undefined;
@@ -494,16 +507,10 @@ export class TaskRunner implements RunnerHandle {
    * the wake-up count just before that claim), or undefined when it ended without looking for
    * work (a failure, a batched completion, a drain).
    */
-  async #run(
-    task: Task,
-    control: RunControl,
-  ): Promise<{ claimed: Task[]; wakeups: number } | undefined> {
+  async #run(task: Task, run: Running): Promise<{ claimed: Task[]; wakeups: number } | undefined> {
     const { store, agents, clock, logger, owner } = this.#deps;
+    const { control } = run;
     this.#keepLeases();
-    const limit = this.#options.taskTimeoutMs;
-    // One clock timer per run rather than AbortSignal.timeout/any: cheaper on the hot path, and
-    // a manual clock controls it in tests.
-    const timeout = clock.setTimeout(() => control.abort(new RunTimeout(limit)), limit);
     try {
       const agentName = task.agent ?? agents.defaultAgent;
       const agent = agentName === undefined ? undefined : agents.get(agentName);
@@ -588,7 +595,41 @@ export class TaskRunner implements RunnerHandle {
       if (updated) this.#failed(updated, updated.status === 'pending');
       return undefined;
     } finally {
-      timeout.cancel();
+      run.deadline = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  /**
+   * Makes sure the timeout timer fires by `deadline`. Every run gets the same `taskTimeoutMs`
+   * from its start, so runs reach their deadlines in the order they started (the order of
+   * #running): one timer at the oldest run's deadline serves them all, where a timer per run
+   * cost a timer's creation and cancellation on every task of the hot path. A manual clock
+   * drives it in tests as it drove the per-run timers.
+   */
+  #watchDeadline(deadline: number): void {
+    if (this.#timeoutTimer && this.#timeoutAt <= deadline) return;
+    this.#timeoutTimer?.cancel();
+    this.#timeoutAt = deadline;
+    this.#timeoutTimer = this.#deps.clock.setTimeout(
+      () => this.#abortOverdue(),
+      deadline - this.#deps.clock.now(),
+    );
+  }
+
+  /** Aborts every run past its deadline, then waits for the next deadline, if a run has one. */
+  #abortOverdue(): void {
+    this.#timeoutTimer = undefined;
+    this.#timeoutAt = Number.POSITIVE_INFINITY;
+    const now = this.#deps.clock.now();
+    const limit = this.#options.taskTimeoutMs;
+    for (const run of this.#running.values()) {
+      if (run.deadline === Number.POSITIVE_INFINITY) continue;
+      if (run.deadline > now) {
+        this.#watchDeadline(run.deadline);
+        return;
+      }
+      run.deadline = Number.POSITIVE_INFINITY;
+      run.control.abort(new RunTimeout(limit));
     }
   }
 

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { TaskQueueToken } from '../contracts/task.js';
 import { InvalidInputError } from '../kernel/errors.js';
 import { IntakeGuardToken } from '../kernel/intake-guard.js';
-import { AGENTD_TRACER } from '../kernel/tracing.js';
+import { AGENTD_TRACER, inSpan } from '../kernel/tracing.js';
 import { createHost } from '../preset/host.js';
 import { memoryLogger } from '../testing/memory-logger.js';
 import { memoryStore } from '../testing/memory-store.js';
@@ -81,6 +81,25 @@ describe('tracing', () => {
     const probe = trace.getTracer(AGENTD_TRACER).startSpan('probe');
     expect(probe.isRecording()).toBe(false);
     probe.end();
+  });
+
+  it('without an SDK, runs the work as is: its value, its rejection, a synchronous throw', async () => {
+    const spans: boolean[] = [];
+    await expect(
+      inSpan('agentd.test', {}, async (span) => {
+        spans.push(span.isRecording());
+        span.setAttribute('ignored', 1);
+        return 42;
+      }),
+    ).resolves.toBe(42);
+    await expect(
+      inSpan('agentd.test', {}, () => Promise.reject(new Error('async no'))),
+    ).rejects.toThrow('async no');
+    const thrown = inSpan('agentd.test', {}, () => {
+      throw new Error('sync no');
+    });
+    await expect(thrown).rejects.toThrow('sync no');
+    expect(spans).toEqual([false]);
   });
 
   it('makes each agent attempt a child of its task run span', async () => {
