@@ -641,6 +641,42 @@ describe('task runner', () => {
     });
   });
 
+  it('hands back what a claim in flight brings when the host begins to stop, never running it', async () => {
+    const store = testStore().tasks;
+    const claim = store.claim.bind(store);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let inFlight = false;
+    store.claim = async (request) => {
+      inFlight = true;
+      await gate;
+      return claim(request);
+    };
+    const ran: unknown[] = [];
+    const host = await startHost({
+      agents: [
+        agent('hang', (input) => {
+          ran.push(input);
+          return new Promise(() => {});
+        }),
+      ],
+      runner: { pollMs: 60_000 },
+    });
+    const { task } = await host.resolve(TaskQueueToken).enqueue({ input: 1, agent: 'hang' });
+    await until(() => inFlight);
+    const stopped = host.stop('test');
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    expect((await stopped).ok).toBe(true);
+    expect(ran).toEqual([]);
+    expect(await store.get(task.id)).toMatchObject({
+      status: 'pending',
+      error: { name: 'Interrupted', message: 'the host stopped while the task ran' },
+    });
+  });
+
   it('lets running tasks finish during the drain; past the deadline hands them back to the queue', async () => {
     const finishing = await startHost({
       agents: [agent('short', () => new Promise((r) => setTimeout(() => r('done'), 100)))],

@@ -134,6 +134,8 @@ export class TaskRunner implements RunnerHandle {
   readonly #backoff: ExponentialBackoff<unknown>;
   #state: 'idle' | 'running' | 'draining' | 'stopped' = 'idle';
   #pumping = false;
+  /** The pump's current pass, so a drain can wait for a claim it has in flight. */
+  #pumped: Promise<void> = Promise.resolve();
   /** Lets the loop turn every 10 ms while tasks that finish at once hand slots over. */
   readonly #turn = new EventLoopTurn(10);
   /** Counts wake-ups: a completion that claimed nothing pumps only if one came meanwhile. */
@@ -295,7 +297,7 @@ export class TaskRunner implements RunnerHandle {
       this.#pumpAgain = true;
       return;
     }
-    void this.#pump();
+    this.#pumped = this.#pump();
   }
 
   /** Aborts a task running here; returns false if it is not running in this process. */
@@ -330,8 +332,23 @@ export class TaskRunner implements RunnerHandle {
         this.#idleWaiters.push(resolve);
       });
     }
-    for (const [id, run] of this.#running) {
+    // A claim in flight when the drain began hands its tasks back itself: wait for it (not
+    // past the drain's deadline: a claim hung on an unreachable store must not hold the stop).
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+      void this.#pumped.then(resolve);
+    });
+    for (const run of this.#running.values()) {
       run.control.abort(new ExternalAbort('host stopping'));
+    }
+    await this.#handBack([...this.#running.keys()]);
+    await this.#flushCompletions();
+  }
+
+  /** Returns tasks this host holds to the queue, to run again at once (here or elsewhere). */
+  async #handBack(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
       await this.#deps.store
         .fail(
           id,
@@ -346,7 +363,6 @@ export class TaskRunner implements RunnerHandle {
           this.#deps.logger.error({ err, taskId: id }, 'could not hand an interrupted task back'),
         );
     }
-    await this.#flushCompletions();
   }
 
   /** Waits for the drain's hand-back (it may outlive the host's drain deadline), then releases timers. */
@@ -379,6 +395,12 @@ export class TaskRunner implements RunnerHandle {
             limit,
             now: this.#deps.clock.now(),
           });
+          if (this.#state !== 'running') {
+            // The host began to stop while this claim was in flight: its drain did not see
+            // these tasks, so they go straight back rather than run into a closing store.
+            await this.#handBack(tasks.map((t) => t.id));
+            break;
+          }
           for (const task of tasks) this.#execute(task);
           if (tasks.length < limit) break;
         }
