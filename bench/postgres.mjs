@@ -167,8 +167,11 @@ async function burnDown(contender, batched) {
     const { done, ms, capped } = await contender.burnDown(URL_, schema, {
       n: N,
       // Batched, agentd claims and completes up to 500 per statement, as pg-boss fetches 500 per
-      // poll in each of its 10 workers; one job per claim, everyone runs 10 at a time.
-      concurrency: batched && contender.name === 'agentd' ? 500 : 10,
+      // poll in each of its 10 workers (up to 5,000 jobs in hand); agentd holds two such batches
+      // (concurrency 1,000): one runs while the other's completions are written, where with one
+      // the host and the database wait for each other in turn (docs/benchmarks.md, sixth pass).
+      // One job per claim, everyone runs 10 at a time.
+      concurrency: batched && contender.name === 'agentd' ? 1000 : 10,
       batched,
       limitMs: CAP_MS,
     });

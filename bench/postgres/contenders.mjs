@@ -51,7 +51,7 @@ export const agentd = {
     const host = createHost({
       logger: silentLogger(),
       agents: [agent('noop', () => null)],
-      runner: { pollMs: 1000, concurrency, batchSize: batched ? concurrency : 1 },
+      runner: { pollMs: 1000, concurrency, batchSize: batched ? 500 : 1 },
       plugins: [postgres({ url, schema, pool: { max: POOL_MAX } })],
     });
     const { tick, finished } = countdown(n, limitMs);
