@@ -1,4 +1,4 @@
-import { HttpError, type RouteHandler } from '@agentd/core';
+import { HttpError, type HttpResponse, type RouteHandler } from '@agentd/core';
 
 /**
  * `handler` of a webhook route, telling `report` the status of every delivery it answers (the
@@ -15,14 +15,25 @@ export function reportingDeliveries(
   handler: RouteHandler,
   report: (status: number) => void,
 ): RouteHandler {
-  return async (request) => {
+  // Not an async function: one `then` per delivery instead of an async function's promise and
+  // await (this wraps every webhook delivery).
+  const reported = (answer: HttpResponse): HttpResponse => {
+    report(answer.status ?? 200);
+    return answer;
+  };
+  const failed = (error: unknown): never => {
+    report(error instanceof HttpError ? error.status : 500);
+    throw error;
+  };
+  return (request) => {
+    let answer: HttpResponse | Promise<HttpResponse>;
     try {
-      const answer = await handler(request);
-      report(answer.status ?? 200);
-      return answer;
+      answer = handler(request);
     } catch (error) {
-      report(error instanceof HttpError ? error.status : 500);
-      throw error;
+      return failed(error);
     }
+    return typeof (answer as Partial<PromiseLike<HttpResponse>>).then === 'function'
+      ? Promise.resolve(answer).then(reported, failed)
+      : reported(answer as HttpResponse);
   };
 }

@@ -76,7 +76,8 @@ export function verifyStandardWebhook(
     if (decoded.length === 32) candidates.push(decoded);
   }
   if (candidates.length === 0) return { ok: false, reason: 'malformed' };
-  const prefix = Buffer.from(`${id}.${timestamp}.`);
+  // Handed to the HMAC as text (UTF-8, as Buffer.from would encode it): no buffer per delivery.
+  const prefix = `${id}.${timestamp}.`;
   for (const key of keys) {
     const expected = createHmac('sha256', key).update(prefix).update(body).digest();
     if (anyEqual(expected, candidates)) return { ok: true, deliveryId: id };
@@ -198,5 +199,7 @@ function anyEqual(expected: Buffer, candidates: readonly Buffer[]): boolean {
 
 function single(value: string | string[] | undefined): string | undefined {
   const v = Array.isArray(value) ? value[0] : value;
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
+  if (v === undefined) return undefined;
+  const trimmed = v.trim();
+  return trimmed === '' ? undefined : trimmed;
 }

@@ -66,6 +66,15 @@ export interface NewTask {
   /** Where the result is sent when the task completes. */
   replyTo?: Address;
   metadata?: JsonObject;
+  /**
+   * Set when `input` and `metadata` were made for this task alone (parsed from a request body,
+   * built for it) and the caller will neither change nor keep them. They are checked and stored
+   * like any others, but the task the store returns then holds them as they are instead of
+   * copies parsed back from the stored text: one `JSON.parse` per object saved where tasks
+   * arrive fastest (webhook intake). They must be JSON as `JSON.parse` makes it (no `undefined`
+   * property, no `-0`), or the returned task differs from the one read back later.
+   */
+  handedOver?: boolean;
 }
 
 /** A stored task. Times are epoch milliseconds. */

@@ -47,16 +47,44 @@ export class IntakeGate {
   }
 
   /** Runs `work` once the gate is open, counting it as in flight until it settles. */
-  async run<T>(work: () => Promise<T>): Promise<T> {
+  run<T>(work: () => Promise<T>): Promise<T> {
+    // While open (nearly always), one promise instead of an async function's two: this runs once
+    // per webhook delivery and channel message.
+    if (this.#state !== 'open') return this.#runWhenOpen(work);
+    this.#inFlight++;
+    let running: Promise<T>;
+    try {
+      running = Promise.resolve(work());
+    } catch (error) {
+      this.#settled();
+      return Promise.reject(error);
+    }
+    return running.then(
+      (value) => {
+        this.#settled();
+        return value;
+      },
+      (error: unknown) => {
+        this.#settled();
+        throw error;
+      },
+    );
+  }
+
+  async #runWhenOpen<T>(work: () => Promise<T>): Promise<T> {
     if (this.#state === 'closed') throw new IntakeClosedError();
     if (this.#state === 'waiting') await this.#ready;
     this.#inFlight++;
     try {
       return await work();
     } finally {
-      this.#inFlight--;
-      this.#notifyIfIdle();
+      this.#settled();
     }
+  }
+
+  #settled(): void {
+    this.#inFlight--;
+    this.#notifyIfIdle();
   }
 
   /** Resolves when nothing is in flight (or at once if nothing is). */

@@ -47,6 +47,31 @@ describe('toJsonText', () => {
     );
   });
 
+  it('names a cycle and a problem found deeper than the walk goes untracked', () => {
+    // The first 64 levels are walked without a set of ancestors; past them, tracked.
+    let deep: Record<string, unknown> = { end: true };
+    const root = deep;
+    for (let i = 0; i < 100; i++) {
+      const next: Record<string, unknown> = {};
+      deep.n = next;
+      deep = next;
+    }
+    expect(toJsonText(root, 'input', 'E_INVALID_TASK')).toBe(JSON.stringify(root));
+    deep.back = root;
+    expect(() => toJsonText(root, 'input', 'E_INVALID_TASK')).toThrow(
+      `input${'.n'.repeat(100)}.back refers back to itself (a cycle)`,
+    );
+    deep.back = new Map();
+    expect(() => toJsonText(root, 'input', 'E_INVALID_TASK')).toThrow(
+      `input${'.n'.repeat(100)}.back is a Map`,
+    );
+    const selfish: unknown[] = [];
+    selfish.push(selfish);
+    expect(() => toJsonText({ a: selfish }, 'input', 'E_INVALID_TASK')).toThrow(
+      'input.a[0] refers back to itself (a cycle)',
+    );
+  });
+
   it('reports a value nested too deeply instead of overflowing the stack', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 200_000; i++) deep = [deep];

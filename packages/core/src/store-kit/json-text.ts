@@ -13,9 +13,22 @@ function describeType(value: object): string {
   return typeof ctor === 'function' && ctor.name ? ctor.name : 'object';
 }
 
+/**
+ * Nesting walked without tracking ancestors: a cycle shows as a walk this deep, which then
+ * starts again with them tracked, to name the cycle. Real values nest a few levels; tracking
+ * cost a `Set` and an add and a delete per object, on every enqueue.
+ */
+const UNTRACKED_DEPTH = 64;
+/** What an untracked walk returns once it is nested deeper than {@link UNTRACKED_DEPTH}. */
+const TOO_DEEP_UNTRACKED: JsonProblem = { path: [], message: '' };
+
 // Returns the first problem found, or undefined. The path is built while unwinding, so a valid
-// value (the hot path) allocates nothing for it.
-function findProblem(value: unknown, ancestors: Set<object>): JsonProblem | undefined {
+// value (the hot path) allocates nothing for it. `ancestors` undefined: untracked (see above).
+function findProblem(
+  value: unknown,
+  ancestors: Set<object> | undefined,
+  depth: number,
+): JsonProblem | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -26,22 +39,26 @@ function findProblem(value: unknown, ancestors: Set<object>): JsonProblem | unde
         : { path: [], message: `is ${value}, which JSON cannot represent` };
     case 'object': {
       if (value === null) return undefined;
-      if (ancestors.has(value)) return { path: [], message: 'refers back to itself (a cycle)' };
+      if (ancestors === undefined) {
+        if (depth > UNTRACKED_DEPTH) return TOO_DEEP_UNTRACKED;
+      } else if (ancestors.has(value)) {
+        return { path: [], message: 'refers back to itself (a cycle)' };
+      }
       if (Array.isArray(value)) {
-        ancestors.add(value);
+        ancestors?.add(value);
         for (let i = 0; i < value.length; i++) {
           const item: unknown = value[i];
           // JSON.stringify would silently turn a hole or undefined into null: not a round trip.
           const problem =
             item === undefined
               ? { path: [], message: 'is undefined, which JSON cannot hold in an array' }
-              : findProblem(item, ancestors);
+              : findProblem(item, ancestors, depth + 1);
           if (problem) {
-            problem.path.unshift(i);
+            if (problem !== TOO_DEEP_UNTRACKED) problem.path.unshift(i);
             return problem;
           }
         }
-        ancestors.delete(value);
+        ancestors?.delete(value);
         return undefined;
       }
       const proto: unknown = Object.getPrototypeOf(value);
@@ -51,19 +68,19 @@ function findProblem(value: unknown, ancestors: Set<object>): JsonProblem | unde
           message: `is a ${describeType(value)}, not a plain object (convert it first, e.g. a Date to an ISO string)`,
         };
       }
-      ancestors.add(value);
+      ancestors?.add(value);
       const record = value as Record<string, unknown>;
       for (const key of Object.keys(record)) {
         const item = record[key];
         // An undefined property is dropped by JSON, as optional fields usually mean.
         if (item === undefined) continue;
-        const problem = findProblem(item, ancestors);
+        const problem = findProblem(item, ancestors, depth + 1);
         if (problem) {
-          problem.path.unshift(key);
+          if (problem !== TOO_DEEP_UNTRACKED) problem.path.unshift(key);
           return problem;
         }
       }
-      ancestors.delete(value);
+      ancestors?.delete(value);
       return undefined;
     }
     case 'bigint':
@@ -114,7 +131,9 @@ export function toJsonText(value: unknown, root: string, code: AgentdErrorCode):
   }
   let problem: JsonProblem | undefined;
   try {
-    problem = findProblem(value, new Set());
+    problem = findProblem(value, undefined, 0);
+    // Deeper than the untracked walk goes: a cycle, or a deep value. Walk again, tracked.
+    if (problem === TOO_DEEP_UNTRACKED) problem = findProblem(value, new Set(), 0);
   } catch (error) {
     if (error instanceof RangeError) {
       throw new AgentdError(code, `${root} is nested too deeply to store as JSON`, {

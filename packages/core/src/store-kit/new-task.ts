@@ -130,7 +130,8 @@ export function newTaskJson(): NewTaskJson {
  * {@link PayloadTooLargeError} for a payload over the cap); `json` is written only once every
  * check passed. A store maps the returned task (and `json`'s texts) to its
  * row; objects in it are fresh copies (parsed back from the text), so later changes to the
- * caller's objects cannot alias the stored task.
+ * caller's objects cannot alias the stored task, unless the task was `handedOver`: its own
+ * input and metadata objects are then kept as they are.
  *
  * Written for the enqueue hot path: no object per task besides the returned one, no parse for
  * primitive inputs, and an exact UTF-8 byte count only for payloads that could be over the cap.
@@ -200,6 +201,7 @@ export function prepareNewTask(
   } else {
     description = typeof value === 'string' ? truncate(value) : type;
   }
+  const handedOver = input.handedOver === true;
   let replyText: string | null = null;
   const replyTo = input.replyTo;
   if (replyTo !== undefined && replyTo !== null) {
@@ -221,9 +223,15 @@ export function prepareNewTask(
   return {
     id: '',
     // Objects are parsed back from the stored text, so the caller gets exactly what a later
-    // read returns and later changes to its own object cannot alias the task. Primitives are
-    // already immutable and identical to their round trip: skip the parse on the hot path.
-    input: typeof value === 'object' && value !== null ? parseJson(inputText) : (value ?? null),
+    // read returns and later changes to its own object cannot alias the task, unless the caller
+    // handed them over. Primitives are already immutable and identical to their round trip:
+    // skip the parse on the hot path.
+    input:
+      typeof value === 'object' && value !== null
+        ? handedOver
+          ? value
+          : parseJson(inputText)
+        : (value ?? null),
     description,
     type,
     agent,
@@ -240,7 +248,12 @@ export function prepareNewTask(
     idempotencyKey,
     sessionKey,
     replyTo: replyText === null ? null : parseJson<Address>(replyText),
-    metadata: metadataText === '{}' ? {} : parseJson<JsonObject>(metadataText),
+    metadata:
+      metadataText === '{}'
+        ? {}
+        : handedOver
+          ? (metadata as JsonObject)
+          : parseJson<JsonObject>(metadataText),
     leaseOwner: null,
     leaseExpiresAt: null,
   };

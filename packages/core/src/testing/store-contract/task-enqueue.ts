@@ -125,6 +125,30 @@ export function describeEnqueueContract(
       expect(listed).toEqual(await store.tasks.get(task.id));
     });
 
+    it('stores a handed-over task like any other, checks included', async () => {
+      // `handedOver` lets the returned task hold the caller's objects instead of copies; a store
+      // may copy them anyway. Either way the task is checked, stored and read back the same.
+      const input = { text: 'deploy', files: ['a.ts'], depth: { n: 1.5, no: null } };
+      const metadata = { webhook: { route: 'gh', deliveryId: 'd-1', event: null } };
+      const { task } = await store.tasks.enqueue({ input, metadata, handedOver: true }, T0);
+      expect(task.input).toEqual(input);
+      expect(task.metadata).toEqual(metadata);
+      expect(await store.tasks.get(task.id)).toEqual(task);
+      const [many] = await enqueueManyInto(
+        store.tasks,
+        [{ input: { n: 2 }, metadata: { m: [1] }, handedOver: true }],
+        T0,
+      );
+      expect(await store.tasks.get(many!.task.id)).toEqual(many!.task);
+      const bad = { at: new Date(T0) } as unknown as JsonValue;
+      const error = await rejection(store.tasks.enqueue({ input: bad, handedOver: true }, T0));
+      expect(error.code).toBe('E_INVALID_TASK');
+      const error2 = await rejection(
+        store.tasks.enqueue({ input: 'ok', metadata: { bad } as JsonObject, handedOver: true }, T0),
+      );
+      expect(error2.code).toBe('E_INVALID_TASK');
+    });
+
     it('defaults the description to a text input, cut to 200 characters, else to the type', async () => {
       const long = 'x'.repeat(500);
       const a = await enqueue({ input: long });
