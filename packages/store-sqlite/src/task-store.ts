@@ -65,6 +65,12 @@ interface Completion {
   claim: ClaimRequest;
 }
 
+interface QueuedCompletion {
+  item: Completion;
+  resolve: (done: { completed: boolean; claimed: Task[] }) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * Options of {@link SqliteTaskStore}.
  *
@@ -382,6 +388,11 @@ export class SqliteTaskStore implements TaskStore {
   readonly #nextRun: BetterSqlite3.Statement;
   readonly #stats: SqliteTaskStats;
   readonly #finishWrite: (item: Completion) => { completed: boolean; claimed: Task[] };
+  readonly #finishAllWrite: (
+    items: readonly Completion[],
+  ) => { completed: boolean; claimed: Task[] }[];
+  /** Completions waiting for the end of the current tick (see #finishSoon). */
+  #completions: QueuedCompletion[] = [];
   readonly #completeManyWrite: (
     items: { seq: number; result: string | null }[],
     owner: string,
@@ -558,6 +569,10 @@ export class SqliteTaskStore implements TaskStore {
       return { completed, claimed: this.#claimNow(claim) };
     };
     this.#finishWrite = counted(tally, db.transaction(finishNow).immediate);
+    this.#finishAllWrite = counted(
+      tally,
+      db.transaction((items: readonly Completion[]) => items.map(finishNow)).immediate,
+    );
     this.#completeWrite = counted(
       tally,
       (seq: number, owner: string, result: string | null, now: number) =>
@@ -784,7 +799,7 @@ export class SqliteTaskStore implements TaskStore {
     claim: ClaimRequest,
   ): Promise<{ completed: boolean; claimed: Task[] }> {
     const text = taskResultText(result);
-    return this.#finish({ seq: this.#ids.parse(id), owner, text, turn: undefined, claim });
+    return this.#finishSoon({ seq: this.#ids.parse(id), owner, text, turn: undefined, claim });
   }
 
   async completeTurnAndClaim(
@@ -796,7 +811,59 @@ export class SqliteTaskStore implements TaskStore {
   ): Promise<{ completed: boolean; claimed: Task[] }> {
     const text = taskResultText(result);
     for (const entry of turn.entries) checkHistoryEntry(entry);
-    return this.#finish({ seq: this.#ids.parse(id), owner, text, turn, claim });
+    return this.#finishSoon({ seq: this.#ids.parse(id), owner, text, turn, claim });
+  }
+
+  /**
+   * Queues a completion (and its claim) until the end of the current tick: those made
+   * meanwhile, by the runner's other slots finishing in the same promise jobs, are written in
+   * one transaction, each as if alone and in the order made (completion, turn, claim, then the
+   * next), with one commit. The WAL appends every page a commit changed, and completions of
+   * neighbouring tasks change the same pages (the tasks' rows and index leaves, the outbox, the
+   * history's end), so they share them. The wait is a `process.nextTick`, not a turn of the
+   * event loop: no I/O or timer runs in between. Each call resolves once its transaction has
+   * committed; nothing is visible before. A failed shared transaction leaves nothing, and each
+   * completion is then written on its own, with the usual retry of a busy lock.
+   */
+  #finishSoon(item: Completion): Promise<{ completed: boolean; claimed: Task[] }> {
+    return new Promise((resolve, reject) => {
+      const queue = this.#completions;
+      queue.push({ item, resolve, reject });
+      if (queue.length === 1) process.nextTick(() => this.#finishQueued());
+    });
+  }
+
+  /** Writes the completions queued for this tick now, without waiting (the store calls it at close). */
+  flushCompletions(): void {
+    this.#finishQueued();
+  }
+
+  #finishQueued(): void {
+    const queued = this.#completions;
+    if (queued.length === 0) return;
+    this.#completions = [];
+    if (queued.length > 1 && this.#db.open && !this.#db.inTransaction) {
+      let results: { completed: boolean; claimed: Task[] }[] | undefined;
+      try {
+        results = this.#finishAllWrite(queued.map((q) => q.item));
+      } catch {
+        // Rolled back whole: each is written again on its own below, for its own outcome.
+      }
+      if (results) {
+        if (this.#faults.claim !== undefined) this.#faults.claim = undefined;
+        for (let i = 0; i < queued.length; i++) queued[i]?.resolve(results[i]!);
+        return;
+      }
+    }
+    for (const q of queued) {
+      try {
+        const done = this.#finish(q.item);
+        if (done instanceof Promise) done.then(q.resolve, q.reject);
+        else q.resolve(done);
+      } catch (error) {
+        q.reject(error);
+      }
+    }
   }
 
   /**
