@@ -182,3 +182,43 @@ export function batchCompleteSql(tasks: string, replies: string, counts: string)
     )
     SELECT seq FROM done`;
 }
+
+/**
+ * {@link batchCompleteSql} with the ends of the tasks' session runs: for each task of $1 that
+ * the statement completes (not one whose lease was lost), the session of its turn gets its last
+ * activity ($6 to $8: task seq, session id, time) and the turn's entries are appended after its
+ * history, in array order ($9 to $14: task seq, session id, role, content, at, task id). A turn
+ * whose session does not exist records nothing. One statement: the completion and the turn
+ * commit together, or neither does.
+ *
+ * @example
+ * ```ts
+ * const sql = batchCompleteTurnsSql(tasks, replies, counts, sessions, history);
+ * ```
+ */
+export function batchCompleteTurnsSql(
+  tasks: string,
+  replies: string,
+  counts: string,
+  sessions: string,
+  history: string,
+): string {
+  const complete = batchCompleteSql(tasks, replies, counts).replace(
+    /\s*SELECT seq FROM done\s*$/,
+    '',
+  );
+  return `${complete}, touched AS (
+      UPDATE ${sessions} s SET last_activity_at = u.at
+      FROM unnest($6::bigint[], $7::text[], $8::bigint[]) AS u(seq, session_id, at)
+      WHERE s.id = u.session_id AND u.seq IN (SELECT seq FROM done)
+      RETURNING u.seq
+    ), added AS (
+      INSERT INTO ${history} (session_id, role, content, at, task_id)
+      SELECT h.session_id, h.role, h.content, h.at, h.task_id
+      FROM unnest($9::bigint[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::text[])
+        WITH ORDINALITY AS h(seq, session_id, role, content, at, task_id, n)
+      WHERE h.seq IN (SELECT seq FROM touched)
+      ORDER BY h.n
+    )
+    SELECT seq FROM done`;
+}

@@ -16,6 +16,7 @@ import {
   checkClaimLimit,
   checkClaimOwner,
   checkDeadLetterQuery,
+  checkHistoryEntry,
   checkSettleStatus,
   checkTaskTime,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -41,6 +42,7 @@ import {
   type ReplyOutcome,
   recoveryError,
   resultOwesReply,
+  type SessionTurn,
   TASK_STATUSES,
   type TaskError,
   type TaskQuery,
@@ -56,9 +58,10 @@ import { CommitGroup } from './commit-group.js';
 import { isConnectionError } from './connection-errors.js';
 import type { PostgresHandle } from './handle.js';
 import { type PreparedStatement, PreparedStatements } from './prepared-statements.js';
-import { eachResult, inlineParams } from './simple-query.js';
+import { eachResult, type InlineValue, inlineParams } from './simple-query.js';
 import {
   batchCompleteSql,
+  batchCompleteTurnsSql,
   batchInsertSql,
   batchInsertValues,
   type InsertColumn,
@@ -176,6 +179,21 @@ const PREPARED_CLAIM_LIMIT = 64;
 const CLAIM_PARAM_TYPES = ['bigint', 'text', 'bigint'];
 /** Parameter types of the shared completion (see batchCompleteSql). */
 const COMPLETE_PARAM_TYPES = ['bigint[]', 'text[]', 'boolean[]', 'text[]', 'bigint[]'];
+/** Parameter types of the shared completion with session turns (see batchCompleteTurnsSql). */
+const COMPLETE_TURNS_PARAM_TYPES = [
+  ...COMPLETE_PARAM_TYPES,
+  'bigint[]',
+  'text[]',
+  'bigint[]',
+  'bigint[]',
+  'text[]',
+  'text[]',
+  'text[]',
+  'bigint[]',
+  'text[]',
+];
+/** PostgreSQL's text cannot hold NUL; a session's history stores its entries as they are. */
+const NUL = '\u0000';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
@@ -222,7 +240,7 @@ interface PreparedTask {
 /** One claim (or completion and claim) waiting to share a transaction with others. */
 interface ClaimItem {
   claim: CheckedClaim;
-  complete?: { seq: number | undefined; owner: string; text: string | null };
+  complete?: { seq: number | undefined; owner: string; text: string | null; turn?: SessionTurn };
 }
 
 interface ClaimOutcome {
@@ -282,6 +300,9 @@ export class PostgresTaskStore implements TaskStore {
   /** The hot path's statements, planned once per connection (see PreparedStatements). */
   readonly #prepared: PreparedStatements;
   readonly #complete: PreparedStatement;
+  readonly #completeTurnsSql: string;
+  readonly #completeTurns: PreparedStatement;
+  readonly #warn: (message: string) => void;
   readonly #claimByLimit = new Map<number, PreparedStatement>();
   /** Enqueues arriving while one is being written share the next statement and its commit. */
   readonly #enqueues: CommitGroup<PreparedTask, EnqueueResult>;
@@ -320,6 +341,15 @@ export class PostgresTaskStore implements TaskStore {
       options.warn ?? (() => {}),
     );
     this.#complete = this.#prepared.define(this.#completeSql, COMPLETE_PARAM_TYPES);
+    this.#completeTurnsSql = batchCompleteTurnsSql(
+      this.#tasks,
+      this.#replies,
+      this.#counts,
+      handle.table('sessions'),
+      handle.table('session_history'),
+    );
+    this.#completeTurns = this.#prepared.define(this.#completeTurnsSql, COMPLETE_TURNS_PARAM_TYPES);
+    this.#warn = options.warn ?? (() => {});
     this.#enqueues = new CommitGroup(
       (items) => this.#insert(items),
       async (item) => (await this.#insert([item]))[0] as EnqueueResult,
@@ -567,13 +597,21 @@ export class PostgresTaskStore implements TaskStore {
       // must not be run again for that: complete it alone, then claim alone, or claim nothing.
       // With the database gone, neither can be written: the caller hears so.
       if (!complete || complete.seq === undefined || isConnectionError(error)) throw error;
-      const completed = await this.#completeOn(
-        this.#pool,
-        complete.seq,
-        complete.owner,
-        complete.text,
-        claim.now,
-      );
+      const completed = complete.turn
+        ? await this.#completeTurnOn(
+            complete.seq,
+            complete.owner,
+            complete.text,
+            claim.now,
+            complete.turn,
+          )
+        : await this.#completeOn(
+            this.#pool,
+            complete.seq,
+            complete.owner,
+            complete.text,
+            claim.now,
+          );
       const claimed = await this.#retryingClaims(() => this.#claimOn(this.#pool, claim)).catch(
         (): Task[] => [],
       );
@@ -598,6 +636,7 @@ export class PostgresTaskStore implements TaskStore {
       [],
       [],
     ];
+    const turns = new TurnColumns();
     for (const item of items) {
       const seq = item.complete?.seq;
       if (item.complete === undefined || seq === undefined || firstOfSeq.has(seq)) continue;
@@ -608,6 +647,7 @@ export class PostgresTaskStore implements TaskStore {
       columns[2].push(resultOwesReply(item.complete.text));
       columns[3].push(encodeText(item.complete.owner));
       columns[4].push(item.claim.now);
+      if (item.complete.turn) turns.add(seq, item.complete.turn);
     }
     const groups = new Map<string, { claim: CheckedClaim; items: ClaimItem[] }>();
     for (const item of items) {
@@ -623,7 +663,16 @@ export class PostgresTaskStore implements TaskStore {
     const claims = [...groups.values()];
     const query = async (client: pg.PoolClient) => {
       const statements: string[] = [];
-      if (completing) statements.push(await this.#prepared.text(client, this.#complete, columns));
+      if (completing) {
+        statements.push(
+          turns.empty
+            ? await this.#prepared.text(client, this.#complete, columns)
+            : await this.#prepared.text(client, this.#completeTurns, [
+                ...columns,
+                ...turns.columns(),
+              ]),
+        );
+      }
       if (claims.some((g) => g.claim.limit > 1)) statements.push(CLAIM_IN_INDEX_ORDER);
       for (const { claim } of claims) statements.push(await this.#claimText(client, claim));
       return eachResult(await client.query<TaskRow & { seq: string }>(statements.join(';\n')));
@@ -773,6 +822,48 @@ export class PostgresTaskStore implements TaskStore {
     const seq = await this.#seqOf(id);
     // With what other runners' workers finish meanwhile: one transaction, one commit.
     return this.#claims.submit({ claim, complete: { seq, owner: String(owner), text } });
+  }
+
+  async completeTurnAndClaim(
+    id: string,
+    owner: string,
+    result: JsonValue | null,
+    turn: SessionTurn,
+    request: ClaimRequest,
+  ): Promise<{ completed: boolean; claimed: Task[] }> {
+    const text = taskResultText(result);
+    for (const entry of turn.entries) checkHistoryEntry(entry);
+    const claim = checkClaim(request);
+    const seq = await this.#seqOf(id);
+    // The history keeps entries as they are, and PostgreSQL's text cannot hold NUL: such a turn
+    // cannot be stored (as by the session store's recordTurn); the completion still is.
+    const storable = !turn.entries.some((e) => e.content.includes(NUL));
+    if (!storable) {
+      this.#warn(`session ${turn.sessionId}: a turn with a NUL character was not recorded`);
+    }
+    const complete = { seq, owner: String(owner), text, ...(storable && { turn }) };
+    return this.#claims.submit({ claim, complete });
+  }
+
+  /** A completion with its session turn, in one statement of its own (see batchCompleteTurnsSql). */
+  async #completeTurnOn(
+    seq: number,
+    owner: string,
+    text: string | null,
+    at: number,
+    turn: SessionTurn,
+  ): Promise<boolean> {
+    const turns = new TurnColumns();
+    turns.add(seq, turn);
+    const { rows } = await this.#pool.query<{ seq: string }>(this.#completeTurnsSql, [
+      [seq],
+      [text],
+      [resultOwesReply(text)],
+      [encodeText(owner)],
+      [at],
+      ...turns.columns(),
+    ]);
+    return rows.length > 0;
   }
 
   async completeMany(
@@ -1385,4 +1476,50 @@ function checkClaim(request: ClaimRequest): CheckedClaim {
     now,
     expiresAt: Math.floor(request.now + request.leaseMs),
   };
+}
+
+/** The session turns of a shared completion, column by column (see batchCompleteTurnsSql). */
+class TurnColumns {
+  readonly #seqs: number[] = [];
+  readonly #sessions: string[] = [];
+  readonly #ats: number[] = [];
+  readonly #entrySeqs: number[] = [];
+  readonly #entrySessions: string[] = [];
+  readonly #roles: string[] = [];
+  readonly #contents: string[] = [];
+  readonly #entryAts: number[] = [];
+  readonly #taskIds: (string | null)[] = [];
+
+  get empty(): boolean {
+    return this.#seqs.length === 0;
+  }
+
+  add(seq: number, turn: SessionTurn): void {
+    this.#seqs.push(seq);
+    this.#sessions.push(turn.sessionId);
+    this.#ats.push(turn.lastActivityAt);
+    for (const e of turn.entries) {
+      this.#entrySeqs.push(seq);
+      this.#entrySessions.push(turn.sessionId);
+      this.#roles.push(e.role);
+      this.#contents.push(e.content);
+      this.#entryAts.push(e.at);
+      this.#taskIds.push(e.taskId ?? null);
+    }
+  }
+
+  /** Parameters $6 to $14. */
+  columns(): InlineValue[] {
+    return [
+      this.#seqs,
+      this.#sessions,
+      this.#ats,
+      this.#entrySeqs,
+      this.#entrySessions,
+      this.#roles,
+      this.#contents,
+      this.#entryAts,
+      this.#taskIds,
+    ];
+  }
 }

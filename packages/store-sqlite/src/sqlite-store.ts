@@ -150,12 +150,15 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    // Writes queued for this turn's shared commit are written, not lost with the connection.
+    // Writes queued for this turn's shared commit, and completions queued for this tick, are
+    // written, not lost with the connection.
+    this.tasks.flushCompletions();
     this.#commits.flush();
     try {
       await this.#checkpointer?.stop();
     } finally {
       if (this.#db.open) {
+        this.tasks.flushCompletions();
         this.#commits.flush();
         this.#db.close();
       }

@@ -14,6 +14,7 @@ import {
   type ClaimRequest,
   checkClaimLimit,
   checkClaimOwner,
+  checkHistoryEntry,
   checkTaskTime,
   DEFAULT_MAX_PAYLOAD_BYTES,
   type DeadLetter,
@@ -33,6 +34,7 @@ import {
   type RecoveryReport,
   type ReplyOutcome,
   resultOwesReply,
+  type SessionTurn,
   TASK_STATUSES,
   type TaskError,
   type TaskPage,
@@ -53,6 +55,21 @@ import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
 import { TaskInserter } from './task-insert.js';
 import { pageSqliteTasks } from './task-page.js';
 import { ADD_TO_TASK_COUNT_SQL, countKey, MoveTaskCount, SqliteTaskStats } from './task-stats.js';
+
+/** A completion and its claim (and session turn), as the store writes them in one transaction. */
+interface Completion {
+  seq: number | undefined;
+  owner: string;
+  text: string | null;
+  turn: SessionTurn | undefined;
+  claim: ClaimRequest;
+}
+
+interface QueuedCompletion {
+  item: Completion;
+  resolve: (done: { completed: boolean; claimed: Task[] }) => void;
+  reject: (error: unknown) => void;
+}
 
 /**
  * Options of {@link SqliteTaskStore}.
@@ -370,12 +387,12 @@ export class SqliteTaskStore implements TaskStore {
   readonly #countReplies: BetterSqlite3.Statement;
   readonly #nextRun: BetterSqlite3.Statement;
   readonly #stats: SqliteTaskStats;
-  readonly #completeAndClaimWrite: (
-    seq: number | undefined,
-    owner: string,
-    result: string | null,
-    claim: ClaimRequest,
-  ) => { completed: boolean; claimed: Task[] };
+  readonly #finishWrite: (item: Completion) => { completed: boolean; claimed: Task[] };
+  readonly #finishAllWrite: (
+    items: readonly Completion[],
+  ) => { completed: boolean; claimed: Task[] }[];
+  /** Completions waiting for the end of the current tick (see #finishSoon). */
+  #completions: QueuedCompletion[] = [];
   readonly #completeManyWrite: (
     items: { seq: number; result: string | null }[],
     owner: string,
@@ -529,15 +546,32 @@ export class SqliteTaskStore implements TaskStore {
       (seq: number, owner: string, result: string | null, now: number) =>
         this.#completeNow(seq, owner, result, now),
     );
-    // One write transaction for "this one is done, give me the next": the runner's hot path.
-    this.#completeAndClaimWrite = counted(
+    // "This one is done, give me the next", with the end of its session run when there is one
+    // (which the session store would write in its own transaction, SqliteSessionStore.recordTurn;
+    // recorded only with a completion that holds): the runner's hot path.
+    const touchSession = db.prepare('UPDATE sessions SET last_activity_at = ? WHERE id = ?');
+    const addHistory = db.prepare(
+      'INSERT INTO session_history (session_id, role, content, at, task_id) VALUES (?, ?, ?, ?, ?)',
+    );
+    const finishNow = (item: Completion): { completed: boolean; claimed: Task[] } => {
+      const { seq, turn, claim } = item;
+      const completed =
+        seq !== undefined && this.#completeNow(seq, item.owner, item.text, claim.now);
+      if (
+        completed &&
+        turn &&
+        touchSession.run(turn.lastActivityAt, turn.sessionId).changes === 1
+      ) {
+        for (const e of turn.entries) {
+          addHistory.run(turn.sessionId, e.role, e.content, e.at, e.taskId ?? null);
+        }
+      }
+      return { completed, claimed: this.#claimNow(claim) };
+    };
+    this.#finishWrite = counted(tally, db.transaction(finishNow).immediate);
+    this.#finishAllWrite = counted(
       tally,
-      db.transaction(
-        (seq: number | undefined, owner: string, result: string | null, claim: ClaimRequest) => ({
-          completed: seq !== undefined && this.#completeNow(seq, owner, result, claim.now),
-          claimed: this.#claimNow(claim),
-        }),
-      ).immediate,
+      db.transaction((items: readonly Completion[]) => items.map(finishNow)).immediate,
     );
     this.#completeWrite = counted(
       tally,
@@ -765,13 +799,86 @@ export class SqliteTaskStore implements TaskStore {
     claim: ClaimRequest,
   ): Promise<{ completed: boolean; claimed: Task[] }> {
     const text = taskResultText(result);
-    const seq = this.#ids.parse(id);
+    return this.#finishSoon({ seq: this.#ids.parse(id), owner, text, turn: undefined, claim });
+  }
+
+  async completeTurnAndClaim(
+    id: string,
+    owner: string,
+    result: JsonValue | null,
+    turn: SessionTurn,
+    claim: ClaimRequest,
+  ): Promise<{ completed: boolean; claimed: Task[] }> {
+    const text = taskResultText(result);
+    for (const entry of turn.entries) checkHistoryEntry(entry);
+    return this.#finishSoon({ seq: this.#ids.parse(id), owner, text, turn, claim });
+  }
+
+  /**
+   * Queues a completion (and its claim) until the end of the current tick: those made
+   * meanwhile, by the runner's other slots finishing in the same promise jobs, are written in
+   * one transaction, each as if alone and in the order made (completion, turn, claim, then the
+   * next), with one commit. The WAL appends every page a commit changed, and completions of
+   * neighbouring tasks change the same pages (the tasks' rows and index leaves, the outbox, the
+   * history's end), so they share them. The wait is a `process.nextTick`, not a turn of the
+   * event loop: no I/O or timer runs in between. Each call resolves once its transaction has
+   * committed; nothing is visible before. A failed shared transaction leaves nothing, and each
+   * completion is then written on its own, with the usual retry of a busy lock.
+   */
+  #finishSoon(item: Completion): Promise<{ completed: boolean; claimed: Task[] }> {
+    return new Promise((resolve, reject) => {
+      const queue = this.#completions;
+      queue.push({ item, resolve, reject });
+      if (queue.length === 1) process.nextTick(() => this.#finishQueued());
+    });
+  }
+
+  /** Writes the completions queued for this tick now, without waiting (the store calls it at close). */
+  flushCompletions(): void {
+    this.#finishQueued();
+  }
+
+  #finishQueued(): void {
+    const queued = this.#completions;
+    if (queued.length === 0) return;
+    this.#completions = [];
+    if (queued.length > 1 && this.#db.open && !this.#db.inTransaction) {
+      let results: { completed: boolean; claimed: Task[] }[] | undefined;
+      try {
+        results = this.#finishAllWrite(queued.map((q) => q.item));
+      } catch {
+        // Rolled back whole: each is written again on its own below, for its own outcome.
+      }
+      if (results) {
+        if (this.#faults.claim !== undefined) this.#faults.claim = undefined;
+        for (let i = 0; i < queued.length; i++) queued[i]?.resolve(results[i]!);
+        return;
+      }
+    }
+    for (const q of queued) {
+      try {
+        const done = this.#finish(q.item);
+        if (done instanceof Promise) done.then(q.resolve, q.reject);
+        else q.resolve(done);
+      } catch (error) {
+        q.reject(error);
+      }
+    }
+  }
+
+  /**
+   * Writes a completion and its claim (see #finishWrite), with the usual retry of a busy lock:
+   * the result itself when written at once (no promise of its own on the hot path).
+   */
+  #finish(
+    item: Completion,
+  ): { completed: boolean; claimed: Task[] } | Promise<{ completed: boolean; claimed: Task[] }> {
     try {
-      const done = this.#completeAndClaimWrite(seq, owner, text, claim);
+      const done = this.#finishWrite(item);
       if (this.#faults.claim !== undefined) this.#faults.claim = undefined;
       return done;
     } catch (error) {
-      return this.#retryClaim(error, this.#completeAndClaimWrite, seq, owner, text, claim);
+      return this.#retryClaim(error, this.#finishWrite, item);
     }
   }
 

@@ -71,6 +71,17 @@ export interface HistoryEntry {
   taskId?: string;
 }
 
+/**
+ * The end of a session run as one record: the session's last activity and the run's history
+ * entries (in order). The session manager writes it with `SessionStore.recordTurn`, or hands it
+ * to the runner, which writes it with its task's completion (`TaskStore.completeTurnAndClaim`).
+ */
+export interface SessionTurn {
+  sessionId: string;
+  entries: readonly HistoryEntry[];
+  lastActivityAt: number;
+}
+
 /** Durable sessions and their history. The session manager in core is its only writer. */
 export interface SessionStore {
   create(session: NewSession, now: number): Promise<Session>;

@@ -2,6 +2,7 @@ import { AgentdError } from '../kernel/errors.js';
 import { createToken } from '../kernel/token.js';
 import type { Address } from './channel.js';
 import type { JsonObject, JsonValue } from './json.js';
+import type { SessionTurn } from './session.js';
 
 /**
  * Where a task is in its life. `completed`, `failed` and `cancelled` are final. `held` is a
@@ -372,9 +373,9 @@ export const DEAD_LETTER_RAW_LIMIT = 64 * 1024;
  * holds the contract suite every implementation must pass (`describeTaskStoreContract`), and an
  * in-memory implementation to read (`memoryStore()`).
  *
- * A new store can start small: `enqueueMany`, `completeAndClaim` and `completeMany` are optional
- * fast paths that core replaces with the basic operations when absent; the outbox's
- * `recordAnswer` and the dead-letter methods are optional too.
+ * A new store can start small: `enqueueMany`, `completeAndClaim`, `completeTurnAndClaim` and
+ * `completeMany` are optional fast paths that core replaces with the basic operations when
+ * absent; the outbox's `recordAnswer` and the dead-letter methods are optional too.
  */
 export interface TaskStore {
   /**
@@ -405,6 +406,30 @@ export interface TaskStore {
     id: string,
     owner: string,
     result: JsonValue | null,
+    claim: ClaimRequest,
+  ): Promise<{ completed: boolean; claimed: Task[] }>;
+  /**
+   * Optional fast path, for a task store that holds the host's sessions too (one database).
+   * As {@link completeAndClaim}, and in the same transaction, when the completion holds, records
+   * `turn` as `SessionStore.recordTurn` would (the session's last activity, then its entries in
+   * order; nothing when there is no such session): a session run's end and its task's
+   * completion in one commit, so a crash between them neither loses the turn nor records it
+   * twice when the task runs again. A completion that does not hold records nothing.
+   * Without it, core (`completeTurnAndClaimIn`) records the turn with the session store first,
+   * then completes and claims as before.
+   *
+   * @example
+   * ```ts
+   * const { completed, claimed } = await tasks.completeTurnAndClaim?.(task.id, owner, 'ok', {
+   *   sessionId, entries: [{ role: 'user', content: 'hi', at: now, taskId: task.id }], lastActivityAt: now,
+   * }, { owner, leaseMs: 30_000, now });
+   * ```
+   */
+  completeTurnAndClaim?(
+    id: string,
+    owner: string,
+    result: JsonValue | null,
+    turn: SessionTurn,
     claim: ClaimRequest,
   ): Promise<{ completed: boolean; claimed: Task[] }>;
   /**

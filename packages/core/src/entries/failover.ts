@@ -51,3 +51,4 @@ export {
   normalizeChains,
   parseChain,
 } from '../failover/schema.js';
+export type { TurnHandoff } from '../runtime/turn-handoff.js';

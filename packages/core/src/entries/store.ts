@@ -12,6 +12,7 @@ export type {
   Session,
   SessionPatch,
   SessionStatus,
+  SessionTurn,
 } from '../contracts/session.js';
 export type { StateSetOptions } from '../contracts/state.js';
 export type { StoreBackup, StoreOpenMode } from '../contracts/store.js';

@@ -16,6 +16,7 @@ import type { EventBus } from '../kernel/events.js';
 import { inSpan } from '../kernel/tracing.js';
 import type { SecretMasker } from '../logging/secret-masker.js';
 import { AgentContext } from '../runtime/agent-context.js';
+import { TURN_HANDOFF, type TurnHandoff } from '../runtime/turn-handoff.js';
 import type { BudgetGuard } from './budgets.js';
 import { FAILOVER_NAMESPACE, isCircuitRefusal } from './circuits.js';
 import {
@@ -30,9 +31,14 @@ import type { DefaultFailoverPolicy } from './policy.js';
 export interface SessionRunner {
   /**
    * Runs `work` under the session's lock with its live resource (resumed first if suspended);
-   * rejects if the session cannot be resumed.
+   * rejects if the session cannot be resumed. With `handOff`, the run's end (its turn) may be
+   * handed to the task's completion instead of written by the run itself (see TurnHandoff).
    */
-  run<T>(sessionId: string, work: (session: Session, resource: unknown) => Promise<T>): Promise<T>;
+  run<T>(
+    sessionId: string,
+    work: (session: Session, resource: unknown) => Promise<T>,
+    handOff?: TurnHandoff,
+  ): Promise<T>;
   history(sessionId: string, limit: number): Promise<HistoryEntry[]>;
   appendTurn(session: Session, input: JsonValue, output: JsonValue, taskId: string): Promise<void>;
 }
@@ -92,15 +98,22 @@ export class FailoverExecutor implements AgentExecutor {
     if (sessions && typeof sessionId === 'string') {
       // No signal for the session's run: an abort reaches the agent through ctx.signal, which is
       // read only where needed (reading it makes an AbortController per task).
-      return sessions.run(sessionId, async (session, resource) => {
-        const result = await this.#chain(task, agent, ctx, session, resource);
-        await sessions
-          .appendTurn(session, task.input, result.output, task.id)
-          .catch((err: unknown) =>
-            ctx.logger.warn({ err }, 'could not append to the session history'),
-          );
-        return result;
-      });
+      // The runner's context may carry its hand-off: the run's end is then written with the
+      // task's completion, in one commit.
+      const handOff = (ctx as { [TURN_HANDOFF]?: TurnHandoff })[TURN_HANDOFF];
+      return sessions.run(
+        sessionId,
+        async (session, resource) => {
+          const result = await this.#chain(task, agent, ctx, session, resource);
+          await sessions
+            .appendTurn(session, task.input, result.output, task.id)
+            .catch((err: unknown) =>
+              ctx.logger.warn({ err }, 'could not append to the session history'),
+            );
+          return result;
+        },
+        handOff,
+      );
     }
     return this.#chain(task, agent, ctx);
   }

@@ -4,6 +4,7 @@ import type { JsonObject } from '../contracts/json.js';
 import type { Logger } from '../contracts/logger.js';
 import type { HistoryEntry, Session } from '../contracts/session.js';
 import type { Task } from '../contracts/task.js';
+import { TURN_HANDOFF, type TurnHandoff } from './turn-handoff.js';
 
 const SIGNAL_SOURCE = Symbol('agentd.signalSource');
 const RECORDER = Symbol('agentd.processRecorder');
@@ -53,6 +54,8 @@ export class AgentContext implements AgentRunContext {
   declare history?: (limit: number) => Promise<HistoryEntry[]>;
   declare readonly [SIGNAL_SOURCE]: SignalSource;
   declare [RECORDER]?: ProcessRecorder;
+  /** Set by the runner for an executor's session run (see TurnHandoff). */
+  declare [TURN_HANDOFF]?: TurnHandoff;
 
   constructor(
     task: Task,

@@ -1,6 +1,7 @@
 import { AgentExecutorToken, AgentRegistryToken } from '../contracts/agent.js';
 import { AnswersToken, ChannelRegistryToken } from '../contracts/channel.js';
 import { HealthRegistryToken, type HealthResult } from '../contracts/health.js';
+import { SessionStoreToken } from '../contracts/session.js';
 import { TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import { HostInfoToken } from '../kernel/host-info.js';
 import type { Plugin } from '../kernel/plugin.js';
@@ -72,6 +73,7 @@ export function runner(options: Partial<RunnerOptions> | false = {}): Plugin {
           owner: ctx.resolve(HostInfoToken).instanceId,
           masker: ctx.tryResolve(SecretMaskerToken),
           outbox,
+          sessions: ctx.tryResolve(SessionStoreToken),
         },
         options,
       );

@@ -4,6 +4,7 @@ import type { ChannelRegistry } from '../contracts/channel.js';
 import type { Clock, TimerHandle } from '../contracts/clock.js';
 import type { JsonObject, JsonValue } from '../contracts/json.js';
 import type { Logger } from '../contracts/logger.js';
+import type { SessionStore } from '../contracts/session.js';
 import type { Task, TaskError, TaskStore } from '../contracts/task.js';
 import type { EventBus } from '../kernel/events.js';
 import { ownerIsGone } from '../kernel/owner.js';
@@ -12,13 +13,19 @@ import { errorMessage } from '../kernel/timeout.js';
 import { inSpan } from '../kernel/tracing.js';
 import { lazyChild } from '../logging/lazy-child.js';
 import type { SecretMasker } from '../logging/secret-masker.js';
-import { completeAndClaimIn, completeManyIn } from '../store-kit/fast-paths.js';
+import {
+  completeAndClaimIn,
+  completeManyIn,
+  completeTurnAndClaimIn,
+  recordTurnIn,
+} from '../store-kit/fast-paths.js';
 import { AgentContext } from './agent-context.js';
 import { EventLoopTurn, nextTurn } from './event-loop-turn.js';
 import { ReplyOutbox } from './reply-outbox.js';
 import { retryDelay } from './retry-delay.js';
 import { RunControl } from './run-control.js';
 import type { RunnerHandle } from './task-queue.js';
+import { TURN_HANDOFF, TurnSlot } from './turn-handoff.js';
 
 /** Tuning of the task runner; every field has a default. */
 export interface RunnerOptions {
@@ -86,13 +93,23 @@ interface RunnerDeps {
   masker?: SecretMasker;
   /** The reply outbox to use (default: one of its own). */
   outbox?: ReplyOutbox;
+  /**
+   * The host's session store: with it, a session run's end (its turn) is written with its
+   * task's completion, in one transaction where the task store can (see TurnHandoff).
+   */
+  sessions?: SessionStore;
 }
 
-interface Running {
-  task: Task;
-  control: RunControl;
-  /** When the run is aborted as too slow; infinite once it ended (see #abortOverdue). */
-  deadline: number;
+/** A task running here; as its session run's {@link TurnSlot}, it takes the run's turn. */
+class Running extends TurnSlot {
+  constructor(
+    readonly task: Task,
+    readonly control: RunControl,
+    /** When the run is aborted as too slow; infinite once it ended (see #abortOverdue). */
+    public deadline: number,
+  ) {
+    super();
+  }
 }
 
 /**
@@ -486,16 +503,16 @@ export class TaskRunner implements RunnerHandle {
 
   #execute(task: Task): void {
     const control = new RunControl();
-    const run: Running = {
+    const running = new Running(
       task,
       control,
-      deadline: this.#deps.clock.now() + this.#options.taskTimeoutMs,
-    };
-    this.#running.set(task.id, run);
-    this.#watchDeadline(run.deadline);
+      this.#deps.clock.now() + this.#options.taskTimeoutMs,
+    );
+    this.#running.set(task.id, running);
+    this.#watchDeadline(running.deadline);
     const { events } = this.#deps;
     if (events.listenerCount('task.started') > 0) events.emit('task.started', { task });
-    void this.#run(task, run)
+    void this.#run(task, running)
       .catch((err: unknown) => {
         this.#deps.logger.error({ err, taskId: task.id }, 'could not record the end of a task');
         return undefined;
@@ -529,9 +546,12 @@ export class TaskRunner implements RunnerHandle {
    * the wake-up count just before that claim), or undefined when it ended without looking for
    * work (a failure, a batched completion, a drain).
    */
-  async #run(task: Task, run: Running): Promise<{ claimed: Task[]; wakeups: number } | undefined> {
-    const { store, agents, clock, logger, owner } = this.#deps;
-    const { control } = run;
+  async #run(
+    task: Task,
+    running: Running,
+  ): Promise<{ claimed: Task[]; wakeups: number } | undefined> {
+    const { store, agents, clock, logger, owner, sessions } = this.#deps;
+    const { control } = running;
     this.#keepLeases();
     try {
       const agentName = task.agent ?? agents.defaultAgent;
@@ -553,6 +573,11 @@ export class TaskRunner implements RunnerHandle {
       const runLogger = lazyChild(logger, { task: task.id, agent: agent.name });
       // The agent's signal is made only if it reads it (see RunControl and AgentContext).
       const ctx = new AgentContext(task, control, runLogger, clock, this.#recordProcess);
+      // A session run hands its end (its turn) to this task's completion, one commit for both;
+      // batched completions keep the session's own write.
+      if (sessions && this.#executor && this.#options.batchSize === 1) {
+        ctx[TURN_HANDOFF] = running;
+      }
       const ran = await inSpan(
         'agentd.task.run',
         {
@@ -575,18 +600,59 @@ export class TaskRunner implements RunnerHandle {
         this.#queueCompletion(task, result.output);
         return undefined;
       }
-      // While running, complete this task and claim the next in one write transaction.
+      // While running, complete this task and claim the next in one write transaction, with
+      // the end of its session run when the session manager handed it over.
       const claim =
         this.#state === 'running'
           ? { owner, leaseMs: this.#options.leaseMs, limit: 1, now: clock.now() }
           : undefined;
       const wakeups = this.#wakeups;
-      const { completed, claimed } = claim
-        ? await completeAndClaimIn(store, task.id, owner, result.output, claim)
-        : {
-            completed: await store.complete(task.id, owner, result.output, clock.now()),
-            claimed: undefined,
-          };
+      const turn = running.take();
+      let ended: { completed: boolean; claimed: Task[] | undefined };
+      try {
+        if (turn && sessions) {
+          ended = claim
+            ? await completeTurnAndClaimIn(
+                store,
+                sessions,
+                task.id,
+                owner,
+                result.output,
+                turn,
+                claim,
+              )
+            : {
+                // Draining: the turn first, as a session run's own write would be.
+                completed: await recordTurnIn(
+                  sessions,
+                  turn.sessionId,
+                  turn.entries,
+                  turn.lastActivityAt,
+                )
+                  .catch((err: unknown) =>
+                    logger.warn(
+                      { err, taskId: task.id },
+                      'could not record the end of a session run',
+                    ),
+                  )
+                  .then(() => store.complete(task.id, owner, result.output, clock.now())),
+                claimed: undefined,
+              };
+          running.settle(true);
+        } else {
+          ended = claim
+            ? await completeAndClaimIn(store, task.id, owner, result.output, claim)
+            : {
+                completed: await store.complete(task.id, owner, result.output, clock.now()),
+                claimed: undefined,
+              };
+        }
+      } catch (err) {
+        // Not written with the completion: the task runs again, and its run records its turn.
+        running.settle({ error: err });
+        throw err;
+      }
+      const { completed, claimed } = ended;
       if (completed) this.#completed(task, result.output);
       else
         logger.warn(
@@ -617,7 +683,10 @@ export class TaskRunner implements RunnerHandle {
       if (updated) this.#failed(updated, updated.status === 'pending');
       return undefined;
     } finally {
-      run.deadline = Number.POSITIVE_INFINITY;
+      running.deadline = Number.POSITIVE_INFINITY;
+      // A turn offered but not written above (the run was aborted meanwhile, or failed after
+      // it) goes back to the session manager, which writes it itself; later offers are refused.
+      running.settle(false);
     }
   }
 

@@ -11,6 +11,7 @@ import { ownerIsGone } from '../kernel/owner.js';
 import { endRecordedProcess } from '../kernel/process.js';
 import { errorMessage } from '../kernel/timeout.js';
 import { createToken } from '../kernel/token.js';
+import type { TurnHandoff } from '../runtime/turn-handoff.js';
 import { recordTurnIn } from '../store-kit/fast-paths.js';
 
 /** Default idle timeout of a session: 10 minutes. */
@@ -337,9 +338,21 @@ export class SessionManager implements SessionRunner {
     for (const entry of entries) await this.deps.store.appendHistory(session.id, entry);
   }
 
-  /** Ends a run: writes its turn and the session's last activity (in one write where it can). */
-  #endRun(sessionId: string, entries: readonly HistoryEntry[]): Promise<Session | undefined> {
-    return recordTurnIn(this.deps.store, sessionId, entries, this.deps.clock.now());
+  /**
+   * Ends a run here: writes its turn and the session's last activity (in one write where it
+   * can), then arms the idle timer.
+   */
+  async #endRun(session: Session, entries: readonly HistoryEntry[]): Promise<void> {
+    const after = await recordTurnIn(
+      this.deps.store,
+      session.id,
+      entries,
+      this.deps.clock.now(),
+    ).catch((err: unknown) => {
+      this.#warnEndRun(session.id, err);
+      return undefined;
+    });
+    if (after && !this.#stopping) this.#schedule(after);
   }
 
   /** Whether a run holds the session now. */
@@ -347,100 +360,145 @@ export class SessionManager implements SessionRunner {
     return (this.#busy.get(sessionId) ?? 0) > 0;
   }
 
-  run<T>(sessionId: string, work: (session: Session, resource: unknown) => Promise<T>): Promise<T> {
-    return this.#lock(sessionId, async () => {
-      const { store, clock } = this.deps;
-      const found = await store.get(sessionId);
-      if (!found) throw new SessionError('E_NO_SESSION', `session ${sessionId} no longer exists`);
-      if (found.status === 'archived') {
-        throw new SessionError('E_SESSION_ARCHIVED', `session "${found.name}" is archived`);
-      }
-      if (this.#stopping) throw new SessionError('E_STOPPING', 'the host is stopping');
-      const agent = this.deps.agents.get(found.agent);
-      if (!agent)
-        throw new SessionError(
-          'E_UNKNOWN_AGENT',
-          `session "${found.name}" uses unknown agent "${found.agent}"`,
+  /**
+   * Runs `work` under the session's lock (see {@link SessionRunner.run}). When `work` succeeds
+   * and `handOff` takes the run's end (its turn and last activity), `run` resolves with the
+   * result at once and the lock is held until the taker has written the turn (with the task's
+   * completion): the session's next run reads it. Otherwise the turn is written here, before
+   * `run` resolves.
+   */
+  run<T>(
+    sessionId: string,
+    work: (session: Session, resource: unknown) => Promise<T>,
+    handOff?: TurnHandoff,
+  ): Promise<T> {
+    if (!handOff) return this.#lock(sessionId, () => this.#run(sessionId, work));
+    return new Promise<T>((resolve, reject) => {
+      this.#lock(sessionId, () => this.#run(sessionId, work, { handOff, resolve })).then(
+        resolve,
+        reject,
+      );
+    });
+  }
+
+  async #run<T>(
+    sessionId: string,
+    work: (session: Session, resource: unknown) => Promise<T>,
+    early?: { handOff: TurnHandoff; resolve: (result: T) => void },
+  ): Promise<T> {
+    const { store, clock } = this.deps;
+    const found = await store.get(sessionId);
+    if (!found) throw new SessionError('E_NO_SESSION', `session ${sessionId} no longer exists`);
+    if (found.status === 'archived') {
+      throw new SessionError('E_SESSION_ARCHIVED', `session "${found.name}" is archived`);
+    }
+    if (this.#stopping) throw new SessionError('E_STOPPING', 'the host is stopping');
+    const agent = this.deps.agents.get(found.agent);
+    if (!agent)
+      throw new SessionError(
+        'E_UNKNOWN_AGENT',
+        `session "${found.name}" uses unknown agent "${found.agent}"`,
+      );
+    this.#timers.get(sessionId)?.cancel();
+    this.#timers.delete(sessionId);
+    let live = this.#live.get(sessionId);
+    // Live in the store, but its owner (another host of this machine) is gone since: end the
+    // process it left and resume the session here, as start-up recovery would have.
+    const orphaned =
+      !live &&
+      found.status === 'live' &&
+      found.owner !== null &&
+      found.owner !== (this.deps.owner ?? null) &&
+      ownerIsGone(found.owner);
+    if (orphaned) await this.#endOrphan(found);
+    const wasSuspended = found.status === 'suspended' || orphaned;
+    const idleMs = clock.now() - found.lastActivityAt;
+    if (wasSuspended && this.#options.resumeNotice) {
+      await this.deps.channels
+        ?.send(found.address, {
+          text: `Resuming session "${found.name}" (idle for ${minutes(idleMs)} min)...`,
+          silent: true,
+        })
+        .catch((err: unknown) =>
+          this.deps.logger.warn({ err }, 'could not send the resume notice'),
         );
-      this.#timers.get(sessionId)?.cancel();
-      this.#timers.delete(sessionId);
-      let live = this.#live.get(sessionId);
-      // Live in the store, but its owner (another host of this machine) is gone since: end the
-      // process it left and resume the session here, as start-up recovery would have.
-      const orphaned =
-        !live &&
-        found.status === 'live' &&
-        found.owner !== null &&
-        found.owner !== (this.deps.owner ?? null) &&
-        ownerIsGone(found.owner);
-      if (orphaned) await this.#endOrphan(found);
-      const wasSuspended = found.status === 'suspended' || orphaned;
-      const idleMs = clock.now() - found.lastActivityAt;
-      if (wasSuspended && this.#options.resumeNotice) {
-        await this.deps.channels
-          ?.send(found.address, {
-            text: `Resuming session "${found.name}" (idle for ${minutes(idleMs)} min)...`,
-            silent: true,
-          })
-          .catch((err: unknown) =>
-            this.deps.logger.warn({ err }, 'could not send the resume notice'),
-          );
+    }
+    if (!live && agent.sessions) {
+      try {
+        const resource =
+          wasSuspended && (found.snapshot !== null || orphaned)
+            ? await agent.sessions.resume(found, found.snapshot ?? {})
+            : await agent.sessions.open(found);
+        live = { agent, resource };
+        this.#live.set(sessionId, live);
+      } catch (err) {
+        // Never fall back to a fresh session: the user would silently lose the conversation.
+        throw new SessionError(
+          'E_RESUME_FAILED',
+          `Could not resume session "${found.name}": ${errorMessage(err)}. It stays suspended; archive it or start a new one.`,
+          { cause: err },
+        );
       }
-      if (!live && agent.sessions) {
-        try {
-          const resource =
-            wasSuspended && (found.snapshot !== null || orphaned)
-              ? await agent.sessions.resume(found, found.snapshot ?? {})
-              : await agent.sessions.open(found);
-          live = { agent, resource };
-          this.#live.set(sessionId, live);
-        } catch (err) {
-          // Never fall back to a fresh session: the user would silently lose the conversation.
-          throw new SessionError(
-            'E_RESUME_FAILED',
-            `Could not resume session "${found.name}": ${errorMessage(err)}. It stays suspended; archive it or start a new one.`,
-            { cause: err },
-          );
+    }
+    const resourceFacts = (live && agent.sessions?.describe?.(live.resource as never)) ?? null;
+    const owner = this.deps.owner ?? null;
+    // Already live here as recorded (the usual next message): nothing to write before the
+    // run; the activity time is written when it ends, and the busy count keeps the idle timer
+    // from suspending it meanwhile.
+    const unchanged =
+      found.status === 'live' &&
+      found.owner === owner &&
+      found.snapshot === null &&
+      JSON.stringify(found.resource) === JSON.stringify(resourceFacts);
+    const session = unchanged
+      ? found
+      : (await store.update(sessionId, {
+          status: 'live',
+          lastActivityAt: clock.now(),
+          snapshot: null,
+          resource: resourceFacts as JsonObject | null,
+          owner,
+        }))!;
+    if (wasSuspended) this.deps.events.emit('session.resumed', { session, idleMs });
+    this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 0) + 1);
+    this.#turns.set(sessionId, []);
+    let result: T;
+    try {
+      result = await work(session, live?.resource);
+    } catch (err) {
+      await this.#endRun(session, this.#takeTurn(sessionId));
+      throw err;
+    }
+    const entries = this.#takeTurn(sessionId);
+    if (early) {
+      const lastActivityAt = clock.now();
+      const written = early.handOff.offer({ sessionId, entries, lastActivityAt });
+      if (written) {
+        early.resolve(result);
+        const done = await written.catch((err: unknown) => {
+          this.#warnEndRun(sessionId, err);
+          return true;
+        });
+        if (done) {
+          if (!this.#stopping) this.#schedule({ ...session, lastActivityAt });
+          return result;
         }
       }
-      const resourceFacts = (live && agent.sessions?.describe?.(live.resource as never)) ?? null;
-      const owner = this.deps.owner ?? null;
-      // Already live here as recorded (the usual next message): nothing to write before the
-      // run; the activity time is written when it ends, and the busy count keeps the idle timer
-      // from suspending it meanwhile.
-      const unchanged =
-        found.status === 'live' &&
-        found.owner === owner &&
-        found.snapshot === null &&
-        JSON.stringify(found.resource) === JSON.stringify(resourceFacts);
-      const session = unchanged
-        ? found
-        : (await store.update(sessionId, {
-            status: 'live',
-            lastActivityAt: clock.now(),
-            snapshot: null,
-            resource: resourceFacts as JsonObject | null,
-            owner,
-          }))!;
-      if (wasSuspended) this.deps.events.emit('session.resumed', { session, idleMs });
-      this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 0) + 1);
-      this.#turns.set(sessionId, []);
-      try {
-        return await work(session, live?.resource);
-      } finally {
-        this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 1) - 1);
-        const turn = this.#turns.get(sessionId) ?? [];
-        this.#turns.delete(sessionId);
-        const after = await this.#endRun(sessionId, turn).catch((err: unknown) => {
-          this.deps.logger.warn(
-            { err, session: sessionId },
-            'could not record the end of a session run',
-          );
-          return undefined;
-        });
-        if (after && !this.#stopping) this.#schedule(after);
-      }
-    });
+    }
+    await this.#endRun(session, entries);
+    return result;
+  }
+
+  /** The run's turn so far, and the session no longer busy with it. */
+  #takeTurn(sessionId: string): HistoryEntry[] {
+    this.#busy.set(sessionId, (this.#busy.get(sessionId) ?? 1) - 1);
+    const turn = this.#turns.get(sessionId) ?? [];
+    this.#turns.delete(sessionId);
+    return turn;
+  }
+
+  #warnEndRun(sessionId: string, err: unknown): void {
+    this.deps.logger.warn({ err, session: sessionId }, 'could not record the end of a session run');
   }
 
   /** Suspends the session if it is live, not busy and idle past its timeout; else re-arms its timer. */

@@ -14,7 +14,13 @@ import {
   describeTaskStoreContract,
 } from '../testing/store-contract/index.js';
 import { withoutFastPaths } from '../testing/without-fast-paths.js';
-import { completeAndClaimIn, completeManyIn, enqueueManyInto, recordTurnIn } from './fast-paths.js';
+import {
+  completeAndClaimIn,
+  completeManyIn,
+  completeTurnAndClaimIn,
+  enqueueManyInto,
+  recordTurnIn,
+} from './fast-paths.js';
 
 // A store that implements only the basic operations must keep every promise of the contract
 // through core's fallbacks: the same suites as a full store, then a host running its tasks.
@@ -29,6 +35,7 @@ describe('withoutFastPaths', () => {
     expect(tasks.stats).toBeUndefined();
     expect(tasks.enqueueMany).toBeUndefined();
     expect(tasks.completeAndClaim).toBeUndefined();
+    expect(tasks.completeTurnAndClaim).toBeUndefined();
     expect(tasks.completeMany).toBeUndefined();
     expect('enqueueMany' in tasks).toBe(false);
     expect(typeof tasks.enqueue).toBe('function');
@@ -64,6 +71,48 @@ describe('the fallbacks', () => {
     await completeAndClaimIn(spy, a!.task.id, owner, 'ra', { owner, leaseMs: 1000, now: 1 });
     await completeManyIn(spy, [{ id: b!.task.id, result: 'rb' }], owner, 2);
     expect(calls).toEqual(['enqueueMany', 'claim', 'completeAndClaim', 'completeMany']);
+  });
+
+  it('record a session turn first, then complete and claim, without completeTurnAndClaim', async () => {
+    const store = openMemoryStore();
+    const tasks = withoutFastPaths(store.tasks);
+    const session = await store.sessions.create(
+      { userKey: 'chat:1', address: { channel: 'chat', id: '1' }, name: 'main', agent: 'a' },
+      0,
+    );
+    const [a, b] = await enqueueManyInto(tasks, [{ input: 'a' }, { input: 'b' }], 0);
+    const owner = 'runner-1';
+    await tasks.claim({ owner, leaseMs: 1000, limit: 1, now: 0 });
+    const turn = {
+      sessionId: session.id,
+      entries: [{ role: 'user' as const, content: 'a', at: 1, taskId: a!.task.id }],
+      lastActivityAt: 1,
+    };
+    const claim = { owner, leaseMs: 1000, now: 1 };
+    const step = await completeTurnAndClaimIn(
+      tasks,
+      store.sessions,
+      a!.task.id,
+      owner,
+      'ra',
+      turn,
+      claim,
+    );
+    expect(step.completed).toBe(true);
+    expect(step.claimed.map((t) => t.id)).toEqual([b!.task.id]);
+    expect(await store.sessions.history(session.id, 10)).toEqual(turn.entries);
+    // The weaker promise of the fallback: the turn is written before the completion is tried.
+    const lost = await completeTurnAndClaimIn(
+      tasks,
+      store.sessions,
+      a!.task.id,
+      owner,
+      'x',
+      turn,
+      claim,
+    );
+    expect(lost.completed).toBe(false);
+    expect(await store.sessions.history(session.id, 10)).toHaveLength(2);
   });
 });
 

@@ -1,10 +1,11 @@
 import type { JsonValue } from '../contracts/json.js';
-import type { HistoryEntry, Session, SessionStore } from '../contracts/session.js';
+import type { HistoryEntry, Session, SessionStore, SessionTurn } from '../contracts/session.js';
 import type { ClaimRequest, EnqueueResult, NewTask, Task, TaskStore } from '../contracts/task.js';
 import { atTaskIndex, newTaskJson, prepareNewTask } from './new-task.js';
 import { taskResultText } from './task-rules.js';
 
-// The TaskStore's fast paths (enqueueMany, completeAndClaim, completeMany) are optional, so a
+// The TaskStore's fast paths (enqueueMany, completeAndClaim, completeTurnAndClaim, completeMany)
+// are optional, so a
 // new store can start with the basic operations and add them for speed. Core never calls them
 // directly: it calls these functions, which use a store's fast path when it has one and
 // otherwise do the same work with the basic operations.
@@ -69,6 +70,38 @@ export async function completeAndClaimIn(
   if (store.completeAndClaim) return store.completeAndClaim(id, owner, result, claim);
   const completed = await store.complete(id, owner, result, claim.now);
   return { completed, claimed: await store.claim(claim) };
+}
+
+/**
+ * Completes task `id`, records a session run's `turn` and claims up to `claim.limit` more, in
+ * one transaction by the task store's `completeTurnAndClaim` when it has one (the turn recorded
+ * only if the completion holds). Otherwise the turn is recorded first, by `sessions`
+ * ({@link recordTurnIn}), then the task completed and the next claimed ({@link completeAndClaimIn}):
+ * as a session run ended before there was a combined write, so a crash between the two leaves
+ * the turn recorded for a task that runs again.
+ *
+ * @example
+ * ```ts
+ * const turn = { sessionId, entries: [{ role: 'user', content: 'hi', at: now }], lastActivityAt: now };
+ * await completeTurnAndClaimIn(store.tasks, store.sessions, task.id, owner, 'ok', turn, {
+ *   owner, leaseMs: 60_000, limit: 1, now,
+ * });
+ * ```
+ */
+export async function completeTurnAndClaimIn(
+  tasks: TaskStore,
+  sessions: SessionStore,
+  id: string,
+  owner: string,
+  result: JsonValue | null,
+  turn: SessionTurn,
+  claim: ClaimRequest,
+): Promise<{ completed: boolean; claimed: Task[] }> {
+  if (tasks.completeTurnAndClaim) {
+    return tasks.completeTurnAndClaim(id, owner, result, turn, claim);
+  }
+  await recordTurnIn(sessions, turn.sessionId, turn.entries, turn.lastActivityAt);
+  return completeAndClaimIn(tasks, id, owner, result, claim);
 }
 
 /**

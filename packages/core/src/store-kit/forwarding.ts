@@ -3,7 +3,13 @@ import type { SessionStore } from '../contracts/session.js';
 import type { StateStore } from '../contracts/state.js';
 import type { TaskStore } from '../contracts/task.js';
 import { AgentdError } from '../kernel/errors.js';
-import { completeAndClaimIn, completeManyIn, enqueueManyInto, recordTurnIn } from './fast-paths.js';
+import {
+  completeAndClaimIn,
+  completeManyIn,
+  completeTurnAndClaimIn,
+  enqueueManyInto,
+  recordTurnIn,
+} from './fast-paths.js';
 import { taskStatsOf } from './task-stats.js';
 
 /** The parts a store plugin provides as services. */
@@ -65,6 +71,8 @@ export function forwardingStoreParts(
     complete: async (id, owner, result, now) => t().complete(id, owner, result, now),
     completeAndClaim: async (id, owner, result, claim) =>
       completeAndClaimIn(t(), id, owner, result, claim),
+    completeTurnAndClaim: async (id, owner, result, turn, claim) =>
+      completeTurnAndClaimIn(t(), open().sessions, id, owner, result, turn, claim),
     completeMany: async (items, owner, now) => completeManyIn(t(), items, owner, now),
     fail: async (id, owner, error, options) => t().fail(id, owner, error, options),
     cancel: async (id, now) => t().cancel(id, now),

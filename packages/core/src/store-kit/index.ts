@@ -14,6 +14,7 @@ export {
 export {
   completeAndClaimIn,
   completeManyIn,
+  completeTurnAndClaimIn,
   enqueueManyInto,
   recordTurnIn,
 } from './fast-paths.js';

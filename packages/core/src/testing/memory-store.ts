@@ -44,10 +44,11 @@ export class MemoryStore implements Store {
   readonly description = 'memory (not durable: for tests and examples)';
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.tasks = new MemoryTaskStore(
-      options.maxPayloadBytes === undefined ? {} : { maxPayloadBytes: options.maxPayloadBytes },
-    );
     this.sessions = new MemorySessionStore();
+    this.tasks = new MemoryTaskStore({
+      sessions: this.sessions,
+      ...(options.maxPayloadBytes !== undefined && { maxPayloadBytes: options.maxPayloadBytes }),
+    });
     this.state = new MemoryStateStore(options.now);
   }
 

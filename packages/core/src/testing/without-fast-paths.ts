@@ -1,10 +1,11 @@
 import type { TaskStore } from '../contracts/task.js';
 
 /**
- * `store` without its optional fast paths (`enqueueMany`, `completeAndClaim`, `completeMany`,
- * `stats`): what a new store that implements only the basic operations looks like. Tests use it
- * to prove that core's fallbacks (`enqueueManyInto`, `completeAndClaimIn`, `completeManyIn`,
- * `taskStatsOf`) keep every promise of the contract.
+ * `store` without its optional fast paths (`enqueueMany`, `completeAndClaim`,
+ * `completeTurnAndClaim`, `completeMany`, `stats`): what a new store that implements only the
+ * basic operations looks like. Tests use it to prove that core's fallbacks (`enqueueManyInto`,
+ * `completeAndClaimIn`, `completeTurnAndClaimIn`, `completeManyIn`, `taskStatsOf`) keep every
+ * promise of the contract.
  *
  * @example
  * ```ts
@@ -13,7 +14,13 @@ import type { TaskStore } from '../contracts/task.js';
  * ```
  */
 export function withoutFastPaths(store: TaskStore): TaskStore {
-  const hidden = new Set<PropertyKey>(['enqueueMany', 'completeAndClaim', 'completeMany', 'stats']);
+  const hidden = new Set<PropertyKey>([
+    'enqueueMany',
+    'completeAndClaim',
+    'completeTurnAndClaim',
+    'completeMany',
+    'stats',
+  ]);
   return new Proxy(store, {
     get: (target, key) => {
       if (hidden.has(key)) return undefined;

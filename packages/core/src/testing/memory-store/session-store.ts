@@ -7,6 +7,7 @@ import type {
   SessionPatch,
   SessionStatus,
   SessionStore,
+  SessionTurn,
 } from '../../contracts/session.js';
 import { parseJson } from '../../store-kit/json-text.js';
 import {
@@ -159,6 +160,23 @@ export class MemorySessionStore implements SessionStore {
     if (!this.#sessions.has(sessionId)) return undefined;
     for (const entry of entries) await this.appendHistory(sessionId, entry);
     return this.update(sessionId, { lastActivityAt });
+  }
+
+  /**
+   * `recordTurn` at once, for the task store's `completeTurnAndClaim` (the entries checked by
+   * the caller): false, with nothing written, when there is no such session.
+   */
+  recordTurnNow(turn: SessionTurn): boolean {
+    const record = this.#sessions.get(turn.sessionId);
+    const history = this.#history.get(turn.sessionId);
+    if (!record || !history) return false;
+    record.fields.lastActivityAt = turn.lastActivityAt;
+    for (const entry of turn.entries) {
+      const copy: HistoryEntry = { role: entry.role, content: entry.content, at: entry.at };
+      if (entry.taskId !== undefined && entry.taskId !== null) copy.taskId = entry.taskId;
+      history.push(copy);
+    }
+    return true;
   }
 
   async history(sessionId: string, limit: number): Promise<HistoryEntry[]> {

@@ -1,5 +1,6 @@
 import type { Address } from '../../contracts/channel.js';
 import type { JsonObject, JsonValue } from '../../contracts/json.js';
+import type { SessionTurn } from '../../contracts/session.js';
 import {
   type ClaimRequest,
   type DeadLetter,
@@ -40,6 +41,7 @@ import {
   prepareAnswer,
   prepareNewTask,
 } from '../../store-kit/new-task.js';
+import { checkHistoryEntry } from '../../store-kit/session-rules.js';
 import {
   checkClaimLimit,
   checkClaimOwner,
@@ -52,6 +54,7 @@ import {
   taskResultText,
 } from '../../store-kit/task-rules.js';
 import { addToTaskStats, emptyTaskStats } from '../../store-kit/task-stats.js';
+import type { MemorySessionStore } from './session-store.js';
 
 /**
  * A stored task. JSON values are kept as text and parsed on every read, as a database would:
@@ -137,8 +140,32 @@ export class MemoryTaskStore implements TaskStore {
   readonly #letters = new Map<number, DeadLetterRecord>();
   readonly #letterKeys = new Map<string, DeadLetterRecord>();
 
-  constructor(options: { maxPayloadBytes?: number } = {}) {
+  /**
+   * `TaskStore.completeTurnAndClaim`, present when the store was given its sessions (as
+   * {@link openMemoryStore} does): the completion, the turn and the claim in one call.
+   */
+  readonly completeTurnAndClaim?: (
+    id: string,
+    owner: string,
+    result: JsonValue | null,
+    turn: SessionTurn,
+    claim: ClaimRequest,
+  ) => Promise<{ completed: boolean; claimed: Task[] }>;
+
+  /** `sessions`: the session store whose turns {@link completeTurnAndClaim} records. */
+  constructor(options: { maxPayloadBytes?: number; sessions?: MemorySessionStore } = {}) {
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    const { sessions } = options;
+    if (sessions) {
+      this.completeTurnAndClaim = async (id, owner, result, turn, claim) => {
+        // Everything checked before anything changes, as in one transaction.
+        const text = taskResultText(result);
+        for (const entry of turn.entries) checkHistoryEntry(entry);
+        const completed = this.#completeNow(id, owner, text, claim.now);
+        if (completed) sessions.recordTurnNow(turn);
+        return { completed, claimed: this.#claimNow(claim) };
+      };
+    }
     // Ids of two memory stores (or of a memory and a SQLite store) never look alike.
     this.#prefix = `mem${Math.floor(Math.random() * 36 ** 4)
       .toString(36)

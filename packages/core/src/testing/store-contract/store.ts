@@ -6,6 +6,7 @@ import { describeSessionStoreContract } from './session-store.js';
 import type { ContractFactory } from './shared.js';
 import { describeStateStoreContract } from './state-store.js';
 import { describeTaskStoreContract } from './task-store.js';
+import { describeTaskTurnContract } from './task-turn.js';
 
 /**
  * Options of {@link describeStoreContract}.
@@ -28,8 +29,8 @@ export interface StoreContractOptions {
  * Declares the behaviour every complete {@link Store} must have, as vitest tests: every part
  * suite ({@link describeTaskStoreContract}, {@link describeReplyContract},
  * {@link describeDeadLetterContract}, {@link describeSessionStoreContract},
- * {@link describeStateStoreContract}) over the store's parts, plus the store's own description
- * and idempotent close. Each test gets a fresh store from `createStore`. The repository runs it
+ * {@link describeStateStoreContract}) over the store's parts, a task's completion with its
+ * session turn over the whole store, plus the store's own description and idempotent close. Each test gets a fresh store from `createStore`. The repository runs it
  * over every store it has from `integration/store-contracts.test.ts`.
  *
  * @example
@@ -93,6 +94,11 @@ export function describeStoreContract(
     describeStateStoreContract(
       name,
       part((s) => s.state),
+      close,
+    );
+    describeTaskTurnContract(
+      name,
+      part((s) => s),
       close,
     );
   });
