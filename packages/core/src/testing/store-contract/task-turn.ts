@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HistoryEntry } from '../../contracts/session.js';
+import type { HistoryEntry, SessionTurn } from '../../contracts/session.js';
 import type { Store } from '../../contracts/store.js';
 import { completeTurnAndClaimIn } from '../../store-kit/fast-paths.js';
 import {
@@ -31,6 +31,12 @@ export function describeTaskTurnContract(
   describe(`Store contract: ${name}: a completion with its session turn`, () => {
     const subject = useSubject(createStore, options);
     const lease = { owner: 'runner-1', leaseMs: MINUTE };
+    /** Completes task `id` with result 'ok' as runner-1, with `turn`, claiming at `now`. */
+    const finish = (store: Store, id: string, turn: SessionTurn, now: number) =>
+      completeTurnAndClaimIn(store.tasks, store.sessions, id, 'runner-1', 'ok', turn, {
+        ...lease,
+        now,
+      });
 
     async function setUp() {
       const store = subject.current;
@@ -65,15 +71,7 @@ export function describeTaskTurnContract(
       const [claimed] = await store.tasks.claim({ ...lease, now: T0 + 1 });
       expect(claimed?.id).toBe(a.id);
       const turn = turnOf(a.id, T0 + 5);
-      const step = await completeTurnAndClaimIn(
-        store.tasks,
-        store.sessions,
-        a.id,
-        'runner-1',
-        'ok',
-        turn,
-        { ...lease, now: T0 + 5 },
-      );
+      const step = await finish(store, a.id, turn, T0 + 5);
       expect(step.completed).toBe(true);
       // The session's next task is claimable once its previous one completed.
       expect(step.claimed.map((t) => t.id)).toEqual([b.id]);
@@ -89,15 +87,7 @@ export function describeTaskTurnContract(
       const { store, a, turnOf } = await setUp();
       await store.tasks.claim({ ...lease, now: T0 + 1 });
       const turn = { ...turnOf(a.id, T0 + 5), sessionId: 'no-such-session' };
-      const step = await completeTurnAndClaimIn(
-        store.tasks,
-        store.sessions,
-        a.id,
-        'runner-1',
-        'ok',
-        turn,
-        { ...lease, now: T0 + 5 },
-      );
+      const step = await finish(store, a.id, turn, T0 + 5);
       expect(step.completed).toBe(true);
       expect(await store.sessions.history('no-such-session', 10)).toEqual([]);
     });
