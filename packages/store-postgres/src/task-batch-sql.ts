@@ -167,6 +167,12 @@ export function batchInsertValues<T>(
  * ```
  */
 export function batchCompleteSql(tasks: string, replies: string, counts: string): string {
+  return `${completeCtes(tasks, replies, counts)}
+    SELECT seq FROM done`;
+}
+
+/** The CTEs of {@link batchCompleteSql}, ending with `done` (the seqs completed) and its writes. */
+function completeCtes(tasks: string, replies: string, counts: string): string {
   return `
     WITH done AS (
       UPDATE ${tasks} t SET status = 'completed', finished_at = v.at, result = v.result,
@@ -179,8 +185,7 @@ export function batchCompleteSql(tasks: string, replies: string, counts: string)
       INSERT INTO ${replies} (seq, due_at)
       SELECT seq, at + ${REPLY_HOLD_MS} FROM done WHERE owes AND reply_to IS NOT NULL
       ON CONFLICT (seq) DO NOTHING
-    )
-    SELECT seq FROM done`;
+    )`;
 }
 
 /**
@@ -203,11 +208,7 @@ export function batchCompleteTurnsSql(
   sessions: string,
   history: string,
 ): string {
-  const complete = batchCompleteSql(tasks, replies, counts).replace(
-    /\s*SELECT seq FROM done\s*$/,
-    '',
-  );
-  return `${complete}, touched AS (
+  return `${completeCtes(tasks, replies, counts)}, touched AS (
       UPDATE ${sessions} s SET last_activity_at = u.at
       FROM unnest($6::bigint[], $7::text[], $8::bigint[]) AS u(seq, session_id, at)
       WHERE s.id = u.session_id AND u.seq IN (SELECT seq FROM done)

@@ -17,6 +17,7 @@ import { StoreFaults } from './faults.js';
 import { newId } from './ids.js';
 import { OpenTaskTally, writeMovingNoTask } from './open-task-tally.js';
 import { queryBuilder, type SessionRow, StatementCache } from './schema.js';
+import { prepareTurnWrite } from './session-turn.js';
 
 // Core's constant, re-exported where it was before it moved to @agentd/core.
 export { DEFAULT_IDLE_TIMEOUT_MS } from '@agentd/core/store';
@@ -110,17 +111,7 @@ export class SqliteSessionStore implements SessionStore {
       `SELECT role, content, at, task_id FROM session_history WHERE session_id = ?
        ORDER BY seq DESC LIMIT ?`,
     );
-    const touch = db.prepare('UPDATE sessions SET last_activity_at = ? WHERE id = ? RETURNING *');
-    this.#recordTurn = db.transaction(
-      (id: string, entries: readonly HistoryEntry[], at: number) => {
-        const row = touch.get(at, id) as SessionRow | undefined;
-        if (!row) return undefined;
-        for (const e of entries) {
-          this.#appendHistory.run(id, e.role, e.content, e.at, e.taskId ?? null);
-        }
-        return row;
-      },
-    );
+    this.#recordTurn = db.transaction(prepareTurnWrite(db));
     const clear = db.prepare(
       'UPDATE sessions SET active = 0 WHERE user_key = ? AND active = 1 AND id <> ?',
     );

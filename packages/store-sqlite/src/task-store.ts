@@ -50,6 +50,7 @@ import { SqliteDeadLetters } from './dead-letters.js';
 import { StoreFaults } from './faults.js';
 import { counted, OpenTaskTally } from './open-task-tally.js';
 import { queryBuilder, StatementCache, type TaskRow } from './schema.js';
+import { prepareTurnWrite } from './session-turn.js';
 import type { SharedCommits } from './shared-commits.js';
 import { TASK_ID_PREFIX_KEY, TaskIds } from './task-ids.js';
 import { TaskInserter } from './task-insert.js';
@@ -549,23 +550,12 @@ export class SqliteTaskStore implements TaskStore {
     // "This one is done, give me the next", with the end of its session run when there is one
     // (which the session store would write in its own transaction, SqliteSessionStore.recordTurn;
     // recorded only with a completion that holds): the runner's hot path.
-    const touchSession = db.prepare('UPDATE sessions SET last_activity_at = ? WHERE id = ?');
-    const addHistory = db.prepare(
-      'INSERT INTO session_history (session_id, role, content, at, task_id) VALUES (?, ?, ?, ?, ?)',
-    );
+    const writeTurn = prepareTurnWrite(db);
     const finishNow = (item: Completion): { completed: boolean; claimed: Task[] } => {
       const { seq, turn, claim } = item;
       const completed =
         seq !== undefined && this.#completeNow(seq, item.owner, item.text, claim.now);
-      if (
-        completed &&
-        turn &&
-        touchSession.run(turn.lastActivityAt, turn.sessionId).changes === 1
-      ) {
-        for (const e of turn.entries) {
-          addHistory.run(turn.sessionId, e.role, e.content, e.at, e.taskId ?? null);
-        }
-      }
+      if (completed && turn) writeTurn(turn.sessionId, turn.entries, turn.lastActivityAt);
       return { completed, claimed: this.#claimNow(claim) };
     };
     this.#finishWrite = counted(tally, db.transaction(finishNow).immediate);
