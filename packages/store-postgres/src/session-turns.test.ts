@@ -87,4 +87,56 @@ describe.skipIf(!postgres.available)('PostgreSQL store: completions with session
       expect(Number(rows[0]?.n)).toBe(1);
     });
   }
+  // The shared transaction fails in its claim (here a trigger refuses one task's claim, as a
+  // session-key race that outlived its retries or a deadlock would): the run that ended must
+  // still be completed, with its turn, exactly once, and the claim comes back empty.
+  for (const withTurn of [true, false]) {
+    it(`completes ${withTurn ? 'with its turn ' : ''}alone when the claim half of the shared write fails`, async () => {
+      const store = await open(true, []);
+      const { schema } = store.handle;
+      await store.handle.pool.query(
+        `CREATE FUNCTION "${schema}".refuse_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF NEW.status = 'running' AND NEW.description = 'refused' THEN
+             RAISE EXCEPTION 'test: this claim is refused';
+           END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_claim BEFORE UPDATE ON ${store.handle.table('tasks')}
+           FOR EACH ROW EXECUTE FUNCTION "${schema}".refuse_claim()`,
+      );
+      const session = await store.sessions.create(
+        { userKey: 'chat:a', address: { channel: 'chat', id: 'a' }, name: 'main', agent: 'x' },
+        T0,
+      );
+      const { task } = await store.tasks.enqueue(
+        { input: 'q', sessionKey: `session:${session.id}` },
+        T0,
+      );
+      expect(await store.tasks.claim({ ...lease, limit: 1, now: T0 + 1 })).toHaveLength(1);
+      const refused = (await store.tasks.enqueue({ description: 'refused' }, T0 + 2)).task;
+      const turn = {
+        sessionId: session.id,
+        entries: [
+          { role: 'user' as const, content: 'q', at: T0 + 5, taskId: task.id },
+          { role: 'assistant' as const, content: 'a', at: T0 + 5, taskId: task.id },
+        ],
+        lastActivityAt: T0 + 5,
+      };
+      const now = { ...lease, limit: 1, now: T0 + 5 };
+      const outcome = withTurn
+        ? await store.tasks.completeTurnAndClaim!(task.id, 'runner-1', 'done', turn, now)
+        : await store.tasks.completeAndClaim!(task.id, 'runner-1', 'done', now);
+      expect(outcome).toEqual({ completed: true, claimed: [] });
+      const stored = await store.tasks.get(task.id);
+      expect([stored?.status, stored?.result]).toEqual(['completed', 'done']);
+      expect((await store.tasks.get(refused.id))?.status).toBe('pending');
+      const history = await store.sessions.history(session.id, 10);
+      expect(history.map((e) => e.content)).toEqual(withTurn ? ['q', 'a'] : []);
+      expect((await store.sessions.get(session.id))?.lastActivityAt).toBe(withTurn ? T0 + 5 : T0);
+      // Completed once: a second completion of the same run does not hold.
+      expect(await store.tasks.complete(task.id, 'runner-1', 'again', T0 + 6)).toBe(false);
+      expect((await store.tasks.counts()).completed).toBe(1);
+    });
+  }
 });
