@@ -103,6 +103,41 @@ describe('TelegramChannel.send', () => {
     expect(api.messages(42)).toHaveLength(3);
   });
 
+  it('resolves a delivered send whose record could not be written, so it is not sent again', async () => {
+    let failures = 1;
+    const flaky = new Proxy(store.state, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target);
+        if (property === 'set') {
+          return (...args: Parameters<typeof target.set>) =>
+            failures-- > 0
+              ? Promise.reject(new AgentdError('E_STORE_BUSY', 'the store is busy'))
+              : target.set(...args);
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { logger, lines } = memoryLogger();
+    const bot = new TelegramChannel({
+      name: 'telegram',
+      api: sendingApi(api.token, api.url, 5),
+      activityApi: pollingApi(api.token, api.url, 1),
+      state: () => flaky,
+      logger,
+    });
+    const key = 'task:3:completed';
+    // The first part's record fails: the send goes on, and the later parts' records hold all.
+    const sent = await bot.send(to, { text: threeParts }, { idempotencyKey: key });
+    expect(sent.ids).toEqual(['1', '2', '3']);
+    // pino's warn level is 40.
+    expect(lines().some((l) => l.level === 40 && /could not be recorded/.test(l.msg ?? ''))).toBe(
+      true,
+    );
+    const retried = await bot.send(to, { text: threeParts }, { idempotencyKey: key });
+    expect(retried.ids).toEqual(sent.ids);
+    expect(api.messages(42)).toHaveLength(3);
+  });
+
   it('without a state store, or without a key, sends every time', async () => {
     const bot = channel({ withState: false });
     await bot.send(to, { text: 'hi' }, { idempotencyKey: 'k' });

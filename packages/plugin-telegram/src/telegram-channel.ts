@@ -174,9 +174,26 @@ export class TelegramChannel implements Channel {
         }
       }
       ids.push(String(sent.message_id));
-      if (state) await state.set(SENT_NAMESPACE, key, ids, { ttlMs: SENT_TTL_MS });
+      if (state) await this.#recordSent(state, key, ids);
     }
     return { ids };
+  }
+
+  /**
+   * Remembers the parts delivered so far under the send's idempotency key. A failure to write
+   * it is logged, not thrown: the part is in the chat already, and a send that rejected now
+   * would be retried by the outbox and show the part twice. (A later part's record carries
+   * every id, so a retry still skips what went out, unless the last record is the one lost.)
+   */
+  async #recordSent(state: StateStore, key: string, ids: readonly string[]): Promise<void> {
+    try {
+      await state.set(SENT_NAMESPACE, key, [...ids], { ttlMs: SENT_TTL_MS });
+    } catch (error) {
+      this.#deps.logger.warn(
+        { err: error, parts: ids.length },
+        'a Telegram message was delivered but could not be recorded as delivered; a retry of it may show it again',
+      );
+    }
   }
 
   async indicateActivity(to: Address): Promise<void> {
