@@ -251,6 +251,20 @@ describe('bad configs: one clear message, non-zero exit, no stack trace, nothing
       expected: ['agentd: invalid config', 'Unrecognized key: "pluggins"'],
     },
     {
+      name: 'every problem at once: top-level keys and plugin options (docs/config.md)',
+      files: {
+        ...HELLO_PACKAGE,
+        'agentd.config.json': JSON.stringify({
+          timeouts: { stopMs: 0 },
+          plugins: [['agentd-plugin-hello', { port: true, token: 'hunter2-secret' }]],
+          pluggins: [],
+        }),
+      },
+      expected: [
+        'agentd: invalid config\n  timeouts.stopMs: Too small: expected number to be >0\n  Unrecognized key: "pluggins"\n  plugins[0].port: expected a number',
+      ],
+    },
+    {
       name: 'unset env var',
       files: {
         ...HELLO_PACKAGE,

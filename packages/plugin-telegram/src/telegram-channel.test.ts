@@ -111,7 +111,7 @@ describe('TelegramChannel.send', () => {
         if (property === 'set') {
           return (...args: Parameters<typeof target.set>) =>
             failures-- > 0
-              ? Promise.reject(new AgentdError('E_STORE_BUSY', 'the store is busy'))
+              ? Promise.reject(new AgentdError('E_STORE_UNAVAILABLE', 'the store is busy'))
               : target.set(...args);
         }
         return typeof value === 'function' ? value.bind(target) : value;

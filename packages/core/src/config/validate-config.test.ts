@@ -75,6 +75,22 @@ describe('validateConfig', () => {
       'plugins[2].name: a plugin needs a name (a non-empty string)',
       'plugins[3]: expected a plugin object (did you forget to call the factory?)',
     ]);
+    // A wrong key at the top does not hide the plugins' and agents' problems.
+    const gpt = llmAgent({ name: 'gpt', baseUrl: '${LLM_URL}', apiKey: 'k', model: 'm' });
+    expect(
+      await issuesOf({ timeouts: { stopMs: 0 }, pluggins: [], agents: [gpt], plugins: [web] }),
+    ).toEqual([
+      'environment variable LLM_URL is not set (used at agents[0].baseUrl)',
+      'timeouts.stopMs: Too small: expected number to be >0',
+      'Unrecognized key: "pluggins"',
+      'plugins[0].port: Invalid input: expected int, received number',
+      'plugins[0].host: Invalid input: expected string, received undefined',
+    ]);
+    // A list the schema refused is not walked.
+    expect(await issuesOf({ plugins: 'web', agents: 3 })).toEqual([
+      'plugins: Invalid input: expected array, received string',
+      'agents: Invalid input: expected array, received number',
+    ]);
   });
 
   it('reports duplicate agent names', async () => {

@@ -202,16 +202,20 @@ export async function validateKernelConfig(
       if (!fromUnset(path)) issues.push(issueLine(path, issue.message));
     }
   }
-  if (!parsed.success || issues.length > 0) {
-    // Report unset variables of agents and plugins too, so one run of `agentd check` lists all.
-    collectUnset(input, env, found);
-    throw new ConfigError('invalid config', [...found.issues(), ...issues]);
-  }
-  const config = parsed.data as KernelConfig;
+  // The agents and plugins are checked even when the keys above are not: one run of `agentd
+  // check` lists every problem (a list the schema refused, not being an array, is left out).
+  const config = (parsed.success ? parsed.data : given) as KernelConfig;
+  const listed = <T>(list: readonly T[] | undefined): readonly T[] =>
+    Array.isArray(list) ? list : [];
 
   const agents: Agent[] = [];
-  for (const [index, agent] of (config.agents ?? []).entries()) {
-    if (agent.options === undefined || typeof agent.withOptions !== 'function') {
+  for (const [index, agent] of listed(config.agents).entries()) {
+    if (
+      typeof agent !== 'object' ||
+      agent === null ||
+      agent.options === undefined ||
+      typeof agent.withOptions !== 'function'
+    ) {
       agents.push(agent);
       continue;
     }
@@ -232,7 +236,7 @@ export async function validateKernelConfig(
   // every chat id in the log and the task records.
   const secrets = new Set([...found.secrets].filter((v) => !/^\d+$/.test(v)));
   const plugins: ResolvedPlugin[] = [];
-  for (const { plugin, path } of flattenPlugins((config.plugins ?? []) as PluginOption[])) {
+  for (const { plugin, path } of flattenPlugins(listed(config.plugins) as PluginOption[])) {
     if (typeof plugin !== 'object' || plugin === null) {
       issues.push(
         issueLine(path, 'expected a plugin object (did you forget to call the factory?)'),
@@ -263,7 +267,7 @@ export async function validateKernelConfig(
     for (const secret of secretOptionValues(value, plugin.secretOptions)) secrets.add(secret);
     plugins.push({ plugin, path, options: value });
   }
-  if (found.unset.size > 0 || issues.length > 0) {
+  if (!parsed.success || found.unset.size > 0 || issues.length > 0) {
     throw new ConfigError('invalid config', [...found.issues(), ...issues]);
   }
 
@@ -279,23 +283,6 @@ export async function validateKernelConfig(
     settings,
     secrets: [...secrets],
   };
-}
-
-/** Interpolates agents' and plugins' options of an invalid config only to find unset variables. */
-function collectUnset(input: unknown, env: NodeJS.ProcessEnv, found: EnvInterpolation): void {
-  if (!isPlainObject(input)) return;
-  const { agents, plugins } = input;
-  if (Array.isArray(agents)) {
-    agents.forEach((agent, i) => {
-      const options = (agent as { options?: unknown } | null)?.options;
-      if (options !== undefined) interpolateEnv(options, env, `agents[${i}]`, found);
-    });
-  }
-  if (!Array.isArray(plugins)) return;
-  for (const { plugin, path } of flattenPlugins(plugins as PluginOption[])) {
-    const options = (plugin as { options?: unknown } | null)?.options;
-    if (options !== undefined) interpolateEnv(options, env, path, found);
-  }
 }
 
 function countUnset(found: EnvInterpolation): number {
