@@ -153,6 +153,31 @@ describe.skipIf(!postgres.available)('PostgresTaskStore', () => {
     }
   });
 
+  it('gives each task of a keyless batch its own seq when the seqs are not consecutive', async () => {
+    // A keyless batch reads its ids as first + i when its seqs are consecutive, and from the
+    // list of seqs otherwise (batchInsertSql), as when another session draws seqs meanwhile.
+    // An identity stepping by 3 makes them never consecutive.
+    const { schema, drop } = await createTestSchema();
+    try {
+      await migrate(pool, schema);
+      const store = new PostgresTaskStore(handleFor(pool, schema));
+      const T = Date.UTC(2026, 0, 1);
+      const batch = Array.from({ length: 40 }, (_, i) => ({ input: { i }, agent: 'noop' }));
+      const check = async () => {
+        const results = await store.enqueueMany(batch, T);
+        expect(results.map((r) => r.task.input)).toEqual(batch.map((t) => t.input));
+        for (const r of results) expect(await store.get(r.task.id)).toEqual(r.task);
+        return results.map((r) => r.task.id);
+      };
+      const consecutive = await check();
+      await pool.query(`ALTER TABLE "${schema}".tasks ALTER COLUMN seq SET INCREMENT BY 3`);
+      const stepped = await check();
+      expect(new Set([...consecutive, ...stepped]).size).toBe(80);
+    } finally {
+      await drop();
+    }
+  });
+
   it('upgrades to the partial key index (0212): stored keys still deduplicate, keyless tasks stay out of it', async () => {
     const { schema, drop } = await createTestSchema();
     try {
