@@ -1,4 +1,4 @@
-import type { TaskStore } from '@agentd/core';
+import type { JsonValue, TaskStore } from '@agentd/core';
 import {
   describeDeadLetterContract,
   describeReplyContract,
@@ -148,6 +148,43 @@ describe.skipIf(!postgres.available)('PostgresTaskStore', () => {
           .map((t) => t.input)
           .sort((x, y) => Number(x) - Number(y)),
       ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12]);
+    } finally {
+      await close(store);
+    }
+  });
+
+  it('stores JSON inputs, addresses and metadata of a batch exactly as their JSON texts', async () => {
+    // A varying JSON column goes as one JSON array of the texts themselves, read back element by
+    // element as text (batchInsertValues): escapes, lone surrogates, NUL, numbers and nulls must
+    // come back as core wrote them.
+    const store = await create();
+    try {
+      const T = Date.UTC(2026, 0, 1);
+      const inputs = [
+        'plain',
+        'a "quoted" \\ back\\slash',
+        'lone \ud800 surrogate',
+        'nul \u0000 and \u0001\u0002',
+        '😀 é 中',
+        { nested: { list: [1, -0, 1e21, 1.5e-7, null, true, 'x"y'] }, '': 'empty key' },
+        [],
+        null,
+        42,
+        JSON.parse('{"__proto__": "kept as data"}') as JsonValue,
+      ];
+      const batch = inputs.map((input, i) => ({
+        input,
+        // A lone surrogate in a TEXT column is stored as U+FFFD (jsonSafe): not this test's
+        // subject, so descriptions are given.
+        description: `task ${i}`,
+        replyTo: i % 3 === 0 ? undefined : { channel: 'c', id: `"${i}"`, thread: '\ud83d' },
+        metadata: i % 2 ? { i, text: 'tab\there' } : undefined,
+      }));
+      const results = await store.enqueueMany(batch, T);
+      for (const [i, { task }] of results.entries()) {
+        expect(task.input).toEqual(JSON.parse(JSON.stringify(inputs[i] ?? null)));
+        expect(await store.get(task.id)).toEqual(task);
+      }
     } finally {
       await close(store);
     }

@@ -378,9 +378,12 @@ export class PostgresTaskStore implements TaskStore {
   readonly #counts: string;
   readonly #claimSql: string;
   readonly #channel: string;
-  /** The insert of a batch with an idempotency key, and of one without (see batchInsertSql). */
-  readonly #insertKeyed: string;
-  readonly #insertKeyless: string;
+  /**
+   * The insert of a batch with an idempotency key, and of one without (see batchInsertSql), run
+   * as protocol-level prepared statements (see #runInsert).
+   */
+  readonly #insertKeyed: PreparedStatement;
+  readonly #insertKeyless: PreparedStatement;
   readonly #completeSql: string;
   /** The hot path's statements, planned once per connection (see PreparedStatements). */
   readonly #prepared: PreparedStatements;
@@ -418,12 +421,18 @@ export class PostgresTaskStore implements TaskStore {
     this.#claimSql = this.#buildClaimSql();
     this.#channel = workChannel(handle.schema);
     this.#stats = new PostgresTaskStats(handle.pool, handle.schema, (name) => handle.table(name));
-    this.#insertKeyed = batchInsertSql(this.#tasks, this.#counts, { keyed: true });
-    this.#insertKeyless = batchInsertSql(this.#tasks, this.#counts, { keyed: false });
     this.#completeSql = batchCompleteSql(this.#tasks, this.#replies, this.#counts);
     this.#prepared = new PreparedStatements(
       options.preparedStatements ?? true,
       options.warn ?? (() => {}),
+    );
+    this.#insertKeyed = this.#prepared.define(
+      batchInsertSql(this.#tasks, this.#counts, { keyed: true }),
+      [],
+    );
+    this.#insertKeyless = this.#prepared.define(
+      batchInsertSql(this.#tasks, this.#counts, { keyed: false }),
+      [],
     );
     this.#complete = this.#prepared.define(this.#completeSql, COMPLETE_PARAM_TYPES);
     this.#completeTurnsSql = batchCompleteTurnsSql(
@@ -558,7 +567,7 @@ export class PostgresTaskStore implements TaskStore {
     const values = batchInsertValues(tasks.length, batch.columns, INSERT_STORED, this.#channel);
     if (!batch.columns.idempotency_key.some((key) => key !== null)) {
       // No key, no conflict: every task is stored, the seqs come back in input order.
-      const { rows } = await this.#pool.query<{
+      const { rows } = await this.#runInsert<{
         first: string | null;
         n: string;
         seqs: string | null;
@@ -590,7 +599,7 @@ export class PostgresTaskStore implements TaskStore {
       }
       return out;
     }
-    const { rows } = await this.#pool.query<{ seq: string; idempotency_key: string | null }>(
+    const { rows } = await this.#runInsert<{ seq: string; idempotency_key: string | null }>(
       this.#insertKeyed,
       values,
     );
@@ -638,6 +647,32 @@ export class PostgresTaskStore implements TaskStore {
       });
     }
     return out;
+  }
+
+  /**
+   * Runs one of the two inserts with `values`, by name: the driver sends the text once per
+   * connection (Parse), then only the values (Bind), so PostgreSQL parses and plans the
+   * statement, about 2 kB of SQL with its CTEs, once per connection instead of once per batch
+   * (alternated, 12 rounds of 100 batches of 1,000: its CPU per 1,000 tasks 7.2 -> 6.8 ms).
+   * The claims' statements are SQL-level (`PREPARE`, for their simple-protocol queries); these
+   * go through the extended protocol, whose values are sent as they are instead of written into
+   * the SQL. Behind a pooler in transaction mode a named statement may be missing on the server
+   * connection (26000, at Bind) or already there (42P05, at Parse): neither ran the statement,
+   * so preparation turns off for the store, as for the claims (PreparedStatements.recover), and
+   * the insert runs again unnamed.
+   */
+  async #runInsert<R extends pg.QueryResultRow>(
+    statement: PreparedStatement,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    if (this.#prepared.enabled) {
+      try {
+        return await this.#pool.query<R>({ name: statement.name, text: statement.sql, values });
+      } catch (error) {
+        if (!this.#prepared.recover(error)) throw error;
+      }
+    }
+    return this.#pool.query<R>(statement.sql, values);
   }
 
   // ---- claim ----------------------------------------------------------------------------
