@@ -71,11 +71,14 @@ describe.skipIf(!postgres.available)('PostgreSQL store: prepared statements', ()
     return done;
   }
 
-  it('plans the completion and the claim once per connection, then runs them by name', async () => {
+  it('plans the insert, the completion and the claim once per connection, then runs them by name', async () => {
     const store = await open();
     expect(await burnDown(store, 6)).toHaveLength(6);
     const statements = await prepared(store);
-    expect(statements).toHaveLength(2);
+    expect(statements).toHaveLength(3);
+    // The insert is prepared through the protocol (no PREPARE), by the driver: six enqueues.
+    const insert = statements.find((s) => /INSERT INTO .*tasks/s.test(s.statement));
+    expect(insert?.runs).toBe(6);
     // The first claim, then six completions each carrying a claim (the last found nothing):
     // each statement prepared once, then run by name every time.
     const completion = statements.find((s) =>
@@ -92,7 +95,7 @@ describe.skipIf(!postgres.available)('PostgreSQL store: prepared statements', ()
     const warnings: string[] = [];
     const store = await open({ onWarning: (message) => warnings.push(message) });
     expect(await burnDown(store, 2)).toHaveLength(2);
-    expect(await prepared(store)).toHaveLength(2);
+    expect(await prepared(store)).toHaveLength(3);
     // What a pooler in transaction mode does to a client: its next transaction runs on a server
     // connection that never saw the store's PREPARE.
     await store.handle.pool.query('DEALLOCATE ALL');
@@ -104,6 +107,28 @@ describe.skipIf(!postgres.available)('PostgreSQL store: prepared statements', ()
     const completed = await store.tasks.list({ status: 'completed' });
     expect(completed).toHaveLength(5);
     expect(await store.tasks.list({ status: 'running' })).toEqual([]);
+  });
+
+  it('runs a batch insert again unnamed, once, when its prepared statement went missing (a pooler)', async () => {
+    const warnings: string[] = [];
+    const store = await open({ onWarning: (message) => warnings.push(message) });
+    const enqueueMany = store.tasks.enqueueMany?.bind(store.tasks);
+    if (!enqueueMany) throw new Error('the PostgreSQL store enqueues batches');
+    const batch = (from: number) =>
+      Array.from({ length: 5 }, (_, i) => ({ input: { i: from + i }, agent: 'noop' }));
+    await enqueueMany(batch(0), T0);
+    await enqueueMany([{ input: 'keyed', idempotencyKey: 'k' }], T0);
+    expect(await prepared(store)).toHaveLength(2);
+    await store.handle.pool.query('DEALLOCATE ALL');
+    // The driver still thinks the statement is there and sends only its values: 26000.
+    const results = await enqueueMany(batch(5), T0);
+    expect(results.map((r) => r.created)).toEqual([true, true, true, true, true]);
+    const again = await enqueueMany([{ input: 'keyed', idempotencyKey: 'k' }], T0);
+    expect(again[0]?.created).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(await prepared(store)).toEqual([]);
+    const stored = await store.tasks.list({ limit: 100 });
+    expect(stored.map((t) => t.input)).toHaveLength(11);
   });
 
   it('stops preparing when a statement of its name is already there (another client of a pooler)', async () => {

@@ -1,4 +1,4 @@
-import type { TaskStore } from '@agentd/core';
+import type { JsonValue, TaskStore } from '@agentd/core';
 import {
   describeDeadLetterContract,
   describeReplyContract,
@@ -150,6 +150,68 @@ describe.skipIf(!postgres.available)('PostgresTaskStore', () => {
       ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12]);
     } finally {
       await close(store);
+    }
+  });
+
+  it('stores JSON inputs, addresses and metadata of a batch exactly as their JSON texts', async () => {
+    // A varying JSON column goes as one JSON array of the texts themselves, read back element by
+    // element as text (batchInsertValues): escapes, lone surrogates, NUL, numbers and nulls must
+    // come back as core wrote them.
+    const store = await create();
+    try {
+      const T = Date.UTC(2026, 0, 1);
+      const inputs = [
+        'plain',
+        'a "quoted" \\ back\\slash',
+        'lone \ud800 surrogate',
+        'nul \u0000 and \u0001\u0002',
+        '😀 é 中',
+        { nested: { list: [1, -0, 1e21, 1.5e-7, null, true, 'x"y'] }, '': 'empty key' },
+        [],
+        null,
+        42,
+        JSON.parse('{"__proto__": "kept as data"}') as JsonValue,
+      ];
+      const batch = inputs.map((input, i) => ({
+        input,
+        // A lone surrogate in a TEXT column is stored as U+FFFD (jsonSafe): not this test's
+        // subject, so descriptions are given.
+        description: `task ${i}`,
+        replyTo: i % 3 === 0 ? undefined : { channel: 'c', id: `"${i}"`, thread: '\ud83d' },
+        metadata: i % 2 ? { i, text: 'tab\there' } : undefined,
+      }));
+      const results = await store.enqueueMany(batch, T);
+      for (const [i, { task }] of results.entries()) {
+        expect(task.input).toEqual(JSON.parse(JSON.stringify(inputs[i] ?? null)));
+        expect(await store.get(task.id)).toEqual(task);
+      }
+    } finally {
+      await close(store);
+    }
+  });
+
+  it('gives each task of a keyless batch its own seq when the seqs are not consecutive', async () => {
+    // A keyless batch reads its ids as first + i when its seqs are consecutive, and from the
+    // list of seqs otherwise (batchInsertSql), as when another session draws seqs meanwhile.
+    // An identity stepping by 3 makes them never consecutive.
+    const { schema, drop } = await createTestSchema();
+    try {
+      await migrate(pool, schema);
+      const store = new PostgresTaskStore(handleFor(pool, schema));
+      const T = Date.UTC(2026, 0, 1);
+      const batch = Array.from({ length: 40 }, (_, i) => ({ input: { i }, agent: 'noop' }));
+      const check = async () => {
+        const results = await store.enqueueMany(batch, T);
+        expect(results.map((r) => r.task.input)).toEqual(batch.map((t) => t.input));
+        for (const r of results) expect(await store.get(r.task.id)).toEqual(r.task);
+        return results.map((r) => r.task.id);
+      };
+      const consecutive = await check();
+      await pool.query(`ALTER TABLE "${schema}".tasks ALTER COLUMN seq SET INCREMENT BY 3`);
+      const stepped = await check();
+      expect(new Set([...consecutive, ...stepped]).size).toBe(80);
+    } finally {
+      await drop();
     }
   });
 

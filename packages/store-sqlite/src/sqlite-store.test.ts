@@ -150,6 +150,72 @@ describe('SqliteTaskStore specifics', () => {
     });
   });
 
+  it('stores every column of a batch whether its rows share the value or not', async () => {
+    // A batch binds a column once per 16 rows when those rows agree on it (task-insert.ts):
+    // chunk c of 16 tasks varies the columns of c's bits within the chunk and keeps the others
+    // constant (a value of its own), so 48 chunks make 48 masks, past the statements kept
+    // (the rest go in with every column bound per row). Chunks where c % 7 === 0 repeat one
+    // input, so some chunks agree on every column. Two keyed tasks cut the batch where they are.
+    await withStore(async (store) => {
+      const batch: NewTask[] = [];
+      for (let c = 0; c < 48; c++) {
+        for (let r = 0; r < 16; r++) {
+          const varies = (bit: number) => ((c >> bit) & 1) === 1;
+          const pick = <T>(bit: number, same: T, other: T) => (varies(bit) && r % 2 ? other : same);
+          batch.push({
+            input: c % 7 === 0 ? { same: c } : { c, r },
+            priority: pick(0, (c % 4) as 0 | 1 | 2 | 3, 3),
+            runAt: pick(1, T0 + c, T0 + 1000 + r),
+            sessionKey: pick(2, c % 3 ? undefined : `s${c}`, `s${c}-${r}`),
+            type: pick(3, `type-${c}`, 'other'),
+            agent: pick(4, c % 5 ? 'noop' : undefined, `agent-${r}`),
+            description: pick(5, c % 2 ? undefined : `about ${c}`, `row ${r}`),
+            maxAttempts: pick(0, 1 + (c % 3), 9),
+            replyTo: pick(2, c % 2 ? undefined : { channel: 'cli', id: `${c}` }, {
+              channel: 'x',
+              id: `${r}`,
+            }),
+            metadata: pick<Record<string, JsonValue> | undefined>(
+              1,
+              c % 3 ? undefined : { chunk: c },
+              { row: r },
+            ),
+          });
+        }
+      }
+      batch.splice(100, 0, { input: 'keyed 1', idempotencyKey: 'k1' });
+      batch.splice(517, 0, { input: 'keyed 2', idempotencyKey: 'k2', priority: 0 });
+      const results = await store.tasks.enqueueMany(batch, T0);
+      expect(results).toHaveLength(batch.length);
+      const seqs = results.map((r) => Number.parseInt(r.task.id.slice(5), 36)); // five-letter prefix
+      // Ids in input order, one apart: each chunk's rows went in in order.
+      for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1] as number) + 1);
+      for (const [i, { task, created }] of results.entries()) {
+        expect(created).toBe(true);
+        expect(await store.tasks.get(task.id)).toEqual(task);
+        const given = batch[i] as NewTask;
+        expect(task).toMatchObject({
+          input: given.input,
+          priority: given.priority ?? 2,
+          runAt: given.runAt ?? T0,
+          sessionKey: given.sessionKey ?? null,
+          type: given.type ?? 'manual',
+          agent: given.agent ?? null,
+          maxAttempts: given.maxAttempts ?? 3,
+          replyTo: given.replyTo ?? null,
+          metadata: given.metadata ?? {},
+          createdAt: T0,
+          status: 'pending',
+        });
+        if (given.description !== undefined) expect(task.description).toBe(given.description);
+      }
+      const byPriority = [0, 0, 0, 0];
+      for (const t of batch) (byPriority[t.priority ?? 2] as number)++;
+      const stats = await store.tasks.stats(T0);
+      expect(stats.byPriority.pending).toEqual(byPriority);
+    });
+  });
+
   it('counts what batches insert exactly: keys taken, nested batches, batches rolled back', async () => {
     await withStore(async (store) => {
       type CountRow = { status: string; priority: number; n: number };

@@ -13,6 +13,75 @@ const INSERT_SQL = `${INSERT_COLUMNS_SQL} VALUES ${INSERT_VALUES_SQL}
 const BATCH_ROWS = 16;
 const BATCH_SQL = `${INSERT_COLUMNS_SQL} VALUES ${`${INSERT_VALUES_SQL}, `.repeat(BATCH_ROWS - 1)}${INSERT_VALUES_SQL}`;
 
+/** Every column of a row varies: the mask of {@link BATCH_SQL}. */
+const ALL_VARYING = (1 << INSERT_PARAMS) - 1;
+/** The input's parameter index in a row (see INSERT_COLUMNS_SQL). */
+const INPUT_PARAM = 7;
+/**
+ * The most statements kept for distinct masks of varying columns. A batch's tasks nearly always
+ * agree on the same columns (one mask, or a few); past this many, the rows go in with
+ * {@link BATCH_SQL}, which binds every column of every row.
+ */
+const MAX_SHARED_STATEMENTS = 32;
+
+/**
+ * The insert of BATCH_ROWS rows in which the columns not in `varying` (a bit per parameter of a
+ * row, in INSERT_COLUMNS_SQL order) hold one value for every row, bound once: the shared values
+ * come first, in column order, then each row's varying values. The rows of a batch usually
+ * differ only in their input: binding the other eleven columns of each row (five of them
+ * strings, which better-sqlite3 copies as UTF-8 twice) was about a sixth of `enqueueMany`'s
+ * instructions per task (callgrind). The rows come from a `VALUES` list joined to the one row of
+ * shared values; `CROSS JOIN` keeps that row the outer loop, so rows are inserted, and their
+ * rowids given, in list order (the seqs are read back from the last one, as for BATCH_SQL; the
+ * tests check the order).
+ */
+function sharedBatchSql(varying: number): string {
+  const shared: string[] = [];
+  const select: string[] = [];
+  let perRow = 0;
+  for (let k = 0; k < INSERT_PARAMS; k++) {
+    if (varying & (1 << k)) {
+      perRow++;
+      select.push(`v.column${perRow}`);
+    } else {
+      shared.push(`? AS c${k}`);
+      select.push(`s.c${k}`);
+    }
+  }
+  const row = `(${new Array(perRow).fill('?').join(', ')})`;
+  return `${INSERT_COLUMNS_SQL} SELECT 'pending', ${select.join(', ')}
+    FROM (SELECT ${shared.join(', ')}) AS s
+    CROSS JOIN (VALUES ${new Array(BATCH_ROWS).fill(row).join(', ')}) AS v`;
+}
+
+/**
+ * The mask of the parameters (a bit per column of a row) whose values differ between the
+ * BATCH_ROWS rows of `params`. Never 0: when every column agrees, the input still goes per row
+ * (a `VALUES` row needs a column).
+ */
+function varyingColumns(params: readonly unknown[]): number {
+  let varying = 0;
+  for (let k = 0; k < INSERT_PARAMS; k++) {
+    const first = params[k];
+    for (let at = k + INSERT_PARAMS; at < params.length; at += INSERT_PARAMS) {
+      if (params[at] !== first) {
+        varying |= 1 << k;
+        break;
+      }
+    }
+  }
+  return varying === 0 ? 1 << INPUT_PARAM : varying;
+}
+
+/** A statement of {@link sharedBatchSql}, with the columns it binds once and per row. */
+interface SharedBatch {
+  statement: BetterSqlite3.Statement;
+  /** The parameter indexes (of a row) bound once, in order. */
+  sharedColumns: readonly number[];
+  /** The parameter indexes bound for each row, in order. */
+  varyingColumns: readonly number[];
+}
+
 /** Prefixes a task's validation error with its index in the batch. */
 function atIndex(error: unknown, index: number): unknown {
   return error instanceof AgentdError
@@ -66,6 +135,9 @@ export class TaskInserter {
   readonly #byIdempotencyKey: (key: string) => Task | undefined;
   readonly #insert: BetterSqlite3.Statement;
   readonly #insertBatch: BetterSqlite3.Statement;
+  /** The statements of sharedBatchSql by mask of varying columns, prepared when first needed. */
+  readonly #sharedBatches = new Map<number, SharedBatch>();
+  readonly #db: BetterSqlite3.Database;
   readonly #addToCount: BetterSqlite3.Statement;
   /** Told of every task inserted (pending): the open tasks' figures move by it. */
   readonly #tally: OpenTaskTally;
@@ -91,6 +163,7 @@ export class TaskInserter {
     tally: OpenTaskTally,
   ) {
     this.#tally = tally;
+    this.#db = db;
     this.#ids = ids;
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#byIdempotencyKey = byIdempotencyKey;
@@ -214,10 +287,7 @@ export class TaskInserter {
 
   /** Inserts the BATCH_ROWS waiting tasks with one statement; `first` is the first's index. */
   #flushBatch(buffers: InsertBuffers, results: EnqueueResult[], first: number): void {
-    // Spread, not the array: better-sqlite3 reads an array argument element by element through
-    // V8's generic property API (about 250 instructions a parameter, callgrind), arguments by
-    // index. A fifth of enqueueMany's instructions per task went there.
-    const info = this.#insertBatch.run(...buffers.batchParams);
+    const info = this.#runBatch(buffers.batchParams);
     if (info.changes !== BATCH_ROWS) {
       throw new AgentdError(
         'E_STORE',
@@ -235,6 +305,44 @@ export class TaskInserter {
       results[first + i] = { task, created: true };
     }
     waiting.length = 0;
+  }
+
+  /**
+   * Runs the insert of the BATCH_ROWS rows in `params`: a column whose value all of them share is
+   * bound once (see sharedBatchSql), unless every column varies or too many distinct masks came.
+   */
+  #runBatch(params: unknown[]): BetterSqlite3.RunResult {
+    const varying = varyingColumns(params);
+    const shared = varying === ALL_VARYING ? undefined : this.#sharedBatch(varying);
+    // Spread, not the array: better-sqlite3 reads an array argument element by element through
+    // V8's generic property API (about 250 instructions a parameter, callgrind), arguments by
+    // index. A fifth of enqueueMany's instructions per task went there.
+    if (shared === undefined) return this.#insertBatch.run(...params);
+    const { statement, sharedColumns, varyingColumns: perRow } = shared;
+    const args = new Array<unknown>(sharedColumns.length + perRow.length * BATCH_ROWS);
+    let n = 0;
+    for (let k = 0; k < sharedColumns.length; k++) args[n++] = params[sharedColumns[k] as number];
+    for (let at = 0; at < params.length; at += INSERT_PARAMS) {
+      for (let k = 0; k < perRow.length; k++) args[n++] = params[at + (perRow[k] as number)];
+    }
+    return statement.run(...args);
+  }
+
+  /** The statement for rows whose varying columns are `varying`; undefined past the cap. */
+  #sharedBatch(varying: number): SharedBatch | undefined {
+    let shared = this.#sharedBatches.get(varying);
+    if (shared === undefined && this.#sharedBatches.size < MAX_SHARED_STATEMENTS) {
+      const sharedColumns: number[] = [];
+      const perRow: number[] = [];
+      for (let k = 0; k < INSERT_PARAMS; k++) (varying & (1 << k) ? perRow : sharedColumns).push(k);
+      shared = {
+        statement: this.#db.prepare(sharedBatchSql(varying)),
+        sharedColumns,
+        varyingColumns: perRow,
+      };
+      this.#sharedBatches.set(varying, shared);
+    }
+    return shared;
   }
 
   /** Inserts the first `count` waiting tasks one by one; `first` is the first's index. */

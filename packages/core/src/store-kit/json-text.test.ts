@@ -18,6 +18,20 @@ describe('toJsonText', () => {
   it('serializes top-level numbers and refuses NaN and Infinity by name', () => {
     expect(toJsonText(42, 'input', 'E_INVALID_TASK')).toBe('42');
     expect(toJsonText(-0.5, 'input', 'E_INVALID_TASK')).toBe('-0.5');
+    // The fast path writes numbers with String(): the same text as JSON.stringify, edge cases too.
+    for (const n of [
+      0,
+      -0,
+      1e21,
+      1e-7,
+      -1.5e-300,
+      2 ** 53,
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      0.1 + 0.2,
+    ]) {
+      expect(toJsonText(n, 'input', 'E_INVALID_TASK')).toBe(JSON.stringify(n));
+    }
     expect(() => toJsonText(Number.NaN, 'input', 'E_INVALID_TASK')).toThrow(
       expect.objectContaining({
         code: 'E_INVALID_TASK',

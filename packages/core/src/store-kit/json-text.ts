@@ -121,12 +121,11 @@ function formatPath(root: string, path: readonly (string | number)[]): string {
 export function toJsonText(value: unknown, root: string, code: AgentdErrorCode): string {
   // Strings, booleans, null and finite numbers always round-trip: skip the walk (and the Set it
   // allocates) for them. NaN and Infinity go on to the walk, which says what is wrong.
-  if (
-    typeof value === 'string' ||
-    typeof value === 'boolean' ||
-    value === null ||
-    (typeof value === 'number' && Number.isFinite(value))
-  ) {
+  if (typeof value === 'number') {
+    // JSON writes a finite number as ToString does (JSON.stringify's SerializeJSONProperty;
+    // -0 as "0" in both); String() skips the stringifier's set-up, about 300 instructions.
+    if (Number.isFinite(value)) return String(value);
+  } else if (typeof value === 'string' || typeof value === 'boolean' || value === null) {
     return JSON.stringify(value);
   }
   let problem: JsonProblem | undefined;
