@@ -655,6 +655,8 @@ describe('task runner', () => {
       return claim(request);
     };
     const ran: unknown[] = [];
+    // Due a second ago, so the host's first claim finds it whenever that claim's clock reads.
+    const { task } = await store.enqueue({ input: 1, agent: 'hang' }, Date.now() - 1000);
     const host = await startHost({
       agents: [
         agent('hang', (input) => {
@@ -664,7 +666,6 @@ describe('task runner', () => {
       ],
       runner: { pollMs: 60_000 },
     });
-    const { task } = await host.resolve(TaskQueueToken).enqueue({ input: 1, agent: 'hang' });
     await until(() => inFlight);
     const stopped = host.stop('test');
     await new Promise((r) => setTimeout(r, 20));
