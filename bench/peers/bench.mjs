@@ -1,0 +1,456 @@
+#!/usr/bin/env node
+// Peers, side by side (`npm run bench:peers`): "a message in, an LLM-backed agent answers, the
+// reply out" over each framework's own HTTP API, the LLM a fake OpenAI-compatible server on
+// 127.0.0.1 (fake-llm.mjs) answering at once. Contenders (contenders/*.mjs), each a server in a
+// process of its own, on the Node version it needs, started once and measured in alternation:
+//   agentd   Node 20  webhook plugin's OpenAI-compatible endpoint, llmAgent, SQLite store
+//   mastra   Node 22  Mastra's Hono server adapter, Agent with Memory on LibSQL
+//   elizaos  Node 20  ElizaOS's AgentServer, Sessions API with the synchronous HTTP transport, PGlite
+// Every message belongs to a user's conversation (agentd: `user`; Mastra: memory thread and
+// resource; ElizaOS: a session per user), which each framework stores. Phases per run:
+//   users    USERS users at once, each sending its next message when its reply has come
+//            (closed loop, one keep-alive connection per user) for SECONDS: messages/s, reply
+//            latency p50/p99, the server process's CPU per message, LLM calls per message
+//   solo     one user, one message at a time, for SOLO seconds: reply latency p50/p99
+// Options: --runs N (3) --seconds S (4) --solo S (2) --users N (16) --warmup S (2)
+//          --only a,b (contenders to run; agentd always runs, as the reference)
+// Each (phase, user) pair sends from its own loopback source address (127.1.x.y): ElizaOS's API
+// admits 1,000 requests per 15 minutes per client address (express-rate-limit, not configurable),
+// a guard against one abusive client which a bench of many users would otherwise run into.
+// The same client code, addresses and texts go to every contender.
+import { fork } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  alternate,
+  fmt,
+  line,
+  log,
+  med,
+  percentile,
+  printMachine,
+  tempDir,
+} from '../users/lib.mjs';
+import { FAKE_REPLY } from './fake-llm.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '4' },
+    solo: { type: 'string', default: '2' },
+    users: { type: 'string', default: '16' },
+    warmup: { type: 'string', default: '2' },
+    only: { type: 'string' },
+  },
+});
+const RUNS = Number(args.runs);
+const SECONDS = Number(args.seconds);
+const SOLO = Number(args.solo);
+const USERS = Number(args.users);
+const WARMUP = Number(args.warmup);
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const NODE22 = here('./node_modules/node22/bin/node');
+const dir = tempDir('agentd-bench-peers-');
+
+/** A node:http JSON request on a given agent; resolves { status, body } (body parsed). */
+function call(url, { method = 'POST', path, body, headers = {}, agent }) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = request(
+      new URL(path, url),
+      {
+        method,
+        agent,
+        headers: {
+          ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}),
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = text;
+          }
+          resolve({ status: res.statusCode, body: parsed });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(60_000, () => req.destroy(new Error('no answer within 60 s')));
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+// ------------------------------------------------------------------------------ the contenders
+/**
+ * How the bench talks to each contender: the script, the Node binary, and per user a `send`
+ * that posts one message and returns the reply's text (or throws).
+ */
+const CONTENDERS = {
+  agentd: {
+    label: 'agentd',
+    script: here('./contenders/agentd.mjs'),
+    execPath: process.execPath,
+    async user(server, userNo, agent) {
+      const headers = { authorization: `Bearer ${server.token}` };
+      return async (text) => {
+        const r = await call(server.url, {
+          path: '/v1/chat/completions',
+          agent,
+          headers,
+          body: {
+            model: 'assistant',
+            user: `u${userNo}`,
+            messages: [{ role: 'user', content: text }],
+          },
+        });
+        if (r.status !== 200)
+          throw new Error(`HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+        return r.body.choices?.[0]?.message?.content;
+      };
+    },
+  },
+  mastra: {
+    label: 'Mastra',
+    script: here('./contenders/mastra.mjs'),
+    execPath: NODE22,
+    async user(server, userNo, agent) {
+      return async (text) => {
+        const r = await call(server.url, {
+          path: '/api/agents/assistant/generate',
+          agent,
+          body: {
+            messages: [{ role: 'user', content: text }],
+            memory: { thread: `thread-u${userNo}`, resource: `u${userNo}` },
+          },
+        });
+        if (r.status !== 200)
+          throw new Error(`HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+        return r.body.text;
+      };
+    },
+  },
+  elizaos: {
+    label: 'ElizaOS',
+    script: here('./contenders/elizaos.mjs'),
+    execPath: process.execPath,
+    async user(server, userNo, agent) {
+      const userId = `00000000-0000-4000-8000-${String(userNo).padStart(12, '0')}`;
+      server.sessions ??= new Map();
+      let sessionId = server.sessions.get(userNo);
+      if (!sessionId) {
+        const r = await call(server.url, {
+          path: '/api/messaging/sessions',
+          agent,
+          body: { agentId: server.agentId, userId },
+        });
+        if (r.status !== 201)
+          throw new Error(`session: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+        sessionId = r.body.sessionId;
+        server.sessions.set(userNo, sessionId);
+      }
+      return async (text) => {
+        const r = await call(server.url, {
+          path: `/api/messaging/sessions/${sessionId}/messages`,
+          agent,
+          body: { content: text, transport: 'http' },
+        });
+        if (r.status !== 201)
+          throw new Error(`HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+        return r.body.agentResponse?.text;
+      };
+    },
+  },
+};
+
+// ------------------------------------------------------------------------------ child processes
+let requestId = 0;
+function ask(child, type) {
+  const id = ++requestId;
+  return new Promise((resolve, reject) => {
+    const onMessage = (m) => {
+      if (m?.type !== type || m.id !== id) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m);
+    };
+    const onExit = (code) => reject(new Error(`child exited (${code})`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send({ type, id });
+  });
+}
+
+/** Forks a child and waits for its `ready` message; its stderr is kept for failure reports. */
+function start(script, argv, execPath, timeoutMs = 120_000) {
+  const t0 = performance.now();
+  const child = fork(script, argv, { execPath, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => {
+    stderr = (stderr + c.toString('utf8')).slice(-4000);
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`not ready within ${timeoutMs / 1000} s; stderr: ${stderr.slice(-1500)}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited (${code}) before it was ready; stderr: ${stderr.slice(-1500)}`));
+    });
+    child.on('message', (m) => {
+      if (m?.type !== 'ready') return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      // From the fork to the first answerable request: Node's own start, loading the
+      // framework's modules, opening its store, listening.
+      resolve({ child, ...m, startupMs: Math.round(performance.now() - t0) });
+    });
+  });
+}
+
+async function stop(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.send({ type: 'close' });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ------------------------------------------------------------------------------ the load
+let addressBlock = 0;
+/** One keep-alive connection per user, each from a source address no phase used before. */
+function userAgents(n) {
+  const block = addressBlock++;
+  return Array.from(
+    { length: n },
+    (_, i) =>
+      new Agent({
+        keepAlive: true,
+        maxSockets: 1,
+        localAddress: `127.${1 + Math.floor(block / 250)}.${block % 250}.${i + 1}`,
+      }),
+  );
+}
+
+let messageNo = 0;
+/**
+ * USERS users (or one) in a closed loop for `seconds`: each sends its next message when its
+ * reply has come. Returns latencies, counts and the server's CPU and the fake LLM's calls over it.
+ */
+async function load(contender, server, llm, users, seconds) {
+  const agents = userAgents(users);
+  try {
+    const senders = await Promise.all(
+      agents.map((agent, i) => CONTENDERS[contender].user(server, i, agent)),
+    );
+    const latencies = [];
+    let errors = 0;
+    let wrong = 0;
+    let firstError;
+    const cpu0 = await ask(server.child, 'cpu');
+    const llm0 = await ask(llm.child, 'count');
+    const t0 = performance.now();
+    const deadline = t0 + seconds * 1000;
+    await Promise.all(
+      senders.map(async (send, i) => {
+        while (performance.now() < deadline) {
+          const text = `message ${++messageNo} from user ${i}`;
+          const s = performance.now();
+          try {
+            const reply = await send(text);
+            latencies.push(performance.now() - s);
+            if (typeof reply !== 'string' || !reply.includes(FAKE_REPLY)) {
+              wrong++;
+              firstError ??= `unexpected reply ${JSON.stringify(reply)?.slice(0, 200)}`;
+            }
+          } catch (err) {
+            errors++;
+            firstError ??= err.message;
+          }
+        }
+      }),
+    );
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu1 = await ask(server.child, 'cpu');
+    const llm1 = await ask(llm.child, 'count');
+    const answered = latencies.length;
+    if (firstError)
+      log(`  ${contender}: ${errors} errors, ${wrong} wrong replies; first: ${firstError}`);
+    return {
+      messagesPerSecond: Math.round(answered / elapsed),
+      p50: Number(percentile(latencies, 50).toFixed(1)),
+      p99: Number(percentile(latencies, 99).toFixed(1)),
+      cpuUsPerMessage: Math.round((cpu1.cpuUs - cpu0.cpuUs) / Math.max(1, answered)),
+      llmCallsPerMessage: Number(
+        ((llm1.requests - llm0.requests) / Math.max(1, answered)).toFixed(2),
+      ),
+      embeddingsPerMessage: Number(
+        ((llm1.embeddings - llm0.embeddings) / Math.max(1, answered)).toFixed(2),
+      ),
+      rssMiB: cpu1.rssMiB,
+      answered,
+      errors,
+      wrong,
+    };
+  } finally {
+    for (const a of agents) a.destroy();
+  }
+}
+
+// ------------------------------------------------------------------------------ the run
+const wanted = [
+  'agentd',
+  ...(args.only?.split(',') ?? ['mastra', 'elizaos']).filter((c) => c !== 'agentd'),
+];
+for (const c of wanted) if (!CONTENDERS[c]) throw new Error(`unknown contender ${c}`);
+const m = printMachine(
+  `Peers, side by side: a message in, an LLM-backed agent answers (fake OpenAI-compatible LLM on 127.0.0.1, answering at once), the reply out, over each framework's HTTP API; ${USERS} users for ${SECONDS} s and 1 user for ${SOLO} s per run, ${WARMUP} s warm-up each, ${RUNS} alternating runs, medians`,
+);
+const llm = await start(here('./fake-llm.mjs'), [], process.execPath, 10_000);
+const servers = {};
+const notRun = {};
+for (const c of wanted) {
+  const { execPath, script } = CONTENDERS[c];
+  if (!existsSync(execPath)) {
+    notRun[c] = `no ${execPath} (run \`npm run bench:peers\`, which installs it)`;
+    continue;
+  }
+  const scratch = join(dir, c);
+  mkdirSync(scratch, { recursive: true });
+  try {
+    servers[c] = await start(script, [llm.url, scratch], execPath);
+    log(`  ${c}: ready in ${servers[c].startupMs} ms on Node ${servers[c].node}`);
+  } catch (err) {
+    notRun[c] = err.message;
+    log(`  ${c}: could not start: ${err.message}`);
+  }
+}
+if (!servers.agentd) throw new Error(`agentd did not start: ${notRun.agentd}`);
+const running = Object.keys(servers);
+try {
+  for (const c of running) await load(c, servers[c], llm, USERS, WARMUP); // unmeasured
+  const byPhase = (phase) =>
+    Object.fromEntries(
+      running.map((c) => [
+        c,
+        () =>
+          phase === 'users'
+            ? load(c, servers[c], llm, USERS, SECONDS)
+            : load(c, servers[c], llm, 1, SOLO),
+      ]),
+    );
+  const users = await alternate(RUNS, byPhase('users'));
+  const solo = await alternate(RUNS, byPhase('solo'));
+
+  console.log('');
+  console.log(
+    `${'contender'.padEnd(10)} ${'Node'.padEnd(9)} ${'start-up'.padStart(9)} ${'msg/s'.padStart(7)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'CPU/msg'.padStart(9)} ${'LLM/msg'.padStart(8)} ${'emb/msg'.padStart(8)} ${'solo p50'.padStart(9)} ${'solo p99'.padStart(9)} ${'RSS'.padStart(7)} errors`,
+  );
+  for (const c of running) {
+    const u = users[c];
+    const s = solo[c];
+    const errors = [...u, ...s].reduce((n, r) => n + r.errors + r.wrong, 0);
+    console.log(
+      `${CONTENDERS[c].label.padEnd(10)} ${servers[c].node.padEnd(9)} ${`${fmt(servers[c].startupMs)} ms`.padStart(9)} ${fmt(med(u, 'messagesPerSecond')).padStart(7)} ${`${fmt(med(u, 'p50'), 1)} ms`.padStart(8)} ${`${fmt(med(u, 'p99'), 1)} ms`.padStart(8)} ${`${fmt(med(u, 'cpuUsPerMessage'))} µs`.padStart(9)} ${fmt(med(u, 'llmCallsPerMessage'), 2).padStart(8)} ${fmt(med(u, 'embeddingsPerMessage'), 2).padStart(8)} ${`${fmt(med(s, 'p50'), 1)} ms`.padStart(9)} ${`${fmt(med(s, 'p99'), 1)} ms`.padStart(9)} ${`${fmt(med(u, 'rssMiB'))} MiB`.padStart(7)} ${errors}`,
+    );
+  }
+  console.log('');
+  for (const c of running.filter((r) => r !== 'agentd')) {
+    const ref = CONTENDERS[c].label;
+    line(
+      `messages/s, ${USERS} users (agentd vs ${ref})`,
+      med(users.agentd, 'messagesPerSecond'),
+      'msg/s',
+      med(users[c], 'messagesPerSecond'),
+      ref,
+    );
+    line(
+      `reply p50, ${USERS} users (agentd vs ${ref})`,
+      med(users.agentd, 'p50'),
+      'ms',
+      med(users[c], 'p50'),
+      ref,
+      { lowerIsBetter: true, digits: 1 },
+    );
+    line(
+      `reply p99, ${USERS} users (agentd vs ${ref})`,
+      med(users.agentd, 'p99'),
+      'ms',
+      med(users[c], 'p99'),
+      ref,
+      { lowerIsBetter: true, digits: 1 },
+    );
+    line(
+      `server CPU per message (agentd vs ${ref})`,
+      med(users.agentd, 'cpuUsPerMessage'),
+      'µs',
+      med(users[c], 'cpuUsPerMessage'),
+      ref,
+      { lowerIsBetter: true },
+    );
+    line(
+      `reply p50, 1 user (agentd vs ${ref})`,
+      med(solo.agentd, 'p50'),
+      'ms',
+      med(solo[c], 'p50'),
+      ref,
+      { lowerIsBetter: true, digits: 1 },
+    );
+    line(
+      `reply p99, 1 user (agentd vs ${ref})`,
+      med(solo.agentd, 'p99'),
+      'ms',
+      med(solo[c], 'p99'),
+      ref,
+      { lowerIsBetter: true, digits: 1 },
+    );
+    line(
+      `start-up to serving (agentd vs ${ref}; one start)`,
+      servers.agentd.startupMs,
+      'ms',
+      servers[c].startupMs,
+      ref,
+      { lowerIsBetter: true },
+    );
+  }
+  const failed = running.filter((c) =>
+    [...users[c], ...solo[c]].some((r) => r.errors + r.wrong > 0),
+  );
+  if (failed.length) console.log(`errors or wrong replies: ${failed.join(', ')} (see stderr)`);
+  if (failed.includes('agentd')) process.exitCode = 1;
+} finally {
+  for (const c of running) await stop(servers[c].child);
+  await stop(llm.child);
+  rmSync(dir, { recursive: true, force: true });
+}
+const skipped = { ...notRun };
+for (const c of ['openclaw', 'hermes', 'nanobot']) {
+  skipped[c] ??= {
+    openclaw: 'not wired in yet (see docs/benchmarks.md)',
+    hermes: 'Python (PyPI is not reachable here): not run',
+    nanobot: 'Python (PyPI is not reachable here): not run',
+  }[c];
+}
+console.log(
+  `not compared: ${Object.entries(skipped)
+    .map(([c, why]) => `${c}: ${why}`)
+    .join('; ')}`,
+);
+console.log(
+  `load average at the end: ${(await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} (at the start: ${m.load})`,
+);
