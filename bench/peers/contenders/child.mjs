@@ -1,19 +1,12 @@
 // The child side of a contender: each contender's server runs in a process of its own (on the
 // Node version it needs), started by bench.mjs with fork(). It reports `ready` with its base URL
-// and Node version (bench.mjs times the start-up, fork to ready), answers `cpu` with its own CPU time and memory, and stops on `close`.
+// and Node version, and stops on `close`. bench.mjs times the start-up and reads the CPU time and
+// memory of the contender's whole process tree from /proc.
 
-/** Hands the parent the contender's address, then serves its `cpu` and `close` requests. */
+/** Hands the parent the contender's address, then waits for its `close`. */
 export function serveParent({ url, info = {}, close }) {
   process.on('message', async (m) => {
-    if (m?.type === 'cpu') {
-      const cpu = process.cpuUsage();
-      process.send({
-        type: 'cpu',
-        id: m.id,
-        cpuUs: cpu.user + cpu.system,
-        rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20),
-      });
-    } else if (m?.type === 'close') {
+    if (m?.type === 'close') {
       try {
         await close?.();
       } finally {
