@@ -17,6 +17,8 @@
 //             LLM calls per message (counted by the fake LLM), RSS
 //   solo      one user, one message at a time, for SOLO seconds: reply latency p50/p99
 // Options: --runs N (3) --seconds S (4) --solo S (2) --users N (16) --warmup S (2)
+//          --min-replies N (3: a phase goes on past its time until N replies per user and 20 in
+//          all have come, or 30 s)
 //          --only a,b (peers to run; agentd always runs, as the reference)
 // Each (phase, user) pair sends from its own loopback source address (127.1.x.y): ElizaOS's API
 // admits 1,000 requests per 15 minutes per client address (express-rate-limit, not configurable),
@@ -47,6 +49,7 @@ const { values: args } = parseArgs({
     solo: { type: 'string', default: '2' },
     users: { type: 'string', default: '16' },
     warmup: { type: 'string', default: '2' },
+    'min-replies': { type: 'string', default: '3' },
     only: { type: 'string' },
   },
 });
@@ -55,6 +58,7 @@ const SECONDS = Number(args.seconds);
 const SOLO = Number(args.solo);
 const USERS = Number(args.users);
 const WARMUP = Number(args.warmup);
+const MIN_REPLIES = Number(args['min-replies']);
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const NODE22 = here('./node_modules/node22/bin/node');
 const NODE24 = here('./node_modules/node24/bin/node');
@@ -337,9 +341,16 @@ async function load(contender, server, llm, users, seconds) {
     const llm0 = await ask(llm.child, 'count');
     const t0 = performance.now();
     const deadline = t0 + seconds * 1000;
+    // Slow contenders answer only a few messages in a few seconds: each phase goes on past its
+    // time until MIN_REPLIES per user and at least 20 in all have come (at most 30 s), so that
+    // no median or percentile rests on one or two replies.
+    const enough = () => latencies.length + errors >= Math.max(MIN_REPLIES * users, 20);
+    const stopAt = t0 + 30_000;
     await Promise.all(
       senders.map(async (send, i) => {
-        while (performance.now() < deadline) {
+        for (;;) {
+          const now = performance.now();
+          if (now >= stopAt || (now >= deadline && enough())) break;
           const text = `message ${++messageNo} from user ${i}`;
           const s = performance.now();
           try {
