@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Peers, side by side (`npm run bench:peers`): "a message in, an LLM-backed agent answers, the
 // reply out" over each framework's own HTTP API, the LLM a fake OpenAI-compatible server on
-// 127.0.0.1 (fake-llm.mjs, a process of its own) answering at once. Contenders
+// 127.0.0.1 (fake-llm.mjs, one process of its own per contender) answering at once. Contenders
 // (contenders/*.mjs), each a server in a process of its own on the Node version it needs, started
 // once, then measured in alternation:
 //   agentd    Node 20  webhook plugin's OpenAI-compatible endpoint, llmAgent, SQLite store
@@ -262,9 +262,10 @@ function ask(child, type) {
 }
 
 /** Forks a child and waits for its `ready` message; its stderr is kept for failure reports. */
-function start(script, argv, execPath, timeoutMs = 120_000) {
+function start(script, argv, execPath, { cwd, timeoutMs = 120_000 } = {}) {
   const t0 = performance.now();
-  const child = fork(script, argv, { execPath, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  // In its scratch directory: ElizaOS makes .eliza/ in its working directory.
+  const child = fork(script, argv, { cwd, execPath, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr.on('data', (c) => {
     stderr = (stderr + c.toString('utf8')).slice(-4000);
@@ -403,7 +404,11 @@ for (const c of wanted) if (!CONTENDERS[c]) throw new Error(`unknown contender $
 const m = printMachine(
   `Peers, side by side: a message in, an LLM-backed agent answers (fake OpenAI-compatible LLM on 127.0.0.1, answering at once), the reply out, over each framework's HTTP API; ${USERS} users for ${SECONDS} s and 1 user for ${SOLO} s per run, ${WARMUP} s warm-up each, ${RUNS} alternating runs, medians`,
 );
-const llm = await start(here('./fake-llm.mjs'), [], process.execPath, 10_000);
+// One fake LLM per contender, so that each one's calls are counted apart: a contender's
+// background calls (ElizaOS embeds messages after it has answered) would otherwise be credited
+// to the one measured next.
+const startLlm = () => start(here('./fake-llm.mjs'), [], process.execPath, { timeoutMs: 10_000 });
+const llms = {};
 const servers = {};
 const notRun = {};
 for (const c of wanted) {
@@ -416,7 +421,8 @@ for (const c of wanted) {
   const scratch = join(dir, c);
   mkdirSync(scratch, { recursive: true });
   try {
-    servers[c] = await start(script, [llm.url, scratch], execPath);
+    llms[c] = await startLlm();
+    servers[c] = await start(script, [llms[c].url, scratch], execPath, { cwd: scratch });
     // What a user feels after a (re)start: the first reply, which some load their agent
     // runtime for. From the same fork; a user of its own, outside the measured phases.
     const agent = userAgents(1)[0];
@@ -434,21 +440,27 @@ for (const c of wanted) {
     notRun[c] = err.message;
     log(`  ${c}: could not start: ${err.message}`);
     if (servers[c]) await stop(servers[c].child);
+    if (llms[c]) await stop(llms[c].child);
     delete servers[c];
+    delete llms[c];
   }
 }
-if (!servers.agentd) throw new Error(`agentd did not start: ${notRun.agentd}`);
+if (!servers.agentd) {
+  for (const c of Object.keys(servers)) await stop(servers[c].child);
+  for (const l of Object.values(llms)) await stop(l.child);
+  throw new Error(`agentd did not start: ${notRun.agentd}`);
+}
 const running = Object.keys(servers);
 try {
-  for (const c of running) await load(c, servers[c], llm, USERS, WARMUP); // unmeasured
+  for (const c of running) await load(c, servers[c], llms[c], USERS, WARMUP); // unmeasured
   const byPhase = (phase) =>
     Object.fromEntries(
       running.map((c) => [
         c,
         () =>
           phase === 'users'
-            ? load(c, servers[c], llm, USERS, SECONDS)
-            : load(c, servers[c], llm, 1, SOLO),
+            ? load(c, servers[c], llms[c], USERS, SECONDS)
+            : load(c, servers[c], llms[c], 1, SOLO),
       ]),
     );
   const users = await alternate(RUNS, byPhase('users'));
@@ -523,7 +535,7 @@ try {
   if (failed.includes('agentd')) process.exitCode = 1;
 } finally {
   for (const c of running) await stop(servers[c].child);
-  await stop(llm.child);
+  for (const l of Object.values(llms)) await stop(l.child);
   rmSync(dir, { recursive: true, force: true });
 }
 const skipped = {
