@@ -102,6 +102,28 @@ function call(url, { method = 'POST', path, body, headers = {}, agent }) {
 
 // ------------------------------------------------------------------------------ the contenders
 /**
+ * A user of an OpenAI-compatible `/v1/chat/completions` endpoint (agentd's and OpenClaw's), as
+ * `model`, behind the server's bearer token: each message is one request, the user named by
+ * `user` so the framework keeps its conversation.
+ */
+function chatCompletionsUser(model) {
+  return async (server, userNo, agent) => {
+    const headers = { authorization: `Bearer ${server.token}` };
+    return async (text) => {
+      const r = await call(server.url, {
+        path: '/v1/chat/completions',
+        agent,
+        headers,
+        body: { model, user: `u${userNo}`, messages: [{ role: 'user', content: text }] },
+      });
+      if (r.status !== 200)
+        throw new Error(`HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+      return r.body.choices?.[0]?.message?.content;
+    };
+  };
+}
+
+/**
  * How the bench talks to each contender: the script, the Node binary, and per user a `send`
  * that posts one message and returns the reply's text (or throws).
  */
@@ -110,24 +132,7 @@ const CONTENDERS = {
     label: 'agentd',
     script: here('./contenders/agentd.mjs'),
     execPath: process.execPath,
-    async user(server, userNo, agent) {
-      const headers = { authorization: `Bearer ${server.token}` };
-      return async (text) => {
-        const r = await call(server.url, {
-          path: '/v1/chat/completions',
-          agent,
-          headers,
-          body: {
-            model: 'assistant',
-            user: `u${userNo}`,
-            messages: [{ role: 'user', content: text }],
-          },
-        });
-        if (r.status !== 200)
-          throw new Error(`HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
-        return r.body.choices?.[0]?.message?.content;
-      };
-    },
+    user: chatCompletionsUser('assistant'),
   },
   mastra: {
     label: 'Mastra',
@@ -154,24 +159,7 @@ const CONTENDERS = {
     script: here('./contenders/openclaw.mjs'),
     execPath: NODE24,
     needs: here('./openclaw/node_modules/openclaw/openclaw.mjs'),
-    async user(server, userNo, agent) {
-      const headers = { authorization: `Bearer ${server.token}` };
-      return async (text) => {
-        const r = await call(server.url, {
-          path: '/v1/chat/completions',
-          agent,
-          headers,
-          body: {
-            model: 'openclaw',
-            user: `u${userNo}`,
-            messages: [{ role: 'user', content: text }],
-          },
-        });
-        if (r.status !== 200)
-          throw new Error(`HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
-        return r.body.choices?.[0]?.message?.content;
-      };
-    },
+    user: chatCompletionsUser('openclaw'),
   },
   elizaos: {
     label: 'ElizaOS',

@@ -32,10 +32,7 @@ export function startFakeLlm({ port = 0, answer = FAKE_ANSWER } = {}) {
       }
       if (req.method === 'POST' && url.endsWith('/responses')) {
         requests++;
-        let body = {};
-        try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        } catch {}
+        const body = jsonBody(chunks);
         if (process.env.FAKE_LLM_TRACE)
           process.stderr.write(`fake LLM /responses ${JSON.stringify(body).slice(0, 3000)}\n`);
         const created_at = Math.floor(Date.now() / 1000);
@@ -98,10 +95,7 @@ export function startFakeLlm({ port = 0, answer = FAKE_ANSWER } = {}) {
         if (process.env.FAKE_LLM_TRACE) process.stderr.write(`fake LLM ${req.method} ${url}\n`);
         if (req.method === 'POST' && url.endsWith('/embeddings')) {
           embeddings++;
-          let body = {};
-          try {
-            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {}
+          const body = jsonBody(chunks);
           const inputs = Array.isArray(body.input) ? body.input : [body.input];
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(
@@ -123,10 +117,7 @@ export function startFakeLlm({ port = 0, answer = FAKE_ANSWER } = {}) {
         return;
       }
       requests++;
-      let body = {};
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {}
+      const body = jsonBody(chunks);
       if (process.env.FAKE_LLM_TRACE)
         process.stderr.write(`fake LLM /chat/completions ${JSON.stringify(body).slice(0, 3000)}\n`);
       const id = `chatcmpl-${requests}`;
@@ -196,5 +187,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.send({ type: 'ready', url: llm.url });
   } else {
     console.log(llm.url);
+  }
+}
+
+/** A request's body as JSON, or `{}` when it is not (the fake answers whatever it is asked). */
+function jsonBody(chunks) {
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) ?? {};
+  } catch {
+    return {};
   }
 }
