@@ -185,9 +185,9 @@ export class TelegramChannel implements Channel {
    * would be retried by the outbox and show the part twice. (A later part's record carries
    * every id, so a retry still skips what went out, unless the last record is the one lost.)
    */
-  async #recordSent(state: StateStore, key: string, ids: readonly string[]): Promise<void> {
+  async #recordSent(state: StateStore, key: string, ids: string[]): Promise<void> {
     try {
-      await state.set(SENT_NAMESPACE, key, [...ids], { ttlMs: SENT_TTL_MS });
+      await state.set(SENT_NAMESPACE, key, ids, { ttlMs: SENT_TTL_MS });
     } catch (error) {
       this.#deps.logger.warn(
         { err: error, parts: ids.length },

@@ -581,21 +581,13 @@ export class PostgresTaskStore implements TaskStore {
       }
       const prefix = await this.#idPrefix();
       const out = new Array<EnqueueResult>(tasks.length);
-      if (row.seqs === null) {
-        // Consecutive seqs (the statement says so): the i-th task got first + i.
-        const first = Number(row.first);
-        for (let i = 0; i < tasks.length; i++) {
-          const task = tasks[i] as Task;
-          task.id = prefix + (first + i).toString(36);
-          out[i] = { task, created: true };
-        }
-      } else {
-        const seqs = row.seqs.split(',');
-        for (let i = 0; i < tasks.length; i++) {
-          const task = tasks[i] as Task;
-          task.id = prefix + Number(seqs[i]).toString(36);
-          out[i] = { task, created: true };
-        }
+      // No list when the seqs are consecutive (the statement says so): the i-th got first + i.
+      const first = Number(row.first);
+      const seqs = row.seqs?.split(',');
+      for (let i = 0; i < tasks.length; i++) {
+        const task = tasks[i] as Task;
+        task.id = prefix + (seqs ? Number(seqs[i]) : first + i).toString(36);
+        out[i] = { task, created: true };
       }
       return out;
     }
