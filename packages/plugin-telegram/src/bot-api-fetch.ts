@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 
 /** What grammY passes to its `fetch` for one Bot API call (JSON, or a multipart upload stream). */
 interface BotApiRequestInit {
@@ -36,15 +36,21 @@ export interface BotApiFetch {
 export const SENDING_CONNECTIONS = 32;
 
 /**
- * A `fetch` for grammY's API client over undici's `request`, on one keep-alive connection pool
- * per client (`connections` at most, default {@link SENDING_CONNECTIONS}). grammY's default on
- * Node is node-fetch over `node:http`, which builds a WHATWG
- * request, headers and body objects for every call: measured on the Telegram bench, that client
- * cost about 170 µs of CPU more per `sendMessage` round trip (with the fake server's share the
- * same in both). Only what grammY uses is implemented: the method, headers and body it builds
- * (a JSON string, or a stream for uploads), its abort signal, and an answer read whole (any
- * status: Telegram's errors come as JSON with `ok: false`). Timeouts stay grammY's (its
- * `timeoutSeconds` aborts the call), so undici's own are switched off.
+ * A `fetch` for grammY's API client over undici's dispatcher API, on one keep-alive connection
+ * pool per client (`connections` at most, default {@link SENDING_CONNECTIONS}). grammY's default
+ * on Node is node-fetch over `node:http`, which builds a WHATWG request, headers and body objects
+ * for every call: measured on the Telegram bench, that client cost about 170 µs of CPU more per
+ * `sendMessage` round trip (with the fake server's share the same in both). Only what grammY uses
+ * is implemented: the method, headers and body it builds (a JSON string, or a stream for
+ * uploads), its abort signal, and an answer read whole (any status: Telegram's errors come as
+ * JSON with `ok: false`). Timeouts stay grammY's (its `timeoutSeconds` aborts the call), so
+ * undici's own are switched off.
+ *
+ * Why `dispatch` rather than undici's `request`: `request` wraps every answer in a readable
+ * stream and a handler of its own, and the answer here is always read whole into one string.
+ * Measured with 32 calls in flight against a loopback server (a `sendMessage`-sized JSON
+ * exchange, 20,000 calls, three alternations): 43-50 µs of CPU per call through `dispatch`
+ * against 68-71 µs through `request` (one such call per reply in a chat host).
  *
  * @example
  * ```ts
@@ -62,22 +68,73 @@ export function botApiFetch(connections = SENDING_CONNECTIONS): BotApiFetch {
     // A call beyond them waits in the pool's queue, behind every call queued before it.
     connections,
   });
-  const fetch = async (url: string, init: BotApiRequestInit = {}): Promise<BotApiResponse> => {
-    const response = await request(url, {
-      method: (init.method ?? 'GET') as 'GET' | 'POST',
-      ...(init.headers && { headers: init.headers }),
-      ...(init.body !== undefined && { body: init.body as string }),
-      ...(init.signal && { signal: init.signal }),
-      dispatcher,
+  const fetch = (url: string, init: BotApiRequestInit = {}): Promise<BotApiResponse> =>
+    new Promise((resolve, reject) => {
+      const { origin, path } = splitUrl(url);
+      const signal = init.signal;
+      const chunks: Buffer[] = [];
+      let status = 0;
+      let onAbort: (() => void) | undefined;
+      const settled = () => {
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+      };
+      dispatcher.dispatch(
+        {
+          origin,
+          path,
+          method: (init.method ?? 'GET') as 'GET' | 'POST',
+          headers: init.headers,
+          body: init.body as string | undefined,
+        },
+        {
+          onConnect(abort) {
+            // As undici's `request` does with a signal: an aborted call fails with its reason.
+            if (!signal) return;
+            if (signal.aborted) abort(signal.reason);
+            else if (!onAbort) {
+              onAbort = () => abort(signal.reason);
+              signal.addEventListener('abort', onAbort, { once: true });
+            }
+          },
+          onHeaders(statusCode) {
+            status = statusCode;
+            return true;
+          },
+          onData(chunk) {
+            chunks.push(chunk);
+            return true;
+          },
+          onComplete() {
+            settled();
+            const text = (
+              chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
+            ).toString('utf8');
+            resolve({
+              ok: status >= 200 && status < 300,
+              status,
+              json: async () => JSON.parse(text) as unknown,
+              text: async () => text,
+            });
+          },
+          onError(error) {
+            settled();
+            reject(error);
+          },
+        },
+      );
     });
-    const text = await response.body.text();
-    const status = response.statusCode;
-    return {
-      ok: status >= 200 && status < 300,
-      status,
-      json: async () => JSON.parse(text) as unknown,
-      text: async () => text,
-    };
-  };
   return Object.assign(fetch, { close: () => dispatcher.close() });
+}
+
+/**
+ * The origin and the path of a Bot API URL (`https://api.telegram.org/bot<token>/sendMessage`):
+ * grammY builds every call's URL from the same API root, so a split at the first slash after the
+ * scheme is enough, and cheaper than parsing a `URL` per call.
+ */
+function splitUrl(url: string): { origin: string; path: string } {
+  const afterScheme = url.indexOf('//') + 2;
+  const slash = url.indexOf('/', afterScheme);
+  return slash === -1
+    ? { origin: url, path: '/' }
+    : { origin: url.slice(0, slash), path: url.slice(slash) };
 }
