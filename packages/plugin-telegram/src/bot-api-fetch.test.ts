@@ -113,7 +113,11 @@ describe('botApiFetch', () => {
     await fetch(`${root}/bot1:x/sendDocument`, {
       method: 'POST',
       headers: { 'content-type': 'multipart/form-data; boundary=b' },
-      body: Readable.from(parts),
+      // As grammY builds it: Readable.from over byte chunks (its itrToStream).
+      body: Readable.from(
+        parts.map((p) => new TextEncoder().encode(p)),
+        { objectMode: false },
+      ),
     });
     expect(seen[0]?.body).toBe(parts.join(''));
   });
