@@ -73,6 +73,9 @@ export default defineConfig({
   agents: hasPrimary ? llmAgents : [echo],
   defaultAgent: 'assistant',
   ...(hasPrimary && hasFallback && { failover: { chains: ['assistant -> assistant-fallback'] } }),
+  // Up to 16 runs at once, so one chat waiting on the LLM never holds up the others (the
+  // default of 3 suits agents that start processes, such as coding CLIs: docs/tasks.md).
+  runner: { concurrency: 16 },
   plugins: [
     sqlite(),
     webhook({

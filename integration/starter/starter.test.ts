@@ -114,4 +114,39 @@ describe('examples/starter', () => {
     expect(second.out).toContain('from the fallback');
     expect(fallback.requests.at(-1)?.authorization).toBe('Bearer sk-fallback-0123456789');
   }, 120_000);
+
+  it('answers many chats at once: one waiting on the LLM does not hold up the others', async () => {
+    const llm = await startFakeOpenAI({ apiKey: 'sk-primary-0123456789' });
+    cleanups.push(() => llm.close());
+    // A slow provider: every answer takes 6 s. At the runner's default concurrency of 3 the
+    // fourth chat's request could not reach it before the first answers came back.
+    llm.respond(() => ({ ...completion('a considered answer'), delayMs: 6_000 }));
+    const dir = starterCopy();
+    const token = 'starter-test-token-0123456789';
+    const env = {
+      AGENTD_PORT: String(await freePort()),
+      AGENTD_API_TOKEN: token,
+      LLM_BASE_URL: llm.baseUrl,
+      LLM_API_KEY: 'sk-primary-0123456789',
+    };
+    await startStarter(dir, env);
+    const base = `http://127.0.0.1:${env.AGENTD_PORT}/api/v1/chat`;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const chats = ['ada', 'grace', 'linus', 'margaret', 'ken', 'barbara'];
+    for (const chat of chats) {
+      const sent = await fetch(`${base}/${chat}/messages`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ text: `a question from ${chat}` }),
+      });
+      expect(sent.status).toBe(202);
+    }
+    // All six are with the provider at once, well before its first answer is due.
+    await expect.poll(() => llm.requests.length, { timeout: 5_000 }).toBe(chats.length);
+    for (const chat of chats) {
+      const read = await fetch(`${base}/${chat}/messages?timeout=20s`, { headers });
+      const { messages } = (await read.json()) as { messages: { text: string }[] };
+      expect(messages.map((m) => m.text)).toEqual(['a considered answer']);
+    }
+  }, 120_000);
 });

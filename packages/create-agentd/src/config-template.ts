@@ -4,6 +4,17 @@ const PLACEHOLDER_NOTE =
   '// biome-ignore lint/suspicious/noTemplateCurlyInString: agentd fills the placeholder in from the environment and masks it in logs';
 
 /**
+ * The config fields of a host whose agent calls an LLM: the failover chain once both providers
+ * have keys, and a runner that runs 16 chats at once, so one waiting on the provider never holds
+ * up the others (the runner's default of 3 suits agents that start processes).
+ */
+const LLM_CONFIG_FIELDS = `  ...(hasPrimary && hasFallback && { failover: { chains: ['assistant -> assistant-fallback'] } }),
+  // Up to 16 runs at once, so one chat waiting on the LLM never holds up the others (the
+  // default of 3 suits agents that start processes, such as coding CLIs).
+  runner: { concurrency: 16 },
+`;
+
+/**
  * The new host's `agentd.config.ts`: the echo agent, or an OpenAI-compatible agent chain from
  * environment variables that falls back to the echo agent while no key is set; the chosen
  * channels; the embedded store, the monitor with metrics, and the plugin stub.
@@ -99,7 +110,7 @@ export default defineConfig({
   name: '${c.name}',
   agents,
   defaultAgent: 'assistant',
-${llm ? "  ...(hasPrimary && hasFallback && { failover: { chains: ['assistant -> assistant-fallback'] } }),\n" : ''}  plugins: [
+${llm ? LLM_CONFIG_FIELDS : ''}  plugins: [
     ${plugins.join('\n    ')}
   ],
 });

@@ -63,6 +63,8 @@ describe('createProject', () => {
     expect(config).toContain("apiKey: '${LLM_API_KEY}'");
     expect(config).toContain('telegram({');
     expect(config).not.toContain('dashboard(');
+    // A chat waiting on the LLM must not hold up the others (the runner's default is 3).
+    expect(config).toContain('runner: { concurrency: 16 },');
     expect(readFileSync(join(dir, '.env'), 'utf8')).toMatch(/AGENTD_API_TOKEN=[0-9a-f]{48}\n/);
     expect(readFileSync(join(dir, '.env.example'), 'utf8')).toContain('AGENTD_API_TOKEN=\n');
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('.env\n');
@@ -84,5 +86,6 @@ describe('createProject', () => {
     const config = readFileSync(join(dir, 'agentd.config.ts'), 'utf8');
     expect(config).not.toContain('llmAgent');
     expect(config).not.toContain('webhook(');
+    expect(config).not.toContain('runner:');
   });
 });
