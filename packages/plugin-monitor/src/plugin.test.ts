@@ -119,3 +119,43 @@ describe('monitor plugin (real samples of this machine)', () => {
     ]);
   });
 });
+
+describe('monitor plugin stopping', () => {
+  it('stops cleanly with a sample in flight: nothing reads the store after the host stopped', async () => {
+    // A sample still being taken when the host stops (a real one takes half a second): once it
+    // comes back, the round must end there, not evaluate the rules against a closed store.
+    let release: () => void = () => {};
+    let sampling = 0;
+    const { logger, lines } = memoryLogger();
+    const host = createHost({
+      name: 'box',
+      logger,
+      plugins: [
+        sqlite({ path: dbPath() }),
+        monitor({
+          sampler: () => {
+            sampling++;
+            return new Promise((resolve) => {
+              release = () =>
+                resolve({
+                  cpuPercent: 5,
+                  memory: { usedPercent: 10, totalBytes: 1e9, availableBytes: 9e8 },
+                  disks: [],
+                });
+            });
+          },
+        }),
+      ],
+    });
+    hosts.push(host);
+    await host.start();
+    await expect.poll(() => sampling).toBe(1);
+    const stopped = await host.stop('test');
+    expect(stopped.ok).toBe(true);
+    release();
+    await new Promise((r) => setTimeout(r, 100));
+    const afterStop = lines().slice(lines().findIndex((l) => l.msg?.includes('stopped')));
+    expect(afterStop.filter((l) => l.level >= 40)).toEqual([]);
+    expect(sampling).toBe(1);
+  });
+});

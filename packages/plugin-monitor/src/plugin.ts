@@ -99,6 +99,8 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
   let stopped = false;
   /** Samples, raises what the sample calls for, and schedules the next; set in register. */
   let tick: () => Promise<void> = async () => {};
+  /** The rules' evaluation in flight, which stop waits for (it reads the store). */
+  let evaluating: Promise<void> | undefined;
   let sample: () => Promise<SystemSample> = () => Promise.reject(new Error('not registered'));
   /** The paths whose file systems are watched; set in register. */
   let paths: string[] = [];
@@ -180,12 +182,19 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
         } catch (err) {
           ctx.logger.warn({ err }, 'could not sample the system');
         }
-        try {
-          await alertRoleKnown;
-          for (const alert of await rules.evaluate(ctx.clock.now())) raise(alert);
-        } catch (err) {
-          ctx.logger.warn({ err }, 'could not evaluate the alert rules');
-        }
+        await alertRoleKnown;
+        // A sample can take half a second: the host may have stopped meanwhile, and the rules
+        // read the store, which closes after this plugin stops.
+        if (stopped) return;
+        evaluating = (async () => {
+          try {
+            for (const alert of await rules.evaluate(ctx.clock.now())) raise(alert);
+          } catch (err) {
+            ctx.logger.warn({ err }, 'could not evaluate the alert rules');
+          }
+        })();
+        await evaluating;
+        evaluating = undefined;
         if (!stopped) timer = ctx.clock.setTimeout(() => void tick(), o.intervalSeconds * 1000);
       };
 
@@ -291,8 +300,9 @@ export function monitor(options: MonitorOptions = {}): Plugin<ResolvedMonitorOpt
       );
     },
 
-    stop() {
+    async stop() {
       for (const off of offs.splice(0)) off();
+      await evaluating;
     },
   };
 }
