@@ -12,6 +12,31 @@ import type { JsonValue } from '../contracts/json.js';
 import type { Logger } from '../contracts/logger.js';
 import type { StateStore } from '../contracts/state.js';
 
+/**
+ * An agent's failure that came of the host ending the run (a cancel, a stop, the task's timeout
+ * reached by the runner): the signal it gave the agent aborted, and the agent's request failed
+ * because of it. It says nothing of the provider, so it never counts against the agent's
+ * circuit. The executor wraps such a failure in this inside the circuit's call and unwraps it
+ * outside, so the runner still sees the agent's own error.
+ *
+ * @example
+ * ```ts
+ * await circuits.execute('claude', async () => {
+ *   try {
+ *     return await agent.run(input, ctx);
+ *   } catch (err) {
+ *     throw ctx.signal.aborted ? new EndedByHost(err) : err;
+ *   }
+ * });
+ * ```
+ */
+export class EndedByHost extends Error {
+  constructor(readonly error: unknown) {
+    super('the run was ended by the host', { cause: error });
+    this.name = 'EndedByHost';
+  }
+}
+
 /** When an agent's circuit opens and how long it stays open. */
 export interface CircuitOptions {
   /** Consecutive failures that open the circuit (default 5). */
@@ -147,11 +172,14 @@ export class CircuitBoard {
     if (entry) return entry;
     const options = { ...this.defaults, ...this.perAgent[agent] };
     const counts = this.deps.counts ?? (() => true);
-    const policy = circuitBreaker(handleWhen(counts), {
-      halfOpenAfter: options.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(options.threshold),
-      initialState: this.#saved.get(agent),
-    });
+    const policy = circuitBreaker(
+      handleWhen((e) => !(e instanceof EndedByHost) && counts(e)),
+      {
+        halfOpenAfter: options.halfOpenAfterMs,
+        breaker: new ConsecutiveBreaker(options.threshold),
+        initialState: this.#saved.get(agent),
+      },
+    );
     entry = { policy, halfOpenAfterMs: options.halfOpenAfterMs };
     this.#entries.set(agent, entry);
     policy.onStateChange((state) => {

@@ -18,7 +18,7 @@ import type { SecretMasker } from '../logging/secret-masker.js';
 import { AgentContext } from '../runtime/agent-context.js';
 import { TURN_HANDOFF, type TurnHandoff } from '../runtime/turn-handoff.js';
 import type { BudgetGuard } from './budgets.js';
-import { FAILOVER_NAMESPACE, isCircuitRefusal } from './circuits.js';
+import { EndedByHost, FAILOVER_NAMESPACE, isCircuitRefusal } from './circuits.js';
 import {
   BudgetExceededError,
   EmptyResultError,
@@ -159,11 +159,17 @@ export class FailoverExecutor implements AgentExecutor {
         if (history) runCtx.history = history;
         try {
           const result = await policy.circuits.execute(name, async () => {
-            const r = await inSpan(
-              'agentd.agent.attempt',
-              { 'agentd.task.id': task.id, 'agentd.agent': name, 'agentd.attempt': n + 1 },
-              () => agent.run(task.input, runCtx),
-            );
+            let r: AgentResult;
+            try {
+              r = await inSpan(
+                'agentd.agent.attempt',
+                { 'agentd.task.id': task.id, 'agentd.agent': name, 'agentd.attempt': n + 1 },
+                () => agent.run(task.input, runCtx),
+              );
+            } catch (err) {
+              // A cancel or a stop aborted the run: not the provider's failure (see EndedByHost).
+              throw ctx.signal.aborted ? new EndedByHost(err) : err;
+            }
             // In a failover chain an empty answer is a failure worth moving on from; a lone agent
             // may legitimately return nothing (a task run for its side effects).
             if (chain.length > 1 && isEmptyOutput(r?.output)) throw new EmptyResultError(name);
@@ -177,7 +183,8 @@ export class FailoverExecutor implements AgentExecutor {
           });
           if (result.usage && this.deps.budgets) await this.#spend(result, ctx);
           return result;
-        } catch (err) {
+        } catch (caught) {
+          const err = caught instanceof EndedByHost ? caught.error : caught;
           // Cancel, timeout and shutdown are the runner's business, not a reason to fail over.
           if (ctx.signal.aborted) throw err;
           if (isCircuitRefusal(err)) {

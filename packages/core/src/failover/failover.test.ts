@@ -7,7 +7,7 @@ import {
 import type { AttemptRecord } from '../contracts/failover.js';
 import type { Alert } from '../contracts/notifier.js';
 import { StateStoreToken } from '../contracts/state.js';
-import { type Task, TaskQueueToken } from '../contracts/task.js';
+import { type Task, TaskQueueToken, TaskStoreToken } from '../contracts/task.js';
 import type { Host } from '../kernel/host.js';
 import { notifier } from '../notifier/notifier.js';
 import { createHost, type HostConfig } from '../preset/host.js';
@@ -457,5 +457,91 @@ describe('budgets', () => {
     expect((await say('4', 'u2')).outcome).toBe('accepted');
     await clock.advance(61_000);
     expect((await say('5')).outcome).toBe('accepted');
+  });
+});
+
+describe('runs the host itself ends', () => {
+  it('a run cancelled while it waits on its provider does not count against the circuit', async () => {
+    let calls = 0;
+    let aborted = 0;
+    const config: HostConfig = {
+      // Renewed every 100 ms: a cancelled task's run is told at the next renewal.
+      runner: { leaseMs: 300 },
+      agents: [
+        agent('slow', (input, ctx) => {
+          calls++;
+          if (input === 'quick') return 'done';
+          // As fetch does: an aborted request rejects with an AbortError.
+          return new Promise((_, reject) => {
+            ctx.signal.addEventListener(
+              'abort',
+              () => {
+                aborted++;
+                reject(new DOMException('This operation was aborted', 'AbortError'));
+              },
+              { once: true },
+            );
+          });
+        }),
+      ],
+    };
+    const host = await startHost(config, {
+      failover: { retries: 0, circuit: { threshold: 2, halfOpenAfterMs: 60_000 } },
+    });
+    const states: string[] = [];
+    host.events.on('circuit.changed', (e) => void states.push(`${e.agent}:${e.state}`));
+    const tasks = host.resolve(TaskStoreToken);
+    for (let i = 1; i <= 3; i++) {
+      const { task } = await host
+        .resolve(TaskQueueToken)
+        .enqueue({ input: `long ${i}`, agent: 'slow' });
+      await expect.poll(() => calls).toBe(i);
+      await tasks.cancel(task.id, Date.now());
+      await expect.poll(() => aborted).toBe(i);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(states).toEqual([]);
+    const health = await host
+      .resolve((await import('../contracts/health.js')).HealthRegistryToken)
+      .run();
+    expect(health.checks['failover:circuits']?.status).toBe('pass');
+    expect(await runTask(host, 'quick', 'slow')).toMatchObject({ result: 'done' });
+  });
+
+  it('runs cut short by a stop do not open the circuit the next start finds', async () => {
+    let started = 0;
+    let hanging = true;
+    const config: HostConfig = {
+      runner: { concurrency: 3 },
+      agents: [
+        agent('slow', (input, ctx) => {
+          started++;
+          if (input === 'quick' || !hanging) return 'done';
+          return new Promise((_, reject) => {
+            ctx.signal.addEventListener(
+              'abort',
+              () => reject(new DOMException('This operation was aborted', 'AbortError')),
+              { once: true },
+            );
+          });
+        }),
+      ],
+    };
+    const options: FailoverPluginOptions = {
+      failover: { retries: 0, circuit: { threshold: 2, halfOpenAfterMs: 60_000 } },
+    };
+    let host = await startHost({ ...config, timeouts: { drainMs: 100 } }, options);
+    for (let i = 1; i <= 3; i++) {
+      await host.resolve(TaskQueueToken).enqueue({ input: `long ${i}`, agent: 'slow' });
+    }
+    await expect.poll(() => started).toBe(3);
+    await host.stop('restart');
+    // The provider answers again: the interrupted tasks run at the next start, and finish.
+    hanging = false;
+    hosts.length = 0;
+    host = await startHost(config, options);
+    const saved = await savedCircuits(host.resolve(StateStoreToken), { halfOpenAfterMs: 60_000 });
+    expect(saved.slow ?? 'closed').toBe('closed');
+    expect(await runTask(host, 'quick', 'slow')).toMatchObject({ result: 'done' });
   });
 });

@@ -689,7 +689,9 @@ describe('task runner', () => {
     expect((await testStore().tasks.get(task.id))?.status).toBe('completed');
 
     const second = await testStore().tasks.enqueue({ input: 2, agent: 'long' }, Date.now());
+    const { logger, lines } = memoryLogger();
     const slow = await startHost({
+      logger,
       timeouts: { drainMs: 50 },
       agents: [
         agent(
@@ -710,6 +712,14 @@ describe('task runner', () => {
       status: 'pending',
       error: { name: 'Interrupted' },
     });
+    // The operator is told what became of the run, not only that the deadline passed.
+    expect(lines()).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        running: 1,
+        msg: expect.stringContaining('handed back to the queue'),
+      }),
+    );
   });
 
   it('deletes finished tasks past their retention, keeping failed ones longer', async () => {

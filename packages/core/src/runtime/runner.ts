@@ -356,6 +356,13 @@ export class TaskRunner implements RunnerHandle {
       signal.addEventListener('abort', () => resolve(), { once: true });
       void this.#pumped.then(resolve);
     });
+    if (this.#running.size > 0) {
+      // The kernel's own deadline line counts intake only: say what happens to the runs.
+      this.#deps.logger.warn(
+        { running: this.#running.size },
+        'the drain deadline passed with tasks running: aborted and handed back to the queue (they run again at the next start)',
+      );
+    }
     for (const run of this.#running.values()) {
       run.control.abort(new ExternalAbort('host stopping'));
     }
