@@ -124,6 +124,34 @@ describe('agentd start', () => {
     expect(msgs).toContain('stopped plugin "database"');
   });
 
+  it('a SIGTERM while the config loads ends the process cleanly (exit 0), with a line saying so', async () => {
+    project = tempProject({
+      'plugins.ts': PLUGINS_TS,
+      // A config that takes a second and a half to load (as one importing many plugins can).
+      'agentd.config.ts': `
+import { writeFileSync } from 'node:fs';
+import { defineConfig } from '@agentd/core';
+import { api, database } from './plugins.ts';
+writeFileSync('loading', '');
+const end = Date.now() + 1500;
+while (Date.now() < end) {}
+export default defineConfig({ name: 'slow-config', plugins: [api(), database()] });
+`,
+    });
+    const run = runCli(['start'], project.dir);
+    const loading = join(project.dir, 'loading');
+    for (let waited = 0; !existsSync(loading); waited += 20) {
+      if (waited > 20_000) throw new Error(`the config never began to load:\n${run.stderr()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toBe(
+      'agentd: received SIGTERM while loading the config: host "slow-config" not started\n',
+    );
+    expect(run.stdout()).not.toContain('database open');
+  });
+
   it('times out a hanging start and stops the plugins already started (exit 1)', async () => {
     project = tempProject({
       'plugins.ts': PLUGINS_TS,
