@@ -166,6 +166,10 @@ export default defineConfig({ name: 'slow-config', plugins: [api(), database()] 
     );
     expect(logLines(run.stdout()).map((l) => l.msg)).toContain('database closed');
     expect(run.stderr()).not.toMatch(/\n\s+at /);
+    // The JSON log says it at error level too, for whatever alerts on log levels.
+    expect(logLines(run.stdout())).toContainEqual(
+      expect.objectContaining({ level: 50, msg: 'host "agentd" failed to start' }),
+    );
   });
 
   it('forces the exit on a second signal while a stop hangs', async () => {

@@ -182,6 +182,11 @@ class KernelHost implements Host {
     this.#state = 'starting';
     this.#starting = this.#start().catch(async (error: unknown) => {
       this.#state = 'failed';
+      // A stop asked for during start aborts it: that is no failure. Anything else is said at
+      // error level, so what alerts on log levels sees a host that cannot start (a crash loop).
+      if (!this.#abort.signal.aborted) {
+        this.#logger.error({ err: error }, `host "${this.name}" failed to start`);
+      }
       this.#failedStart = await this.#shutdown(`start failed: ${errorMessage(error)}`);
       this.#state = 'failed';
       throw error;
