@@ -17,6 +17,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   checkIntegrity,
   createBackup,
+  findDamage,
   listBackups,
   recoverCorruptDatabase,
   UnrecoverableDatabaseError,
@@ -52,6 +53,30 @@ function corrupt(path: string, how: 'truncate' | 'garbage-pages' | 'garbage-head
   writeSync(fd, junk, 0, junk.length, how === 'garbage-header' ? 0 : 4096 * 2);
   closeSync(fd);
 }
+
+describe('findDamage', () => {
+  it('tells a file this process cannot read from a damaged one: no advice to move it away', async () => {
+    const store = await storeWithTasks(10);
+    await store.close();
+    expect(findDamage(dbPath)).toBeUndefined();
+    corrupt(dbPath, 'garbage-header');
+    expect(findDamage(dbPath)).toMatch(/not a database/);
+    // What SQLite cannot read at all for want of access (here a folder where the file should
+    // be: an I/O error; a read-only folder or mount gives SQLITE_READONLY or SQLITE_CANTOPEN)
+    // is not damage: moving it away or restoring a backup would not mend it.
+    const folder = join(dir, 'a-folder.db');
+    mkdirSync(folder);
+    expect(() => findDamage(folder)).toThrow(
+      expect.objectContaining({
+        code: 'E_STORE_ACCESS',
+        message: expect.stringMatching(
+          /^cannot open the store .*a-folder\.db: .*\(SQLITE_IOERR\w*\)\. This is not damage/,
+        ),
+      }),
+    );
+    expect(() => findDamage(folder)).not.toThrow(/corrupt|move/);
+  });
+});
 
 describe('checkIntegrity', () => {
   it('shallow: refuses a file that is not a store, and passes a damaged page the full check finds', async () => {

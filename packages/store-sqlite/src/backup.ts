@@ -9,7 +9,8 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { AgentdError } from '@agentd/core';
 import Database from 'better-sqlite3';
 
 /** One backup file. */
@@ -116,7 +117,21 @@ function removeAbandonedPartials(dir: string, now: number): void {
 }
 
 /** The result of an integrity check. */
-export type IntegrityResult = { ok: true } | { ok: false; reason: string };
+export type IntegrityResult =
+  | { ok: true }
+  | {
+      ok: false;
+      reason: string;
+      /** SQLite's error code when the file could not be read at all (`SQLITE_NOTADB`, ...). */
+      code?: string;
+    };
+
+/**
+ * The SQLite codes that say a file is damaged. Others (`SQLITE_READONLY`, `SQLITE_CANTOPEN`,
+ * `SQLITE_PERM`, `SQLITE_BUSY`, `SQLITE_IOERR`...) say this process cannot open, lock or write it
+ * or its folder just now, which moving the file away or restoring a backup would not mend.
+ */
+const DAMAGE_CODES = /^SQLITE_(CORRUPT|NOTADB)/;
 
 /**
  * Checks a database file without changing it: it must open as SQLite and pass
@@ -144,7 +159,12 @@ export function checkIntegrity(path: string, options: { shallow?: boolean } = {}
       ? { ok: true }
       : { ok: false, reason: problems.slice(0, 3).join('; ') };
   } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+    const code = (error as { code?: unknown }).code;
+    return {
+      ok: false,
+      reason: error instanceof Error ? error.message : String(error),
+      ...(typeof code === 'string' && { code }),
+    };
   } finally {
     db?.close();
   }
@@ -177,7 +197,14 @@ export function findDamage(
       : undefined;
   }
   const check = checkIntegrity(path, options);
-  return check.ok ? undefined : check.reason;
+  if (check.ok) return undefined;
+  if (check.code !== undefined && !DAMAGE_CODES.test(check.code)) {
+    throw new AgentdError(
+      'E_STORE_ACCESS',
+      `cannot open the store ${path}: ${check.reason} (${check.code}). This is not damage: this process cannot open, lock or write the file or its folder (${dirname(path)}). Check their owner and permissions, that the disk is mounted read-write, and that no other program holds the file; nothing was changed.`,
+    );
+  }
+  return check.reason;
 }
 
 /** What {@link recoverCorruptDatabase} did. */

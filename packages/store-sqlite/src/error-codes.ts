@@ -10,6 +10,8 @@
  */
 export const SQLITE_ERROR_CODES = {
   E_STORE_CORRUPT: 'The database file is damaged and no good backup could be restored.',
+  E_STORE_ACCESS:
+    'The database file or its folder cannot be opened, locked or written by this process (permissions, a read-only mount, a lock).',
   E_STORE_OPTIONS: 'openSqliteStore() was given options it cannot use.',
 } as const;
 
