@@ -277,6 +277,8 @@ export default defineConfig({
     expect(run.code).toBe(3);
     expect(run.stdout).toContain('source: the store, read directly');
     expect(run.stdout).toContain('environment variable EDGE_API_TOKEN is not set');
+    // Named at the webhook plugin's own place in the config, as agentd check names it.
+    expect(run.stdout).toContain('(used at plugins[2].api.token)');
     expect(run.stdout).toMatch(/tasks: 1 pending/);
   });
 });

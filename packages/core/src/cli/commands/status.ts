@@ -3,7 +3,7 @@ import type { HealthReport } from '../../contracts/health.js';
 import { StoreToken } from '../../contracts/store.js';
 import { TASK_STATUSES, type TaskStatus } from '../../contracts/task.js';
 import { ConfigError } from '../../kernel/errors.js';
-import type { Plugin } from '../../kernel/plugin.js';
+import type { Plugin, PluginOption } from '../../kernel/plugin.js';
 import { flattenPlugins } from '../../kernel/plugin-graph.js';
 import { validateConfig } from '../../preset/host.js';
 import { formatTime } from '../format.js';
@@ -96,7 +96,12 @@ export async function findApi(checked: CheckedConfig): Promise<ApiEndpoint | { r
     .find((p) => (p as Plugin | null)?.name === HTTP_PLUGIN) as Plugin | undefined;
   if (!plugin) return noApi;
   try {
-    const resolved = await validateConfig({ plugins: [plugin] }, { baseDir: checked.baseDir });
+    // The other plugins stand aside as `false` (skipped), so a problem is named at the plugin's
+    // own place in the config (`plugins[3].api.token`), not at its place in a list of one.
+    const resolved = await validateConfig(
+      { plugins: onlyPlugin(checked.config.plugins ?? [], plugin) },
+      { baseDir: checked.baseDir },
+    );
     return apiEndpoint({ ...checked, resolved }) ?? noApi;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -104,6 +109,13 @@ export async function findApi(checked: CheckedConfig): Promise<ApiEndpoint | { r
       reason: `the webhook plugin's options are incomplete here: ${error.issues.join('; ')}`,
     };
   }
+}
+
+/** `list` with every plugin but `keep` replaced by `false`, nested lists kept where they are. */
+function onlyPlugin(list: readonly PluginOption[], keep: Plugin): PluginOption[] {
+  return list.map((entry) =>
+    Array.isArray(entry) ? onlyPlugin(entry, keep) : entry === keep ? entry : false,
+  );
 }
 
 function duration(ms: number): string {
