@@ -154,8 +154,13 @@ describe('monitor plugin stopping', () => {
     expect(stopped.ok).toBe(true);
     release();
     await new Promise((r) => setTimeout(r, 100));
-    const afterStop = lines().slice(lines().findIndex((l) => l.msg?.includes('stopped')));
-    expect(afterStop.filter((l) => l.level >= 40)).toEqual([]);
+    const stopLine = lines().findIndex((l) => l.msg === 'host "box" stopped');
+    expect(stopLine).toBeGreaterThan(0);
+    expect(
+      lines()
+        .slice(stopLine)
+        .filter((l) => l.level >= 40),
+    ).toEqual([]);
     expect(sampling).toBe(1);
   });
 });

@@ -75,7 +75,7 @@ export function botApiFetch(connections = SENDING_CONNECTIONS): BotApiFetch {
       const chunks: Buffer[] = [];
       let status = 0;
       let onAbort: (() => void) | undefined;
-      const settled = () => {
+      const dropAbortListener = () => {
         if (onAbort) signal?.removeEventListener('abort', onAbort);
       };
       dispatcher.dispatch(
@@ -105,7 +105,7 @@ export function botApiFetch(connections = SENDING_CONNECTIONS): BotApiFetch {
             return true;
           },
           onComplete() {
-            settled();
+            dropAbortListener();
             const text = (
               chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
             ).toString('utf8');
@@ -117,7 +117,7 @@ export function botApiFetch(connections = SENDING_CONNECTIONS): BotApiFetch {
             });
           },
           onError(error) {
-            settled();
+            dropAbortListener();
             reject(error);
           },
         },

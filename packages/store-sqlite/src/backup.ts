@@ -178,6 +178,9 @@ export function checkIntegrity(path: string, options: { shallow?: boolean } = {}
  * (the file exists before SQLite writes its first page), so it is not damaged: it opens as a
  * new, empty store.
  *
+ * Throws `E_STORE_ACCESS` when SQLite cannot open the file for a reason that is not damage (see
+ * {@link DAMAGE_CODES}): a read-only folder, permissions, a lock, an I/O error.
+ *
  * @example
  * ```ts
  * const damage = findDamage('/srv/agentd/agentd.db', '/srv/agentd/backups');

@@ -31,10 +31,9 @@ export async function startCommand(options: {
     early = signal;
   };
   for (const s of STOP_SIGNALS) process.on(s, onEarlySignal);
-  let checked: Awaited<ReturnType<typeof loadCheckedConfig>>;
   let host: ReturnType<typeof createHost>;
   try {
-    checked = await loadCheckedConfig(options.cwd, options.config, {
+    const checked = await loadCheckedConfig(options.cwd, options.config, {
       envFile: options.envFile,
     });
     host = createHost(checked.config, { baseDir: checked.baseDir });
